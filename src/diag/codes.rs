@@ -1,0 +1,55 @@
+//! The stable diagnostic codes. A code never changes meaning once released; retired codes
+//! stay reserved. `docs/diagnostics.md` lists them with an example each.
+//!
+//! N0xx: the file itself (syntax, keys, types). N1xx: values and references.
+//! N2xx: field checks (lints). N3xx: what a target cannot express.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Code(pub &'static str);
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $summary:literal;)*) => {
+        impl Code {
+            $(pub const $name: Code = Code($code);)*
+        }
+        /// Every code with a one-line summary, in code order (for docs and `--format json`).
+        pub const CODES: &[(Code, &str)] = &[$((Code::$name, $summary),)*];
+    };
+}
+
+codes! {
+    TOML_SYNTAX = "N001", "the file is not valid TOML";
+    UNKNOWN_KEY = "N002", "a key that the intent format does not have";
+    MISSING_KEY = "N003", "a required key is missing";
+    INVALID_VALUE = "N004", "a value of the wrong type or not one of the allowed words";
+    SCHEMA_VERSION = "N005", "the `natc` schema version is not one this natc reads";
+    INVALID_NAME = "N006", "a name that is not [a-z0-9-]+ or is too long";
+    NO_GATEWAY = "N007", "the intent declares no gateway";
+    INVALID_ADDRESS = "N101", "not an IPv4 address or prefix";
+    HOST_BITS_SET = "N102", "a prefix with host bits set";
+    IPV6_UNSUPPORTED = "N103", "IPv6 is not supported yet";
+    UNKNOWN_NETWORK = "N104", "an @name that [networks] does not define";
+    DUPLICATE_NAME = "N105", "two items of the same kind share a name";
+    UNKNOWN_INTERFACE = "N106", "an interface the gateway does not declare";
+    PREFIX_LENGTH_MISMATCH = "N107", "a 1:1 prefix map between prefixes of different lengths";
+    PORT_WITHOUT_PROTOCOL = "N108", "a port match without protocol tcp or udp";
+    PORT_WIDTH_MISMATCH = "N109", "a to_port range whose width differs from the matched ports";
+    INVALID_PORT = "N110", "not a port, port list or port range";
+    LITERAL_SECRET = "N111", "a secret written into the intent instead of referenced";
+    UNKNOWN_TARGET = "N112", "a target name natc does not know";
+    UNKNOWN_PROFILE = "N113", "a target profile (VyOS version, RTX model) natc does not know";
+    CONFLICTING_KEYS = "N114", "keys that exclude each other are both set";
+    MISSING_DEPENDENCY = "N115", "a key that only works together with another key";
+    INVALID_SECRET_REF = "N116", "a secret reference that is neither { env } nor { file }";
+    DUPLICATE_ADDRESS = "N117", "the same address is owned twice on a gateway";
+    INVALID_RANGE = "N118", "a number outside its allowed range";
+    UNKNOWN_LAB_NAME = "N119", "a lab or expectation refers to a host or interface that does not exist";
+    TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
+    TARGET_NOT_AVAILABLE = "N302", "natc cannot render this target yet";
+}

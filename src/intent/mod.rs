@@ -1,0 +1,7 @@
+//! Loading: TOML text → [`IntentFile`], with every serde error turned into a located diagnostic.
+
+mod load;
+mod types;
+
+pub use load::parse;
+pub use types::*;

@@ -1,0 +1,304 @@
+//! The TOML contract (INTENT.md §1–2, §4) as serde types. Every value a diagnostic may point
+//! at is `Spanned`. No tagged/untagged/flatten enums here: `Spanned` breaks inside them, so
+//! polymorphic values (ports, address lists, secrets) are kept as `toml::Value` and read in
+//! the resolve pass.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentFile {
+    pub natc: S<i64>,
+    pub name: S<String>,
+    pub description: Option<S<String>>,
+    #[serde(default)]
+    pub networks: BTreeMap<S<String>, S<String>>,
+    #[serde(default, rename = "gateway")]
+    pub gateways: Vec<S<Gateway>>,
+    pub lab: Option<S<Lab>>,
+    #[serde(default)]
+    pub expect: Vec<S<Expect>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    pub name: S<String>,
+    pub targets: Option<S<Vec<S<String>>>>,
+    pub forwarding: Option<S<bool>>,
+    pub vyos: Option<S<String>>,
+    pub rtx: Option<S<String>>,
+    pub description: Option<S<String>>,
+    #[serde(default, rename = "interface")]
+    pub interfaces: Vec<S<Interface>>,
+    #[serde(default, rename = "address")]
+    pub addresses: Vec<S<OwnedAddress>>,
+    #[serde(default)]
+    pub dnat: Vec<S<Dnat>>,
+    #[serde(default)]
+    pub snat: Vec<S<Snat>>,
+    #[serde(default)]
+    pub netmap: Vec<S<Netmap>>,
+    #[serde(default)]
+    pub allow: Vec<S<Allow>>,
+    pub policy: Option<S<Policy>>,
+    #[serde(default)]
+    pub route: Vec<S<Route>>,
+    #[serde(default)]
+    pub tunnel: Vec<S<Tunnel>>,
+    pub bgp: Option<S<Bgp>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interface {
+    pub name: S<String>,
+    /// One "a.b.c.d/len" or a list of them.
+    pub address: Option<S<toml::Value>>,
+    pub description: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnedAddress {
+    pub interface: S<String>,
+    pub address: S<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Icmp,
+    Esp,
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Claim {
+    #[default]
+    Routed,
+    Loopback,
+    ProxyArp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dnat {
+    pub name: S<String>,
+    pub destination: S<String>,
+    pub to: S<String>,
+    pub in_interface: Option<S<String>>,
+    pub source: Option<S<String>>,
+    pub protocol: Option<S<Protocol>>,
+    pub port: Option<S<toml::Value>>,
+    pub to_port: Option<S<toml::Value>>,
+    pub claim: Option<S<Claim>>,
+    pub description: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snat {
+    pub name: S<String>,
+    pub out_interface: Option<S<String>>,
+    pub source: Option<S<String>>,
+    pub destination: Option<S<String>>,
+    pub protocol: Option<S<Protocol>>,
+    pub port: Option<S<toml::Value>>,
+    pub to: S<String>,
+    pub except_ipsec: Option<S<bool>>,
+    pub description: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Netmap {
+    pub name: S<String>,
+    pub local: S<String>,
+    pub local_as: S<String>,
+    pub remote_as: S<String>,
+    pub interface: S<String>,
+    pub description: Option<S<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    #[default]
+    Accept,
+    Drop,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub forward: Option<S<Verdict>>,
+    pub input: Option<S<Verdict>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Chain {
+    #[default]
+    Forward,
+    Input,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allow {
+    pub name: S<String>,
+    pub from: Option<S<String>>,
+    pub to: Option<S<String>>,
+    pub protocol: Option<S<Protocol>>,
+    pub port: Option<S<toml::Value>>,
+    pub in_interface: Option<S<String>>,
+    pub out_interface: Option<S<String>>,
+    pub chain: Option<S<Chain>>,
+    pub stateful: Option<S<bool>>,
+    pub description: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub name: Option<S<String>>,
+    pub to: S<String>,
+    pub via: Option<S<String>>,
+    pub interface: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tunnel {
+    pub name: S<String>,
+    pub remote: S<String>,
+    pub local_address: Option<S<String>>,
+    /// `{ env = "NAME" }` or `{ file = "path" }`; a plain string is refused (N111).
+    pub psk: S<toml::Value>,
+    pub ike: Option<S<Ike>>,
+    pub esp: Option<S<Esp>>,
+    pub dpd: Option<S<Dpd>>,
+    pub nat_traversal: Option<S<bool>>,
+    pub vti: Option<S<Vti>>,
+    pub local_networks: Option<S<Vec<S<String>>>>,
+    pub remote_networks: Option<S<Vec<S<String>>>>,
+    pub description: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ike {
+    pub version: Option<S<i64>>,
+    pub encryption: Option<S<String>>,
+    pub hash: Option<S<String>>,
+    pub dh_group: Option<S<i64>>,
+    pub lifetime: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Esp {
+    pub encryption: Option<S<String>>,
+    pub hash: Option<S<String>>,
+    pub pfs: Option<S<bool>>,
+    pub lifetime: Option<S<i64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpdAction {
+    Restart,
+    Clear,
+    Hold,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dpd {
+    pub action: S<DpdAction>,
+    pub interval: Option<S<i64>>,
+    pub timeout: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vti {
+    pub name: S<String>,
+    pub address: S<String>,
+    pub mtu: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bgp {
+    pub asn: S<i64>,
+    #[serde(default)]
+    pub networks: Vec<S<String>>,
+    #[serde(default)]
+    pub neighbor: Vec<S<BgpNeighbor>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BgpNeighbor {
+    pub address: S<String>,
+    pub remote_as: S<i64>,
+    pub holdtime: Option<S<i64>>,
+    pub keepalive: Option<S<i64>>,
+}
+
+/// The lab sketch of INTENT.md §4; `natc verify` (a later issue) finalises it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lab {
+    #[serde(default)]
+    pub host: Vec<S<LabHost>>,
+    #[serde(default)]
+    pub link: Vec<S<LabLink>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabHost {
+    pub name: S<String>,
+    pub address: S<String>,
+    pub attach: S<String>,
+    #[serde(default)]
+    pub routes: Vec<S<LabRoute>>,
+    pub gateway: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabRoute {
+    pub to: S<String>,
+    pub via: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabLink {
+    pub ends: S<Vec<S<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub name: S<String>,
+    pub from: S<String>,
+    pub to: S<String>,
+    pub protocol: Option<S<Protocol>>,
+    pub port: Option<S<i64>>,
+    pub arrives_at: Option<S<String>>,
+    pub blocked: Option<S<bool>>,
+    pub seen_source: Option<S<String>>,
+    pub seen_destination: Option<S<String>>,
+}

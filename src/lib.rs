@@ -1,0 +1,4 @@
+pub mod diag;
+pub mod intent;
+pub mod model;
+pub mod target;

@@ -1,0 +1,190 @@
+//! Resolving one `[[gateway]]`: its interfaces, owned addresses, items and policy.
+
+use super::address::{inner, interface_address};
+use super::names::{check_interface_name, check_name, UniqueNames};
+use super::rules::{self, Ctx};
+use super::tunnel;
+use super::*;
+use crate::diag::{Code, Diagnostic};
+use crate::intent::{self, S};
+use crate::target::spec::{check_rtx_model, check_target_name, check_vyos_version};
+use std::collections::{BTreeSet, HashMap};
+
+pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnostic>) -> Option<Gateway> {
+    let g = raw.get_ref();
+    let errors_before = out.len();
+    check_name(&g.name, "gateway", out);
+    let name = g.name.get_ref().clone();
+
+    let targets = g.targets.as_ref().map_or_else(Vec::new, |t| {
+        t.get_ref().iter().filter(|s| check_target_name(s, out)).map(|s| At::new(s.get_ref().clone(), s.span())).collect()
+    });
+    let vyos = g.vyos.as_ref().filter(|v| check_vyos_version(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
+    let rtx = g.rtx.as_ref().filter(|v| check_rtx_model(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
+
+    let interfaces = interfaces(&g.interfaces, out);
+    let mut known: BTreeSet<String> = interfaces.iter().map(|i| i.name.clone()).collect();
+    for t in &g.tunnel {
+        if let Some(v) = &t.get_ref().vti {
+            let vname = &v.get_ref().name;
+            if check_interface_name(vname, out) && !known.insert(vname.get_ref().clone()) {
+                out.push(
+                    Diagnostic::error(Code::DUPLICATE_NAME, format!("interface `{}` is declared twice", vname.get_ref()))
+                        .label(vname.span(), "a tunnel's VTI declares it again")
+                        .help("a VTI is an interface of its own: give it a name no other interface uses"),
+                );
+            }
+        }
+    }
+
+    let mut cx = Ctx { gateway: &name, nets, interfaces: &known, out };
+    let addresses = owned_addresses(&mut cx, &g.addresses);
+
+    let mut rule_names = UniqueNames::default();
+    let mut claim = |n: &S<String>, what: &str, cx: &mut Ctx| {
+        if check_name(n, what, cx.out) {
+            rule_names.claim(n.get_ref(), n.span(), "rule", cx.out);
+        }
+    };
+    for d in &g.dnat {
+        claim(&d.get_ref().name, "dnat", &mut cx);
+    }
+    for s in &g.snat {
+        claim(&s.get_ref().name, "snat", &mut cx);
+    }
+    for n in &g.netmap {
+        claim(&n.get_ref().name, "netmap", &mut cx);
+    }
+    for a in &g.allow {
+        claim(&a.get_ref().name, "allow", &mut cx);
+    }
+    let mut tunnel_names = UniqueNames::default();
+    for t in &g.tunnel {
+        if check_name(&t.get_ref().name, "tunnel", cx.out) {
+            tunnel_names.claim(t.get_ref().name.get_ref(), t.get_ref().name.span(), "tunnel", cx.out);
+        }
+    }
+    let mut route_names = UniqueNames::default();
+    for r in &g.route {
+        if let Some(n) = &r.get_ref().name {
+            if check_name(n, "route", cx.out) {
+                route_names.claim(n.get_ref(), n.span(), "route", cx.out);
+            }
+        }
+    }
+
+    let dnats: Vec<_> = g.dnat.iter().filter_map(|d| rules::dnat(&mut cx, d)).collect();
+    let snats: Vec<_> = g.snat.iter().filter_map(|s| rules::snat(&mut cx, s)).collect();
+    let netmaps: Vec<_> = g.netmap.iter().filter_map(|n| rules::netmap(&mut cx, n)).collect();
+    let allows: Vec<_> = g.allow.iter().filter_map(|a| rules::allow(&mut cx, a)).collect();
+    let routes: Vec<_> = g.route.iter().enumerate().filter_map(|(i, r)| rules::route(&mut cx, r, i)).collect();
+    let tunnels: Vec<_> = g.tunnel.iter().filter_map(|t| tunnel::tunnel(&mut cx, t)).collect();
+    let bgp = g.bgp.as_ref().and_then(|b| tunnel::bgp(&mut cx, b));
+    check_owned_twice(&addresses, &dnats, cx.out);
+
+    let policy = policy(g.policy.as_ref(), raw.span());
+    let forwarding = g.forwarding.as_ref().is_none_or(|f| *f.get_ref());
+    if out.len() > errors_before {
+        return None;
+    }
+    Some(Gateway {
+        name,
+        span: raw.span(),
+        targets,
+        forwarding,
+        vyos,
+        rtx,
+        description: g.description.as_ref().map(|d| d.get_ref().clone()),
+        interfaces,
+        addresses,
+        dnats,
+        snats,
+        netmaps,
+        allows,
+        policy,
+        routes,
+        tunnels,
+        bgp,
+    })
+}
+
+fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<Interface> {
+    let mut names = UniqueNames::default();
+    let mut result = Vec::new();
+    for i in raw {
+        let r = i.get_ref();
+        if !check_interface_name(&r.name, out) {
+            continue;
+        }
+        names.claim(r.name.get_ref(), r.name.span(), "interface", out);
+        let mut addresses = Vec::new();
+        if let Some(a) = &r.address {
+            let span = a.span();
+            let texts: Vec<&str> = match a.get_ref() {
+                toml::Value::String(s) => vec![s.as_str()],
+                toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => items.iter().filter_map(toml::Value::as_str).collect(),
+                _ => {
+                    out.push(
+                        Diagnostic::error(Code::INVALID_VALUE, "an interface address is a string or a list of strings")
+                            .label(span, "not an address")
+                            .help("write address = \"192.168.1.1/24\" or address = [\"192.168.1.1/24\", \"10.0.0.1/8\"]"),
+                    );
+                    continue;
+                }
+            };
+            for t in texts {
+                let one = if texts_is_single(a.get_ref()) { inner(span.clone(), t) } else { span.clone() };
+                match interface_address(t, one) {
+                    Ok(net) => addresses.push(At::new(net, span.clone())),
+                    Err(d) => out.push(d),
+                }
+            }
+        }
+        result.push(Interface { name: r.name.get_ref().clone(), span: i.span(), addresses, description: r.description.as_ref().map(|d| d.get_ref().clone()) });
+    }
+    result
+}
+
+fn texts_is_single(v: &toml::Value) -> bool {
+    v.is_str()
+}
+
+fn owned_addresses(cx: &mut Ctx, raw: &[S<intent::OwnedAddress>]) -> Vec<OwnedAddress> {
+    let mut result = Vec::new();
+    for (index, a) in raw.iter().enumerate() {
+        let r = a.get_ref();
+        let interface = cx.iface(&r.interface);
+        let address = cx.addr(&r.address);
+        if let (Some(interface), Some(address)) = (interface, address) {
+            let origin = cx.origin(Kind::Address, &format!("{}", index + 1), a.span());
+            result.push(OwnedAddress { origin, interface, address });
+        }
+    }
+    result
+}
+
+/// The same address owned twice (an `[[gateway.address]]` and a `claim = "loopback"`, say)
+/// would be added twice by the setup script; one of them is a mistake.
+fn check_owned_twice(addresses: &[OwnedAddress], dnats: &[Dnat], out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<Ipv4Net, Span> = HashMap::new();
+    let claimed = dnats.iter().filter(|d| d.claim.value == Claim::Loopback).map(|d| &d.destination);
+    for at in addresses.iter().map(|a| &a.address).chain(claimed) {
+        if let Some(first) = seen.get(&at.value) {
+            out.push(
+                Diagnostic::error(Code::DUPLICATE_ADDRESS, format!("{} is owned twice on this gateway", at.value))
+                    .label(at.span.clone(), "owned again here")
+                    .label(first.clone(), "first owned here")
+                    .help("keep one: a dnat with claim = \"loopback\" already adds its destination to lo"),
+            );
+        } else {
+            seen.insert(at.value, at.span.clone());
+        }
+    }
+}
+
+fn policy(raw: Option<&S<intent::Policy>>, gateway_span: Span) -> Policy {
+    let span = raw.map_or(gateway_span, |p| p.span());
+    let pick = |v: Option<&S<Verdict>>| v.map_or(At::new(Verdict::Accept, span.clone()), |v| At::new(*v.get_ref(), v.span()));
+    let p = raw.map(|p| p.get_ref());
+    Policy { forward: pick(p.and_then(|p| p.forward.as_ref())), input: pick(p.and_then(|p| p.input.as_ref())) }
+}

@@ -1,0 +1,260 @@
+//! The resolved intent: names looked up, addresses parsed, defaults applied, every value
+//! still carrying its span. Checks and lowering read this; nothing after it reads TOML.
+
+mod address;
+mod gateway;
+mod lab;
+mod names;
+mod ports;
+mod resolve;
+mod rules;
+mod tunnel;
+
+pub use address::Networks;
+pub use ports::{PortRange, PortSet};
+pub use resolve::resolve;
+
+use crate::diag::Span;
+pub use crate::intent::{Chain, Claim, DpdAction, Protocol, Verdict};
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> At<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        At { value, span }
+    }
+}
+
+/// What kind of intent item something came from; appears in output comments as `kind/name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Gateway,
+    Interface,
+    Address,
+    Dnat,
+    Snat,
+    Netmap,
+    Allow,
+    Policy,
+    Route,
+    Tunnel,
+    Bgp,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Gateway => "gateway",
+            Kind::Interface => "interface",
+            Kind::Address => "address",
+            Kind::Dnat => "dnat",
+            Kind::Snat => "snat",
+            Kind::Netmap => "netmap",
+            Kind::Allow => "allow",
+            Kind::Policy => "policy",
+            Kind::Route => "route",
+            Kind::Tunnel => "tunnel",
+            Kind::Bgp => "bgp",
+        }
+    }
+}
+
+/// The intent item a record came from: every rendered rule names it, every diagnostic points at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub gateway: String,
+    pub kind: Kind,
+    pub name: String,
+    /// The item's table header (`[[gateway.dnat]]`) or value.
+    pub span: Span,
+}
+
+impl Origin {
+    /// `natgw dnat/aix-tmgw01`: the text every output comment carries.
+    pub fn describe(&self) -> String {
+        format!("{} {}/{}", self.gateway, self.kind.as_str(), self.name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub description: Option<String>,
+    pub networks: Networks,
+    pub gateways: Vec<Gateway>,
+    pub lab: Option<lab::Lab>,
+    pub expects: Vec<lab::Expect>,
+}
+
+pub use lab::{Expect, Lab, LabHost, LabLink};
+
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    pub name: String,
+    pub span: Span,
+    /// Default targets for `natc build` without `--target`, as written (parsed by `target`).
+    pub targets: Vec<At<String>>,
+    pub forwarding: bool,
+    pub vyos: Option<At<String>>,
+    pub rtx: Option<At<String>>,
+    pub description: Option<String>,
+    pub interfaces: Vec<Interface>,
+    pub addresses: Vec<OwnedAddress>,
+    pub dnats: Vec<Dnat>,
+    pub snats: Vec<Snat>,
+    pub netmaps: Vec<Netmap>,
+    pub allows: Vec<Allow>,
+    pub policy: Policy,
+    pub routes: Vec<Route>,
+    pub tunnels: Vec<Tunnel>,
+    pub bgp: Option<Bgp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Interface {
+    pub name: String,
+    pub span: Span,
+    /// Address with prefix length, host bits as configured (192.168.82.4/26).
+    pub addresses: Vec<At<Ipv4Net>>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OwnedAddress {
+    pub origin: Origin,
+    pub interface: At<String>,
+    pub address: At<Ipv4Net>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dnat {
+    pub origin: Origin,
+    pub destination: At<Ipv4Net>,
+    pub to: At<Ipv4Net>,
+    pub in_interface: Option<At<String>>,
+    pub source: Option<At<Ipv4Net>>,
+    /// `None` means any protocol (`"any"` is normalised to `None`).
+    pub protocol: Option<At<Protocol>>,
+    pub ports: Option<At<PortSet>>,
+    pub to_port: Option<At<PortRange>>,
+    pub claim: At<Claim>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnatTo {
+    Masquerade,
+    Address(Ipv4Addr),
+    /// A 1:1 block map: same length as `source`.
+    Prefix(Ipv4Net),
+}
+
+#[derive(Debug, Clone)]
+pub struct Snat {
+    pub origin: Origin,
+    pub out_interface: Option<At<String>>,
+    pub source: Option<At<Ipv4Net>>,
+    pub destination: Option<At<Ipv4Net>>,
+    pub protocol: Option<At<Protocol>>,
+    pub ports: Option<At<PortSet>>,
+    pub to: At<SnatTo>,
+    pub except_ipsec: bool,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Netmap {
+    pub origin: Origin,
+    pub local: At<Ipv4Net>,
+    pub local_as: At<Ipv4Net>,
+    pub remote_as: At<Ipv4Net>,
+    pub interface: At<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Allow {
+    pub origin: Origin,
+    pub from: Option<At<Ipv4Net>>,
+    pub to: Option<At<Ipv4Net>>,
+    pub protocol: Option<At<Protocol>>,
+    pub ports: Option<At<PortSet>>,
+    pub in_interface: Option<At<String>>,
+    pub out_interface: Option<At<String>>,
+    pub chain: Chain,
+    pub stateful: bool,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub forward: At<Verdict>,
+    pub input: At<Verdict>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Nexthop {
+    Via(At<Ipv4Addr>),
+    Interface(At<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub origin: Origin,
+    pub to: At<Ipv4Net>,
+    pub nexthop: Nexthop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    Env(String),
+    File(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Tunnel {
+    pub origin: Origin,
+    pub remote: At<Ipv4Addr>,
+    pub local_address: Option<At<Ipv4Addr>>,
+    pub psk: At<SecretRef>,
+    pub ike: tunnel::Ike,
+    pub esp: tunnel::Esp,
+    pub dpd: Option<tunnel::Dpd>,
+    pub nat_traversal: bool,
+    pub mode: tunnel::TunnelMode,
+    pub description: Option<String>,
+}
+
+pub use tunnel::{Dpd, Esp, Ike, TunnelMode, Vti};
+
+#[derive(Debug, Clone)]
+pub struct Bgp {
+    pub origin: Origin,
+    pub asn: At<u32>,
+    pub networks: Vec<At<Ipv4Net>>,
+    pub neighbors: Vec<BgpNeighbor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BgpNeighbor {
+    pub address: At<Ipv4Addr>,
+    pub remote_as: At<u32>,
+    pub holdtime: Option<u32>,
+    pub keepalive: Option<u32>,
+}
+
+impl Gateway {
+    /// Interface names a rule may refer to: declared interfaces, tunnel VTIs, and `lo`.
+    pub fn knows_interface(&self, name: &str) -> bool {
+        name == "lo"
+            || self.interfaces.iter().any(|i| i.name == name)
+            || self.tunnels.iter().any(|t| t.vti().is_some_and(|v| v.name.value == name))
+    }
+}

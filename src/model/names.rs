@@ -1,0 +1,73 @@
+//! Names of gateways and intent items: `[a-z0-9-]+`, at most 40 characters so that
+//! `gateway kind/name` fits in a 128-byte nft comment. Interface names follow devices.
+
+use crate::diag::{Code, Diagnostic, Span};
+use crate::intent::S;
+use std::collections::HashMap;
+
+pub const MAX_NAME: usize = 40;
+/// Linux IFNAMSIZ less the terminating NUL; VyOS and RTX names are shorter still.
+pub const MAX_INTERFACE: usize = 15;
+
+pub fn check_name(name: &S<String>, what: &str, out: &mut Vec<Diagnostic>) -> bool {
+    let text = name.get_ref();
+    let ok = !text.is_empty()
+        && text.len() <= MAX_NAME
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok {
+        let suggestion: String = text
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(MAX_NAME)
+            .collect();
+        out.push(
+            Diagnostic::error(Code::INVALID_NAME, format!("{what} name `{text}` is not allowed"))
+                .label(name.span(), format!("names are [a-z0-9-]+, 1 to {MAX_NAME} characters"))
+                .help(format!(
+                    "names end up in table names, comments and file names; try \"{}\"",
+                    if suggestion.is_empty() { "rule-1" } else { &suggestion }
+                )),
+        );
+    }
+    ok
+}
+
+pub fn check_interface_name(name: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
+    let text = name.get_ref();
+    let ok = !text.is_empty()
+        && text.len() <= MAX_INTERFACE
+        && text.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !ok {
+        out.push(
+            Diagnostic::error(Code::INVALID_NAME, format!("interface name `{text}` is not allowed"))
+                .label(name.span(), format!("letters, digits, `.`, `_`, `-`; at most {MAX_INTERFACE} characters"))
+                .help("write the device's own interface name, e.g. eth0, eth0.10, lan3, vti0"),
+        );
+    }
+    ok
+}
+
+/// Finds second uses of a name within one namespace, in one pass.
+#[derive(Default)]
+pub struct UniqueNames {
+    seen: HashMap<String, Span>,
+}
+
+impl UniqueNames {
+    pub fn claim(&mut self, name: &str, span: Span, what: &str, out: &mut Vec<Diagnostic>) {
+        if let Some(first) = self.seen.get(name) {
+            out.push(
+                Diagnostic::error(Code::DUPLICATE_NAME, format!("{what} name `{name}` is used twice"))
+                    .label(span, "used again here")
+                    .label(first.clone(), "first used here")
+                    .help("names must be unique: rename one of them"),
+            );
+        } else {
+            self.seen.insert(name.to_string(), span);
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! IPsec tunnels and BGP. No Linux target renders them; they are loaded and validated so
+//! that every target sees the same model (VyOS and RTX render them).
+
+use super::address::{inner, interface_address};
+use super::rules::Ctx;
+use super::*;
+use crate::diag::{Code, Diagnostic};
+use crate::intent::{self, S};
+
+#[derive(Debug, Clone)]
+pub struct Ike {
+    pub version: u8,
+    pub encryption: String,
+    pub hash: String,
+    pub dh_group: u32,
+    pub lifetime: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Esp {
+    pub encryption: String,
+    pub hash: String,
+    pub pfs: bool,
+    pub lifetime: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dpd {
+    pub action: DpdAction,
+    pub interval: u32,
+    pub timeout: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vti {
+    pub name: At<String>,
+    pub address: At<Ipv4Net>,
+    pub mtu: Option<At<u32>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TunnelMode {
+    /// Route-based: traffic is routed into a VTI.
+    Vti(Vti),
+    /// Policy-based: traffic selectors, written with the post-NAT prefixes.
+    Policy { local: Vec<At<Ipv4Net>>, remote: Vec<At<Ipv4Net>> },
+}
+
+impl Tunnel {
+    pub fn vti(&self) -> Option<&Vti> {
+        match &self.mode {
+            TunnelMode::Vti(v) => Some(v),
+            TunnelMode::Policy { .. } => None,
+        }
+    }
+}
+
+/// A number from the intent within `lo..=hi`, or a located N118.
+fn ranged(cx: &mut Ctx, v: &Option<S<i64>>, default: u32, lo: i64, hi: i64, what: &str) -> Option<u32> {
+    let Some(v) = v else { return Some(default) };
+    let n = *v.get_ref();
+    if (lo..=hi).contains(&n) {
+        return u32::try_from(n).ok();
+    }
+    cx.out.push(
+        Diagnostic::error(Code::INVALID_RANGE, format!("{what} must be between {lo} and {hi}, not {n}"))
+            .label(v.span(), "out of range")
+            .help(format!("write a value from {lo} to {hi}")),
+    );
+    None
+}
+
+fn word(v: &Option<S<String>>, default: &str) -> String {
+    v.as_ref().map_or_else(|| default.to_string(), |s| s.get_ref().clone())
+}
+
+pub fn secret(cx: &mut Ctx, raw: &S<toml::Value>) -> Option<At<SecretRef>> {
+    let span = raw.span();
+    let refused = |d: Diagnostic| d.help("write psk = { env = \"NAME\" } or psk = { file = \"/path/to/psk\" }; the build writes a placeholder unless --secrets inline is given");
+    match raw.get_ref() {
+        toml::Value::String(_) => {
+            cx.out.push(refused(
+                Diagnostic::error(Code::LITERAL_SECRET, "the pre-shared key is written into the intent file")
+                    .label(span, "a secret in plain text"),
+            ));
+            None
+        }
+        toml::Value::Table(t) if t.len() == 1 => match t.iter().next() {
+            Some((k, toml::Value::String(v))) if k == "env" && !v.is_empty() => Some(At::new(SecretRef::Env(v.clone()), span)),
+            Some((k, toml::Value::String(v))) if k == "file" && !v.is_empty() => Some(At::new(SecretRef::File(v.clone()), span)),
+            _ => {
+                cx.out.push(refused(Diagnostic::error(Code::INVALID_SECRET_REF, "a secret reference is { env = \"NAME\" } or { file = \"path\" }").label(span, "not a secret reference")));
+                None
+            }
+        },
+        _ => {
+            cx.out.push(refused(Diagnostic::error(Code::INVALID_SECRET_REF, "a secret reference is { env = \"NAME\" } or { file = \"path\" }").label(span, "not a secret reference")));
+            None
+        }
+    }
+}
+
+pub fn tunnel(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<Tunnel> {
+    let r = raw.get_ref();
+    let origin = cx.origin(Kind::Tunnel, r.name.get_ref(), raw.span());
+    let remote = cx.host(&r.remote, "a tunnel's `remote`");
+    let local_address = match &r.local_address {
+        None => Some(None),
+        Some(l) => cx.host(l, "a tunnel's `local_address`").map(Some),
+    };
+    let psk = secret(cx, &r.psk);
+    let ike = ike(cx, r.ike.as_ref());
+    let esp = esp(cx, r.esp.as_ref());
+    let dpd = match &r.dpd {
+        None => Some(None),
+        Some(d) => {
+            let d = d.get_ref();
+            let interval = ranged(cx, &d.interval, 30, 2, 86400, "dpd interval");
+            let timeout = ranged(cx, &d.timeout, 120, 10, 86400, "dpd timeout");
+            interval.zip(timeout).map(|(interval, timeout)| Some(Dpd { action: *d.action.get_ref(), interval, timeout }))
+        }
+    };
+    let mode = mode(cx, raw);
+    let (remote, local_address, psk, ike, esp, dpd, mode) = (remote?, local_address?, psk?, ike?, esp?, dpd?, mode?);
+    let nat_traversal = r.nat_traversal.as_ref().is_some_and(|b| *b.get_ref());
+    let description = r.description.as_ref().map(|d| d.get_ref().clone());
+    Some(Tunnel { origin, remote, local_address, psk, ike, esp, dpd, nat_traversal, mode, description })
+}
+
+fn ike(cx: &mut Ctx, raw: Option<&S<intent::Ike>>) -> Option<Ike> {
+    let empty = intent::Ike { version: None, encryption: None, hash: None, dh_group: None, lifetime: None };
+    let r = raw.map_or(&empty, |r| r.get_ref());
+    let version = ranged(cx, &r.version, 2, 1, 2, "IKE version");
+    let dh_group = ranged(cx, &r.dh_group, 14, 1, 32, "IKE dh_group");
+    let lifetime = ranged(cx, &r.lifetime, 28800, 30, 86400, "IKE lifetime");
+    Some(Ike {
+        version: u8::try_from(version?).ok()?,
+        encryption: word(&r.encryption, "aes128"),
+        hash: word(&r.hash, "sha256"),
+        dh_group: dh_group?,
+        lifetime: lifetime?,
+    })
+}
+
+fn esp(cx: &mut Ctx, raw: Option<&S<intent::Esp>>) -> Option<Esp> {
+    let empty = intent::Esp { encryption: None, hash: None, pfs: None, lifetime: None };
+    let r = raw.map_or(&empty, |r| r.get_ref());
+    let lifetime = ranged(cx, &r.lifetime, 3600, 30, 86400, "ESP lifetime")?;
+    Some(Esp {
+        encryption: word(&r.encryption, "aes128"),
+        hash: word(&r.hash, "sha256"),
+        pfs: r.pfs.as_ref().is_none_or(|b| *b.get_ref()),
+        lifetime,
+    })
+}
+
+fn mode(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<TunnelMode> {
+    let r = raw.get_ref();
+    let has_selectors = r.local_networks.is_some() || r.remote_networks.is_some();
+    match (&r.vti, has_selectors) {
+        (Some(v), false) => {
+            let v = v.get_ref();
+            let address = interface_address(v.address.get_ref(), inner(v.address.span(), v.address.get_ref())).map_err(|d| cx.out.push(d)).ok();
+            let mtu = match &v.mtu {
+                None => Some(None),
+                Some(m) => ranged(cx, &Some(m.clone()), 1500, 68, 9000, "VTI mtu").map(|n| Some(At::new(n, m.span()))),
+            };
+            Some(TunnelMode::Vti(Vti { name: At::new(v.name.get_ref().clone(), v.name.span()), address: At::new(address?, v.address.span()), mtu: mtu? }))
+        }
+        (None, true) => {
+            let mut list = |l: &Option<S<Vec<S<String>>>>, key: &str| -> Option<Vec<At<Ipv4Net>>> {
+                let Some(l) = l else {
+                    cx.out.push(
+                        Diagnostic::error(Code::MISSING_KEY, format!("a policy-based tunnel needs `{key}`"))
+                            .label(raw.span(), "this tunnel")
+                            .help("give both local_networks and remote_networks (the post-NAT prefixes)"),
+                    );
+                    return None;
+                };
+                let nets: Vec<_> = l.get_ref().iter().filter_map(|s| cx.addr(s)).collect();
+                (nets.len() == l.get_ref().len()).then_some(nets)
+            };
+            let local = list(&r.local_networks, "local_networks");
+            let remote = list(&r.remote_networks, "remote_networks");
+            Some(TunnelMode::Policy { local: local?, remote: remote? })
+        }
+        (Some(v), true) => {
+            cx.out.push(
+                Diagnostic::error(Code::CONFLICTING_KEYS, "a tunnel is route-based (`vti`) or policy-based (`local_networks`/`remote_networks`), not both")
+                    .label(v.span(), "vti here")
+                    .help("drop the traffic selectors to route into the VTI, or drop `vti` for a policy-based tunnel"),
+            );
+            None
+        }
+        (None, false) => {
+            cx.out.push(
+                Diagnostic::error(Code::MISSING_KEY, "a tunnel needs `vti` or `local_networks` + `remote_networks`")
+                    .label(raw.span(), "what goes into this tunnel?")
+                    .help("add vti = { name = \"vti0\", address = \"169.254.0.2/30\" } for a route-based tunnel"),
+            );
+            None
+        }
+    }
+}
+
+pub fn bgp(cx: &mut Ctx, raw: &S<intent::Bgp>) -> Option<Bgp> {
+    let r = raw.get_ref();
+    let origin = cx.origin(Kind::Bgp, "bgp", raw.span());
+    let asn = ranged(cx, &Some(r.asn.clone()), 0, 1, 4_294_967_294, "the AS number").map(|a| At::new(a, r.asn.span()));
+    let networks: Vec<_> = r.networks.iter().filter_map(|n| cx.addr(n)).collect();
+    let mut neighbors = Vec::new();
+    let mut ok = networks.len() == r.networks.len();
+    for n in &r.neighbor {
+        let n = n.get_ref();
+        let address = cx.host(&n.address, "a BGP neighbour's address");
+        let remote_as = ranged(cx, &Some(n.remote_as.clone()), 0, 1, 4_294_967_294, "remote_as");
+        let holdtime = n.holdtime.as_ref().map(|h| ranged(cx, &Some(h.clone()), 0, 3, 65535, "holdtime"));
+        let keepalive = n.keepalive.as_ref().map(|k| ranged(cx, &Some(k.clone()), 0, 1, 65535, "keepalive"));
+        match (address, remote_as, holdtime.unwrap_or(Some(0)), keepalive.unwrap_or(Some(0))) {
+            (Some(address), Some(remote), Some(_), Some(_)) => neighbors.push(BgpNeighbor {
+                address,
+                remote_as: At::new(remote, n.remote_as.span()),
+                holdtime: holdtime.flatten(),
+                keepalive: keepalive.flatten(),
+            }),
+            _ => ok = false,
+        }
+    }
+    let asn = asn?;
+    ok.then_some(Bgp { origin, asn, networks, neighbors })
+}

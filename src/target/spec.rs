@@ -1,0 +1,163 @@
+//! Target names and profiles: `iptables`, `nftables`, `firewalld`, `vyos[@1.4|1.5]`,
+//! `rtx[@MODEL]`. Shared by the intent (`targets = [...]`) and the command line.
+
+use crate::diag::{did_you_mean, Code, Diagnostic};
+use crate::intent::S;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetKind {
+    Iptables,
+    Nftables,
+    Firewalld,
+    Vyos,
+    Rtx,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 5] = [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld, TargetKind::Vyos, TargetKind::Rtx];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Iptables => "iptables",
+            TargetKind::Nftables => "nftables",
+            TargetKind::Firewalld => "firewalld",
+            TargetKind::Vyos => "vyos",
+            TargetKind::Rtx => "rtx",
+        }
+    }
+
+    fn profiles(self) -> &'static [&'static str] {
+        match self {
+            TargetKind::Vyos => VYOS_VERSIONS,
+            TargetKind::Rtx => RTX_MODELS,
+            _ => &[],
+        }
+    }
+}
+
+pub const VYOS_VERSIONS: &[&str] = &["1.4", "1.5"];
+pub const RTX_MODELS: &[&str] = &["RTX830", "RTX840", "RTX1200", "RTX1210", "RTX1220", "RTX1300", "RTX3500", "RTX3510", "RTX5000"];
+
+/// A target with its profile, e.g. `vyos@1.5`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TargetSpec {
+    pub kind: TargetKind,
+    pub profile: Option<String>,
+}
+
+impl fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.profile {
+            Some(p) => write!(f, "{}@{p}", self.kind.name()),
+            None => f.write_str(self.kind.name()),
+        }
+    }
+}
+
+/// Why a target text was refused, with a suggestion when one is close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecError {
+    UnknownTarget { name: String, suggestion: Option<&'static str> },
+    UnknownProfile { target: &'static str, profile: String, known: &'static [&'static str] },
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpecError::UnknownTarget { name, suggestion } => {
+                write!(f, "unknown target `{name}`")?;
+                match suggestion {
+                    Some(s) => write!(f, " (did you mean `{s}`?)"),
+                    None => write!(f, " (targets: {})", TargetKind::ALL.map(TargetKind::name).join(", ")),
+                }
+            }
+            SpecError::UnknownProfile { target, profile, known } if known.is_empty() => {
+                write!(f, "target `{target}` has no profiles, so `{target}@{profile}` means nothing")
+            }
+            SpecError::UnknownProfile { target, profile, known } => {
+                write!(f, "unknown {target} profile `{profile}` (known: {})", known.join(", "))
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for TargetSpec {
+    type Err = SpecError;
+
+    fn from_str(text: &str) -> Result<Self, SpecError> {
+        let (name, profile) = match text.split_once('@') {
+            Some((n, p)) => (n, Some(p)),
+            None => (text, None),
+        };
+        let Some(kind) = TargetKind::ALL.into_iter().find(|k| k.name() == name) else {
+            let suggestion = did_you_mean(name, TargetKind::ALL.map(TargetKind::name));
+            return Err(SpecError::UnknownTarget { name: name.to_string(), suggestion });
+        };
+        if let Some(p) = profile {
+            // RTX model names are written in capitals in Yamaha's documents; accept any case.
+            let known = kind.profiles();
+            let Some(canonical) = known.iter().find(|k| k.eq_ignore_ascii_case(p)) else {
+                return Err(SpecError::UnknownProfile { target: kind.name(), profile: p.to_string(), known });
+            };
+            return Ok(TargetSpec { kind, profile: Some((*canonical).to_string()) });
+        }
+        Ok(TargetSpec { kind, profile: None })
+    }
+}
+
+pub fn check_target_name(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
+    match raw.get_ref().parse::<TargetSpec>() {
+        Ok(_) => true,
+        Err(e) => {
+            let code = match e {
+                SpecError::UnknownTarget { .. } => Code::UNKNOWN_TARGET,
+                SpecError::UnknownProfile { .. } => Code::UNKNOWN_PROFILE,
+            };
+            out.push(
+                Diagnostic::error(code, e.to_string())
+                    .label(raw.span(), "not a target natc knows")
+                    .help(format!("targets: {}; profiles as vyos@1.5 or rtx@RTX830", TargetKind::ALL.map(TargetKind::name).join(", "))),
+            );
+            false
+        }
+    }
+}
+
+fn check_profile(raw: &S<String>, kind: TargetKind, out: &mut Vec<Diagnostic>) -> bool {
+    let known = kind.profiles();
+    if known.iter().any(|k| k.eq_ignore_ascii_case(raw.get_ref())) {
+        return true;
+    }
+    let mut d = Diagnostic::error(Code::UNKNOWN_PROFILE, format!("unknown {} profile `{}`", kind.name(), raw.get_ref()))
+        .label(raw.span(), "not a known profile");
+    d = match did_you_mean(raw.get_ref(), known.iter().copied()) {
+        Some(s) => d.help(format!("did you mean \"{s}\"? (known: {})", known.join(", "))),
+        None => d.help(format!("known: {}", known.join(", "))),
+    };
+    out.push(d);
+    false
+}
+
+pub fn check_vyos_version(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
+    check_profile(raw, TargetKind::Vyos, out)
+}
+
+pub fn check_rtx_model(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
+    check_profile(raw, TargetKind::Rtx, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_targets_and_profiles() {
+        assert_eq!("nftables".parse::<TargetSpec>().unwrap().kind, TargetKind::Nftables);
+        assert_eq!("vyos@1.5".parse::<TargetSpec>().unwrap().profile.as_deref(), Some("1.5"));
+        assert_eq!("rtx@rtx830".parse::<TargetSpec>().unwrap().profile.as_deref(), Some("RTX830"));
+        assert!(matches!("vyos@1.3".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
+        assert!(matches!("nftable".parse::<TargetSpec>(), Err(SpecError::UnknownTarget { suggestion: Some("nftables"), .. })));
+        assert!(matches!("iptables@x".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
+    }
+}
