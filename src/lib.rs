@@ -1,4 +1,13 @@
+//! natc: a NAT config compiler. One TOML intent file is loaded, resolved, checked and
+//! lowered into a per-gateway IR, then rendered for each target:
+//! `load → resolve → lower → render → emit` (see ARCHITECTURE.md).
+
+pub mod build;
 pub mod diag;
+pub mod emit;
 pub mod intent;
 pub mod model;
+pub mod plan;
 pub mod target;
+
+pub use build::{build, compile, Artifact, BuildOptions, BuildError, Compiled};

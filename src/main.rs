@@ -1,1 +1,135 @@
-fn main() {}
+//! Thin: parse the command line, call the library, map outcomes to exit codes
+//! (0 ok, 1 invalid intent or stale output, 2 usage).
+
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Color, Command};
+use natc::diag::{render_report, Diagnostic, Severity};
+use natc::{BuildError, BuildOptions};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const INVALID: u8 = 1;
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match cli.command {
+        Command::Build { intent, targets, gateways, output, check } => {
+            build(&intent, &BuildOptions { targets, gateways }, output.as_deref(), check, color)
+        }
+        Command::Check { intent } => check(&intent, color),
+    }
+}
+
+struct Input {
+    name: String,
+    text: Arc<str>,
+}
+
+fn read(path: &Path) -> Result<Input, ExitCode> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Input { name: path.display().to_string(), text: text.into() }),
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            Err(ExitCode::from(USAGE))
+        }
+    }
+}
+
+fn report(input: &Input, diagnostics: &[Diagnostic], color: bool) {
+    let mut err = std::io::stderr().lock();
+    for d in diagnostics {
+        let _ = write!(err, "{}", render_report(d, &input.name, &input.text, color).text);
+    }
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diagnostics.len() - errors;
+    if errors > 0 {
+        let _ = writeln!(err, "natc: {} has {errors} error(s) and {warnings} warning(s); nothing was written", input.name);
+    }
+}
+
+fn build(path: &Path, options: &BuildOptions, output: Option<&Path>, check: bool, color: bool) -> ExitCode {
+    let input = match read(path) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let compiled = match natc::compile(&input.text) {
+        Ok(c) => c,
+        Err(diagnostics) => {
+            report(&input, &diagnostics, color);
+            return ExitCode::from(INVALID);
+        }
+    };
+    report(&input, &compiled.warnings, color);
+    let artifacts = match natc::build(&compiled, options) {
+        Ok(a) => a,
+        Err(BuildError::Invalid(diagnostics)) => {
+            report(&input, &diagnostics, color);
+            return ExitCode::from(INVALID);
+        }
+        Err(BuildError::Usage(message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    match (output, check) {
+        (Some(dir), true) => {
+            let stale = natc::emit::stale_files(dir, &artifacts);
+            for (path, why) in &stale {
+                eprintln!("stale: {} ({why})", path.display());
+            }
+            if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(INVALID) }
+        }
+        (Some(dir), false) => match natc::emit::write_dir(dir, &artifacts) {
+            Ok(paths) => {
+                for p in paths {
+                    eprintln!("wrote {}", p.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: writing into {}: {e}", dir.display());
+                ExitCode::from(USAGE)
+            }
+        },
+        (None, _) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(natc::emit::stdout_text(&artifacts).as_bytes()).is_err() {
+                return ExitCode::from(USAGE);
+            }
+            let companions = natc::emit::companions(&artifacts);
+            if !companions.is_empty() {
+                eprintln!("note: printed the rules only; also generated, and written with -o DIR: {}", companions.join(", "));
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn check(path: &Path, color: bool) -> ExitCode {
+    let input = match read(path) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    match natc::compile(&input.text) {
+        Ok(compiled) => {
+            report(&input, &compiled.warnings, color);
+            let gateways = compiled.plan.gateways.len();
+            eprintln!("natc: {} is valid ({gateways} gateway(s), {} warning(s))", input.name, compiled.warnings.len());
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => {
+            report(&input, &diagnostics, color);
+            ExitCode::from(INVALID)
+        }
+    }
+}

@@ -1,1 +1,56 @@
+//! Targets: one module each behind [`Target`]. A target first checks what it can express
+//! (an error names the intent item and the target, never a silent approximation), then
+//! builds a small view model and hands it to its embedded Tera templates.
+
+mod engine;
+mod iptables;
+mod linux;
+mod nftables;
+pub mod quote;
 pub mod spec;
+
+use crate::diag::{Code, Diagnostic};
+use crate::plan::GatewayPlan;
+pub use spec::{TargetKind, TargetSpec};
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub name: String,
+    pub contents: String,
+    /// The file `natc build` prints to stdout (the rules); the others are companions.
+    pub primary: bool,
+}
+
+/// What every rendered file's header says.
+pub struct Header<'a> {
+    pub intent: &'a str,
+    pub description: Option<&'a str>,
+}
+
+pub trait Target {
+    fn spec(&self) -> TargetSpec;
+    /// Everything in the plan this target cannot express exactly, as N301 errors.
+    fn check(&self, gateway: &GatewayPlan) -> Vec<Diagnostic>;
+    fn render(&self, header: &Header, gateway: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic>;
+}
+
+/// The target for a spec, or N302 for those natc cannot render yet.
+pub fn target_for(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
+    match spec.kind {
+        TargetKind::Iptables => Ok(Box::new(iptables::Iptables)),
+        TargetKind::Nftables => Ok(Box::new(nftables::Nftables)),
+        TargetKind::Firewalld | TargetKind::Vyos | TargetKind::Rtx => Err(Diagnostic::error(
+            Code::TARGET_NOT_AVAILABLE,
+            format!("natc {} cannot render the `{}` target yet", env!("CARGO_PKG_VERSION"), spec.kind.name()),
+        )
+        .help("build this gateway for iptables or nftables for now, e.g. --target nftables")),
+    }
+}
+
+/// N301 for an item the target cannot express.
+pub(crate) fn cannot_express(target: &str, origin: &crate::model::Origin, what: &str, help: &str) -> Diagnostic {
+    Diagnostic::error(Code::TARGET_CANNOT_EXPRESS, format!("target {target} cannot express {} exactly: {what}", origin.describe()))
+        .label(origin.span.clone(), format!("this {}", origin.kind.as_str()))
+        .help(help.to_string())
+}

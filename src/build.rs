@@ -1,0 +1,134 @@
+//! The library's front door: compile an intent, then build artifacts for targets.
+
+use crate::diag::{Code, Diagnostic};
+use crate::model::{self, Model};
+use crate::plan::{self, GatewayPlan, Plan};
+use crate::target::{self, Header, OutputFile, TargetKind, TargetSpec};
+
+/// A loaded, resolved and lowered intent.
+#[derive(Debug)]
+pub struct Compiled {
+    pub model: Model,
+    pub plan: Plan,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Load → resolve → lower. Errors are every problem found, sorted by position.
+pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    let file = crate::intent::parse(text).map_err(|d| vec![d])?;
+    let model = model::resolve(&file).map_err(sorted)?;
+    let plan = plan::lower(&model).map_err(sorted)?;
+    Ok(Compiled { model, plan, warnings: Vec::new() })
+}
+
+fn sorted(mut d: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    d.sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
+    d
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Empty: each gateway's own `targets`.
+    pub targets: Vec<TargetSpec>,
+    /// Empty: every gateway.
+    pub gateways: Vec<String>,
+}
+
+/// The files for one gateway and target.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub gateway: String,
+    pub target: TargetSpec,
+    pub files: Vec<OutputFile>,
+}
+
+#[derive(Debug)]
+pub enum BuildError {
+    /// The intent cannot be built as asked: located diagnostics, exit 1.
+    Invalid(Vec<Diagnostic>),
+    /// The command line asks for something that does not exist: exit 2.
+    Usage(String),
+}
+
+/// Render every selected gateway for every selected target. All or nothing: any error
+/// means no artifact at all, so no partial output can be written.
+pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
+    let selected = select_gateways(&compiled.plan, &options.gateways)?;
+    let header = Header { intent: &compiled.plan.intent, description: compiled.plan.description.as_deref() };
+    let mut errors = Vec::new();
+    let mut artifacts = Vec::new();
+    for gw in selected {
+        let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
+        for spec in targets_for(model_gw, options, &mut errors) {
+            let target = match target::target_for(&spec.value) {
+                Ok(t) => t,
+                Err(d) => {
+                    errors.push(match spec.span {
+                        Some(span) => d.label(span, "requested here"),
+                        None => d,
+                    });
+                    continue;
+                }
+            };
+            let problems = target.check(gw);
+            if !problems.is_empty() {
+                errors.extend(problems);
+                continue;
+            }
+            match target.render(&header, gw) {
+                Ok(files) => artifacts.push(Artifact { gateway: gw.name.clone(), target: spec.value.clone(), files }),
+                Err(d) => errors.push(d),
+            }
+        }
+    }
+    if errors.is_empty() { Ok(artifacts) } else { Err(BuildError::Invalid(sorted(errors))) }
+}
+
+fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, BuildError> {
+    if names.is_empty() {
+        return Ok(plan.gateways.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            plan.gateways.iter().find(|g| &g.name == n).ok_or_else(|| {
+                let known: Vec<&str> = plan.gateways.iter().map(|g| g.name.as_str()).collect();
+                BuildError::Usage(format!("the intent has no gateway `{n}` (gateways: {})", known.join(", ")))
+            })
+        })
+        .collect()
+}
+
+struct Requested {
+    value: TargetSpec,
+    /// Where the intent asked for it; `None` when it came from the command line.
+    span: Option<crate::diag::Span>,
+}
+
+fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Diagnostic>) -> Vec<Requested> {
+    let requested: Vec<Requested> = if options.targets.is_empty() {
+        gw.targets.iter().filter_map(|t| t.value.parse().ok().map(|value| Requested { value, span: Some(t.span.clone()) })).collect()
+    } else {
+        options.targets.iter().map(|t| Requested { value: t.clone(), span: None }).collect()
+    };
+    if requested.is_empty() {
+        errors.push(
+            Diagnostic::error(Code::MISSING_KEY, format!("gateway `{}` has no targets", gw.name))
+                .label(gw.span.clone(), "built for which target?")
+                .help("add targets = [\"nftables\"] to the gateway, or pass --target"),
+        );
+    }
+    requested.into_iter().map(|r| Requested { value: with_profile(r.value, gw), span: r.span }).collect()
+}
+
+/// A target without a profile takes the gateway's (`vyos = "1.5"`, `rtx = "RTX830"`), then the default.
+fn with_profile(mut spec: TargetSpec, gw: &model::Gateway) -> TargetSpec {
+    if spec.profile.is_none() {
+        spec.profile = match spec.kind {
+            TargetKind::Vyos => Some(gw.vyos.as_ref().map_or("1.4".to_string(), |v| v.value.clone())),
+            TargetKind::Rtx => Some(gw.rtx.as_ref().map_or("RTX1210".to_string(), |v| v.value.to_ascii_uppercase())),
+            _ => None,
+        };
+    }
+    spec
+}

@@ -1,0 +1,207 @@
+//! The lower pass: model → plan. Sugar disappears here: a netmap becomes its two 1:1
+//! translations, claims become owned addresses or proxy-ARP settings.
+
+use super::*;
+use crate::diag::{Code, Diagnostic};
+use crate::model::{Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
+
+pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let gateways = model.gateways.iter().filter_map(|g| lower_gateway(g).map_err(|e| errors.push(e)).ok()).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Plan { intent: model.name.clone(), description: model.description.clone(), gateways })
+}
+
+fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
+    // Intent order decides first-match order; dnat, snat and netmap tables may interleave in
+    // the file, so sort by where each item was written.
+    let mut dnat: Vec<Translation> = g.dnats.iter().map(dnat_translation).collect();
+    let mut snat: Vec<Translation> = g.snats.iter().map(snat_translation).collect();
+    for n in &g.netmaps {
+        let (out, back) = netmap_translations(n);
+        snat.push(out);
+        dnat.push(back);
+    }
+    dnat.sort_by_key(|t| t.origin.span.start);
+    snat.sort_by_key(|t| t.origin.span.start);
+
+    let mut owned: Vec<OwnedAddress> = g
+        .addresses
+        .iter()
+        .map(|a| OwnedAddress { origin: a.origin.clone(), interface: a.interface.value.clone(), address: a.address.value })
+        .collect();
+    let mut sysctls = Vec::new();
+    let mut routes: Vec<Route> = g.routes.iter().map(|r| Route { origin: r.origin.clone(), to: r.to.value, nexthop: nexthop(&r.nexthop) }).collect();
+    if g.forwarding {
+        let origin = Origin { gateway: g.name.clone(), kind: Kind::Gateway, name: g.name.clone(), span: g.span.clone() };
+        sysctls.push(Sysctl { origin, key: "net.ipv4.ip_forward".into(), value: "1".into() });
+    }
+    for d in &g.dnats {
+        match d.claim.value {
+            Claim::Routed => {}
+            Claim::Loopback => owned.push(OwnedAddress { origin: d.origin.clone(), interface: "lo".into(), address: d.destination.value }),
+            Claim::ProxyArp => {
+                let (sysctl, route) = proxy_arp(g, d)?;
+                sysctls.push(sysctl);
+                routes.push(route);
+            }
+        }
+    }
+
+    let filters = Filters {
+        forward_policy: g.policy.forward.value,
+        input_policy: g.policy.input.value,
+        policy_origin: Origin { gateway: g.name.clone(), kind: Kind::Policy, name: "policy".into(), span: g.policy.forward.span.clone() },
+        rules: g.allows.iter().map(filter).collect(),
+    };
+    Ok(GatewayPlan {
+        name: g.name.clone(),
+        description: g.description.clone(),
+        dnat,
+        snat,
+        filters,
+        routes,
+        owned,
+        sysctls,
+        tunnels: g.tunnels.clone(),
+        bgp: g.bgp.clone(),
+        interfaces: g.interfaces.clone(),
+    })
+}
+
+fn value<T: Clone>(v: &Option<crate::model::At<T>>) -> Option<T> {
+    v.as_ref().map(|a| a.value.clone())
+}
+
+fn address_step(to: Ipv4Net) -> Step {
+    if to.prefix_len() == 32 { Step::SetAddress(to.addr()) } else { Step::ShiftIntoPrefix(to) }
+}
+
+fn dnat_translation(d: &Dnat) -> Translation {
+    Translation {
+        origin: d.origin.clone(),
+        part: None,
+        hook: Hook::Destination,
+        matcher: Match {
+            in_interface: value(&d.in_interface),
+            source: value(&d.source),
+            destination: Some(d.destination.value),
+            protocol: d.protocol.as_ref().map(|p| p.value),
+            ports: value(&d.ports),
+            ..Match::default()
+        },
+        step: address_step(d.to.value),
+        set_port: d.to_port.as_ref().map(|p| p.value),
+    }
+}
+
+fn snat_translation(s: &Snat) -> Translation {
+    Translation {
+        origin: s.origin.clone(),
+        part: None,
+        hook: Hook::Source,
+        matcher: Match {
+            out_interface: value(&s.out_interface),
+            source: value(&s.source),
+            destination: value(&s.destination),
+            protocol: s.protocol.as_ref().map(|p| p.value),
+            ports: value(&s.ports),
+            ipsec: if s.except_ipsec { IpsecMatch::NotIpsec } else { IpsecMatch::Any },
+            ..Match::default()
+        },
+        step: match &s.to.value {
+            SnatTo::Masquerade => Step::Masquerade,
+            SnatTo::Address(a) => Step::SetAddress(*a),
+            SnatTo::Prefix(p) => Step::ShiftIntoPrefix(*p),
+        },
+        set_port: None,
+    }
+}
+
+/// INTENT.md §2.3: SNAT local → local_as towards remote_as, DNAT local_as → local from remote_as.
+fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
+    let out = Translation {
+        origin: n.origin.clone(),
+        part: Some("snat"),
+        hook: Hook::Source,
+        matcher: Match {
+            out_interface: Some(n.interface.value.clone()),
+            source: Some(n.local.value),
+            destination: Some(n.remote_as.value),
+            ..Match::default()
+        },
+        step: Step::ShiftIntoPrefix(n.local_as.value),
+        set_port: None,
+    };
+    let back = Translation {
+        origin: n.origin.clone(),
+        part: Some("dnat"),
+        hook: Hook::Destination,
+        matcher: Match {
+            in_interface: Some(n.interface.value.clone()),
+            source: Some(n.remote_as.value),
+            destination: Some(n.local_as.value),
+            ..Match::default()
+        },
+        step: Step::ShiftIntoPrefix(n.local.value),
+        set_port: None,
+    };
+    (out, back)
+}
+
+fn filter(a: &crate::model::Allow) -> Filter {
+    Filter {
+        origin: a.origin.clone(),
+        chain: match a.chain {
+            crate::model::Chain::Forward => FilterChain::Forward,
+            crate::model::Chain::Input => FilterChain::Input,
+        },
+        matcher: Match {
+            in_interface: value(&a.in_interface),
+            out_interface: value(&a.out_interface),
+            source: value(&a.from),
+            destination: value(&a.to),
+            protocol: a.protocol.as_ref().map(|p| p.value),
+            ports: value(&a.ports),
+            ..Match::default()
+        },
+        stateful: a.stateful,
+    }
+}
+
+fn nexthop(n: &crate::model::Nexthop) -> Nexthop {
+    match n {
+        crate::model::Nexthop::Via(v) => Nexthop::Via(v.value),
+        crate::model::Nexthop::Interface(i) => Nexthop::Interface(i.value.clone()),
+    }
+}
+
+/// Proxy ARP answers for an address only if the kernel routes it out of *another*
+/// interface, so the virtual address gets a host route towards the real one
+/// (tested recipe: linux-kernel-testing.md, pitfalls, "ARP for a DNAT address").
+fn proxy_arp(g: &Gateway, d: &Dnat) -> Result<(Sysctl, Route), Diagnostic> {
+    let in_if = d.in_interface.as_ref().map(|i| i.value.clone()).unwrap_or_default();
+    let real = d.to.value.addr();
+    let towards = g
+        .interfaces
+        .iter()
+        .find(|i| i.addresses.iter().any(|a| a.value.trunc().contains(&real)))
+        .map(|i| Nexthop::Interface(i.name.clone()))
+        .or_else(|| g.routes.iter().filter(|r| r.to.value.contains(&real)).max_by_key(|r| r.to.value.prefix_len()).map(|r| nexthop(&r.nexthop)));
+    let Some(towards) = towards else {
+        return Err(Diagnostic::error(Code::MISSING_DEPENDENCY, format!("claim = \"proxy-arp\" needs to know how {} is reached", d.to.value))
+            .label(d.claim.span.clone(), "proxy ARP here")
+            .label(d.to.span.clone(), "reached through which interface?")
+            .help("give the interface towards it an address on its subnet, or add a [[gateway.route]] covering it"));
+    };
+    if matches!(&towards, Nexthop::Interface(i) if *i == in_if) {
+        return Err(Diagnostic::error(Code::MISSING_DEPENDENCY, format!("proxy ARP cannot work: {} is reached through `{in_if}`, where the clients are", d.to.value))
+            .label(d.claim.span.clone(), "proxy ARP here")
+            .help("the kernel only answers ARP for addresses routed out of another interface; use claim = \"loopback\" or a route on the clients"));
+    }
+    let sysctl = Sysctl { origin: d.origin.clone(), key: format!("net.ipv4.conf.{in_if}.proxy_arp"), value: "1".into() };
+    let route = Route { origin: d.origin.clone(), to: d.destination.value, nexthop: towards };
+    Ok((sysctl, route))
+}

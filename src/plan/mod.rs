@@ -1,0 +1,169 @@
+//! The IR: per gateway, what the box must do, in netfilter's terms. Targets and `trace`
+//! read only this. A translation is one uniform record (after Batfish's Transformation):
+//! a match, an address step, an optional port step, the hook it runs in, and its origin.
+
+mod lower;
+
+pub use lower::lower;
+
+use crate::model::{self, Origin, PortRange, PortSet, Protocol, Verdict};
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub intent: String,
+    pub description: Option<String>,
+    pub gateways: Vec<GatewayPlan>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GatewayPlan {
+    pub name: String,
+    pub description: Option<String>,
+    /// Destination NAT (prerouting), in intent order: first match wins, as in netfilter.
+    pub dnat: Vec<Translation>,
+    /// Source NAT (postrouting), in intent order.
+    pub snat: Vec<Translation>,
+    pub filters: Filters,
+    pub routes: Vec<Route>,
+    pub owned: Vec<OwnedAddress>,
+    pub sysctls: Vec<Sysctl>,
+    /// Not lowered: only the VyOS and RTX targets render them, straight from the model.
+    pub tunnels: Vec<model::Tunnel>,
+    pub bgp: Option<model::Bgp>,
+    pub interfaces: Vec<model::Interface>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// Rewrites the destination before routing (PREROUTING).
+    Destination,
+    /// Rewrites the source after routing (POSTROUTING).
+    Source,
+}
+
+/// Does this translation apply to traffic that will be IPsec-protected?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IpsecMatch {
+    #[default]
+    Any,
+    /// Only traffic that no IPsec policy takes (`except_ipsec`).
+    NotIpsec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Match {
+    pub in_interface: Option<String>,
+    pub out_interface: Option<String>,
+    pub source: Option<Ipv4Net>,
+    pub destination: Option<Ipv4Net>,
+    pub protocol: Option<Protocol>,
+    /// Destination ports; only with tcp or udp.
+    pub ports: Option<PortSet>,
+    pub ipsec: IpsecMatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Replace the address with this one (DNAT/SNAT to a host).
+    SetAddress(Ipv4Addr),
+    /// Keep the host part, replace the network part (NETMAP, 1:1 block map).
+    ShiftIntoPrefix(Ipv4Net),
+    /// Source becomes the outgoing interface's address.
+    Masquerade,
+    /// Leave the address alone (an exemption).
+    NoNat,
+}
+
+#[derive(Debug, Clone)]
+pub struct Translation {
+    pub origin: Origin,
+    /// For a netmap, which of its two halves this is.
+    pub part: Option<&'static str>,
+    pub hook: Hook,
+    pub matcher: Match,
+    pub step: Step,
+    /// New destination port(s); a range is a 1:1 shift of the matched range.
+    pub set_port: Option<PortRange>,
+}
+
+impl Translation {
+    /// The comment every rendered rule carries: `natgw dnat/aix-tmgw01`, `utm-a netmap/vpc-a (dnat)`.
+    pub fn comment(&self) -> String {
+        match self.part {
+            Some(p) => format!("{} ({p})", self.origin.describe()),
+            None => self.origin.describe(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterChain {
+    Forward,
+    Input,
+}
+
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub origin: Origin,
+    pub chain: FilterChain,
+    pub matcher: Match,
+    /// Replies are let back in (conntrack established/related).
+    pub stateful: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Filters {
+    pub forward_policy: Verdict,
+    pub input_policy: Verdict,
+    pub policy_origin: Origin,
+    pub rules: Vec<Filter>,
+}
+
+impl Filters {
+    pub fn in_chain(&self, chain: FilterChain) -> impl Iterator<Item = &Filter> {
+        self.rules.iter().filter(move |f| f.chain == chain)
+    }
+
+    pub fn policy(&self, chain: FilterChain) -> Verdict {
+        match chain {
+            FilterChain::Forward => self.forward_policy,
+            FilterChain::Input => self.input_policy,
+        }
+    }
+
+    /// A chain whose policy is accept and that has no rules does nothing; targets may omit it.
+    pub fn is_inert(&self, chain: FilterChain) -> bool {
+        self.policy(chain) == Verdict::Accept && self.in_chain(chain).next().is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Nexthop {
+    Via(Ipv4Addr),
+    Interface(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub origin: Origin,
+    pub to: Ipv4Net,
+    pub nexthop: Nexthop,
+}
+
+/// An address the gateway must own so that packets for it are delivered or attracted.
+#[derive(Debug, Clone)]
+pub struct OwnedAddress {
+    pub origin: Origin,
+    pub interface: String,
+    pub address: Ipv4Net,
+}
+
+/// A kernel setting the rules rely on.
+#[derive(Debug, Clone)]
+pub struct Sysctl {
+    pub origin: Origin,
+    pub key: String,
+    pub value: String,
+}

@@ -1,0 +1,39 @@
+//! The template engine: every template embedded in the binary, HTML escaping off, and one
+//! quoting filter per output language.
+
+use super::quote;
+use std::sync::OnceLock;
+use tera::{Context, Kwargs, State, Tera};
+
+static TEMPLATES: &[(&str, &str)] = &[
+    ("common/header.tera", include_str!("../../templates/common/header.tera")),
+    ("iptables/rules.tera", include_str!("../../templates/iptables/rules.tera")),
+    ("nftables/ruleset.tera", include_str!("../../templates/nftables/ruleset.tera")),
+    ("linux/setup.sh.tera", include_str!("../../templates/linux/setup.sh.tera")),
+];
+
+fn build() -> Tera {
+    let mut tera = Tera::new();
+    tera.autoescape_on(Vec::<&str>::new());
+    tera.register_filter("shell_quote", |s: &str, _: Kwargs, _: &State| quote::shell_quote(s));
+    tera.register_filter("nft_string", |s: &str, _: Kwargs, _: &State| quote::nft_string(s));
+    tera.register_filter("iptables_comment", |s: &str, _: Kwargs, _: &State| quote::iptables_comment(s));
+    // The templates are part of the binary; a broken one is a bug caught by every test.
+    tera.add_raw_templates(TEMPLATES.iter().copied()).expect("embedded templates are valid");
+    tera
+}
+
+pub fn render(template: &str, view: &impl serde::Serialize) -> Result<String, String> {
+    static ENGINE: OnceLock<Tera> = OnceLock::new();
+    let tera = ENGINE.get_or_init(build);
+    let context = Context::from_serialize(view).map_err(|e| e.to_string())?;
+    tera.render(template, &context).map_err(|e| format!("{e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn templates_compile() {
+        super::build();
+    }
+}

@@ -1,0 +1,194 @@
+//! `--target iptables`: a file for `iptables-restore` that owns the nat and filter tables
+//! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
+
+use super::linux::{self, FilterLine};
+use super::{cannot_express, engine, quote, Header, OutputFile, Target, TargetKind, TargetSpec};
+use crate::diag::Diagnostic;
+use crate::model::{PortRange, PortSet, Protocol, Verdict};
+use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
+use serde::Serialize;
+
+pub struct Iptables;
+
+pub const RULES_FILE: &str = "iptables.rules";
+const NAME: &str = "iptables";
+/// `-m multiport` takes at most 15 ports, a range counting as two (tested).
+const MULTIPORT_BUDGET: usize = 15;
+
+impl Target for Iptables {
+    fn spec(&self) -> TargetSpec {
+        TargetSpec { kind: TargetKind::Iptables, profile: None }
+    }
+
+    fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
+        let mut errors = linux::check_common(NAME, gw);
+        for t in gw.dnat.iter().filter(|t| matches!(t.step, Step::ShiftIntoPrefix(_)) && t.set_port.is_some()) {
+            errors.push(cannot_express(NAME, &t.origin, "NETMAP cannot change ports", "split the port translation into host mappings, or drop `to_port`"));
+        }
+        errors
+    }
+
+    fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
+        let view = RulesView {
+            header: linux::header_view(
+                header,
+                gw,
+                NAME,
+                format!("iptables-restore --test {RULES_FILE} && iptables-restore {RULES_FILE}"),
+                vec![
+                    "This file replaces the whole nat and filter tables, like rules.v4.".into(),
+                    "Test first: a restore that fails half-way may leave one table applied.".into(),
+                ],
+            ),
+            prerouting: gw.dnat.iter().flat_map(translation_lines).collect(),
+            postrouting: gw.snat.iter().flat_map(translation_lines).collect(),
+            input_policy: policy(gw.filters.input_policy),
+            forward_policy: policy(gw.filters.forward_policy),
+            input: filter_chain(gw, FilterChain::Input),
+            forward: filter_chain(gw, FilterChain::Forward),
+        };
+        let rules = engine::render("iptables/rules.tera", &view).map_err(linux::render_failed)?;
+        Ok(vec![
+            OutputFile { name: RULES_FILE.into(), contents: rules, primary: true },
+            linux::setup_file(header, gw, NAME, RULES_FILE)?,
+        ])
+    }
+}
+
+#[derive(Serialize)]
+struct RulesView {
+    header: linux::HeaderView,
+    prerouting: Vec<String>,
+    postrouting: Vec<String>,
+    input_policy: &'static str,
+    forward_policy: &'static str,
+    input: Vec<String>,
+    forward: Vec<String>,
+}
+
+fn policy(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Accept => "ACCEPT",
+        Verdict::Drop => "DROP",
+    }
+}
+
+fn protocol(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+        Protocol::Icmp => "icmp",
+        Protocol::Esp => "esp",
+        Protocol::Any => "all",
+    }
+}
+
+fn range(r: &PortRange, sep: char) -> String {
+    if r.is_single() { r.first.to_string() } else { format!("{}{sep}{}", r.first, r.last) }
+}
+
+/// The port part of a match; a long list becomes several multiport chunks, each a rule
+/// of its own with the same target, which matches exactly the union.
+fn port_variants(ports: Option<&PortSet>) -> Vec<String> {
+    let Some(ports) = ports else { return vec![String::new()] };
+    if let Some(r) = ports.as_single_range() {
+        return vec![format!(" --dport {}", range(&r, ':'))];
+    }
+    let mut chunks: Vec<Vec<String>> = vec![Vec::new()];
+    let mut used = 0;
+    for r in &ports.ranges {
+        let cost = if r.is_single() { 1 } else { 2 };
+        if used + cost > MULTIPORT_BUDGET {
+            chunks.push(Vec::new());
+            used = 0;
+        }
+        used += cost;
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push(range(r, ':'));
+        }
+    }
+    chunks.into_iter().map(|c| format!(" -m multiport --dports {}", c.join(","))).collect()
+}
+
+/// `-i … -o … -s … -d … -p …` followed by each port variant.
+fn match_variants(m: &Match) -> Vec<String> {
+    let mut base = String::new();
+    if let Some(i) = &m.in_interface {
+        base.push_str(&format!(" -i {i}"));
+    }
+    if let Some(o) = &m.out_interface {
+        base.push_str(&format!(" -o {o}"));
+    }
+    if let Some(s) = &m.source {
+        base.push_str(&format!(" -s {s}"));
+    }
+    if let Some(d) = &m.destination {
+        base.push_str(&format!(" -d {d}"));
+    }
+    if let Some(p) = m.protocol {
+        base.push_str(&format!(" -p {}", protocol(p)));
+        // A single port or range uses the protocol's own match; lists use multiport.
+        if m.ports.as_ref().and_then(PortSet::as_single_range).is_some() {
+            base.push_str(&format!(" -m {}", protocol(p)));
+        }
+    }
+    if m.ipsec == IpsecMatch::NotIpsec {
+        base.push_str(" -m policy --dir out --pol none");
+    }
+    port_variants(m.ports.as_ref()).into_iter().map(|p| format!("{base}{p}")).collect()
+}
+
+fn translation_lines(t: &Translation) -> Vec<String> {
+    let chain = match t.hook {
+        Hook::Destination => "PREROUTING",
+        Hook::Source => "POSTROUTING",
+    };
+    let target = nat_target(t);
+    let comment = quote::iptables_comment(&t.comment());
+    match_variants(&t.matcher).into_iter().map(|m| format!("-A {chain}{m} -m comment --comment {comment} -j {target}")).collect()
+}
+
+fn nat_target(t: &Translation) -> String {
+    match (&t.step, t.hook) {
+        (Step::SetAddress(a), Hook::Destination) => format!("DNAT --to-destination {a}{}", to_port(t)),
+        (Step::SetAddress(a), Hook::Source) => format!("SNAT --to-source {a}"),
+        (Step::ShiftIntoPrefix(p), _) => format!("NETMAP --to {p}"),
+        (Step::Masquerade, _) => "MASQUERADE".into(),
+        // ACCEPT in the nat table ends NAT processing for the flow: an exemption.
+        (Step::NoNat, _) => "ACCEPT".into(),
+    }
+}
+
+/// `:9000` for one port; `:9000-9099/8000` shifts a range 1:1 from base port 8000
+/// (iptables ≥ 1.8.6; tested: 8001 arrives as 9001).
+fn to_port(t: &Translation) -> String {
+    match (t.set_port, t.matcher.ports.as_ref().and_then(PortSet::as_single_range)) {
+        (None, _) => String::new(),
+        (Some(p), _) if p.is_single() => format!(":{}", p.first),
+        (Some(p), Some(matched)) => format!(":{}-{}/{}", p.first, p.last, matched.first),
+        (Some(p), None) => format!(":{}-{}", p.first, p.last),
+    }
+}
+
+fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
+    let name = match chain {
+        FilterChain::Forward => "FORWARD",
+        FilterChain::Input => "INPUT",
+    };
+    linux::filter_lines(gw, chain)
+        .into_iter()
+        .flat_map(|line| match line {
+            FilterLine::Loopback => {
+                vec![format!("-A {name} -i lo -m comment --comment {} -j ACCEPT", quote::iptables_comment(&linux::chain_comment(gw, chain, "loopback")))]
+            }
+            FilterLine::Replies => vec![format!(
+                "-A {name} -m conntrack --ctstate ESTABLISHED,RELATED -m comment --comment {} -j ACCEPT",
+                quote::iptables_comment(&linux::chain_comment(gw, chain, "replies"))
+            )],
+            FilterLine::Allow(f) => {
+                let comment = quote::iptables_comment(&f.origin.describe());
+                match_variants(&f.matcher).into_iter().map(|m| format!("-A {name}{m} -m comment --comment {comment} -j ACCEPT")).collect()
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,149 @@
+//! What the two Linux kernel targets share: their capability limits, the implicit filter
+//! lines of a drop policy, the file header, and the host setup script.
+
+use super::{cannot_express, engine, quote, Header, OutputFile};
+use crate::diag::Diagnostic;
+use crate::model::Verdict;
+use crate::plan::{Filter, FilterChain, GatewayPlan, Nexthop};
+use serde::Serialize;
+
+/// Linux targets render NAT, filters and host state; not IPsec or BGP (those run in
+/// strongSwan and FRR, which natc does not configure yet).
+pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for t in &gw.tunnels {
+        errors.push(cannot_express(target, &t.origin, "it renders NAT and filter rules, not IPsec tunnels",
+            "build this gateway for vyos or rtx, or remove the tunnel from the gateways built for Linux targets"));
+    }
+    if let Some(b) = &gw.bgp {
+        errors.push(cannot_express(target, &b.origin, "it renders NAT and filter rules, not BGP",
+            "build this gateway for vyos, or configure BGP in FRR by hand"));
+    }
+    for f in gw.filters.rules.iter().filter(|f| !f.stateful && gw.filters.policy(f.chain) == Verdict::Drop) {
+        errors.push(cannot_express(target, &f.origin,
+            "under a drop policy the kernel targets accept replies of every tracked flow, so a stateless rule would behave as a stateful one",
+            "remove `stateful = false` (replies are then let back in), or use the rtx target, whose filters can be stateless"));
+    }
+    errors
+}
+
+/// One line of a filter chain, in the order the chain evaluates them.
+pub enum FilterLine<'a> {
+    /// Under an input drop policy the gateway must still talk to itself.
+    Loopback,
+    /// Under a drop policy, replies of allowed flows come back (INTENT.md §2.4).
+    Replies,
+    Allow(&'a Filter),
+}
+
+pub fn filter_lines(gw: &GatewayPlan, chain: FilterChain) -> Vec<FilterLine<'_>> {
+    let mut lines = Vec::new();
+    if gw.filters.policy(chain) == Verdict::Drop {
+        if chain == FilterChain::Input {
+            lines.push(FilterLine::Loopback);
+        }
+        lines.push(FilterLine::Replies);
+    }
+    lines.extend(gw.filters.in_chain(chain).map(FilterLine::Allow));
+    lines
+}
+
+pub fn chain_comment(gw: &GatewayPlan, chain: FilterChain, what: &str) -> String {
+    let name = match chain {
+        FilterChain::Forward => "forward",
+        FilterChain::Input => "input",
+    };
+    format!("{} policy/{name} ({what})", gw.name)
+}
+
+#[derive(Serialize)]
+pub struct HeaderView {
+    pub version: &'static str,
+    pub intent: String,
+    pub gateway: String,
+    pub target: &'static str,
+    pub description: Vec<String>,
+    /// How to apply this file.
+    pub apply: String,
+    /// What the operator must know before applying it.
+    pub notes: Vec<String>,
+}
+
+pub fn header_view(header: &Header, gw: &GatewayPlan, target: &'static str, apply: String, notes: Vec<String>) -> HeaderView {
+    let mut description: Vec<String> = header.description.map(quote::comment_lines).unwrap_or_default();
+    if let Some(d) = &gw.description {
+        description.extend(quote::comment_lines(d));
+    }
+    HeaderView { version: env!("CARGO_PKG_VERSION"), intent: header.intent.to_string(), gateway: gw.name.clone(), target, description, apply, notes }
+}
+
+#[derive(Serialize)]
+struct SetupView {
+    header: HeaderView,
+    rules_file: String,
+    sysctls: Vec<SetupLine>,
+    addresses: Vec<SetupLine>,
+    routes: Vec<SetupLine>,
+}
+
+/// A shell command and the intent item it comes from.
+#[derive(Serialize)]
+struct SetupLine {
+    command: String,
+    origin: String,
+}
+
+/// sysctl keys are dotted, but an interface name may contain dots (eth0.10); then the
+/// key must be written with slashes, which sysctl(8) reads without translating dots.
+fn sysctl_key(key: &str) -> String {
+    let parts: Vec<&str> = key.splitn(4, '.').collect();
+    match parts.as_slice() {
+        ["net", "ipv4", "conf", rest] if rest.matches('.').count() > 1 => {
+            let (iface, setting) = rest.rsplit_once('.').unwrap_or((rest, ""));
+            format!("net/ipv4/conf/{iface}/{setting}")
+        }
+        _ => key.to_string(),
+    }
+}
+
+/// `<target>-setup.sh`: forwarding, owned addresses and routes. Runtime state only,
+/// idempotent (`replace`, `-w`), so it can run at every boot and after every change.
+pub fn setup_file(header: &Header, gw: &GatewayPlan, target: &'static str, rules_file: &str) -> Result<OutputFile, Diagnostic> {
+    let name = format!("{target}-setup.sh");
+    let view = SetupView {
+        header: header_view(header, gw, target, format!("sh {name}   (as root, before loading {rules_file})"), Vec::new()),
+        rules_file: rules_file.to_string(),
+        sysctls: gw.sysctls.iter().map(|s| SetupLine { command: format!("sysctl -qw {}={}", quote::shell_quote(&sysctl_key(&s.key)), quote::shell_quote(&s.value)), origin: s.origin.describe() }).collect(),
+        addresses: gw.owned.iter().map(|a| SetupLine { command: format!("ip address replace {} dev {}", a.address, quote::shell_quote(&a.interface)), origin: a.origin.describe() }).collect(),
+        routes: gw
+            .routes
+            .iter()
+            .map(|r| SetupLine {
+                command: match &r.nexthop {
+                    Nexthop::Via(v) => format!("ip route replace {} via {v}", r.to),
+                    Nexthop::Interface(i) => format!("ip route replace {} dev {}", r.to, quote::shell_quote(i)),
+                },
+                origin: r.origin.describe(),
+            })
+            .collect(),
+    };
+    let contents = engine::render("linux/setup.sh.tera", &view).map_err(render_failed)?;
+    Ok(OutputFile { name, contents, primary: false })
+}
+
+pub fn render_failed(message: String) -> Diagnostic {
+    Diagnostic::error(crate::diag::Code::TARGET_CANNOT_EXPRESS, format!("internal error while rendering: {message}"))
+        .help("this is a bug in natc; please report it with the intent file")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sysctl_key;
+
+    #[test]
+    fn sysctl_keys_with_dotted_interfaces_use_slashes() {
+        assert_eq!(sysctl_key("net.ipv4.ip_forward"), "net.ipv4.ip_forward");
+        assert_eq!(sysctl_key("net.ipv4.conf.eth0.proxy_arp"), "net.ipv4.conf.eth0.proxy_arp");
+        assert_eq!(sysctl_key("net.ipv4.conf.eth0.10.proxy_arp"), "net/ipv4/conf/eth0.10/proxy_arp");
+    }
+}

@@ -1,0 +1,253 @@
+//! `--target nftables`: an `nft -f` script that owns one table, `ip natc_<intent>`, and
+//! replaces it atomically (create-if-missing, delete, define: one transaction), plus
+//! `nftables-setup.sh` for the host state.
+
+use super::linux::{self, FilterLine};
+use super::{cannot_express, engine, quote, Header, OutputFile, Target, TargetKind, TargetSpec};
+use crate::diag::Diagnostic;
+use crate::model::{PortSet, Protocol, Verdict};
+use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
+pub struct Nftables;
+
+pub const RULES_FILE: &str = "nftables.nft";
+const NAME: &str = "nftables";
+/// nft 1.0.6 has no port arithmetic: a shifted range is one map element per port.
+const MAX_SHIFTED_PORTS: u32 = 4096;
+
+impl Target for Nftables {
+    fn spec(&self) -> TargetSpec {
+        TargetSpec { kind: TargetKind::Nftables, profile: None }
+    }
+
+    fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
+        let mut errors = linux::check_common(NAME, gw);
+        for t in &gw.dnat {
+            match (&t.step, t.set_port) {
+                (Step::ShiftIntoPrefix(_), Some(_)) => {
+                    errors.push(cannot_express(NAME, &t.origin, "a 1:1 prefix map cannot also change ports", "split the port translation into host mappings, or drop `to_port`"));
+                }
+                (_, Some(p)) if p.width() > MAX_SHIFTED_PORTS => errors.push(cannot_express(
+                    NAME,
+                    &t.origin,
+                    &format!("shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})", p.width()),
+                    "narrow the port range, or use the iptables target, which shifts ranges natively",
+                )),
+                _ => {}
+            }
+        }
+        errors
+    }
+
+    fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
+        let table = format!("natc_{}", header.intent.replace('-', "_"));
+        let mut maps = Vec::new();
+        let prerouting = nat_chain(gw, Hook::Destination, &mut maps);
+        let postrouting = nat_chain(gw, Hook::Source, &mut maps);
+        let mut chains = vec![
+            ChainView { name: "prerouting", declaration: "type nat hook prerouting priority dstnat; policy accept;".into(), rules: prerouting },
+            ChainView { name: "postrouting", declaration: "type nat hook postrouting priority srcnat; policy accept;".into(), rules: postrouting },
+        ];
+        for (chain, name) in [(FilterChain::Input, "input"), (FilterChain::Forward, "forward")] {
+            if !gw.filters.is_inert(chain) {
+                let policy = if gw.filters.policy(chain) == Verdict::Drop { "drop" } else { "accept" };
+                chains.push(ChainView { name, declaration: format!("type filter hook {name} priority filter; policy {policy};"), rules: filter_chain(gw, chain) });
+            }
+        }
+        let view = RulesView {
+            header: linux::header_view(header, gw, NAME, format!("nft -f {RULES_FILE}"), vec![format!("It replaces table ip {table} atomically and touches no other table.")]),
+            table,
+            maps,
+            chains,
+        };
+        let rules = engine::render("nftables/ruleset.tera", &view).map_err(linux::render_failed)?;
+        Ok(vec![
+            OutputFile { name: RULES_FILE.into(), contents: rules, primary: true },
+            linux::setup_file(header, gw, NAME, RULES_FILE)?,
+        ])
+    }
+}
+
+#[derive(Serialize)]
+struct RulesView {
+    header: linux::HeaderView,
+    table: String,
+    maps: Vec<MapView>,
+    chains: Vec<ChainView>,
+}
+
+#[derive(Serialize)]
+struct ChainView {
+    name: &'static str,
+    declaration: String,
+    rules: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct MapView {
+    name: String,
+    elements: Vec<String>,
+}
+
+fn protocol(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+        Protocol::Icmp => "icmp",
+        Protocol::Esp => "esp",
+        Protocol::Any => "ip",
+    }
+}
+
+fn ports(set: &PortSet) -> String {
+    let items: Vec<String> = set.ranges.iter().map(|r| if r.is_single() { r.first.to_string() } else { format!("{}-{}", r.first, r.last) }).collect();
+    match items.as_slice() {
+        [one] => one.clone(),
+        _ => format!("{{ {} }}", items.join(", ")),
+    }
+}
+
+fn match_text(m: &Match) -> String {
+    let mut parts = Vec::new();
+    if let Some(i) = &m.in_interface {
+        parts.push(format!("iifname {}", quote::nft_string(i)));
+    }
+    if let Some(o) = &m.out_interface {
+        parts.push(format!("oifname {}", quote::nft_string(o)));
+    }
+    if let Some(s) = &m.source {
+        parts.push(format!("ip saddr {s}"));
+    }
+    if let Some(d) = &m.destination {
+        parts.push(format!("ip daddr {d}"));
+    }
+    match (m.protocol, &m.ports) {
+        (Some(p), Some(set)) => parts.push(format!("{} dport {}", protocol(p), ports(set))),
+        (Some(p), None) => parts.push(format!("meta l4proto {}", protocol(p))),
+        (None, _) => {}
+    }
+    if m.ipsec == IpsecMatch::NotIpsec {
+        parts.push("rt ipsec missing".into());
+    }
+    parts.join(" ")
+}
+
+fn rule(matcher: &str, statement: &str, comment: &str) -> String {
+    let sep = if matcher.is_empty() { "" } else { " " };
+    format!("{matcher}{sep}{statement} comment {}", quote::nft_string(comment))
+}
+
+fn nat_statement(t: &Translation) -> String {
+    match (&t.step, t.hook) {
+        (Step::SetAddress(a), Hook::Destination) => format!("dnat to {a}{}", to_port(t)),
+        (Step::SetAddress(a), Hook::Source) => format!("snat to {a}"),
+        // `ip prefix to … map` keeps the host part: a 1:1 map (a bare `snat to PREFIX` is a pool).
+        (Step::ShiftIntoPrefix(p), Hook::Destination) => {
+            format!("dnat ip prefix to ip daddr map {{ {} : {p} }}", t.matcher.destination.map_or_else(String::new, |d| d.to_string()))
+        }
+        (Step::ShiftIntoPrefix(p), Hook::Source) => {
+            format!("snat ip prefix to ip saddr map {{ {} : {p} }}", t.matcher.source.map_or_else(String::new, |s| s.to_string()))
+        }
+        (Step::Masquerade, _) => "masquerade".into(),
+        (Step::NoNat, _) => "accept".into(),
+    }
+}
+
+fn to_port(t: &Translation) -> String {
+    let Some(p) = t.set_port else { return String::new() };
+    if p.is_single() {
+        return format!(":{}", p.first);
+    }
+    let (Some(matched), Some(proto)) = (t.matcher.ports.as_ref().and_then(PortSet::as_single_range), t.matcher.protocol) else {
+        return String::new();
+    };
+    let pairs: Vec<String> = (matched.first..=matched.last).zip(p.first..=p.last).map(|(a, b)| format!("{a} : {b}")).collect();
+    format!(" : {} dport map {{ {} }}", protocol(proto), pairs.join(", "))
+}
+
+/// The address a host mapping is keyed on, if the translation is a plain host-to-host map.
+fn host_key(t: &Translation) -> Option<(Ipv4Addr, Ipv4Addr)> {
+    let Step::SetAddress(to) = t.step else { return None };
+    if t.set_port.is_some() {
+        return None;
+    }
+    let key = match t.hook {
+        Hook::Destination => t.matcher.destination?,
+        Hook::Source => t.matcher.source?,
+    };
+    (key.prefix_len() == 32).then_some((key.addr(), to))
+}
+
+/// The match without its key: mappings with equal shapes can share one map lookup.
+fn shape(t: &Translation) -> Match {
+    let mut m = t.matcher.clone();
+    match t.hook {
+        Hook::Destination => m.destination = None,
+        Hook::Source => m.source = None,
+    }
+    m
+}
+
+/// Consecutive host mappings of one shape become one `dnat to ip daddr map @…` rule, so the
+/// per-packet cost does not grow with their number. Only consecutive ones: merging across
+/// another rule could change which rule matches first.
+fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<String> {
+    let list = match hook {
+        Hook::Destination => &gw.dnat,
+        Hook::Source => &gw.snat,
+    };
+    let mut rules = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let run = host_run(&list[i..]);
+        if run < 2 {
+            let t = &list[i];
+            rules.push(rule(&match_text(&t.matcher), &nat_statement(t), &t.comment()));
+            i += 1;
+            continue;
+        }
+        let members = &list[i..i + run];
+        let (verb, field) = match hook {
+            Hook::Destination => ("dnat", "daddr"),
+            Hook::Source => ("snat", "saddr"),
+        };
+        let name = format!("{verb}_{}", members[0].origin.name.replace('-', "_"));
+        let elements = members
+            .iter()
+            .filter_map(|t| host_key(t).map(|(k, to)| format!("{k} comment {} : {to}", quote::nft_string(&t.comment()))))
+            .collect();
+        let comment = format!("{} {verb} map ({} mappings, first {})", gw.name, run, members[0].origin.name);
+        rules.push(rule(&match_text(&shape(&members[0])), &format!("{verb} to ip {field} map @{name}"), &comment));
+        maps.push(MapView { name, elements });
+        i += run;
+    }
+    rules
+}
+
+/// How many translations from the start of `list` can share one map: same shape, host
+/// mappings, no key twice (a map cannot hold a key twice; the second would never match).
+fn host_run(list: &[Translation]) -> usize {
+    let Some(first) = list.first() else { return 0 };
+    if host_key(first).is_none() {
+        return 0;
+    }
+    let first_shape = shape(first);
+    let mut keys = HashSet::new();
+    list.iter()
+        .take_while(|t| host_key(t).is_some_and(|(k, _)| keys.insert(k)) && shape(t) == first_shape)
+        .count()
+}
+
+fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
+    linux::filter_lines(gw, chain)
+        .into_iter()
+        .map(|line| match line {
+            FilterLine::Loopback => rule("iifname \"lo\"", "accept", &linux::chain_comment(gw, chain, "loopback")),
+            FilterLine::Replies => rule("ct state established,related", "accept", &linux::chain_comment(gw, chain, "replies")),
+            FilterLine::Allow(f) => rule(&match_text(&f.matcher), "accept", &f.origin.describe()),
+        })
+        .collect()
+}

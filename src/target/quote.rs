@@ -1,0 +1,79 @@
+//! Quoting for every place a string reaches an output. Each target's templates use these
+//! through named filters; rule text built in Rust uses them directly.
+
+/// A comment inside an iptables-restore line: `"…"` with `\` and `"` escaped (tested: the
+/// restore parser unescapes both; a bare `"` would swallow the rest of the line).
+/// iptables silently truncates comments past 255 bytes, so we cut first, on a char boundary.
+pub fn iptables_comment(text: &str) -> String {
+    let clean = single_line(text);
+    let cut = truncate_bytes(&clean, 255);
+    format!("\"{}\"", cut.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// An nft string: nft 1.0.6 has no escape for `"` and refuses comments over 128 bytes, so
+/// `"` becomes `'` and the text is cut to 128 bytes (tested in a throwaway namespace).
+pub fn nft_string(text: &str) -> String {
+    let clean = single_line(text).replace('"', "'");
+    format!("\"{}\"", truncate_bytes(&clean, 128))
+}
+
+/// A POSIX shell word: single quotes, with `'` written as `'\''`.
+pub fn shell_quote(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b)) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// Free text as `#` comment lines: every line break starts a new comment line, so no text
+/// can end a comment early and smuggle in a command or a rule.
+pub fn comment_lines(text: &str) -> Vec<String> {
+    text.lines().map(|l| single_line(l).trim_end().to_string()).collect()
+}
+
+/// Control characters (newlines, tabs, escapes) become spaces.
+fn single_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+fn truncate_bytes(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iptables_comment_escapes() {
+        assert_eq!(iptables_comment(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+        assert_eq!(iptables_comment("x\ny"), "\"x y\"");
+        assert!(iptables_comment(&"é".repeat(200)).len() <= 257);
+    }
+
+    #[test]
+    fn nft_string_has_no_double_quote_inside() {
+        let q = nft_string("say \"hi\"\n-- x");
+        assert_eq!(q, "\"say 'hi'  -- x\"");
+        assert_eq!(nft_string(&"a".repeat(300)).len(), 130);
+    }
+
+    #[test]
+    fn shell_quote_survives_single_quotes() {
+        assert_eq!(shell_quote("eth0"), "eth0");
+        assert_eq!(shell_quote("it's; rm -rf /"), "'it'\\''s; rm -rf /'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn comment_lines_split_breaks() {
+        assert_eq!(comment_lines("a\nb\r\nc"), vec!["a", "b", "c"]);
+    }
+}
