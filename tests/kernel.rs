@@ -1,0 +1,150 @@
+//! The kernel is the judge: every generated iptables and nftables file is loaded into a
+//! real kernel in a throwaway network namespace (`unshare --net`), after the generated
+//! setup script ran on veth interfaces named and addressed as in the intent. `--test` and
+//! `nft -c` miss whole classes of errors (linux-kernel-testing.md), so these apply for real.
+//!
+//! These tests fail, never skip, when they cannot run: not root, or a tool missing.
+//! The README's test command installs the tools.
+
+mod common;
+
+use natc::Artifact;
+use std::path::Path;
+use std::process::Command;
+
+fn require_kernel_tools() {
+    let uid = Command::new("id").arg("-u").output().expect("id runs");
+    assert_eq!(String::from_utf8_lossy(&uid.stdout).trim(), "0", "kernel tests need root (run the README's test command as root)");
+    for tool in ["unshare", "ip", "nft", "iptables-restore", "iptables-save", "sysctl"] {
+        let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().expect("sh runs");
+        assert!(found.status.success(), "kernel tests need `{tool}`: apt-get install iproute2 iptables nftables procps util-linux");
+    }
+}
+
+/// Shell lines that give a fresh namespace the gateway's interfaces and addresses.
+fn interfaces_script(compiled: &natc::Compiled, gateway: &str) -> String {
+    let gw = compiled.plan.gateways.iter().find(|g| g.name == gateway).expect("gateway exists");
+    let mut script = String::from("ip link set lo up\n");
+    for (i, iface) in gw.interfaces.iter().enumerate() {
+        script.push_str(&format!("ip link add {} type veth peer name natcpeer{i}\n", iface.name));
+        script.push_str(&format!("ip link set {} up\nip link set natcpeer{i} up\n", iface.name));
+        for a in &iface.addresses {
+            script.push_str(&format!("ip address add {} dev {}\n", a.value, iface.name));
+        }
+    }
+    script
+}
+
+/// Write the artifact's files into a temp dir and run `script` in a new network namespace
+/// with `$D` pointing at them. Returns stdout; panics with stderr on failure.
+fn in_namespace(artifact: &Artifact, script: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for f in &artifact.files {
+        std::fs::write(dir.path().join(&f.name), &f.contents).expect("write file");
+    }
+    let out = Command::new("unshare")
+        .arg("--net")
+        .arg("sh")
+        .arg("-ec")
+        .arg(script)
+        .env("D", dir.path())
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "kernel refused {} for {}:\n--- stderr\n{}\n--- stdout\n{stdout}",
+        artifact.target,
+        artifact.gateway,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn load_script(artifact: &Artifact) -> String {
+    match artifact.target.kind {
+        natc::target::TargetKind::Iptables => "sh \"$D/iptables-setup.sh\"\niptables-restore \"$D/iptables.rules\"\niptables-save\n".into(),
+        natc::target::TargetKind::Nftables => "sh \"$D/nftables-setup.sh\"\nnft -f \"$D/nftables.nft\"\nnft list ruleset\n".into(),
+        other => panic!("not a kernel target: {other:?}"),
+    }
+}
+
+/// Every rule comment natc generated must be in the kernel's own listing: proof that no
+/// rule was dropped on the way in.
+fn comments_of(artifact: &Artifact) -> Vec<String> {
+    let primary = artifact.files.iter().find(|f| f.primary).expect("a primary file");
+    primary
+        .contents
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split("comment \"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn every_example_loads_into_a_real_kernel() {
+    require_kernel_tools();
+    let mut loaded = 0;
+    for path in common::examples() {
+        let compiled = common::compile(&path);
+        for target in common::LINUX_TARGETS {
+            // seed-004 has tunnels and BGP: the Linux targets must refuse it (tested elsewhere).
+            let Ok(artifacts) = common::build(&path, target) else { continue };
+            for artifact in &artifacts {
+                let script = interfaces_script(&compiled, &artifact.gateway) + &load_script(artifact);
+                let listing = in_namespace(artifact, &script);
+                for comment in comments_of(artifact) {
+                    assert!(listing.contains(&comment), "{}: {target} listing lacks `{comment}`:\n{listing}", common::stem(&path));
+                }
+                loaded += 1;
+            }
+        }
+    }
+    // seed-000 (1 gateway), seed-002 (2) and seed-003 (1), for two targets each.
+    assert!(loaded >= 8, "only {loaded} gateway × target files were loaded");
+}
+
+#[test]
+fn setup_scripts_put_their_state_into_the_kernel() {
+    require_kernel_tools();
+    let path = common::root().join("examples/seed-000-powervs.toml");
+    let compiled = common::compile(&path);
+    let artifacts = common::build(&path, "nftables").expect("seed-000 builds");
+    let script = interfaces_script(&compiled, "natgw")
+        + "sh \"$D/nftables-setup.sh\"\nsh \"$D/nftables-setup.sh\"\n"
+        + "sysctl -n net.ipv4.ip_forward\nip -4 -o address show dev lo\nip route show\n";
+    let out = in_namespace(&artifacts[0], &script);
+    assert!(out.starts_with("1\n"), "forwarding not enabled:\n{out}");
+    for owned in ["192.168.82.70/32", "192.168.82.71/32"] {
+        assert_eq!(out.matches(owned).count(), 1, "{owned} should be on lo exactly once after two runs:\n{out}");
+    }
+    assert!(out.contains("192.168.150.0/24 via 192.168.82.1 dev eth0"), "route missing:\n{out}");
+}
+
+#[test]
+fn nftables_script_replaces_its_table_and_touches_nothing_else() {
+    require_kernel_tools();
+    let path = common::root().join("examples/seed-003-lab.toml");
+    let artifacts = common::build(&path, "nftables").expect("seed-003 builds");
+    let compiled = common::compile(&path);
+    let script = interfaces_script(&compiled, "vm02")
+        + "nft add table ip bystander\nnft add chain ip bystander keep\n"
+        + "nft -f \"$D/nftables.nft\"\nnft -f \"$D/nftables.nft\"\nnft -f \"$D/nftables.nft\"\n"
+        + "nft list ruleset\n";
+    let listing = in_namespace(&artifacts[0], &script);
+    assert_eq!(listing.matches("table ip natc_seed_003_lab").count(), 1, "{listing}");
+    assert_eq!(listing.matches("vm02 dnat/to-vm03").count(), 1, "rule duplicated:\n{listing}");
+    assert!(listing.contains("table ip bystander") && listing.contains("chain keep"), "other table touched:\n{listing}");
+}
+
+#[test]
+fn a_broken_rules_file_is_refused_by_the_kernel_check() {
+    // The judge must be able to say no: an nft file with masquerade in prerouting parses
+    // (`nft -c` passes it) but the kernel refuses it.
+    require_kernel_tools();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.nft");
+    std::fs::write(&bad, "table ip t {\n chain p {\n  type nat hook prerouting priority dstnat; policy accept;\n  masquerade\n }\n}\n").expect("write");
+    let status = Command::new("unshare").args(["--net", "nft", "-f"]).arg(Path::new(&bad)).status().expect("unshare runs");
+    assert!(!status.success(), "the kernel accepted masquerade in prerouting");
+}
