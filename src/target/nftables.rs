@@ -119,10 +119,10 @@ fn match_text(m: &Match) -> String {
         parts.push(format!("oifname {}", quote::nft_string(o)));
     }
     if let Some(s) = &m.source {
-        parts.push(format!("ip saddr {s}"));
+        parts.push(format!("ip saddr {}", address(s)));
     }
     if let Some(d) = &m.destination {
-        parts.push(format!("ip daddr {d}"));
+        parts.push(format!("ip daddr {}", address(d)));
     }
     match (m.protocol, &m.ports) {
         (Some(p), Some(set)) => parts.push(format!("{} dport {}", protocol(p), ports(set))),
@@ -133,6 +133,11 @@ fn match_text(m: &Match) -> String {
         parts.push("rt ipsec missing".into());
     }
     parts.join(" ")
+}
+
+/// A host without `/32`, as nft lists it back.
+fn address(net: &ipnet::Ipv4Net) -> String {
+    if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() }
 }
 
 fn rule(matcher: &str, statement: &str, comment: &str) -> String {

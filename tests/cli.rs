@@ -1,0 +1,125 @@
+//! The real binary: exit codes, stdout/stderr, `-o DIR`, `--check`, no partial output.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn natc() -> Command {
+    Command::new(assert_cmd::cargo::cargo_bin!("natc"))
+}
+
+fn example(name: &str) -> std::path::PathBuf {
+    common::root().join("examples").join(name)
+}
+
+#[test]
+fn build_prints_the_rules_file_to_stdout() {
+    natc()
+        .args(["build", "--target", "nftables"])
+        .arg(example("seed-003-lab.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("#!/usr/sbin/nft -f\n"))
+        .stdout(predicate::str::contains("dnat to 192.168.200.3 comment \"vm02 dnat/to-vm03\""))
+        .stderr(predicate::str::contains("vm02/nftables-setup.sh"));
+}
+
+#[test]
+fn several_gateways_on_stdout_are_separated_and_selectable() {
+    natc()
+        .args(["build", "-t", "iptables"])
+        .arg(example("seed-002-overlap.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("# ===== natc: gateway utm-a, target iptables, file iptables.rules ====="))
+        .stdout(predicate::str::contains("# ===== natc: gateway utm-b, target iptables, file iptables.rules ====="));
+    natc()
+        .args(["build", "-t", "iptables", "-g", "utm-b"])
+        .arg(example("seed-002-overlap.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("utm-b netmap/vpc-b").and(predicate::str::contains("utm-a").not()));
+}
+
+#[test]
+fn unknown_gateway_or_target_is_a_usage_error() {
+    natc().args(["build", "-t", "iptables", "-g", "nope"]).arg(example("seed-002-overlap.toml")).assert().code(2).stdout("");
+    natc()
+        .args(["build", "-t", "nftable"])
+        .arg(example("seed-003-lab.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `nftables`"));
+    natc().args(["build", "/nonexistent/intent.toml", "-t", "nftables"]).assert().code(2);
+}
+
+#[test]
+fn output_dir_gets_every_file_and_check_finds_staleness() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let keep = out.join("natgw/unrelated.txt");
+    std::fs::create_dir_all(keep.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&keep, "mine").expect("write");
+    let intent = example("seed-000-powervs.toml");
+    natc().args(["build", "-t", "iptables", "-t", "nftables", "-o"]).arg(&out).arg(&intent).assert().success();
+    for f in ["natgw/iptables.rules", "natgw/iptables-setup.sh", "natgw/nftables.nft", "natgw/nftables-setup.sh"] {
+        assert!(out.join(f).is_file(), "{f} not written");
+    }
+    assert_eq!(std::fs::read_to_string(&keep).expect("kept"), "mine", "a file natc did not write was touched");
+    natc().args(["build", "-t", "iptables", "-t", "nftables", "--check", "-o"]).arg(&out).arg(&intent).assert().success();
+    std::fs::write(out.join("natgw/nftables.nft"), "edited by hand\n").expect("write");
+    natc()
+        .args(["build", "-t", "iptables", "-t", "nftables", "--check", "-o"])
+        .arg(&out)
+        .arg(&intent)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nftables.nft (differs)"));
+    assert_eq!(std::fs::read_to_string(out.join("natgw/nftables.nft")).expect("read"), "edited by hand\n", "--check wrote");
+}
+
+#[test]
+fn an_invalid_intent_writes_nothing_anywhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let intent = dir.path().join("bad.toml");
+    std::fs::write(&intent, "natc = 1\nname = \"x\"\n[[gateway]]\nname = \"g\"\n[[gateway.dnat]]\nname = \"a\"\ndestination = \"10.0.0.0/24\"\nto = \"10.1.0.0/25\"\n").expect("write");
+    let out = dir.path().join("out");
+    natc()
+        .args(["build", "-t", "nftables", "-o"])
+        .arg(&out)
+        .arg(&intent)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("N107").and(predicate::str::contains("bad.toml:8:")));
+    assert!(!out.exists(), "output directory created for an invalid intent");
+}
+
+#[test]
+fn a_target_error_in_one_gateway_writes_no_other_gateway() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    natc()
+        .args(["build", "-t", "nftables", "-o"])
+        .arg(&out)
+        .arg(example("seed-004-vyos-rtx.toml"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("N301"));
+    assert!(!out.exists(), "office-rtx was written although vyos-project-a failed");
+}
+
+#[test]
+fn check_reports_valid_and_invalid() {
+    natc().arg("check").arg(example("seed-004-vyos-rtx.toml")).assert().success().stderr(predicate::str::contains("is valid"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let intent = dir.path().join("typo.toml");
+    std::fs::write(&intent, "natc = 1\nname = \"x\"\n[[gateway]]\nname = \"g\"\ntarget = [\"nftables\"]\n").expect("write");
+    natc()
+        .arg("check")
+        .arg(&intent)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("N002").and(predicate::str::contains("did you mean `targets`")));
+}
