@@ -107,7 +107,10 @@ struct Requested {
 
 fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Diagnostic>) -> Vec<Requested> {
     let requested: Vec<Requested> = if options.targets.is_empty() {
-        gw.targets.iter().filter_map(|t| t.value.parse().ok().map(|value| Requested { value, span: Some(t.span.clone()) })).collect()
+        gw.targets
+            .iter()
+            .filter_map(|t| t.value.parse().ok().map(|value| Requested { value, span: Some(t.span.clone()) }))
+            .collect()
     } else {
         options.targets.iter().map(|t| Requested { value: t.clone(), span: None }).collect()
     };

@@ -5,7 +5,11 @@ use natc::target::TargetSpec;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "natc", version, about = "Compile a NAT intent file into iptables, nftables, firewalld, VyOS and Yamaha RTX configs")]
+#[command(
+    name = "natc",
+    version,
+    about = "Compile a NAT intent file into iptables, nftables, firewalld, VyOS and Yamaha RTX configs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -35,9 +39,7 @@ pub enum Command {
         check: bool,
     },
     /// Load and validate the intent; print diagnostics only.
-    Check {
-        intent: PathBuf,
-    },
+    Check { intent: PathBuf },
 }
 
 #[derive(Clone, Copy, ValueEnum)]

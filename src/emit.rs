@@ -12,7 +12,10 @@ pub fn stdout_text(artifacts: &[Artifact]) -> String {
     for a in artifacts {
         for f in a.files.iter().filter(|f| f.primary) {
             if artifacts.len() > 1 {
-                text.push_str(&format!("# ===== natc: gateway {}, target {}, file {} =====\n", a.gateway, a.target, f.name));
+                text.push_str(&format!(
+                    "# ===== natc: gateway {}, target {}, file {} =====\n",
+                    a.gateway, a.target, f.name
+                ));
             }
             text.push_str(&f.contents);
         }

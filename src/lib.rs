@@ -10,4 +10,4 @@ pub mod model;
 pub mod plan;
 pub mod target;
 
-pub use build::{build, compile, Artifact, BuildOptions, BuildError, Compiled};
+pub use build::{Artifact, BuildError, BuildOptions, Compiled, build, compile};

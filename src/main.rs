@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Color, Command};
-use natc::diag::{render_report, Diagnostic, Severity};
+use natc::diag::{Diagnostic, Severity, render_report};
 use natc::{BuildError, BuildOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -53,7 +53,8 @@ fn report(input: &Input, diagnostics: &[Diagnostic], color: bool) {
     let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diagnostics.len() - errors;
     if errors > 0 {
-        let _ = writeln!(err, "natc: {} has {errors} error(s) and {warnings} warning(s); nothing was written", input.name);
+        let _ =
+            writeln!(err, "natc: {} has {errors} error(s) and {warnings} warning(s); nothing was written", input.name);
     }
 }
 
@@ -108,7 +109,10 @@ fn build(path: &Path, options: &BuildOptions, output: Option<&Path>, check: bool
             }
             let companions = natc::emit::companions(&artifacts);
             if !companions.is_empty() {
-                eprintln!("note: printed the rules only; also generated, and written with -o DIR: {}", companions.join(", "));
+                eprintln!(
+                    "note: printed the rules only; also generated, and written with -o DIR: {}",
+                    companions.join(", ")
+                );
             }
             ExitCode::SUCCESS
         }

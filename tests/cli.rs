@@ -44,7 +44,12 @@ fn several_gateways_on_stdout_are_separated_and_selectable() {
 
 #[test]
 fn unknown_gateway_or_target_is_a_usage_error() {
-    natc().args(["build", "-t", "iptables", "-g", "nope"]).arg(example("seed-002-overlap.toml")).assert().code(2).stdout("");
+    natc()
+        .args(["build", "-t", "iptables", "-g", "nope"])
+        .arg(example("seed-002-overlap.toml"))
+        .assert()
+        .code(2)
+        .stdout("");
     natc()
         .args(["build", "-t", "nftable"])
         .arg(example("seed-003-lab.toml"))
@@ -67,7 +72,12 @@ fn output_dir_gets_every_file_and_check_finds_staleness() {
         assert!(out.join(f).is_file(), "{f} not written");
     }
     assert_eq!(std::fs::read_to_string(&keep).expect("kept"), "mine", "a file natc did not write was touched");
-    natc().args(["build", "-t", "iptables", "-t", "nftables", "--check", "-o"]).arg(&out).arg(&intent).assert().success();
+    natc()
+        .args(["build", "-t", "iptables", "-t", "nftables", "--check", "-o"])
+        .arg(&out)
+        .arg(&intent)
+        .assert()
+        .success();
     std::fs::write(out.join("natgw/nftables.nft"), "edited by hand\n").expect("write");
     natc()
         .args(["build", "-t", "iptables", "-t", "nftables", "--check", "-o"])
@@ -76,7 +86,11 @@ fn output_dir_gets_every_file_and_check_finds_staleness() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("nftables.nft (differs)"));
-    assert_eq!(std::fs::read_to_string(out.join("natgw/nftables.nft")).expect("read"), "edited by hand\n", "--check wrote");
+    assert_eq!(
+        std::fs::read_to_string(out.join("natgw/nftables.nft")).expect("read"),
+        "edited by hand\n",
+        "--check wrote"
+    );
 }
 
 #[test]
@@ -112,10 +126,16 @@ fn a_target_error_in_one_gateway_writes_no_other_gateway() {
 
 #[test]
 fn check_reports_valid_and_invalid() {
-    natc().arg("check").arg(example("seed-004-vyos-rtx.toml")).assert().success().stderr(predicate::str::contains("is valid"));
+    natc()
+        .arg("check")
+        .arg(example("seed-004-vyos-rtx.toml"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("is valid"));
     let dir = tempfile::tempdir().expect("tempdir");
     let intent = dir.path().join("typo.toml");
-    std::fs::write(&intent, "natc = 1\nname = \"x\"\n[[gateway]]\nname = \"g\"\ntarget = [\"nftables\"]\n").expect("write");
+    std::fs::write(&intent, "natc = 1\nname = \"x\"\n[[gateway]]\nname = \"g\"\ntarget = [\"nftables\"]\n")
+        .expect("write");
     natc()
         .arg("check")
         .arg(&intent)

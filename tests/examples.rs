@@ -47,8 +47,13 @@ fn seed_004_is_refused_by_linux_targets_naming_each_item() {
     let path = common::root().join("examples/seed-004-vyos-rtx.toml");
     for target in common::LINUX_TARGETS {
         let report = common::build(&path, target).expect_err("tunnels and BGP are not Linux-target features");
-        for item in ["vyos-project-a tunnel/vpc-tunnel-1", "vyos-project-a tunnel/vpc-tunnel-2", "vyos-project-a bgp/bgp"] {
-            assert!(report.contains(item) && report.contains(&format!("target {target}")), "{target}: no error names {item}:\n{report}");
+        for item in
+            ["vyos-project-a tunnel/vpc-tunnel-1", "vyos-project-a tunnel/vpc-tunnel-2", "vyos-project-a bgp/bgp"]
+        {
+            assert!(
+                report.contains(item) && report.contains(&format!("target {target}")),
+                "{target}: no error names {item}:\n{report}"
+            );
         }
         assert!(report.contains("N301"), "{report}");
     }
@@ -100,9 +105,17 @@ fn every_rule_line_carries_its_origin() {
             for a in &artifacts {
                 let rules = &a.files.iter().find(|f| f.primary).expect("primary").contents;
                 for line in rules.lines().map(str::trim) {
-                    let is_rule = line.starts_with("-A ") || line.contains(" accept") || line.contains("dnat ") || line.contains("snat ") || line.contains("masquerade");
+                    let is_rule = line.starts_with("-A ")
+                        || line.contains(" accept")
+                        || line.contains("dnat ")
+                        || line.contains("snat ")
+                        || line.contains("masquerade");
                     if is_rule && !line.starts_with('#') && !line.starts_with("type ") {
-                        assert!(line.contains(&format!("\"{} ", a.gateway)), "{}: rule without origin comment: {line}", common::stem(&path));
+                        assert!(
+                            line.contains(&format!("\"{} ", a.gateway)),
+                            "{}: rule without origin comment: {line}",
+                            common::stem(&path)
+                        );
                     }
                 }
             }

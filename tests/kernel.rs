@@ -14,10 +14,17 @@ use std::process::Command;
 
 fn require_kernel_tools() {
     let uid = Command::new("id").arg("-u").output().expect("id runs");
-    assert_eq!(String::from_utf8_lossy(&uid.stdout).trim(), "0", "kernel tests need root (run the README's test command as root)");
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "0",
+        "kernel tests need root (run the README's test command as root)"
+    );
     for tool in ["unshare", "ip", "nft", "iptables-restore", "iptables-save", "sysctl"] {
         let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().expect("sh runs");
-        assert!(found.status.success(), "kernel tests need `{tool}`: apt-get install iproute2 iptables nftables procps util-linux");
+        assert!(
+            found.status.success(),
+            "kernel tests need `{tool}`: apt-get install iproute2 iptables nftables procps util-linux"
+        );
     }
 }
 
@@ -63,8 +70,12 @@ fn in_namespace(artifact: &Artifact, script: &str) -> String {
 
 fn load_script(artifact: &Artifact) -> String {
     match artifact.target.kind {
-        natc::target::TargetKind::Iptables => "sh \"$D/iptables-setup.sh\"\niptables-restore \"$D/iptables.rules\"\niptables-save\n".into(),
-        natc::target::TargetKind::Nftables => "sh \"$D/nftables-setup.sh\"\nnft -f \"$D/nftables.nft\"\nnft list ruleset\n".into(),
+        natc::target::TargetKind::Iptables => {
+            "sh \"$D/iptables-setup.sh\"\niptables-restore \"$D/iptables.rules\"\niptables-save\n".into()
+        }
+        natc::target::TargetKind::Nftables => {
+            "sh \"$D/nftables-setup.sh\"\nnft -f \"$D/nftables.nft\"\nnft list ruleset\n".into()
+        }
         other => panic!("not a kernel target: {other:?}"),
     }
 }
@@ -94,7 +105,11 @@ fn every_example_loads_into_a_real_kernel() {
                 let script = interfaces_script(&compiled, &artifact.gateway) + &load_script(artifact);
                 let listing = in_namespace(artifact, &script);
                 for comment in comments_of(artifact) {
-                    assert!(listing.contains(&comment), "{}: {target} listing lacks `{comment}`:\n{listing}", common::stem(&path));
+                    assert!(
+                        listing.contains(&comment),
+                        "{}: {target} listing lacks `{comment}`:\n{listing}",
+                        common::stem(&path)
+                    );
                 }
                 loaded += 1;
             }
@@ -134,7 +149,10 @@ fn nftables_script_replaces_its_table_and_touches_nothing_else() {
     let listing = in_namespace(&artifacts[0], &script);
     assert_eq!(listing.matches("table ip natc_seed_003_lab").count(), 1, "{listing}");
     assert_eq!(listing.matches("vm02 dnat/to-vm03").count(), 1, "rule duplicated:\n{listing}");
-    assert!(listing.contains("table ip bystander") && listing.contains("chain keep"), "other table touched:\n{listing}");
+    assert!(
+        listing.contains("table ip bystander") && listing.contains("chain keep"),
+        "other table touched:\n{listing}"
+    );
 }
 
 #[test]
@@ -144,7 +162,12 @@ fn a_broken_rules_file_is_refused_by_the_kernel_check() {
     require_kernel_tools();
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.nft");
-    std::fs::write(&bad, "table ip t {\n chain p {\n  type nat hook prerouting priority dstnat; policy accept;\n  masquerade\n }\n}\n").expect("write");
-    let status = Command::new("unshare").args(["--net", "nft", "-f"]).arg(Path::new(&bad)).status().expect("unshare runs");
+    std::fs::write(
+        &bad,
+        "table ip t {\n chain p {\n  type nat hook prerouting priority dstnat; policy accept;\n  masquerade\n }\n}\n",
+    )
+    .expect("write");
+    let status =
+        Command::new("unshare").args(["--net", "nft", "-f"]).arg(Path::new(&bad)).status().expect("unshare runs");
     assert!(!status.success(), "the kernel accepted masquerade in prerouting");
 }

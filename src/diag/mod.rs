@@ -5,8 +5,8 @@ mod codes;
 mod render;
 mod suggest;
 
-pub use codes::{Code, CODES};
-pub use render::{render_plain, render_report, Rendered};
+pub use codes::{CODES, Code};
+pub use render::{Rendered, render_plain, render_report};
 pub use suggest::did_you_mean;
 
 use std::ops::Range;
@@ -38,27 +38,15 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(code: Code, message: impl Into<String>) -> Self {
-        Diagnostic {
-            code,
-            severity: Severity::Error,
-            message: message.into(),
-            labels: Vec::new(),
-            help: None,
-        }
+        Diagnostic { code, severity: Severity::Error, message: message.into(), labels: Vec::new(), help: None }
     }
 
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, message)
-        }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
     }
 
     pub fn label(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.labels.push(Label {
-            span,
-            text: text.into(),
-        });
+        self.labels.push(Label { span, text: text.into() });
         self
     }
 
@@ -130,8 +118,7 @@ impl Diagnostics {
 
     /// Sorted by position in the file, so reports read top to bottom.
     pub fn sorted(mut self) -> Vec<Diagnostic> {
-        self.items
-            .sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
+        self.items.sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
         self.items
     }
 }
@@ -144,9 +131,7 @@ impl From<Diagnostic> for Diagnostics {
 
 impl FromIterator<Diagnostic> for Diagnostics {
     fn from_iter<I: IntoIterator<Item = Diagnostic>>(iter: I) -> Self {
-        Diagnostics {
-            items: iter.into_iter().collect(),
-        }
+        Diagnostics { items: iter.into_iter().collect() }
     }
 }
 

@@ -38,10 +38,7 @@ impl miette::Diagnostic for Bound<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -71,27 +68,15 @@ pub struct Rendered {
 
 /// Render for a terminal (colour when `color` is true) or for a log file.
 pub fn render_report(diag: &Diagnostic, file_name: &str, source: &Arc<str>, color: bool) -> Rendered {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
-    let bound = Bound {
-        diag,
-        source: NamedSource::new(file_name, Arc::clone(source)),
-    };
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let bound = Bound { diag, source: NamedSource::new(file_name, Arc::clone(source)) };
     let mut text = String::new();
     if handler.render_report(&mut text, &bound).is_err() {
         // The handler only fails on a broken fmt::Write; a String never is one.
         text = format!("{}: {}", diag.code, diag.message);
     }
-    Rendered {
-        text,
-        location: diag.primary_span().map(|s| Location::of(source, s.start)),
-    }
+    Rendered { text, location: diag.primary_span().map(|s| Location::of(source, s.start)) }
 }
 
 /// Without colour: what tests snapshot and what goes to a log.

@@ -1,5 +1,5 @@
 use super::IntentFile;
-use crate::diag::{did_you_mean, Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, did_you_mean};
 
 /// Parse the intent text. serde stops at the first problem, so this yields at most one
 /// diagnostic; the resolve pass then collects all the semantic ones.
@@ -11,8 +11,8 @@ fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
     let message = e.message().trim().to_string();
     let span = e.span().unwrap_or(0..0);
     if let Some((unknown, expected)) = parse_listing(&message, "unknown field `") {
-        let mut d = Diagnostic::error(Code::UNKNOWN_KEY, format!("unknown key `{unknown}`"))
-            .label(span, "not a key here");
+        let mut d =
+            Diagnostic::error(Code::UNKNOWN_KEY, format!("unknown key `{unknown}`")).label(span, "not a key here");
         d = d.help(match did_you_mean(&unknown, expected.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`? (keys here: {})", expected.join(", ")),
             None => format!("keys allowed here: {}", expected.join(", ")),
@@ -36,7 +36,9 @@ fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
     if message.starts_with("invalid type") {
         return Diagnostic::error(Code::INVALID_VALUE, message.replace("invalid type: ", "wrong type: "))
             .label(span, "this value")
-            .help("check the value's type: strings are quoted (\"1.4\", \"10.0.0.0/8\"), numbers and booleans are not");
+            .help(
+                "check the value's type: strings are quoted (\"1.4\", \"10.0.0.0/8\"), numbers and booleans are not",
+            );
     }
     let duplicate = message.contains("duplicate key");
     Diagnostic::error(Code::TOML_SYNTAX, format!("invalid TOML: {message}"))
@@ -53,12 +55,7 @@ fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
 fn parse_listing(message: &str, prefix: &str) -> Option<(String, Vec<String>)> {
     let rest = message.strip_prefix(prefix)?;
     let (word, tail) = rest.split_once('`')?;
-    let expected = tail
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect();
+    let expected = tail.split('`').skip(1).step_by(2).map(str::to_string).collect();
     Some((word.to_string(), expected))
 }
 

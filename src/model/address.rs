@@ -1,7 +1,7 @@
 //! Addresses as the intent writes them: `192.168.1.5`, `192.168.1.0/24`, or `@name`.
 
 use super::At;
-use crate::diag::{did_you_mean, Code, Diagnostic, Span};
+use crate::diag::{Code, Diagnostic, Span, did_you_mean};
 use crate::intent::S;
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
@@ -71,9 +71,12 @@ impl Networks {
     pub fn host(&self, raw: &S<String>, what: &str) -> Result<At<Ipv4Addr>, Diagnostic> {
         let net = self.host_or_prefix(raw)?;
         if net.value.prefix_len() != 32 {
-            return Err(Diagnostic::error(Code::INVALID_ADDRESS, format!("{what} must be a single address, not the prefix {}", net.value))
-                .label(inner(raw.span(), raw.get_ref()), "a prefix here")
-                .help(format!("write one address, e.g. \"{}\"", first_host(net.value))));
+            return Err(Diagnostic::error(
+                Code::INVALID_ADDRESS,
+                format!("{what} must be a single address, not the prefix {}", net.value),
+            )
+            .label(inner(raw.span(), raw.get_ref()), "a prefix here")
+            .help(format!("write one address, e.g. \"{}\"", first_host(net.value))));
         }
         Ok(At::new(net.value.addr(), net.span))
     }
@@ -83,9 +86,12 @@ impl Networks {
 pub fn interface_address(text: &str, span: Span) -> Result<Ipv4Net, Diagnostic> {
     check_family(text, span.clone())?;
     let Some((addr, len)) = text.split_once('/') else {
-        return Err(Diagnostic::error(Code::INVALID_ADDRESS, format!("interface address `{text}` has no prefix length"))
-            .label(span, "needs /length")
-            .help(format!("write the address with its subnet length, e.g. \"{text}/24\"")));
+        return Err(Diagnostic::error(
+            Code::INVALID_ADDRESS,
+            format!("interface address `{text}` has no prefix length"),
+        )
+        .label(span, "needs /length")
+        .help(format!("write the address with its subnet length, e.g. \"{text}/24\"")));
     };
     let addr: Ipv4Addr = addr.parse().map_err(|_| bad_address(text, span.clone()))?;
     let len: u8 = len.parse().map_err(|_| bad_address(text, span.clone()))?;
@@ -103,20 +109,19 @@ fn parse_literal(text: &str, span: Span) -> Result<Ipv4Net, Diagnostic> {
     if net.network() != net.addr() {
         return Err(Diagnostic::error(Code::HOST_BITS_SET, format!("prefix `{text}` has host bits set"))
             .label(span, format!("the network of this is {}", net.trunc()))
-            .help(format!(
-                "write the network \"{}\", or the single host \"{}\"",
-                net.trunc(),
-                net.addr()
-            )));
+            .help(format!("write the network \"{}\", or the single host \"{}\"", net.trunc(), net.addr())));
     }
     Ok(net)
 }
 
 fn check_family(text: &str, span: Span) -> Result<(), Diagnostic> {
     if text.contains(':') {
-        return Err(Diagnostic::error(Code::IPV6_UNSUPPORTED, format!("`{text}` is IPv6, which natc does not support yet"))
-            .label(span, "IPv6")
-            .help("natc v1 translates IPv4 only; keep IPv6 in a separate configuration for now"));
+        return Err(Diagnostic::error(
+            Code::IPV6_UNSUPPORTED,
+            format!("`{text}` is IPv6, which natc does not support yet"),
+        )
+        .label(span, "IPv6")
+        .help("natc v1 translates IPv4 only; keep IPv6 in a separate configuration for now"));
     }
     Ok(())
 }
@@ -139,11 +144,7 @@ fn valid_network_name(name: &str) -> bool {
 
 /// The span of a one-line string's content, without its quotes, so labels sit under the text.
 pub fn inner(span: Span, text: &str) -> Span {
-    if span.end == span.start + text.len() + 2 {
-        span.start + 1..span.start + 1 + text.len()
-    } else {
-        span
-    }
+    if span.end == span.start + text.len() + 2 { span.start + 1..span.start + 1 + text.len() } else { span }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Resolving one `[[gateway]]`: its interfaces, owned addresses, items and policy.
 
 use super::address::{inner, interface_address};
-use super::names::{check_interface_name, check_name, UniqueNames};
+use super::names::{UniqueNames, check_interface_name, check_name};
 use super::rules::{self, Ctx};
 use super::tunnel;
 use super::*;
@@ -17,7 +17,11 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let name = g.name.get_ref().clone();
 
     let targets = g.targets.as_ref().map_or_else(Vec::new, |t| {
-        t.get_ref().iter().filter(|s| check_target_name(s, out)).map(|s| At::new(s.get_ref().clone(), s.span())).collect()
+        t.get_ref()
+            .iter()
+            .filter(|s| check_target_name(s, out))
+            .map(|s| At::new(s.get_ref().clone(), s.span()))
+            .collect()
     });
     let vyos = g.vyos.as_ref().filter(|v| check_vyos_version(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
     let rtx = g.rtx.as_ref().filter(|v| check_rtx_model(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
@@ -29,9 +33,12 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
             let vname = &v.get_ref().name;
             if check_interface_name(vname, out) && !known.insert(vname.get_ref().clone()) {
                 out.push(
-                    Diagnostic::error(Code::DUPLICATE_NAME, format!("interface `{}` is declared twice", vname.get_ref()))
-                        .label(vname.span(), "a tunnel's VTI declares it again")
-                        .help("a VTI is an interface of its own: give it a name no other interface uses"),
+                    Diagnostic::error(
+                        Code::DUPLICATE_NAME,
+                        format!("interface `{}` is declared twice", vname.get_ref()),
+                    )
+                    .label(vname.span(), "a tunnel's VTI declares it again")
+                    .help("a VTI is an interface of its own: give it a name no other interface uses"),
                 );
             }
         }
@@ -66,10 +73,10 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     }
     let mut route_names = UniqueNames::default();
     for r in &g.route {
-        if let Some(n) = &r.get_ref().name {
-            if check_name(n, "route", cx.out) {
-                route_names.claim(n.get_ref(), n.span(), "route", cx.out);
-            }
+        if let Some(n) = &r.get_ref().name
+            && check_name(n, "route", cx.out)
+        {
+            route_names.claim(n.get_ref(), n.span(), "route", cx.out);
         }
     }
 
@@ -122,31 +129,37 @@ fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<In
             let span = a.span();
             let texts: Vec<&str> = match a.get_ref() {
                 toml::Value::String(s) => vec![s.as_str()],
-                toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => items.iter().filter_map(toml::Value::as_str).collect(),
+                toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => {
+                    items.iter().filter_map(toml::Value::as_str).collect()
+                }
                 _ => {
                     out.push(
                         Diagnostic::error(Code::INVALID_VALUE, "an interface address is a string or a list of strings")
                             .label(span, "not an address")
-                            .help("write address = \"192.168.1.1/24\" or address = [\"192.168.1.1/24\", \"10.0.0.1/8\"]"),
+                            .help(
+                                "write address = \"192.168.1.1/24\" or address = [\"192.168.1.1/24\", \"10.0.0.1/8\"]",
+                            ),
                     );
                     continue;
                 }
             };
             for t in texts {
-                let one = if texts_is_single(a.get_ref()) { inner(span.clone(), t) } else { span.clone() };
+                // A single string's label sits under its text; in a list, under the whole list.
+                let one = if a.get_ref().is_str() { inner(span.clone(), t) } else { span.clone() };
                 match interface_address(t, one) {
                     Ok(net) => addresses.push(At::new(net, span.clone())),
                     Err(d) => out.push(d),
                 }
             }
         }
-        result.push(Interface { name: r.name.get_ref().clone(), span: i.span(), addresses, description: r.description.as_ref().map(|d| d.get_ref().clone()) });
+        result.push(Interface {
+            name: r.name.get_ref().clone(),
+            span: i.span(),
+            addresses,
+            description: r.description.as_ref().map(|d| d.get_ref().clone()),
+        });
     }
     result
-}
-
-fn texts_is_single(v: &toml::Value) -> bool {
-    v.is_str()
 }
 
 fn owned_addresses(cx: &mut Ctx, raw: &[S<intent::OwnedAddress>]) -> Vec<OwnedAddress> {
@@ -184,7 +197,8 @@ fn check_owned_twice(addresses: &[OwnedAddress], dnats: &[Dnat], out: &mut Vec<D
 
 fn policy(raw: Option<&S<intent::Policy>>, gateway_span: Span) -> Policy {
     let span = raw.map_or(gateway_span, |p| p.span());
-    let pick = |v: Option<&S<Verdict>>| v.map_or(At::new(Verdict::Accept, span.clone()), |v| At::new(*v.get_ref(), v.span()));
+    let pick =
+        |v: Option<&S<Verdict>>| v.map_or(At::new(Verdict::Accept, span.clone()), |v| At::new(*v.get_ref(), v.span()));
     let p = raw.map(|p| p.get_ref());
     Policy { forward: pick(p.and_then(|p| p.forward.as_ref())), input: pick(p.and_then(|p| p.input.as_ref())) }
 }

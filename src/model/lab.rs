@@ -48,7 +48,10 @@ pub fn resolve_lab(raw: &intent::Lab, nets: &Networks, out: &mut Vec<Diagnostic>
     let mut hosts = Vec::new();
     for h in &raw.host {
         let h = h.get_ref();
-        let address = match super::address::interface_address(h.address.get_ref(), super::address::inner(h.address.span(), h.address.get_ref())) {
+        let address = match super::address::interface_address(
+            h.address.get_ref(),
+            super::address::inner(h.address.span(), h.address.get_ref()),
+        ) {
             Ok(a) => At::new(a, h.address.span()),
             Err(d) => {
                 out.push(d);
@@ -63,14 +66,21 @@ pub fn resolve_lab(raw: &intent::Lab, nets: &Networks, out: &mut Vec<Diagnostic>
                 (Err(d), _) | (_, Err(d)) => out.push(d),
             }
         }
-        let gateway = h.gateway.as_ref().and_then(|g| nets.host(g, "a lab host's `gateway`").map_err(|d| out.push(d)).ok());
+        let gateway =
+            h.gateway.as_ref().and_then(|g| nets.host(g, "a lab host's `gateway`").map_err(|d| out.push(d)).ok());
         hosts.push(LabHost { name: at(&h.name), address, attach: at(&h.attach), routes, gateway });
     }
-    let links = raw.link.iter().map(|l| LabLink { ends: l.get_ref().ends.get_ref().iter().map(at).collect() }).collect();
+    let links =
+        raw.link.iter().map(|l| LabLink { ends: l.get_ref().ends.get_ref().iter().map(at).collect() }).collect();
     Lab { hosts, links }
 }
 
-pub fn resolve_expects(raw: &[intent::S<intent::Expect>], lab: Option<&Lab>, nets: &Networks, out: &mut Vec<Diagnostic>) -> Vec<Expect> {
+pub fn resolve_expects(
+    raw: &[intent::S<intent::Expect>],
+    lab: Option<&Lab>,
+    nets: &Networks,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Expect> {
     let hosts: HashSet<&str> = lab.map(|l| l.hosts.iter().map(|h| h.name.value.as_str()).collect()).unwrap_or_default();
     let mut expects = Vec::new();
     for e in raw {
@@ -92,7 +102,10 @@ pub fn resolve_expects(raw: &[intent::S<intent::Expect>], lab: Option<&Lab>, net
             Some(p) => match u16::try_from(*p.get_ref()) {
                 Ok(v) if v > 0 => Some(v),
                 _ => {
-                    out.push(Diagnostic::error(Code::INVALID_PORT, "an expectation's port runs from 1 to 65535").label(p.span(), "this port"));
+                    out.push(
+                        Diagnostic::error(Code::INVALID_PORT, "an expectation's port runs from 1 to 65535")
+                            .label(p.span(), "this port"),
+                    );
                     None
                 }
             },

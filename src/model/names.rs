@@ -38,9 +38,7 @@ pub fn check_interface_name(name: &S<String>, out: &mut Vec<Diagnostic>) -> bool
     let ok = !text.is_empty()
         && text.len() <= MAX_INTERFACE
         && text.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if !ok {
         out.push(
             Diagnostic::error(Code::INVALID_NAME, format!("interface name `{text}` is not allowed"))

@@ -1,6 +1,6 @@
 //! The resolve pass: [`IntentFile`] → [`Model`], collecting every error it finds.
 
-use super::names::{check_name, UniqueNames};
+use super::names::{UniqueNames, check_name};
 use super::*;
 use crate::diag::{Code, Diagnostic};
 use crate::intent::IntentFile;
@@ -11,9 +11,16 @@ pub fn resolve(file: &IntentFile) -> Result<Model, Vec<Diagnostic>> {
     let mut out = Vec::new();
     if *file.natc.get_ref() != SCHEMA_VERSION {
         out.push(
-            Diagnostic::error(Code::SCHEMA_VERSION, format!("natc {} reads intent files of version 1, not {}", env!("CARGO_PKG_VERSION"), file.natc.get_ref()))
-                .label(file.natc.span(), "unsupported version")
-                .help("write natc = 1"),
+            Diagnostic::error(
+                Code::SCHEMA_VERSION,
+                format!(
+                    "natc {} reads intent files of version 1, not {}",
+                    env!("CARGO_PKG_VERSION"),
+                    file.natc.get_ref()
+                ),
+            )
+            .label(file.natc.span(), "unsupported version")
+            .help("write natc = 1"),
         );
     }
     check_name(&file.name, "intent", &mut out);
@@ -31,7 +38,8 @@ pub fn resolve(file: &IntentFile) -> Result<Model, Vec<Diagnostic>> {
         let n = &g.get_ref().name;
         names.claim(n.get_ref(), n.span(), "gateway", &mut out);
     }
-    let gateways: Vec<Gateway> = file.gateways.iter().filter_map(|g| gateway::gateway(g, &networks, &mut out)).collect();
+    let gateways: Vec<Gateway> =
+        file.gateways.iter().filter_map(|g| gateway::gateway(g, &networks, &mut out)).collect();
 
     let lab = file.lab.as_ref().map(|l| lab::resolve_lab(l.get_ref(), &networks, &mut out));
     let expects = lab::resolve_expects(&file.expect, lab.as_ref(), &networks, &mut out);

@@ -3,9 +3,12 @@
 use super::address::inner;
 use super::ports::{parse_port_range, parse_port_set};
 use super::*;
-use crate::diag::{did_you_mean, Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::intent::{self, S};
 use std::collections::BTreeSet;
+
+/// A rule's protocol and destination ports, both optional.
+pub type ProtocolPorts = (Option<At<Protocol>>, Option<At<PortSet>>);
 
 /// What every item resolver needs: the gateway's name, `[networks]`, its interfaces, and
 /// where to put diagnostics. Resolvers return `None` when the item had an error.
@@ -42,10 +45,13 @@ impl Ctx<'_> {
         if name == "lo" || self.interfaces.contains(name) {
             return Some(At::new(name.clone(), raw.span()));
         }
-        let mut d = Diagnostic::error(Code::UNKNOWN_INTERFACE, format!("gateway `{}` has no interface `{name}`", self.gateway))
-            .label(inner(raw.span(), name), "not declared on this gateway");
+        let mut d =
+            Diagnostic::error(Code::UNKNOWN_INTERFACE, format!("gateway `{}` has no interface `{name}`", self.gateway))
+                .label(inner(raw.span(), name), "not declared on this gateway");
         d = match did_you_mean(name, self.interfaces.iter().map(String::as_str)) {
-            Some(s) => d.help(format!("did you mean `{s}`? Otherwise declare it with [[gateway.interface]] name = \"{name}\"")),
+            Some(s) => {
+                d.help(format!("did you mean `{s}`? Otherwise declare it with [[gateway.interface]] name = \"{name}\""))
+            }
             None => d.help(format!("declare it with [[gateway.interface]] name = \"{name}\"")),
         };
         self.out.push(d);
@@ -64,18 +70,17 @@ impl Ctx<'_> {
         &mut self,
         protocol: &Option<S<Protocol>>,
         port: &Option<S<toml::Value>>,
-    ) -> Option<(Option<At<Protocol>>, Option<At<PortSet>>)> {
-        let protocol = protocol
-            .as_ref()
-            .filter(|p| *p.get_ref() != Protocol::Any)
-            .map(|p| At::new(*p.get_ref(), p.span()));
+    ) -> Option<ProtocolPorts> {
+        let protocol =
+            protocol.as_ref().filter(|p| *p.get_ref() != Protocol::Any).map(|p| At::new(*p.get_ref(), p.span()));
         let Some(port) = port else { return Some((protocol, None)) };
         let ports = parse_port_set(port.get_ref(), port.span()).map_err(|d| self.out.push(d)).ok()?;
         match &protocol {
             Some(p) if matches!(p.value, Protocol::Tcp | Protocol::Udp) => {}
             other => {
-                let mut d = Diagnostic::error(Code::PORT_WITHOUT_PROTOCOL, "a port match needs protocol \"tcp\" or \"udp\"")
-                    .label(port.span(), "port given here");
+                let mut d =
+                    Diagnostic::error(Code::PORT_WITHOUT_PROTOCOL, "a port match needs protocol \"tcp\" or \"udp\"")
+                        .label(port.span(), "port given here");
                 if let Some(p) = other {
                     d = d.label(p.span.clone(), "this protocol has no ports");
                 }
@@ -93,11 +98,21 @@ impl Ctx<'_> {
         self.out.push(
             Diagnostic::error(
                 Code::PREFIX_LENGTH_MISMATCH,
-                format!("a 1:1 map needs prefixes of the same length, but {} is /{} and {} is /{}", from.value, from.value.prefix_len(), to.value, to.value.prefix_len()),
+                format!(
+                    "a 1:1 map needs prefixes of the same length, but {} is /{} and {} is /{}",
+                    from.value,
+                    from.value.prefix_len(),
+                    to.value,
+                    to.value.prefix_len()
+                ),
             )
             .label(to.span.clone(), format!("/{} here", to.value.prefix_len()))
             .label(from.span.clone(), format!("/{} here", from.value.prefix_len()))
-            .help(format!("{what}; make both the same length, e.g. {}/{}", to.value.network(), from.value.prefix_len())),
+            .help(format!(
+                "{what}; make both the same length, e.g. {}/{}",
+                to.value.network(),
+                from.value.prefix_len()
+            )),
         );
         false
     }
@@ -117,7 +132,9 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
     let pp = cx.protocol_ports(&r.protocol, &r.port);
     let (destination, to, in_interface, source, (protocol, ports)) = (destination?, to?, in_interface?, source?, pp?);
     // A host `to` takes a whole virtual prefix many-to-one; a prefix `to` is a 1:1 map.
-    if to.value.prefix_len() != 32 && !cx.prefix_lengths_match(&destination, &to, "`to` is a prefix, so this is a 1:1 block map (NETMAP)") {
+    if to.value.prefix_len() != 32
+        && !cx.prefix_lengths_match(&destination, &to, "`to` is a prefix, so this is a 1:1 block map (NETMAP)")
+    {
         return None;
     }
     let to_port = match &r.to_port {
@@ -133,10 +150,26 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
         );
         return None;
     }
-    Some(Dnat { origin, destination, to, in_interface, source, protocol, ports, to_port, claim, description: text(&r.description) })
+    Some(Dnat {
+        origin,
+        destination,
+        to,
+        in_interface,
+        source,
+        protocol,
+        ports,
+        to_port,
+        claim,
+        description: text(&r.description),
+    })
 }
 
-fn to_port(cx: &mut Ctx, raw: &S<toml::Value>, ports: Option<&At<PortSet>>, protocol: &Option<At<Protocol>>) -> Option<At<PortRange>> {
+fn to_port(
+    cx: &mut Ctx,
+    raw: &S<toml::Value>,
+    ports: Option<&At<PortSet>>,
+    protocol: &Option<At<Protocol>>,
+) -> Option<At<PortRange>> {
     let range = parse_port_range(raw.get_ref(), raw.span()).map_err(|d| cx.out.push(d)).ok()?;
     if !matches!(protocol.as_ref().map(|p| p.value), Some(Protocol::Tcp | Protocol::Udp)) {
         cx.out.push(
@@ -171,9 +204,12 @@ fn to_port(cx: &mut Ctx, raw: &S<toml::Value>, ports: Option<&At<PortSet>>, prot
         }
         None => {
             cx.out.push(
-                Diagnostic::error(Code::PORT_WIDTH_MISMATCH, "a `to_port` range needs `port` to be one range of the same width")
-                    .label(raw.span(), "a range here")
-                    .help("write port = \"8000-8099\" with to_port = \"9000-9099\", or give a single to_port"),
+                Diagnostic::error(
+                    Code::PORT_WIDTH_MISMATCH,
+                    "a `to_port` range needs `port` to be one range of the same width",
+                )
+                .label(raw.span(), "a range here")
+                .help("write port = \"8000-8099\" with to_port = \"9000-9099\", or give a single to_port"),
             );
             None
         }
@@ -191,7 +227,11 @@ pub fn snat(cx: &mut Ctx, raw: &S<intent::Snat>) -> Option<Snat> {
         Some(At::new(SnatTo::Masquerade, r.to.span()))
     } else {
         cx.addr(&r.to).map(|net| {
-            let value = if net.value.prefix_len() == 32 { SnatTo::Address(net.value.addr()) } else { SnatTo::Prefix(net.value) };
+            let value = if net.value.prefix_len() == 32 {
+                SnatTo::Address(net.value.addr())
+            } else {
+                SnatTo::Prefix(net.value)
+            };
             At::new(value, net.span)
         })
     };
@@ -199,24 +239,45 @@ pub fn snat(cx: &mut Ctx, raw: &S<intent::Snat>) -> Option<Snat> {
     if let SnatTo::Prefix(prefix) = &to.value {
         let Some(src) = &source else {
             cx.out.push(
-                Diagnostic::error(Code::MISSING_DEPENDENCY, format!("`to` = {prefix} is a 1:1 block map and needs `source`"))
-                    .label(to.span.clone(), "a prefix here")
-                    .help(format!("add source = \"…/{}\" (the real prefix), or give `to` a single address", prefix.prefix_len())),
+                Diagnostic::error(
+                    Code::MISSING_DEPENDENCY,
+                    format!("`to` = {prefix} is a 1:1 block map and needs `source`"),
+                )
+                .label(to.span.clone(), "a prefix here")
+                .help(format!(
+                    "add source = \"…/{}\" (the real prefix), or give `to` a single address",
+                    prefix.prefix_len()
+                )),
             );
             return None;
         };
-        if !cx.prefix_lengths_match(src, &At::new(*prefix, to.span.clone()), "`to` is a prefix, so this is a 1:1 block map (NETMAP)") {
+        if !cx.prefix_lengths_match(
+            src,
+            &At::new(*prefix, to.span.clone()),
+            "`to` is a prefix, so this is a 1:1 block map (NETMAP)",
+        ) {
             return None;
         }
     }
     let except_ipsec = r.except_ipsec.as_ref().is_some_and(|b| *b.get_ref());
-    Some(Snat { origin, out_interface, source, destination, protocol, ports, to, except_ipsec, description: text(&r.description) })
+    Some(Snat {
+        origin,
+        out_interface,
+        source,
+        destination,
+        protocol,
+        ports,
+        to,
+        except_ipsec,
+        description: text(&r.description),
+    })
 }
 
 pub fn netmap(cx: &mut Ctx, raw: &S<intent::Netmap>) -> Option<Netmap> {
     let r = raw.get_ref();
     let origin = cx.origin(Kind::Netmap, r.name.get_ref(), raw.span());
-    let (local, local_as, remote_as, interface) = (cx.addr(&r.local), cx.addr(&r.local_as), cx.addr(&r.remote_as), cx.iface(&r.interface));
+    let (local, local_as, remote_as, interface) =
+        (cx.addr(&r.local), cx.addr(&r.local_as), cx.addr(&r.remote_as), cx.iface(&r.interface));
     let (local, local_as, remote_as, interface) = (local?, local_as?, remote_as?, interface?);
     if !cx.prefix_lengths_match(&local, &local_as, "`local_as` is how the far side sees `local`, address for address") {
         return None;
@@ -243,7 +304,18 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
     }
     let (from, to, in_interface, out_interface, (protocol, ports)) = (from?, to?, in_interface?, out_interface?, pp?);
     let stateful = r.stateful.as_ref().is_none_or(|b| *b.get_ref());
-    Some(Allow { origin, from, to, protocol, ports, in_interface, out_interface, chain, stateful, description: text(&r.description) })
+    Some(Allow {
+        origin,
+        from,
+        to,
+        protocol,
+        ports,
+        in_interface,
+        out_interface,
+        chain,
+        stateful,
+        description: text(&r.description),
+    })
 }
 
 pub fn route(cx: &mut Ctx, raw: &S<intent::Route>, index: usize) -> Option<Route> {

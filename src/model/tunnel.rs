@@ -76,7 +76,9 @@ fn word(v: &Option<S<String>>, default: &str) -> String {
 
 pub fn secret(cx: &mut Ctx, raw: &S<toml::Value>) -> Option<At<SecretRef>> {
     let span = raw.span();
-    let refused = |d: Diagnostic| d.help("write psk = { env = \"NAME\" } or psk = { file = \"/path/to/psk\" }; the build writes a placeholder unless --secrets inline is given");
+    let refused = |d: Diagnostic| {
+        d.help("write psk = { env = \"NAME\" } or psk = { file = \"/path/to/psk\" }; the build writes a placeholder unless --secrets inline is given")
+    };
     match raw.get_ref() {
         toml::Value::String(_) => {
             cx.out.push(refused(
@@ -86,15 +88,31 @@ pub fn secret(cx: &mut Ctx, raw: &S<toml::Value>) -> Option<At<SecretRef>> {
             None
         }
         toml::Value::Table(t) if t.len() == 1 => match t.iter().next() {
-            Some((k, toml::Value::String(v))) if k == "env" && !v.is_empty() => Some(At::new(SecretRef::Env(v.clone()), span)),
-            Some((k, toml::Value::String(v))) if k == "file" && !v.is_empty() => Some(At::new(SecretRef::File(v.clone()), span)),
+            Some((k, toml::Value::String(v))) if k == "env" && !v.is_empty() => {
+                Some(At::new(SecretRef::Env(v.clone()), span))
+            }
+            Some((k, toml::Value::String(v))) if k == "file" && !v.is_empty() => {
+                Some(At::new(SecretRef::File(v.clone()), span))
+            }
             _ => {
-                cx.out.push(refused(Diagnostic::error(Code::INVALID_SECRET_REF, "a secret reference is { env = \"NAME\" } or { file = \"path\" }").label(span, "not a secret reference")));
+                cx.out.push(refused(
+                    Diagnostic::error(
+                        Code::INVALID_SECRET_REF,
+                        "a secret reference is { env = \"NAME\" } or { file = \"path\" }",
+                    )
+                    .label(span, "not a secret reference"),
+                ));
                 None
             }
         },
         _ => {
-            cx.out.push(refused(Diagnostic::error(Code::INVALID_SECRET_REF, "a secret reference is { env = \"NAME\" } or { file = \"path\" }").label(span, "not a secret reference")));
+            cx.out.push(refused(
+                Diagnostic::error(
+                    Code::INVALID_SECRET_REF,
+                    "a secret reference is { env = \"NAME\" } or { file = \"path\" }",
+                )
+                .label(span, "not a secret reference"),
+            ));
             None
         }
     }
@@ -117,7 +135,9 @@ pub fn tunnel(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<Tunnel> {
             let d = d.get_ref();
             let interval = ranged(cx, &d.interval, 30, 2, 86400, "dpd interval");
             let timeout = ranged(cx, &d.timeout, 120, 10, 86400, "dpd timeout");
-            interval.zip(timeout).map(|(interval, timeout)| Some(Dpd { action: *d.action.get_ref(), interval, timeout }))
+            interval
+                .zip(timeout)
+                .map(|(interval, timeout)| Some(Dpd { action: *d.action.get_ref(), interval, timeout }))
         }
     };
     let mode = mode(cx, raw);
@@ -160,12 +180,18 @@ fn mode(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<TunnelMode> {
     match (&r.vti, has_selectors) {
         (Some(v), false) => {
             let v = v.get_ref();
-            let address = interface_address(v.address.get_ref(), inner(v.address.span(), v.address.get_ref())).map_err(|d| cx.out.push(d)).ok();
+            let address = interface_address(v.address.get_ref(), inner(v.address.span(), v.address.get_ref()))
+                .map_err(|d| cx.out.push(d))
+                .ok();
             let mtu = match &v.mtu {
                 None => Some(None),
                 Some(m) => ranged(cx, &Some(m.clone()), 1500, 68, 9000, "VTI mtu").map(|n| Some(At::new(n, m.span()))),
             };
-            Some(TunnelMode::Vti(Vti { name: At::new(v.name.get_ref().clone(), v.name.span()), address: At::new(address?, v.address.span()), mtu: mtu? }))
+            Some(TunnelMode::Vti(Vti {
+                name: At::new(v.name.get_ref().clone(), v.name.span()),
+                address: At::new(address?, v.address.span()),
+                mtu: mtu?,
+            }))
         }
         (None, true) => {
             let mut list = |l: &Option<S<Vec<S<String>>>>, key: &str| -> Option<Vec<At<Ipv4Net>>> {
@@ -186,9 +212,12 @@ fn mode(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<TunnelMode> {
         }
         (Some(v), true) => {
             cx.out.push(
-                Diagnostic::error(Code::CONFLICTING_KEYS, "a tunnel is route-based (`vti`) or policy-based (`local_networks`/`remote_networks`), not both")
-                    .label(v.span(), "vti here")
-                    .help("drop the traffic selectors to route into the VTI, or drop `vti` for a policy-based tunnel"),
+                Diagnostic::error(
+                    Code::CONFLICTING_KEYS,
+                    "a tunnel is route-based (`vti`) or policy-based (`local_networks`/`remote_networks`), not both",
+                )
+                .label(v.span(), "vti here")
+                .help("drop the traffic selectors to route into the VTI, or drop `vti` for a policy-based tunnel"),
             );
             None
         }

@@ -30,18 +30,31 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     let mut owned: Vec<OwnedAddress> = g
         .addresses
         .iter()
-        .map(|a| OwnedAddress { origin: a.origin.clone(), interface: a.interface.value.clone(), address: a.address.value })
+        .map(|a| OwnedAddress {
+            origin: a.origin.clone(),
+            interface: a.interface.value.clone(),
+            address: a.address.value,
+        })
         .collect();
     let mut sysctls = Vec::new();
-    let mut routes: Vec<Route> = g.routes.iter().map(|r| Route { origin: r.origin.clone(), to: r.to.value, nexthop: nexthop(&r.nexthop) }).collect();
+    let mut routes: Vec<Route> = g
+        .routes
+        .iter()
+        .map(|r| Route { origin: r.origin.clone(), to: r.to.value, nexthop: nexthop(&r.nexthop) })
+        .collect();
     if g.forwarding {
-        let origin = Origin { gateway: g.name.clone(), kind: Kind::Gateway, name: g.name.clone(), span: g.span.clone() };
+        let origin =
+            Origin { gateway: g.name.clone(), kind: Kind::Gateway, name: g.name.clone(), span: g.span.clone() };
         sysctls.push(Sysctl { origin, key: "net.ipv4.ip_forward".into(), value: "1".into() });
     }
     for d in &g.dnats {
         match d.claim.value {
             Claim::Routed => {}
-            Claim::Loopback => owned.push(OwnedAddress { origin: d.origin.clone(), interface: "lo".into(), address: d.destination.value }),
+            Claim::Loopback => owned.push(OwnedAddress {
+                origin: d.origin.clone(),
+                interface: "lo".into(),
+                address: d.destination.value,
+            }),
             Claim::ProxyArp => {
                 let (sysctl, route) = proxy_arp(g, d)?;
                 sysctls.push(sysctl);
@@ -53,7 +66,12 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     let filters = Filters {
         forward_policy: g.policy.forward.value,
         input_policy: g.policy.input.value,
-        policy_origin: Origin { gateway: g.name.clone(), kind: Kind::Policy, name: "policy".into(), span: g.policy.forward.span.clone() },
+        policy_origin: Origin {
+            gateway: g.name.clone(),
+            kind: Kind::Policy,
+            name: "policy".into(),
+            span: g.policy.forward.span.clone(),
+        },
         rules: g.allows.iter().map(filter).collect(),
     };
     Ok(GatewayPlan {
@@ -189,19 +207,29 @@ fn proxy_arp(g: &Gateway, d: &Dnat) -> Result<(Sysctl, Route), Diagnostic> {
         .iter()
         .find(|i| i.addresses.iter().any(|a| a.value.trunc().contains(&real)))
         .map(|i| Nexthop::Interface(i.name.clone()))
-        .or_else(|| g.routes.iter().filter(|r| r.to.value.contains(&real)).max_by_key(|r| r.to.value.prefix_len()).map(|r| nexthop(&r.nexthop)));
+        .or_else(|| {
+            g.routes
+                .iter()
+                .filter(|r| r.to.value.contains(&real))
+                .max_by_key(|r| r.to.value.prefix_len())
+                .map(|r| nexthop(&r.nexthop))
+        });
     let Some(towards) = towards else {
-        return Err(Diagnostic::error(Code::MISSING_DEPENDENCY, format!("claim = \"proxy-arp\" needs to know how {} is reached", d.to.value))
-            .label(d.claim.span.clone(), "proxy ARP here")
-            .label(d.to.span.clone(), "reached through which interface?")
-            .help("give the interface towards it an address on its subnet, or add a [[gateway.route]] covering it"));
+        return Err(Diagnostic::error(
+            Code::MISSING_DEPENDENCY,
+            format!("claim = \"proxy-arp\" needs to know how {} is reached", d.to.value),
+        )
+        .label(d.claim.span.clone(), "proxy ARP here")
+        .label(d.to.span.clone(), "reached through which interface?")
+        .help("give the interface towards it an address on its subnet, or add a [[gateway.route]] covering it"));
     };
     if matches!(&towards, Nexthop::Interface(i) if *i == in_if) {
         return Err(Diagnostic::error(Code::MISSING_DEPENDENCY, format!("proxy ARP cannot work: {} is reached through `{in_if}`, where the clients are", d.to.value))
             .label(d.claim.span.clone(), "proxy ARP here")
             .help("the kernel only answers ARP for addresses routed out of another interface; use claim = \"loopback\" or a route on the clients"));
     }
-    let sysctl = Sysctl { origin: d.origin.clone(), key: format!("net.ipv4.conf.{in_if}.proxy_arp"), value: "1".into() };
+    let sysctl =
+        Sysctl { origin: d.origin.clone(), key: format!("net.ipv4.conf.{in_if}.proxy_arp"), value: "1".into() };
     let route = Route { origin: d.origin.clone(), to: d.destination.value, nexthop: towards };
     Ok((sysctl, route))
 }

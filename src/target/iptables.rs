@@ -2,7 +2,7 @@
 //! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
 
 use super::linux::{self, FilterLine};
-use super::{cannot_express, engine, quote, Header, OutputFile, Target, TargetKind, TargetSpec};
+use super::{Header, OutputFile, Target, TargetKind, TargetSpec, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
 use crate::model::{PortRange, PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
@@ -23,7 +23,12 @@ impl Target for Iptables {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         let mut errors = linux::check_common(NAME, gw);
         for t in gw.dnat.iter().filter(|t| matches!(t.step, Step::ShiftIntoPrefix(_)) && t.set_port.is_some()) {
-            errors.push(cannot_express(NAME, &t.origin, "NETMAP cannot change ports", "split the port translation into host mappings, or drop `to_port`"));
+            errors.push(cannot_express(
+                NAME,
+                &t.origin,
+                "NETMAP cannot change ports",
+                "split the port translation into host mappings, or drop `to_port`",
+            ));
         }
         errors
     }
@@ -145,7 +150,10 @@ fn translation_lines(t: &Translation) -> Vec<String> {
     };
     let target = nat_target(t);
     let comment = quote::iptables_comment(&t.comment());
-    match_variants(&t.matcher).into_iter().map(|m| format!("-A {chain}{m} -m comment --comment {comment} -j {target}")).collect()
+    match_variants(&t.matcher)
+        .into_iter()
+        .map(|m| format!("-A {chain}{m} -m comment --comment {comment} -j {target}"))
+        .collect()
 }
 
 fn nat_target(t: &Translation) -> String {
@@ -179,7 +187,10 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
         .into_iter()
         .flat_map(|line| match line {
             FilterLine::Loopback => {
-                vec![format!("-A {name} -i lo -m comment --comment {} -j ACCEPT", quote::iptables_comment(&linux::chain_comment(gw, chain, "loopback")))]
+                vec![format!(
+                    "-A {name} -i lo -m comment --comment {} -j ACCEPT",
+                    quote::iptables_comment(&linux::chain_comment(gw, chain, "loopback"))
+                )]
             }
             FilterLine::Replies => vec![format!(
                 "-A {name} -m conntrack --ctstate ESTABLISHED,RELATED -m comment --comment {} -j ACCEPT",
@@ -187,7 +198,10 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
             )],
             FilterLine::Allow(f) => {
                 let comment = quote::iptables_comment(&f.origin.describe());
-                match_variants(&f.matcher).into_iter().map(|m| format!("-A {name}{m} -m comment --comment {comment} -j ACCEPT")).collect()
+                match_variants(&f.matcher)
+                    .into_iter()
+                    .map(|m| format!("-A {name}{m} -m comment --comment {comment} -j ACCEPT"))
+                    .collect()
             }
         })
         .collect()

@@ -1,7 +1,7 @@
 //! What the two Linux kernel targets share: their capability limits, the implicit filter
 //! lines of a drop policy, the file header, and the host setup script.
 
-use super::{cannot_express, engine, quote, Header, OutputFile};
+use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
 use crate::model::Verdict;
 use crate::plan::{Filter, FilterChain, GatewayPlan, Nexthop};
@@ -12,12 +12,20 @@ use serde::Serialize;
 pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for t in &gw.tunnels {
-        errors.push(cannot_express(target, &t.origin, "it renders NAT and filter rules, not IPsec tunnels",
-            "build this gateway for vyos or rtx, or remove the tunnel from the gateways built for Linux targets"));
+        errors.push(cannot_express(
+            target,
+            &t.origin,
+            "it renders NAT and filter rules, not IPsec tunnels",
+            "build this gateway for vyos or rtx, or remove the tunnel from the gateways built for Linux targets",
+        ));
     }
     if let Some(b) = &gw.bgp {
-        errors.push(cannot_express(target, &b.origin, "it renders NAT and filter rules, not BGP",
-            "build this gateway for vyos, or configure BGP in FRR by hand"));
+        errors.push(cannot_express(
+            target,
+            &b.origin,
+            "it renders NAT and filter rules, not BGP",
+            "build this gateway for vyos, or configure BGP in FRR by hand",
+        ));
     }
     for f in gw.filters.rules.iter().filter(|f| !f.stateful && gw.filters.policy(f.chain) == Verdict::Drop) {
         errors.push(cannot_express(target, &f.origin,
@@ -69,12 +77,26 @@ pub struct HeaderView {
     pub notes: Vec<String>,
 }
 
-pub fn header_view(header: &Header, gw: &GatewayPlan, target: &'static str, apply: String, notes: Vec<String>) -> HeaderView {
+pub fn header_view(
+    header: &Header,
+    gw: &GatewayPlan,
+    target: &'static str,
+    apply: String,
+    notes: Vec<String>,
+) -> HeaderView {
     let mut description: Vec<String> = header.description.map(quote::comment_lines).unwrap_or_default();
     if let Some(d) = &gw.description {
         description.extend(quote::comment_lines(d));
     }
-    HeaderView { version: env!("CARGO_PKG_VERSION"), intent: header.intent.to_string(), gateway: gw.name.clone(), target, description, apply, notes }
+    HeaderView {
+        version: env!("CARGO_PKG_VERSION"),
+        intent: header.intent.to_string(),
+        gateway: gw.name.clone(),
+        target,
+        description,
+        apply,
+        notes,
+    }
 }
 
 #[derive(Serialize)]
@@ -108,13 +130,42 @@ fn sysctl_key(key: &str) -> String {
 
 /// `<target>-setup.sh`: forwarding, owned addresses and routes. Runtime state only,
 /// idempotent (`replace`, `-w`), so it can run at every boot and after every change.
-pub fn setup_file(header: &Header, gw: &GatewayPlan, target: &'static str, rules_file: &str) -> Result<OutputFile, Diagnostic> {
+pub fn setup_file(
+    header: &Header,
+    gw: &GatewayPlan,
+    target: &'static str,
+    rules_file: &str,
+) -> Result<OutputFile, Diagnostic> {
     let name = format!("{target}-setup.sh");
     let view = SetupView {
-        header: header_view(header, gw, target, format!("sh {name}   (as root, before loading {rules_file})"), Vec::new()),
+        header: header_view(
+            header,
+            gw,
+            target,
+            format!("sh {name}   (as root, before loading {rules_file})"),
+            Vec::new(),
+        ),
         rules_file: rules_file.to_string(),
-        sysctls: gw.sysctls.iter().map(|s| SetupLine { command: format!("sysctl -qw {}={}", quote::shell_quote(&sysctl_key(&s.key)), quote::shell_quote(&s.value)), origin: s.origin.describe() }).collect(),
-        addresses: gw.owned.iter().map(|a| SetupLine { command: format!("ip address replace {} dev {}", a.address, quote::shell_quote(&a.interface)), origin: a.origin.describe() }).collect(),
+        sysctls: gw
+            .sysctls
+            .iter()
+            .map(|s| SetupLine {
+                command: format!(
+                    "sysctl -qw {}={}",
+                    quote::shell_quote(&sysctl_key(&s.key)),
+                    quote::shell_quote(&s.value)
+                ),
+                origin: s.origin.describe(),
+            })
+            .collect(),
+        addresses: gw
+            .owned
+            .iter()
+            .map(|a| SetupLine {
+                command: format!("ip address replace {} dev {}", a.address, quote::shell_quote(&a.interface)),
+                origin: a.origin.describe(),
+            })
+            .collect(),
         routes: gw
             .routes
             .iter()

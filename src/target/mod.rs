@@ -50,7 +50,10 @@ pub fn target_for(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
 
 /// N301 for an item the target cannot express.
 pub(crate) fn cannot_express(target: &str, origin: &crate::model::Origin, what: &str, help: &str) -> Diagnostic {
-    Diagnostic::error(Code::TARGET_CANNOT_EXPRESS, format!("target {target} cannot express {} exactly: {what}", origin.describe()))
-        .label(origin.span.clone(), format!("this {}", origin.kind.as_str()))
-        .help(help.to_string())
+    Diagnostic::error(
+        Code::TARGET_CANNOT_EXPRESS,
+        format!("target {target} cannot express {} exactly: {what}", origin.describe()),
+    )
+    .label(origin.span.clone(), format!("this {}", origin.kind.as_str()))
+    .help(help.to_string())
 }

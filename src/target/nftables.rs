@@ -3,7 +3,7 @@
 //! `nftables-setup.sh` for the host state.
 
 use super::linux::{self, FilterLine};
-use super::{cannot_express, engine, quote, Header, OutputFile, Target, TargetKind, TargetSpec};
+use super::{Header, OutputFile, Target, TargetKind, TargetSpec, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
 use crate::model::{PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
@@ -28,12 +28,20 @@ impl Target for Nftables {
         for t in &gw.dnat {
             match (&t.step, t.set_port) {
                 (Step::ShiftIntoPrefix(_), Some(_)) => {
-                    errors.push(cannot_express(NAME, &t.origin, "a 1:1 prefix map cannot also change ports", "split the port translation into host mappings, or drop `to_port`"));
+                    errors.push(cannot_express(
+                        NAME,
+                        &t.origin,
+                        "a 1:1 prefix map cannot also change ports",
+                        "split the port translation into host mappings, or drop `to_port`",
+                    ));
                 }
                 (_, Some(p)) if p.width() > MAX_SHIFTED_PORTS => errors.push(cannot_express(
                     NAME,
                     &t.origin,
-                    &format!("shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})", p.width()),
+                    &format!(
+                        "shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})",
+                        p.width()
+                    ),
                     "narrow the port range, or use the iptables target, which shifts ranges natively",
                 )),
                 _ => {}
@@ -48,17 +56,35 @@ impl Target for Nftables {
         let prerouting = nat_chain(gw, Hook::Destination, &mut maps);
         let postrouting = nat_chain(gw, Hook::Source, &mut maps);
         let mut chains = vec![
-            ChainView { name: "prerouting", declaration: "type nat hook prerouting priority dstnat; policy accept;".into(), rules: prerouting },
-            ChainView { name: "postrouting", declaration: "type nat hook postrouting priority srcnat; policy accept;".into(), rules: postrouting },
+            ChainView {
+                name: "prerouting",
+                declaration: "type nat hook prerouting priority dstnat; policy accept;".into(),
+                rules: prerouting,
+            },
+            ChainView {
+                name: "postrouting",
+                declaration: "type nat hook postrouting priority srcnat; policy accept;".into(),
+                rules: postrouting,
+            },
         ];
         for (chain, name) in [(FilterChain::Input, "input"), (FilterChain::Forward, "forward")] {
             if !gw.filters.is_inert(chain) {
                 let policy = if gw.filters.policy(chain) == Verdict::Drop { "drop" } else { "accept" };
-                chains.push(ChainView { name, declaration: format!("type filter hook {name} priority filter; policy {policy};"), rules: filter_chain(gw, chain) });
+                chains.push(ChainView {
+                    name,
+                    declaration: format!("type filter hook {name} priority filter; policy {policy};"),
+                    rules: filter_chain(gw, chain),
+                });
             }
         }
         let view = RulesView {
-            header: linux::header_view(header, gw, NAME, format!("nft -f {RULES_FILE}"), vec![format!("It replaces table ip {table} atomically and touches no other table.")]),
+            header: linux::header_view(
+                header,
+                gw,
+                NAME,
+                format!("nft -f {RULES_FILE}"),
+                vec![format!("It replaces table ip {table} atomically and touches no other table.")],
+            ),
             table,
             maps,
             chains,
@@ -103,7 +129,11 @@ fn protocol(p: Protocol) -> &'static str {
 }
 
 fn ports(set: &PortSet) -> String {
-    let items: Vec<String> = set.ranges.iter().map(|r| if r.is_single() { r.first.to_string() } else { format!("{}-{}", r.first, r.last) }).collect();
+    let items: Vec<String> = set
+        .ranges
+        .iter()
+        .map(|r| if r.is_single() { r.first.to_string() } else { format!("{}-{}", r.first, r.last) })
+        .collect();
     match items.as_slice() {
         [one] => one.clone(),
         _ => format!("{{ {} }}", items.join(", ")),
@@ -151,10 +181,16 @@ fn nat_statement(t: &Translation) -> String {
         (Step::SetAddress(a), Hook::Source) => format!("snat to {a}"),
         // `ip prefix to … map` keeps the host part: a 1:1 map (a bare `snat to PREFIX` is a pool).
         (Step::ShiftIntoPrefix(p), Hook::Destination) => {
-            format!("dnat ip prefix to ip daddr map {{ {} : {p} }}", t.matcher.destination.map_or_else(String::new, |d| d.to_string()))
+            format!(
+                "dnat ip prefix to ip daddr map {{ {} : {p} }}",
+                t.matcher.destination.map_or_else(String::new, |d| d.to_string())
+            )
         }
         (Step::ShiftIntoPrefix(p), Hook::Source) => {
-            format!("snat ip prefix to ip saddr map {{ {} : {p} }}", t.matcher.source.map_or_else(String::new, |s| s.to_string()))
+            format!(
+                "snat ip prefix to ip saddr map {{ {} : {p} }}",
+                t.matcher.source.map_or_else(String::new, |s| s.to_string())
+            )
         }
         (Step::Masquerade, _) => "masquerade".into(),
         (Step::NoNat, _) => "accept".into(),
@@ -166,10 +202,13 @@ fn to_port(t: &Translation) -> String {
     if p.is_single() {
         return format!(":{}", p.first);
     }
-    let (Some(matched), Some(proto)) = (t.matcher.ports.as_ref().and_then(PortSet::as_single_range), t.matcher.protocol) else {
+    let (Some(matched), Some(proto)) =
+        (t.matcher.ports.as_ref().and_then(PortSet::as_single_range), t.matcher.protocol)
+    else {
         return String::new();
     };
-    let pairs: Vec<String> = (matched.first..=matched.last).zip(p.first..=p.last).map(|(a, b)| format!("{a} : {b}")).collect();
+    let pairs: Vec<String> =
+        (matched.first..=matched.last).zip(p.first..=p.last).map(|(a, b)| format!("{a} : {b}")).collect();
     format!(" : {} dport map {{ {} }}", protocol(proto), pairs.join(", "))
 }
 
@@ -222,7 +261,9 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
         let name = format!("{verb}_{}", members[0].origin.name.replace('-', "_"));
         let elements = members
             .iter()
-            .filter_map(|t| host_key(t).map(|(k, to)| format!("{k} comment {} : {to}", quote::nft_string(&t.comment()))))
+            .filter_map(|t| {
+                host_key(t).map(|(k, to)| format!("{k} comment {} : {to}", quote::nft_string(&t.comment())))
+            })
             .collect();
         let comment = format!("{} {verb} map ({} mappings, first {})", gw.name, run, members[0].origin.name);
         rules.push(rule(&match_text(&shape(&members[0])), &format!("{verb} to ip {field} map @{name}"), &comment));
@@ -241,9 +282,7 @@ fn host_run(list: &[Translation]) -> usize {
     }
     let first_shape = shape(first);
     let mut keys = HashSet::new();
-    list.iter()
-        .take_while(|t| host_key(t).is_some_and(|(k, _)| keys.insert(k)) && shape(t) == first_shape)
-        .count()
+    list.iter().take_while(|t| host_key(t).is_some_and(|(k, _)| keys.insert(k)) && shape(t) == first_shape).count()
 }
 
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
@@ -251,7 +290,9 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
         .into_iter()
         .map(|line| match line {
             FilterLine::Loopback => rule("iifname \"lo\"", "accept", &linux::chain_comment(gw, chain, "loopback")),
-            FilterLine::Replies => rule("ct state established,related", "accept", &linux::chain_comment(gw, chain, "replies")),
+            FilterLine::Replies => {
+                rule("ct state established,related", "accept", &linux::chain_comment(gw, chain, "replies"))
+            }
             FilterLine::Allow(f) => rule(&match_text(&f.matcher), "accept", &f.origin.describe()),
         })
         .collect()

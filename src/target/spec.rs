@@ -1,7 +1,7 @@
 //! Target names and profiles: `iptables`, `nftables`, `firewalld`, `vyos[@1.4|1.5]`,
 //! `rtx[@MODEL]`. Shared by the intent (`targets = [...]`) and the command line.
 
-use crate::diag::{did_you_mean, Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::intent::S;
 use std::fmt;
 
@@ -15,7 +15,8 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 5] = [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld, TargetKind::Vyos, TargetKind::Rtx];
+    pub const ALL: [TargetKind; 5] =
+        [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld, TargetKind::Vyos, TargetKind::Rtx];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -37,7 +38,8 @@ impl TargetKind {
 }
 
 pub const VYOS_VERSIONS: &[&str] = &["1.4", "1.5"];
-pub const RTX_MODELS: &[&str] = &["RTX830", "RTX840", "RTX1200", "RTX1210", "RTX1220", "RTX1300", "RTX3500", "RTX3510", "RTX5000"];
+pub const RTX_MODELS: &[&str] =
+    &["RTX830", "RTX840", "RTX1200", "RTX1210", "RTX1220", "RTX1300", "RTX3500", "RTX3510", "RTX5000"];
 
 /// A target with its profile, e.g. `vyos@1.5`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,7 +74,7 @@ impl fmt::Display for SpecError {
                     None => write!(f, " (targets: {})", TargetKind::ALL.map(TargetKind::name).join(", ")),
                 }
             }
-            SpecError::UnknownProfile { target, profile, known } if known.is_empty() => {
+            SpecError::UnknownProfile { target, profile, known: [] } => {
                 write!(f, "target `{target}` has no profiles, so `{target}@{profile}` means nothing")
             }
             SpecError::UnknownProfile { target, profile, known } => {
@@ -114,11 +116,12 @@ pub fn check_target_name(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
                 SpecError::UnknownTarget { .. } => Code::UNKNOWN_TARGET,
                 SpecError::UnknownProfile { .. } => Code::UNKNOWN_PROFILE,
             };
-            out.push(
-                Diagnostic::error(code, e.to_string())
-                    .label(raw.span(), "not a target natc knows")
-                    .help(format!("targets: {}; profiles as vyos@1.5 or rtx@RTX830", TargetKind::ALL.map(TargetKind::name).join(", "))),
-            );
+            out.push(Diagnostic::error(code, e.to_string()).label(raw.span(), "not a target natc knows").help(
+                format!(
+                    "targets: {}; profiles as vyos@1.5 or rtx@RTX830",
+                    TargetKind::ALL.map(TargetKind::name).join(", ")
+                ),
+            ));
             false
         }
     }
@@ -129,8 +132,9 @@ fn check_profile(raw: &S<String>, kind: TargetKind, out: &mut Vec<Diagnostic>) -
     if known.iter().any(|k| k.eq_ignore_ascii_case(raw.get_ref())) {
         return true;
     }
-    let mut d = Diagnostic::error(Code::UNKNOWN_PROFILE, format!("unknown {} profile `{}`", kind.name(), raw.get_ref()))
-        .label(raw.span(), "not a known profile");
+    let mut d =
+        Diagnostic::error(Code::UNKNOWN_PROFILE, format!("unknown {} profile `{}`", kind.name(), raw.get_ref()))
+            .label(raw.span(), "not a known profile");
     d = match did_you_mean(raw.get_ref(), known.iter().copied()) {
         Some(s) => d.help(format!("did you mean \"{s}\"? (known: {})", known.join(", "))),
         None => d.help(format!("known: {}", known.join(", "))),
@@ -157,7 +161,10 @@ mod tests {
         assert_eq!("vyos@1.5".parse::<TargetSpec>().unwrap().profile.as_deref(), Some("1.5"));
         assert_eq!("rtx@rtx830".parse::<TargetSpec>().unwrap().profile.as_deref(), Some("RTX830"));
         assert!(matches!("vyos@1.3".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
-        assert!(matches!("nftable".parse::<TargetSpec>(), Err(SpecError::UnknownTarget { suggestion: Some("nftables"), .. })));
+        assert!(matches!(
+            "nftable".parse::<TargetSpec>(),
+            Err(SpecError::UnknownTarget { suggestion: Some("nftables"), .. })
+        ));
         assert!(matches!("iptables@x".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
     }
 }
