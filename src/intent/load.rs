@@ -33,12 +33,10 @@ fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
             .label(header_span(source, span), format!("this table needs `{field}`"))
             .help(format!("add `{field} = …` to this table; see INTENT.md for its meaning"));
     }
-    if message.starts_with("invalid type") {
-        return Diagnostic::error(Code::INVALID_VALUE, message.replace("invalid type: ", "wrong type: "))
-            .label(span, "this value")
-            .help(
-                "check the value's type: strings are quoted (\"1.4\", \"10.0.0.0/8\"), numbers and booleans are not",
-            );
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        return Diagnostic::error(Code::INVALID_VALUE, plain_words(&message)).label(span, "this value").help(
+            "check the value's type: strings are quoted (\"1.4\", \"10.0.0.0/8\"), numbers and booleans are not",
+        );
     }
     let duplicate = message.contains("duplicate key");
     Diagnostic::error(Code::TOML_SYNTAX, format!("invalid TOML: {message}"))
@@ -48,6 +46,23 @@ fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
         } else {
             "fix the TOML syntax at this spot (quotes, brackets, `key = value`)"
         })
+}
+
+/// serde speaks Rust ("i64", "a sequence"); the intent file speaks TOML.
+fn plain_words(message: &str) -> String {
+    let mut text = message.replace("invalid type: ", "wrong type: ");
+    for (rust, toml) in [
+        (" as i128", ""),
+        ("expected i64", "expected an integer"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected a sequence", "expected a list [ … ]"),
+        ("expected a boolean", "expected true or false"),
+        ("type: sequence,", "type: list,"),
+        ("type: map,", "type: table,"),
+    ] {
+        text = text.replace(rust, toml);
+    }
+    text
 }
 
 /// `unknown field `x`, expected one of `a`, `b`` → ("x", ["a", "b"]). serde's wording has

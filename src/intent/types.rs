@@ -58,8 +58,42 @@ pub struct Gateway {
 pub struct Interface {
     pub name: S<String>,
     /// One "a.b.c.d/len" or a list of them.
-    pub address: Option<S<toml::Value>>,
+    pub address: Option<S<OneOrMany>>,
     pub description: Option<S<String>>,
+}
+
+/// One string, or a list of strings each with its own span. A hand-written visitor, because
+/// `Spanned` does not survive serde's untagged enums.
+#[derive(Debug)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<S<String>>),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OneOrMany;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_string()))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<S<String>>()? {
+                    items.push(item);
+                }
+                Ok(OneOrMany::Many(items))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]

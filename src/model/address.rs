@@ -11,12 +11,15 @@ use std::net::Ipv4Addr;
 #[derive(Debug, Clone, Default)]
 pub struct Networks {
     entries: BTreeMap<String, (At<Ipv4Net>, Span)>,
+    /// Names whose value was wrong (already reported): uses say so instead of "unknown".
+    broken: BTreeMap<String, Span>,
 }
 
 impl Networks {
     /// Read `[networks]`; every bad entry is reported, good ones are kept.
     pub fn resolve(raw: &BTreeMap<S<String>, S<String>>, out: &mut Vec<Diagnostic>) -> Networks {
         let mut entries = BTreeMap::new();
+        let mut broken = BTreeMap::new();
         for (key, value) in raw {
             if !valid_network_name(key.get_ref()) {
                 out.push(
@@ -30,10 +33,13 @@ impl Networks {
                 Ok(net) => {
                     entries.insert(key.get_ref().clone(), (At::new(net, value.span()), key.span()));
                 }
-                Err(d) => out.push(d),
+                Err(d) => {
+                    broken.insert(key.get_ref().clone(), key.span());
+                    out.push(d);
+                }
             }
         }
-        Networks { entries }
+        Networks { entries, broken }
     }
 
     pub fn get(&self, name: &str) -> Option<&At<Ipv4Net>> {
@@ -50,6 +56,20 @@ impl Networks {
         let text = raw.get_ref().trim();
         let span = inner(raw.span(), raw.get_ref());
         if let Some(name) = text.strip_prefix('@') {
+            if name.is_empty() {
+                return Err(Diagnostic::error(Code::UNKNOWN_NETWORK, "`@` needs a network name")
+                    .label(span, "no name after @")
+                    .help("write \"@name\" with a name defined under [networks]"));
+            }
+            if let Some(defined) = self.broken.get(name) {
+                return Err(Diagnostic::error(
+                    Code::UNKNOWN_NETWORK,
+                    format!("network `@{name}` has an invalid value"),
+                )
+                .label(span, "used here")
+                .label(defined.clone(), "defined here, with the error reported there")
+                .help(format!("fix the value of `{name}` under [networks]")));
+            }
             return match self.get(name) {
                 Some(net) => Ok(At::new(net.value, raw.span())),
                 None => {

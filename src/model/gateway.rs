@@ -126,28 +126,15 @@ fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<In
         names.claim(r.name.get_ref(), r.name.span(), "interface", out);
         let mut addresses = Vec::new();
         if let Some(a) = &r.address {
-            let span = a.span();
-            let texts: Vec<&str> = match a.get_ref() {
-                toml::Value::String(s) => vec![s.as_str()],
-                toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => {
-                    items.iter().filter_map(toml::Value::as_str).collect()
-                }
-                _ => {
-                    out.push(
-                        Diagnostic::error(Code::INVALID_VALUE, "an interface address is a string or a list of strings")
-                            .label(span, "not an address")
-                            .help(
-                                "write address = \"192.168.1.1/24\" or address = [\"192.168.1.1/24\", \"10.0.0.1/8\"]",
-                            ),
-                    );
-                    continue;
+            let items: Vec<(&str, Span)> = match a.get_ref() {
+                intent::OneOrMany::One(text) => vec![(text.as_str(), inner(a.span(), text))],
+                intent::OneOrMany::Many(list) => {
+                    list.iter().map(|t| (t.get_ref().as_str(), inner(t.span(), t.get_ref()))).collect()
                 }
             };
-            for t in texts {
-                // A single string's label sits under its text; in a list, under the whole list.
-                let one = if a.get_ref().is_str() { inner(span.clone(), t) } else { span.clone() };
-                match interface_address(t, one) {
-                    Ok(net) => addresses.push(At::new(net, span.clone())),
+            for (text, span) in items {
+                match interface_address(text, span) {
+                    Ok(net) => addresses.push(At::new(net, a.span())),
                     Err(d) => out.push(d),
                 }
             }
@@ -167,7 +154,7 @@ fn owned_addresses(cx: &mut Ctx, raw: &[S<intent::OwnedAddress>]) -> Vec<OwnedAd
     for (index, a) in raw.iter().enumerate() {
         let r = a.get_ref();
         let interface = cx.iface(&r.interface);
-        let address = cx.addr(&r.address);
+        let address = cx.owned_address(&r.address);
         if let (Some(interface), Some(address)) = (interface, address) {
             let origin = cx.origin(Kind::Address, &format!("{}", index + 1), a.span());
             result.push(OwnedAddress { origin, interface, address });
@@ -179,18 +166,24 @@ fn owned_addresses(cx: &mut Ctx, raw: &[S<intent::OwnedAddress>]) -> Vec<OwnedAd
 /// The same address owned twice (an `[[gateway.address]]` and a `claim = "loopback"`, say)
 /// would be added twice by the setup script; one of them is a mistake.
 fn check_owned_twice(addresses: &[OwnedAddress], dnats: &[Dnat], out: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<Ipv4Net, Span> = HashMap::new();
     let claimed = dnats.iter().filter(|d| d.claim.value == Claim::Loopback).map(|d| &d.destination);
-    for at in addresses.iter().map(|a| &a.address).chain(claimed) {
-        if let Some(first) = seen.get(&at.value) {
+    let mut all: Vec<&At<Ipv4Net>> = addresses.iter().map(|a| &a.address).chain(claimed).collect();
+    // "first" and "again" must follow the file, whichever table each is in.
+    all.sort_by_key(|a| a.span.start);
+    let mut seen: HashMap<Ipv4Addr, Span> = HashMap::new();
+    for at in all {
+        if let Some(first) = seen.get(&at.value.addr()) {
             out.push(
-                Diagnostic::error(Code::DUPLICATE_ADDRESS, format!("{} is owned twice on this gateway", at.value))
-                    .label(at.span.clone(), "owned again here")
-                    .label(first.clone(), "first owned here")
-                    .help("keep one: a dnat with claim = \"loopback\" already adds its destination to lo"),
+                Diagnostic::error(
+                    Code::DUPLICATE_ADDRESS,
+                    format!("{} is owned twice on this gateway", at.value.addr()),
+                )
+                .label(at.span.clone(), "owned again here")
+                .label(first.clone(), "first owned here")
+                .help("keep one: a dnat with claim = \"loopback\" already adds its destination to lo"),
             );
         } else {
-            seen.insert(at.value, at.span.clone());
+            seen.insert(at.value.addr(), at.span.clone());
         }
     }
 }

@@ -5,7 +5,39 @@ use super::{At, Networks};
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, Protocol};
 use ipnet::Ipv4Net;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// Gateway name → its interface names (declared and VTIs), from the raw intent so that a
+/// gateway with an error of its own causes no follow-on lab errors.
+pub type GatewayInterfaces = BTreeMap<String, BTreeSet<String>>;
+
+pub fn gateway_interfaces(gateways: &[intent::S<intent::Gateway>]) -> GatewayInterfaces {
+    gateways
+        .iter()
+        .map(|g| {
+            let g = g.get_ref();
+            let mut names: BTreeSet<String> = g.interfaces.iter().map(|i| i.get_ref().name.get_ref().clone()).collect();
+            names.extend(
+                g.tunnel.iter().filter_map(|t| t.get_ref().vti.as_ref().map(|v| v.get_ref().name.get_ref().clone())),
+            );
+            names.insert("lo".into());
+            (g.name.get_ref().clone(), names)
+        })
+        .collect()
+}
+
+/// `gateway.interface` must name an interface of a gateway in this intent.
+fn check_gateway_end(end: &intent::S<String>, gateways: &GatewayInterfaces, what: &str, out: &mut Vec<Diagnostic>) {
+    let text = end.get_ref();
+    let known = text.split_once('.').and_then(|(g, i)| gateways.get(g).map(|ifaces| ifaces.contains(i)));
+    if known != Some(true) {
+        out.push(
+            Diagnostic::error(Code::UNKNOWN_LAB_NAME, format!("{what} `{text}` is not an interface of a gateway in this intent"))
+                .label(super::address::inner(end.span(), text), "no such gateway interface")
+                .help("write \"gateway.interface\", e.g. \"vm02.eth0\", naming a [[gateway]] and one of its [[gateway.interface]]"),
+        );
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Lab {
@@ -44,10 +76,31 @@ fn at(s: &intent::S<String>) -> At<String> {
     At::new(s.get_ref().clone(), s.span())
 }
 
-pub fn resolve_lab(raw: &intent::Lab, nets: &Networks, out: &mut Vec<Diagnostic>) -> Lab {
+pub fn resolve_lab(raw: &intent::Lab, gateways: &GatewayInterfaces, nets: &Networks, out: &mut Vec<Diagnostic>) -> Lab {
     let mut hosts = Vec::new();
+    let mut names = super::names::UniqueNames::default();
+    for g in gateways.keys() {
+        // Gateways and hosts share one namespace: each becomes a network namespace of that name.
+        names.claim(g, 0..0, "lab host", &mut Vec::new());
+    }
     for h in &raw.host {
         let h = h.get_ref();
+        if gateways.contains_key(h.name.get_ref()) {
+            out.push(
+                Diagnostic::error(
+                    Code::DUPLICATE_NAME,
+                    format!("lab host `{}` has the name of a gateway", h.name.get_ref()),
+                )
+                .label(h.name.span(), "also a [[gateway]] name")
+                .help("hosts and gateways each become a network namespace; give the host another name"),
+            );
+        } else {
+            names.claim(h.name.get_ref(), h.name.span(), "lab host", out);
+        }
+        // A dotted attach names a gateway interface; a plain name is a lab segment.
+        if h.attach.get_ref().contains('.') {
+            check_gateway_end(&h.attach, gateways, "`attach`", out);
+        }
         let address = match super::address::interface_address(
             h.address.get_ref(),
             super::address::inner(h.address.span(), h.address.get_ref()),
@@ -69,6 +122,11 @@ pub fn resolve_lab(raw: &intent::Lab, nets: &Networks, out: &mut Vec<Diagnostic>
         let gateway =
             h.gateway.as_ref().and_then(|g| nets.host(g, "a lab host's `gateway`").map_err(|d| out.push(d)).ok());
         hosts.push(LabHost { name: at(&h.name), address, attach: at(&h.attach), routes, gateway });
+    }
+    for l in &raw.link {
+        for end in l.get_ref().ends.get_ref() {
+            check_gateway_end(end, gateways, "link end", out);
+        }
     }
     let links =
         raw.link.iter().map(|l| LabLink { ends: l.get_ref().ends.get_ref().iter().map(at).collect() }).collect();

@@ -10,7 +10,7 @@ mod resolve;
 mod rules;
 mod tunnel;
 
-pub use address::Networks;
+pub use address::{Networks, inner as inner_span};
 pub use ports::{PortRange, PortSet};
 pub use resolve::resolve;
 

@@ -41,7 +41,8 @@ pub fn resolve(file: &IntentFile) -> Result<Model, Vec<Diagnostic>> {
     let gateways: Vec<Gateway> =
         file.gateways.iter().filter_map(|g| gateway::gateway(g, &networks, &mut out)).collect();
 
-    let lab = file.lab.as_ref().map(|l| lab::resolve_lab(l.get_ref(), &networks, &mut out));
+    let gateway_interfaces = lab::gateway_interfaces(&file.gateways);
+    let lab = file.lab.as_ref().map(|l| lab::resolve_lab(l.get_ref(), &gateway_interfaces, &networks, &mut out));
     let expects = lab::resolve_expects(&file.expect, lab.as_ref(), &networks, &mut out);
 
     if out.iter().any(Diagnostic::is_error) {

@@ -32,6 +32,19 @@ impl Ctx<'_> {
         self.nets.host(raw, what).map_err(|d| self.out.push(d)).ok()
     }
 
+    /// An address the gateway owns: a host, `@name`, or an address with its subnet length
+    /// (`192.168.82.70/26`, host bits allowed, as on an interface).
+    pub fn owned_address(&mut self, raw: &S<String>) -> Option<At<Ipv4Net>> {
+        let text = raw.get_ref().trim();
+        if text.starts_with('@') || !text.contains('/') {
+            return self.addr(raw);
+        }
+        super::address::interface_address(text, inner(raw.span(), raw.get_ref()))
+            .map(|net| At::new(net, raw.span()))
+            .map_err(|d| self.out.push(d))
+            .ok()
+    }
+
     /// `Some(None)` when absent, `None` when present but wrong.
     pub fn opt_addr(&mut self, raw: &Option<S<String>>) -> Option<Option<At<Ipv4Net>>> {
         match raw {
@@ -108,11 +121,11 @@ impl Ctx<'_> {
             )
             .label(to.span.clone(), format!("/{} here", to.value.prefix_len()))
             .label(from.span.clone(), format!("/{} here", from.value.prefix_len()))
-            .help(format!(
-                "{what}; make both the same length, e.g. {}/{}",
-                to.value.network(),
-                from.value.prefix_len()
-            )),
+            .help(if from.value.prefix_len() == 32 {
+                format!("{what}; one address maps to one address: write `to` as a single host")
+            } else {
+                format!("{what}; make both the same length, e.g. {}/{}", to.value.network(), from.value.prefix_len())
+            }),
         );
         false
     }
@@ -187,18 +200,24 @@ fn to_port(
     match matched {
         Some((m, _)) if m.width() == range.width() => Some(At::new(range, raw.span())),
         Some((m, span)) => {
+            // Suggest a range of the right width that still ends at a valid port.
+            let start = u32::from(range.first).min(65536 - m.width());
+            let help = if m.width() == 1 {
+                format!("one port is matched, so give one new port: to_port = {}", range.first)
+            } else {
+                format!(
+                    "a port range is shifted 1:1, so both must be equally wide: e.g. to_port = \"{start}-{}\"",
+                    start + m.width() - 1
+                )
+            };
             cx.out.push(
                 Diagnostic::error(
                     Code::PORT_WIDTH_MISMATCH,
-                    format!("`to_port` {}-{} holds {} ports but `port` {}-{} holds {}", range.first, range.last, range.width(), m.first, m.last, m.width()),
+                    format!("`to_port` {} but `port` {}", describe_range(range), describe_range(m)),
                 )
-                .label(raw.span(), format!("{} ports", range.width()))
-                .label(span, format!("{} ports", m.width()))
-                .help(format!(
-                    "a port range is shifted 1:1, so both must be equally wide: e.g. to_port = \"{}-{}\", or a single to_port",
-                    range.first,
-                    u32::from(range.first) + m.width() - 1
-                )),
+                .label(raw.span(), ports_count(range.width()))
+                .label(span, ports_count(m.width()))
+                .help(help),
             );
             None
         }
@@ -213,6 +232,18 @@ fn to_port(
             );
             None
         }
+    }
+}
+
+fn ports_count(n: u32) -> String {
+    if n == 1 { "1 port".into() } else { format!("{n} ports") }
+}
+
+fn describe_range(r: PortRange) -> String {
+    if r.is_single() {
+        format!("is the single port {}", r.first)
+    } else {
+        format!("{}-{} holds {} ports", r.first, r.last, r.width())
     }
 }
 

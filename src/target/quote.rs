@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn nft_string_has_no_double_quote_inside() {
         let q = nft_string("say \"hi\"\n-- x");
-        assert_eq!(q, "\"say 'hi'  -- x\"");
+        assert_eq!(q, "\"say 'hi' -- x\"");
         assert_eq!(nft_string(&"a".repeat(300)).len(), 130);
     }
 

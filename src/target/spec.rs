@@ -112,16 +112,22 @@ pub fn check_target_name(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
     match raw.get_ref().parse::<TargetSpec>() {
         Ok(_) => true,
         Err(e) => {
-            let code = match e {
-                SpecError::UnknownTarget { .. } => Code::UNKNOWN_TARGET,
-                SpecError::UnknownProfile { .. } => Code::UNKNOWN_PROFILE,
-            };
-            out.push(Diagnostic::error(code, e.to_string()).label(raw.span(), "not a target natc knows").help(
-                format!(
-                    "targets: {}; profiles as vyos@1.5 or rtx@RTX830",
-                    TargetKind::ALL.map(TargetKind::name).join(", ")
-                ),
-            ));
+            let span = crate::model::inner_span(raw.span(), raw.get_ref());
+            out.push(match &e {
+                SpecError::UnknownTarget { .. } => Diagnostic::error(Code::UNKNOWN_TARGET, e.to_string())
+                    .label(span, "not a target natc knows")
+                    .help(format!("targets: {}", TargetKind::ALL.map(TargetKind::name).join(", "))),
+                SpecError::UnknownProfile { target, known: [], .. } => {
+                    Diagnostic::error(Code::UNKNOWN_PROFILE, e.to_string())
+                        .label(span, format!("{target} takes no profile"))
+                        .help(format!("write \"{target}\" without a profile"))
+                }
+                SpecError::UnknownProfile { target, known, .. } => {
+                    Diagnostic::error(Code::UNKNOWN_PROFILE, e.to_string())
+                        .label(span, format!("not a {target} profile"))
+                        .help(format!("profiles of {target}: {}", known.join(", ")))
+                }
+            });
             false
         }
     }
@@ -134,7 +140,7 @@ fn check_profile(raw: &S<String>, kind: TargetKind, out: &mut Vec<Diagnostic>) -
     }
     let mut d =
         Diagnostic::error(Code::UNKNOWN_PROFILE, format!("unknown {} profile `{}`", kind.name(), raw.get_ref()))
-            .label(raw.span(), "not a known profile");
+            .label(crate::model::inner_span(raw.span(), raw.get_ref()), "not a known profile");
     d = match did_you_mean(raw.get_ref(), known.iter().copied()) {
         Some(s) => d.help(format!("did you mean \"{s}\"? (known: {})", known.join(", "))),
         None => d.help(format!("known: {}", known.join(", "))),
