@@ -84,6 +84,22 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
     if errors.is_empty() { Ok(artifacts) } else { Err(BuildError::Invalid(sorted(errors))) }
 }
 
+/// What `natc check` adds to compiling: every gateway's declared targets are asked what
+/// they cannot express. Targets natc cannot render yet are listed, not failed.
+pub fn check_declared_targets(compiled: &Compiled) -> (Vec<Diagnostic>, Vec<String>) {
+    let mut errors = Vec::new();
+    let mut unavailable = Vec::new();
+    for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
+        for spec in targets_for(gw, &BuildOptions::default(), &mut errors) {
+            match target::target_for(&spec.value) {
+                Ok(t) => errors.extend(t.check(plan)),
+                Err(_) => unavailable.push(format!("{} ({})", spec.value, gw.name)),
+            }
+        }
+    }
+    (sorted(errors), unavailable)
+}
+
 fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, BuildError> {
     if names.is_empty() {
         return Ok(plan.gateways.iter().collect());

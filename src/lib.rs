@@ -10,4 +10,4 @@ pub mod model;
 pub mod plan;
 pub mod target;
 
-pub use build::{Artifact, BuildError, BuildOptions, Compiled, build, compile};
+pub use build::{Artifact, BuildError, BuildOptions, Compiled, build, check_declared_targets, compile};

@@ -127,6 +127,14 @@ fn check(path: &Path, color: bool) -> ExitCode {
     match natc::compile(&input.text) {
         Ok(compiled) => {
             report(&input, &compiled.warnings, color);
+            let (errors, unavailable) = natc::check_declared_targets(&compiled);
+            if !unavailable.is_empty() {
+                eprintln!("note: not checked, natc cannot render these targets yet: {}", unavailable.join(", "));
+            }
+            if !errors.is_empty() {
+                report(&input, &errors, color);
+                return ExitCode::from(INVALID);
+            }
             let gateways = compiled.plan.gateways.len();
             eprintln!("natc: {} is valid ({gateways} gateway(s), {} warning(s))", input.name, compiled.warnings.len());
             ExitCode::SUCCESS

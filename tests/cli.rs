@@ -143,3 +143,14 @@ fn check_reports_valid_and_invalid() {
         .code(1)
         .stderr(predicate::str::contains("N002").and(predicate::str::contains("did you mean `targets`")));
 }
+
+#[test]
+fn check_also_asks_the_declared_targets() {
+    // targets = ["nftables"] on a gateway with an IPsec tunnel: valid TOML, unbuildable.
+    natc()
+        .arg("check")
+        .arg(common::root().join("tests/invalid/56-tunnel-on-nftables.toml"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("N301").and(predicate::str::contains("tunnel/vpc-tunnel-1")));
+}
