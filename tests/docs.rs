@@ -1,0 +1,19 @@
+//! The docs cannot drift from the code: every diagnostic code is documented and has at
+//! least one failing intent that the test suite runs.
+
+mod common;
+
+#[test]
+fn every_code_is_documented_and_exercised() {
+    let doc = std::fs::read_to_string(common::root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
+    let mut expected = String::new();
+    for entry in std::fs::read_dir(common::root().join("tests/invalid")).expect("tests/invalid") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("readable");
+        expected.push_str(text.lines().next().unwrap_or_default());
+        expected.push('\n');
+    }
+    for (code, summary) in natc::diag::CODES {
+        assert!(doc.contains(&format!("| {code} | {summary} |")), "{code} is not in docs/diagnostics.md");
+        assert!(expected.contains(&format!("# expect: {code} ")), "no tests/invalid file produces {code}");
+    }
+}
