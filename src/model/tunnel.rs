@@ -87,35 +87,27 @@ pub fn secret(cx: &mut Ctx, raw: &S<toml::Value>) -> Option<At<SecretRef>> {
             ));
             None
         }
-        toml::Value::Table(t) if t.len() == 1 => match t.iter().next() {
-            Some((k, toml::Value::String(v))) if k == "env" && !v.is_empty() => {
-                Some(At::new(SecretRef::Env(v.clone()), span))
+        toml::Value::Table(t) if t.len() == 1 => {
+            let reference = match t.iter().next() {
+                Some((k, toml::Value::String(v))) if k == "env" && !v.is_empty() => Some(SecretRef::Env(v.clone())),
+                Some((k, toml::Value::String(v))) if k == "file" && !v.is_empty() => Some(SecretRef::File(v.clone())),
+                _ => None,
+            };
+            if reference.is_none() {
+                cx.out.push(refused(not_a_reference(span.clone())));
             }
-            Some((k, toml::Value::String(v))) if k == "file" && !v.is_empty() => {
-                Some(At::new(SecretRef::File(v.clone()), span))
-            }
-            _ => {
-                cx.out.push(refused(
-                    Diagnostic::error(
-                        Code::INVALID_SECRET_REF,
-                        "a secret reference is { env = \"NAME\" } or { file = \"path\" }",
-                    )
-                    .label(span, "not a secret reference"),
-                ));
-                None
-            }
-        },
+            reference.map(|r| At::new(r, span))
+        }
         _ => {
-            cx.out.push(refused(
-                Diagnostic::error(
-                    Code::INVALID_SECRET_REF,
-                    "a secret reference is { env = \"NAME\" } or { file = \"path\" }",
-                )
-                .label(span, "not a secret reference"),
-            ));
+            cx.out.push(refused(not_a_reference(span)));
             None
         }
     }
+}
+
+fn not_a_reference(span: Span) -> Diagnostic {
+    Diagnostic::error(Code::INVALID_SECRET_REF, "a secret reference is { env = \"NAME\" } or { file = \"path\" }")
+        .label(span, "not a secret reference")
 }
 
 pub fn tunnel(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<Tunnel> {

@@ -2,7 +2,7 @@
 //! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
 
 use super::linux::{self, FilterLine};
-use super::{Header, OutputFile, Target, TargetKind, TargetSpec, cannot_express, engine, quote};
+use super::{Header, OutputFile, Target, TargetKind, TargetSpec, engine, quote};
 use crate::diag::Diagnostic;
 use crate::model::{PortRange, PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
@@ -21,16 +21,8 @@ impl Target for Iptables {
     }
 
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
-        let mut errors = linux::check_common(NAME, gw);
-        for t in gw.dnat.iter().filter(|t| matches!(t.step, Step::ShiftIntoPrefix(_)) && t.set_port.is_some()) {
-            errors.push(cannot_express(
-                NAME,
-                &t.origin,
-                "NETMAP cannot change ports",
-                "split the port translation into host mappings, or drop `to_port`",
-            ));
-        }
-        errors
+        // NETMAP, NAT and MASQUERADE express every other step of the IR exactly.
+        linux::check_common(NAME, gw)
     }
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {

@@ -25,27 +25,16 @@ impl Target for Nftables {
 
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         let mut errors = linux::check_common(NAME, gw);
-        for t in &gw.dnat {
-            match (&t.step, t.set_port) {
-                (Step::ShiftIntoPrefix(_), Some(_)) => {
-                    errors.push(cannot_express(
-                        NAME,
-                        &t.origin,
-                        "a 1:1 prefix map cannot also change ports",
-                        "split the port translation into host mappings, or drop `to_port`",
-                    ));
-                }
-                (_, Some(p)) if p.width() > MAX_SHIFTED_PORTS => errors.push(cannot_express(
-                    NAME,
-                    &t.origin,
-                    &format!(
-                        "shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})",
-                        p.width()
-                    ),
-                    "narrow the port range, or use the iptables target, which shifts ranges natively",
-                )),
-                _ => {}
-            }
+        for t in gw.dnat.iter().filter(|t| t.set_port.is_some_and(|p| p.width() > MAX_SHIFTED_PORTS)) {
+            errors.push(cannot_express(
+                NAME,
+                &t.origin,
+                &format!(
+                    "shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})",
+                    t.set_port.map_or(0, |p| p.width())
+                ),
+                "narrow the port range, or use the iptables target, which shifts ranges natively",
+            ));
         }
         errors
     }
