@@ -2,7 +2,7 @@
 //! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
 
 use super::linux::{self, FilterLine};
-use super::{Header, OutputFile, Target, TargetKind, TargetSpec, engine, quote};
+use super::{Header, OutputFile, Target, engine, quote};
 use crate::diag::Diagnostic;
 use crate::model::{PortRange, PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
@@ -16,10 +16,6 @@ const NAME: &str = "iptables";
 const MULTIPORT_BUDGET: usize = 15;
 
 impl Target for Iptables {
-    fn spec(&self) -> TargetSpec {
-        TargetSpec { kind: TargetKind::Iptables, profile: None }
-    }
-
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         // NETMAP, NAT and MASQUERADE express every other step of the IR exactly.
         linux::check_common(NAME, gw)

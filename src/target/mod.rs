@@ -29,7 +29,6 @@ pub struct Header<'a> {
 }
 
 pub trait Target {
-    fn spec(&self) -> TargetSpec;
     /// Everything in the plan this target cannot express exactly, as N301 errors.
     fn check(&self, gateway: &GatewayPlan) -> Vec<Diagnostic>;
     fn render(&self, header: &Header, gateway: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic>;

@@ -3,7 +3,7 @@
 //! `nftables-setup.sh` for the host state.
 
 use super::linux::{self, FilterLine};
-use super::{Header, OutputFile, Target, TargetKind, TargetSpec, cannot_express, engine, quote};
+use super::{Header, OutputFile, Target, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
 use crate::model::{PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
@@ -19,10 +19,6 @@ const NAME: &str = "nftables";
 const MAX_SHIFTED_PORTS: u32 = 4096;
 
 impl Target for Nftables {
-    fn spec(&self) -> TargetSpec {
-        TargetSpec { kind: TargetKind::Nftables, profile: None }
-    }
-
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         let mut errors = linux::check_common(NAME, gw);
         for t in gw.dnat.iter().filter(|t| t.set_port.is_some_and(|p| p.width() > MAX_SHIFTED_PORTS)) {
