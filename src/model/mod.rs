@@ -249,12 +249,3 @@ pub struct BgpNeighbor {
     pub holdtime: Option<u32>,
     pub keepalive: Option<u32>,
 }
-
-impl Gateway {
-    /// Interface names a rule may refer to: declared interfaces, tunnel VTIs, and `lo`.
-    pub fn knows_interface(&self, name: &str) -> bool {
-        name == "lo"
-            || self.interfaces.iter().any(|i| i.name == name)
-            || self.tunnels.iter().any(|t| t.vti().is_some_and(|v| v.name.value == name))
-    }
-}

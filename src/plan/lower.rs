@@ -63,15 +63,13 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         }
     }
 
+    let chain_policy = |name: &str, at: &crate::model::At<crate::model::Verdict>| ChainPolicy {
+        verdict: at.value,
+        origin: Origin { gateway: g.name.clone(), kind: Kind::Policy, name: name.into(), span: at.span.clone() },
+    };
     let filters = Filters {
-        forward_policy: g.policy.forward.value,
-        input_policy: g.policy.input.value,
-        policy_origin: Origin {
-            gateway: g.name.clone(),
-            kind: Kind::Policy,
-            name: "policy".into(),
-            span: g.policy.forward.span.clone(),
-        },
+        forward: chain_policy("forward", &g.policy.forward),
+        input: chain_policy("input", &g.policy.input),
         rules: g.allows.iter().map(filter).collect(),
     };
     Ok(GatewayPlan {

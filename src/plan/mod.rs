@@ -113,11 +113,18 @@ pub struct Filter {
     pub stateful: bool,
 }
 
+/// A chain's default verdict, and the `[gateway.policy]` key it comes from.
+#[derive(Debug, Clone)]
+pub struct ChainPolicy {
+    pub verdict: Verdict,
+    /// `gateway policy/forward` or `gateway policy/input`.
+    pub origin: Origin,
+}
+
 #[derive(Debug, Clone)]
 pub struct Filters {
-    pub forward_policy: Verdict,
-    pub input_policy: Verdict,
-    pub policy_origin: Origin,
+    pub forward: ChainPolicy,
+    pub input: ChainPolicy,
     pub rules: Vec<Filter>,
 }
 
@@ -126,11 +133,15 @@ impl Filters {
         self.rules.iter().filter(move |f| f.chain == chain)
     }
 
-    pub fn policy(&self, chain: FilterChain) -> Verdict {
+    pub fn chain_policy(&self, chain: FilterChain) -> &ChainPolicy {
         match chain {
-            FilterChain::Forward => self.forward_policy,
-            FilterChain::Input => self.input_policy,
+            FilterChain::Forward => &self.forward,
+            FilterChain::Input => &self.input,
         }
+    }
+
+    pub fn policy(&self, chain: FilterChain) -> Verdict {
+        self.chain_policy(chain).verdict
     }
 
     /// A chain whose policy is accept and that has no rules does nothing; targets may omit it.

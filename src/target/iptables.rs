@@ -2,7 +2,7 @@
 //! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
 
 use super::linux::{self, FilterLine};
-use super::{Header, OutputFile, Target, engine, quote};
+use super::{Header, OutputFile, Target, quote};
 use crate::diag::Diagnostic;
 use crate::model::{PortRange, PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
@@ -35,16 +35,12 @@ impl Target for Iptables {
             ),
             prerouting: gw.dnat.iter().flat_map(translation_lines).collect(),
             postrouting: gw.snat.iter().flat_map(translation_lines).collect(),
-            input_policy: policy(gw.filters.input_policy),
-            forward_policy: policy(gw.filters.forward_policy),
+            input_policy: policy(gw.filters.policy(FilterChain::Input)),
+            forward_policy: policy(gw.filters.policy(FilterChain::Forward)),
             input: filter_chain(gw, FilterChain::Input),
             forward: filter_chain(gw, FilterChain::Forward),
         };
-        let rules = engine::render("iptables/rules.tera", &view).map_err(linux::render_failed)?;
-        Ok(vec![
-            OutputFile { name: RULES_FILE.into(), contents: rules, primary: true },
-            linux::setup_file(header, gw, NAME, RULES_FILE)?,
-        ])
+        linux::rules_and_setup("iptables/rules.tera", &view, header, gw, NAME, RULES_FILE)
     }
 }
 
@@ -173,24 +169,14 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
     };
     linux::filter_lines(gw, chain)
         .into_iter()
-        .flat_map(|line| match line {
-            FilterLine::Loopback => {
-                vec![format!(
-                    "-A {name} -i lo -m comment --comment {} -j ACCEPT",
-                    quote::iptables_comment(&linux::chain_comment(gw, chain, "loopback"))
-                )]
-            }
-            FilterLine::Replies => vec![format!(
-                "-A {name} -m conntrack --ctstate ESTABLISHED,RELATED -m comment --comment {} -j ACCEPT",
-                quote::iptables_comment(&linux::chain_comment(gw, chain, "replies"))
-            )],
-            FilterLine::Allow(f) => {
-                let comment = quote::iptables_comment(&f.origin.describe());
-                match_variants(&f.matcher)
-                    .into_iter()
-                    .map(|m| format!("-A {name}{m} -m comment --comment {comment} -j ACCEPT"))
-                    .collect()
-            }
+        .flat_map(|line| {
+            let comment = quote::iptables_comment(&line.comment());
+            let matches = match line {
+                FilterLine::Loopback(_) => vec![" -i lo".to_string()],
+                FilterLine::Replies(_) => vec![" -m conntrack --ctstate ESTABLISHED,RELATED".to_string()],
+                FilterLine::Allow(f) => match_variants(&f.matcher),
+            };
+            matches.into_iter().map(move |m| format!("-A {name}{m} -m comment --comment {comment} -j ACCEPT"))
         })
         .collect()
 }

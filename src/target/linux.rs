@@ -3,7 +3,7 @@
 
 use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
-use crate::model::Verdict;
+use crate::model::{Origin, Verdict};
 use crate::plan::{Filter, FilterChain, GatewayPlan, Nexthop, Step};
 use serde::Serialize;
 
@@ -46,30 +46,34 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
 /// One line of a filter chain, in the order the chain evaluates them.
 pub enum FilterLine<'a> {
     /// Under an input drop policy the gateway must still talk to itself.
-    Loopback,
+    Loopback(&'a Origin),
     /// Under a drop policy, replies of allowed flows come back (INTENT.md §2.4).
-    Replies,
+    Replies(&'a Origin),
     Allow(&'a Filter),
+}
+
+impl FilterLine<'_> {
+    /// The rule comment: `natgw policy/forward (replies)`, `natgw allow/ssh-to-aix`.
+    pub fn comment(&self) -> String {
+        match self {
+            FilterLine::Loopback(origin) => format!("{} (loopback)", origin.describe()),
+            FilterLine::Replies(origin) => format!("{} (replies)", origin.describe()),
+            FilterLine::Allow(f) => f.origin.describe(),
+        }
+    }
 }
 
 pub fn filter_lines(gw: &GatewayPlan, chain: FilterChain) -> Vec<FilterLine<'_>> {
     let mut lines = Vec::new();
-    if gw.filters.policy(chain) == Verdict::Drop {
+    let policy = gw.filters.chain_policy(chain);
+    if policy.verdict == Verdict::Drop {
         if chain == FilterChain::Input {
-            lines.push(FilterLine::Loopback);
+            lines.push(FilterLine::Loopback(&policy.origin));
         }
-        lines.push(FilterLine::Replies);
+        lines.push(FilterLine::Replies(&policy.origin));
     }
     lines.extend(gw.filters.in_chain(chain).map(FilterLine::Allow));
     lines
-}
-
-pub fn chain_comment(gw: &GatewayPlan, chain: FilterChain, what: &str) -> String {
-    let name = match chain {
-        FilterChain::Forward => "forward",
-        FilterChain::Input => "input",
-    };
-    format!("{} policy/{name} ({what})", gw.name)
 }
 
 #[derive(Serialize)]
@@ -188,6 +192,23 @@ pub fn setup_file(
     };
     let contents = engine::render("linux/setup.sh.tera", &view).map_err(render_failed)?;
     Ok(OutputFile { name, contents, primary: false })
+}
+
+/// What a Linux target hands back: its rules file, rendered from `template`, and the setup
+/// script the rules rely on.
+pub fn rules_and_setup(
+    template: &str,
+    view: &impl Serialize,
+    header: &Header,
+    gw: &GatewayPlan,
+    target: &'static str,
+    rules_file: &str,
+) -> Result<Vec<OutputFile>, Diagnostic> {
+    let rules = engine::render(template, view).map_err(render_failed)?;
+    Ok(vec![
+        OutputFile { name: rules_file.into(), contents: rules, primary: true },
+        setup_file(header, gw, target, rules_file)?,
+    ])
 }
 
 pub fn render_failed(message: String) -> Diagnostic {

@@ -3,7 +3,7 @@
 //! `nftables-setup.sh` for the host state.
 
 use super::linux::{self, FilterLine};
-use super::{Header, OutputFile, Target, cannot_express, engine, quote};
+use super::{Header, OutputFile, Target, cannot_express, quote};
 use crate::diag::Diagnostic;
 use crate::model::{PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
@@ -74,11 +74,7 @@ impl Target for Nftables {
             maps,
             chains,
         };
-        let rules = engine::render("nftables/ruleset.tera", &view).map_err(linux::render_failed)?;
-        Ok(vec![
-            OutputFile { name: RULES_FILE.into(), contents: rules, primary: true },
-            linux::setup_file(header, gw, NAME, RULES_FILE)?,
-        ])
+        linux::rules_and_setup("nftables/ruleset.tera", &view, header, gw, NAME, RULES_FILE)
     }
 }
 
@@ -273,12 +269,13 @@ fn host_run(list: &[Translation]) -> usize {
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
     linux::filter_lines(gw, chain)
         .into_iter()
-        .map(|line| match line {
-            FilterLine::Loopback => rule("iifname \"lo\"", "accept", &linux::chain_comment(gw, chain, "loopback")),
-            FilterLine::Replies => {
-                rule("ct state established,related", "accept", &linux::chain_comment(gw, chain, "replies"))
-            }
-            FilterLine::Allow(f) => rule(&match_text(&f.matcher), "accept", &f.origin.describe()),
+        .map(|line| {
+            let matcher = match &line {
+                FilterLine::Loopback(_) => "iifname \"lo\"".to_string(),
+                FilterLine::Replies(_) => "ct state established,related".to_string(),
+                FilterLine::Allow(f) => match_text(&f.matcher),
+            };
+            rule(&matcher, "accept", &line.comment())
         })
         .collect()
 }
