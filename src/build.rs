@@ -40,6 +40,8 @@ pub struct Artifact {
     pub gateway: String,
     pub target: TargetSpec,
     pub files: Vec<OutputFile>,
+    /// What the target wants the user to know about these files (they were still built).
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Debug)]
@@ -70,13 +72,18 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
                     continue;
                 }
             };
-            let problems = target.check(gw);
-            if !problems.is_empty() {
-                errors.extend(problems);
+            let findings = target.check(gw);
+            if findings.iter().any(Diagnostic::is_error) {
+                errors.extend(findings);
                 continue;
             }
             match target.render(&header, gw) {
-                Ok(files) => artifacts.push(Artifact { gateway: gw.name.clone(), target: spec.value.clone(), files }),
+                Ok(files) => artifacts.push(Artifact {
+                    gateway: gw.name.clone(),
+                    target: spec.value.clone(),
+                    files,
+                    warnings: findings,
+                }),
                 Err(d) => errors.push(d),
             }
         }
@@ -85,7 +92,8 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
 }
 
 /// What `natc check` adds to compiling: every gateway's declared targets are asked what
-/// they cannot express. Targets natc cannot render yet are listed, not failed.
+/// they cannot express (errors and warnings, sorted together). Targets natc cannot render
+/// yet are listed, not failed.
 pub fn check_declared_targets(compiled: &Compiled) -> (Vec<Diagnostic>, Vec<String>) {
     let mut errors = Vec::new();
     let mut unavailable = Vec::new();

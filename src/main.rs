@@ -82,6 +82,8 @@ fn build(path: &Path, options: &BuildOptions, output: Option<&Path>, check: bool
             return ExitCode::from(USAGE);
         }
     };
+    let warnings: Vec<Diagnostic> = artifacts.iter().flat_map(|a| a.warnings.iter().cloned()).collect();
+    report(&input, &warnings, color);
     match (output, check) {
         (Some(dir), true) => {
             let stale = natc::emit::stale_files(dir, &artifacts);
@@ -127,16 +129,17 @@ fn check(path: &Path, color: bool) -> ExitCode {
     match natc::compile(&input.text) {
         Ok(compiled) => {
             report(&input, &compiled.warnings, color);
-            let (errors, unavailable) = natc::check_declared_targets(&compiled);
+            let (findings, unavailable) = natc::check_declared_targets(&compiled);
             if !unavailable.is_empty() {
                 eprintln!("note: not checked, natc cannot render these targets yet: {}", unavailable.join(", "));
             }
-            if !errors.is_empty() {
-                report(&input, &errors, color);
+            report(&input, &findings, color);
+            if findings.iter().any(Diagnostic::is_error) {
                 return ExitCode::from(INVALID);
             }
             let gateways = compiled.plan.gateways.len();
-            eprintln!("natc: {} is valid ({gateways} gateway(s), {} warning(s))", input.name, compiled.warnings.len());
+            let warnings = compiled.warnings.len() + findings.len();
+            eprintln!("natc: {} is valid ({gateways} gateway(s), {warnings} warning(s))", input.name);
             ExitCode::SUCCESS
         }
         Err(diagnostics) => {

@@ -3,11 +3,16 @@
 //! builds a small view model and hands it to its embedded Tera templates.
 
 mod engine;
+mod firewalld;
 mod iptables;
 mod linux;
 mod nftables;
+pub mod numbering;
 pub mod quote;
+mod rtx;
+pub mod secret;
 pub mod spec;
+mod vyos;
 
 use crate::diag::{Code, Diagnostic};
 use crate::plan::GatewayPlan;
@@ -29,7 +34,8 @@ pub struct Header<'a> {
 }
 
 pub trait Target {
-    /// Everything in the plan this target cannot express exactly, as N301 errors.
+    /// Everything in the plan this target cannot express exactly, as N301 errors, and
+    /// what the user should know about the output (warnings, which do not stop a build).
     fn check(&self, gateway: &GatewayPlan) -> Vec<Diagnostic>;
     fn render(&self, header: &Header, gateway: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic>;
 }
@@ -39,12 +45,18 @@ pub fn target_for(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
     match spec.kind {
         TargetKind::Iptables => Ok(Box::new(iptables::Iptables)),
         TargetKind::Nftables => Ok(Box::new(nftables::Nftables)),
-        TargetKind::Firewalld | TargetKind::Vyos | TargetKind::Rtx => Err(Diagnostic::error(
-            Code::TARGET_NOT_AVAILABLE,
-            format!("natc {} cannot render the `{}` target yet", env!("CARGO_PKG_VERSION"), spec.kind.name()),
-        )
-        .help("build this gateway for iptables or nftables for now, e.g. --target nftables")),
+        TargetKind::Firewalld => not_available(spec),
+        TargetKind::Vyos => not_available(spec),
+        TargetKind::Rtx => not_available(spec),
     }
+}
+
+fn not_available(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
+    Err(Diagnostic::error(
+        Code::TARGET_NOT_AVAILABLE,
+        format!("natc {} cannot render the `{}` target yet", env!("CARGO_PKG_VERSION"), spec.kind.name()),
+    )
+    .help("build this gateway for iptables or nftables for now, e.g. --target nftables"))
 }
 
 /// N301 for an item the target cannot express.

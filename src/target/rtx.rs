@@ -1,0 +1,1 @@
+//! The Yamaha RTX target (being written; `target_for` still answers N302).

@@ -1,0 +1,1 @@
+//! The VyOS target (being written; `target_for` still answers N302).
