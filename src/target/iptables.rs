@@ -127,17 +127,39 @@ fn match_variants(m: &Match) -> Vec<String> {
     port_variants(m.ports.as_ref()).into_iter().map(|p| format!("{base}{p}")).collect()
 }
 
+/// One iptables rule, apart from its chain: the firewalld target writes the same rules as
+/// `firewall-cmd --direct` arguments, with the comment quoted for the shell instead.
+pub struct RuleParts {
+    /// ` -i eth0 -d 192.168.82.70/32 …`: space-led words that need no quoting.
+    pub matches: String,
+    pub comment: String,
+    /// `DNAT --to-destination 192.168.150.195`, `ACCEPT`, …
+    pub target: String,
+}
+
+impl RuleParts {
+    fn restore_line(&self, chain: &str) -> String {
+        let comment = quote::iptables_comment(&self.comment);
+        format!("-A {chain}{} -m comment --comment {comment} -j {}", self.matches, self.target)
+    }
+}
+
+/// The rules of a translation: one per port chunk, all with the same target.
+pub fn translation_rules(t: &Translation) -> Vec<RuleParts> {
+    let target = nat_target(t);
+    let comment = t.comment();
+    match_variants(&t.matcher)
+        .into_iter()
+        .map(|matches| RuleParts { matches, comment: comment.clone(), target: target.clone() })
+        .collect()
+}
+
 fn translation_lines(t: &Translation) -> Vec<String> {
     let chain = match t.hook {
         Hook::Destination => "PREROUTING",
         Hook::Source => "POSTROUTING",
     };
-    let target = nat_target(t);
-    let comment = quote::iptables_comment(&t.comment());
-    match_variants(&t.matcher)
-        .into_iter()
-        .map(|m| format!("-A {chain}{m} -m comment --comment {comment} -j {target}"))
-        .collect()
+    translation_rules(t).iter().map(|r| r.restore_line(chain)).collect()
 }
 
 fn nat_target(t: &Translation) -> String {
@@ -162,21 +184,30 @@ fn to_port(t: &Translation) -> String {
     }
 }
 
-fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
-    let name = match chain {
-        FilterChain::Forward => "FORWARD",
-        FilterChain::Input => "INPUT",
-    };
+/// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule).
+pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
     linux::filter_lines(gw, chain)
         .into_iter()
         .flat_map(|line| {
-            let comment = quote::iptables_comment(&line.comment());
+            let comment = line.comment();
             let matches = match line {
                 FilterLine::Loopback(_) => vec![" -i lo".to_string()],
                 FilterLine::Replies(_) => vec![" -m conntrack --ctstate ESTABLISHED,RELATED".to_string()],
                 FilterLine::Allow(f) => match_variants(&f.matcher),
             };
-            matches.into_iter().map(move |m| format!("-A {name}{m} -m comment --comment {comment} -j ACCEPT"))
+            matches.into_iter().map(move |matches| RuleParts {
+                matches,
+                comment: comment.clone(),
+                target: "ACCEPT".into(),
+            })
         })
         .collect()
+}
+
+fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
+    let name = match chain {
+        FilterChain::Forward => "FORWARD",
+        FilterChain::Input => "INPUT",
+    };
+    filter_rules(gw, chain).iter().map(|r| r.restore_line(name)).collect()
 }

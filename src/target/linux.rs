@@ -115,16 +115,31 @@ pub fn header_view(
 struct SetupView {
     header: HeaderView,
     rules_file: String,
-    sysctls: Vec<SetupLine>,
-    addresses: Vec<SetupLine>,
-    routes: Vec<SetupLine>,
+    host: HostState,
+}
+
+/// The host state the rules rely on: forwarding and proxy-ARP settings, addresses the
+/// gateway must own, static routes. Shared by the setup script and the firewalld script.
+#[derive(Serialize)]
+pub struct HostState {
+    pub sysctls: Vec<SysctlLine>,
+    pub addresses: Vec<SetupLine>,
+    pub routes: Vec<SetupLine>,
+}
+
+/// One kernel setting, written as sysctl(8) reads it.
+#[derive(Serialize)]
+pub struct SysctlLine {
+    pub key: String,
+    pub value: String,
+    pub origin: String,
 }
 
 /// A shell command and the intent item it comes from.
 #[derive(Serialize)]
-struct SetupLine {
-    command: String,
-    origin: String,
+pub struct SetupLine {
+    pub command: String,
+    pub origin: String,
 }
 
 /// sysctl keys are dotted, but an interface name may contain dots (eth0.10); then the
@@ -140,35 +155,14 @@ fn sysctl_key(key: &str) -> String {
     }
 }
 
-/// `<target>-setup.sh`: forwarding, owned addresses and routes. Runtime state only,
-/// idempotent (`replace`, `-w`), so it can run at every boot and after every change.
-pub fn setup_file(
-    header: &Header,
-    gw: &GatewayPlan,
-    target: &'static str,
-    rules_file: &str,
-) -> Result<OutputFile, Diagnostic> {
-    let name = format!("{target}-setup.sh");
-    let view = SetupView {
-        header: header_view(
-            header,
-            gw,
-            target,
-            format!("sh {name}   (as root, before loading {rules_file})"),
-            Vec::new(),
-        ),
-        rules_file: rules_file.to_string(),
+/// Idempotent commands (`replace`) for the addresses and routes, so they can run at every
+/// boot and after every change.
+pub fn host_state(gw: &GatewayPlan) -> HostState {
+    HostState {
         sysctls: gw
             .sysctls
             .iter()
-            .map(|s| SetupLine {
-                command: format!(
-                    "sysctl -qw {}={}",
-                    quote::shell_quote(&sysctl_key(&s.key)),
-                    quote::shell_quote(&s.value)
-                ),
-                origin: s.origin.describe(),
-            })
+            .map(|s| SysctlLine { key: sysctl_key(&s.key), value: s.value.clone(), origin: s.origin.describe() })
             .collect(),
         addresses: gw
             .owned
@@ -189,6 +183,27 @@ pub fn setup_file(
                 origin: r.origin.describe(),
             })
             .collect(),
+    }
+}
+
+/// `<target>-setup.sh`: the host state as runtime commands (`sysctl -w`).
+pub fn setup_file(
+    header: &Header,
+    gw: &GatewayPlan,
+    target: &'static str,
+    rules_file: &str,
+) -> Result<OutputFile, Diagnostic> {
+    let name = format!("{target}-setup.sh");
+    let view = SetupView {
+        header: header_view(
+            header,
+            gw,
+            target,
+            format!("sh {name}   (as root, before loading {rules_file})"),
+            Vec::new(),
+        ),
+        rules_file: rules_file.to_string(),
+        host: host_state(gw),
     };
     let contents = engine::render("linux/setup.sh.tera", &view).map_err(render_failed)?;
     Ok(OutputFile { name, contents, primary: false })
