@@ -11,6 +11,9 @@ command -v iptables-restore >/dev/null 2>&1 || missing+=(iptables)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v sysctl >/dev/null 2>&1 || missing+=(procps)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus-daemon)
+command -v firewalld >/dev/null 2>&1 || missing+=(firewalld)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "scripts/test.sh: the kernel tests need ${missing[*]}; run as root so they can be installed" >&2

@@ -1,5 +1,6 @@
 //! The docs cannot drift from the code: every diagnostic code is documented and has at
-//! least one failing intent that the test suite runs.
+//! least one intent that the test suite runs and that produces it (an error in
+//! tests/invalid, a warning in tests/warnings).
 
 mod common;
 
@@ -7,13 +8,18 @@ mod common;
 fn every_code_is_documented_and_exercised() {
     let doc = std::fs::read_to_string(common::root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
     let mut expected = String::new();
-    for entry in std::fs::read_dir(common::root().join("tests/invalid")).expect("tests/invalid") {
-        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("readable");
-        expected.push_str(text.lines().next().unwrap_or_default());
-        expected.push('\n');
+    for dir in ["tests/invalid", "tests/warnings"] {
+        for entry in std::fs::read_dir(common::root().join(dir)).expect(dir) {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("readable");
+            expected.push_str(text.lines().next().unwrap_or_default());
+            expected.push('\n');
+        }
     }
     for (code, summary) in natc::diag::CODES {
         assert!(doc.contains(&format!("| {code} | {summary} |")), "{code} is not in docs/diagnostics.md");
-        assert!(expected.contains(&format!("# expect: {code} ")), "no tests/invalid file produces {code}");
+        assert!(
+            expected.contains(&format!("# expect: {code} ")) || expected.contains(&format!("# warns: {code} ")),
+            "no tests/invalid or tests/warnings file produces {code}"
+        );
     }
 }

@@ -106,13 +106,15 @@ fn every_rule_line_carries_its_origin() {
                 let rules = &a.files.iter().find(|f| f.primary).expect("primary").contents;
                 for line in rules.lines().map(str::trim) {
                     let is_rule = line.starts_with("-A ")
+                        || line.starts_with("rule ")
                         || line.contains(" accept")
                         || line.contains("dnat ")
                         || line.contains("snat ")
                         || line.contains("masquerade");
                     if is_rule && !line.starts_with('#') && !line.starts_with("type ") {
+                        // Double quotes in iptables and nft files, single in the firewalld script.
                         assert!(
-                            line.contains(&format!("\"{} ", a.gateway)),
+                            line.contains(&format!("\"{} ", a.gateway)) || line.contains(&format!("'{} ", a.gateway)),
                             "{}: rule without origin comment: {line}",
                             common::stem(&path)
                         );

@@ -76,9 +76,30 @@ fn load_script(artifact: &Artifact) -> String {
         natc::target::TargetKind::Nftables => {
             "sh \"$D/nftables-setup.sh\"\nnft -f \"$D/nftables.nft\"\nnft list ruleset\n".into()
         }
+        // firewalld's direct rules, applied with plain iptables by a stand-in firewall-cmd
+        // (the real daemon runs in tests/firewalld.rs); the script's own preflight loads
+        // them into a throwaway namespace first.
+        natc::target::TargetKind::Firewalld => format!(
+            "mkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
+             chmod +x \"$D/bin/firewall-cmd\"\n\
+             PATH=\"$D/bin:$PATH\" NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\niptables-save\n"
+        ),
         other => panic!("not a kernel target: {other:?}"),
     }
 }
+
+/// `firewall-cmd --permanent --direct` calls as iptables commands (linux-kernel-testing.md
+/// §1c'); everything else (policies, reload) only concerns the daemon.
+const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
+[ "$1" = --permanent ] && shift
+[ "$1" = --direct ] || exit 0
+case "$2" in
+    --add-chain) iptables -t "$4" -N "$5" ;;
+    --remove-rules) iptables -t "$4" -F "$5" ;;
+    --add-rule) t=$4 c=$5; shift 6; iptables -t "$t" -A "$c" "$@" ;;
+    *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"#;
 
 /// Every rule comment natc generated must be in the kernel's own listing: proof that no
 /// rule was dropped on the way in.
@@ -88,7 +109,11 @@ fn comments_of(artifact: &Artifact) -> Vec<String> {
         .contents
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split("comment \"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_string))
+        .filter_map(|l| {
+            // `--comment "…"` in iptables and nft files, `--comment '…'` in the firewalld script.
+            let (_, rest) = l.split_once("comment \"").or_else(|| l.split_once("comment '"))?;
+            rest.split(['"', '\'']).next().map(str::to_string)
+        })
         .collect()
 }
 
@@ -115,8 +140,8 @@ fn every_example_loads_into_a_real_kernel() {
             }
         }
     }
-    // seed-000 (1 gateway), seed-002 (2) and seed-003 (1), for two targets each.
-    assert!(loaded >= 8, "only {loaded} gateway × target files were loaded");
+    // seed-000 (1 gateway), seed-002 (2) and seed-003 (1), for three targets each.
+    assert!(loaded >= 12, "only {loaded} gateway × target files were loaded");
 }
 
 #[test]

@@ -74,6 +74,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     };
     Ok(GatewayPlan {
         name: g.name.clone(),
+        span: g.span.clone(),
         description: g.description.clone(),
         dnat,
         snat,

@@ -20,6 +20,8 @@ pub struct Plan {
 #[derive(Debug, Clone)]
 pub struct GatewayPlan {
     pub name: String,
+    /// The gateway's `[[gateway]]` table, for diagnostics about the gateway as a whole.
+    pub span: crate::diag::Span,
     pub description: Option<String>,
     /// Destination NAT (prerouting), in intent order: first match wins, as in netfilter.
     pub dnat: Vec<Translation>,

@@ -10,6 +10,7 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("iptables/rules.tera", include_str!("../../templates/iptables/rules.tera")),
     ("nftables/ruleset.tera", include_str!("../../templates/nftables/ruleset.tera")),
     ("linux/setup.sh.tera", include_str!("../../templates/linux/setup.sh.tera")),
+    ("firewalld/script.tera", include_str!("../../templates/firewalld/script.tera")),
 ];
 
 fn build() -> Tera {

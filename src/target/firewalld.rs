@@ -1,1 +1,116 @@
-//! The firewalld target (being written; `target_for` still answers N302).
+//! `--target firewalld`: one shell script of `firewall-cmd` commands, as in seed 000. The
+//! rules are iptables rules (the same as the iptables target's) added as permanent direct
+//! rules into natc's own chains, so a run can replace the previous one without touching
+//! anybody else's direct rules; firewalld's own table is told to accept what they accept.
+
+use super::iptables::{self, RuleParts};
+use super::linux::{self, HostState};
+use super::{Header, OutputFile, Target, quote};
+use crate::diag::{Code, Diagnostic};
+use crate::model::Verdict;
+use crate::plan::{FilterChain, GatewayPlan};
+use serde::Serialize;
+
+pub struct Firewalld;
+
+const NAME: &str = "firewalld";
+pub const SCRIPT_FILE: &str = "firewalld.sh";
+
+impl Target for Firewalld {
+    fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
+        // The rules are iptables rules: the same limits, plus a word about the interface.
+        let mut findings = linux::check_common(NAME, gw);
+        findings.push(deprecation(gw));
+        findings
+    }
+
+    fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
+        let chains = vec![
+            chain("nat", "natc-dnat", "PREROUTING", gw.dnat.iter().flat_map(iptables::translation_rules).collect()),
+            chain("nat", "natc-snat", "POSTROUTING", gw.snat.iter().flat_map(iptables::translation_rules).collect()),
+            chain("filter", "natc-input", "INPUT", filter_rules(gw, FilterChain::Input)),
+            chain("filter", "natc-forward", "FORWARD", filter_rules(gw, FilterChain::Forward)),
+        ];
+        let tables = ["nat", "filter"]
+            .into_iter()
+            .map(|t| TableView { name: t, chains: chains.iter().filter(|c| c.table == t).map(|c| c.name).collect() })
+            .collect();
+        let view = ScriptView {
+            header: linux::header_view(
+                header,
+                gw,
+                NAME,
+                format!("sh {SCRIPT_FILE}   (as root, on the gateway, with firewalld running)"),
+                vec![
+                    "firewalld's direct interface is deprecated upstream; see docs/targets.md.".into(),
+                    "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward".into(),
+                    "and the policies natc-forward, natc-input: edit them through the intent.".into(),
+                ],
+            ),
+            sysctl_file: format!("90-natc-{}.conf", header.intent),
+            host: linux::host_state(gw),
+            chains,
+            tables,
+        };
+        let contents = super::engine::render("firewalld/script.tera", &view).map_err(linux::render_failed)?;
+        Ok(vec![OutputFile { name: SCRIPT_FILE.into(), contents, primary: true }])
+    }
+}
+
+/// Direct rules work today, but firewalld's upstream marks them deprecated: users should
+/// hear that from the tool that writes them, once per gateway.
+fn deprecation(gw: &GatewayPlan) -> Diagnostic {
+    Diagnostic::warning(
+        Code::TARGET_INTERFACE_DEPRECATED,
+        format!("target firewalld writes direct rules for gateway `{}`, and firewalld deprecates the direct interface", gw.name),
+    )
+    .label(gw.span.clone(), "built for firewalld")
+    .help("it still works in firewalld 1.x; for a future-proof box build it for nftables (docs/targets.md says why natc does not use policies and rich rules)")
+}
+
+#[derive(Serialize)]
+struct ScriptView {
+    header: linux::HeaderView,
+    sysctl_file: String,
+    host: HostState,
+    chains: Vec<ChainView>,
+    tables: Vec<TableView>,
+}
+
+#[derive(Serialize)]
+struct ChainView {
+    table: &'static str,
+    name: &'static str,
+    /// The built-in chain that jumps to this one.
+    parent: &'static str,
+    /// `PRIORITY ARGS…` of each rule, quoted for the shell.
+    rules: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct TableView {
+    name: &'static str,
+    chains: Vec<&'static str>,
+}
+
+fn chain(table: &'static str, name: &'static str, parent: &'static str, rules: Vec<RuleParts>) -> ChainView {
+    let rules = rules
+        .iter()
+        .enumerate()
+        .map(|(priority, r)| {
+            format!("{priority}{} -m comment --comment {} -j {}", r.matches, quote::shell_quote(&r.comment), r.target)
+        })
+        .collect();
+    ChainView { table, name, parent, rules }
+}
+
+/// The accept rules, then the chain's default: a drop policy is a last rule, because the
+/// built-in chain's own policy belongs to firewalld.
+fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
+    let mut rules = iptables::filter_rules(gw, chain);
+    let policy = gw.filters.chain_policy(chain);
+    if policy.verdict == Verdict::Drop {
+        rules.push(RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "DROP".into() });
+    }
+    rules
+}

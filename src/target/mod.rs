@@ -45,7 +45,7 @@ pub fn target_for(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
     match spec.kind {
         TargetKind::Iptables => Ok(Box::new(iptables::Iptables)),
         TargetKind::Nftables => Ok(Box::new(nftables::Nftables)),
-        TargetKind::Firewalld => not_available(spec),
+        TargetKind::Firewalld => Ok(Box::new(firewalld::Firewalld)),
         TargetKind::Vyos => not_available(spec),
         TargetKind::Rtx => not_available(spec),
     }

@@ -49,4 +49,4 @@ pub fn render(path: &Path, text: &str, diagnostics: &[natc::diag::Diagnostic]) -
 }
 
 /// The Linux targets every example must build for, unless it carries tunnels or BGP.
-pub const LINUX_TARGETS: [&str; 2] = ["iptables", "nftables"];
+pub const LINUX_TARGETS: [&str; 3] = ["iptables", "nftables", "firewalld"];

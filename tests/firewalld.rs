@@ -1,0 +1,91 @@
+//! The firewalld target under a real firewalld 1.3 (nftables backend) in network
+//! namespaces: seed 003's vm01 reaches vm03 through the phantom 192.168.100.3 and vm03
+//! sees 192.168.200.2. Needs root, firewalld and dbus-daemon (scripts/test.sh installs
+//! them); fails, never skips, without them.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::Command;
+
+fn require(tools: &[&str]) {
+    let uid = Command::new("id").arg("-u").output().expect("id runs");
+    assert_eq!(String::from_utf8_lossy(&uid.stdout).trim(), "0", "the firewalld tests need root");
+    for tool in tools {
+        let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).status().expect("sh runs");
+        assert!(found.success(), "{tool} is missing: run scripts/test.sh, which installs it");
+    }
+}
+
+fn script_for(example: &str) -> String {
+    let path = common::root().join(format!("examples/{example}.toml"));
+    let artifacts =
+        common::build(&path, "firewalld").unwrap_or_else(|e| panic!("{example} builds for firewalld:\n{e}"));
+    artifacts[0].files.iter().find(|f| f.primary).expect("a script").contents.clone()
+}
+
+/// Runs `tests/firewalld/lab.sh` and returns its `key: value` facts.
+fn lab(script: &str) -> HashMap<String, String> {
+    let work = tempfile::tempdir().expect("temp dir");
+    let path = work.path().join("firewalld.sh");
+    std::fs::write(&path, script).expect("script written");
+    let out = Command::new(common::root().join("tests/firewalld/lab.sh"))
+        .arg(&path)
+        .arg(work.path())
+        .output()
+        .expect("lab.sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let logs = ["run1.log", "firewalld.log"]
+        .iter()
+        .map(|f| format!("--- {f}\n{}", std::fs::read_to_string(work.path().join(f)).unwrap_or_default()))
+        .collect::<String>();
+    assert!(out.status.success(), "the lab failed:\n{stdout}\n{}\n{logs}", String::from_utf8_lossy(&out.stderr));
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain([("logs".to_string(), logs)])
+        .collect()
+}
+
+#[test]
+fn seed_003_works_under_a_real_firewalld() {
+    require(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let facts = lab(&script_for("seed-003-lab"));
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    let context = format!("{facts:#?}");
+    assert_eq!(fact("before"), "unreachable", "negative control: the phantom answered before the rules\n{context}");
+    assert_eq!(fact("firewalld"), "running", "{context}");
+    assert_eq!(fact("run1"), "ok", "{context}");
+    assert_eq!(fact("run2"), "ok", "{context}");
+    assert_eq!(fact("idempotent"), "yes", "a second run changed the state\n{context}");
+    assert_eq!(fact("firewalld after"), "running", "{context}");
+    assert_eq!(fact("after"), "192.168.200.2", "vm03 must see vm02's eth1 address\n{context}");
+    assert_eq!(fact("masquerade only"), "192.168.200.2", "firewalld rejected a routed, masqueraded flow\n{context}");
+    assert_eq!(fact("sysctl file"), "1", "{context}");
+}
+
+/// A rule the box's iptables refuses must stop the script before firewalld's permanent
+/// configuration is touched: firewalld itself would accept it and fail at --reload.
+#[test]
+fn a_bad_rule_stops_the_script_before_firewalld_is_touched() {
+    require(&["iptables-restore", "unshare"]);
+    let script = script_for("seed-003-lab");
+    assert!(script.contains("-j MASQUERADE"), "the seed-003 script masquerades");
+    let broken = script.replace("-j MASQUERADE", "-j MASQUERAD");
+    let work = tempfile::tempdir().expect("temp dir");
+    let calls = work.path().join("calls");
+    std::fs::write(work.path().join("firewall-cmd"), format!("#!/bin/sh\necho \"$*\" >> {}\n", calls.display()))
+        .expect("fake firewall-cmd");
+    std::fs::write(work.path().join("firewalld.sh"), broken).expect("script");
+    let status = Command::new("unshare")
+        .args(["--net", "sh", "-c"])
+        .arg(format!(
+            "chmod +x {dir}/firewall-cmd && PATH={dir}:$PATH NATC_SYSCTL_DIR={dir} sh {dir}/firewalld.sh",
+            dir = work.path().display()
+        ))
+        .status()
+        .expect("unshare runs");
+    assert!(!status.success(), "the broken script must fail");
+    assert!(!calls.exists(), "firewall-cmd was called: {}", std::fs::read_to_string(&calls).unwrap_or_default());
+}
