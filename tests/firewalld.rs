@@ -17,10 +17,14 @@ fn require(tools: &[&str]) {
     }
 }
 
-fn script_for(example: &str) -> String {
-    let path = common::root().join(format!("examples/{example}.toml"));
-    let artifacts =
-        common::build(&path, "firewalld").unwrap_or_else(|e| panic!("{example} builds for firewalld:\n{e}"));
+fn seed_003() -> String {
+    std::fs::read_to_string(common::root().join("examples/seed-003-lab.toml")).expect("seed-003 exists")
+}
+
+fn script_for(intent: &str) -> String {
+    let compiled = natc::compile(intent).unwrap_or_else(|d| panic!("the intent compiles: {d:?}"));
+    let options = natc::BuildOptions { targets: vec!["firewalld".parse().expect("a target")], gateways: vec![] };
+    let artifacts = natc::build(&compiled, &options).unwrap_or_else(|e| panic!("builds for firewalld: {e:?}"));
     artifacts[0].files.iter().find(|f| f.primary).expect("a script").contents.clone()
 }
 
@@ -51,7 +55,7 @@ fn lab(script: &str) -> HashMap<String, String> {
 #[test]
 fn seed_003_works_under_a_real_firewalld() {
     require(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
-    let facts = lab(&script_for("seed-003-lab"));
+    let facts = lab(&script_for(&seed_003()));
     let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
     let context = format!("{facts:#?}");
     assert_eq!(fact("before"), "unreachable", "negative control: the phantom answered before the rules\n{context}");
@@ -61,8 +65,29 @@ fn seed_003_works_under_a_real_firewalld() {
     assert_eq!(fact("idempotent"), "yes", "a second run changed the state\n{context}");
     assert_eq!(fact("firewalld after"), "running", "{context}");
     assert_eq!(fact("after"), "192.168.200.2", "vm03 must see vm02's eth1 address\n{context}");
+    assert_eq!(fact("after 8081"), "192.168.200.2", "forward = accept lets every port through\n{context}");
     assert_eq!(fact("masquerade only"), "192.168.200.2", "firewalld rejected a routed, masqueraded flow\n{context}");
     assert_eq!(fact("sysctl file"), "1", "{context}");
+}
+
+/// The same lab under `forward = "drop"` with one allow: natc's chain, not firewalld's
+/// zones, decides what is forwarded, and replies of the allowed flow come back.
+#[test]
+fn a_drop_policy_under_a_real_firewalld_forwards_only_what_is_allowed() {
+    require(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let intent = seed_003()
+        + "\n[gateway.policy]\nforward = \"drop\"\n\n[[gateway.allow]]\nname = \"web-to-vm03\"\n\
+           to = \"192.168.200.3\"\nprotocol = \"tcp\"\nport = 8080\n";
+    let script = script_for(&intent);
+    assert!(script.contains("'vm02 policy/forward' -j DROP"), "the variant must drop:\n{script}");
+    let facts = lab(&script);
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    let context = format!("{facts:#?}");
+    assert_eq!(fact("run1"), "ok", "{context}");
+    assert_eq!(fact("idempotent"), "yes", "{context}");
+    assert_eq!(fact("after"), "192.168.200.2", "the allowed port must pass\n{context}");
+    assert_eq!(fact("masquerade only"), "192.168.200.2", "the allow matches the real destination\n{context}");
+    assert_eq!(fact("after 8081"), "unreachable", "a port nobody allowed was forwarded\n{context}");
 }
 
 /// A rule the box's iptables refuses must stop the script before firewalld's permanent
@@ -70,7 +95,7 @@ fn seed_003_works_under_a_real_firewalld() {
 #[test]
 fn a_bad_rule_stops_the_script_before_firewalld_is_touched() {
     require(&["iptables-restore", "unshare"]);
-    let script = script_for("seed-003-lab");
+    let script = script_for(&seed_003());
     assert!(script.contains("-j MASQUERADE"), "the seed-003 script masquerades");
     let broken = script.replace("-j MASQUERADE", "-j MASQUERAD");
     let work = tempfile::tempdir().expect("temp dir");

@@ -27,12 +27,15 @@ ip -n $g addr add 192.168.200.2/24 dev eth1
 ip -n $b addr add 192.168.200.3/24 dev eth0
 ip -n $a route add 192.168.100.3/32 via 192.168.100.2     # claim = "routed": vm01's host route (seed 003)
 
-# vm03 tells every TCP client the source address it sees.
+# vm03 tells every TCP client on ports 8080 and 8081 the source address it sees.
 ip netns exec $b python3 -c '
-import socket
-s = socket.create_server(("", 8080))
-while True:
-    c, a = s.accept(); c.sendall(a[0].encode() + b"\n"); c.close()' &
+import socket, threading
+def serve(port):
+    s = socket.create_server(("", port))
+    while True:
+        c, a = s.accept(); c.sendall(a[0].encode() + b"\n"); c.close()
+threading.Thread(target=serve, args=(8081,), daemon=True).start()
+serve(8080)' &
 sleep 0.3
 # Masquerade without DNAT: firewalld's own table rejects such routed flows unless told not to.
 ip -n $a route add 192.168.200.0/24 via 192.168.100.2
@@ -40,9 +43,9 @@ probe() {
     ip netns exec $a timeout 3 python3 -c '
 import socket, sys
 try:
-    s = socket.create_connection((sys.argv[1], 8080), timeout=2); print(s.recv(64).decode().strip())
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2); print(s.recv(64).decode().strip())
 except OSError as e:
-    print("unreachable")' "$1"
+    print("unreachable")' "$1" "${2:-8080}"
 }
 echo "before: $(probe 192.168.100.3)"     # negative control: nothing answers before the script ran
 
@@ -79,5 +82,6 @@ state > "$work/state2"
 cmp -s "$work/state1" "$work/state2" && echo "idempotent: yes" || echo "idempotent: no"
 echo "firewalld after: $(firewall-cmd --state 2>&1)"
 echo "after: $(probe 192.168.100.3)"
+echo "after 8081: $(probe 192.168.100.3 8081)"
 echo "masquerade only: $(probe 192.168.200.3)"
 echo "sysctl file: $(cat "$work"/sysctl.d/*.conf | grep -c ip_forward)"
