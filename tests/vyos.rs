@@ -347,3 +347,41 @@ fn output_is_byte_identical_across_runs() {
         assert_eq!(snapshot_text(&build(p, "vyos")), snapshot_text(&build(p, "vyos")), "{p}");
     }
 }
+
+#[test]
+fn every_kind_of_line_passes_both_schemas() {
+    let artifacts = common::build_text(include_str!("vyos-kitchen-sink.toml"), "vyos").expect("builds");
+    let text = common::primary(&artifacts[0]);
+    for (_, schema) in PROFILES {
+        let (ok, report) = common::vyos_check(text, schema);
+        assert!(ok, "{report}\n{text}");
+    }
+    for line in [
+        "set interfaces ethernet eth1 vif 20 address '10.0.1.1/24'",
+        "set interfaces ethernet eth0 address '192.0.2.5/24'",
+        "set interfaces ethernet eth0 ip enable-proxy-arp",
+        "set protocols static route 192.0.2.20/32 interface eth1.20",
+        "set vpn ipsec site-to-site peer branch tunnel 1 local prefix '10.0.1.0/24'",
+        "set vpn ipsec site-to-site peer branch tunnel 1 remote prefix '172.16.5.0/24'",
+        "set vpn ipsec site-to-site peer branch tunnel 1 esp-group 'branch'",
+        "set vpn ipsec ike-group branch dead-peer-detection action 'trap'",
+        "set vpn ipsec esp-group branch pfs 'disable'",
+        "set vpn ipsec authentication psk branch secret '@@natc-secret:file:/etc/natc/branch.psk@@'",
+        "set vpn ipsec site-to-site peer roaming local-address 'any'",
+        "set firewall ipv4 input filter rule 2 inbound-interface name 'lo'",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}`:\n{text}");
+    }
+    // The masquerade of everything comes first in the intent, so the nested host SNAT must
+    // number after it (VyOS evaluates by number).
+    let number = |desc: &str| -> u32 {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix("set nat source rule ").and_then(|r| r.strip_suffix(&format!(" description '{desc}'")))
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no rule {desc}"))
+    };
+    assert!(number("gw snat/masq-all") < number("gw snat/one"), "{text}");
+    assert!(artifacts[0].warnings.iter().any(|w| w.message.contains("DPD timeout")), "{:?}", artifacts[0].warnings);
+}
