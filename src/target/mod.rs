@@ -46,7 +46,7 @@ pub fn target_for(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
         TargetKind::Iptables => Ok(Box::new(iptables::Iptables)),
         TargetKind::Nftables => Ok(Box::new(nftables::Nftables)),
         TargetKind::Firewalld => Ok(Box::new(firewalld::Firewalld)),
-        TargetKind::Vyos => not_available(spec),
+        TargetKind::Vyos => Ok(Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) })),
         TargetKind::Rtx => not_available(spec),
     }
 }

@@ -25,6 +25,19 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
+/// A VyOS `set` value: always single-quoted, as `show configuration commands` prints
+/// them. The line is read by vbash (bash), so a `'` inside is written `'\''` (close,
+/// escaped quote, reopen): one word whatever the text, and nothing in it is expanded.
+/// Control characters (line breaks) become spaces: a set line is one line.
+pub fn vyos_quote(text: &str) -> String {
+    format!("'{}'", single_line(text).replace('\'', "'\\''"))
+}
+
+/// Free text for a VyOS `description` leaf (`.{0,255}`): one line, at most 255 bytes.
+pub fn vyos_description(text: &str) -> String {
+    truncate_bytes(single_line(text).trim(), 255).to_string()
+}
+
 /// Free text as `#` comment lines: every line break starts a new comment line, so no text
 /// can end a comment early and smuggle in a command or a rule.
 pub fn comment_lines(text: &str) -> Vec<String> {
@@ -75,5 +88,19 @@ mod tests {
     #[test]
     fn comment_lines_split_breaks() {
         assert_eq!(comment_lines("a\nb\r\nc"), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn vyos_quote_keeps_hostile_text_in_one_word() {
+        assert_eq!(vyos_quote("eth0"), "'eth0'");
+        assert_eq!(vyos_quote("it's'; delete system"), "'it'\\''s'\\''; delete system'");
+        assert_eq!(vyos_quote("a\nset x"), "'a set x'");
+        assert_eq!(vyos_quote("$(reboot) `x` \"q\" !1"), "'$(reboot) `x` \"q\" !1'");
+    }
+
+    #[test]
+    fn vyos_description_is_one_short_line() {
+        assert_eq!(vyos_description(" a\nb "), "a b");
+        assert!(vyos_description(&"é".repeat(200)).len() <= 255);
     }
 }

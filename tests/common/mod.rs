@@ -50,3 +50,46 @@ pub fn render(path: &Path, text: &str, diagnostics: &[natc::diag::Diagnostic]) -
 
 /// The Linux targets every example must build for, unless it carries tunnels or BGP.
 pub const LINUX_TARGETS: [&str; 3] = ["iptables", "nftables", "firewalld"];
+
+/// Build an intent given as text for one target; `Err` holds the rendered diagnostics.
+pub fn build_text(text: &str, target: &str) -> Result<Vec<Artifact>, String> {
+    let path = Path::new("intent.toml");
+    let compiled = natc::compile(text).map_err(|d| render(path, text, &d))?;
+    let spec: TargetSpec = target.parse().expect("valid target");
+    match natc::build(&compiled, &BuildOptions { targets: vec![spec], gateways: vec![] }) {
+        Ok(a) => Ok(a),
+        Err(BuildError::Invalid(d)) => Err(render(path, text, &d)),
+        Err(BuildError::Usage(m)) => Err(m),
+    }
+}
+
+/// The primary (rules) file of an artifact.
+pub fn primary(artifact: &Artifact) -> &str {
+    &artifact.files.iter().find(|f| f.primary).expect("a primary file").contents
+}
+
+/// `shared/tools/vyos-check` next to the checkout (as in CI). Never skipped: a missing
+/// checker fails the test that needs it.
+pub fn vyos_checker() -> PathBuf {
+    let tool = root().join("../shared/tools/vyos-check");
+    assert!(tool.is_file(), "the VyOS checker is missing at {}", tool.display());
+    tool
+}
+
+/// Run vyos-check (`--strict`) on `text` against `schema` ("1.4" or "current"):
+/// (exit status 0, its report).
+pub fn vyos_check(text: &str, schema: &str) -> (bool, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(vyos_checker())
+        .args(["--strict", "--schema", schema, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vyos-check runs (python3 is needed)");
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write to vyos-check");
+    let out = child.wait_with_output().expect("vyos-check finishes");
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), report)
+}

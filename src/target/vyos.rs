@@ -1,1 +1,0 @@
-//! The VyOS target (being written; `target_for` still answers N302).

@@ -1,0 +1,113 @@
+//! Filters: `firewall ipv4 forward filter` and `firewall ipv4 input filter`, VyOS 1.4's
+//! base chains, with the policy as `default-action`. Every allow is an accept, so their
+//! order does not matter and their numbers are hashed without scope; the implicit lines
+//! (replies, loopback) take fixed numbers below the hashed space, so they come first.
+
+use super::{Block, HASHED_RULES, NAME, address, interfaces, nat};
+use crate::diag::Diagnostic;
+use crate::model::Verdict;
+use crate::plan::{FilterChain, GatewayPlan};
+use crate::target::cannot_express;
+use crate::target::linux::{self, FilterLine};
+use crate::target::numbering::{self, Request};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Chain {
+    Forward,
+    Input,
+}
+
+/// Fixed numbers of the implicit lines.
+const REPLIES: u32 = 1;
+const LOOPBACK: u32 = 2;
+
+pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+    let (ir, base) = match chain {
+        Chain::Forward => (FilterChain::Forward, "firewall ipv4 forward filter"),
+        Chain::Input => (FilterChain::Input, "firewall ipv4 input filter"),
+    };
+    if gw.filters.is_inert(ir) {
+        return Vec::new();
+    }
+    let policy = gw.filters.chain_policy(ir);
+    for f in gw.filters.in_chain(ir).filter(|f| !f.stateful && policy.verdict == Verdict::Drop) {
+        findings.push(cannot_express(NAME, &f.origin,
+            "under a drop policy the rule accepting `state established/related` lets the replies of every flow back in, so a stateless rule would behave as a stateful one",
+            "remove `stateful = false` (replies are then let back in), or use the rtx target, whose filters can be stateless"));
+    }
+    let mut blocks = Vec::new();
+    let mut head = Block::new(policy.origin.describe(), (0, String::new()));
+    head.leaf(
+        format!("{base} default-action"),
+        match policy.verdict {
+            Verdict::Accept => "accept",
+            Verdict::Drop => "drop",
+        },
+    );
+    blocks.push(head);
+
+    let lines = linux::filter_lines(gw, ir);
+    let allows: Vec<Request> = lines
+        .iter()
+        .filter_map(|l| match l {
+            FilterLine::Allow(f) => Some(Request { key: format!("allow/{}", f.origin.name), scope: None }),
+            _ => None,
+        })
+        .collect();
+    let mut numbers = match numbering::assign(&allows, HASHED_RULES) {
+        Ok(n) => n.into_iter(),
+        Err(_) => {
+            // Unscoped requests wrap around: only a space smaller than the rule count fails.
+            findings.push(cannot_express(
+                NAME,
+                &policy.origin,
+                "more allow rules than firewall rule numbers",
+                "merge allow rules",
+            ));
+            return Vec::new();
+        }
+    };
+    for line in &lines {
+        let number = match line {
+            FilterLine::Replies(_) => REPLIES,
+            FilterLine::Loopback(_) => LOOPBACK,
+            FilterLine::Allow(_) => numbers.next().unwrap_or_default(),
+        };
+        let path = format!("{base} rule {number}");
+        let mut b = Block::new(line.comment(), (number, String::new()));
+        b.leaf(format!("{path} action"), "accept");
+        b.leaf(format!("{path} description"), line.comment());
+        match line {
+            FilterLine::Replies(_) => {
+                b.leaf(format!("{path} state"), "established");
+                b.leaf(format!("{path} state"), "related");
+            }
+            FilterLine::Loopback(_) => b.leaf(format!("{path} inbound-interface name"), "lo"),
+            FilterLine::Allow(f) => {
+                let m = &f.matcher;
+                for (iface, dir) in [(&m.in_interface, "inbound-interface"), (&m.out_interface, "outbound-interface")] {
+                    if let Some(i) = iface {
+                        if interfaces::classify(i).is_none() {
+                            continue; // refused by name in the interfaces section
+                        }
+                        b.leaf(format!("{path} {dir} name"), i);
+                    }
+                }
+                if let Some(s) = &m.source {
+                    b.leaf(format!("{path} source address"), address(s));
+                }
+                if let Some(d) = &m.destination {
+                    b.leaf(format!("{path} destination address"), address(d));
+                }
+                if let Some(p) = m.protocol.and_then(nat::protocol) {
+                    b.leaf(format!("{path} protocol"), p);
+                }
+                if let Some(ports) = &m.ports {
+                    b.leaf(format!("{path} destination port"), nat::port_list(ports));
+                }
+            }
+        }
+        blocks.push(b);
+    }
+    blocks
+}

@@ -1,0 +1,175 @@
+//! `--target vyos[@1.4|@1.5]`: VyOS configuration-mode `set` commands (`commands.vyos`).
+//!
+//! One pass builds the whole configuration as blocks of `set` lines, each block tied to
+//! the intent item it comes from; the same pass collects what VyOS cannot express
+//! exactly (N301 errors) and what the operator must know (warnings). `check` returns the
+//! findings, `render` the text. Rule numbers come from `numbering` (stable under edits).
+
+mod firewall;
+mod interfaces;
+mod ipsec;
+mod nat;
+mod routing;
+
+use super::{Header, OutputFile, Target, TargetSpec, engine, linux};
+use crate::diag::Diagnostic;
+use crate::plan::GatewayPlan;
+use serde::Serialize;
+
+pub const RULES_FILE: &str = "commands.vyos";
+const NAME: &str = "vyos";
+
+/// Rule numbers natc derives from rule names (NAT and firewall): far above the fixed
+/// numbers it uses itself (1, 2) and the low numbers operators add by hand.
+pub const HASHED_RULES: std::ops::RangeInclusive<u32> = 1000..=999_999;
+
+/// The VyOS release the commands are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// 1.4 LTS (sagitta), natc's default.
+    V14,
+    /// 1.5 (circinus) / rolling.
+    V15,
+}
+
+impl Profile {
+    pub fn of(spec: &TargetSpec) -> Profile {
+        match spec.profile.as_deref() {
+            Some("1.5") => Profile::V15,
+            _ => Profile::V14,
+        }
+    }
+
+    fn target_name(self) -> &'static str {
+        match self {
+            Profile::V14 => "vyos@1.4",
+            Profile::V15 => "vyos@1.5",
+        }
+    }
+
+    fn release(self) -> &'static str {
+        match self {
+            Profile::V14 => "VyOS 1.4 (sagitta)",
+            Profile::V15 => "VyOS 1.5 (circinus)",
+        }
+    }
+}
+
+pub struct Vyos {
+    pub profile: Profile,
+}
+
+impl Target for Vyos {
+    fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
+        configuration(gw).findings
+    }
+
+    fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
+        let built = configuration(gw);
+        if let Some(error) = built.findings.into_iter().find(Diagnostic::is_error) {
+            return Err(error);
+        }
+        let view = CommandsView {
+            header: linux::header_view(
+                header,
+                gw,
+                self.profile.target_name(),
+                format!("configure, then paste these lines (or `source {RULES_FILE}`), `compare`, `commit`, `save`"),
+                vec![
+                    format!("Written for {}; checked against its configuration schema.", self.profile.release()),
+                    "Additive: set lines only. Rule numbers are stable, so an item removed from the intent is removed with `delete` on its number.".into(),
+                ],
+            ),
+            sections: built.sections.into_iter().filter(|s| !s.blocks.is_empty()).collect(),
+        };
+        let contents = engine::render("vyos/commands.tera", &view).map_err(linux::render_failed)?;
+        Ok(vec![OutputFile { name: RULES_FILE.into(), contents, primary: true }])
+    }
+}
+
+/// One `set` line: a path of words natc has validated (no quoting needed) and an optional
+/// value, which the template quotes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Line {
+    pub path: String,
+    pub value: Option<String>,
+}
+
+/// The lines of one intent item, under a `#` line naming it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Block {
+    pub comment: String,
+    /// Where the block sorts in its section (rule number, or 0 and a name).
+    #[serde(skip)]
+    pub order: (u32, String),
+    pub lines: Vec<Line>,
+}
+
+impl Block {
+    pub fn new(comment: impl Into<String>, order: (u32, String)) -> Block {
+        Block { comment: comment.into(), order, lines: Vec::new() }
+    }
+
+    /// `set PATH 'VALUE'`.
+    pub fn leaf(&mut self, path: impl Into<String>, value: impl ToString) {
+        self.lines.push(Line { path: path.into(), value: Some(value.to_string()) });
+    }
+
+    /// `set PATH` for a valueless leaf or a node without children.
+    pub fn node(&mut self, path: impl Into<String>) {
+        self.lines.push(Line { path: path.into(), value: None });
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Section {
+    pub title: &'static str,
+    pub blocks: Vec<Block>,
+}
+
+impl Section {
+    fn new(title: &'static str, mut blocks: Vec<Block>) -> Section {
+        // Deterministic: blocks by rule number (or name), lines by path as VyOS lists them.
+        blocks.sort_by(|a, b| a.order.cmp(&b.order));
+        for b in &mut blocks {
+            b.lines.sort();
+            b.lines.dedup();
+        }
+        Section { title, blocks }
+    }
+}
+
+/// The whole configuration, or what stands in its way.
+pub struct Built {
+    pub sections: Vec<Section>,
+    /// N301 errors and warnings, in the order found.
+    pub findings: Vec<Diagnostic>,
+}
+
+/// The configuration for one gateway. Every path natc writes has the same syntax in 1.4
+/// and 1.5 (docs/vyos.md), so the profile shows only in the header.
+fn configuration(gw: &GatewayPlan) -> Built {
+    let mut findings = Vec::new();
+    let sections = vec![
+        Section::new("interfaces", interfaces::blocks(gw, &mut findings)),
+        Section::new("static routes", routing::static_routes(gw, &mut findings)),
+        Section::new("destination NAT (evaluated by rule number, first match)", nat::destination(gw, &mut findings)),
+        Section::new("source NAT (evaluated by rule number, first match)", nat::source(gw, &mut findings)),
+        Section::new("firewall: traffic to the gateway", firewall::chain(gw, firewall::Chain::Input, &mut findings)),
+        Section::new("firewall: forwarded traffic", firewall::chain(gw, firewall::Chain::Forward, &mut findings)),
+        Section::new("IPsec", ipsec::blocks(gw, &mut findings)),
+        Section::new("BGP", routing::bgp(gw, &mut findings)),
+    ];
+    Built { sections, findings }
+}
+
+#[derive(Serialize)]
+struct CommandsView {
+    header: linux::HeaderView,
+    sections: Vec<Section>,
+}
+
+/// An address as VyOS writes it: a host without `/32`.
+pub fn address(net: &ipnet::Ipv4Net) -> String {
+    if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() }
+}

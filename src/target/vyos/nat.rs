@@ -1,0 +1,156 @@
+//! NAT: `nat destination rule N` and `nat source rule N`. VyOS evaluates each list by
+//! rule number and the first match translates, as netfilter does with rule order; so the
+//! numbers come from `numbering` with a scope (the address the rule keys on) that keeps
+//! every pair of rules that can match one packet in intent order.
+
+use super::{Block, HASHED_RULES, NAME, address, interfaces};
+use crate::diag::Diagnostic;
+use crate::model::{PortSet, Protocol};
+use crate::plan::{GatewayPlan, Hook, IpsecMatch, Step, Translation};
+use crate::target::cannot_express;
+use crate::target::numbering::{self, Request};
+use ipnet::Ipv4Net;
+
+pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+    rules(&gw.dnat, Hook::Destination, findings)
+}
+
+pub fn source(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+    rules(&gw.snat, Hook::Source, findings)
+}
+
+/// The stable key of a translation's number: `dnat/web`, `netmap/vpc-a`.
+fn key(t: &Translation) -> String {
+    format!("{}/{}", t.origin.kind.as_str(), t.origin.name)
+}
+
+/// Two rules can match one packet only if their scopes nest: DNAT rules always match a
+/// destination; SNAT rules are scoped by source (no source: everything).
+fn scope(t: &Translation) -> Ipv4Net {
+    let any = Ipv4Net::default();
+    match t.hook {
+        Hook::Destination => t.matcher.destination.unwrap_or(any),
+        Hook::Source => t.matcher.source.unwrap_or(any),
+    }
+}
+
+fn rules(list: &[Translation], hook: Hook, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+    let requests: Vec<Request> = list.iter().map(|t| Request { key: key(t), scope: Some(scope(t)) }).collect();
+    let numbers = match numbering::assign(&requests, HASHED_RULES) {
+        Ok(n) => n,
+        Err(e) => {
+            if let Some(t) = list.iter().find(|t| key(t) == e.key) {
+                findings.push(cannot_express(
+                    NAME,
+                    &t.origin,
+                    &format!(
+                        "no rule number is left in {}-{} that keeps this rule after the earlier rules it overlaps",
+                        HASHED_RULES.start(),
+                        HASHED_RULES.end()
+                    ),
+                    "rename the rule (its number derives from its name), or give it a narrower match",
+                ));
+            }
+            return Vec::new();
+        }
+    };
+    list.iter().zip(numbers).filter_map(|(t, n)| rule(t, n, hook, findings)).collect()
+}
+
+fn rule(t: &Translation, number: u32, hook: Hook, findings: &mut Vec<Diagnostic>) -> Option<Block> {
+    let tree = match hook {
+        Hook::Destination => "destination",
+        Hook::Source => "source",
+    };
+    if let Some(refusal) = refusal(t) {
+        findings.push(refusal);
+        return None;
+    }
+    let path = format!("nat {tree} rule {number}");
+    let m = &t.matcher;
+    let mut b = Block::new(t.comment(), (number, String::new()));
+    b.leaf(format!("{path} description"), t.comment());
+    for (iface, dir) in [(&m.in_interface, "inbound-interface"), (&m.out_interface, "outbound-interface")] {
+        if let Some(i) = iface {
+            // An interface VyOS has no name for is refused in the interfaces section.
+            interfaces::classify(i)?;
+            b.leaf(format!("{path} {dir} name"), i);
+        }
+    }
+    if let Some(s) = &m.source {
+        b.leaf(format!("{path} source address"), address(s));
+    }
+    if let Some(d) = &m.destination {
+        b.leaf(format!("{path} destination address"), address(d));
+    }
+    if let Some(p) = m.protocol.and_then(protocol) {
+        b.leaf(format!("{path} protocol"), p);
+    }
+    if let Some(ports) = &m.ports {
+        b.leaf(format!("{path} destination port"), port_list(ports));
+    }
+    match &t.step {
+        Step::SetAddress(a) => b.leaf(format!("{path} translation address"), a),
+        // With `source/destination address` set, VyOS writes a prefix translation as
+        // `ip prefix to ip daddr map { FROM : TO }`: a 1:1 block map, like NETMAP.
+        Step::ShiftIntoPrefix(p) => b.leaf(format!("{path} translation address"), p),
+        Step::Masquerade => b.leaf(format!("{path} translation address"), "masquerade"),
+        Step::NoNat => b.node(format!("{path} exclude")),
+    }
+    if let Some(p) = t.set_port {
+        b.leaf(format!("{path} translation port"), p.first);
+    }
+    Some(b)
+}
+
+/// What VyOS's NAT rule cannot say exactly.
+fn refusal(t: &Translation) -> Option<Diagnostic> {
+    if t.matcher.ipsec == IpsecMatch::NotIpsec {
+        return Some(cannot_express(
+            NAME,
+            &t.origin,
+            "VyOS NAT rules have no IPsec policy match, so `except_ipsec` cannot be honoured",
+            "build this gateway for iptables or nftables, which match the IPsec policy, or remove except_ipsec",
+        ));
+    }
+    if matches!(t.step, Step::ShiftIntoPrefix(_)) && t.set_port.is_some() {
+        return Some(cannot_express(
+            NAME,
+            &t.origin,
+            "a 1:1 prefix map keeps ports, it cannot also change them",
+            "split the port translation into host mappings, or drop `to_port`",
+        ));
+    }
+    if let Some(p) = t.set_port.filter(|p| !p.is_single()) {
+        return Some(cannot_express(
+            NAME,
+            &t.origin,
+            &format!(
+                "VyOS writes `translation port {}-{}` as a port pool (any port of the range), not a 1:1 shift of the matched range",
+                p.first, p.last
+            ),
+            "translate to a single port, or split the range into one dnat per port",
+        ));
+    }
+    None
+}
+
+pub fn protocol(p: Protocol) -> Option<&'static str> {
+    match p {
+        Protocol::Tcp => Some("tcp"),
+        Protocol::Udp => Some("udp"),
+        Protocol::Icmp => Some("icmp"),
+        Protocol::Esp => Some("esp"),
+        Protocol::Any => None,
+    }
+}
+
+/// `22`, `8000-8099`, `80,443,8000-8099` (VyOS's port-multi).
+pub fn port_list(ports: &PortSet) -> String {
+    ports
+        .ranges
+        .iter()
+        .map(|r| if r.is_single() { r.first.to_string() } else { format!("{}-{}", r.first, r.last) })
+        .collect::<Vec<_>>()
+        .join(",")
+}
