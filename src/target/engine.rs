@@ -10,6 +10,7 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("iptables/rules.tera", include_str!("../../templates/iptables/rules.tera")),
     ("nftables/ruleset.tera", include_str!("../../templates/nftables/ruleset.tera")),
     ("linux/setup.sh.tera", include_str!("../../templates/linux/setup.sh.tera")),
+    ("rtx/config.tera", include_str!("../../templates/rtx/config.tera")),
 ];
 
 fn build() -> Tera {
@@ -18,6 +19,7 @@ fn build() -> Tera {
     tera.register_filter("shell_quote", |s: &str, _: Kwargs, _: &State| quote::shell_quote(s));
     tera.register_filter("nft_string", |s: &str, _: Kwargs, _: &State| quote::nft_string(s));
     tera.register_filter("iptables_comment", |s: &str, _: Kwargs, _: &State| quote::iptables_comment(s));
+    tera.register_filter("rtx_escape", |s: &str, _: Kwargs, _: &State| quote::rtx_escape(s));
     // The templates are part of the binary; a broken one is a bug caught by every test.
     tera.add_raw_templates(TEMPLATES.iter().copied()).expect("embedded templates are valid");
     tera

@@ -47,7 +47,7 @@ pub fn target_for(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
         TargetKind::Nftables => Ok(Box::new(nftables::Nftables)),
         TargetKind::Firewalld => not_available(spec),
         TargetKind::Vyos => not_available(spec),
-        TargetKind::Rtx => not_available(spec),
+        TargetKind::Rtx => Ok(Box::new(rtx::Rtx::new(spec.profile.as_deref()))),
     }
 }
 
