@@ -82,6 +82,11 @@ pub fn descriptors(cx: &mut Ctx) -> Nat {
         };
         match classify(iface) {
             Some(IfClass::Lan | IfClass::Tunnel(_)) => Some(iface.clone()),
+            None => {
+                cx.refuse(&t.origin, &format!("`{iface}` is not an RTX interface, so no NAT descriptor can be bound to it"),
+                    "translate on a LAN interface (lan1, lan1.1, vlan1, wan1) or a tunnel (tunnel1)");
+                None
+            }
             _ => {
                 cx.refuse(&t.origin, &format!("`{iface}` cannot carry an RTX NAT descriptor (LAN and tunnel interfaces only)"),
                     "translate on a LAN interface (lan1, lan1.1, vlan1, wan1) or a tunnel (tunnel1)");
