@@ -113,7 +113,7 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
         (&t.esp.hash, esp_hash.is_some(), "ESP hash"),
     ] {
         if !known {
-            refuse(cx, &format!("{} has no {what} `{value}`", cx.limits.model),
+            refuse(cx, &format!("{} has no {what} `{value}` that natc can confirm from its reference", cx.limits.model),
                 "use aes128, aes256 or 3des, and sha1, sha256 (not RTX1200) or md5; sha384/sha512 on RTX1300 and RTX3510");
         }
     }

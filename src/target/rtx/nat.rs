@@ -68,6 +68,11 @@ fn range(net: Ipv4Net) -> String {
     if net.prefix_len() == 32 { net.addr().to_string() } else { format!("{}-{}", net.network(), net.broadcast()) }
 }
 
+/// An address as people write it: a host without `/32`.
+fn show(net: Ipv4Net) -> String {
+    if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() }
+}
+
 fn has_match_beyond_address(t: &Translation) -> bool {
     t.matcher.protocol.is_some_and(|p| p != Protocol::Any) || t.matcher.ports.is_some()
 }
@@ -370,7 +375,7 @@ fn classify_dnat<'a>(cx: &mut Ctx, d: &'a Translation) -> Option<DnatKind<'a>> {
 /// nothing earlier in the intent catches either direction first (RTX: static wins).
 fn check_statics(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Translation], statics: &[StaticMap]) {
     for (n, s) in statics.iter().enumerate() {
-        let (outer, inner) = (s.outer, s.inner);
+        let (outer, inner) = (show(s.outer), show(s.inner));
         match (s.dnat, s.snat) {
             (Some(d), None) => cx.refuse(&d.origin,
                 &format!("RTX static NAT is two-way: new connections from {inner} leaving {iface} would also get the source {outer}, which no snat says"),
@@ -379,12 +384,12 @@ fn check_statics(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Tr
                 &format!("RTX static NAT is two-way: packets for {outer} arriving on {iface} would also be delivered to {inner}, which no dnat says"),
                 &format!("add a [[gateway.dnat]] with destination = \"{outer}\", to = \"{inner}\", in_interface = \"{iface}\"")),
             (Some(d), Some(t)) => {
-                let first_snat = snats.iter().find(|x| overlaps(x.matcher.source, inner));
+                let first_snat = snats.iter().find(|x| overlaps(x.matcher.source, s.inner));
                 if let Some(f) = first_snat.filter(|f| !std::ptr::eq(**f, t)) {
                     cx.refuse(&t.origin, &format!("{} comes first in the intent and also translates {inner}, but on RTX the static entry would win", f.origin.describe()),
                         &format!("move this snat before {}", f.origin.describe()));
                 }
-                let first_dnat = dnats.iter().find(|x| x.matcher.destination.is_some_and(|v| overlaps(Some(v), outer)));
+                let first_dnat = dnats.iter().find(|x| x.matcher.destination.is_some_and(|v| overlaps(Some(v), s.outer)));
                 if let Some(f) = first_dnat.filter(|f| !std::ptr::eq(**f, d)) {
                     cx.refuse(&d.origin, &format!("{} comes first in the intent and also matches {outer}, but on RTX the static entry would win", f.origin.describe()),
                         &format!("move this dnat before {}", f.origin.describe()));
@@ -392,7 +397,7 @@ fn check_statics(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Tr
             }
             (None, None) => {}
         }
-        if let Some(e) = statics[..n].iter().find(|e| overlaps(Some(e.outer), outer) || overlaps(Some(e.inner), inner)) {
+        if let Some(e) = statics[..n].iter().find(|e| overlaps(Some(e.outer), s.outer) || overlaps(Some(e.inner), s.inner)) {
             let Some(t) = s.dnat.or(s.snat) else { continue };
             let by = e.dnat.or(e.snat).map(|x| x.origin.describe()).unwrap_or_default();
             cx.refuse(&t.origin, &format!("its static NAT range overlaps the one of {by}"), "make the two mappings disjoint");
