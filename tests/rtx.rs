@@ -84,7 +84,12 @@ fn every_intent_builds_or_is_refused_and_every_output_passes_rtx_check() {
             match built {
                 Ok(a) => {
                     if let Err(report) = common::rtx_check(config(&a), &model(&a)) {
-                        panic!("{} {gateway}: rtx-check --model {} rejects the output:\n{report}\n{}", common::stem(&path), model(&a), config(&a));
+                        panic!(
+                            "{} {gateway}: rtx-check --model {} rejects the output:\n{report}\n{}",
+                            common::stem(&path),
+                            model(&a),
+                            config(&a)
+                        );
                     }
                     checked += 1;
                     text.push_str(&snapshot_text(&[a]));
@@ -103,7 +108,11 @@ fn every_intent_builds_or_is_refused_and_every_output_passes_rtx_check() {
 fn rtx_check_rejects_a_broken_line() {
     let a = &office_rtx();
     assert_eq!(common::rtx_check(config(a), "RTX1200"), Ok(()));
-    for broken in ["ip filter 3000 pass 192.168.0.300 * udp * 500", "ip lan3 secure filter out 4242", "ip eth0 address 10.0.0.1/24"] {
+    for broken in [
+        "ip filter 3000 pass 192.168.0.300 * udp * 500",
+        "ip lan3 secure filter out 4242",
+        "ip eth0 address 10.0.0.1/24",
+    ] {
         let report = common::rtx_check(&format!("{}{broken}\n", config(a)), "RTX1200").expect_err(broken);
         assert!(!report.is_empty(), "{broken}");
     }
@@ -171,7 +180,10 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
     assert!(at(dynamics, &dyn_ike) < at(dynamics, &dyn_natt), "intent order: {applied}");
     // The only other out filter passes the router's own traffic, and it comes first.
     assert_eq!(statics.len(), 3, "{applied}");
-    assert!(lines.contains(&format!("ip filter {} pass 192.168.0.1,198.51.100.2 * * * *", statics[0]).as_str()), "{out}");
+    assert!(
+        lines.contains(&format!("ip filter {} pass 192.168.0.1,198.51.100.2 * * * *", statics[0]).as_str()),
+        "{out}"
+    );
     // forward = drop: traffic arriving on lan3 is filtered too (only the router's own addresses pass).
     let inbound = find("ip lan3 secure filter in ").unwrap_or_else(|| panic!("no in list on lan3:\n{out}"));
     assert_eq!(numbers_after(inbound, "ip lan3 secure filter in ").len(), 1, "{inbound}");
@@ -239,9 +251,15 @@ fn every_numbered_line_carries_its_origin() {
             let a = &a;
             let lines: Vec<&str> = config(a).lines().collect();
             for (n, line) in lines.iter().enumerate() {
-                let item = ["ip filter ", "nat descriptor static ", "nat descriptor masquerade static ", "ip route ", "tunnel select 1"]
-                    .iter()
-                    .any(|p| line.starts_with(p));
+                let item = [
+                    "ip filter ",
+                    "nat descriptor static ",
+                    "nat descriptor masquerade static ",
+                    "ip route ",
+                    "tunnel select 1",
+                ]
+                .iter()
+                .any(|p| line.starts_with(p));
                 if !item {
                     continue;
                 }
@@ -260,11 +278,17 @@ fn every_numbered_line_carries_its_origin() {
 fn hostile_text_stays_in_comments_and_secrets_stay_placeholders() {
     let office = common::build(&common::root().join("tests/rtx/rtx-office.toml"), "rtx").expect("builds");
     let out = config(&office[0]);
-    assert!(out.lines().any(|l| l == "# ip filter 1 pass * * * * *   <- this description line must stay a comment"), "{out}");
+    assert!(
+        out.lines().any(|l| l == "# ip filter 1 pass * * * * *   <- this description line must stay a comment"),
+        "{out}"
+    );
     assert!(!out.lines().any(|l| l.starts_with("ip filter 1 ")), "{out}");
     let vpn = common::build(&common::root().join("tests/rtx/rtx-vpn.toml"), "rtx").expect("builds");
     let out = config(&vpn[0]);
-    assert!(out.contains("  ipsec ike pre-shared-key 1 text @@natc-secret:file:/etc/natc/cloud\\ \\#1.psk@@\n"), "{out}");
+    assert!(
+        out.contains("  ipsec ike pre-shared-key 1 text @@natc-secret:file:/etc/natc/cloud\\ \\#1.psk@@\n"),
+        "{out}"
+    );
 }
 
 /// `n` port forwards on lan2's masquerade address, with `extra` inserted at position 25.
@@ -278,7 +302,8 @@ fn port_forwards(n: usize, extra: bool, filtered: bool) -> String {
     if filtered {
         text.push_str("\n[gateway.policy]\nforward = \"drop\"\n");
     }
-    let mut rules: Vec<(String, u16, u8)> = (0..n).map(|i| (format!("fwd-{i}"), 10000 + i as u16, 10 + i as u8)).collect();
+    let mut rules: Vec<(String, u16, u8)> =
+        (0..n).map(|i| (format!("fwd-{i}"), 10000 + i as u16, 10 + i as u8)).collect();
     if extra {
         rules.insert(25, ("fwd-new".into(), 20000, 200));
     }
@@ -311,19 +336,27 @@ fn adding_one_dnat_among_fifty_changes_only_its_own_lines() {
     assert!(removed.is_empty(), "removed: {removed:#?}");
     assert_eq!(added.len(), 2, "added: {added:#?}");
     assert_eq!(added[0], "# edge dnat/fwd-new");
-    assert!(added[1].starts_with("nat descriptor masquerade static ") && added[1].ends_with(" 192.168.10.200 tcp 20000=80"), "{added:#?}");
+    assert!(
+        added[1].starts_with("nat descriptor masquerade static ") && added[1].ends_with(" 192.168.10.200 tcp 20000=80"),
+        "{added:#?}"
+    );
 
     // With forward = drop and one allow per forward: the new rule's filter and dynamic
     // filter (with their comments) are added, and the one shared list line changes only
     // by the new numbers, inserted at the rule's intent position.
     let (before, after) = (built(&port_forwards(50, false, true)), built(&port_forwards(50, true, true)));
     let (removed, added) = common::line_diff(&before, &after);
-    let list = |v: &[String]| v.iter().filter(|l| l.starts_with("ip lan2 secure filter in ")).cloned().collect::<Vec<_>>();
+    let list =
+        |v: &[String]| v.iter().filter(|l| l.starts_with("ip lan2 secure filter in ")).cloned().collect::<Vec<_>>();
     assert_eq!((removed.len(), list(&removed).len()), (1, 1), "removed: {removed:#?}");
     let own: Vec<&String> = added.iter().filter(|l| !l.starts_with("ip lan2 secure filter in ")).collect();
     assert_eq!(own.len(), 6, "added: {added:#?}");
     assert!(own.iter().all(|l| l.contains("fwd-new") || l.contains("192.168.10.200")), "added: {added:#?}");
-    let new_numbers: Vec<&str> = own.iter().filter(|l| l.starts_with("ip filter ")).map(|l| l.split_whitespace().nth(if l.starts_with("ip filter dynamic") { 3 } else { 2 }).unwrap_or_default()).collect();
+    let new_numbers: Vec<&str> = own
+        .iter()
+        .filter(|l| l.starts_with("ip filter "))
+        .map(|l| l.split_whitespace().nth(if l.starts_with("ip filter dynamic") { 3 } else { 2 }).unwrap_or_default())
+        .collect();
     let [old_list] = list(&removed).try_into().expect("one");
     let [new_list] = list(&added).try_into().expect("one");
     let stripped: Vec<&str> = new_list.split_whitespace().filter(|w| !new_numbers.contains(w)).collect();

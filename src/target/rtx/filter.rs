@@ -113,13 +113,20 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
         return empty();
     };
     let named_out = gw.filters.in_chain(FilterChain::Forward).find_map(|f| f.matcher.out_interface.clone());
-    let w = if nat_interfaces.contains(a) || (!nat_interfaces.contains(b) && named_out.as_ref() == Some(a)) { a } else { b };
+    let w = if nat_interfaces.contains(a) || (!nat_interfaces.contains(b) && named_out.as_ref() == Some(a)) {
+        a
+    } else {
+        b
+    };
     let l = if w == a { b } else { a };
 
     let own = cx.own_addresses();
     if own.is_empty() {
-        cx.refuse(&forward.origin, "the out list must first pass the router's own traffic, and the intent gives the router no address",
-            "declare the interface addresses");
+        cx.refuse(
+            &forward.origin,
+            "the out list must first pass the router's own traffic, and the intent gives the router no address",
+            "declare the interface addresses",
+        );
         return empty();
     }
     let own_list: Vec<String> = own.iter().map(|a| a.to_string()).collect();
@@ -132,7 +139,10 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
     let mut entries = vec![
         Entry {
             key: "policy/forward/own-traffic".into(),
-            comment: format!("{} (the router's own traffic: netfilter does not filter OUTPUT)", forward.origin.describe()),
+            comment: format!(
+                "{} (the router's own traffic: netfilter does not filter OUTPUT)",
+                forward.origin.describe()
+            ),
             origin: forward.origin.clone(),
             body: format!("pass {} * * * *", own_list.join(",")),
             src: String::new(),
@@ -181,9 +191,15 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
         }
     }
 
-    let statics = numbering::assign(&entries.iter().map(|e| Request { key: e.key.clone(), scope: None }).collect::<Vec<_>>(), FILTER_NUMBERS);
+    let statics = numbering::assign(
+        &entries.iter().map(|e| Request { key: e.key.clone(), scope: None }).collect::<Vec<_>>(),
+        FILTER_NUMBERS,
+    );
     let dynamic_entries: Vec<&Entry> = entries.iter().filter(|e| e.stateful).collect();
-    let dynamics = numbering::assign(&dynamic_entries.iter().map(|e| Request { key: e.key.clone(), scope: None }).collect::<Vec<_>>(), FILTER_NUMBERS);
+    let dynamics = numbering::assign(
+        &dynamic_entries.iter().map(|e| Request { key: e.key.clone(), scope: None }).collect::<Vec<_>>(),
+        FILTER_NUMBERS,
+    );
     let (Ok(statics), Ok(dynamics)) = (statics, dynamics) else {
         cx.refuse(&forward.origin, "natc's filter numbers are used up", "use fewer allows");
         return empty();
@@ -197,10 +213,13 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
         defs.push((s, Block { comments: vec![e.comment.clone()], lines: vec![format!("ip filter {s} {}", e.body)] }));
         let d = e.stateful.then(|| dynamic_numbers.next()).flatten();
         if let Some(d) = d {
-            dyn_defs.push((d, Block {
-                comments: vec![format!("{} (replies)", e.comment)],
-                lines: vec![format!("ip filter dynamic {d} {} {} filter {s}", e.src, e.dst)],
-            }));
+            dyn_defs.push((
+                d,
+                Block {
+                    comments: vec![format!("{} (replies)", e.comment)],
+                    lines: vec![format!("ip filter dynamic {d} {} {} filter {s}", e.src, e.dst)],
+                },
+            ));
         }
         for (dir, st, dy) in lists.iter_mut() {
             if e.directions.contains(dir) {
@@ -216,8 +235,17 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
     for (dir, st, dy) in &lists {
         let all: Vec<&(u32, &Origin)> = st.iter().chain(dy.iter()).collect();
         if let Some((_, origin)) = all.get(cx.limits.filters_per_list) {
-            cx.refuse(origin, &format!("{} allows at most {} filters in one secure filter line, and {w} {} needs {}", cx.limits.model, cx.limits.filters_per_list, name(*dir), all.len()),
-                "merge allows (port lists, prefixes), or use a model with longer lists");
+            cx.refuse(
+                origin,
+                &format!(
+                    "{} allows at most {} filters in one secure filter line, and {w} {} needs {}",
+                    cx.limits.model,
+                    cx.limits.filters_per_list,
+                    name(*dir),
+                    all.len()
+                ),
+                "merge allows (port lists, prefixes), or use a model with longer lists",
+            );
             continue;
         }
         let numbers = |v: &Vec<(u32, &Origin)>| v.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>().join(" ");
@@ -226,13 +254,19 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
             Direction::Out => format!("forwarded traffic leaving {w} (from {l})"),
             Direction::In => format!("traffic arriving on {w}, after NAT"),
         };
-        out.applications.push((w.clone(), Block {
-            comments: vec![
-                format!("{w} {}: {what}; first match wins, in intent order;", name(*dir)),
-                format!("no match is discarded ({} = drop); dynamic filters let replies back", forward.origin.describe()),
-            ],
-            lines: vec![format!("{{if}} secure filter {} {}{dynamic}", name(*dir), numbers(st))],
-        }));
+        out.applications.push((
+            w.clone(),
+            Block {
+                comments: vec![
+                    format!("{w} {}: {what}; first match wins, in intent order;", name(*dir)),
+                    format!(
+                        "no match is discarded ({} = drop); dynamic filters let replies back",
+                        forward.origin.describe()
+                    ),
+                ],
+                lines: vec![format!("{{if}} secure filter {} {}{dynamic}", name(*dir), numbers(st))],
+            },
+        ));
     }
     out.notes.push(format!("forward = drop is enforced on {w}'s filter lists: traffic that enters and leaves through one interface is not filtered."));
     out
@@ -249,12 +283,19 @@ fn name(d: Direction) -> &'static str {
 fn directions(cx: &mut Ctx, f: &Filter, w: &str, l: &str) -> Option<Vec<Direction>> {
     let (i, o) = (f.matcher.in_interface.as_deref(), f.matcher.out_interface.as_deref());
     if let Some(bad) = [i, o].into_iter().flatten().find(|n| *n != w && *n != l) {
-        cx.refuse(&f.origin, &format!("`{bad}` is not one of the two forwarding interfaces ({l}, {w})"), "name lan or tunnel interfaces of this gateway");
+        cx.refuse(
+            &f.origin,
+            &format!("`{bad}` is not one of the two forwarding interfaces ({l}, {w})"),
+            "name lan or tunnel interfaces of this gateway",
+        );
         return None;
     }
     if i.is_some() && i == o {
-        cx.refuse(&f.origin, "traffic that enters and leaves through the same interface crosses no RTX list natc can dedicate to it",
-            "drop in_interface or out_interface");
+        cx.refuse(
+            &f.origin,
+            "traffic that enters and leaves through the same interface crosses no RTX list natc can dedicate to it",
+            "drop in_interface or out_interface",
+        );
         return None;
     }
     Some(match (i, o) {

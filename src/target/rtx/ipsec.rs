@@ -74,21 +74,30 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
     let vti = match &t.mode {
         TunnelMode::Vti(v) => v,
         TunnelMode::Policy { .. } => {
-            refuse(cx, "RTX IPsec is route-based (a tunnel interface plus routes); natc does not turn traffic selectors into routes",
-                "use vti = { name = \"tunnel1\", address = \"169.254.0.2/30\" } and [[gateway.route]] items with interface = \"tunnel1\"");
+            refuse(
+                cx,
+                "RTX IPsec is route-based (a tunnel interface plus routes); natc does not turn traffic selectors into routes",
+                "use vti = { name = \"tunnel1\", address = \"169.254.0.2/30\" } and [[gateway.route]] items with interface = \"tunnel1\"",
+            );
             return None;
         }
     };
     let number = match classify(&vti.name.value) {
         Some(IfClass::Tunnel(n)) if n <= cx.limits.max_tunnel => n,
         Some(IfClass::Tunnel(n)) => {
-            refuse(cx, &format!("{} has tunnels 1..{}, not {n}", cx.limits.model, cx.limits.max_tunnel),
-                &format!("name the VTI tunnel1..tunnel{}", cx.limits.max_tunnel));
+            refuse(
+                cx,
+                &format!("{} has tunnels 1..{}, not {n}", cx.limits.model, cx.limits.max_tunnel),
+                &format!("name the VTI tunnel1..tunnel{}", cx.limits.max_tunnel),
+            );
             return None;
         }
         _ => {
-            refuse(cx, &format!("its VTI `{}` is not an RTX tunnel interface name", vti.name.value),
-                "name the VTI tunnelN (tunnel1, tunnel2, …): N is the RTX tunnel number");
+            refuse(
+                cx,
+                &format!("its VTI `{}` is not an RTX tunnel interface name", vti.name.value),
+                "name the VTI tunnelN (tunnel1, tunnel2, …): N is the RTX tunnel number",
+            );
             return None;
         }
     };
@@ -100,7 +109,11 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
         refuse(cx, "IKEv2 is not confirmed on RTX1200 (Rev.10.01)", "use ike.version = 1, or a newer model profile");
     }
     if t.nat_traversal && !v2 && cx.limits.legacy {
-        refuse(cx, "NAT traversal in IKEv1 main mode is not confirmed on RTX1200", "use a newer model profile (RTX1210 or later)");
+        refuse(
+            cx,
+            "NAT traversal in IKEv1 main mode is not confirmed on RTX1200",
+            "use a newer model profile (RTX1210 or later)",
+        );
     }
     let ike_enc = encryption(&t.ike.encryption);
     let esp_enc = encryption(&t.esp.encryption);
@@ -113,8 +126,11 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
         (&t.esp.hash, esp_hash.is_some(), "ESP hash"),
     ] {
         if !known {
-            refuse(cx, &format!("{} has no {what} `{value}` that natc can confirm from its reference", cx.limits.model),
-                "use aes128, aes256 or 3des, and sha1, sha256 (not RTX1200) or md5; sha384/sha512 on RTX1300 and RTX3510");
+            refuse(
+                cx,
+                &format!("{} has no {what} `{value}` that natc can confirm from its reference", cx.limits.model),
+                "use aes128, aes256 or 3des, and sha1, sha256 (not RTX1200) or md5; sha384/sha512 on RTX1300 and RTX3510",
+            );
         }
     }
     let dh = group(t.ike.dh_group);
@@ -123,7 +139,11 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
     }
     for (seconds, what) in [(t.ike.lifetime, "IKE lifetime"), (t.esp.lifetime, "ESP lifetime")] {
         if !(300..=691_200).contains(&seconds) {
-            refuse(cx, &format!("the {what} must be 300..691200 seconds on RTX, not {seconds}"), "use a lifetime of at least 300 seconds");
+            refuse(
+                cx,
+                &format!("the {what} must be 300..691200 seconds on RTX, not {seconds}"),
+                "use a lifetime of at least 300 seconds",
+            );
         }
     }
     let n = number;
@@ -143,11 +163,17 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
         Some(d) => {
             let count = d.timeout / d.interval;
             if d.action != DpdAction::Restart {
-                refuse(cx, "after a failed keepalive RTX drops the SA and, with `ipsec auto refresh on`, negotiates again: that is dpd action restart",
-                    "use dpd.action = \"restart\"");
+                refuse(
+                    cx,
+                    "after a failed keepalive RTX drops the SA and, with `ipsec auto refresh on`, negotiates again: that is dpd action restart",
+                    "use dpd.action = \"restart\"",
+                );
             } else if d.timeout % d.interval != 0 || !(1..=600).contains(&d.interval) || !(1..=50).contains(&count) {
-                refuse(cx, "RTX sets DPD as an interval (1..600 s) and a count (1..50), so the timeout must be a multiple of the interval",
-                    "e.g. interval = 15, timeout = 30 (two probes)");
+                refuse(
+                    cx,
+                    "RTX sets DPD as an interval (1..600 s) and a count (1..50), so the timeout must be a multiple of the interval",
+                    "e.g. interval = 15, timeout = 30 (two probes)",
+                );
             }
             ike.push(format!("keepalive use {n} on {} {} {count}", if v2 { "rfc4306" } else { "dpd" }, d.interval));
         }
@@ -161,8 +187,11 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
     }
     let psk = secret::placeholder(&t.psk.value);
     if psk.len() > 128 || psk.chars().any(char::is_control) {
-        refuse(cx, "RTX takes a pre-shared key of at most 128 characters on one line, and the placeholder for this reference does not fit",
-            "use a shorter env name or file path");
+        refuse(
+            cx,
+            "RTX takes a pre-shared key of at most 128 characters on one line, and the placeholder for this reference does not fit",
+            "use a shorter env name or file path",
+        );
     }
     let mut comments = vec![t.origin.describe()];
     if let Some(d) = &t.description {

@@ -123,12 +123,16 @@ impl Ctx<'_> {
     pub fn forwarding_interfaces(&self) -> Vec<String> {
         let declared = self.gw.interfaces.iter().map(|i| i.name.clone());
         let vtis = self.gw.tunnels.iter().filter_map(|t| t.vti().map(|v| v.name.value.clone()));
-        declared.chain(vtis).filter(|n| matches!(classify(n), Some(IfClass::Lan | IfClass::Bridge | IfClass::Tunnel(_)))).collect()
+        declared
+            .chain(vtis)
+            .filter(|n| matches!(classify(n), Some(IfClass::Lan | IfClass::Bridge | IfClass::Tunnel(_))))
+            .collect()
     }
 
     /// The first address of an interface (its `primary` address), VTIs included.
     pub fn primary_address(&self, name: &str) -> Option<ipnet::Ipv4Net> {
-        let declared = self.gw.interfaces.iter().find(|i| i.name == name).and_then(|i| i.addresses.first()).map(|a| a.value);
+        let declared =
+            self.gw.interfaces.iter().find(|i| i.name == name).and_then(|i| i.addresses.first()).map(|a| a.value);
         declared.or_else(|| {
             self.gw.tunnels.iter().filter_map(|t| t.vti()).find(|v| v.name.value == name).map(|v| v.address.value)
         })
@@ -161,13 +165,19 @@ fn interfaces(cx: &mut Ctx) -> Vec<Block> {
         let origin = interface_origin(gw, i);
         match classify(&i.name) {
             None => {
-                cx.refuse(&origin, &format!("`{}` is not an RTX interface name", i.name),
-                    "name the interface as the router does: lan1, lan1.1, vlan1, wan1, bridge1 or loopback1..loopback9");
+                cx.refuse(
+                    &origin,
+                    &format!("`{}` is not an RTX interface name", i.name),
+                    "name the interface as the router does: lan1, lan1.1, vlan1, wan1, bridge1 or loopback1..loopback9",
+                );
                 continue;
             }
             Some(IfClass::Tunnel(_)) => {
-                cx.refuse(&origin, "a tunnel interface exists only with its IPsec settings",
-                    "declare it as a [[gateway.tunnel]] with vti = { name = \"tunnel1\", address = \"…\" }");
+                cx.refuse(
+                    &origin,
+                    "a tunnel interface exists only with its IPsec settings",
+                    "declare it as a [[gateway.tunnel]] with vti = { name = \"tunnel1\", address = \"…\" }",
+                );
                 continue;
             }
             Some(_) => {}
@@ -194,8 +204,14 @@ fn interfaces(cx: &mut Ctx) -> Vec<Block> {
         }
         let declared = gw.interfaces.iter().find(|i| i.name == o.interface);
         if classify(&o.interface) != Some(IfClass::Loopback) || declared.is_some_and(|i| !i.addresses.is_empty()) {
-            cx.refuse(&o.origin, &format!("RTX gives `{}` one address, and secondary addresses are outside the reference natc follows", o.interface),
-                "declare a loopback interface (name = \"loopback1\") with this address instead");
+            cx.refuse(
+                &o.origin,
+                &format!(
+                    "RTX gives `{}` one address, and secondary addresses are outside the reference natc follows",
+                    o.interface
+                ),
+                "declare a loopback interface (name = \"loopback1\") with this address instead",
+            );
             continue;
         }
         blocks.push(Block {
@@ -214,7 +230,10 @@ fn routes(cx: &mut Ctx) -> Vec<Block> {
             // The proxy-ARP host route is Linux mechanics; the RTX answers ARP for NAT
             // outer addresses on the descriptor's LAN by itself (REFERENCE §2.1).
             blocks.push(Block {
-                comments: vec![format!("{}: claim = \"proxy-arp\" needs no route on RTX (it answers ARP for NAT outer addresses)", r.origin.describe())],
+                comments: vec![format!(
+                    "{}: claim = \"proxy-arp\" needs no route on RTX (it answers ARP for NAT outer addresses)",
+                    r.origin.describe()
+                )],
                 lines: Vec::new(),
             });
             continue;
@@ -231,7 +250,10 @@ fn routes(cx: &mut Ctx) -> Vec<Block> {
                 }
             },
         };
-        blocks.push(Block { comments: vec![r.origin.describe()], lines: vec![format!("ip route {to} gateway {gateway}")] });
+        blocks.push(Block {
+            comments: vec![r.origin.describe()],
+            lines: vec![format!("ip route {to} gateway {gateway}")],
+        });
     }
     blocks
 }
@@ -244,11 +266,17 @@ fn refuse_unsupported(cx: &mut Ctx) {
     }
     for s in &cx.gw.sysctls {
         let tunnel_claim = s.origin.kind == Kind::Dnat
-            && s.key.strip_prefix("net.ipv4.conf.").and_then(|k| k.strip_suffix(".proxy_arp")).is_some_and(|i| classify(i) != Some(IfClass::Lan));
+            && s.key
+                .strip_prefix("net.ipv4.conf.")
+                .and_then(|k| k.strip_suffix(".proxy_arp"))
+                .is_some_and(|i| classify(i) != Some(IfClass::Lan));
         if tunnel_claim {
             let origin = s.origin.clone();
-            cx.refuse(&origin, "an RTX answers ARP for NAT outer addresses only on a LAN interface",
-                "use claim = \"routed\", or put the dnat on a LAN interface");
+            cx.refuse(
+                &origin,
+                "an RTX answers ARP for NAT outer addresses only on a LAN interface",
+                "use claim = \"routed\", or put the dnat on a LAN interface",
+            );
         }
     }
 }
@@ -273,11 +301,12 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
 
     let mut lan_nat = Vec::new();
     let mut lan_filters = filters.definitions;
-    let mut bind = |iface: String, block: Block, lan: &mut Vec<Block>| {
-        match tunnels.iter_mut().find(|t| t.interface_name == iface) {
-            Some(t) => t.interface.push(block.with_interface("ip tunnel")),
-            None => lan.push(block.with_interface(&format!("ip {iface}"))),
-        }
+    let mut bind = |iface: String, block: Block, lan: &mut Vec<Block>| match tunnels
+        .iter_mut()
+        .find(|t| t.interface_name == iface)
+    {
+        Some(t) => t.interface.push(block.with_interface("ip tunnel")),
+        None => lan.push(block.with_interface(&format!("ip {iface}"))),
     };
     for (iface, block) in nat.bindings {
         bind(iface, block, &mut lan_nat);
@@ -288,24 +317,30 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
     lan_nat.extend(nat.definitions);
 
     let mut notes = vec![
-        format!("Model {}. natc owns NAT descriptors {}-{}, their entries {}-{},", cx.limits.model,
-            DESCRIPTOR_IDS.start(), DESCRIPTOR_IDS.end(), ENTRY_IDS.start(), ENTRY_IDS.end()),
-        format!("and ip filter / ip filter dynamic numbers {}-{}: delete stale ones with `no ...`.",
-            FILTER_NUMBERS.start(), FILTER_NUMBERS.end()),
+        format!(
+            "Model {}. natc owns NAT descriptors {}-{}, their entries {}-{},",
+            cx.limits.model,
+            DESCRIPTOR_IDS.start(),
+            DESCRIPTOR_IDS.end(),
+            ENTRY_IDS.start(),
+            ENTRY_IDS.end()
+        ),
+        format!(
+            "and ip filter / ip filter dynamic numbers {}-{}: delete stale ones with `no ...`.",
+            FILTER_NUMBERS.start(),
+            FILTER_NUMBERS.end()
+        ),
     ];
     notes.extend(filters.notes);
     if !tunnels.is_empty() {
         notes.push("Pre-shared keys are placeholders (@@natc-secret:...@@): fill them in before loading.".into());
     }
-    let sections: Vec<Section> = [
-        ("Interfaces", interface_blocks),
-        ("NAT descriptors", lan_nat),
-        ("IP filters", lan_filters),
-    ]
-    .into_iter()
-    .filter(|(_, b)| !b.is_empty())
-    .map(|(title, blocks)| Section { title, blocks })
-    .collect();
+    let sections: Vec<Section> =
+        [("Interfaces", interface_blocks), ("NAT descriptors", lan_nat), ("IP filters", lan_filters)]
+            .into_iter()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(title, blocks)| Section { title, blocks })
+            .collect();
     let after_tunnels = [("Routes", route_blocks)]
         .into_iter()
         .filter(|(_, b)| !b.is_empty())

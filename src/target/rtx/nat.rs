@@ -81,20 +81,29 @@ pub fn descriptors(cx: &mut Ctx) -> Nat {
     let gw = cx.gw;
     let usable = |t: &Translation, iface: &Option<String>, cx: &mut Ctx, side: &str| -> Option<String> {
         let Some(iface) = iface else {
-            cx.refuse(&t.origin, &format!("RTX translates on an interface's NAT descriptor, and this item names no {side} interface"),
-                &format!("add {side}_interface = \"lan2\" (the interface towards the outer network)"));
+            cx.refuse(
+                &t.origin,
+                &format!("RTX translates on an interface's NAT descriptor, and this item names no {side} interface"),
+                &format!("add {side}_interface = \"lan2\" (the interface towards the outer network)"),
+            );
             return None;
         };
         match classify(iface) {
             Some(IfClass::Lan | IfClass::Tunnel(_)) => Some(iface.clone()),
             None => {
-                cx.refuse(&t.origin, &format!("`{iface}` is not an RTX interface, so no NAT descriptor can be bound to it"),
-                    "translate on a LAN interface (lan1, lan1.1, vlan1, wan1) or a tunnel (tunnel1)");
+                cx.refuse(
+                    &t.origin,
+                    &format!("`{iface}` is not an RTX interface, so no NAT descriptor can be bound to it"),
+                    "translate on a LAN interface (lan1, lan1.1, vlan1, wan1) or a tunnel (tunnel1)",
+                );
                 None
             }
             _ => {
-                cx.refuse(&t.origin, &format!("`{iface}` cannot carry an RTX NAT descriptor (LAN and tunnel interfaces only)"),
-                    "translate on a LAN interface (lan1, lan1.1, vlan1, wan1) or a tunnel (tunnel1)");
+                cx.refuse(
+                    &t.origin,
+                    &format!("`{iface}` cannot carry an RTX NAT descriptor (LAN and tunnel interfaces only)"),
+                    "translate on a LAN interface (lan1, lan1.1, vlan1, wan1) or a tunnel (tunnel1)",
+                );
                 None
             }
         }
@@ -113,7 +122,8 @@ pub fn descriptors(cx: &mut Ctx) -> Nat {
         }
     }
 
-    let requests: Vec<Request> = built.iter().map(|b| Request { key: format!("nat/{}", b.iface), scope: None }).collect();
+    let requests: Vec<Request> =
+        built.iter().map(|b| Request { key: format!("nat/{}", b.iface), scope: None }).collect();
     let ids = match numbering::assign(&requests, DESCRIPTOR_IDS) {
         Ok(ids) => ids,
         Err(_) => {
@@ -132,6 +142,9 @@ pub fn descriptors(cx: &mut Ctx) -> Nat {
     nat
 }
 
+/// One numbered entry before numbering: (stable key, origin comments, the line's tail).
+type Entry = (String, Vec<String>, String);
+
 /// One interface's descriptor, before numbering: its header lines and entries.
 struct Built {
     iface: String,
@@ -140,9 +153,9 @@ struct Built {
     outer: String,
     inner: String,
     /// (entry key, origin comments, line after `nat descriptor static D E `)
-    statics: Vec<(String, Vec<String>, String)>,
+    statics: Vec<Entry>,
     /// (entry key, origin comment, line after `nat descriptor masquerade static D E `)
-    forwards: Vec<(String, Vec<String>, String)>,
+    forwards: Vec<Entry>,
 }
 
 fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Translation]) -> Built {
@@ -161,8 +174,11 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
     };
     for &s in snats {
         if s.matcher.destination.is_some() || has_match_beyond_address(s) {
-            cx.refuse(&s.origin, "an RTX NAT descriptor chooses what to translate by inner source address only",
-                "drop the destination, protocol and port match from this snat");
+            cx.refuse(
+                &s.origin,
+                "an RTX NAT descriptor chooses what to translate by inner source address only",
+                "drop the destination, protocol and port match from this snat",
+            );
             continue;
         }
         let source = s.matcher.source;
@@ -194,8 +210,14 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
         };
         if let Some(outer) = candidate {
             if let Some(first) = &masq {
-                cx.refuse(&s.origin, &format!("an RTX descriptor masquerades to one address, and {} already masquerades on {iface}", first.t.origin.describe()),
-                    "merge the two into one snat (one source prefix), or masquerade on another interface");
+                cx.refuse(
+                    &s.origin,
+                    &format!(
+                        "an RTX descriptor masquerades to one address, and {} already masquerades on {iface}",
+                        first.t.origin.describe()
+                    ),
+                    "merge the two into one snat (one source prefix), or masquerade on another interface",
+                );
             } else {
                 masq = Some(Masq { t: s, outer, source });
             }
@@ -226,14 +248,27 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
         };
         let v = f.t.matcher.destination.map(|n| n.addr());
         if v.is_none() || v != masq_outer {
-            let outer = masq_outer.map_or_else(|| format!("the primary address of {iface}, which the intent does not declare"), |a| a.to_string());
-            cx.refuse(&f.t.origin, &format!("RTX forwards ports only on the masquerade address ({outer})"),
-                "forward ports of the masquerade address, or map the whole address 1:1 (a dnat plus the reverse snat)");
+            let outer = masq_outer.map_or_else(
+                || format!("the primary address of {iface}, which the intent does not declare"),
+                |a| a.to_string(),
+            );
+            cx.refuse(
+                &f.t.origin,
+                &format!("RTX forwards ports only on the masquerade address ({outer})"),
+                "forward ports of the masquerade address, or map the whole address 1:1 (a dnat plus the reverse snat)",
+            );
             continue;
         }
         if m.source.is_some_and(|src| !src.contains(&f.inner)) {
-            cx.refuse(&f.t.origin, &format!("the RTX entry also translates the outbound packets of {}, which {} does not masquerade", f.inner, m.t.origin.describe()),
-                &format!("let the masquerade's source cover {}", f.inner));
+            cx.refuse(
+                &f.t.origin,
+                &format!(
+                    "the RTX entry also translates the outbound packets of {}, which {} does not masquerade",
+                    f.inner,
+                    m.t.origin.describe()
+                ),
+                &format!("let the masquerade's source cover {}", f.inner),
+            );
             continue;
         }
         if statics.iter().any(|s| v.is_some_and(|v| s.outer.contains(&v))) {
@@ -244,8 +279,15 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
         for p in &f.ports {
             let outer_port = p.map(|(o, _)| o);
             if let Some((_, _, by)) = seen.iter().find(|(proto, port, _)| *proto == f.protocol && *port == outer_port) {
-                cx.refuse(&f.t.origin, &format!("{} {} is already forwarded by {by}, so this entry could never match", f.protocol, outer_port.map_or(String::new(), |p| p.to_string())),
-                    "remove the shadowed port");
+                cx.refuse(
+                    &f.t.origin,
+                    &format!(
+                        "{} {} is already forwarded by {by}, so this entry could never match",
+                        f.protocol,
+                        outer_port.map_or(String::new(), |p| p.to_string())
+                    ),
+                    "remove the shadowed port",
+                );
                 continue;
             }
             seen.push((f.protocol, outer_port, f.t.origin.describe()));
@@ -306,7 +348,10 @@ fn add_static<'a>(
     snat: Option<&'a Translation>,
 ) {
     let same = statics.iter_mut().find(|s| {
-        s.outer == outer && s.inner == inner && (dnat.is_none() || s.dnat.is_none()) && (snat.is_none() || s.snat.is_none())
+        s.outer == outer
+            && s.inner == inner
+            && (dnat.is_none() || s.dnat.is_none())
+            && (snat.is_none() || s.snat.is_none())
     });
     match same {
         Some(s) => {
@@ -329,45 +374,63 @@ fn classify_dnat<'a>(cx: &mut Ctx, d: &'a Translation) -> Option<DnatKind<'a>> {
     };
     let destination = d.matcher.destination?;
     if d.matcher.source.is_some() {
-        return refuse(cx, "an RTX NAT descriptor matches no source address, so the dnat would apply to every sender",
-            "drop `source` (and the peer restriction of a netmap), or build this gateway for a Linux target");
+        return refuse(
+            cx,
+            "an RTX NAT descriptor matches no source address, so the dnat would apply to every sender",
+            "drop `source` (and the peer restriction of a netmap), or build this gateway for a Linux target",
+        );
     }
     let protocol = d.matcher.protocol.filter(|p| *p != Protocol::Any);
     match (&d.step, protocol) {
         (Step::ShiftIntoPrefix(to), None) if d.matcher.ports.is_none() && d.set_port.is_none() => {
             Some(DnatKind::Static(destination, *to))
         }
-        (Step::ShiftIntoPrefix(_), _) => refuse(cx, "RTX static NAT maps whole addresses, for every protocol and port",
-            "drop protocol, port and to_port from the 1:1 map"),
-        (Step::SetAddress(_), _) if destination.prefix_len() != 32 => refuse(cx,
+        (Step::ShiftIntoPrefix(_), _) => refuse(
+            cx,
+            "RTX static NAT maps whole addresses, for every protocol and port",
+            "drop protocol, port and to_port from the 1:1 map",
+        ),
+        (Step::SetAddress(_), _) if destination.prefix_len() != 32 => refuse(
+            cx,
             "RTX maps addresses 1:1 (static NAT) or ports of the masquerade address; not a whole prefix onto one host",
-            "write `to` as a prefix of the same length (1:1), or one dnat per address"),
-        (Step::SetAddress(to), None) if d.set_port.is_none() => {
-            Some(DnatKind::Static(destination, Ipv4Net::from(*to)))
-        }
+            "write `to` as a prefix of the same length (1:1), or one dnat per address",
+        ),
+        (Step::SetAddress(to), None) if d.set_port.is_none() => Some(DnatKind::Static(destination, Ipv4Net::from(*to))),
         (Step::SetAddress(to), Some(Protocol::Esp)) => {
             Some(DnatKind::Forward(Forward { t: d, inner: *to, protocol: "esp", ports: vec![None] }))
         }
         (Step::SetAddress(to), Some(p @ (Protocol::Tcp | Protocol::Udp))) => {
             let Some(ports) = &d.matcher.ports else {
-                return refuse(cx, "an RTX port forward (masquerade static) needs a port",
-                    "list the ports to forward, or map the whole address 1:1");
+                return refuse(
+                    cx,
+                    "an RTX port forward (masquerade static) needs a port",
+                    "list the ports to forward, or map the whole address 1:1",
+                );
             };
             if ports.ranges.iter().any(|r| !r.is_single()) || d.set_port.is_some_and(|p| !p.is_single()) {
-                return refuse(cx, "an RTX masquerade static entry forwards one port, not a port range",
-                    "list the ports one by one (\"80,443\"), without a to_port range");
+                return refuse(
+                    cx,
+                    "an RTX masquerade static entry forwards one port, not a port range",
+                    "list the ports one by one (\"80,443\"), without a to_port range",
+                );
             }
             let to_port = d.set_port.map(|p| p.first);
             if to_port.is_some() && ports.ranges.len() > 1 {
-                return refuse(cx, "several RTX entries onto one inner port would make the way back ambiguous",
-                    "write one dnat per port");
+                return refuse(
+                    cx,
+                    "several RTX entries onto one inner port would make the way back ambiguous",
+                    "write one dnat per port",
+                );
             }
             let protocol = if p == Protocol::Tcp { "tcp" } else { "udp" };
             let ports = ports.ranges.iter().map(|r| Some((r.first, to_port.unwrap_or(r.first)))).collect();
             Some(DnatKind::Forward(Forward { t: d, inner: *to, protocol, ports }))
         }
-        _ => refuse(cx, "an RTX masquerade static entry forwards tcp or udp ports or esp, not this protocol",
-            "forward tcp/udp ports or esp, or map the whole address 1:1"),
+        _ => refuse(
+            cx,
+            "an RTX masquerade static entry forwards tcp or udp ports or esp, not this protocol",
+            "forward tcp/udp ports or esp, or map the whole address 1:1",
+        ),
     }
 }
 
@@ -397,19 +460,28 @@ fn check_statics(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Tr
             }
             (None, None) => {}
         }
-        if let Some(e) = statics[..n].iter().find(|e| overlaps(Some(e.outer), s.outer) || overlaps(Some(e.inner), s.inner)) {
+        if let Some(e) =
+            statics[..n].iter().find(|e| overlaps(Some(e.outer), s.outer) || overlaps(Some(e.inner), s.inner))
+        {
             let Some(t) = s.dnat.or(s.snat) else { continue };
             let by = e.dnat.or(e.snat).map(|x| x.origin.describe()).unwrap_or_default();
-            cx.refuse(&t.origin, &format!("its static NAT range overlaps the one of {by}"), "make the two mappings disjoint");
+            cx.refuse(
+                &t.origin,
+                &format!("its static NAT range overlaps the one of {by}"),
+                "make the two mappings disjoint",
+            );
         }
     }
 }
 
 fn render_descriptor(cx: &mut Ctx, id: u32, b: Built, nat: &mut Nat) {
-    nat.bindings.push((b.iface.clone(), Block {
-        comments: vec![format!("NAT descriptor {id} translates on {}", b.iface)],
-        lines: vec![format!("{{if}} nat descriptor {id}")],
-    }));
+    nat.bindings.push((
+        b.iface.clone(),
+        Block {
+            comments: vec![format!("NAT descriptor {id} translates on {}", b.iface)],
+            lines: vec![format!("{{if}} nat descriptor {id}")],
+        },
+    ));
     nat.definitions.push(Block {
         comments: b.comments,
         lines: vec![
@@ -423,11 +495,15 @@ fn render_descriptor(cx: &mut Ctx, id: u32, b: Built, nat: &mut Nat) {
         let Ok(numbers) = numbering::assign(&requests, ENTRY_IDS) else {
             let origin = cx.gw.dnat.iter().chain(&cx.gw.snat).map(|t| t.origin.clone()).next();
             if let Some(o) = origin {
-                cx.refuse(&o, &format!("descriptor {id} has more entries than natc's entry numbers"), "split the mappings over fewer items");
+                cx.refuse(
+                    &o,
+                    &format!("descriptor {id} has more entries than natc's entry numbers"),
+                    "split the mappings over fewer items",
+                );
             }
             continue;
         };
-        let mut numbered: Vec<(u32, (String, Vec<String>, String))> = numbers.into_iter().zip(entries).collect();
+        let mut numbered: Vec<(u32, Entry)> = numbers.into_iter().zip(entries).collect();
         numbered.sort_by_key(|(n, _)| *n);
         for (n, (_, comments, line)) in numbered {
             nat.definitions.push(Block { comments, lines: vec![format!("nat descriptor {what} {id} {n} {line}")] });
