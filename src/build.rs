@@ -62,16 +62,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
     for gw in selected {
         let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
         for spec in targets_for(model_gw, options, &mut errors) {
-            let target = match target::target_for(&spec.value) {
-                Ok(t) => t,
-                Err(d) => {
-                    errors.push(match spec.span {
-                        Some(span) => d.label(span, "requested here"),
-                        None => d,
-                    });
-                    continue;
-                }
-            };
+            let target = target::target_for(&spec);
             let findings = target.check(gw);
             if findings.iter().any(Diagnostic::is_error) {
                 errors.extend(findings);
@@ -80,7 +71,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
             match target.render(&header, gw) {
                 Ok(files) => artifacts.push(Artifact {
                     gateway: gw.name.clone(),
-                    target: spec.value.clone(),
+                    target: spec.clone(),
                     files,
                     warnings: findings,
                 }),
@@ -92,20 +83,15 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
 }
 
 /// What `natc check` adds to compiling: every gateway's declared targets are asked what
-/// they cannot express (errors and warnings, sorted together). Targets natc cannot render
-/// yet are listed, not failed.
-pub fn check_declared_targets(compiled: &Compiled) -> (Vec<Diagnostic>, Vec<String>) {
-    let mut errors = Vec::new();
-    let mut unavailable = Vec::new();
+/// they cannot express (errors and warnings, sorted together).
+pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
+    let mut findings = Vec::new();
     for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
-        for spec in targets_for(gw, &BuildOptions::default(), &mut errors) {
-            match target::target_for(&spec.value) {
-                Ok(t) => errors.extend(t.check(plan)),
-                Err(_) => unavailable.push(format!("{} ({})", spec.value, gw.name)),
-            }
+        for spec in targets_for(gw, &BuildOptions::default(), &mut findings) {
+            findings.extend(target::target_for(&spec).check(plan));
         }
     }
-    (sorted(errors), unavailable)
+    sorted(findings)
 }
 
 fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, BuildError> {
@@ -123,20 +109,12 @@ fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a Gatew
         .collect()
 }
 
-struct Requested {
-    value: TargetSpec,
-    /// Where the intent asked for it; `None` when it came from the command line.
-    span: Option<crate::diag::Span>,
-}
-
-fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Diagnostic>) -> Vec<Requested> {
-    let requested: Vec<Requested> = if options.targets.is_empty() {
-        gw.targets
-            .iter()
-            .filter_map(|t| t.value.parse().ok().map(|value| Requested { value, span: Some(t.span.clone()) }))
-            .collect()
+/// The targets a gateway is built for: the command line's, or else the gateway's own.
+fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Diagnostic>) -> Vec<TargetSpec> {
+    let requested: Vec<TargetSpec> = if options.targets.is_empty() {
+        gw.targets.iter().filter_map(|t| t.value.parse().ok()).collect()
     } else {
-        options.targets.iter().map(|t| Requested { value: t.clone(), span: None }).collect()
+        options.targets.clone()
     };
     if requested.is_empty() {
         errors.push(
@@ -145,7 +123,7 @@ fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Dia
                 .help("add targets = [\"nftables\"] to the gateway, or pass --target"),
         );
     }
-    requested.into_iter().map(|r| Requested { value: with_profile(r.value, gw), span: r.span }).collect()
+    requested.into_iter().map(|spec| with_profile(spec, gw)).collect()
 }
 
 /// A target without a profile takes the gateway's (`vyos = "1.5"`, `rtx = "RTX830"`), then the default.

@@ -129,10 +129,7 @@ fn check(path: &Path, color: bool) -> ExitCode {
     match natc::compile(&input.text) {
         Ok(compiled) => {
             report(&input, &compiled.warnings, color);
-            let (findings, unavailable) = natc::check_declared_targets(&compiled);
-            if !unavailable.is_empty() {
-                eprintln!("note: not checked, natc cannot render these targets yet: {}", unavailable.join(", "));
-            }
+            let findings = natc::check_declared_targets(&compiled);
             report(&input, &findings, color);
             if findings.iter().any(Diagnostic::is_error) {
                 return ExitCode::from(INVALID);

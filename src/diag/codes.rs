@@ -51,6 +51,5 @@ codes! {
     INVALID_RANGE = "N118", "a number outside its allowed range";
     UNKNOWN_LAB_NAME = "N119", "a lab or expectation refers to a host or interface that does not exist";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
-    TARGET_NOT_AVAILABLE = "N302", "natc cannot render this target yet";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
 }

@@ -12,6 +12,7 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("linux/setup.sh.tera", include_str!("../../templates/linux/setup.sh.tera")),
     ("firewalld/script.tera", include_str!("../../templates/firewalld/script.tera")),
     ("vyos/commands.tera", include_str!("../../templates/vyos/commands.tera")),
+    ("rtx/config.tera", include_str!("../../templates/rtx/config.tera")),
 ];
 
 fn build() -> Tera {
@@ -21,6 +22,7 @@ fn build() -> Tera {
     tera.register_filter("nft_string", |s: &str, _: Kwargs, _: &State| quote::nft_string(s));
     tera.register_filter("iptables_comment", |s: &str, _: Kwargs, _: &State| quote::iptables_comment(s));
     tera.register_filter("vyos_quote", |s: &str, _: Kwargs, _: &State| quote::vyos_quote(s));
+    tera.register_filter("rtx_escape", |s: &str, _: Kwargs, _: &State| quote::rtx_escape(s));
     // The templates are part of the binary; a broken one is a bug caught by every test.
     tera.add_raw_templates(TEMPLATES.iter().copied()).expect("embedded templates are valid");
     tera

@@ -40,23 +40,15 @@ pub trait Target {
     fn render(&self, header: &Header, gateway: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic>;
 }
 
-/// The target for a spec, or N302 for those natc cannot render yet.
-pub fn target_for(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
+/// The target for a spec.
+pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
     match spec.kind {
-        TargetKind::Iptables => Ok(Box::new(iptables::Iptables)),
-        TargetKind::Nftables => Ok(Box::new(nftables::Nftables)),
-        TargetKind::Firewalld => Ok(Box::new(firewalld::Firewalld)),
-        TargetKind::Vyos => Ok(Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) })),
-        TargetKind::Rtx => not_available(spec),
+        TargetKind::Iptables => Box::new(iptables::Iptables),
+        TargetKind::Nftables => Box::new(nftables::Nftables),
+        TargetKind::Firewalld => Box::new(firewalld::Firewalld),
+        TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),
+        TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.profile.as_deref())),
     }
-}
-
-fn not_available(spec: &TargetSpec) -> Result<Box<dyn Target>, Diagnostic> {
-    Err(Diagnostic::error(
-        Code::TARGET_NOT_AVAILABLE,
-        format!("natc {} cannot render the `{}` target yet", env!("CARGO_PKG_VERSION"), spec.kind.name()),
-    )
-    .help("build this gateway for iptables or nftables for now, e.g. --target nftables"))
 }
 
 /// N301 for an item the target cannot express.

@@ -104,3 +104,36 @@ mod tests {
         assert!(vyos_description(&"é".repeat(200)).len() <= 255);
     }
 }
+
+/// One parameter of a Yamaha RTX command line (REFERENCE §1): `#`, `?`, `|`, `>`, `'`, `"`,
+/// `\` and spaces inside a parameter are escaped with `\`, so the value stays one word and
+/// cannot start a comment or end the line. RTX has no escape for a line break: control
+/// characters become escaped spaces. An empty value becomes `""`.
+pub fn rtx_escape(text: &str) -> String {
+    if text.is_empty() {
+        return "\"\"".into();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let c = if c.is_control() { ' ' } else { c };
+        if matches!(c, '#' | '?' | '|' | '>' | '\'' | '"' | '\\' | ' ') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod rtx_tests {
+    use super::rtx_escape;
+
+    #[test]
+    fn rtx_escape_keeps_one_word_on_one_line() {
+        assert_eq!(rtx_escape("@@natc-secret:env:PSK1@@"), "@@natc-secret:env:PSK1@@");
+        assert_eq!(rtx_escape("a#b c"), "a\\#b\\ c");
+        assert_eq!(rtx_escape(r#"x"y'z\w|v>u?t"#), r#"x\"y\'z\\w\|v\>u\?t"#);
+        assert_eq!(rtx_escape("line\nbreak"), "line\\ break");
+        assert_eq!(rtx_escape(""), "\"\"");
+    }
+}

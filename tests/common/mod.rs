@@ -93,3 +93,50 @@ pub fn vyos_check(text: &str, schema: &str) -> (bool, String) {
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), report)
 }
+
+/// Runs `shared/tools/rtx-check --model MODEL` on a config. A missing checker is a failure,
+/// never a skip: the RTX output is only known good because the checker says so.
+pub fn rtx_check(config: &str, model: &str) -> Result<(), String> {
+    use std::io::Write;
+    let checker = root().join("../shared/tools/rtx-check");
+    assert!(checker.exists(), "rtx-check not found at {}", checker.display());
+    let mut child = std::process::Command::new(&checker)
+        .args(["--model", model, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", checker.display()));
+    child.stdin.take().expect("stdin").write_all(config.as_bytes()).expect("write to rtx-check");
+    let out = child.wait_with_output().expect("rtx-check finishes");
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    match out.status.code() {
+        Some(0) if report.is_empty() => Ok(()),
+        Some(1) => Err(report),
+        other => panic!("rtx-check failed to run ({other:?}): {report}"),
+    }
+}
+
+/// The lines only in `old` and the lines only in `new`, by a longest common subsequence.
+pub fn line_diff(old: &str, new: &str) -> (Vec<String>, Vec<String>) {
+    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut removed, mut added) = (0, 0, Vec::new(), Vec::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            (i, j) = (i + 1, j + 1);
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            added.push(b[j].to_string());
+            j += 1;
+        } else {
+            removed.push(a[i].to_string());
+            i += 1;
+        }
+    }
+    (removed, added)
+}

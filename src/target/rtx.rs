@@ -1,1 +1,0 @@
-//! The Yamaha RTX target (being written; `target_for` still answers N302).

@@ -1,0 +1,381 @@
+//! The Yamaha RTX target: every example and every `tests/rtx/*.toml` intent is built,
+//! snapshotted for review and passed through `shared/tools/rtx-check --model <profile>`;
+//! the facts that make the output right are asserted (snapshots alone prove nothing).
+
+mod common;
+
+use insta::assert_snapshot;
+use natc::{Artifact, BuildError, BuildOptions};
+use std::path::PathBuf;
+
+/// Every example, then the intents written for this target.
+fn intents() -> Vec<PathBuf> {
+    let mut files = common::examples();
+    let mut own: Vec<PathBuf> = std::fs::read_dir(common::root().join("tests/rtx"))
+        .expect("tests/rtx exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    own.sort();
+    files.extend(own);
+    files
+}
+
+fn snapshot_text(artifacts: &[Artifact]) -> String {
+    let mut text = String::new();
+    for a in artifacts {
+        for f in &a.files {
+            text.push_str(&format!("==> {}/{} ({}) <==\n{}\n", a.gateway, f.name, a.target, f.contents));
+        }
+    }
+    text
+}
+
+fn model(a: &Artifact) -> String {
+    a.target.profile.clone().expect("rtx artifacts carry their model")
+}
+
+fn config(a: &Artifact) -> &str {
+    &a.files.iter().find(|f| f.primary).expect("primary file").contents
+}
+
+/// Builds an intent given as text for `rtx`; `Err` holds the rendered diagnostics.
+fn build_text(text: &str) -> Result<Vec<Artifact>, String> {
+    build_gateways(std::path::Path::new("generated.toml"), text, vec![])
+}
+
+fn build_gateways(path: &std::path::Path, text: &str, gateways: Vec<String>) -> Result<Vec<Artifact>, String> {
+    let compiled = natc::compile(text).map_err(|d| common::render(path, text, &d))?;
+    let options = BuildOptions { targets: vec!["rtx".parse().expect("target")], gateways };
+    match natc::build(&compiled, &options) {
+        Ok(a) => Ok(a),
+        Err(BuildError::Invalid(d)) => Err(common::render(path, text, &d)),
+        Err(BuildError::Usage(m)) => Err(m),
+    }
+}
+
+/// Each gateway on its own (a build is all or nothing): its artifact or its refusal.
+fn build_each(path: &std::path::Path) -> Vec<(String, Result<Artifact, String>)> {
+    let text = std::fs::read_to_string(path).expect("readable intent");
+    let compiled = common::compile(path);
+    compiled
+        .plan
+        .gateways
+        .iter()
+        .map(|g| {
+            let built = build_gateways(path, &text, vec![g.name.clone()]).map(|mut a| a.remove(0));
+            (g.name.clone(), built)
+        })
+        .collect()
+}
+
+fn office_rtx() -> Artifact {
+    let path = common::root().join("examples/seed-004-vyos-rtx.toml");
+    let text = std::fs::read_to_string(&path).expect("seed");
+    build_gateways(&path, &text, vec!["office-rtx".into()]).expect("office-rtx builds").remove(0)
+}
+
+#[test]
+fn every_intent_builds_or_is_refused_and_every_output_passes_rtx_check() {
+    let mut checked = 0;
+    for path in intents() {
+        let mut text = String::new();
+        for (gateway, built) in build_each(&path) {
+            match built {
+                Ok(a) => {
+                    if let Err(report) = common::rtx_check(config(&a), &model(&a)) {
+                        panic!(
+                            "{} {gateway}: rtx-check --model {} rejects the output:\n{report}\n{}",
+                            common::stem(&path),
+                            model(&a),
+                            config(&a)
+                        );
+                    }
+                    checked += 1;
+                    text.push_str(&snapshot_text(&[a]));
+                }
+                Err(diagnostics) => text.push_str(&format!("==> {gateway}: build refused <==\n{diagnostics}\n")),
+            }
+        }
+        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+            assert_snapshot!(format!("{}@rtx", common::stem(&path)), text);
+        });
+    }
+    assert!(checked >= 3, "only {checked} RTX outputs were checked");
+}
+
+#[test]
+fn rtx_check_rejects_a_broken_line() {
+    let a = &office_rtx();
+    assert_eq!(common::rtx_check(config(a), "RTX1200"), Ok(()));
+    for broken in [
+        "ip filter 3000 pass 192.168.0.300 * udp * 500",
+        "ip lan3 secure filter out 4242",
+        "ip eth0 address 10.0.0.1/24",
+    ] {
+        let report = common::rtx_check(&format!("{}{broken}\n", config(a)), "RTX1200").expect_err(broken);
+        assert!(!report.is_empty(), "{broken}");
+    }
+}
+
+/// The seed article's hand-typed RTX1200 lines, from the example's header comment.
+fn seed_lines() -> Vec<String> {
+    let text = std::fs::read_to_string(common::root().join("examples/seed-004-vyos-rtx.toml")).expect("seed");
+    text.lines()
+        .skip_while(|l| !l.contains("RTX1200:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("#     "))
+        .map(|l| l.trim_start_matches('#').trim().to_string())
+        .collect()
+}
+
+fn numbers_after(line: &str, prefix: &str) -> Vec<String> {
+    line.strip_prefix(prefix).unwrap_or_default().split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn seed_004_office_rtx_says_what_the_seed_says() {
+    let path = common::root().join("examples/seed-004-vyos-rtx.toml");
+    let text = std::fs::read_to_string(&path).expect("seed");
+    let compiled = natc::compile(&text).expect("compiles");
+    let options = BuildOptions { targets: vec![], gateways: vec!["office-rtx".into()] };
+    let built = natc::build(&compiled, &options).expect("office-rtx builds for its own target, rtx");
+    let [a] = built.as_slice() else { panic!("one artifact") };
+    assert_eq!(a.target.to_string(), "rtx@RTX1200", "the gateway's model profile is used");
+    let out = config(a);
+    let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+    let find = |prefix: &str| lines.iter().find(|l| l.starts_with(prefix)).copied();
+
+    // NAT: one masquerade descriptor on lan3, outer 198.51.100.2.
+    let binding = find("ip lan3 nat descriptor ").unwrap_or_else(|| panic!("no descriptor on lan3:\n{out}"));
+    let d = numbers_after(binding, "ip lan3 nat descriptor ").join(" ");
+    assert!(lines.contains(&format!("nat descriptor type {d} masquerade").as_str()), "{out}");
+    assert!(lines.contains(&format!("nat descriptor address outer {d} 198.51.100.2").as_str()), "{out}");
+
+    // Filters: udp 500 and 4500 from the office, each with a dynamic filter triggered by it.
+    let filter_for = |port: &str| {
+        let l = lines
+            .iter()
+            .find(|l| l.starts_with("ip filter ") && l.ends_with(&format!(" pass 192.168.0.0/24 * udp * {port}")))
+            .unwrap_or_else(|| panic!("no filter for udp {port}:\n{out}"));
+        l.split_whitespace().nth(2).expect("number").to_string()
+    };
+    let (ike, natt) = (filter_for("500"), filter_for("4500"));
+    let dynamic_for = |s: &str| {
+        let l = lines
+            .iter()
+            .find(|l| l.starts_with("ip filter dynamic ") && l.ends_with(&format!(" 192.168.0.0/24 * filter {s}")))
+            .unwrap_or_else(|| panic!("no dynamic filter triggered by {s}:\n{out}"));
+        l.split_whitespace().nth(3).expect("number").to_string()
+    };
+    let (dyn_ike, dyn_natt) = (dynamic_for(&ike), dynamic_for(&natt));
+
+    // Applied on lan3 out, in intent order (500 before 4500), dynamics after `dynamic`.
+    let applied = find("ip lan3 secure filter out ").unwrap_or_else(|| panic!("no out list on lan3:\n{out}"));
+    let words = numbers_after(applied, "ip lan3 secure filter out ");
+    let split = words.iter().position(|w| w == "dynamic").expect("a dynamic part");
+    let (statics, dynamics) = (&words[..split], &words[split + 1..]);
+    let at = |v: &[String], n: &str| v.iter().position(|w| w == n).unwrap_or_else(|| panic!("{n} not in {applied}"));
+    assert!(at(statics, &ike) < at(statics, &natt), "intent order: {applied}");
+    assert!(at(dynamics, &dyn_ike) < at(dynamics, &dyn_natt), "intent order: {applied}");
+    // The only other out filter passes the router's own traffic, and it comes first.
+    assert_eq!(statics.len(), 3, "{applied}");
+    assert!(
+        lines.contains(&format!("ip filter {} pass 192.168.0.1,198.51.100.2 * * * *", statics[0]).as_str()),
+        "{out}"
+    );
+    // forward = drop: traffic arriving on lan3 is filtered too (only the router's own addresses pass).
+    let inbound = find("ip lan3 secure filter in ").unwrap_or_else(|| panic!("no in list on lan3:\n{out}"));
+    assert_eq!(numbers_after(inbound, "ip lan3 secure filter in ").len(), 1, "{inbound}");
+
+    assert!(lines.contains(&"ip route default gateway 198.51.100.1"), "{out}");
+
+    // Against the seed's hand-typed lines: the same commands with natc's numbers, except
+    // where the intent is more precise than the seed (each difference is documented).
+    let seed = seed_lines();
+    assert_eq!(seed.len(), 9, "{seed:?}");
+    for line in seed {
+        let expected = line
+            .replace("nat descriptor 1", &format!("nat descriptor {d}"))
+            .replace("type 1 ", &format!("type {d} "))
+            .replace("outer 1 ", &format!("outer {d} "))
+            .replace("inner 1 auto", &format!("inner {d} 192.168.0.0-192.168.0.255")) // source = @office
+            .replace("ip filter 3000 ", &format!("ip filter {ike} "))
+            .replace("ip filter 3001 ", &format!("ip filter {natt} "));
+        let expected = match expected.as_str() {
+            // One dynamic filter per allow, triggered by that allow's filter: exactly the
+            // allowed flows, whatever order RTX gives the static and dynamic lists.
+            "ip filter dynamic 108 192.168.0.0/24 * udp" => {
+                format!("ip filter dynamic {dyn_ike} 192.168.0.0/24 * filter {ike}")
+            }
+            // The router's own traffic goes first (netfilter never filters OUTPUT).
+            "ip lan3 secure filter out 3000 3001 dynamic 108" => {
+                format!("ip lan3 secure filter out {} {ike} {natt} dynamic {dyn_ike} {dyn_natt}", statics[0])
+            }
+            other => other.to_string(),
+        };
+        assert!(lines.contains(&expected.as_str()), "seed line `{line}` has no counterpart `{expected}`:\n{out}");
+    }
+}
+
+#[test]
+fn seed_004_vyos_gateway_is_refused_for_rtx_naming_each_item() {
+    let path = common::root().join("examples/seed-004-vyos-rtx.toml");
+    let report = common::build(&path, "rtx").expect_err("eth0, vti0/vti1 and BGP have no RTX form");
+    for item in [
+        "vyos-project-a interface/eth0",
+        "vyos-project-a tunnel/vpc-tunnel-1",
+        "vyos-project-a tunnel/vpc-tunnel-2",
+        "vyos-project-a bgp/bgp",
+    ] {
+        assert!(report.contains(item), "no error names {item}:\n{report}");
+    }
+    assert!(report.contains("target rtx") && report.contains("N301"), "{report}");
+    assert!(!report.contains("office-rtx"), "office-rtx is expressible:\n{report}");
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    for path in intents() {
+        let text = |b: Vec<(String, Result<Artifact, String>)>| {
+            b.into_iter().map(|(g, r)| format!("{g}: {:?}", r.map(|a| config(&a).to_string()))).collect::<Vec<_>>()
+        };
+        assert_eq!(text(build_each(&path)), text(build_each(&path)), "{}", common::stem(&path));
+    }
+}
+
+#[test]
+fn every_numbered_line_carries_its_origin() {
+    for path in intents() {
+        for a in build_each(&path).into_iter().filter_map(|(_, r)| r.ok()) {
+            let a = &a;
+            let lines: Vec<&str> = config(a).lines().collect();
+            for (n, line) in lines.iter().enumerate() {
+                let item = [
+                    "ip filter ",
+                    "nat descriptor static ",
+                    "nat descriptor masquerade static ",
+                    "ip route ",
+                    "tunnel select 1",
+                ]
+                .iter()
+                .any(|p| line.starts_with(p));
+                if !item {
+                    continue;
+                }
+                let comments: Vec<&&str> = lines[..n].iter().rev().take_while(|l| l.starts_with('#')).collect();
+                assert!(
+                    comments.iter().any(|c| c.starts_with(&format!("# {} ", a.gateway))),
+                    "{}: `{line}` has no origin comment",
+                    common::stem(&path)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn hostile_text_stays_in_comments_and_secrets_stay_placeholders() {
+    let office = common::build(&common::root().join("tests/rtx/rtx-office.toml"), "rtx").expect("builds");
+    let out = config(&office[0]);
+    assert!(
+        out.lines().any(|l| l == "# ip filter 1 pass * * * * *   <- this description line must stay a comment"),
+        "{out}"
+    );
+    assert!(!out.lines().any(|l| l.starts_with("ip filter 1 ")), "{out}");
+    let vpn = common::build(&common::root().join("tests/rtx/rtx-vpn.toml"), "rtx").expect("builds");
+    let out = config(&vpn[0]);
+    assert!(
+        out.contains("  ipsec ike pre-shared-key 1 text @@natc-secret:file:/etc/natc/cloud\\ \\#1.psk@@\n"),
+        "{out}"
+    );
+}
+
+/// `n` port forwards on lan2's masquerade address, with `extra` inserted at position 25.
+fn port_forwards(n: usize, extra: bool, filtered: bool) -> String {
+    let mut text = String::from(
+        "natc = 1\nname = \"fifty\"\n\n[[gateway]]\nname = \"edge\"\ntargets = [\"rtx\"]\n\n\
+         [[gateway.interface]]\nname = \"lan1\"\naddress = \"192.168.10.1/24\"\n\n\
+         [[gateway.interface]]\nname = \"lan2\"\naddress = \"203.0.113.2/29\"\n\n\
+         [[gateway.snat]]\nname = \"masq\"\nsource = \"192.168.10.0/24\"\nto = \"masquerade\"\nout_interface = \"lan2\"\n",
+    );
+    if filtered {
+        text.push_str("\n[gateway.policy]\nforward = \"drop\"\n");
+    }
+    let mut rules: Vec<(String, u16, u8)> =
+        (0..n).map(|i| (format!("fwd-{i}"), 10000 + i as u16, 10 + i as u8)).collect();
+    if extra {
+        rules.insert(25, ("fwd-new".into(), 20000, 200));
+    }
+    for (name, port, host) in rules {
+        text.push_str(&format!(
+            "\n[[gateway.dnat]]\nname = \"{name}\"\ndestination = \"203.0.113.2\"\nto = \"192.168.10.{host}\"\n\
+             protocol = \"tcp\"\nport = {port}\nto_port = 80\nin_interface = \"lan2\"\n"
+        ));
+        if filtered {
+            text.push_str(&format!(
+                "\n[[gateway.allow]]\nname = \"allow-{name}\"\nto = \"192.168.10.{host}\"\nprotocol = \"tcp\"\nport = 80\nin_interface = \"lan2\"\n"
+            ));
+        }
+    }
+    text
+}
+
+fn built(text: &str) -> String {
+    let a = build_text(text).unwrap_or_else(|e| panic!("{e}"));
+    common::rtx_check(config(&a[0]), &model(&a[0])).unwrap_or_else(|e| panic!("{e}"));
+    config(&a[0]).to_string()
+}
+
+#[test]
+fn adding_one_dnat_among_fifty_changes_only_its_own_lines() {
+    // Without filters: the new entry and its origin comment are the whole diff.
+    let (before, after) = (built(&port_forwards(50, false, false)), built(&port_forwards(50, true, false)));
+    assert_eq!(before.matches("nat descriptor masquerade static ").count(), 50);
+    let (removed, added) = common::line_diff(&before, &after);
+    assert!(removed.is_empty(), "removed: {removed:#?}");
+    assert_eq!(added.len(), 2, "added: {added:#?}");
+    assert_eq!(added[0], "# edge dnat/fwd-new");
+    assert!(
+        added[1].starts_with("nat descriptor masquerade static ") && added[1].ends_with(" 192.168.10.200 tcp 20000=80"),
+        "{added:#?}"
+    );
+
+    // With forward = drop and one allow per forward: the new rule's filter and dynamic
+    // filter (with their comments) are added, and the one shared list line changes only
+    // by the new numbers, inserted at the rule's intent position.
+    let (before, after) = (built(&port_forwards(50, false, true)), built(&port_forwards(50, true, true)));
+    let (removed, added) = common::line_diff(&before, &after);
+    let list =
+        |v: &[String]| v.iter().filter(|l| l.starts_with("ip lan2 secure filter in ")).cloned().collect::<Vec<_>>();
+    assert_eq!((removed.len(), list(&removed).len()), (1, 1), "removed: {removed:#?}");
+    let own: Vec<&String> = added.iter().filter(|l| !l.starts_with("ip lan2 secure filter in ")).collect();
+    assert_eq!(own.len(), 6, "added: {added:#?}");
+    assert!(own.iter().all(|l| l.contains("fwd-new") || l.contains("192.168.10.200")), "added: {added:#?}");
+    let new_numbers: Vec<&str> = own
+        .iter()
+        .filter(|l| l.starts_with("ip filter "))
+        .map(|l| l.split_whitespace().nth(if l.starts_with("ip filter dynamic") { 3 } else { 2 }).unwrap_or_default())
+        .collect();
+    let [old_list] = list(&removed).try_into().expect("one");
+    let [new_list] = list(&added).try_into().expect("one");
+    let stripped: Vec<&str> = new_list.split_whitespace().filter(|w| !new_numbers.contains(w)).collect();
+    assert_eq!(stripped.join(" "), old_list, "the list changed beyond the new rule's numbers");
+    let words: Vec<&str> = new_list.split_whitespace().collect();
+    let pos = words.iter().position(|w| *w == new_numbers[0]).expect("new filter listed");
+    assert_eq!(pos, 5 + 1 + 25, "after the input pass and the 25 earlier allows: {new_list}");
+}
+
+#[test]
+fn a_list_longer_than_the_model_allows_is_refused() {
+    let mut text = String::from(
+        "natc = 1\nname = \"long\"\n[[gateway]]\nname = \"edge\"\n[[gateway.interface]]\nname = \"lan1\"\naddress = \"192.168.10.1/24\"\n\
+         [[gateway.interface]]\nname = \"lan2\"\naddress = \"203.0.113.2/29\"\n[gateway.policy]\nforward = \"drop\"\n",
+    );
+    for i in 0..130 {
+        text.push_str(&format!("[[gateway.allow]]\nname = \"a{i}\"\nto = \"192.168.10.{}\"\nprotocol = \"udp\"\nin_interface = \"lan2\"\nstateful = false\n", i + 2));
+    }
+    let report = build_text(&text).expect_err("130 filters do not fit into one RTX1210 list");
+    assert!(report.contains("N301") && report.contains("at most 129 filters"), "{report}");
+    assert!(report.contains("edge allow/a128"), "the first allow that does not fit is named:\n{report}");
+}
