@@ -154,3 +154,30 @@ fn check_also_asks_the_declared_targets() {
         .code(1)
         .stderr(predicate::str::contains("N301").and(predicate::str::contains("tunnel/vpc-tunnel-1")));
 }
+
+#[test]
+fn every_example_builds_for_its_own_targets_and_checks_clean() {
+    // Without --target each gateway is built for its `targets`: all five kinds among them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for path in common::examples() {
+        let out = dir.path().join(common::stem(&path));
+        natc().arg("build").arg(&path).arg("-o").arg(&out).assert().code(0);
+        natc().arg("check").arg(&path).assert().code(0).stderr(predicate::str::contains("is valid"));
+    }
+    let written = |gw: &str, file: &str| dir.path().join("seed-004-vyos-rtx").join(gw).join(file).is_file();
+    assert!(written("office-rtx", "rtx.conf") && written("vyos-project-a", "commands.vyos"));
+    assert!(dir.path().join("seed-000-powervs/natgw/firewalld.sh").is_file());
+    assert!(dir.path().join("seed-003-lab/vm02/commands.vyos").is_file());
+}
+
+#[test]
+fn a_warning_is_printed_and_the_build_still_succeeds() {
+    natc()
+        .arg("build")
+        .arg(example("seed-003-lab.toml"))
+        .args(["--target", "firewalld"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("firewall-cmd --permanent --direct --add-rule ipv4"))
+        .stderr(predicate::str::contains("N303"));
+}
