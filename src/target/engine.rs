@@ -2,6 +2,7 @@
 //! quoting filter per output language.
 
 use super::quote;
+use crate::diag::{Code, Diagnostic};
 use std::sync::OnceLock;
 use tera::{Context, Kwargs, State, Tera};
 
@@ -28,11 +29,18 @@ fn build() -> Tera {
     tera
 }
 
-pub fn render(template: &str, view: &impl serde::Serialize) -> Result<String, String> {
+/// Render an embedded template. A failure is natc's bug, never the intent's, but it is
+/// still reported as a diagnostic rather than a panic.
+pub fn render(template: &str, view: &impl serde::Serialize) -> Result<String, Diagnostic> {
     static ENGINE: OnceLock<Tera> = OnceLock::new();
     let tera = ENGINE.get_or_init(build);
-    let context = Context::from_serialize(view).map_err(|e| e.to_string())?;
-    tera.render(template, &context).map_err(|e| format!("{e:?}"))
+    let context = Context::from_serialize(view).map_err(|e| render_failed(e.to_string()))?;
+    tera.render(template, &context).map_err(|e| render_failed(format!("{e:?}")))
+}
+
+fn render_failed(message: String) -> Diagnostic {
+    Diagnostic::error(Code::TARGET_CANNOT_EXPRESS, format!("internal error while rendering: {message}"))
+        .help("this is a bug in natc; please report it with the intent file")
 }
 
 #[cfg(test)]

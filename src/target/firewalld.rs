@@ -3,6 +3,7 @@
 //! rules into natc's own chains, so a run can replace the previous one without touching
 //! anybody else's direct rules; firewalld's own table is told to accept what they accept.
 
+use super::header::{HeaderView, header_view};
 use super::iptables::{self, RuleParts};
 use super::linux::{self, HostState};
 use super::{Header, OutputFile, Target, quote};
@@ -36,7 +37,7 @@ impl Target for Firewalld {
             .map(|t| TableView { name: t, chains: chains.iter().filter(|c| c.table == t).map(|c| c.name).collect() })
             .collect();
         let view = ScriptView {
-            header: linux::header_view(
+            header: header_view(
                 header,
                 gw,
                 NAME,
@@ -52,7 +53,7 @@ impl Target for Firewalld {
             chains,
             tables,
         };
-        let contents = super::engine::render("firewalld/script.tera", &view).map_err(linux::render_failed)?;
+        let contents = super::engine::render("firewalld/script.tera", &view)?;
         Ok(vec![OutputFile { name: SCRIPT_FILE.into(), contents, primary: true }])
     }
 }
@@ -70,7 +71,7 @@ fn deprecation(gw: &GatewayPlan) -> Diagnostic {
 
 #[derive(Serialize)]
 struct ScriptView {
-    header: linux::HeaderView,
+    header: HeaderView,
     sysctl_file: String,
     host: HostState,
     chains: Vec<ChainView>,

@@ -1,6 +1,7 @@
 //! `--target iptables`: a file for `iptables-restore` that owns the nat and filter tables
 //! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
 
+use super::header::{HeaderView, header_view};
 use super::linux::{self, FilterLine};
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::Diagnostic;
@@ -23,7 +24,7 @@ impl Target for Iptables {
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
         let view = RulesView {
-            header: linux::header_view(
+            header: header_view(
                 header,
                 gw,
                 NAME,
@@ -46,7 +47,7 @@ impl Target for Iptables {
 
 #[derive(Serialize)]
 struct RulesView {
-    header: linux::HeaderView,
+    header: HeaderView,
     prerouting: Vec<String>,
     postrouting: Vec<String>,
     input_policy: &'static str,

@@ -1,6 +1,7 @@
 //! What the two Linux kernel targets share: their capability limits, the implicit filter
-//! lines of a drop policy, the file header, and the host setup script.
+//! lines of a drop policy, and the host setup script.
 
+use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
 use crate::model::{Origin, Verdict};
@@ -74,41 +75,6 @@ pub fn filter_lines(gw: &GatewayPlan, chain: FilterChain) -> Vec<FilterLine<'_>>
     }
     lines.extend(gw.filters.in_chain(chain).map(FilterLine::Allow));
     lines
-}
-
-#[derive(Serialize)]
-pub struct HeaderView {
-    pub version: &'static str,
-    pub intent: String,
-    pub gateway: String,
-    pub target: &'static str,
-    pub description: Vec<String>,
-    /// How to apply this file.
-    pub apply: String,
-    /// What the operator must know before applying it.
-    pub notes: Vec<String>,
-}
-
-pub fn header_view(
-    header: &Header,
-    gw: &GatewayPlan,
-    target: &'static str,
-    apply: String,
-    notes: Vec<String>,
-) -> HeaderView {
-    let mut description: Vec<String> = header.description.map(quote::comment_lines).unwrap_or_default();
-    if let Some(d) = &gw.description {
-        description.extend(quote::comment_lines(d));
-    }
-    HeaderView {
-        version: env!("CARGO_PKG_VERSION"),
-        intent: header.intent.to_string(),
-        gateway: gw.name.clone(),
-        target,
-        description,
-        apply,
-        notes,
-    }
 }
 
 #[derive(Serialize)]
@@ -205,7 +171,7 @@ pub fn setup_file(
         rules_file: rules_file.to_string(),
         host: host_state(gw),
     };
-    let contents = engine::render("linux/setup.sh.tera", &view).map_err(render_failed)?;
+    let contents = engine::render("linux/setup.sh.tera", &view)?;
     Ok(OutputFile { name, contents, primary: false })
 }
 
@@ -219,16 +185,11 @@ pub fn rules_and_setup(
     target: &'static str,
     rules_file: &str,
 ) -> Result<Vec<OutputFile>, Diagnostic> {
-    let rules = engine::render(template, view).map_err(render_failed)?;
+    let rules = engine::render(template, view)?;
     Ok(vec![
         OutputFile { name: rules_file.into(), contents: rules, primary: true },
         setup_file(header, gw, target, rules_file)?,
     ])
-}
-
-pub fn render_failed(message: String) -> Diagnostic {
-    Diagnostic::error(crate::diag::Code::TARGET_CANNOT_EXPRESS, format!("internal error while rendering: {message}"))
-        .help("this is a bug in natc; please report it with the intent file")
 }
 
 #[cfg(test)]

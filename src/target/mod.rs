@@ -4,6 +4,7 @@
 
 mod engine;
 mod firewalld;
+mod header;
 mod iptables;
 mod linux;
 mod nftables;

@@ -2,6 +2,7 @@
 //! replaces it atomically (create-if-missing, delete, define: one transaction), plus
 //! `nftables-setup.sh` for the host state.
 
+use super::header::{HeaderView, header_view};
 use super::linux::{self, FilterLine};
 use super::{Header, OutputFile, Target, cannot_express, quote};
 use crate::diag::Diagnostic;
@@ -63,7 +64,7 @@ impl Target for Nftables {
             }
         }
         let view = RulesView {
-            header: linux::header_view(
+            header: header_view(
                 header,
                 gw,
                 NAME,
@@ -80,7 +81,7 @@ impl Target for Nftables {
 
 #[derive(Serialize)]
 struct RulesView {
-    header: linux::HeaderView,
+    header: HeaderView,
     table: String,
     maps: Vec<MapView>,
     chains: Vec<ChainView>,

@@ -7,7 +7,8 @@ mod filter;
 mod ipsec;
 mod nat;
 
-use super::{Header, OutputFile, Target, cannot_express, engine, linux};
+use super::header::{HeaderView, header_view};
+use super::{Header, OutputFile, Target, cannot_express, engine};
 use crate::diag::Diagnostic;
 use crate::model::{Kind, Origin};
 use crate::plan::{GatewayPlan, Nexthop};
@@ -283,7 +284,7 @@ fn refuse_unsupported(cx: &mut Ctx) {
 
 #[derive(Serialize)]
 struct ConfigView {
-    header: linux::HeaderView,
+    header: HeaderView,
     sections: Vec<Section>,
     has_tunnels: bool,
     tunnels: Vec<ipsec::TunnelView>,
@@ -347,7 +348,7 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
         .map(|(title, blocks)| Section { title, blocks })
         .collect();
     ConfigView {
-        header: linux::header_view(
+        header: header_view(
             header,
             cx.gw,
             NAME,
@@ -387,7 +388,7 @@ impl Target for Rtx {
         if let Some(e) = cx.errors.into_iter().find(Diagnostic::is_error) {
             return Err(e);
         }
-        let contents = engine::render("rtx/config.tera", &view).map_err(linux::render_failed)?;
+        let contents = engine::render("rtx/config.tera", &view)?;
         Ok(vec![OutputFile { name: CONFIG_FILE.into(), contents, primary: true }])
     }
 }

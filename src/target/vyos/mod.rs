@@ -11,7 +11,8 @@ mod ipsec;
 mod nat;
 mod routing;
 
-use super::{Header, OutputFile, Target, TargetSpec, engine, linux};
+use super::header::{HeaderView, header_view};
+use super::{Header, OutputFile, Target, TargetSpec, engine};
 use crate::diag::Diagnostic;
 use crate::plan::GatewayPlan;
 use serde::Serialize;
@@ -70,7 +71,7 @@ impl Target for Vyos {
             return Err(error);
         }
         let view = CommandsView {
-            header: linux::header_view(
+            header: header_view(
                 header,
                 gw,
                 self.profile.target_name(),
@@ -82,7 +83,7 @@ impl Target for Vyos {
             ),
             sections: built.sections.into_iter().filter(|s| !s.blocks.is_empty()).collect(),
         };
-        let contents = engine::render("vyos/commands.tera", &view).map_err(linux::render_failed)?;
+        let contents = engine::render("vyos/commands.tera", &view)?;
         Ok(vec![OutputFile { name: RULES_FILE.into(), contents, primary: true }])
     }
 }
@@ -165,7 +166,7 @@ fn configuration(gw: &GatewayPlan) -> Built {
 
 #[derive(Serialize)]
 struct CommandsView {
-    header: linux::HeaderView,
+    header: HeaderView,
     sections: Vec<Section>,
 }
 
