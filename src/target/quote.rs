@@ -22,7 +22,7 @@ pub fn shell_quote(text: &str) -> String {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b)) {
         return text.to_string();
     }
-    format!("'{}'", text.replace('\'', "'\\''"))
+    single_quoted(text)
 }
 
 /// A VyOS `set` value: always single-quoted, as `show configuration commands` prints
@@ -30,12 +30,36 @@ pub fn shell_quote(text: &str) -> String {
 /// escaped quote, reopen): one word whatever the text, and nothing in it is expanded.
 /// Control characters (line breaks) become spaces: a set line is one line.
 pub fn vyos_quote(text: &str) -> String {
-    format!("'{}'", single_line(text).replace('\'', "'\\''"))
+    single_quoted(&single_line(text))
+}
+
+/// `'…'`, with `'` written as `'\''` (close, escaped quote, reopen): one shell word.
+fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// Free text for a VyOS `description` leaf (`.{0,255}`): one line, at most 255 bytes.
 pub fn vyos_description(text: &str) -> String {
     truncate_bytes(single_line(text).trim(), 255).to_string()
+}
+
+/// One parameter of a Yamaha RTX command line (REFERENCE §1): `#`, `?`, `|`, `>`, `'`, `"`,
+/// `\` and spaces inside a parameter are escaped with `\`, so the value stays one word and
+/// cannot start a comment or end the line. RTX has no escape for a line break: control
+/// characters become escaped spaces. An empty value becomes `""`.
+pub fn rtx_escape(text: &str) -> String {
+    if text.is_empty() {
+        return "\"\"".into();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let c = if c.is_control() { ' ' } else { c };
+        if matches!(c, '#' | '?' | '|' | '>' | '\'' | '"' | '\\' | ' ') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Free text as `#` comment lines: every line break starts a new comment line, so no text
@@ -103,30 +127,6 @@ mod tests {
         assert_eq!(vyos_description(" a\nb "), "a b");
         assert!(vyos_description(&"é".repeat(200)).len() <= 255);
     }
-}
-
-/// One parameter of a Yamaha RTX command line (REFERENCE §1): `#`, `?`, `|`, `>`, `'`, `"`,
-/// `\` and spaces inside a parameter are escaped with `\`, so the value stays one word and
-/// cannot start a comment or end the line. RTX has no escape for a line break: control
-/// characters become escaped spaces. An empty value becomes `""`.
-pub fn rtx_escape(text: &str) -> String {
-    if text.is_empty() {
-        return "\"\"".into();
-    }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let c = if c.is_control() { ' ' } else { c };
-        if matches!(c, '#' | '?' | '|' | '>' | '\'' | '"' | '\\' | ' ') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod rtx_tests {
-    use super::rtx_escape;
 
     #[test]
     fn rtx_escape_keeps_one_word_on_one_line() {
