@@ -5,22 +5,12 @@ mod common;
 
 use insta::assert_snapshot;
 
-fn snapshot_text(artifacts: &[natc::Artifact]) -> String {
-    let mut text = String::new();
-    for a in artifacts {
-        for f in &a.files {
-            text.push_str(&format!("==> {}/{} <==\n{}\n", a.gateway, f.name, f.contents));
-        }
-    }
-    text
-}
-
 #[test]
 fn snapshots_of_every_example_and_target() {
     for path in common::examples() {
         for target in common::LINUX_TARGETS {
             let text = match common::build(&path, target) {
-                Ok(artifacts) => snapshot_text(&artifacts),
+                Ok(artifacts) => common::snapshot_text(&artifacts),
                 Err(diagnostics) => format!("build refused:\n{diagnostics}"),
             };
             insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
@@ -63,37 +53,31 @@ fn seed_004_is_refused_by_linux_targets_naming_each_item() {
 fn output_is_byte_identical_across_runs() {
     for path in common::examples() {
         for target in common::LINUX_TARGETS {
-            let first = common::build(&path, target).map(|a| snapshot_text(&a));
-            let second = common::build(&path, target).map(|a| snapshot_text(&a));
+            let first = common::build(&path, target).map(|a| common::snapshot_text(&a));
+            let second = common::build(&path, target).map(|a| common::snapshot_text(&a));
             assert_eq!(first, second, "{} {target} is not deterministic", common::stem(&path));
         }
     }
 }
 
-fn primary(path: &str, target: &str, gateway: &str) -> String {
-    let artifacts = common::build(&common::root().join(path), target).expect("builds");
-    let a = artifacts.iter().find(|a| a.gateway == gateway).expect("gateway built");
-    a.files.iter().find(|f| f.primary).expect("primary file").contents.clone()
-}
-
 #[test]
 fn netmap_becomes_two_one_to_one_prefix_maps() {
-    let nft = primary("examples/seed-002-overlap.toml", "nftables", "utm-a");
+    let nft = common::primary_of("examples/seed-002-overlap.toml", "nftables", "utm-a");
     assert!(nft.contains("oifname \"tun0\" ip saddr 192.168.1.0/24 ip daddr 192.168.20.0/24 snat ip prefix to ip saddr map { 192.168.1.0/24 : 192.168.10.0/24 }"), "{nft}");
     assert!(nft.contains("iifname \"tun0\" ip saddr 192.168.20.0/24 ip daddr 192.168.10.0/24 dnat ip prefix to ip daddr map { 192.168.10.0/24 : 192.168.1.0/24 }"), "{nft}");
-    let ipt = primary("examples/seed-002-overlap.toml", "iptables", "utm-b");
+    let ipt = common::primary_of("examples/seed-002-overlap.toml", "iptables", "utm-b");
     assert!(ipt.contains("-A POSTROUTING -o tun0 -s 192.168.1.0/24 -d 192.168.10.0/24 -m comment --comment \"utm-b netmap/vpc-b (snat)\" -j NETMAP --to 192.168.20.0/24"), "{ipt}");
     assert!(ipt.contains("-A PREROUTING -i tun0 -s 192.168.10.0/24 -d 192.168.20.0/24 -m comment --comment \"utm-b netmap/vpc-b (dnat)\" -j NETMAP --to 192.168.1.0/24"), "{ipt}");
 }
 
 #[test]
 fn host_mappings_of_one_shape_share_one_nft_map() {
-    let nft = primary("examples/seed-000-powervs.toml", "nftables", "natgw");
+    let nft = common::primary_of("examples/seed-000-powervs.toml", "nftables", "natgw");
     assert_eq!(nft.matches("dnat to ip daddr map @").count(), 1, "{nft}");
     assert!(nft.contains("192.168.82.70 comment \"natgw dnat/aix-tmgw01\" : 192.168.150.195,"), "{nft}");
     assert!(nft.contains("192.168.82.71 comment \"natgw dnat/aix-tmgw02\" : 192.168.150.216,"), "{nft}");
     // iptables has no maps: one rule per mapping, each with its own comment.
-    let ipt = primary("examples/seed-000-powervs.toml", "iptables", "natgw");
+    let ipt = common::primary_of("examples/seed-000-powervs.toml", "iptables", "natgw");
     assert_eq!(ipt.matches("-j DNAT --to-destination").count(), 2, "{ipt}");
 }
 

@@ -8,24 +8,13 @@ mod common;
 use std::collections::HashMap;
 use std::process::Command;
 
-fn require(tools: &[&str]) {
-    let uid = Command::new("id").arg("-u").output().expect("id runs");
-    assert_eq!(String::from_utf8_lossy(&uid.stdout).trim(), "0", "the firewalld tests need root");
-    for tool in tools {
-        let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).status().expect("sh runs");
-        assert!(found.success(), "{tool} is missing: run scripts/test.sh, which installs it");
-    }
-}
-
 fn seed_003() -> String {
     std::fs::read_to_string(common::root().join("examples/seed-003-lab.toml")).expect("seed-003 exists")
 }
 
 fn script_for(intent: &str) -> String {
-    let compiled = natc::compile(intent).unwrap_or_else(|d| panic!("the intent compiles: {d:?}"));
-    let options = natc::BuildOptions { targets: vec!["firewalld".parse().expect("a target")], gateways: vec![] };
-    let artifacts = natc::build(&compiled, &options).unwrap_or_else(|e| panic!("builds for firewalld: {e:?}"));
-    artifacts[0].files.iter().find(|f| f.primary).expect("a script").contents.clone()
+    let artifacts = common::build_text(intent, "firewalld").unwrap_or_else(|e| panic!("builds for firewalld:\n{e}"));
+    common::primary(&artifacts[0]).to_string()
 }
 
 /// Runs `tests/firewalld/lab.sh` and returns its `key: value` facts.
@@ -54,7 +43,7 @@ fn lab(script: &str) -> HashMap<String, String> {
 
 #[test]
 fn seed_003_works_under_a_real_firewalld() {
-    require(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
     let facts = lab(&script_for(&seed_003()));
     let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
     let context = format!("{facts:#?}");
@@ -74,7 +63,7 @@ fn seed_003_works_under_a_real_firewalld() {
 /// zones, decides what is forwarded, and replies of the allowed flow come back.
 #[test]
 fn a_drop_policy_under_a_real_firewalld_forwards_only_what_is_allowed() {
-    require(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
     let intent = seed_003()
         + "\n[gateway.policy]\nforward = \"drop\"\n\n[[gateway.allow]]\nname = \"web-to-vm03\"\n\
            to = \"192.168.200.3\"\nprotocol = \"tcp\"\nport = 8080\n";
@@ -94,7 +83,7 @@ fn a_drop_policy_under_a_real_firewalld_forwards_only_what_is_allowed() {
 /// configuration is touched: firewalld itself would accept it and fail at --reload.
 #[test]
 fn a_bad_rule_stops_the_script_before_firewalld_is_touched() {
-    require(&["iptables-restore", "unshare"]);
+    common::require_root_and(&["iptables-restore", "unshare"]);
     let script = script_for(&seed_003());
     assert!(script.contains("-j MASQUERADE"), "the seed-003 script masquerades");
     let broken = script.replace("-j MASQUERADE", "-j MASQUERAD");

@@ -13,19 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn require_kernel_tools() {
-    let uid = Command::new("id").arg("-u").output().expect("id runs");
-    assert_eq!(
-        String::from_utf8_lossy(&uid.stdout).trim(),
-        "0",
-        "kernel tests need root (run the README's test command as root)"
-    );
-    for tool in ["unshare", "ip", "nft", "iptables-restore", "iptables-save", "sysctl"] {
-        let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().expect("sh runs");
-        assert!(
-            found.status.success(),
-            "kernel tests need `{tool}`: apt-get install iproute2 iptables nftables procps util-linux"
-        );
-    }
+    common::require_root_and(&["unshare", "ip", "nft", "iptables-restore", "iptables-save", "sysctl"]);
 }
 
 /// Shell lines that give a fresh namespace the gateway's interfaces and addresses.

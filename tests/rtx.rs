@@ -5,7 +5,7 @@
 mod common;
 
 use insta::assert_snapshot;
-use natc::{Artifact, BuildError, BuildOptions};
+use natc::{Artifact, BuildOptions};
 use std::path::PathBuf;
 
 /// Every example, then the intents written for this target.
@@ -39,21 +39,6 @@ fn config(a: &Artifact) -> &str {
     &a.files.iter().find(|f| f.primary).expect("primary file").contents
 }
 
-/// Builds an intent given as text for `rtx`; `Err` holds the rendered diagnostics.
-fn build_text(text: &str) -> Result<Vec<Artifact>, String> {
-    build_gateways(std::path::Path::new("generated.toml"), text, vec![])
-}
-
-fn build_gateways(path: &std::path::Path, text: &str, gateways: Vec<String>) -> Result<Vec<Artifact>, String> {
-    let compiled = natc::compile(text).map_err(|d| common::render(path, text, &d))?;
-    let options = BuildOptions { targets: vec!["rtx".parse().expect("target")], gateways };
-    match natc::build(&compiled, &options) {
-        Ok(a) => Ok(a),
-        Err(BuildError::Invalid(d)) => Err(common::render(path, text, &d)),
-        Err(BuildError::Usage(m)) => Err(m),
-    }
-}
-
 /// Each gateway on its own (a build is all or nothing): its artifact or its refusal.
 fn build_each(path: &std::path::Path) -> Vec<(String, Result<Artifact, String>)> {
     let text = std::fs::read_to_string(path).expect("readable intent");
@@ -63,7 +48,7 @@ fn build_each(path: &std::path::Path) -> Vec<(String, Result<Artifact, String>)>
         .gateways
         .iter()
         .map(|g| {
-            let built = build_gateways(path, &text, vec![g.name.clone()]).map(|mut a| a.remove(0));
+            let built = common::build_gateways(path, &text, "rtx", vec![g.name.clone()]).map(|mut a| a.remove(0));
             (g.name.clone(), built)
         })
         .collect()
@@ -72,7 +57,7 @@ fn build_each(path: &std::path::Path) -> Vec<(String, Result<Artifact, String>)>
 fn office_rtx() -> Artifact {
     let path = common::root().join("examples/seed-004-vyos-rtx.toml");
     let text = std::fs::read_to_string(&path).expect("seed");
-    build_gateways(&path, &text, vec!["office-rtx".into()]).expect("office-rtx builds").remove(0)
+    common::build_gateways(&path, &text, "rtx", vec!["office-rtx".into()]).expect("office-rtx builds").remove(0)
 }
 
 #[test]
@@ -322,7 +307,7 @@ fn port_forwards(n: usize, extra: bool, filtered: bool) -> String {
 }
 
 fn built(text: &str) -> String {
-    let a = build_text(text).unwrap_or_else(|e| panic!("{e}"));
+    let a = common::build_text(text, "rtx").unwrap_or_else(|e| panic!("{e}"));
     common::rtx_check(config(&a[0]), &model(&a[0])).unwrap_or_else(|e| panic!("{e}"));
     config(&a[0]).to_string()
 }
@@ -375,7 +360,7 @@ fn a_list_longer_than_the_model_allows_is_refused() {
     for i in 0..130 {
         text.push_str(&format!("[[gateway.allow]]\nname = \"a{i}\"\nto = \"192.168.10.{}\"\nprotocol = \"udp\"\nin_interface = \"lan2\"\nstateful = false\n", i + 2));
     }
-    let report = build_text(&text).expect_err("130 filters do not fit into one RTX1210 list");
+    let report = common::build_text(&text, "rtx").expect_err("130 filters do not fit into one RTX1210 list");
     assert!(report.contains("N301") && report.contains("at most 129 filters"), "{report}");
     assert!(report.contains("edge allow/a128"), "the first allow that does not fit is named:\n{report}");
 }

@@ -9,24 +9,8 @@ use std::collections::BTreeSet;
 
 const PROFILES: [(&str, &str); 2] = [("vyos@1.4", "1.4"), ("vyos@1.5", "current")];
 
-fn snapshot_text(artifacts: &[Artifact]) -> String {
-    let mut text = String::new();
-    for a in artifacts {
-        for f in &a.files {
-            text.push_str(&format!("==> {}/{} <==\n{}\n", a.gateway, f.name, f.contents));
-        }
-    }
-    text
-}
-
 fn build(path: &str, target: &str) -> Vec<Artifact> {
     common::build(&common::root().join(path), target).unwrap_or_else(|e| panic!("{path} must build for {target}:\n{e}"))
-}
-
-fn commands(path: &str, target: &str, gateway: &str) -> String {
-    let artifacts = build(path, target);
-    let a = artifacts.iter().find(|a| a.gateway == gateway).expect("gateway built");
-    common::primary(a).to_string()
 }
 
 fn set_lines(text: &str) -> Vec<&str> {
@@ -58,7 +42,7 @@ fn snapshots_of_every_example() {
     for path in common::examples() {
         let artifacts = build(path.to_str().expect("utf-8 path"), "vyos@1.4");
         insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-            insta::assert_snapshot!(format!("{}@vyos", common::stem(&path)), snapshot_text(&artifacts));
+            insta::assert_snapshot!(format!("{}@vyos", common::stem(&path)), common::snapshot_text(&artifacts));
         });
     }
 }
@@ -70,8 +54,8 @@ fn snapshots_of_every_example() {
 fn the_profiles_differ_only_in_the_header() {
     for path in common::examples() {
         let p = path.to_str().expect("utf-8 path");
-        let v14 = snapshot_text(&build(p, "vyos@1.4"));
-        let v15 = snapshot_text(&build(p, "vyos@1.5"));
+        let v14 = common::snapshot_text(&build(p, "vyos@1.4"));
+        let v15 = common::snapshot_text(&build(p, "vyos@1.5"));
         let normalised = v15.replace("vyos@1.5", "vyos@1.4").replace("VyOS 1.5 (circinus)", "VyOS 1.4 (sagitta)");
         assert_eq!(v14, normalised, "{p}");
         assert_ne!(v14, v15, "{p}: the header must name the profile");
@@ -90,7 +74,7 @@ fn the_checker_runs_and_rejects_a_broken_line() {
 
 #[test]
 fn seed_004_vyos_box_has_its_tunnels_psk_placeholders_and_bgp() {
-    let text = commands("examples/seed-004-vyos-rtx.toml", "vyos", "vyos-project-a");
+    let text = common::primary_of("examples/seed-004-vyos-rtx.toml", "vyos", "vyos-project-a");
     for (name, remote, vti, env) in [
         ("vpc-tunnel-1", "203.0.113.51", "vti0", "VPC_TUNNEL1_PSK"),
         ("vpc-tunnel-2", "203.0.113.62", "vti1", "VPC_TUNNEL2_PSK"),
@@ -145,14 +129,14 @@ fn psk_values_never_reach_the_output() {
     let secret = "natc-test-secret-value-9f3c";
     // SAFETY: tests in this binary do not read this variable concurrently.
     unsafe { std::env::set_var("VPC_TUNNEL1_PSK", secret) };
-    let text = snapshot_text(&build("examples/seed-004-vyos-rtx.toml", "vyos"));
+    let text = common::snapshot_text(&build("examples/seed-004-vyos-rtx.toml", "vyos"));
     assert!(!text.contains(secret), "{text}");
     assert!(text.contains("@@natc-secret:env:VPC_TUNNEL1_PSK@@"), "{text}");
 }
 
 #[test]
 fn netmap_becomes_two_one_to_one_prefix_translations() {
-    let text = commands("examples/seed-002-overlap.toml", "vyos", "utm-a");
+    let text = common::primary_of("examples/seed-002-overlap.toml", "vyos", "utm-a");
     let rule = |tree: &str, desc: &str| -> Vec<String> {
         let number = text
             .lines()
@@ -188,7 +172,7 @@ fn netmap_becomes_two_one_to_one_prefix_translations() {
 
 #[test]
 fn seed_000_loopback_claims_and_stateful_forward_filter() {
-    let text = commands("examples/seed-000-powervs.toml", "vyos", "natgw");
+    let text = common::primary_of("examples/seed-000-powervs.toml", "vyos", "natgw");
     assert!(text.contains("set interfaces loopback lo address '192.168.82.70/32'\n"), "{text}");
     assert!(text.contains("set interfaces loopback lo address '192.168.82.71/32'\n"), "{text}");
     assert!(text.contains("set firewall ipv4 forward filter default-action 'drop'\n"), "{text}");
@@ -240,21 +224,13 @@ fn fifty_dnats(insert_new: bool) -> String {
     text
 }
 
-/// Lines of `after` that are not in `before`, and the reverse (multiset-free: set lines
-/// are unique within one output).
-fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
-    let a: BTreeSet<&str> = before.lines().collect();
-    let b: BTreeSet<&str> = after.lines().collect();
-    (b.difference(&a).map(|s| s.to_string()).collect(), a.difference(&b).map(|s| s.to_string()).collect())
-}
-
 #[test]
 fn adding_one_dnat_in_the_middle_changes_only_its_own_lines() {
     let before = common::build_text(&fifty_dnats(false), "vyos").expect("builds");
     let after = common::build_text(&fifty_dnats(true), "vyos").expect("builds");
     let (before, after) = (common::primary(&before[0]), common::primary(&after[0]));
     assert_eq!(set_lines(before).len(), 1 + 50 * 4, "{before}");
-    let (added, removed) = changed_lines(before, after);
+    let (removed, added) = common::line_diff(before, after);
     assert!(removed.is_empty(), "lines removed: {removed:#?}");
     let number = added
         .iter()
@@ -346,7 +322,7 @@ fn proxy_arp_is_the_interface_setting_plus_the_host_route() {
 fn output_is_byte_identical_across_runs() {
     for path in common::examples() {
         let p = path.to_str().expect("utf-8");
-        assert_eq!(snapshot_text(&build(p, "vyos")), snapshot_text(&build(p, "vyos")), "{p}");
+        assert_eq!(common::snapshot_text(&build(p, "vyos")), common::snapshot_text(&build(p, "vyos")), "{p}");
     }
 }
 

@@ -30,15 +30,55 @@ pub fn compile(path: &Path) -> natc::Compiled {
     natc::compile(&text).unwrap_or_else(|d| panic!("{} does not compile: {d:?}", path.display()))
 }
 
-/// Build one intent for one target; `Err` holds the rendered diagnostics.
+/// Build one intent file for one target; `Err` holds the rendered diagnostics.
 pub fn build(path: &Path, target: &str) -> Result<Vec<Artifact>, String> {
     let text = std::fs::read_to_string(path).expect("readable intent");
-    let compiled = natc::compile(&text).map_err(|d| render(path, &text, &d))?;
+    build_gateways(path, &text, target, vec![])
+}
+
+/// Build an intent given as text for one target; `Err` holds the rendered diagnostics.
+pub fn build_text(text: &str, target: &str) -> Result<Vec<Artifact>, String> {
+    build_gateways(Path::new("intent.toml"), text, target, vec![])
+}
+
+/// Build the named gateways (all when empty) of an intent; `path` names it in diagnostics.
+pub fn build_gateways(path: &Path, text: &str, target: &str, gateways: Vec<String>) -> Result<Vec<Artifact>, String> {
+    let compiled = natc::compile(text).map_err(|d| render(path, text, &d))?;
     let spec: TargetSpec = target.parse().expect("valid target");
-    match natc::build(&compiled, &BuildOptions { targets: vec![spec], gateways: vec![] }) {
+    match natc::build(&compiled, &BuildOptions { targets: vec![spec], gateways }) {
         Ok(a) => Ok(a),
-        Err(BuildError::Invalid(d)) => Err(render(path, &text, &d)),
+        Err(BuildError::Invalid(d)) => Err(render(path, text, &d)),
         Err(BuildError::Usage(m)) => Err(m),
+    }
+}
+
+/// The primary file one gateway gets from an example (a path under the checkout) and a target.
+pub fn primary_of(path: &str, target: &str, gateway: &str) -> String {
+    let artifacts =
+        build(&root().join(path), target).unwrap_or_else(|e| panic!("{path} must build for {target}:\n{e}"));
+    let a = artifacts.iter().find(|a| a.gateway == gateway).expect("gateway built");
+    primary(a).to_string()
+}
+
+/// `==> gateway/file <==` and the file, for every file of every artifact: a snapshot's text.
+pub fn snapshot_text(artifacts: &[Artifact]) -> String {
+    let mut text = String::new();
+    for a in artifacts {
+        for f in &a.files {
+            text.push_str(&format!("==> {}/{} <==\n{}\n", a.gateway, f.name, f.contents));
+        }
+    }
+    text
+}
+
+/// Kernel and daemon tests fail, never skip: they need root and these tools.
+pub fn require_root_and(tools: &[&str]) {
+    let uid = std::process::Command::new("id").arg("-u").output().expect("id runs");
+    assert_eq!(String::from_utf8_lossy(&uid.stdout).trim(), "0", "these tests need root (run scripts/test.sh as root)");
+    for tool in tools {
+        let found =
+            std::process::Command::new("sh").args(["-c", &format!("command -v {tool}")]).status().expect("sh runs");
+        assert!(found.success(), "`{tool}` is missing: scripts/test.sh installs it when run as root");
     }
 }
 
@@ -50,18 +90,6 @@ pub fn render(path: &Path, text: &str, diagnostics: &[natc::diag::Diagnostic]) -
 
 /// The Linux targets every example must build for, unless it carries tunnels or BGP.
 pub const LINUX_TARGETS: [&str; 3] = ["iptables", "nftables", "firewalld"];
-
-/// Build an intent given as text for one target; `Err` holds the rendered diagnostics.
-pub fn build_text(text: &str, target: &str) -> Result<Vec<Artifact>, String> {
-    let path = Path::new("intent.toml");
-    let compiled = natc::compile(text).map_err(|d| render(path, text, &d))?;
-    let spec: TargetSpec = target.parse().expect("valid target");
-    match natc::build(&compiled, &BuildOptions { targets: vec![spec], gateways: vec![] }) {
-        Ok(a) => Ok(a),
-        Err(BuildError::Invalid(d)) => Err(render(path, text, &d)),
-        Err(BuildError::Usage(m)) => Err(m),
-    }
-}
 
 /// The primary (rules) file of an artifact.
 pub fn primary(artifact: &Artifact) -> &str {
