@@ -1,0 +1,1 @@
+//! Real packets between lab namespaces: senders, listeners and raw-socket observers.
