@@ -50,6 +50,7 @@ codes! {
     DUPLICATE_ADDRESS = "N117", "the same address is owned twice on a gateway";
     INVALID_RANGE = "N118", "a number outside its allowed range";
     UNKNOWN_LAB_NAME = "N119", "a lab or expectation refers to a host or interface that does not exist";
+    LAB_NEXT_HOP_OFF_LINK = "N120", "a lab route's next hop is on none of the host's subnets";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
 }

@@ -113,6 +113,19 @@ pub enum Protocol {
     Any,
 }
 
+impl Protocol {
+    /// The word the intent file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Icmp => "icmp",
+            Protocol::Esp => "esp",
+            Protocol::Any => "any",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Claim {
@@ -289,7 +302,7 @@ pub struct BgpNeighbor {
     pub keepalive: Option<S<i64>>,
 }
 
-/// The lab sketch of INTENT.md §4; `natc verify` (a later issue) finalises it.
+/// The lab around the gateways (INTENT.md §4, docs/verify.md): hosts, segments, links.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lab {
@@ -303,11 +316,23 @@ pub struct Lab {
 #[serde(deny_unknown_fields)]
 pub struct LabHost {
     pub name: S<String>,
-    pub address: S<String>,
-    pub attach: S<String>,
+    /// With `attach`: the host's one interface, eth0. Hosts with several use `interfaces`.
+    pub address: Option<S<String>>,
+    pub attach: Option<S<String>>,
+    #[serde(default)]
+    pub interfaces: Vec<S<LabInterface>>,
     #[serde(default)]
     pub routes: Vec<S<LabRoute>>,
     pub gateway: Option<S<String>>,
+    /// A router in the lab (a cloud's implicit router, an ISP): forwards between its interfaces.
+    pub forwarding: Option<S<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabInterface {
+    pub address: S<String>,
+    pub attach: S<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,4 +360,6 @@ pub struct Expect {
     pub blocked: Option<S<bool>>,
     pub seen_source: Option<S<String>>,
     pub seen_destination: Option<S<String>>,
+    /// The destination port the receiver sees (a DNAT with `to_port`); default `port`.
+    pub seen_port: Option<S<i64>>,
 }

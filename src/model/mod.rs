@@ -93,7 +93,7 @@ pub struct Model {
     pub expects: Vec<lab::Expect>,
 }
 
-pub use lab::{Expect, Lab, LabHost, LabLink};
+pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 
 #[derive(Debug, Clone)]
 pub struct Gateway {

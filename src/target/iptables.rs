@@ -65,11 +65,8 @@ fn policy(v: Verdict) -> &'static str {
 
 fn protocol(p: Protocol) -> &'static str {
     match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Icmp => "icmp",
-        Protocol::Esp => "esp",
         Protocol::Any => "all",
+        p => p.as_str(),
     }
 }
 

@@ -102,11 +102,8 @@ struct MapView {
 
 fn protocol(p: Protocol) -> &'static str {
     match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Icmp => "icmp",
-        Protocol::Esp => "esp",
         Protocol::Any => "ip",
+        p => p.as_str(),
     }
 }
 
