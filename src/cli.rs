@@ -40,6 +40,26 @@ pub enum Command {
     },
     /// Load and validate the intent; print diagnostics only.
     Check { intent: PathBuf },
+    /// Prove the intent on real Linux kernels: build its [lab] out of network namespaces,
+    /// load the generated config, send the [[expect]] probes (root; exit 3 on a failure).
+    Verify {
+        /// The intent file (TOML), with [lab] and [[expect]].
+        intent: PathBuf,
+        /// iptables, nftables or firewalld; repeat for several. Default: the Linux targets
+        /// that every gateway declares.
+        #[arg(long = "target", short = 't', value_parser = parse_target)]
+        targets: Vec<TargetSpec>,
+        /// Seconds a probe waits for its reply.
+        #[arg(long, default_value_t = 1.0, value_parser = parse_timeout)]
+        timeout: f64,
+    },
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.05..=60.0).contains(&v) => Ok(v),
+        _ => Err("a number of seconds from 0.05 to 60".into()),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -1,5 +1,6 @@
 //! Thin: parse the command line, call the library, map outcomes to exit codes
-//! (0 ok, 1 invalid intent or stale output, 2 usage).
+//! (0 ok, 1 invalid intent or stale output, 2 usage, 3 a verify expectation failed,
+//! 4 verify could not run here: not root, a tool missing, the lab could not be built).
 
 mod cli;
 
@@ -14,6 +15,8 @@ use std::sync::Arc;
 
 const INVALID: u8 = 1;
 const USAGE: u8 = 2;
+const EXPECTATION_FAILED: u8 = 3;
+const CANNOT_VERIFY: u8 = 4;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
             build(&intent, &BuildOptions { targets, gateways }, output.as_deref(), check, color)
         }
         Command::Check { intent } => check(&intent, color),
+        Command::Verify { intent, targets, timeout } => verify(&intent, targets, timeout, color),
     }
 }
 
@@ -144,4 +148,54 @@ fn check(path: &Path, color: bool) -> ExitCode {
             ExitCode::from(INVALID)
         }
     }
+}
+
+fn verify(path: &Path, targets: Vec<natc::target::TargetSpec>, timeout: f64, color: bool) -> ExitCode {
+    use natc::verify::{VerifyError, VerifyOptions};
+    let input = match read(path) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let compiled = match natc::compile(&input.text) {
+        Ok(c) => c,
+        Err(diagnostics) => {
+            report(&input, &diagnostics, color);
+            return ExitCode::from(INVALID);
+        }
+    };
+    report(&input, &compiled.warnings, color);
+    let targets = if targets.is_empty() { natc::verify::default_targets(&compiled) } else { targets };
+    if targets.is_empty() {
+        eprintln!("error: the gateways of {} share no Linux target; name one with --target", input.name);
+        return ExitCode::from(USAGE);
+    }
+    natc::verify::netns::remove_on_interrupt();
+    let options = VerifyOptions { timeout: std::time::Duration::from_secs_f64(timeout) };
+    let mut failed = false;
+    for spec in &targets {
+        let mut progress = |line: &str| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        };
+        match natc::verify::verify(&compiled, spec, &options, &mut progress) {
+            Ok(result) => {
+                print!("{result}");
+                failed |= !result.passed();
+            }
+            Err(VerifyError::Invalid(diagnostics)) => {
+                report(&input, &diagnostics, color);
+                return ExitCode::from(INVALID);
+            }
+            Err(VerifyError::Usage(message)) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(USAGE);
+            }
+            Err(VerifyError::Environment(message)) => {
+                eprintln!("error: cannot verify {spec}: {message}");
+                return ExitCode::from(CANNOT_VERIFY);
+            }
+        }
+    }
+    if failed { ExitCode::from(EXPECTATION_FAILED) } else { ExitCode::SUCCESS }
 }

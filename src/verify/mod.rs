@@ -1,4 +1,242 @@
 //! `natc verify`: build the intent's lab out of network namespaces, load the generated
 //! Linux config into the gateways, send real packets and report what arrived where.
+//!
+//! Order of a run: preflight (root, tools) → build the target's files → create and wire
+//! the namespaces → start the observers → negative control (the same probes before any
+//! natc output is loaded: a pass must be the config's doing) → load every gateway →
+//! probes → verdicts. The namespaces go away on every path out (see [`netns`]).
 
+pub mod judge;
+pub mod load;
+pub mod netns;
 pub mod probe;
+mod report;
+pub mod topology;
+
+pub use report::{ExpectResult, Report};
+
+use crate::build::{BuildError, BuildOptions, Compiled};
+use crate::diag::{Code, Diagnostic};
+use crate::model::{Expect, Outcome};
+use crate::target::{TargetKind, TargetSpec};
+use netns::LabNamespaces;
+use probe::{Observers, Probe, SendOutcome, Watch};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+use topology::{NodeKind, Topology};
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// How long a probe waits for its reply.
+    pub timeout: Duration,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions { timeout: Duration::from_millis(1000) }
+    }
+}
+
+#[derive(Debug)]
+pub enum VerifyError {
+    /// The intent cannot be verified as written: located diagnostics, exit 1.
+    Invalid(Vec<Diagnostic>),
+    /// The command line asks for something that cannot be verified: exit 2.
+    Usage(String),
+    /// This machine cannot run the lab (not root, a tool missing, a namespace that
+    /// could not be built): exit 4, and it is never a pass.
+    Environment(String),
+}
+
+/// The Linux targets `natc verify` runs by default: those every gateway declares.
+pub fn default_targets(compiled: &Compiled) -> Vec<TargetSpec> {
+    [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld]
+        .into_iter()
+        .filter(|kind| {
+            compiled.model.gateways.iter().all(|g| g.targets.iter().any(|t| t.value.split('@').next() == Some(kind.name())))
+        })
+        .map(|kind| TargetSpec { kind, profile: None })
+        .collect()
+}
+
+/// Everything `natc verify` needs that is not the lab itself.
+pub fn preflight(kind: TargetKind) -> Result<(), VerifyError> {
+    if !matches!(kind, TargetKind::Iptables | TargetKind::Nftables | TargetKind::Firewalld) {
+        return Err(VerifyError::Usage(format!(
+            "natc verify runs Linux targets (iptables, nftables, firewalld); {} is checked against its grammar by the test suite instead",
+            kind.name()
+        )));
+    }
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(VerifyError::Environment(
+            "natc verify creates network namespaces and must run as root (sudo natc verify …)".into(),
+        ));
+    }
+    for (tool, package) in load::tools(kind) {
+        if !on_path(tool) {
+            return Err(VerifyError::Environment(format!(
+                "`{tool}` is not installed (not on PATH); install it with: apt-get install {package}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+}
+
+/// The lab and expectations must be there before anything is built.
+fn lab_of(compiled: &Compiled) -> Result<&crate::model::Lab, VerifyError> {
+    let missing = |what: &str, help: &str| {
+        VerifyError::Invalid(vec![Diagnostic::error(Code::MISSING_KEY, format!("the intent has no {what}")).help(help)])
+    };
+    let lab = compiled.model.lab.as_ref().ok_or_else(|| {
+        missing("[lab]", "add [[lab.host]] tables for the hosts around the gateways (docs/verify.md)")
+    })?;
+    if compiled.model.expects.is_empty() {
+        return Err(missing("[[expect]]", "add [[expect]] tables: what must arrive where, or be blocked (docs/verify.md)"));
+    }
+    Ok(lab)
+}
+
+/// Verify one target. `progress` hears about each step as it happens (the lab's name
+/// first, so that a user who interrupts knows what was removed).
+pub fn verify(
+    compiled: &Compiled,
+    spec: &TargetSpec,
+    options: &VerifyOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Report, VerifyError> {
+    let started = Instant::now();
+    let lab = lab_of(compiled)?;
+    preflight(spec.kind)?;
+    let artifacts = crate::build::build(compiled, &BuildOptions { targets: vec![spec.clone()], gateways: Vec::new() })
+        .map_err(|e| match e {
+            BuildError::Invalid(d) => VerifyError::Invalid(d),
+            BuildError::Usage(m) => VerifyError::Usage(m),
+        })?;
+    let topology = Topology::new(&compiled.plan.gateways, lab);
+    let prefix = LabNamespaces::unique_prefix();
+    progress(&format!(
+        "natc verify: {} for {}, lab {prefix} ({} namespaces)",
+        compiled.plan.intent,
+        spec,
+        topology.nodes.len() + 1
+    ));
+    let namespaces = LabNamespaces::create(&topology, &prefix).map_err(VerifyError::Environment)?;
+    let observers = start_observers(&topology, &namespaces, &compiled.model.expects)?;
+    let expects = &compiled.model.expects;
+
+    let control_keys: Vec<u32> = (1..=expects.len() as u32).collect();
+    let arrivals: Vec<usize> = (0..expects.len()).filter(|&i| matches!(expects[i].outcome, Outcome::Arrives { .. })).collect();
+    let control = run_probes(&topology, &namespaces, expects, &arrivals, &control_keys, options);
+
+    let mut daemons = load::Daemons::default();
+    for artifact in &artifacts {
+        let node = topology.node(&artifact.gateway).ok_or_else(|| {
+            VerifyError::Environment(format!("gateway {} is not in the lab", artifact.gateway))
+        })?;
+        load::load(&namespaces, node, &artifact.gateway, spec.kind, &artifact.files, &mut daemons)
+            .map_err(|e| VerifyError::Environment(format!("loading {} into {}: {e}", spec, artifact.gateway)))?;
+    }
+
+    let keys: Vec<u32> = (1..=expects.len() as u32).map(|k| k + 10_000).collect();
+    let all: Vec<usize> = (0..expects.len()).collect();
+    let outcomes = run_probes(&topology, &namespaces, expects, &all, &keys, options);
+    let seen = observers.stop();
+    drop(daemons);
+    drop(namespaces);
+
+    let results = expects
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let protocol = judge::probe_protocol(e);
+            let control = control[i]
+                .as_ref()
+                .map(|(outcome, _)| judge::judge(e, outcome, &judge::arrivals(&seen, protocol, control_keys[i])));
+            let (verdict, time) = match &outcomes[i] {
+                Some((outcome, time)) => (judge::judge(e, outcome, &judge::arrivals(&seen, protocol, keys[i])), *time),
+                None => (judge::Verdict { pass: false, seen: "the probe could not run".into() }, Duration::ZERO),
+            };
+            ExpectResult::new(e, control, verdict, time)
+        })
+        .collect();
+    Ok(Report { intent: compiled.plan.intent.clone(), target: spec.clone(), lab: prefix, results, elapsed: started.elapsed() })
+}
+
+/// Observers on every node; listeners only on hosts, on every port an expectation uses.
+fn start_observers(topology: &Topology, namespaces: &LabNamespaces, expects: &[Expect]) -> Result<Observers, VerifyError> {
+    let watches: Vec<Watch> = topology
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Watch { node: n.name.clone(), netns: namespaces.path(i), listen: n.kind == NodeKind::Host })
+        .collect();
+    let ports = |protocol: crate::intent::Protocol| -> Vec<u16> {
+        let mut set = BTreeSet::new();
+        for e in expects.iter().filter(|e| e.protocol == protocol) {
+            set.extend(e.port);
+            if let Outcome::Arrives { seen_port: Some(p), .. } = &e.outcome {
+                set.insert(p.value);
+            }
+        }
+        set.into_iter().collect()
+    };
+    Observers::start(&watches, &ports(crate::intent::Protocol::Tcp), &ports(crate::intent::Protocol::Udp))
+        .map_err(VerifyError::Environment)
+}
+
+/// Send the chosen expectations' probes all at once (each has its own key, so they cannot
+/// be confused). Indexed like `expects`: `None` for those not chosen.
+fn run_probes(
+    topology: &Topology,
+    namespaces: &LabNamespaces,
+    expects: &[Expect],
+    chosen: &[usize],
+    keys: &[u32],
+    options: &VerifyOptions,
+) -> Vec<Option<(SendOutcome, Duration)>> {
+    let probes: Vec<(usize, Probe)> = chosen
+        .iter()
+        .filter_map(|&i| {
+            let e = &expects[i];
+            let node = topology.node(&e.from.value)?;
+            Some((
+                i,
+                Probe {
+                    key: keys[i],
+                    netns: namespaces.path(node),
+                    protocol: judge::probe_protocol(e),
+                    to: e.to.value,
+                    port: e.port,
+                    timeout: options.timeout,
+                },
+            ))
+        })
+        .collect();
+    let mut results = vec![None; expects.len()];
+    // Bounded parallelism: a lab with many expectations must not start a thread per probe at once.
+    for batch in probes.chunks(64) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|(i, p)| {
+                    scope.spawn(move || {
+                        let start = Instant::now();
+                        let outcome = probe::send(p);
+                        (*i, outcome, start.elapsed())
+                    })
+                })
+                .collect();
+            for h in handles {
+                if let Ok((i, outcome, time)) = h.join() {
+                    results[i] = Some((outcome, time));
+                }
+            }
+        });
+    }
+    results
+}
