@@ -189,6 +189,7 @@ fn probes_through_a_nat_gateway() {
              tcp dport 9999 reject with icmp type admin-prohibited\n\
              udp dport 7777 reject with icmp type host-prohibited\n\
              ip daddr 10.99.2.99 reject with icmp type net-unreachable; }\n\
+           chain input { type filter hook input priority filter; tcp dport 23 drop; }\n\
          }\n\
          EOF",
     );
@@ -205,6 +206,8 @@ fn probes_through_a_nat_gateway() {
     assert_eq!(lab.send("a", 6, Udp, [10, 99, 2, 1], Some(7777)), prohibited);
     let net_unreachable = SendOutcome::Unreachable { from: gateway, what: "net unreachable".into() };
     assert_eq!(lab.send("a", 7, Icmp, [10, 99, 2, 99], None), net_unreachable);
+    // Raw sockets see a packet only after the input hook: what g's filter drops, g never saw.
+    assert_eq!(lab.send("a", 8, Tcp, [10, 99, 1, 254], Some(23)), SendOutcome::Timeout);
 
     let seen = observers.stop();
     let (a, g_out, c) = ([10, 99, 1, 1], [10, 99, 2, 254], [10, 99, 2, 1]);
@@ -219,8 +222,8 @@ fn probes_through_a_nat_gateway() {
     assert_eq!(*only_arrival(&seen, "c", 3), with_key(obs("c", Icmp, (g_out, None), (c, None)), 3));
     let to_g = obs("g", Tcp, (a, Some(source_port(4))), ([10, 99, 1, 254], Some(22)));
     assert_eq!(*only_arrival(&seen, "g", 4), to_g, "a gateway observes what is addressed to it");
-    // Forwarded traffic is not delivered to g; rejected traffic never reaches c.
-    for key in 1..=7 {
+    // Forwarded and input-dropped traffic is not delivered to g; rejected traffic never reaches c.
+    for key in 1..=8 {
         assert!(key == 4 || arrivals(&seen, "g", key).is_empty(), "g saw forwarded probe {key}: {seen:#?}");
         assert!(key <= 3 || arrivals(&seen, "c", key).is_empty(), "c saw probe {key}: {seen:#?}");
     }
