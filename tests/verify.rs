@@ -115,7 +115,15 @@ fn without_root_verify_refuses_with_exit_4_and_never_passes() {
     common::require_root_and(&["setpriv"]);
     let intent = common::root().join("examples/seed-003-lab.toml");
     let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_natc"), "verify", "-t", "nftables"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_natc"),
+            "verify",
+            "-t",
+            "nftables",
+        ])
         .arg(&intent)
         .output()
         .expect("setpriv runs");
@@ -135,7 +143,8 @@ fn a_missing_tool_is_named_with_its_package() {
 
 #[test]
 fn an_intent_without_a_lab_is_an_error() {
-    let out = natc().args(["verify", "-t", "nftables"]).arg(common::root().join("examples/seed-004-vyos-rtx.toml")).output();
+    let out =
+        natc().args(["verify", "-t", "nftables"]).arg(common::root().join("examples/seed-004-vyos-rtx.toml")).output();
     let out = out.expect("runs");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("the intent has no [lab]"), "{}", text(&out));

@@ -23,7 +23,7 @@ pub fn probe_protocol(e: &Expect) -> ProbeProtocol {
 
 /// The observations that belong to the probe with `key`: by token for ICMP and UDP, by
 /// source port for a TCP SYN (it carries no payload; NAT keeps free source ports).
-pub fn arrivals<'a>(observations: &'a [Observation], protocol: ProbeProtocol, key: u32) -> Vec<&'a Observation> {
+pub fn arrivals(observations: &[Observation], protocol: ProbeProtocol, key: u32) -> Vec<&Observation> {
     observations
         .iter()
         .filter(|o| o.protocol == protocol)

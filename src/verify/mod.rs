@@ -53,7 +53,11 @@ pub fn default_targets(compiled: &Compiled) -> Vec<TargetSpec> {
     [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld]
         .into_iter()
         .filter(|kind| {
-            compiled.model.gateways.iter().all(|g| g.targets.iter().any(|t| t.value.split('@').next() == Some(kind.name())))
+            compiled
+                .model
+                .gateways
+                .iter()
+                .all(|g| g.targets.iter().any(|t| t.value.split('@').next() == Some(kind.name())))
         })
         .map(|kind| TargetSpec { kind, profile: None })
         .collect()
@@ -96,7 +100,10 @@ fn lab_of(compiled: &Compiled) -> Result<&crate::model::Lab, VerifyError> {
         missing("[lab]", "add [[lab.host]] tables for the hosts around the gateways (docs/verify.md)")
     })?;
     if compiled.model.expects.is_empty() {
-        return Err(missing("[[expect]]", "add [[expect]] tables: what must arrive where, or be blocked (docs/verify.md)"));
+        return Err(missing(
+            "[[expect]]",
+            "add [[expect]] tables: what must arrive where, or be blocked (docs/verify.md)",
+        ));
     }
     Ok(lab)
 }
@@ -130,18 +137,20 @@ pub fn verify(
     let expects = &compiled.model.expects;
 
     let control_keys: Vec<u32> = (1..=expects.len() as u32).collect();
-    let arrivals: Vec<usize> = (0..expects.len()).filter(|&i| matches!(expects[i].outcome, Outcome::Arrives { .. })).collect();
+    let arrivals: Vec<usize> =
+        (0..expects.len()).filter(|&i| matches!(expects[i].outcome, Outcome::Arrives { .. })).collect();
     let control = run_probes(&topology, &namespaces, expects, &arrivals, &control_keys, options);
 
     let mut daemons = load::Daemons::default();
     for artifact in &artifacts {
-        let node = topology.node(&artifact.gateway).ok_or_else(|| {
-            VerifyError::Environment(format!("gateway {} is not in the lab", artifact.gateway))
-        })?;
+        let node = topology
+            .node(&artifact.gateway)
+            .ok_or_else(|| VerifyError::Environment(format!("gateway {} is not in the lab", artifact.gateway)))?;
         load::load(&namespaces, node, &artifact.gateway, spec.kind, &artifact.files, &mut daemons)
             .map_err(|e| VerifyError::Environment(format!("loading {} into {}: {e}", spec, artifact.gateway)))?;
     }
 
+    namespaces.forget_neighbours().map_err(VerifyError::Environment)?;
     let keys: Vec<u32> = (1..=expects.len() as u32).map(|k| k + 10_000).collect();
     let all: Vec<usize> = (0..expects.len()).collect();
     let outcomes = run_probes(&topology, &namespaces, expects, &all, &keys, options);
@@ -164,11 +173,21 @@ pub fn verify(
             ExpectResult::new(e, control, verdict, time)
         })
         .collect();
-    Ok(Report { intent: compiled.plan.intent.clone(), target: spec.clone(), lab: prefix, results, elapsed: started.elapsed() })
+    Ok(Report {
+        intent: compiled.plan.intent.clone(),
+        target: spec.clone(),
+        lab: prefix,
+        results,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// Observers on every node; listeners only on hosts, on every port an expectation uses.
-fn start_observers(topology: &Topology, namespaces: &LabNamespaces, expects: &[Expect]) -> Result<Observers, VerifyError> {
+fn start_observers(
+    topology: &Topology,
+    namespaces: &LabNamespaces,
+    expects: &[Expect],
+) -> Result<Observers, VerifyError> {
     let watches: Vec<Watch> = topology
         .nodes
         .iter()

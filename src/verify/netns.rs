@@ -112,7 +112,20 @@ impl LabNamespaces {
                 // Both ends are born inside their namespaces: names like eth0 never meet in the root namespace.
                 run(
                     "ip",
-                    &["link", "add", &port.interface, "netns", ns, "type", "veth", "peer", "name", &peer, "netns", &switch],
+                    &[
+                        "link",
+                        "add",
+                        &port.interface,
+                        "netns",
+                        ns,
+                        "type",
+                        "veth",
+                        "peer",
+                        "name",
+                        &peer,
+                        "netns",
+                        &switch,
+                    ],
                 )?;
                 run("ip", &["-n", &switch, "link", "set", &peer, "master", &bridge, "up"])?;
                 for address in &port.addresses {
@@ -132,6 +145,15 @@ impl LabNamespaces {
             if let Some(via) = node.default_route {
                 run("ip", &["-n", ns, "route", "add", "default", "via", &via.to_string()])?;
             }
+        }
+        Ok(())
+    }
+
+    /// Forget every ARP answer and failure: the negative control asked for addresses
+    /// nobody owned yet, and a FAILED neighbour entry would keep dropping the real probes.
+    pub fn forget_neighbours(&self) -> Result<(), String> {
+        for ns in &self.nodes {
+            run("ip", &["-n", ns, "neigh", "flush", "all"])?;
         }
         Ok(())
     }

@@ -52,7 +52,6 @@ impl ExpectResult {
     }
 }
 
-
 #[derive(Debug, Clone)]
 pub struct Report {
     pub intent: String,
@@ -71,6 +70,13 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let controls: Vec<&ExpectResult> = self.results.iter().filter(|r| r.control.is_some()).collect();
+        let answered = controls.iter().filter(|r| r.control.as_ref().is_some_and(|c| c.pass)).count();
+        writeln!(
+            f,
+            "negative control: {} arrival probe(s) sent before natc's config was loaded, {answered} passed",
+            controls.len()
+        )?;
         let name_width = self.results.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
         let sent_width = self.results.iter().map(|r| r.sent.chars().count()).max().unwrap_or(0);
         let expected_width = self.results.iter().map(|r| r.expected.chars().count()).max().unwrap_or(0);
