@@ -11,6 +11,11 @@ pub struct Verdict {
     /// What was seen, as a reviewer reads tcpdump: where it arrived with which addresses,
     /// and what came back. Failures start with the reason.
     pub seen: String,
+    /// Where the probe arrived (at the expected host if it got there, else the first
+    /// place), with the addresses as seen there: what `natc trace` must agree with.
+    pub arrived: Option<Observation>,
+    /// The reply came back to the sender.
+    pub replied: bool,
 }
 
 pub fn probe_protocol(e: &Expect) -> ProbeProtocol {
@@ -67,9 +72,15 @@ pub fn judge(e: &Expect, outcome: &SendOutcome, arrivals: &[&Observation]) -> Ve
             }
         }
     };
+    let expected_host = match &e.outcome {
+        Outcome::Arrives { host, .. } => Some(host.value.as_str()),
+        Outcome::Blocked { .. } => None,
+    };
+    let arrived = arrivals.iter().find(|o| Some(o.node.as_str()) == expected_host).or(arrivals.first());
+    let arrived = arrived.map(|o| (*o).clone());
     match failure {
-        Some(reason) => Verdict { pass: false, seen: format!("{reason} — {seen}") },
-        None => Verdict { pass: true, seen },
+        Some(reason) => Verdict { pass: false, seen: format!("{reason} — {seen}"), arrived, replied },
+        None => Verdict { pass: true, seen, arrived, replied },
     }
 }
 

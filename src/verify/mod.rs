@@ -168,7 +168,15 @@ pub fn verify(
                 .map(|(outcome, _)| judge::judge(e, outcome, &judge::arrivals(&seen, protocol, control_keys[i])));
             let (verdict, time) = match &outcomes[i] {
                 Some((outcome, time)) => (judge::judge(e, outcome, &judge::arrivals(&seen, protocol, keys[i])), *time),
-                None => (judge::Verdict { pass: false, seen: "the probe could not run".into() }, Duration::ZERO),
+                None => (
+                    judge::Verdict {
+                        pass: false,
+                        seen: "the probe could not run".into(),
+                        arrived: None,
+                        replied: false,
+                    },
+                    Duration::ZERO,
+                ),
             };
             ExpectResult::new(e, control, verdict, time)
         })
