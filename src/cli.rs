@@ -16,6 +16,17 @@ pub struct Cli {
     /// Colour in diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     pub color: Color,
+    /// How diagnostics are written to stderr: human reports, JSON Lines (one object per
+    /// diagnostic), or GitHub workflow commands that annotate the intent's lines in a PR.
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human, global = true)]
+    pub format: DiagnosticFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    Human,
+    Json,
+    Github,
 }
 
 #[derive(Subcommand)]

@@ -5,7 +5,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Color, Command};
+use cli::{Cli, Color, Command, DiagnosticFormat};
 use natc::diag::{Diagnostic, Severity, render_report};
 use natc::{BuildError, BuildOptions};
 use std::io::{IsTerminal, Write};
@@ -18,8 +18,12 @@ const USAGE: u8 = 2;
 const EXPECTATION_FAILED: u8 = 3;
 const CANNOT_VERIFY: u8 = 4;
 
+/// One diagnostic format per process, chosen on the command line; every report uses it.
+static FORMAT: std::sync::OnceLock<DiagnosticFormat> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = FORMAT.set(cli.format);
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
@@ -51,8 +55,19 @@ fn read(path: &Path) -> Result<Input, ExitCode> {
 
 fn report(input: &Input, diagnostics: &[Diagnostic], color: bool) {
     let mut err = std::io::stderr().lock();
-    for d in diagnostics {
-        let _ = write!(err, "{}", render_report(d, &input.name, &input.text, color).text);
+    match FORMAT.get().copied().unwrap_or(DiagnosticFormat::Human) {
+        DiagnosticFormat::Json => {
+            let _ = write!(err, "{}", natc::diag::to_json_lines(diagnostics, &input.name, &input.text));
+            return;
+        }
+        DiagnosticFormat::Github => {
+            let _ = write!(err, "{}", natc::diag::to_github(diagnostics, &input.name, &input.text));
+        }
+        DiagnosticFormat::Human => {
+            for d in diagnostics {
+                let _ = write!(err, "{}", render_report(d, &input.name, &input.text, color).text);
+            }
+        }
     }
     let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diagnostics.len() - errors;

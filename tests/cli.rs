@@ -181,3 +181,40 @@ fn a_warning_is_printed_and_the_build_still_succeeds() {
         .stdout(predicate::str::contains("firewall-cmd --permanent --direct --add-rule ipv4"))
         .stderr(predicate::str::contains("N303"));
 }
+
+#[test]
+fn json_diagnostics_are_one_object_per_line_with_the_position() {
+    let out = natc()
+        .args(["check", "--format", "json"])
+        .arg(common::root().join("tests/invalid/11-unknown-network.toml"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let records: Vec<serde_json::Value> =
+        stderr.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(records.len(), 1, "{stderr}");
+    assert_eq!(records[0]["code"], "N104");
+    assert_eq!(records[0]["line"], 21);
+    assert_eq!(records[0]["help"], "did you mean `@vm03`?");
+    assert!(!stderr.contains('×'), "no human report in JSON mode:\n{stderr}");
+}
+
+#[test]
+fn github_format_annotates_the_intent_line() {
+    natc()
+        .args(["build", "--format", "github", "-t", "nftables"])
+        .arg(common::root().join("tests/invalid/11-unknown-network.toml"))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("::error file=").and(predicate::str::contains(",line=21,col=7,")))
+        .stderr(predicate::str::contains("title=N104::unknown network `@vm3`"));
+    // Warnings become ::warning annotations and the build still succeeds.
+    natc()
+        .args(["build", "--format", "github", "-t", "firewalld"])
+        .arg(example("seed-003-lab.toml"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("::warning file=").and(predicate::str::contains("title=N303::")));
+}

@@ -2,10 +2,12 @@
 //! the renderer so that miette can be swapped without touching any check.
 
 mod codes;
+mod machine;
 mod render;
 mod suggest;
 
 pub use codes::{CODES, Code};
+pub use machine::{LineIndex, to_github, to_json_lines};
 pub use render::{Rendered, render_plain, render_report};
 pub use suggest::did_you_mean;
 
