@@ -51,6 +51,13 @@ pub enum Command {
     },
     /// Load and validate the intent; print diagnostics only.
     Check { intent: PathBuf },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print natc's man page (roff) to stdout: `natc man > /usr/local/share/man/man1/natc.1`.
+    Man,
     /// Prove the intent on real Linux kernels: build its [lab] out of network namespaces,
     /// load the generated config, send the [[expect]] probes (root; exit 3 on a failure).
     Verify {

@@ -35,6 +35,18 @@ fn main() -> ExitCode {
         }
         Command::Check { intent } => check(&intent, color),
         Command::Verify { intent, targets, timeout } => verify(&intent, targets, timeout, color),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "natc", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            match page.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(USAGE),
+            }
+        }
     }
 }
 

@@ -218,3 +218,32 @@ fn github_format_annotates_the_intent_line() {
         .success()
         .stderr(predicate::str::contains("::warning file=").and(predicate::str::contains("title=N303::")));
 }
+
+#[test]
+fn bash_completion_registers_and_offers_the_subcommands() {
+    let script = natc().args(["completions", "bash"]).output().expect("runs");
+    assert!(script.status.success());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("natc.bash");
+    std::fs::write(&path, &script.stdout).expect("written");
+    // Load it into a real bash and ask the completion function for `natc v<TAB>`.
+    let probe = format!(
+        "source {}; COMP_WORDS=(natc v); COMP_CWORD=1; COMP_LINE='natc v'; COMP_POINT=6; _natc natc v natc; \
+         echo \"${{COMPREPLY[@]}}\"",
+        path.display()
+    );
+    let out = std::process::Command::new("bash").args(["-c", &probe]).output().expect("bash runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verify", "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn man_page_documents_every_subcommand() {
+    let out = natc().arg("man").output().expect("runs");
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH natc 1"), "{page}");
+    let subcommands = page.split(".SH SUBCOMMANDS").nth(1).expect("a SUBCOMMANDS section");
+    for sub in ["build", "check", "verify", "completions", "man"] {
+        assert!(subcommands.contains(&format!("natc\\-{sub}(1)")), "man page lacks {sub}:\n{subcommands}");
+    }
+}
