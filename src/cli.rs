@@ -51,6 +51,21 @@ pub enum Command {
     },
     /// Load and validate the intent; print diagnostics only.
     Check { intent: PathBuf },
+    /// Unified diffs of every generated file between two versions of an intent, per gateway
+    /// and target (for pull requests). Exit 0 even when they differ, unless --exit-code.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Targets as for build. Default: each gateway's `targets`.
+        #[arg(long = "target", short = 't', value_parser = parse_target)]
+        targets: Vec<TargetSpec>,
+        /// Only these gateways (default: all).
+        #[arg(long = "gateway", short = 'g')]
+        gateways: Vec<String>,
+        /// Exit 1 when the outputs differ (as `git diff --exit-code`).
+        #[arg(long)]
+        exit_code: bool,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]

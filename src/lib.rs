@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod intent;
 pub mod model;

@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         }
         Command::Check { intent } => check(&intent, color),
         Command::Verify { intent, targets, timeout } => verify(&intent, targets, timeout, color),
+        Command::Diff { old, new, targets, gateways, exit_code } => {
+            diff(&old, &new, &BuildOptions { targets, gateways }, exit_code, color)
+        }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "natc", &mut std::io::stdout());
@@ -225,4 +228,40 @@ fn verify(path: &Path, targets: Vec<natc::target::TargetSpec>, timeout: f64, col
         }
     }
     if failed { ExitCode::from(EXPECTATION_FAILED) } else { ExitCode::SUCCESS }
+}
+
+/// Compile and build one side of a diff; diagnostics name that side's file.
+fn build_side(path: &Path, options: &BuildOptions, color: bool) -> Result<Vec<natc::Artifact>, ExitCode> {
+    let input = read(path)?;
+    let compiled = natc::compile(&input.text).map_err(|diagnostics| {
+        report(&input, &diagnostics, color);
+        ExitCode::from(INVALID)
+    })?;
+    natc::build(&compiled, options).map_err(|e| match e {
+        BuildError::Invalid(diagnostics) => {
+            report(&input, &diagnostics, color);
+            ExitCode::from(INVALID)
+        }
+        BuildError::Usage(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(USAGE)
+        }
+    })
+}
+
+fn diff(old: &Path, new: &Path, options: &BuildOptions, exit_code: bool, color: bool) -> ExitCode {
+    let (before, after) = match (build_side(old, options, color), build_side(new, options, color)) {
+        (Ok(b), Ok(a)) => (b, a),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let diffs = natc::diff::diff_artifacts(&before, &after);
+    let paint = color && std::io::stdout().is_terminal();
+    let mut out = std::io::stdout().lock();
+    for d in &diffs {
+        let text = if paint { natc::diff::colored(&d.unified) } else { d.unified.clone() };
+        if out.write_all(text.as_bytes()).is_err() {
+            return ExitCode::from(USAGE);
+        }
+    }
+    if exit_code && !diffs.is_empty() { ExitCode::from(INVALID) } else { ExitCode::SUCCESS }
 }

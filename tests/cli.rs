@@ -247,3 +247,45 @@ fn man_page_documents_every_subcommand() {
         assert!(subcommands.contains(&format!("natc\\-{sub}(1)")), "man page lacks {sub}:\n{subcommands}");
     }
 }
+
+#[test]
+fn diff_shows_a_one_line_intent_change_as_one_line_per_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = example("port-forward.toml");
+    let new = dir.path().join("new.toml");
+    let text = std::fs::read_to_string(&old).expect("example");
+    std::fs::write(&new, text.replace("port = 8443", "port = 9443")).expect("written");
+    let out = natc()
+        .args(["diff", "-t", "nftables", "-t", "iptables", "-t", "vyos"])
+        .arg(&old)
+        .arg(&new)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let headers: Vec<&str> = stdout.lines().filter(|l| l.starts_with("+++ ")).collect();
+    assert_eq!(headers, ["+++ b/edge/commands.vyos", "+++ b/edge/iptables.rules", "+++ b/edge/nftables.nft"]);
+    let removed = stdout.lines().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
+    let added: Vec<&str> = stdout.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).collect();
+    assert_eq!((removed, added.len()), (3, 3), "{stdout}");
+    assert!(added.iter().all(|l| l.contains("9443")), "{stdout}");
+    // --exit-code reports the difference; no difference means no output.
+    natc().args(["diff", "--exit-code", "-t", "nftables"]).arg(&old).arg(&new).assert().code(1);
+    natc().args(["diff", "--exit-code", "-t", "nftables"]).arg(&old).arg(&old).assert().success().stdout("");
+}
+
+#[test]
+fn diff_with_an_invalid_side_names_that_file_and_prints_no_diff() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let new = dir.path().join("broken.toml");
+    let text = std::fs::read_to_string(example("port-forward.toml")).expect("example");
+    std::fs::write(&new, text.replace("to = \"@web\"\nto_port", "to = \"@webb\"\nto_port")).expect("written");
+    natc()
+        .args(["diff", "-t", "nftables"])
+        .arg(example("port-forward.toml"))
+        .arg(&new)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("broken.toml").and(predicate::str::contains("N104")));
+}
