@@ -31,6 +31,20 @@ fn main() -> ExitCode {
         }
         Command::Check { intent } => check(&intent, color),
         Command::Verify { intent, targets, timeout } => verify(&intent, targets, timeout, color),
+        Command::Trace { intent, gateway, from, to, protocol, port, in_interface } => {
+            let packet = match (gateway, from, to) {
+                (Some(gateway), Some(from), Some(to)) => {
+                    let protocol = match protocol {
+                        cli::TraceProtocol::Icmp => natc::verify::probe::ProbeProtocol::Icmp,
+                        cli::TraceProtocol::Tcp => natc::verify::probe::ProbeProtocol::Tcp,
+                        cli::TraceProtocol::Udp => natc::verify::probe::ProbeProtocol::Udp,
+                    };
+                    Some(natc::trace::PacketQuery { gateway, from, to, protocol, port, in_interface })
+                }
+                _ => None,
+            };
+            trace(&intent, packet, color)
+        }
     }
 }
 
@@ -198,4 +212,41 @@ fn verify(path: &Path, targets: Vec<natc::target::TargetSpec>, timeout: f64, col
         }
     }
     if failed { ExitCode::from(EXPECTATION_FAILED) } else { ExitCode::SUCCESS }
+}
+
+fn trace(path: &Path, packet: Option<natc::trace::PacketQuery>, color: bool) -> ExitCode {
+    use natc::trace::TraceError;
+    let input = match read(path) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let compiled = match natc::compile(&input.text) {
+        Ok(c) => c,
+        Err(diagnostics) => {
+            report(&input, &diagnostics, color);
+            return ExitCode::from(INVALID);
+        }
+    };
+    report(&input, &compiled.warnings, color);
+    let outcome = match &packet {
+        Some(query) => natc::trace::trace_packet(&compiled, query).map(|t| (t.to_string(), t.passed)),
+        None => natc::trace::trace(&compiled).map(|r| (r.to_string(), r.passed())),
+    };
+    match outcome {
+        Ok((text, passed)) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(text.as_bytes()).is_err() {
+                return ExitCode::from(USAGE);
+            }
+            if passed { ExitCode::SUCCESS } else { ExitCode::from(EXPECTATION_FAILED) }
+        }
+        Err(TraceError::Invalid(diagnostics)) => {
+            report(&input, &diagnostics, color);
+            ExitCode::from(INVALID)
+        }
+        Err(TraceError::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(USAGE)
+        }
+    }
 }
