@@ -97,6 +97,7 @@ pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace,
         ProbeProtocol::Tcp => Kind::SynAck,
         ProbeProtocol::Udp => Kind::Answer,
     };
+    let mut forwarded = None;
     let back = match node.receive(&mut ct, probe, &in_iface, &mut request) {
         Decision::Deliver(p) => {
             request.step(&node.name, format!("delivered to {} itself: {}", node.name, p.tuple));
@@ -107,6 +108,7 @@ pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace,
         }
         Decision::Send { packet, dev, next_hop } => {
             request.step(&node.name, format!("leaves by {dev} for {next_hop}: {packet}"));
+            forwarded = Some(packet.tuple);
             trace.reply_assumes = Some(format!(
                 "{} answers and its answer comes back to {} on {dev}",
                 packet.tuple.destination, node.name
@@ -131,7 +133,11 @@ pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace,
             reply.step(&node.name, format!("leaves by {dev} for {next_hop}: {packet}"));
             trace.passed = packet.tuple == expected;
             if trace.passed {
-                format!("{tuple} passes {}, and its answer goes back as {}", node.name, packet.tuple)
+                let through = match &forwarded {
+                    Some(t) => format!("leaves {} as {}", node.name, t.seen()),
+                    None => format!("is delivered to {}", node.name),
+                };
+                format!("{} {through}; the answer goes back as {}", tuple.seen(), packet.tuple)
             } else {
                 format!(
                     "{tuple}: the answer leaves {} as {}, which the sender does not expect (it waits for {expected})",
