@@ -55,7 +55,7 @@ fn trace_needs_no_root_and_every_example_passes() {
 /// Verify (real kernels) and trace (simulation) of one intent for one target: they must
 /// agree on every expectation.
 fn assert_trace_agrees_with_verify(path: &Path, target: &str) {
-    common::require_root_and(&["ip", "nft", "iptables-restore"]);
+    common::require_root_and(&["ip", "nft", "iptables-restore", "firewalld", "dbus-daemon"]);
     let compiled = common::compile(path);
     let spec = target.parse().expect("a target");
     let verified: Report = natc::verify::verify(&compiled, &spec, &VerifyOptions::default(), &mut |_| {})
@@ -106,6 +106,9 @@ agrees! {
     service_address_nftables: "examples/service-address.toml", "nftables";
     service_address_iptables: "examples/service-address.toml", "iptables";
     swapped_netmap_nftables: "tests/verify/seed-002-swapped-netmap.toml", "nftables";
+    corners_nftables: "tests/trace/corners.toml", "nftables";
+    corners_iptables: "tests/trace/corners.toml", "iptables";
+    corners_firewalld: "tests/trace/corners.toml", "firewalld";
 }
 
 /// The macro above must cover every example with a lab, for nftables and iptables.
@@ -118,6 +121,24 @@ fn every_example_lab_is_compared() {
             assert!(source.contains(&line), "tests/trace.rs does not compare {line}");
         }
     }
+}
+
+/// The corners lab fails on purpose (it is there to be compared with verify): ICMP errors
+/// through NAT come from where Linux says, and a TTL runs out at the right hop.
+#[test]
+fn corners_fail_for_the_reasons_the_kernel_gives() {
+    let path = common::root().join("tests/trace/corners.toml");
+    let out = natc().arg("trace").arg(&path).output().expect("natc runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let line = |name: &str| {
+        stdout.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("no line for {name}:\n{stdout}")).to_string()
+    };
+    assert!(line("DNAT into no route").ends_with("arrived nowhere; net unreachable (from 10.0.0.101)"));
+    assert!(line("ping into a routing loop").ends_with("ttl exceeded (from 10.1.0.10)"));
+    assert!(line("tcp to a closed port behind a DNAT").contains("at b: 10.1.0.1 → 10.1.0.10:7001; refused"));
+    assert!(line("no route at the sender").ends_with("arrived nowhere; net unreachable"));
+    assert!(line("an address nobody owns").starts_with("FAIL "));
 }
 
 /// The netmap's prefixes swapped on one side: trace sees it too, and says why.
