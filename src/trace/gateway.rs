@@ -82,6 +82,21 @@ impl Node<'_> {
             return Decision::Error { about: p, what: ErrorKind::TtlExceeded };
         }
         p.ttl -= 1;
+        let source = p.tuple.source;
+        if route.dev == in_iface
+            && self.net.on_link(in_iface, source)
+            && route.via.is_none_or(|via| self.net.on_link(in_iface, via))
+        {
+            // send_redirects = 1: the sender may then bypass this node for the flow's next
+            // packets (and so its conntrack); what it does with the redirect is not modelled.
+            rec.unmodelled(
+                &self.name,
+                &format!(
+                    "an ICMP redirect: it sends {source}'s packet back out of {in_iface}, so Linux tells {source} to use {} directly",
+                    route.next_hop(destination)
+                ),
+            );
+        }
         if !self.filter(ct, state, FilterChain::Forward, &p.tuple, Some(in_iface), Some(&route.dev), rec) {
             return Decision::Drop;
         }
@@ -682,6 +697,33 @@ via = "10.1.0.254"
             &mut rec,
         );
         assert!(matches!(d, Decision::Error { what: ErrorKind::NetUnreachable, .. }), "no route: an ICMP error");
+    }
+
+    #[test]
+    fn sending_a_packet_back_where_it_came_from_is_flagged_as_a_redirect() {
+        let c = compiled(
+            &EDGE.replace("to = \"10.9.5.0/24\"\nvia = \"10.1.0.254\"", "to = \"10.9.5.0/24\"\nvia = \"10.0.0.254\""),
+        );
+        let n = node(&c);
+        let mut rec = Recorder::default();
+        // Linux sends it before the forward filter, which drops this packet.
+        n.receive(
+            &mut Conntrack::default(),
+            packet(ProbeProtocol::Icmp, "10.0.0.50", "10.9.5.1", None),
+            "eth0",
+            &mut rec,
+        );
+        assert_eq!(rec.unmodelled.len(), 1, "{rec:?}");
+        assert!(rec.unmodelled[0].contains("ICMP redirect"), "{rec:?}");
+        // From off-link (a routed source), Linux sends no redirect.
+        let mut rec = Recorder::default();
+        n.receive(
+            &mut Conntrack::default(),
+            packet(ProbeProtocol::Icmp, "10.7.0.50", "10.9.5.1", None),
+            "eth0",
+            &mut rec,
+        );
+        assert!(rec.unmodelled.is_empty(), "{rec:?}");
     }
 
     #[test]

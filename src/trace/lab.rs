@@ -9,7 +9,7 @@ use super::net::Net;
 use super::packet::{ErrorKind, INITIAL_TTL, Packet};
 use super::render::Recorder;
 use crate::plan::GatewayPlan;
-use crate::verify::topology::{NodeKind, Topology};
+use crate::verify::topology::{NodeKind, Port, Topology};
 use std::collections::HashMap;
 
 /// More decisions than this and something loops even though TTLs run out (they cannot:
@@ -43,9 +43,11 @@ impl<'a> Lab<'a> {
     pub fn new(plans: &'a [GatewayPlan], lab: &crate::model::Lab) -> Lab<'a> {
         let topology = Topology::new(plans, lab);
         let mut ports = HashMap::new();
+        let mut by_node: Vec<Vec<&Port>> = vec![Vec::new(); topology.nodes.len()];
         for (s, segment) in topology.segments.iter().enumerate() {
             for (p, port) in segment.ports.iter().enumerate() {
                 ports.entry((port.node, port.interface.clone())).or_insert((s, p));
+                by_node[port.node].push(port);
             }
         }
         let nodes = topology
@@ -55,10 +57,9 @@ impl<'a> Lab<'a> {
             .map(|(i, n)| match n.kind {
                 NodeKind::Gateway => Node { name: n.name.clone(), net: Net::gateway(&plans[i]), plan: Some(&plans[i]) },
                 NodeKind::Host => {
-                    let mut own: Vec<_> =
-                        topology.segments.iter().flat_map(|s| &s.ports).filter(|p| p.node == i).collect();
+                    let own = &mut by_node[i];
                     own.sort_by_key(|p| (p.interface.len(), p.interface.clone()));
-                    Node { name: n.name.clone(), net: Net::host(n, &own), plan: None }
+                    Node { name: n.name.clone(), net: Net::host(n, own), plan: None }
                 }
             })
             .collect();

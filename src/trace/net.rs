@@ -174,6 +174,11 @@ impl Net {
         }
     }
 
+    /// Is `address` on one of `dev`'s subnets?
+    pub fn on_link(&self, dev: &str, address: Ipv4Addr) -> bool {
+        self.interfaces.iter().filter(|(n, _)| n == dev).flat_map(|(_, a)| a).any(|a| a.trunc().contains(&address))
+    }
+
     pub fn local(&self, address: Ipv4Addr) -> Option<&Local> {
         self.locals.iter().find(|l| l.net.contains(&address))
     }
