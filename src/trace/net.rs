@@ -6,6 +6,7 @@
 use crate::plan::{GatewayPlan, Nexthop};
 use crate::verify::topology::{Node, Port};
 use ipnet::Ipv4Net;
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 /// Addresses a packet is delivered to locally (the kernel's `local` table).
@@ -61,6 +62,9 @@ pub struct Net {
     /// What this node relies on that trace does not model; a packet that passes the node
     /// makes its verdict "cannot tell".
     pub unmodelled: Vec<String>,
+    /// Prefix → its route in `routes`, so that building a table with many routes (one per
+    /// proxy-ARP claim) stays linear.
+    by_prefix: HashMap<Ipv4Net, usize>,
 }
 
 impl Net {
@@ -143,8 +147,8 @@ impl Net {
         let host = Ipv4Net::new(address.addr(), 32).unwrap_or_default();
         self.locals.push(Local { net: host, why });
         let subnet = address.trunc();
-        if subnet.prefix_len() < 32 && !self.routes.iter().any(|r| r.to == subnet) {
-            self.routes.push(RouteEntry {
+        if subnet.prefix_len() < 32 && !self.by_prefix.contains_key(&subnet) {
+            self.replace_route(RouteEntry {
                 to: subnet,
                 dev: iface.to_string(),
                 via: None,
@@ -157,7 +161,11 @@ impl Net {
     /// A route via a gateway leaves through the interface whose subnet holds the gateway;
     /// the kernel refuses one whose gateway is on no subnet of the box.
     fn add_route_via(&mut self, to: Ipv4Net, via: Ipv4Addr, why: String) {
-        let dev = self.routes.iter().find(|r| r.why == "connected" && r.to.contains(&via)).map(|r| r.dev.clone());
+        let dev = self
+            .interfaces
+            .iter()
+            .find(|(_, addresses)| addresses.iter().any(|a| a.prefix_len() < 32 && a.trunc().contains(&via)))
+            .map(|(name, _)| name.clone());
         match dev {
             Some(dev) => self.replace_route(RouteEntry { to, dev, via: Some(via), source: None, why }),
             None => self.unmodelled.push(format!(
@@ -168,9 +176,12 @@ impl Net {
 
     /// `ip route replace`: a route to the same prefix (even the connected one) is replaced.
     fn replace_route(&mut self, route: RouteEntry) {
-        match self.routes.iter_mut().find(|r| r.to == route.to) {
-            Some(existing) => *existing = route,
-            None => self.routes.push(route),
+        match self.by_prefix.get(&route.to) {
+            Some(&i) => self.routes[i] = route,
+            None => {
+                self.by_prefix.insert(route.to, self.routes.len());
+                self.routes.push(route);
+            }
         }
     }
 
