@@ -1,5 +1,5 @@
 //! Thin: parse the command line, call the library, map outcomes to exit codes
-//! (0 ok, 1 invalid intent or stale output, 2 usage, 3 a verify expectation failed,
+//! (0 ok, 1 invalid intent or stale output, 2 usage, 3 a verify or trace expectation failed,
 //! 4 verify could not run here: not root, a tool missing, the lab could not be built).
 
 mod cli;

@@ -29,7 +29,7 @@ pub struct Node<'a> {
 pub enum Decision {
     /// Delivered to a local socket (after the input filter), as the node sees it.
     Deliver(Packet),
-    /// Out of `route.dev`, to `next_hop`'s MAC address.
+    /// Out of `dev`, to the MAC address of `next_hop`.
     Send { packet: Packet, dev: String, next_hop: Ipv4Addr },
     /// Silently dropped (a filter, forwarding off, a martian); the step says why.
     Drop,
