@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use natc::target::TargetSpec;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -86,6 +87,39 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0, value_parser = parse_timeout)]
         timeout: f64,
     },
+    /// Walk the [[expect]] probes through the compiled rules and the lab, or one packet
+    /// through one gateway, and print every step in netfilter order: no root, no network
+    /// (exit 3 when an expectation fails).
+    Trace {
+        /// The intent file (TOML); with [lab] and [[expect]] unless --gateway is given.
+        intent: PathBuf,
+        /// Trace one packet at this gateway instead of the expectations.
+        #[arg(long, short = 'g', requires_all = ["from", "to"])]
+        gateway: Option<String>,
+        /// The packet's source address.
+        #[arg(long, requires = "gateway")]
+        from: Option<Ipv4Addr>,
+        /// The packet's destination address.
+        #[arg(long, requires = "gateway")]
+        to: Option<Ipv4Addr>,
+        /// The packet's protocol.
+        #[arg(long, value_enum, default_value_t = TraceProtocol::Icmp, requires = "gateway")]
+        protocol: TraceProtocol,
+        /// The destination port (tcp and udp).
+        #[arg(long, requires = "gateway")]
+        port: Option<u16>,
+        /// The interface the packet comes in on. Default: the one the gateway routes
+        /// --from out of.
+        #[arg(long = "in-interface", requires = "gateway")]
+        in_interface: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TraceProtocol {
+    Icmp,
+    Tcp,
+    Udp,
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {

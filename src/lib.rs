@@ -10,6 +10,7 @@ pub mod intent;
 pub mod model;
 pub mod plan;
 pub mod target;
+pub mod trace;
 pub mod verify;
 
 pub use build::{Artifact, BuildError, BuildOptions, Compiled, build, check_declared_targets, compile};

@@ -1,5 +1,5 @@
 //! Thin: parse the command line, call the library, map outcomes to exit codes
-//! (0 ok, 1 invalid intent or stale output, 2 usage, 3 a verify expectation failed,
+//! (0 ok, 1 invalid intent or stale output, 2 usage, 3 a verify or trace expectation failed,
 //! 4 verify could not run here: not root, a tool missing, the lab could not be built).
 
 mod cli;
@@ -49,6 +49,20 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(_) => ExitCode::from(USAGE),
             }
+        }
+        Command::Trace { intent, gateway, from, to, protocol, port, in_interface } => {
+            let packet = match (gateway, from, to) {
+                (Some(gateway), Some(from), Some(to)) => {
+                    let protocol = match protocol {
+                        cli::TraceProtocol::Icmp => natc::verify::probe::ProbeProtocol::Icmp,
+                        cli::TraceProtocol::Tcp => natc::verify::probe::ProbeProtocol::Tcp,
+                        cli::TraceProtocol::Udp => natc::verify::probe::ProbeProtocol::Udp,
+                    };
+                    Some(natc::trace::PacketQuery { gateway, from, to, protocol, port, in_interface })
+                }
+                _ => None,
+            };
+            trace(&intent, packet, color)
         }
     }
 }
@@ -264,4 +278,41 @@ fn diff(old: &Path, new: &Path, options: &BuildOptions, exit_code: bool, color: 
         }
     }
     if exit_code && !diffs.is_empty() { ExitCode::from(INVALID) } else { ExitCode::SUCCESS }
+}
+
+fn trace(path: &Path, packet: Option<natc::trace::PacketQuery>, color: bool) -> ExitCode {
+    use natc::trace::TraceError;
+    let input = match read(path) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let compiled = match natc::compile(&input.text) {
+        Ok(c) => c,
+        Err(diagnostics) => {
+            report(&input, &diagnostics, color);
+            return ExitCode::from(INVALID);
+        }
+    };
+    report(&input, &compiled.warnings, color);
+    let outcome = match &packet {
+        Some(query) => natc::trace::trace_packet(&compiled, query).map(|t| (t.to_string(), t.passed)),
+        None => natc::trace::trace(&compiled).map(|r| (r.to_string(), r.passed())),
+    };
+    match outcome {
+        Ok((text, passed)) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(text.as_bytes()).is_err() {
+                return ExitCode::from(USAGE);
+            }
+            if passed { ExitCode::SUCCESS } else { ExitCode::from(EXPECTATION_FAILED) }
+        }
+        Err(TraceError::Invalid(diagnostics)) => {
+            report(&input, &diagnostics, color);
+            ExitCode::from(INVALID)
+        }
+        Err(TraceError::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(USAGE)
+        }
+    }
 }

@@ -6,7 +6,7 @@ mod engine;
 mod firewalld;
 mod header;
 mod iptables;
-mod linux;
+pub mod linux;
 mod nftables;
 pub mod numbering;
 pub mod quote;
