@@ -1,5 +1,6 @@
 //! The library's front door: compile an intent, then build artifacts for targets.
 
+use crate::check;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{self, Model};
 use crate::plan::{self, GatewayPlan, Plan};
@@ -13,12 +14,18 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Load → resolve → lower. Errors are every problem found, sorted by position.
+/// Load → resolve → lower → check (docs/checks.md). Errors are every problem found, sorted
+/// by position; the checks' warnings travel on in `warnings`.
 pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let file = crate::intent::parse(text).map_err(|d| vec![d])?;
     let model = model::resolve(&file).map_err(sorted)?;
     let plan = plan::lower(&model).map_err(sorted)?;
-    Ok(Compiled { model, plan, warnings: Vec::new() })
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        check::run(&model, &plan).into_iter().partition(Diagnostic::is_error);
+    if !errors.is_empty() {
+        return Err(sorted(errors));
+    }
+    Ok(Compiled { model, plan, warnings: sorted(warnings) })
 }
 
 fn sorted(mut d: Vec<Diagnostic>) -> Vec<Diagnostic> {
