@@ -53,6 +53,16 @@ fn every_example_is_free_of_check_diagnostics() {
     }
 }
 
+#[test]
+fn seed_003_without_route_and_masquerade_gives_both_warnings() {
+    let text =
+        std::fs::read_to_string(common::root().join("tests/warnings/seed-003-without-route-and-masquerade.toml"))
+            .expect("readable");
+    let compiled = natc::compile(&text).expect("compiles");
+    let found: Vec<&str> = compiled.warnings.iter().map(|d| d.code.0).collect();
+    assert_eq!(found, ["N203", "N204"]);
+}
+
 // ------------------------------------------------------------------ N201
 
 #[test]
@@ -188,4 +198,72 @@ to = "192.168.200.0/24"
 "#,
     );
     assert_eq!(codes(&body), ["N202"]);
+}
+
+// ------------------------------------------------------------------ N203
+
+const SEED_003: &str = r#"
+[[gateway.dnat]]
+name = "to-vm03"
+destination = "192.168.100.3"
+to = "192.168.200.3"
+in_interface = "eth0"
+[[gateway.snat]]
+name = "masq"
+source = "192.168.100.0/24"
+out_interface = "eth1"
+to = "masquerade"
+"#;
+
+#[test]
+fn a_routed_destination_on_the_clients_segment_needs_a_lab_route_or_a_claim() {
+    let bare = two_segments(SEED_003);
+    assert_eq!(codes(&bare), ["N203"]);
+    let lab = |routes: &str| {
+        format!("{bare}[[lab.host]]\nname = \"vm01\"\naddress = \"192.168.100.1/24\"\nattach = \"gw.eth0\"\n{routes}")
+    };
+    assert_eq!(codes(&lab("routes = [{ to = \"192.168.100.3\", via = \"192.168.100.2\" }]")), Vec::<&str>::new());
+    // A default route does not help: the connected /24 is more specific.
+    assert_eq!(codes(&lab("gateway = \"192.168.100.2\"")), ["N203"]);
+    // A host route to someone else does not help either.
+    assert_eq!(codes(&lab("routes = [{ to = \"192.168.100.3\", via = \"192.168.100.254\" }]")), ["N203"]);
+    assert_eq!(
+        codes(&bare.replace("in_interface = \"eth0\"", "in_interface = \"eth0\"\nclaim = \"proxy-arp\"")),
+        Vec::<&str>::new()
+    );
+    // Without in_interface the clients of every segment count.
+    assert_eq!(codes(&bare.replace("in_interface = \"eth0\"\n", "")), ["N203"]);
+}
+
+#[test]
+fn a_routed_destination_off_every_segment_is_attracted_by_routing() {
+    let body = two_segments(&SEED_003.replace("192.168.100.3", "100.64.0.3"));
+    assert_eq!(codes(&body), Vec::<&str>::new());
+}
+
+// ------------------------------------------------------------------ N204
+
+#[test]
+fn replies_come_back_by_snat_return_route_or_the_lab() {
+    let dnat = r#"
+[[gateway.dnat]]
+name = "web"
+destination = "100.64.0.3"
+to = "192.168.200.3"
+in_interface = "eth0"
+"#;
+    assert_eq!(codes(&two_segments(dnat)), ["N204"]);
+    let declared = two_segments(&format!("{dnat}return_route = true\n"));
+    assert_eq!(codes(&declared), Vec::<&str>::new());
+    let masq_wrong_way =
+        format!("{dnat}[[gateway.snat]]\nname = \"m\"\nout_interface = \"eth0\"\nto = \"masquerade\"\n");
+    assert_eq!(codes(&two_segments(&masq_wrong_way)), ["N204"]);
+    let masq = masq_wrong_way.replace("out_interface = \"eth0\"", "out_interface = \"eth1\"");
+    assert_eq!(codes(&two_segments(&masq)), Vec::<&str>::new());
+    let lab = format!(
+        "{dnat}[[lab.host]]\nname = \"web\"\naddress = \"192.168.200.3/24\"\nattach = \"gw.eth1\"\ngateway = \"192.168.200.2\"\n"
+    );
+    assert_eq!(codes(&two_segments(&lab)), Vec::<&str>::new());
+    let elsewhere = lab.replace("gateway = \"192.168.200.2\"", "gateway = \"192.168.200.254\"");
+    assert_eq!(codes(&two_segments(&elsewhere)), ["N204"]);
 }

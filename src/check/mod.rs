@@ -10,6 +10,7 @@ mod facts;
 pub mod index;
 mod maps;
 mod matching;
+mod reach;
 
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Kind, Model, Origin};
@@ -70,9 +71,10 @@ impl Findings {
 pub fn run(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
     let mut found = Findings::default();
     for (gw, gw_plan) in model.gateways.iter().zip(&plan.gateways) {
-        let facts = Facts::new(gw);
+        let facts = Facts::new(model, gw);
         maps::check(&facts, gw_plan, &mut found);
         addresses::check(&facts, &mut found);
+        reach::check(&facts, gw_plan, &mut found);
     }
     found.0.into_iter().map(|f| f.diagnostic).collect()
 }

@@ -53,6 +53,8 @@ codes! {
     LAB_NEXT_HOP_OFF_LINK = "N120", "a lab route's next hop is on none of the host's subnets";
     MAP_NOT_ONE_TO_ONE = "N201", "two 1:1 prefix maps overlap, so the mapping is not one-to-one";
     ADDRESS_SPACE_CLASH = "N202", "a virtual or remote prefix, or a route, inside a network the gateway is connected to or claimed twice";
+    DESTINATION_NOT_ATTRACTED = "N203", "a DNAT destination on a connected segment that nobody sends to the gateway";
+    REPLIES_BYPASS_GATEWAY = "N204", "a DNAT whose replies do not come back through the gateway";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
 }
