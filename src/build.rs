@@ -15,7 +15,7 @@ pub struct Compiled {
 }
 
 /// Load → resolve → lower → check (docs/checks.md). Errors are every problem found, sorted
-/// by position; the checks' warnings travel on in `warnings`.
+/// by position; the checks' warnings that no `accept` silenced travel on in `warnings`.
 pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let file = crate::intent::parse(text).map_err(|d| vec![d])?;
     let model = model::resolve(&file).map_err(sorted)?;
@@ -70,7 +70,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
         let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
         for spec in targets_for(model_gw, options, &mut errors) {
             let target = target::target_for(&spec);
-            let findings = target.check(gw);
+            let findings = without_accepted(model_gw, target.check(gw));
             if findings.iter().any(Diagnostic::is_error) {
                 errors.extend(findings);
                 continue;
@@ -95,10 +95,15 @@ pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
         for spec in targets_for(gw, &BuildOptions::default(), &mut findings) {
-            findings.extend(target::target_for(&spec).check(plan));
+            findings.extend(without_accepted(gw, target::target_for(&spec).check(plan)));
         }
     }
     sorted(findings)
+}
+
+/// A target's warnings that the gateway accepts (`accept = [{ code = "N303", … }]`) are dropped.
+fn without_accepted(gw: &model::Gateway, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    findings.into_iter().filter(|d| !check::accepted_by_gateway(gw, d)).collect()
 }
 
 fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, BuildError> {

@@ -43,6 +43,12 @@ fn two_segments(items: &str) -> String {
     format!("{TWO_SEGMENTS}{items}")
 }
 
+fn tunnel(name: &str, vti: &str, extra: &str) -> String {
+    format!(
+        "[[gateway.tunnel]]\nname = \"{name}\"\nremote = \"203.0.113.51\"\npsk = {{ env = \"PSK\" }}\n{vti}\n{extra}\n"
+    )
+}
+
 #[test]
 fn every_example_is_free_of_check_diagnostics() {
     for path in common::examples() {
@@ -122,6 +128,9 @@ interface = "eth1"
 "#,
     );
     assert_eq!(codes(&hub), Vec::<&str>::new());
+    // The same far side under both: the second netmap's SNAT half can never match.
+    let clash = hub.replace("10.31.0.0/24", "10.30.0.0/24");
+    assert_eq!(codes(&clash), ["N211"]);
     // The same virtual prefix for two LANs towards one far side: the DNAT halves clash.
     let two_lans = hub.replace(
         "local = \"10.1.0.0/24\"\nlocal_as = \"10.21.0.0/24\"\nremote_as = \"10.31.0.0/24\"",
@@ -266,4 +275,187 @@ in_interface = "eth0"
     assert_eq!(codes(&two_segments(&lab)), Vec::<&str>::new());
     let elsewhere = lab.replace("gateway = \"192.168.200.2\"", "gateway = \"192.168.200.254\"");
     assert_eq!(codes(&two_segments(&elsewhere)), ["N204"]);
+}
+
+// ------------------------------------------------------------------ N205
+
+#[test]
+fn a_snat_with_any_scope_is_not_a_rewrite_of_everything() {
+    let base = "[[gateway.snat]]\nname = \"s\"\nto = \"192.168.200.2\"\n";
+    assert_eq!(codes(&two_segments(base)), ["N205"]);
+    for scope in ["out_interface = \"eth1\"", "source = \"10.0.0.0/8\"", "destination = \"10.0.0.0/8\""] {
+        assert_eq!(codes(&two_segments(&format!("{base}{scope}\n"))), Vec::<&str>::new(), "{scope}");
+    }
+}
+
+// ------------------------------------------------------------------ N211
+
+#[test]
+fn rules_that_an_earlier_one_always_beats_are_found_others_not() {
+    let allow =
+        |name: &str, extra: &str| format!("[[gateway.allow]]\nname = \"{name}\"\nprotocol = \"tcp\"\n{extra}\n");
+    let drop = "[gateway.policy]\nforward = \"drop\"\n";
+    let disjoint = two_segments(&format!("{drop}{}{}", allow("a", "port = 22"), allow("b", "port = 80")));
+    assert_eq!(codes(&disjoint), Vec::<&str>::new());
+    let repeated = two_segments(&format!("{drop}{}{}", allow("a", "port = 22"), allow("b", "port = 22")));
+    let found = diagnostics(&repeated);
+    assert_eq!(found.iter().map(|d| d.code.0).collect::<Vec<_>>(), ["N211"]);
+    assert!(found[0].message.contains("repeats"), "{}", found[0].message);
+    // A wider earlier rule (a supernet, no port) hides a narrower later one, not the reverse.
+    let wide_first = two_segments(&format!(
+        "{drop}{}{}",
+        allow("all", "to = \"192.168.200.0/24\""),
+        allow("one", "to = \"192.168.200.3\"\nport = 22")
+    ));
+    assert_eq!(codes(&wide_first), ["N211"]);
+    let narrow_first = two_segments(&format!(
+        "{drop}{}{}",
+        allow("one", "to = \"192.168.200.3\"\nport = 22"),
+        allow("all", "to = \"192.168.200.0/24\"")
+    ));
+    assert_eq!(codes(&narrow_first), Vec::<&str>::new());
+    // Different input interfaces never shadow each other; no interface covers them all.
+    let by_interface = two_segments(&format!(
+        "{drop}{}{}",
+        allow("a", "in_interface = \"eth0\"\nport = 22"),
+        allow("b", "in_interface = \"eth1\"\nport = 22")
+    ));
+    assert_eq!(codes(&by_interface), Vec::<&str>::new());
+}
+
+#[test]
+fn a_later_snat_behind_a_catch_all_masquerade_is_shadowed() {
+    let body = two_segments(
+        r#"
+[[gateway.snat]]
+name = "masq"
+out_interface = "eth1"
+to = "masquerade"
+[[gateway.snat]]
+name = "fixed"
+source = "192.168.100.0/24"
+out_interface = "eth1"
+to = "192.168.200.9"
+"#,
+    );
+    assert_eq!(codes(&body), ["N211"]);
+}
+
+// ------------------------------------------------------------------ N212
+
+#[test]
+fn a_non_forwarding_gateway_may_redirect_to_itself() {
+    let body = r#"
+[[gateway]]
+name = "gw"
+forwarding = false
+[[gateway.interface]]
+name = "eth0"
+address = "192.0.2.1/24"
+[[gateway.dnat]]
+name = "redirect"
+destination = "192.0.2.1"
+protocol = "tcp"
+port = 80
+to = "192.0.2.1"
+to_port = 8080
+"#;
+    assert_eq!(codes(body), Vec::<&str>::new());
+    assert_eq!(codes(&body.replace("to = \"192.0.2.1\"\nto_port", "to = \"192.0.2.9\"\nto_port")), ["N212"]);
+}
+
+// ------------------------------------------------------------------ N213
+
+#[test]
+fn a_network_used_only_by_the_lab_is_used() {
+    let body = format!(
+        "[networks]\nclient = \"192.168.100.1\"\n{TWO_SEGMENTS}[[lab.host]]\nname = \"c\"\naddress = \"192.168.100.1/24\"\nattach = \"gw.eth0\"\n[[lab.host]]\nname = \"s\"\naddress = \"192.168.200.1/24\"\nattach = \"gw.eth1\"\n[[expect]]\nname = \"e\"\nfrom = \"s\"\nto = \"@client\"\narrives_at = \"c\"\n"
+    );
+    assert_eq!(codes(&body), Vec::<&str>::new());
+    assert_eq!(codes(&body.replace("\"@client\"", "\"192.168.100.1\"")), ["N213"]);
+}
+
+// ------------------------------------------------------------------ accept
+
+#[test]
+fn an_accept_with_a_reason_silences_its_warning_on_its_item_only() {
+    let snat =
+        |name: &str, accept: &str| format!("[[gateway.snat]]\nname = \"{name}\"\nto = \"192.168.200.2\"\n{accept}\n");
+    let accept = "accept = [{ code = \"N205\", reason = \"the lab box has one network\" }]";
+    assert_eq!(codes(&two_segments(&snat("a", accept))), Vec::<&str>::new());
+    // The accept sits on `a`; `b` still warns (and is shadowed by `a`).
+    let two = two_segments(&format!("{}{}", snat("a", accept), snat("b", "")));
+    let mut found = codes(&two);
+    found.sort();
+    assert_eq!(found, ["N205", "N211"]);
+    // On the gateway it covers every item of it.
+    let on_gateway = format!("{}{}", snat("a", ""), snat("b", ""));
+    let gateway = TWO_SEGMENTS.replace(
+        "name = \"gw\"\n",
+        "name = \"gw\"\naccept = [{ code = \"N205\", reason = \"lab\" }, { code = \"N211\", reason = \"lab\" }]\n",
+    );
+    assert_eq!(codes(&format!("{gateway}{on_gateway}")), Vec::<&str>::new());
+}
+
+#[test]
+fn invalid_accepts_are_errors_and_say_why() {
+    let with = |accept: &str| {
+        diagnostics(&two_segments(&format!(
+            "[[gateway.snat]]\nname = \"a\"\nout_interface = \"eth1\"\nto = \"masquerade\"\naccept = [{accept}]\n"
+        )))
+    };
+    let unknown = with("{ code = \"N2O5\", reason = \"typo\" }");
+    assert_eq!(unknown[0].code.0, "N215");
+    assert!(unknown[0].help.as_deref().unwrap_or_default().contains("did you mean \"N205\""), "{unknown:#?}");
+    assert_eq!(with("{ code = \"N205\", reason = \"  \" }")[0].code.0, "N215", "a blank reason is no reason");
+    assert_eq!(with("{ code = \"N213\", reason = \"x\" }")[0].code.0, "N215");
+    assert_eq!(with("{ code = \"N303\", reason = \"x\" }")[0].code.0, "N215", "N303 belongs on the gateway");
+    let unused = with("{ code = \"N205\", reason = \"x\" }");
+    assert_eq!(unused.iter().map(|d| d.code.0).collect::<Vec<_>>(), ["N216"]);
+    assert!(!unused[0].is_error());
+}
+
+#[test]
+fn a_target_warning_can_be_accepted_on_the_gateway() {
+    let body = TWO_SEGMENTS.replace(
+        "name = \"gw\"\n",
+        "name = \"gw\"\naccept = [{ code = \"N303\", reason = \"firewalld 1.x still has direct rules\" }]\n",
+    );
+    let build = |text: &str| {
+        let compiled = natc::compile(&intent(text)).expect("compiles");
+        let options = natc::BuildOptions { targets: vec!["firewalld".parse().unwrap()], gateways: vec![] };
+        let artifacts = natc::build(&compiled, &options).expect("builds");
+        artifacts.into_iter().flat_map(|a| a.warnings).map(|d| d.code.0).collect::<Vec<_>>()
+    };
+    assert_eq!(build(TWO_SEGMENTS), ["N303"]);
+    assert_eq!(build(&body), Vec::<&str>::new());
+    // Whether a target warning occurs depends on the target built: never reported as unused.
+    assert_eq!(codes(&body), Vec::<&str>::new());
+}
+
+#[test]
+fn a_partial_rendering_warning_of_vyos_can_be_accepted_on_the_gateway_but_no_error() {
+    let tun = TWO_SEGMENTS.replace("name = \"eth1\"", "name = \"tun0\"");
+    let vyos = |text: &str| {
+        let compiled = natc::compile(&intent(text)).expect("compiles");
+        let options = natc::BuildOptions { targets: vec!["vyos".parse().unwrap()], gateways: vec![] };
+        match natc::build(&compiled, &options) {
+            Ok(artifacts) => artifacts.into_iter().flat_map(|a| a.warnings).map(|d| d.code.0).collect::<Vec<_>>(),
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(vyos(&tun), ["N301"]);
+    let accept = "name = \"gw\"\naccept = [{ code = \"N301\", reason = \"tun0 is configured by hand\" }]\n";
+    assert_eq!(vyos(&tun.replacen("name = \"gw\"\n", accept, 1)), Vec::<&str>::new());
+    // The same accept does not make an N301 error go away: the build is still refused.
+    let tunnel = format!(
+        "{}{}",
+        tun.replacen("name = \"gw\"\n", accept, 1),
+        tunnel("t", "vti = { name = \"vti0\", address = \"169.254.0.2/30\" }", "")
+    );
+    let compiled = natc::compile(&intent(&tunnel)).expect("compiles");
+    let options = natc::BuildOptions { targets: vec!["nftables".parse().unwrap()], gateways: vec![] };
+    assert!(
+        matches!(natc::build(&compiled, &options), Err(natc::BuildError::Invalid(d)) if d.iter().any(|d| d.code.0 == "N301" && d.is_error()))
+    );
 }

@@ -1,16 +1,21 @@
 //! The field checks (N2xx, docs/checks.md): mistakes that are valid TOML and valid values
 //! but a broken network. They run on the resolved model and the lowered plan, after
-//! everything else has passed. Each finding belongs to an intent item.
+//! everything else has passed. Each finding belongs to an intent item, whose `accept`
+//! list may silence a warning (never an error) with a reason.
 //!
 //! Every check is linear or n·log n in the size of the intent: overlaps go through
 //! [`index::PrefixIndex`] (sort and range look-ups), never through all pairs.
 
+mod accept;
 mod addresses;
 mod facts;
 pub mod index;
 mod maps;
 mod matching;
 mod reach;
+mod rules;
+
+pub use accept::{accepted_by_gateway, is_acceptable};
 
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Kind, Model, Origin};
@@ -67,7 +72,8 @@ impl Findings {
     }
 }
 
-/// Run every check; the result holds its errors and warnings.
+/// Run every check; the result holds errors and the warnings that no `accept` silenced,
+/// plus what is wrong with the `accept` entries themselves (N215, N216).
 pub fn run(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
     let mut found = Findings::default();
     for (gw, gw_plan) in model.gateways.iter().zip(&plan.gateways) {
@@ -75,6 +81,8 @@ pub fn run(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
         maps::check(&facts, gw_plan, &mut found);
         addresses::check(&facts, &mut found);
         reach::check(&facts, gw_plan, &mut found);
+        rules::check(&facts, gw_plan, &mut found);
     }
-    found.0.into_iter().map(|f| f.diagnostic).collect()
+    rules::unused_networks(model, &mut found);
+    accept::apply(model, found.0)
 }

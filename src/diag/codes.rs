@@ -55,6 +55,12 @@ codes! {
     ADDRESS_SPACE_CLASH = "N202", "a virtual or remote prefix, or a route, inside a network the gateway is connected to or claimed twice";
     DESTINATION_NOT_ATTRACTED = "N203", "a DNAT destination on a connected segment that nobody sends to the gateway";
     REPLIES_BYPASS_GATEWAY = "N204", "a DNAT whose replies do not come back through the gateway";
+    SNAT_REWRITES_EVERYTHING = "N205", "a SNAT without out_interface, source or destination rewrites every flow";
+    SHADOWED_RULE = "N211", "a translation or filter that never matches: an earlier one always does";
+    NEEDS_FORWARDING = "N212", "translations that need forwarding on a gateway with forwarding = false";
+    UNUSED_NETWORK = "N213", "a [networks] entry that nothing refers to";
+    INVALID_ACCEPT = "N215", "an accept without a reason, or of a code that is not a warning";
+    UNUSED_ACCEPT = "N216", "an accept of a warning that does not occur on that item";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
 }
