@@ -288,6 +288,42 @@ fn a_snat_with_any_scope_is_not_a_rewrite_of_everything() {
     }
 }
 
+// ------------------------------------------------------------------ N210
+
+#[test]
+fn payload_protocols_are_found_by_port_to_port_and_allow() {
+    let dnat = |port: &str| {
+        two_segments(&format!(
+            "[[gateway.dnat]]\nname = \"d\"\ndestination = \"100.64.0.3\"\nto = \"192.168.200.3\"\nreturn_route = true\nprotocol = \"tcp\"\n{port}\n"
+        ))
+    };
+    assert_eq!(codes(&dnat("port = 22")), Vec::<&str>::new());
+    assert_eq!(codes(&dnat("port = \"1500-1530\"")), ["N210"], "Oracle's 1521 inside a range");
+    assert_eq!(codes(&dnat("port = 2121\nto_port = 21")), ["N210"]);
+    let forward_all = two_segments(
+        r#"
+[[gateway.dnat]]
+name = "d"
+destination = "100.64.0.3"
+to = "192.168.200.3"
+return_route = true
+[gateway.policy]
+forward = "drop"
+[[gateway.allow]]
+name = "ftp"
+to = "192.168.200.3"
+protocol = "tcp"
+port = [21, 22]
+"#,
+    );
+    assert_eq!(codes(&forward_all), ["N210"]);
+    assert_eq!(
+        codes(&forward_all.replace("to = \"192.168.200.3\"\nprotocol", "to = \"192.168.200.9\"\nprotocol")),
+        Vec::<&str>::new()
+    );
+    assert_eq!(codes(&forward_all.replace("port = [21, 22]", "port = 22")), Vec::<&str>::new());
+}
+
 // ------------------------------------------------------------------ N211
 
 #[test]

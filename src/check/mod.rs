@@ -12,6 +12,7 @@ mod facts;
 pub mod index;
 mod maps;
 mod matching;
+mod payload;
 mod reach;
 mod rules;
 
@@ -82,6 +83,7 @@ pub fn run(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
         addresses::check(&facts, &mut found);
         reach::check(&facts, gw_plan, &mut found);
         rules::check(&facts, gw_plan, &mut found);
+        payload::check(&facts, &mut found);
     }
     rules::unused_networks(model, &mut found);
     accept::apply(model, found.0)

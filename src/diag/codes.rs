@@ -56,6 +56,7 @@ codes! {
     DESTINATION_NOT_ATTRACTED = "N203", "a DNAT destination on a connected segment that nobody sends to the gateway";
     REPLIES_BYPASS_GATEWAY = "N204", "a DNAT whose replies do not come back through the gateway";
     SNAT_REWRITES_EVERYTHING = "N205", "a SNAT without out_interface, source or destination rewrites every flow";
+    PAYLOAD_ADDRESSES = "N210", "a protocol that carries addresses in its payload passes a translation";
     SHADOWED_RULE = "N211", "a translation or filter that never matches: an earlier one always does";
     NEEDS_FORWARDING = "N212", "translations that need forwarding on a gateway with forwarding = false";
     UNUSED_NETWORK = "N213", "a [networks] entry that nothing refers to";
