@@ -43,6 +43,17 @@ fn two_segments(items: &str) -> String {
     format!("{TWO_SEGMENTS}{items}")
 }
 
+const BEHIND_NAT: &str = r#"
+[[gateway]]
+name = "gw"
+[[gateway.interface]]
+name = "eth0"
+address = "192.168.0.9/24"
+[[gateway.route]]
+to = "0.0.0.0/0"
+via = "192.168.0.1"
+"#;
+
 fn tunnel(name: &str, vti: &str, extra: &str) -> String {
     format!(
         "[[gateway.tunnel]]\nname = \"{name}\"\nremote = \"203.0.113.51\"\npsk = {{ env = \"PSK\" }}\n{vti}\n{extra}\n"
@@ -286,6 +297,81 @@ fn a_snat_with_any_scope_is_not_a_rewrite_of_everything() {
     for scope in ["out_interface = \"eth1\"", "source = \"10.0.0.0/8\"", "destination = \"10.0.0.0/8\""] {
         assert_eq!(codes(&two_segments(&format!("{base}{scope}\n"))), Vec::<&str>::new(), "{scope}");
     }
+}
+
+// ------------------------------------------------------------------ N206 .. N209, N214
+
+#[test]
+fn remote_prefixes_through_one_exit_or_under_a_default_route_do_not_overlap_badly() {
+    let one_exit = format!(
+        "{BEHIND_NAT}{}[[gateway.route]]\nto = \"10.0.0.0/24\"\ninterface = \"vti0\"\n[[gateway.route]]\nto = \"10.0.0.0/25\"\ninterface = \"vti0\"\n",
+        tunnel("a", "vti = { name = \"vti0\", address = \"169.254.0.2/30\" }", "")
+    );
+    assert_eq!(codes(&one_exit), Vec::<&str>::new());
+    let policy = format!(
+        "{BEHIND_NAT}{}{}",
+        tunnel("a", "local_networks = [\"192.168.0.0/24\"]\nremote_networks = [\"10.0.0.0/24\"]", ""),
+        tunnel("b", "local_networks = [\"192.168.0.0/24\"]\nremote_networks = [\"10.0.0.0/25\"]", "")
+    );
+    assert_eq!(codes(&policy), ["N206"]);
+}
+
+#[test]
+fn selectors_written_after_nat_are_right() {
+    let body = two_segments(&format!(
+        "[[gateway.netmap]]\nname = \"lan\"\nlocal = \"192.168.100.0/24\"\nlocal_as = \"10.10.0.0/24\"\nremote_as = \"10.20.0.0/24\"\ninterface = \"eth1\"\n{}",
+        tunnel("b", "local_networks = [\"10.10.0.0/24\"]\nremote_networks = [\"10.20.0.0/24\"]", "")
+    ));
+    assert_eq!(codes(&body), Vec::<&str>::new());
+    assert_eq!(
+        codes(&body.replace("local_networks = [\"10.10.0.0/24\"]", "local_networks = [\"192.168.100.0/24\"]")),
+        ["N207"]
+    );
+}
+
+#[test]
+fn a_snat_exempt_from_ipsec_or_into_the_selectors_leaves_the_tunnel_alone() {
+    let policy = tunnel("b", "local_networks = [\"192.168.100.0/24\"]\nremote_networks = [\"10.20.0.0/24\"]", "");
+    let masq = "[[gateway.snat]]\nname = \"out\"\nsource = \"192.168.100.0/24\"\nout_interface = \"eth1\"\nto = \"masquerade\"\n";
+    assert_eq!(codes(&two_segments(&format!("{policy}{masq}"))), ["N208"]);
+    assert_eq!(codes(&two_segments(&format!("{policy}{masq}except_ipsec = true\n"))), Vec::<&str>::new());
+    // NAT before IPsec on purpose: the new source is inside the local selectors.
+    let wide = tunnel("w", "local_networks = [\"10.8.0.0/16\"]\nremote_networks = [\"10.20.0.0/24\"]", "");
+    let into = "[[gateway.snat]]\nname = \"in\"\nsource = \"10.8.1.0/24\"\ndestination = \"10.20.0.0/24\"\nto = \"10.8.9.0/24\"\n";
+    assert_eq!(codes(&two_segments(&format!("{wide}{into}"))), Vec::<&str>::new());
+    // Translated for this path to a source outside the selectors: the selector is wrong.
+    let outside = into.replace("to = \"10.8.9.0/24\"", "to = \"10.9.9.0/24\"");
+    assert_eq!(codes(&two_segments(&format!("{wide}{outside}"))), ["N207"]);
+    // A route-based tunnel has no selectors to fall out of.
+    let vti = tunnel("v", "vti = { name = \"vti0\", address = \"169.254.0.2/30\" }", "");
+    assert_eq!(codes(&two_segments(&format!("{vti}{masq}"))), Vec::<&str>::new());
+}
+
+#[test]
+fn the_input_filter_must_let_the_peer_in() {
+    let vti = "vti = { name = \"vti0\", address = \"169.254.0.2/30\" }";
+    let drop = "[gateway.policy]\ninput = \"drop\"\n";
+    let nat_t = format!("{BEHIND_NAT}{drop}{}", tunnel("a", vti, "nat_traversal = true"));
+    assert_eq!(codes(&nat_t), ["N209"]);
+    let allowed = format!(
+        "{nat_t}[[gateway.allow]]\nname = \"ike\"\nchain = \"input\"\nfrom = \"203.0.113.51\"\nprotocol = \"udp\"\nport = [500, 4500]\n"
+    );
+    assert_eq!(codes(&allowed), Vec::<&str>::new());
+    // Without NAT-T the peer sends ESP, which udp/500 alone does not let in.
+    let esp = allowed.replace("nat_traversal = true", "").replace("port = [500, 4500]", "port = 500");
+    let message = diagnostics(&esp).first().map(|d| d.message.clone()).unwrap_or_default();
+    assert!(message.contains("ESP") && !message.contains("IKE"), "{message}");
+    assert_eq!(codes(&nat_t.replace(drop, "")), Vec::<&str>::new(), "input accept lets everything in");
+}
+
+#[test]
+fn a_vti_mtu_of_1500_needs_no_clamp_and_a_smaller_one_can_be_accepted() {
+    let vti = |mtu: &str| format!("vti = {{ name = \"vti0\", address = \"169.254.0.2/30\"{mtu} }}");
+    assert_eq!(codes(&format!("{BEHIND_NAT}{}", tunnel("a", &vti(""), ""))), Vec::<&str>::new());
+    assert_eq!(codes(&format!("{BEHIND_NAT}{}", tunnel("a", &vti(", mtu = 1500"), ""))), Vec::<&str>::new());
+    assert_eq!(codes(&format!("{BEHIND_NAT}{}", tunnel("a", &vti(", mtu = 1400"), ""))), ["N214"]);
+    let accepted = tunnel("a", &vti(", mtu = 1400"), "accept = [{ code = \"N214\", reason = \"clamped on the box\" }]");
+    assert_eq!(codes(&format!("{BEHIND_NAT}{accepted}")), Vec::<&str>::new());
 }
 
 // ------------------------------------------------------------------ N210

@@ -12,8 +12,12 @@ const ITEM_WARNINGS: &[Code] = &[
     Code::DESTINATION_NOT_ATTRACTED,
     Code::REPLIES_BYPASS_GATEWAY,
     Code::SNAT_REWRITES_EVERYTHING,
+    Code::REMOTE_PREFIXES_OVERLAP,
+    Code::SNAT_CATCHES_TUNNEL,
+    Code::TUNNEL_FILTERED,
     Code::PAYLOAD_ADDRESSES,
     Code::SHADOWED_RULE,
+    Code::MTU_WITHOUT_MSS_CLAMP,
 ];
 
 /// Warnings of a target (N301 in its warning form: natc writes part of an item and says so;

@@ -119,6 +119,26 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// A route's exit: its interface, or the interface of its next hop's subnet, or the next
+    /// hop itself when no subnet holds it.
+    pub fn route_exit(&self, r: &Route) -> String {
+        match &r.nexthop {
+            Nexthop::Interface(i) => i.value.clone(),
+            Nexthop::Via(v) => {
+                self.subnet_of(v.value).map_or_else(|| format!("via {}", v.value), |c| c.interface.into())
+            }
+        }
+    }
+
+    /// How to name an exit in a message: a VTI is its tunnel.
+    pub fn describe_exit(&self, exit: &str) -> String {
+        match self.vti.get(exit) {
+            Some(t) => format!("tunnel `{}`", t.origin.name),
+            None if exit.starts_with("via ") => exit.to_string(),
+            None => format!("interface `{exit}`"),
+        }
+    }
+
     /// The gateway's addresses on `interface`.
     fn addresses_on(&self, interface: &str) -> Vec<Ipv4Addr> {
         let declared = self.gw.interfaces.iter().filter(|i| i.name == interface).flat_map(|i| &i.addresses);

@@ -15,6 +15,7 @@ mod matching;
 mod payload;
 mod reach;
 mod rules;
+mod tunnels;
 
 pub use accept::{accepted_by_gateway, is_acceptable};
 
@@ -84,6 +85,7 @@ pub fn run(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
         reach::check(&facts, gw_plan, &mut found);
         rules::check(&facts, gw_plan, &mut found);
         payload::check(&facts, &mut found);
+        tunnels::check(&facts, gw_plan, &mut found);
     }
     rules::unused_networks(model, &mut found);
     accept::apply(model, found.0)

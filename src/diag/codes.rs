@@ -56,10 +56,15 @@ codes! {
     DESTINATION_NOT_ATTRACTED = "N203", "a DNAT destination on a connected segment that nobody sends to the gateway";
     REPLIES_BYPASS_GATEWAY = "N204", "a DNAT whose replies do not come back through the gateway";
     SNAT_REWRITES_EVERYTHING = "N205", "a SNAT without out_interface, source or destination rewrites every flow";
+    REMOTE_PREFIXES_OVERLAP = "N206", "overlapping remote prefixes reached through different tunnels or interfaces";
+    SELECTOR_BEFORE_NAT = "N207", "a policy tunnel's selector is written with a prefix that natc translates on that path";
+    SNAT_CATCHES_TUNNEL = "N208", "a SNAT on a policy tunnel's path rewrites tunnel traffic (no except_ipsec)";
+    TUNNEL_FILTERED = "N209", "the input filter drops the tunnel's IKE, NAT-T or ESP packets";
     PAYLOAD_ADDRESSES = "N210", "a protocol that carries addresses in its payload passes a translation";
     SHADOWED_RULE = "N211", "a translation or filter that never matches: an earlier one always does";
     NEEDS_FORWARDING = "N212", "translations that need forwarding on a gateway with forwarding = false";
     UNUSED_NETWORK = "N213", "a [networks] entry that nothing refers to";
+    MTU_WITHOUT_MSS_CLAMP = "N214", "a tunnel MTU below 1500 without TCP MSS clamping";
     INVALID_ACCEPT = "N215", "an accept without a reason, or of a code that is not a warning";
     UNUSED_ACCEPT = "N216", "an accept of a warning that does not occur on that item";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
