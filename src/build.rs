@@ -1,7 +1,7 @@
 //! The library's front door: compile an intent, then build artifacts for targets.
 
 use crate::check;
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::{self, Model};
 use crate::plan::{self, GatewayPlan, Plan};
 use crate::target::{self, Header, OutputFile, TargetKind, TargetSpec};
@@ -26,6 +26,19 @@ pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         return Err(sorted(errors));
     }
     Ok(Compiled { model, plan, warnings: sorted(warnings) })
+}
+
+/// `--strict`: every warning becomes an error (an `accept` with a reason is the way to keep
+/// a warning that is right where it is).
+pub fn strict(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d.severity = Severity::Error;
+            d
+        })
+        .collect()
 }
 
 fn sorted(mut d: Vec<Diagnostic>) -> Vec<Diagnostic> {

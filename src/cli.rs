@@ -37,9 +37,17 @@ pub enum Command {
         /// With -o: write nothing, exit 1 when DIR differs from what would be written.
         #[arg(long, requires = "output")]
         check: bool,
+        /// Warnings are errors: exit 1 and write nothing (an item's `accept` keeps one).
+        #[arg(long)]
+        strict: bool,
     },
     /// Load and validate the intent; print diagnostics only.
-    Check { intent: PathBuf },
+    Check {
+        intent: PathBuf,
+        /// Warnings are errors: exit 1 (an item's `accept` keeps one).
+        #[arg(long)]
+        strict: bool,
+    },
     /// Prove the intent on real Linux kernels: build its [lab] out of network namespaces,
     /// load the generated config, send the [[expect]] probes (root; exit 3 on a failure).
     Verify {

@@ -581,3 +581,50 @@ fn a_partial_rendering_warning_of_vyos_can_be_accepted_on_the_gateway_but_no_err
         matches!(natc::build(&compiled, &options), Err(natc::BuildError::Invalid(d)) if d.iter().any(|d| d.code.0 == "N301" && d.is_error()))
     );
 }
+
+// ------------------------------------------------------------------ --strict
+
+fn natc() -> assert_cmd::Command {
+    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("natc"))
+}
+
+#[test]
+fn strict_turns_warnings_into_errors_and_accept_keeps_one() {
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warn = dir.path().join("warn.toml");
+    let snat = "[[gateway.snat]]\nname = \"a\"\nto = \"192.168.200.2\"\n";
+    let with_target = |items: &str| {
+        intent(&two_segments(items)).replace("name = \"gw\"\n", "name = \"gw\"\ntargets = [\"nftables\"]\n")
+    };
+    std::fs::write(&warn, with_target(snat)).expect("write");
+    natc().arg("check").arg(&warn).assert().code(0).stderr(predicate::str::contains("N205"));
+    natc()
+        .args(["check", "--strict"])
+        .arg(&warn)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("× SNAT `a` rewrites").and(predicate::str::contains("1 error(s)")));
+    let out = dir.path().join("out");
+    natc().args(["build", "--strict", "-t", "nftables", "-o"]).arg(&out).arg(&warn).assert().code(1);
+    assert!(!out.exists(), "--strict wrote files despite a warning");
+    let accepted = dir.path().join("accepted.toml");
+    let reason = "accept = [{ code = \"N205\", reason = \"a one-network lab box\" }]\n";
+    std::fs::write(&accepted, with_target(&format!("{snat}{reason}"))).expect("write");
+    natc().args(["check", "--strict"]).arg(&accepted).assert().code(0);
+    natc().args(["build", "--strict", "-t", "nftables", "-o"]).arg(&out).arg(&accepted).assert().code(0);
+    assert!(out.join("gw/nftables.nft").is_file());
+}
+
+#[test]
+fn strict_counts_target_warnings_too() {
+    use predicates::prelude::*;
+    let path = common::root().join("tests/warnings/firewalld-direct-deprecated.toml");
+    natc()
+        .args(["build", "--strict", "-t", "firewalld"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("N303"));
+    natc().args(["build", "--strict", "-t", "nftables"]).arg(&path).assert().code(0);
+}
