@@ -1,6 +1,7 @@
 //! The library's front door: compile an intent, then build artifacts for targets.
 
-use crate::diag::{Code, Diagnostic};
+use crate::check;
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::{self, Model};
 use crate::plan::{self, GatewayPlan, Plan};
 use crate::target::{self, Header, OutputFile, TargetKind, TargetSpec};
@@ -13,12 +14,31 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Load → resolve → lower. Errors are every problem found, sorted by position.
+/// Load → resolve → lower → check (docs/checks.md). Errors are every problem found, sorted
+/// by position; the checks' warnings that no `accept` silenced travel on in `warnings`.
 pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let file = crate::intent::parse(text).map_err(|d| vec![d])?;
     let model = model::resolve(&file).map_err(sorted)?;
     let plan = plan::lower(&model).map_err(sorted)?;
-    Ok(Compiled { model, plan, warnings: Vec::new() })
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        check::run(&model, &plan).into_iter().partition(Diagnostic::is_error);
+    if !errors.is_empty() {
+        return Err(sorted(errors));
+    }
+    Ok(Compiled { model, plan, warnings: sorted(warnings) })
+}
+
+/// `--strict`: every warning becomes an error (an `accept` with a reason is the way to keep
+/// a warning that is right where it is).
+pub fn strict(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d.severity = Severity::Error;
+            d
+        })
+        .collect()
 }
 
 fn sorted(mut d: Vec<Diagnostic>) -> Vec<Diagnostic> {
@@ -63,7 +83,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
         let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
         for spec in targets_for(model_gw, options, &mut errors) {
             let target = target::target_for(&spec);
-            let findings = target.check(gw);
+            let findings = without_accepted(model_gw, target.check(gw));
             if findings.iter().any(Diagnostic::is_error) {
                 errors.extend(findings);
                 continue;
@@ -88,10 +108,15 @@ pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
         for spec in targets_for(gw, &BuildOptions::default(), &mut findings) {
-            findings.extend(target::target_for(&spec).check(plan));
+            findings.extend(without_accepted(gw, target::target_for(&spec).check(plan)));
         }
     }
     sorted(findings)
+}
+
+/// A target's warnings that the gateway accepts (`accept = [{ code = "N303", … }]`) are dropped.
+fn without_accepted(gw: &model::Gateway, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    findings.into_iter().filter(|d| !check::accepted_by_gateway(gw, d)).collect()
 }
 
 fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, BuildError> {

@@ -49,9 +49,17 @@ pub enum Command {
         /// With -o: write nothing, exit 1 when DIR differs from what would be written.
         #[arg(long, requires = "output")]
         check: bool,
+        /// Warnings are errors: exit 1 and write nothing (an item's `accept` keeps one).
+        #[arg(long)]
+        strict: bool,
     },
     /// Load and validate the intent; print diagnostics only.
-    Check { intent: PathBuf },
+    Check {
+        intent: PathBuf,
+        /// Warnings are errors: exit 1 (an item's `accept` keeps one).
+        #[arg(long)]
+        strict: bool,
+    },
     /// Unified diffs of every generated file between two versions of an intent, per gateway
     /// and target (for pull requests). Exit 0 even when they differ, unless --exit-code.
     Diff {

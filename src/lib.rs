@@ -3,6 +3,7 @@
 //! `load → resolve → lower → render → emit` (see ARCHITECTURE.md).
 
 pub mod build;
+pub mod check;
 pub mod diag;
 pub mod diff;
 pub mod emit;

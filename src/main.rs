@@ -30,10 +30,10 @@ fn main() -> ExitCode {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     match cli.command {
-        Command::Build { intent, targets, gateways, output, check } => {
-            build(&intent, &BuildOptions { targets, gateways }, output.as_deref(), check, color)
+        Command::Build { intent, targets, gateways, output, check, strict } => {
+            build(&intent, &BuildOptions { targets, gateways }, output.as_deref(), check, strict, color)
         }
-        Command::Check { intent } => check(&intent, color),
+        Command::Check { intent, strict } => check(&intent, strict, color),
         Command::Verify { intent, targets, timeout } => verify(&intent, targets, timeout, color),
         Command::Diff { old, new, targets, gateways, exit_code } => {
             diff(&old, &new, &BuildOptions { targets, gateways }, exit_code, color)
@@ -106,7 +106,19 @@ fn report(input: &Input, diagnostics: &[Diagnostic], color: bool) {
     }
 }
 
-fn build(path: &Path, options: &BuildOptions, output: Option<&Path>, check: bool, color: bool) -> ExitCode {
+/// `--strict`: the warnings as errors, or `None` when there are none.
+fn strict_failure(strict: bool, warnings: &[Diagnostic]) -> Option<Vec<Diagnostic>> {
+    (strict && !warnings.is_empty()).then(|| natc::build::strict(warnings))
+}
+
+fn build(
+    path: &Path,
+    options: &BuildOptions,
+    output: Option<&Path>,
+    check: bool,
+    strict: bool,
+    color: bool,
+) -> ExitCode {
     let input = match read(path) {
         Ok(i) => i,
         Err(code) => return code,
@@ -118,10 +130,10 @@ fn build(path: &Path, options: &BuildOptions, output: Option<&Path>, check: bool
             return ExitCode::from(INVALID);
         }
     };
-    report(&input, &compiled.warnings, color);
     let artifacts = match natc::build(&compiled, options) {
         Ok(a) => a,
         Err(BuildError::Invalid(diagnostics)) => {
+            report(&input, &compiled.warnings, color);
             report(&input, &diagnostics, color);
             return ExitCode::from(INVALID);
         }
@@ -130,7 +142,12 @@ fn build(path: &Path, options: &BuildOptions, output: Option<&Path>, check: bool
             return ExitCode::from(USAGE);
         }
     };
-    let warnings: Vec<Diagnostic> = artifacts.iter().flat_map(|a| a.warnings.iter().cloned()).collect();
+    let mut warnings = compiled.warnings.clone();
+    warnings.extend(artifacts.iter().flat_map(|a| a.warnings.iter().cloned()));
+    if let Some(errors) = strict_failure(strict, &warnings) {
+        report(&input, &errors, color);
+        return ExitCode::from(INVALID);
+    }
     report(&input, &warnings, color);
     match (output, check) {
         (Some(dir), true) => {
@@ -169,17 +186,19 @@ fn build(path: &Path, options: &BuildOptions, output: Option<&Path>, check: bool
     }
 }
 
-fn check(path: &Path, color: bool) -> ExitCode {
+fn check(path: &Path, strict: bool, color: bool) -> ExitCode {
     let input = match read(path) {
         Ok(i) => i,
         Err(code) => return code,
     };
     match natc::compile(&input.text) {
         Ok(compiled) => {
-            report(&input, &compiled.warnings, color);
             let findings = natc::check_declared_targets(&compiled);
-            report(&input, &findings, color);
-            if findings.iter().any(Diagnostic::is_error) {
+            let mut all = compiled.warnings.clone();
+            all.extend(findings.iter().cloned());
+            let strict_errors = strict.then(|| natc::build::strict(&all));
+            report(&input, strict_errors.as_deref().unwrap_or(&all), color);
+            if all.iter().any(Diagnostic::is_error) || strict_errors.is_some_and(|e| !e.is_empty()) {
                 return ExitCode::from(INVALID);
             }
             let gateways = compiled.plan.gateways.len();

@@ -51,6 +51,22 @@ codes! {
     INVALID_RANGE = "N118", "a number outside its allowed range";
     UNKNOWN_LAB_NAME = "N119", "a lab or expectation refers to a host or interface that does not exist";
     LAB_NEXT_HOP_OFF_LINK = "N120", "a lab route's next hop is on none of the host's subnets";
+    MAP_NOT_ONE_TO_ONE = "N201", "two 1:1 prefix maps overlap, so the mapping is not one-to-one";
+    ADDRESS_SPACE_CLASH = "N202", "a virtual or remote prefix, or a route, inside a network the gateway is connected to or claimed twice";
+    DESTINATION_NOT_ATTRACTED = "N203", "a DNAT destination on a connected segment that nobody sends to the gateway";
+    REPLIES_BYPASS_GATEWAY = "N204", "a DNAT whose replies do not come back through the gateway";
+    SNAT_REWRITES_EVERYTHING = "N205", "a SNAT without out_interface, source or destination rewrites every flow";
+    REMOTE_PREFIXES_OVERLAP = "N206", "overlapping remote prefixes reached through different tunnels or interfaces";
+    SELECTOR_BEFORE_NAT = "N207", "a policy tunnel's selector is written with a prefix that natc translates on that path";
+    SNAT_CATCHES_TUNNEL = "N208", "a SNAT on a policy tunnel's path rewrites tunnel traffic (no except_ipsec)";
+    TUNNEL_FILTERED = "N209", "the input filter drops the tunnel's IKE, NAT-T or ESP packets";
+    PAYLOAD_ADDRESSES = "N210", "a protocol that carries addresses in its payload passes a translation";
+    SHADOWED_RULE = "N211", "a translation or filter that never matches: an earlier one always does";
+    NEEDS_FORWARDING = "N212", "translations that need forwarding on a gateway with forwarding = false";
+    UNUSED_NETWORK = "N213", "a [networks] entry that nothing refers to";
+    MTU_WITHOUT_MSS_CLAMP = "N214", "a tunnel MTU below 1500 without TCP MSS clamping";
+    INVALID_ACCEPT = "N215", "an accept without a reason, or of a code that is not a warning";
+    UNUSED_ACCEPT = "N216", "an accept of a warning that does not occur on that item";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
 }

@@ -51,6 +51,8 @@ pub struct Gateway {
     #[serde(default)]
     pub tunnel: Vec<S<Tunnel>>,
     pub bgp: Option<S<Bgp>>,
+    /// Warnings this item accepts, each with its reason (docs/checks.md).
+    pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,7 +105,7 @@ pub struct OwnedAddress {
     pub address: S<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
     Tcp,
@@ -147,7 +149,11 @@ pub struct Dnat {
     pub port: Option<S<toml::Value>>,
     pub to_port: Option<S<toml::Value>>,
     pub claim: Option<S<Claim>>,
+    /// Declares that `to` routes its replies back through this gateway (no SNAT needed).
+    pub return_route: Option<S<bool>>,
     pub description: Option<S<String>>,
+    /// Warnings this item accepts, each with its reason (docs/checks.md).
+    pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +168,8 @@ pub struct Snat {
     pub to: S<String>,
     pub except_ipsec: Option<S<bool>>,
     pub description: Option<S<String>>,
+    /// Warnings this item accepts, each with its reason (docs/checks.md).
+    pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +181,8 @@ pub struct Netmap {
     pub remote_as: S<String>,
     pub interface: S<String>,
     pub description: Option<S<String>>,
+    /// Warnings this item accepts, each with its reason (docs/checks.md).
+    pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -211,6 +221,8 @@ pub struct Allow {
     pub chain: Option<S<Chain>>,
     pub stateful: Option<S<bool>>,
     pub description: Option<S<String>>,
+    /// Warnings this item accepts, each with its reason (docs/checks.md).
+    pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,6 +232,8 @@ pub struct Route {
     pub to: S<String>,
     pub via: Option<S<String>>,
     pub interface: Option<S<String>>,
+    /// Warnings this item accepts, each with its reason (docs/checks.md).
+    pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,6 +252,8 @@ pub struct Tunnel {
     pub local_networks: Option<S<Vec<S<String>>>>,
     pub remote_networks: Option<S<Vec<S<String>>>>,
     pub description: Option<S<String>>,
+    /// Warnings this item accepts, each with its reason (docs/checks.md).
+    pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,6 +316,14 @@ pub struct BgpNeighbor {
     pub remote_as: S<i64>,
     pub holdtime: Option<S<i64>>,
     pub keepalive: Option<S<i64>>,
+}
+
+/// `{ code = "N2xx", reason = "…" }`: one warning an item knowingly lives with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accept {
+    pub code: S<String>,
+    pub reason: Option<S<String>>,
 }
 
 /// The lab around the gateways (INTENT.md §4, docs/verify.md): hosts, segments, links.

@@ -4,8 +4,9 @@ use super::At;
 use crate::diag::{Code, Diagnostic, Span, did_you_mean};
 use crate::intent::S;
 use ipnet::Ipv4Net;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
+use std::sync::Mutex;
 
 /// `[networks]`: name → prefix, each with the span of its value.
 #[derive(Debug, Clone, Default)]
@@ -13,6 +14,33 @@ pub struct Networks {
     entries: BTreeMap<String, (At<Ipv4Net>, Span)>,
     /// Names whose value was wrong (already reported): uses say so instead of "unknown".
     broken: BTreeMap<String, Span>,
+    /// Names some `@name` refers to (for the unused-network check, N213).
+    used: Used,
+}
+
+/// The names referred to so far. Resolving reads `[networks]` through `&Networks` from many
+/// places, so the record is kept behind a lock (which also keeps the model `Sync`).
+#[derive(Debug, Default)]
+struct Used(Mutex<BTreeSet<String>>);
+
+impl Clone for Used {
+    fn clone(&self) -> Self {
+        Used(Mutex::new(self.names()))
+    }
+}
+
+impl Used {
+    fn names(&self) -> BTreeSet<String> {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn mark(&self, name: &str) {
+        if let Ok(mut set) = self.0.lock()
+            && !set.contains(name)
+        {
+            set.insert(name.to_string());
+        }
+    }
 }
 
 impl Networks {
@@ -39,7 +67,7 @@ impl Networks {
                 }
             }
         }
-        Networks { entries, broken }
+        Networks { entries, broken, used: Used::default() }
     }
 
     pub fn get(&self, name: &str) -> Option<&At<Ipv4Net>> {
@@ -49,6 +77,12 @@ impl Networks {
     /// Name, value and the span of the name, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &At<Ipv4Net>, &Span)> {
         self.entries.iter().map(|(k, (v, s))| (k.as_str(), v, s))
+    }
+
+    /// The entries no `@name` in the intent refers to, in name order.
+    pub fn unused(&self) -> Vec<(&str, &At<Ipv4Net>, &Span)> {
+        let used = self.used.names();
+        self.iter().filter(|(name, _, _)| !used.contains(*name)).collect()
     }
 
     /// A host or prefix, literal or `@name`. The span of the result is where it was written.
@@ -71,7 +105,10 @@ impl Networks {
                 .help(format!("fix the value of `{name}` under [networks]")));
             }
             return match self.get(name) {
-                Some(net) => Ok(At::new(net.value, raw.span())),
+                Some(net) => {
+                    self.used.mark(name);
+                    Ok(At::new(net.value, raw.span()))
+                }
                 None => {
                     let d = Diagnostic::error(Code::UNKNOWN_NETWORK, format!("unknown network `@{name}`"))
                         .label(span, "not defined in [networks]");

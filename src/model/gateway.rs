@@ -91,6 +91,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
 
     let policy = policy(g.policy.as_ref(), raw.span());
     let forwarding = g.forwarding.as_ref().is_none_or(|f| *f.get_ref());
+    let accepts = item_accepts(g);
     if out.len() > errors_before {
         return None;
     }
@@ -99,6 +100,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         span: raw.span(),
         targets,
         forwarding,
+        forwarding_span: g.forwarding.as_ref().map(|f| f.span()),
         vyos,
         rtx,
         description: g.description.as_ref().map(|d| d.get_ref().clone()),
@@ -112,7 +114,47 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         routes,
         tunnels,
         bgp,
+        accepts,
     })
+}
+
+/// Every `accept` entry on the gateway and its items, tagged with the accepting item.
+fn item_accepts(g: &intent::Gateway) -> Vec<Accept> {
+    let mut all = Vec::new();
+    let mut add = |kind: Kind, name: &str, raw: &Option<S<Vec<S<intent::Accept>>>>| {
+        for a in raw.iter().flat_map(|l| l.get_ref()) {
+            let entry = a.get_ref();
+            all.push(Accept {
+                kind,
+                name: name.to_string(),
+                code: At::new(entry.code.get_ref().trim().to_string(), entry.code.span()),
+                reason: entry.reason.as_ref().map(|r| At::new(r.get_ref().clone(), r.span())),
+                span: a.span(),
+            });
+        }
+    };
+    add(Kind::Gateway, g.name.get_ref(), &g.accept);
+    for d in &g.dnat {
+        add(Kind::Dnat, d.get_ref().name.get_ref(), &d.get_ref().accept);
+    }
+    for s in &g.snat {
+        add(Kind::Snat, s.get_ref().name.get_ref(), &s.get_ref().accept);
+    }
+    for n in &g.netmap {
+        add(Kind::Netmap, n.get_ref().name.get_ref(), &n.get_ref().accept);
+    }
+    for a in &g.allow {
+        add(Kind::Allow, a.get_ref().name.get_ref(), &a.get_ref().accept);
+    }
+    for (i, r) in g.route.iter().enumerate() {
+        let name = r.get_ref().name.as_ref().map_or_else(|| format!("{}", i + 1), |n| n.get_ref().clone());
+        add(Kind::Route, &name, &r.get_ref().accept);
+    }
+    for t in &g.tunnel {
+        add(Kind::Tunnel, t.get_ref().name.get_ref(), &t.get_ref().accept);
+    }
+    all.sort_by_key(|a| a.span.start);
+    all
 }
 
 fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<Interface> {

@@ -102,6 +102,8 @@ pub struct Gateway {
     /// Default targets for `natc build` without `--target`, as written (parsed by `target`).
     pub targets: Vec<At<String>>,
     pub forwarding: bool,
+    /// Where `forwarding` was written, if it was.
+    pub forwarding_span: Option<Span>,
     pub vyos: Option<At<String>>,
     pub rtx: Option<At<String>>,
     pub description: Option<String>,
@@ -115,6 +117,20 @@ pub struct Gateway {
     pub routes: Vec<Route>,
     pub tunnels: Vec<Tunnel>,
     pub bgp: Option<Bgp>,
+    /// Every `accept` entry of the gateway and its items, in file order.
+    pub accepts: Vec<Accept>,
+}
+
+/// `accept = [{ code, reason }]` on an item: that item knowingly lives with a warning.
+#[derive(Debug, Clone)]
+pub struct Accept {
+    /// The accepting item: its kind and name (`Kind::Gateway` and the gateway's name: all of it).
+    pub kind: Kind,
+    pub name: String,
+    pub code: At<String>,
+    pub reason: Option<At<String>>,
+    /// The whole `{ … }` entry.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +161,8 @@ pub struct Dnat {
     pub ports: Option<At<PortSet>>,
     pub to_port: Option<At<PortRange>>,
     pub claim: At<Claim>,
+    /// `return_route = true`: `to` routes its replies back through this gateway.
+    pub return_route: Option<At<bool>>,
     pub description: Option<String>,
 }
 

@@ -173,6 +173,7 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
         ports,
         to_port,
         claim,
+        return_route: r.return_route.as_ref().map(|b| At::new(*b.get_ref(), b.span())),
         description: text(&r.description),
     })
 }

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Scale benchmark for the field checks (docs/checks.md): time `natc check` on intents with
+10k and 100k mappings of every kind the checks index (host DNATs, port forwards on one
+address, 1:1 SNAT prefix maps, netmaps, allows, routes), and report the ratio. The intent
+is clean: every check runs to the end and finds nothing. Results go into BENCHMARKS.md by hand.
+
+Usage: cargo build --release && python3 scripts/bench-checks.py [--sizes 10000,100000] [--runs 3]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, "target", "release", "natc")
+
+
+def addr(base: str, offset: int) -> str:
+    """The address `offset` places after `base`."""
+    a, b, c, d = (int(x) for x in base.split("."))
+    v = (a << 24 | b << 16 | c << 8 | d) + offset
+    return f"{v >> 24 & 255}.{v >> 16 & 255}.{v >> 8 & 255}.{v & 255}"
+
+
+def intent(n: int) -> str:
+    """n mappings, a quarter of each kind (port forwards up to 35000), plus one route and one
+    netmap per 100 mappings."""
+    lines = [
+        "natc = 1",
+        f'name = "bench-checks-{n}"',
+        "[[gateway]]",
+        'name = "gw"',
+        'targets = ["nftables"]',
+        "[[gateway.interface]]",
+        'name = "eth0"',
+        'address = "198.18.0.1/15"',
+        "[[gateway.interface]]",
+        'name = "eth1"',
+        'address = "10.0.0.1/8"',
+        "[[gateway.interface]]",
+        'name = "eth2"',
+        'address = "172.31.0.1/24"',
+        "[gateway.policy]",
+        'forward = "drop"',
+        "[[gateway.snat]]",
+        'name = "masq"',
+        'out_interface = "eth1"',
+        'to = "masquerade"',
+    ]
+    for k in range(n // 4):
+        lines += [  # a host DNAT: 100.64.0.0/10 -> 10.0.0.0/8
+            "[[gateway.dnat]]",
+            f'name = "host-{k}"',
+            f'destination = "{addr("100.64.0.0", k)}"',
+            f'to = "{addr("10.0.1.0", k)}"',
+            'in_interface = "eth0"',
+        ]
+        if k < 35000:
+            lines += [  # a port forward on the gateway's own address: one address, many ports
+                "[[gateway.dnat]]",
+                f'name = "fwd-{k}"',
+                'destination = "198.18.0.1"',
+                'protocol = "tcp"',
+                f"port = {30000 + k}",
+                f'to = "{addr("10.16.0.0", k)}"',
+                "to_port = 443",
+                'in_interface = "eth0"',
+            ]
+        lines += [  # a 1:1 /29 source map
+            "[[gateway.snat]]",
+            f'name = "map-{k}"',
+            f'source = "{addr("172.16.0.0", 8 * k)}/29"',
+            'out_interface = "eth0"',
+            f'to = "{addr("100.96.0.0", 8 * k)}/29"',
+        ]
+        lines += [  # an allow for a real host
+            "[[gateway.allow]]",
+            f'name = "allow-{k}"',
+            f'to = "{addr("10.0.1.0", k)}"',
+            'protocol = "tcp"',
+            "port = 443",
+        ]
+    for r in range(n // 100):
+        lines += [
+            "[[gateway.route]]",
+            f'to = "{addr("192.168.0.0", r)}"',
+            'via = "172.31.0.254"',
+            "[[gateway.netmap]]",
+            f'name = "site-{r}"',
+            f'local = "{addr("172.20.0.0", 256 * r)}/24"',
+            f'local_as = "{addr("20.0.0.0", 256 * r)}/24"',
+            f'remote_as = "{addr("120.0.0.0", 256 * r)}/24"',
+            'interface = "eth2"',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def run(args):
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0 or "0 warning(s)" not in stderr:
+        sys.exit(f"not clean: {' '.join(args)}\n{stderr[-3000:]}")
+    return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    opts = parser.parse_args()
+    if not os.path.exists(BINARY):
+        sys.exit("build first: cargo build --release")
+    sizes = [int(s) for s in opts.sizes.split(",")]
+    results = {}
+    print("| mappings | median `natc check` (s) | peak RSS (MiB) | intent size (MiB) |")
+    print("|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = os.path.join(tmp, f"bench-checks-{n}.toml")
+            with open(path, "w") as f:
+                f.write(intent(n))
+            size = os.path.getsize(path) / 2**20
+            samples = [run([BINARY, "check", path]) for _ in range(opts.runs)]
+            times = sorted(s[0] for s in samples)
+            median = times[len(times) // 2]
+            results[n] = median
+            print(f"| {n} | {median:.3f} | {max(s[1] for s in samples):.1f} | {size:.1f} |", flush=True)
+    if len(sizes) >= 2:
+        a, b = sizes[-2], sizes[-1]
+        print(f"\n{b} / {a} mappings = {results[b] / results[a]:.1f}x the time ({b // a}x the input)")
+
+
+if __name__ == "__main__":
+    main()
