@@ -82,6 +82,19 @@ fn read(path: &Path) -> Result<Input, ExitCode> {
     }
 }
 
+/// Read and compile an intent file; its errors are reported here, and a failure is the
+/// exit code to return. Warnings are left to the caller (`--strict` treats them apart).
+fn compile_file(path: &Path, color: bool) -> Result<(Input, natc::Compiled), ExitCode> {
+    let input = read(path)?;
+    match natc::compile(&input.text) {
+        Ok(compiled) => Ok((input, compiled)),
+        Err(diagnostics) => {
+            report(&input, &diagnostics, color);
+            Err(ExitCode::from(INVALID))
+        }
+    }
+}
+
 fn report(input: &Input, diagnostics: &[Diagnostic], color: bool) {
     let mut err = std::io::stderr().lock();
     match FORMAT.get().copied().unwrap_or(DiagnosticFormat::Human) {
@@ -119,16 +132,9 @@ fn build(
     strict: bool,
     color: bool,
 ) -> ExitCode {
-    let input = match read(path) {
-        Ok(i) => i,
+    let (input, compiled) = match compile_file(path, color) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
-    };
-    let compiled = match natc::compile(&input.text) {
-        Ok(c) => c,
-        Err(diagnostics) => {
-            report(&input, &diagnostics, color);
-            return ExitCode::from(INVALID);
-        }
     };
     let artifacts = match natc::build(&compiled, options) {
         Ok(a) => a,
@@ -215,16 +221,9 @@ fn check(path: &Path, strict: bool, color: bool) -> ExitCode {
 
 fn verify(path: &Path, targets: Vec<natc::target::TargetSpec>, timeout: f64, color: bool) -> ExitCode {
     use natc::verify::{VerifyError, VerifyOptions};
-    let input = match read(path) {
-        Ok(i) => i,
+    let (input, compiled) = match compile_file(path, color) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
-    };
-    let compiled = match natc::compile(&input.text) {
-        Ok(c) => c,
-        Err(diagnostics) => {
-            report(&input, &diagnostics, color);
-            return ExitCode::from(INVALID);
-        }
     };
     report(&input, &compiled.warnings, color);
     let targets = if targets.is_empty() { natc::verify::default_targets(&compiled) } else { targets };
@@ -265,11 +264,7 @@ fn verify(path: &Path, targets: Vec<natc::target::TargetSpec>, timeout: f64, col
 
 /// Compile and build one side of a diff; diagnostics name that side's file.
 fn build_side(path: &Path, options: &BuildOptions, color: bool) -> Result<Vec<natc::Artifact>, ExitCode> {
-    let input = read(path)?;
-    let compiled = natc::compile(&input.text).map_err(|diagnostics| {
-        report(&input, &diagnostics, color);
-        ExitCode::from(INVALID)
-    })?;
+    let (input, compiled) = compile_file(path, color)?;
     natc::build(&compiled, options).map_err(|e| match e {
         BuildError::Invalid(diagnostics) => {
             report(&input, &diagnostics, color);
@@ -301,16 +296,9 @@ fn diff(old: &Path, new: &Path, options: &BuildOptions, exit_code: bool, color: 
 
 fn trace(path: &Path, packet: Option<natc::trace::PacketQuery>, color: bool) -> ExitCode {
     use natc::trace::TraceError;
-    let input = match read(path) {
-        Ok(i) => i,
+    let (input, compiled) = match compile_file(path, color) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
-    };
-    let compiled = match natc::compile(&input.text) {
-        Ok(c) => c,
-        Err(diagnostics) => {
-            report(&input, &diagnostics, color);
-            return ExitCode::from(INVALID);
-        }
     };
     report(&input, &compiled.warnings, color);
     let outcome = match &packet {
