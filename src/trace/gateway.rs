@@ -6,14 +6,11 @@
 //! has no netfilter: it delivers, forwards or drops.
 
 use super::conntrack::{self, Class, Conntrack, Direction};
-use super::net::{Lookup, Net, RouteEntry};
-use super::packet::{ErrorKind, Packet, Tuple};
+use super::net::{Lookup, Net};
+use super::packet::{ErrorKind, Packet};
 use super::render::Recorder;
-use crate::model::{Protocol, Verdict};
-use crate::plan::{FilterChain, GatewayPlan, Match, Step, Translation};
-use crate::target::linux::{FilterLine, filter_lines};
-use crate::verify::probe::ProbeProtocol;
-use ipnet::Ipv4Net;
+use super::rules::change;
+use crate::plan::{FilterChain, GatewayPlan};
 use std::net::Ipv4Addr;
 
 /// A node of the simulation: its IP state, and natc's rules if it is a gateway.
@@ -41,9 +38,9 @@ pub enum Decision {
 
 /// The conntrack view of the packet on this node, and the flow it created if it is new.
 #[derive(Debug, Clone, Copy)]
-struct State {
-    class: Class,
-    new_entry: Option<usize>,
+pub(super) struct State {
+    pub(super) class: Class,
+    pub(super) new_entry: Option<usize>,
 }
 
 impl Node<'_> {
@@ -200,249 +197,13 @@ impl Node<'_> {
     }
 }
 
-impl Node<'_> {
-    /// The DNAT rules in order; the first that matches decides. Returns the rule's
-    /// comment if it translated.
-    fn dnat(&self, plan: &GatewayPlan, p: &mut Packet, in_iface: &str, rec: &mut Recorder) -> Option<String> {
-        let Some(t) = plan.dnat.iter().find(|t| matches(&t.matcher, &p.tuple, Some(in_iface), None)) else {
-            if !plan.dnat.is_empty() {
-                rec.step(&self.name, "prerouting: no DNAT rule matches");
-            }
-            return None;
-        };
-        let before = p.tuple;
-        match t.step {
-            Step::SetAddress(a) => p.tuple.destination = a,
-            Step::ShiftIntoPrefix(net) => p.tuple.destination = shift(p.tuple.destination, net),
-            Step::NoNat => {
-                rec.step(&self.name, format!("prerouting: {}: no NAT (exemption)", t.comment()));
-                return None;
-            }
-            Step::Masquerade => {
-                rec.unmodelled(&self.name, &format!("masquerade in prerouting ({})", t.comment()));
-                return None;
-            }
-        }
-        if let Some(port) = to_port(t, p.tuple.destination_port) {
-            p.tuple.destination_port = Some(port);
-        } else if t.set_port.is_some() {
-            rec.unmodelled(&self.name, &format!("a port range without a 1:1 matched range ({})", t.comment()));
-        }
-        rec.step(&self.name, format!("DNAT {}: {}", t.comment(), change(&before, &p.tuple)));
-        Some(t.comment())
-    }
-
-    /// INPUT: the input filter, then the packet is delivered (the flow is confirmed).
-    fn input(&self, ct: &mut Conntrack, state: State, p: Packet, in_iface: &str, rec: &mut Recorder) -> Decision {
-        if !self.filter(ct, state, FilterChain::Input, &p.tuple, Some(in_iface), None, rec) {
-            return Decision::Drop;
-        }
-        if let Some(entry) = state.new_entry {
-            ct.entries[entry].confirmed = true;
-        }
-        Decision::Deliver(p)
-    }
-
-    /// A filter chain as `target::linux::filter_lines` writes it: loopback and replies
-    /// first under a drop policy, then the allows, then the policy. `false` = dropped.
-    #[allow(clippy::too_many_arguments)]
-    fn filter(
-        &self,
-        ct: &Conntrack,
-        state: State,
-        chain: FilterChain,
-        t: &Tuple,
-        in_iface: Option<&str>,
-        out_iface: Option<&str>,
-        rec: &mut Recorder,
-    ) -> bool {
-        let Some(plan) = self.plan else { return true };
-        let name = match chain {
-            FilterChain::Forward => "forward",
-            FilterChain::Input => "input",
-        };
-        for line in filter_lines(plan, chain) {
-            let hit = match &line {
-                FilterLine::Loopback(_) => in_iface == Some("lo"),
-                FilterLine::Replies(_) => ct.established(state.class),
-                FilterLine::Allow(f) => matches(&f.matcher, t, in_iface, out_iface),
-            };
-            if hit {
-                rec.step(&self.name, format!("{name}: accept ({})", line.comment()));
-                return true;
-            }
-        }
-        let policy = plan.filters.chain_policy(chain);
-        match policy.verdict {
-            Verdict::Accept => {
-                rec.step(&self.name, format!("{name}: accept ({})", policy.origin.describe()));
-                true
-            }
-            Verdict::Drop => {
-                rec.step(&self.name, format!("{name}: drop ({})", policy.origin.describe()));
-                false
-            }
-        }
-    }
-
-    /// POSTROUTING: conntrack first; a new flow meets the SNAT rules, first match wins,
-    /// and is confirmed as it leaves.
-    fn postrouting(
-        &self,
-        ct: &mut Conntrack,
-        state: State,
-        p: &mut Packet,
-        route: &RouteEntry,
-        rec: &mut Recorder,
-    ) -> Decision {
-        let next_hop = route.next_hop(p.tuple.destination);
-        let send = |p: &Packet| Decision::Send { packet: *p, dev: route.dev.clone(), next_hop };
-        let Some(plan) = self.plan else { return send(p) };
-        match state.class {
-            Class::Tracked { entry, direction } => {
-                let before = p.tuple;
-                conntrack::source_of(&ct.entries[entry], direction, &mut p.tuple);
-                let e = &ct.entries[entry];
-                match (direction, &e.dnat, &e.snat) {
-                    (Direction::Reply, Some(rule), _) => {
-                        rec.step(
-                            &self.name,
-                            format!("conntrack: reply, de-DNAT {rule}: {}", change(&before, &p.tuple)),
-                        );
-                    }
-                    (Direction::Original, _, Some(rule)) => {
-                        rec.step(
-                            &self.name,
-                            format!("conntrack: known flow, SNAT {rule}: {}", change(&before, &p.tuple)),
-                        );
-                    }
-                    _ => {}
-                }
-            }
-            Class::Related { entry, direction } => {
-                let before = p.tuple;
-                conntrack::related_source(&ct.entries[entry], direction, p);
-                if before != p.tuple {
-                    rec.step(&self.name, format!("conntrack: related, source {}", change(&before, &p.tuple)));
-                }
-            }
-            Class::New => {
-                match plan.snat.iter().find(|t| matches(&t.matcher, &p.tuple, None, Some(&route.dev))) {
-                    None if !plan.snat.is_empty() => rec.step(&self.name, "postrouting: no SNAT rule matches"),
-                    None => {}
-                    Some(t) => {
-                        let before = p.tuple;
-                        let how = match t.step {
-                            Step::SetAddress(a) => {
-                                p.tuple.source = a;
-                                ""
-                            }
-                            Step::ShiftIntoPrefix(net) => {
-                                p.tuple.source = shift(p.tuple.source, net);
-                                " (1:1 map)"
-                            }
-                            Step::Masquerade => match self.net.source_towards(&route.dev, next_hop) {
-                                Some(a) => {
-                                    p.tuple.source = a;
-                                    " (masquerade)"
-                                }
-                                None => {
-                                    rec.step(&self.name, format!("masquerade: {} has no address: dropped", route.dev));
-                                    return Decision::Drop;
-                                }
-                            },
-                            Step::NoNat => {
-                                rec.step(&self.name, format!("postrouting: {}: no NAT (exemption)", t.comment()));
-                                ""
-                            }
-                        };
-                        if before != p.tuple {
-                            rec.step(&self.name, format!("SNAT {}: {}{how}", t.comment(), change(&before, &p.tuple)));
-                            if let Some(entry) = state.new_entry {
-                                ct.entries[entry].snat = Some(t.comment());
-                            }
-                        }
-                    }
-                }
-                if let Some(entry) = state.new_entry {
-                    ct.entries[entry].translated = p.tuple;
-                    ct.entries[entry].confirmed = true;
-                }
-            }
-            Class::Invalid => {}
-        }
-        send(p)
-    }
-}
-
-/// Does a rule's match take this packet? `ipsec = NotIpsec` always holds: the Linux
-/// targets refuse tunnels, so no IPsec policy exists on a Linux gateway.
-pub fn matches(m: &Match, t: &Tuple, in_iface: Option<&str>, out_iface: Option<&str>) -> bool {
-    let protocol = |p: Protocol| match p {
-        Protocol::Any => true,
-        Protocol::Tcp => t.protocol == ProbeProtocol::Tcp,
-        Protocol::Udp => t.protocol == ProbeProtocol::Udp,
-        Protocol::Icmp => t.protocol == ProbeProtocol::Icmp,
-        Protocol::Esp => false,
-    };
-    m.in_interface.as_deref().is_none_or(|i| in_iface == Some(i))
-        && m.out_interface.as_deref().is_none_or(|o| out_iface == Some(o))
-        && m.source.is_none_or(|s| s.contains(&t.source))
-        && m.destination.is_none_or(|d| d.contains(&t.destination))
-        && m.protocol.is_none_or(protocol)
-        && m.ports.as_ref().is_none_or(|set| {
-            t.destination_port.is_some_and(|port| set.ranges.iter().any(|r| (r.first..=r.last).contains(&port)))
-        })
-}
-
-/// NETMAP: keep the host part, take the network part of `into`.
-pub fn shift(address: Ipv4Addr, into: Ipv4Net) -> Ipv4Addr {
-    let mask = u32::from(into.netmask());
-    Ipv4Addr::from((u32::from(into.network()) & mask) | (u32::from(address) & !mask))
-}
-
-/// The destination port after a DNAT's `to_port`: one port, or a 1:1 shift of the
-/// matched range (`None` when the rule sets no port or the shift is undefined).
-fn to_port(t: &Translation, port: Option<u16>) -> Option<u16> {
-    let set = t.set_port?;
-    if set.is_single() {
-        return Some(set.first);
-    }
-    let matched = t.matcher.ports.as_ref()?.as_single_range()?;
-    let port = port?;
-    (matched.first..=matched.last).contains(&port).then(|| set.first + (port - matched.first))
-}
-
-/// `192.168.82.70 → 192.168.150.195`: the addresses (and ports) that changed.
-fn change(before: &Tuple, after: &Tuple) -> String {
-    let end = |a: Ipv4Addr, p: Option<u16>, show_port: bool| match p {
-        Some(p) if show_port => format!("{a}:{p}"),
-        _ => a.to_string(),
-    };
-    let mut parts = Vec::new();
-    let dport = before.destination_port != after.destination_port;
-    if before.destination != after.destination || dport {
-        parts.push(format!(
-            "destination {} → {}",
-            end(before.destination, before.destination_port, dport),
-            end(after.destination, after.destination_port, dport)
-        ));
-    }
-    let sport = before.source_port != after.source_port;
-    if before.source != after.source || sport {
-        parts.push(format!(
-            "source {} → {}",
-            end(before.source, before.source_port, sport),
-            end(after.source, after.source_port, sport)
-        ));
-    }
-    if parts.is_empty() { "unchanged".into() } else { parts.join(", ") }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::packet::Kind;
+    use super::super::packet::{Kind, Tuple};
+    use super::super::rules::shift;
     use super::*;
+    use crate::model::Verdict;
+    use crate::verify::probe::ProbeProtocol;
 
     /// eth0 outside, eth1 servers, eth2 a link to a partner network.
     const EDGE: &str = r#"

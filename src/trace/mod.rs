@@ -17,6 +17,7 @@ mod lab;
 mod net;
 mod packet;
 pub mod render;
+mod rules;
 mod single;
 
 pub use single::{PacketQuery, PacketTrace, trace_packet};
