@@ -9,13 +9,11 @@ Usage: cargo build --release && python3 scripts/bench-checks.py [--sizes 10000,1
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "natc")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import BINARY, run  # noqa: E402  (one way to time a run for both benchmarks)
 
 
 def addr(base: str, offset: int) -> str:
@@ -98,17 +96,6 @@ def intent(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(args):
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    stderr = proc.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0 or "0 warning(s)" not in stderr:
-        sys.exit(f"not clean: {' '.join(args)}\n{stderr[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
@@ -126,7 +113,7 @@ def main():
             with open(path, "w") as f:
                 f.write(intent(n))
             size = os.path.getsize(path) / 2**20
-            samples = [run([BINARY, "check", path]) for _ in range(opts.runs)]
+            samples = [run([BINARY, "check", path], must_say="0 warning(s)") for _ in range(opts.runs)]
             times = sorted(s[0] for s in samples)
             median = times[len(times) // 2]
             results[n] = median

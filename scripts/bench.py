@@ -54,13 +54,15 @@ def intent(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(args):
+def run(args, must_say=None):
+    """Wall time and peak RSS of one run; exits when it fails (or its stderr lacks `must_say`)."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(args)}\n{proc.stderr.read().decode()}")
+    stderr = proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0 or (must_say and must_say not in stderr):
+        sys.exit(f"failed: {' '.join(args)}\n{stderr[-3000:]}")
     return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
 
 
