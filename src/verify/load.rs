@@ -9,14 +9,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Programs each target needs, with the Debian package that has them.
-pub fn tools(kind: TargetKind) -> &'static [(&'static str, &'static str)] {
-    const COMMON: [(&str, &str); 2] = [("ip", "iproute2"), ("sysctl", "procps")];
-    match kind {
-        TargetKind::Iptables => &[COMMON[0], COMMON[1], ("iptables-restore", "iptables")],
-        TargetKind::Nftables => &[COMMON[0], COMMON[1], ("nft", "nftables")],
+pub fn tools(kind: TargetKind) -> Vec<(&'static str, &'static str)> {
+    let mut tools = vec![("ip", "iproute2"), ("sysctl", "procps")];
+    tools.extend_from_slice(match kind {
+        TargetKind::Iptables => &[("iptables-restore", "iptables")],
+        TargetKind::Nftables => &[("nft", "nftables")],
         TargetKind::Firewalld => &[
-            COMMON[0],
-            COMMON[1],
             ("firewalld", "firewalld"),
             ("firewall-cmd", "firewalld"),
             ("dbus-daemon", "dbus-daemon"),
@@ -24,7 +22,8 @@ pub fn tools(kind: TargetKind) -> &'static [(&'static str, &'static str)] {
             ("iptables-restore", "iptables"),
         ],
         TargetKind::Vyos | TargetKind::Rtx => &[],
-    }
+    });
+    tools
 }
 
 /// Daemons started for the lab; the namespace removal kills them, this reaps them.

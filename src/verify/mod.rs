@@ -57,7 +57,7 @@ pub fn default_targets(compiled: &Compiled) -> Vec<TargetSpec> {
                 .model
                 .gateways
                 .iter()
-                .all(|g| g.targets.iter().any(|t| t.value.split('@').next() == Some(kind.name())))
+                .all(|g| g.targets.iter().any(|t| t.value.parse::<TargetSpec>().is_ok_and(|spec| spec.kind == *kind)))
         })
         .map(|kind| TargetSpec { kind, profile: None })
         .collect()
