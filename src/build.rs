@@ -4,6 +4,7 @@ use crate::check;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::{self, Model};
 use crate::plan::{self, GatewayPlan, Plan};
+use crate::target::secret::{self, SecretMode};
 use crate::target::{self, Header, OutputFile, TargetKind, TargetSpec};
 
 /// A loaded, resolved and lowered intent.
@@ -52,6 +53,8 @@ pub struct BuildOptions {
     pub targets: Vec<TargetSpec>,
     /// Empty: every gateway.
     pub gateways: Vec<String>,
+    /// Placeholders (default) or the values themselves.
+    pub secrets: SecretMode,
 }
 
 /// The files for one gateway and target.
@@ -88,7 +91,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
                 errors.extend(findings);
                 continue;
             }
-            match target.render(&header, gw) {
+            match target.render(&header, gw).and_then(|files| inline_secrets(gw, &spec, &options.secrets, files)) {
                 Ok(files) => artifacts.push(Artifact {
                     gateway: gw.name.clone(),
                     target: spec.clone(),
@@ -100,6 +103,43 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
         }
     }
     if errors.is_empty() { Ok(artifacts) } else { Err(BuildError::Invalid(sorted(errors))) }
+}
+
+/// `--secrets inline`: the placeholders in a target's files replaced by the values the
+/// gateway's tunnels name, quoted for the target. Nothing else ever sees a value: the
+/// errors name the reference, never what it holds.
+fn inline_secrets(
+    gw: &GatewayPlan,
+    spec: &TargetSpec,
+    mode: &SecretMode,
+    files: Vec<OutputFile>,
+) -> Result<Vec<OutputFile>, Diagnostic> {
+    let SecretMode::Inline { base } = mode else { return Ok(files) };
+    let mut values = Vec::new();
+    for t in &gw.tunnels {
+        let psk = &t.psk;
+        let value = secret::read(&psk.value, base).map_err(|why| {
+            Diagnostic::error(Code::SECRET_UNAVAILABLE, format!("cannot inline the pre-shared key: {why}"))
+                .label(psk.span.clone(), "the secret --secrets inline reads")
+                .help(format!(
+                    "provide {} where natc build runs, or build without --secrets inline to get a placeholder",
+                    secret::describe(&psk.value)
+                ))
+        })?;
+        secret::quoted(spec.kind, &value)
+            .map_err(|why| target::cannot_express(&spec.to_string(), &t.origin, why, "change the pre-shared key"))?;
+        values.push((psk.value.clone(), value));
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let contents = secret::inline(spec.kind, &f.contents, &values).map_err(|why| {
+                Diagnostic::error(Code::SECRET_UNAVAILABLE, format!("cannot inline secrets into {}: {why}", f.name))
+                    .help("build without --secrets inline")
+            })?;
+            Ok(OutputFile { contents, ..f })
+        })
+        .collect()
 }
 
 /// What `natc check` adds to compiling: every gateway's declared targets are asked what

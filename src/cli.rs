@@ -17,10 +17,44 @@ pub struct Cli {
     /// Colour in diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     pub color: Color,
-    /// How diagnostics are written to stderr: human reports, JSON Lines (one object per
-    /// diagnostic), or GitHub workflow commands that annotate the intent's lines in a PR.
-    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human, global = true)]
-    pub format: DiagnosticFormat,
+    /// human, json, github: how diagnostics reach stderr (human reports, JSON Lines, GitHub
+    /// annotations on the intent's lines). cloud-init, ansible: how `build` packages its
+    /// output (a #cloud-config per gateway; playbooks, inventory and site.yml).
+    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    pub format: Format,
+    /// How diagnostics reach stderr, whatever --format packages (`--format ansible
+    /// --diagnostics github` in CI).
+    #[arg(long, value_enum, global = true)]
+    pub diagnostics: Option<DiagnosticFormat>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    CloudInit,
+    Ansible,
+}
+
+impl Format {
+    /// The diagnostic format this --format implies.
+    pub fn diagnostics(self) -> DiagnosticFormat {
+        match self {
+            Format::Json => DiagnosticFormat::Json,
+            Format::Github => DiagnosticFormat::Github,
+            Format::Human | Format::CloudInit | Format::Ansible => DiagnosticFormat::Human,
+        }
+    }
+
+    /// The packaging of `build`'s output this --format asks for.
+    pub fn packaging(self) -> natc::package::Packaging {
+        match self {
+            Format::CloudInit => natc::package::Packaging::CloudInit,
+            Format::Ansible => natc::package::Packaging::Ansible,
+            Format::Human | Format::Json | Format::Github => natc::package::Packaging::Native,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,6 +86,10 @@ pub enum Command {
         /// Warnings are errors: exit 1 and write nothing (an item's `accept` keeps one).
         #[arg(long)]
         strict: bool,
+        /// placeholder: pre-shared keys become `@@natc-secret:env:NAME@@` for a deployment
+        /// tool to fill in. inline: the values from the environment or files the intent names.
+        #[arg(long, value_enum, default_value_t = Secrets::Placeholder)]
+        secrets: Secrets,
     },
     /// Load and validate the intent; print diagnostics only.
     Check {
@@ -121,6 +159,12 @@ pub enum Command {
         #[arg(long = "in-interface", requires = "gateway")]
         in_interface: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Secrets {
+    Placeholder,
+    Inline,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod emit;
 pub mod intent;
 pub mod model;
+pub mod package;
 pub mod plan;
 pub mod target;
 pub mod trace;

@@ -5,8 +5,9 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Color, Command, DiagnosticFormat};
+use cli::{Cli, Color, Command, DiagnosticFormat, Format};
 use natc::diag::{Diagnostic, Severity, render_report};
+use natc::target::secret::SecretMode;
 use natc::{BuildError, BuildOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -23,20 +24,33 @@ static FORMAT: std::sync::OnceLock<DiagnosticFormat> = std::sync::OnceLock::new(
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = FORMAT.set(cli.format);
+    let _ = FORMAT.set(cli.diagnostics.unwrap_or(cli.format.diagnostics()));
+    if matches!(cli.format, Format::CloudInit | Format::Ansible) && !matches!(cli.command, Command::Build { .. }) {
+        eprintln!("error: --format cloud-init and --format ansible package the output of natc build only");
+        return ExitCode::from(USAGE);
+    }
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     match cli.command {
-        Command::Build { intent, targets, gateways, output, check, strict } => {
-            build(&intent, &BuildOptions { targets, gateways }, output.as_deref(), check, strict, color)
+        Command::Build { intent, targets, gateways, output, check, strict, secrets } => {
+            let secrets = match secrets {
+                cli::Secrets::Placeholder => SecretMode::Placeholder,
+                // Relative `file` references are read from the intent file's directory.
+                cli::Secrets::Inline => {
+                    SecretMode::Inline { base: intent.parent().map(Path::to_path_buf).unwrap_or_default() }
+                }
+            };
+            let options = BuildOptions { targets, gateways, secrets };
+            let layout = Layout { dir: output.as_deref(), check, packaging: cli.format.packaging() };
+            build(&intent, &options, &layout, strict, color)
         }
         Command::Check { intent, strict } => check(&intent, strict, color),
         Command::Verify { intent, targets, timeout } => verify(&intent, targets, timeout, color),
         Command::Diff { old, new, targets, gateways, exit_code } => {
-            diff(&old, &new, &BuildOptions { targets, gateways }, exit_code, color)
+            diff(&old, &new, &BuildOptions { targets, gateways, ..Default::default() }, exit_code, color)
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -124,14 +138,14 @@ fn strict_failure(strict: bool, warnings: &[Diagnostic]) -> Option<Vec<Diagnosti
     (strict && !warnings.is_empty()).then(|| natc::build::strict(warnings))
 }
 
-fn build(
-    path: &Path,
-    options: &BuildOptions,
-    output: Option<&Path>,
+/// Where and how `build` puts its files.
+struct Layout<'a> {
+    dir: Option<&'a Path>,
     check: bool,
-    strict: bool,
-    color: bool,
-) -> ExitCode {
+    packaging: natc::package::Packaging,
+}
+
+fn build(path: &Path, options: &BuildOptions, layout: &Layout, strict: bool, color: bool) -> ExitCode {
     let (input, compiled) = match compile_file(path, color) {
         Ok(loaded) => loaded,
         Err(code) => return code,
@@ -155,15 +169,22 @@ fn build(
         return ExitCode::from(INVALID);
     }
     report(&input, &warnings, color);
-    match (output, check) {
+    let files = match natc::package::package(&compiled, &artifacts, layout.packaging) {
+        Ok(files) => files,
+        Err(diagnostics) => {
+            report(&input, &diagnostics, color);
+            return ExitCode::from(INVALID);
+        }
+    };
+    match (layout.dir, layout.check) {
         (Some(dir), true) => {
-            let stale = natc::emit::stale_files(dir, &artifacts);
+            let stale = natc::emit::stale_files(dir, &files);
             for (path, why) in &stale {
                 eprintln!("stale: {} ({why})", path.display());
             }
             if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(INVALID) }
         }
-        (Some(dir), false) => match natc::emit::write_dir(dir, &artifacts) {
+        (Some(dir), false) => match natc::emit::write_dir(dir, &files) {
             Ok(paths) => {
                 for p in paths {
                     eprintln!("wrote {}", p.display());
@@ -177,10 +198,10 @@ fn build(
         },
         (None, _) => {
             let mut out = std::io::stdout().lock();
-            if out.write_all(natc::emit::stdout_text(&artifacts).as_bytes()).is_err() {
+            if out.write_all(natc::emit::stdout_text(&files).as_bytes()).is_err() {
                 return ExitCode::from(USAGE);
             }
-            let companions = natc::emit::companions(&artifacts);
+            let companions = natc::emit::companions(&files);
             if !companions.is_empty() {
                 eprintln!(
                     "note: printed the rules only; also generated, and written with -o DIR: {}",

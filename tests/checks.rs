@@ -545,7 +545,8 @@ fn a_target_warning_can_be_accepted_on_the_gateway() {
     );
     let build = |text: &str| {
         let compiled = natc::compile(&intent(text)).expect("compiles");
-        let options = natc::BuildOptions { targets: vec!["firewalld".parse().unwrap()], gateways: vec![] };
+        let options =
+            natc::BuildOptions { targets: vec!["firewalld".parse().unwrap()], gateways: vec![], ..Default::default() };
         let artifacts = natc::build(&compiled, &options).expect("builds");
         artifacts.into_iter().flat_map(|a| a.warnings).map(|d| d.code.0).collect::<Vec<_>>()
     };
@@ -560,7 +561,8 @@ fn a_partial_rendering_warning_of_vyos_can_be_accepted_on_the_gateway_but_no_err
     let tun = TWO_SEGMENTS.replace("name = \"eth1\"", "name = \"tun0\"");
     let vyos = |text: &str| {
         let compiled = natc::compile(&intent(text)).expect("compiles");
-        let options = natc::BuildOptions { targets: vec!["vyos".parse().unwrap()], gateways: vec![] };
+        let options =
+            natc::BuildOptions { targets: vec!["vyos".parse().unwrap()], gateways: vec![], ..Default::default() };
         match natc::build(&compiled, &options) {
             Ok(artifacts) => artifacts.into_iter().flat_map(|a| a.warnings).map(|d| d.code.0).collect::<Vec<_>>(),
             Err(e) => panic!("{e:?}"),
@@ -576,7 +578,8 @@ fn a_partial_rendering_warning_of_vyos_can_be_accepted_on_the_gateway_but_no_err
         tunnel("t", "vti = { name = \"vti0\", address = \"169.254.0.2/30\" }", "")
     );
     let compiled = natc::compile(&intent(&tunnel)).expect("compiles");
-    let options = natc::BuildOptions { targets: vec!["nftables".parse().unwrap()], gateways: vec![] };
+    let options =
+        natc::BuildOptions { targets: vec!["nftables".parse().unwrap()], gateways: vec![], ..Default::default() };
     assert!(
         matches!(natc::build(&compiled, &options), Err(natc::BuildError::Invalid(d)) if d.iter().any(|d| d.code.0 == "N301" && d.is_error()))
     );

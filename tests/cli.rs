@@ -32,8 +32,8 @@ fn several_gateways_on_stdout_are_separated_and_selectable() {
         .arg(example("seed-002-overlap.toml"))
         .assert()
         .success()
-        .stdout(predicate::str::contains("# ===== natc: gateway utm-a, target iptables, file iptables.rules ====="))
-        .stdout(predicate::str::contains("# ===== natc: gateway utm-b, target iptables, file iptables.rules ====="));
+        .stdout(predicate::str::contains("# ===== natc: utm-a/iptables.rules ====="))
+        .stdout(predicate::str::contains("# ===== natc: utm-b/iptables.rules ====="));
     natc()
         .args(["build", "-t", "iptables", "-g", "utm-b"])
         .arg(example("seed-002-overlap.toml"))

@@ -42,7 +42,9 @@ fn diagnostics(text: &str, e: &Expectation) -> Vec<Diagnostic> {
         Err(d) => return d,
     };
     let options = match &e.target {
-        Some(t) => BuildOptions { targets: vec![t.parse().expect("valid target")], gateways: vec![] },
+        Some(t) => {
+            BuildOptions { targets: vec![t.parse().expect("valid target")], gateways: vec![], ..Default::default() }
+        }
         None if e.build => BuildOptions::default(),
         None => panic!("expected an error but the intent is valid"),
     };

@@ -123,7 +123,7 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
     let path = common::root().join("examples/seed-004-vyos-rtx.toml");
     let text = std::fs::read_to_string(&path).expect("seed");
     let compiled = natc::compile(&text).expect("compiles");
-    let options = BuildOptions { targets: vec![], gateways: vec!["office-rtx".into()] };
+    let options = BuildOptions { targets: vec![], gateways: vec!["office-rtx".into()], ..Default::default() };
     let built = natc::build(&compiled, &options).expect("office-rtx builds for its own target, rtx");
     let [a] = built.as_slice() else { panic!("one artifact") };
     assert_eq!(a.target.to_string(), "rtx@RTX1200", "the gateway's model profile is used");

@@ -35,7 +35,8 @@ fn expectation(path: &Path, text: &str) -> Expectation {
 
 fn warnings(text: &str, e: &Expectation) -> Vec<Diagnostic> {
     let compiled = natc::compile(text).unwrap_or_else(|d| panic!("does not compile: {d:?}"));
-    let options = BuildOptions { targets: vec![e.target.parse().expect("valid target")], gateways: vec![] };
+    let options =
+        BuildOptions { targets: vec![e.target.parse().expect("valid target")], gateways: vec![], ..Default::default() };
     let artifacts = natc::build(&compiled, &options).unwrap_or_else(|e| panic!("does not build: {e:?}"));
     compiled.warnings.into_iter().chain(artifacts.into_iter().flat_map(|a| a.warnings)).collect()
 }

@@ -51,6 +51,7 @@ codes! {
     INVALID_RANGE = "N118", "a number outside its allowed range";
     UNKNOWN_LAB_NAME = "N119", "a lab or expectation refers to a host or interface that does not exist";
     LAB_NEXT_HOP_OFF_LINK = "N120", "a lab route's next hop is on none of the host's subnets";
+    SECRET_UNAVAILABLE = "N121", "a secret that --secrets inline cannot read (unset variable, unreadable or empty file)";
     MAP_NOT_ONE_TO_ONE = "N201", "two 1:1 prefix maps overlap, so the mapping is not one-to-one";
     ADDRESS_SPACE_CLASH = "N202", "a virtual or remote prefix, or a route, inside a network the gateway is connected to or claimed twice";
     DESTINATION_NOT_ATTRACTED = "N203", "a DNAT destination on a connected segment that nobody sends to the gateway";

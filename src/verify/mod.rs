@@ -119,11 +119,14 @@ pub fn verify(
     let started = Instant::now();
     let lab = lab_of(compiled)?;
     preflight(spec.kind)?;
-    let artifacts = crate::build::build(compiled, &BuildOptions { targets: vec![spec.clone()], gateways: Vec::new() })
-        .map_err(|e| match e {
-            BuildError::Invalid(d) => VerifyError::Invalid(d),
-            BuildError::Usage(m) => VerifyError::Usage(m),
-        })?;
+    let artifacts = crate::build::build(
+        compiled,
+        &BuildOptions { targets: vec![spec.clone()], gateways: Vec::new(), ..Default::default() },
+    )
+    .map_err(|e| match e {
+        BuildError::Invalid(d) => VerifyError::Invalid(d),
+        BuildError::Usage(m) => VerifyError::Usage(m),
+    })?;
     let topology = Topology::new(&compiled.plan.gateways, lab);
     let prefix = LabNamespaces::unique_prefix();
     progress(&format!(

@@ -45,7 +45,7 @@ pub fn build_text(text: &str, target: &str) -> Result<Vec<Artifact>, String> {
 pub fn build_gateways(path: &Path, text: &str, target: &str, gateways: Vec<String>) -> Result<Vec<Artifact>, String> {
     let compiled = natc::compile(text).map_err(|d| render(path, text, &d))?;
     let spec: TargetSpec = target.parse().expect("valid target");
-    match natc::build(&compiled, &BuildOptions { targets: vec![spec], gateways }) {
+    match natc::build(&compiled, &BuildOptions { targets: vec![spec], gateways, ..Default::default() }) {
         Ok(a) => Ok(a),
         Err(BuildError::Invalid(d)) => Err(render(path, text, &d)),
         Err(BuildError::Usage(m)) => Err(m),

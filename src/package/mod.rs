@@ -1,0 +1,36 @@
+//! How `natc build` packages the generated files for the tool that deploys them
+//! (`--format`): the native files as they are, a `#cloud-config` per gateway for new
+//! machines, or Ansible playbooks with an inventory for fleets. A packaging changes the
+//! wrapping, never the rules: it takes the targets' files as they were rendered.
+
+use crate::Artifact;
+use crate::build::Compiled;
+use crate::diag::Diagnostic;
+use crate::emit::{PlannedFile, native_layout};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Packaging {
+    /// `<gateway>/<file>` as each target renders it.
+    #[default]
+    Native,
+    /// A `#cloud-config` document per Linux gateway and target.
+    CloudInit,
+    /// A playbook per gateway, an inventory and a site playbook.
+    Ansible,
+}
+
+/// The files to write for `artifacts`, or why they cannot be packaged this way (an error
+/// naming the gateway and target, as for a target that cannot express an item).
+pub fn package(
+    compiled: &Compiled,
+    artifacts: &[Artifact],
+    packaging: Packaging,
+) -> Result<Vec<PlannedFile>, Vec<Diagnostic>> {
+    let _ = compiled;
+    match packaging {
+        Packaging::Native => Ok(native_layout(artifacts)),
+        Packaging::CloudInit | Packaging::Ansible => {
+            Err(vec![Diagnostic::error(crate::diag::Code::TARGET_CANNOT_EXPRESS, "this packaging is not built yet")])
+        }
+    }
+}
