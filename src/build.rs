@@ -79,7 +79,11 @@ pub enum BuildError {
 /// means no artifact at all, so no partial output can be written.
 pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
     let selected = select_gateways(&compiled.plan, &options.gateways)?;
-    let header = Header { intent: &compiled.plan.intent, description: compiled.plan.description.as_deref() };
+    let header = Header {
+        intent: &compiled.plan.intent,
+        description: compiled.plan.description.as_deref(),
+        inline_secrets: matches!(options.secrets, SecretMode::Inline { .. }),
+    };
     let mut errors = Vec::new();
     let mut artifacts = Vec::new();
     for gw in selected {
@@ -126,8 +130,14 @@ fn inline_secrets(
                     secret::describe(&psk.value)
                 ))
         })?;
-        secret::quoted(spec.kind, &value)
-            .map_err(|why| target::cannot_express(&spec.to_string(), &t.origin, why, "change the pre-shared key"))?;
+        secret::quoted(spec.kind, &value).map_err(|why| {
+            Diagnostic::error(
+                Code::TARGET_CANNOT_EXPRESS,
+                format!("target {spec} cannot express the pre-shared key of {} exactly: {why}", t.origin.describe()),
+            )
+            .label(psk.span.clone(), format!("{} holds a key {spec} cannot carry", secret::describe(&psk.value)))
+            .help("use a key the target can carry, or build without --secrets inline and fill the placeholder in when deploying")
+        })?;
         values.push((psk.value.clone(), value));
     }
     files

@@ -32,6 +32,19 @@ pub struct OutputFile {
 pub struct Header<'a> {
     pub intent: &'a str,
     pub description: Option<&'a str>,
+    /// `--secrets inline`: the file will hold pre-shared keys, and its header says so.
+    pub inline_secrets: bool,
+}
+
+impl Header<'_> {
+    /// What the header says about the pre-shared keys of a gateway with tunnels.
+    pub fn secrets_note(&self) -> &'static str {
+        if self.inline_secrets {
+            "This file holds pre-shared keys (--secrets inline): keep it out of version control."
+        } else {
+            "Pre-shared keys are placeholders (@@natc-secret:...@@): fill them in before loading."
+        }
+    }
 }
 
 pub trait Target {

@@ -334,7 +334,7 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
     ];
     notes.extend(filters.notes);
     if !tunnels.is_empty() {
-        notes.push("Pre-shared keys are placeholders (@@natc-secret:...@@): fill them in before loading.".into());
+        notes.push(header.secrets_note().into());
     }
     let sections: Vec<Section> =
         [("Interfaces", interface_blocks), ("NAT descriptors", lan_nat), ("IP filters", lan_filters)]
@@ -377,7 +377,7 @@ impl Block {
 impl Target for Rtx {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         let mut cx = Ctx { gw, limits: &self.limits, errors: Vec::new() };
-        let header = Header { intent: "", description: None };
+        let header = Header { intent: "", description: None, inline_secrets: false };
         layout(&mut cx, &header);
         cx.errors
     }

@@ -70,16 +70,20 @@ impl Target for Vyos {
         if let Some(error) = built.findings.into_iter().find(Diagnostic::is_error) {
             return Err(error);
         }
+        let mut notes = vec![
+            format!("Written for {}; checked against its configuration schema.", self.profile.release()),
+            "Additive: set lines only. Rule numbers are stable, so an item removed from the intent is removed with `delete` on its number.".into(),
+        ];
+        if !gw.tunnels.is_empty() {
+            notes.push(header.secrets_note().into());
+        }
         let view = CommandsView {
             header: header_view(
                 header,
                 gw,
                 self.profile.target_name(),
                 format!("configure, then paste these lines (or `source {RULES_FILE}`), `compare`, `commit`, `save`"),
-                vec![
-                    format!("Written for {}; checked against its configuration schema.", self.profile.release()),
-                    "Additive: set lines only. Rule numbers are stable, so an item removed from the intent is removed with `delete` on its number.".into(),
-                ],
+                notes,
             ),
             sections: built.sections.into_iter().filter(|s| !s.blocks.is_empty()).collect(),
         };
