@@ -91,6 +91,17 @@ pub struct Translation {
 }
 
 impl Translation {
+    /// The addresses that tell this translation's packets from others: two translations
+    /// can match one packet only if their scopes nest. DNAT always matches a destination;
+    /// SNAT is scoped by source (no source: everything).
+    pub fn scope(&self) -> Ipv4Net {
+        let any = Ipv4Net::default();
+        match self.hook {
+            Hook::Destination => self.matcher.destination.unwrap_or(any),
+            Hook::Source => self.matcher.source.unwrap_or(any),
+        }
+    }
+
     /// The comment every rendered rule carries: `natgw dnat/aix-tmgw01`, `utm-a netmap/vpc-a (dnat)`.
     pub fn comment(&self) -> String {
         match self.part {

@@ -6,10 +6,11 @@
 use super::header::{HeaderView, header_view};
 use super::iptables::{self, RuleParts};
 use super::linux::{self, HostState};
+use super::numbering::{self, Request};
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::{Code, Diagnostic};
 use crate::model::Verdict;
-use crate::plan::{FilterChain, GatewayPlan};
+use crate::plan::{FilterChain, GatewayPlan, Translation};
 use serde::Serialize;
 
 pub struct Firewalld;
@@ -27,8 +28,8 @@ impl Target for Firewalld {
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
         let chains = vec![
-            chain("nat", "natc-dnat", "PREROUTING", gw.dnat.iter().flat_map(iptables::translation_rules).collect()),
-            chain("nat", "natc-snat", "POSTROUTING", gw.snat.iter().flat_map(iptables::translation_rules).collect()),
+            chain("nat", "natc-dnat", "PREROUTING", translation_rules(&gw.dnat)),
+            chain("nat", "natc-snat", "POSTROUTING", translation_rules(&gw.snat)),
             chain("filter", "natc-input", "INPUT", filter_rules(gw, FilterChain::Input)),
             chain("filter", "natc-forward", "FORWARD", filter_rules(gw, FilterChain::Forward)),
         ];
@@ -94,24 +95,50 @@ struct TableView {
     chains: Vec<&'static str>,
 }
 
-fn chain(table: &'static str, name: &'static str, parent: &'static str, rules: Vec<RuleParts>) -> ChainView {
+/// One direct rule and its priority. firewalld orders direct rules by priority and keeps
+/// no order among equal ones, so priorities must order every two rules that can match one
+/// packet, and nothing more: a priority that were a position would renumber every later
+/// rule when one is added, and the review diff would be the whole chain.
+struct Prioritized {
+    priority: u32,
+    rule: RuleParts,
+}
+
+fn chain(table: &'static str, name: &'static str, parent: &'static str, rules: Vec<Prioritized>) -> ChainView {
     let rules = rules
         .iter()
-        .enumerate()
-        .map(|(priority, r)| {
+        .map(|Prioritized { priority, rule: r }| {
             format!("{priority}{} -m comment --comment {} -j {}", r.matches, quote::shell_quote(&r.comment), r.target)
         })
         .collect();
     ChainView { table, name, parent, rules }
 }
 
+/// Translations take priorities from the overlap of their scopes and ports, as VyOS rule
+/// numbers do (`numbering::layers`); the iptables rules of one translation share its priority.
+fn translation_rules(list: &[Translation]) -> Vec<Prioritized> {
+    let requests: Vec<Request> = list
+        .iter()
+        .map(|t| Request { key: t.comment(), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
+        .collect();
+    list.iter()
+        .zip(numbering::layers(&requests))
+        .flat_map(|(t, priority)| {
+            iptables::translation_rules(t).into_iter().map(move |rule| Prioritized { priority, rule })
+        })
+        .collect()
+}
+
 /// The accept rules, then the chain's default: a drop policy is a last rule, because the
-/// built-in chain's own policy belongs to firewalld.
-fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
-    let mut rules = iptables::filter_rules(gw, chain);
+/// built-in chain's own policy belongs to firewalld. Accept rules are all priority 0
+/// (whichever of them matches first, the packet is accepted); the drop comes after them.
+fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<Prioritized> {
+    let mut rules: Vec<Prioritized> =
+        iptables::filter_rules(gw, chain).into_iter().map(|rule| Prioritized { priority: 0, rule }).collect();
     let policy = gw.filters.chain_policy(chain);
     if policy.verdict == Verdict::Drop {
-        rules.push(RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "DROP".into() });
+        let rule = RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "DROP".into() };
+        rules.push(Prioritized { priority: 1, rule });
     }
     rules
 }

@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use crate::model::{PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 pub struct Nftables;
@@ -223,6 +223,7 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
         Hook::Source => &gw.snat,
     };
     let mut rules = Vec::new();
+    let mut names = MapNames::default();
     let mut i = 0;
     while i < list.len() {
         let run = host_run(&list[i..]);
@@ -237,19 +238,58 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
             Hook::Destination => ("dnat", "daddr"),
             Hook::Source => ("snat", "saddr"),
         };
-        let name = format!("{verb}_{}", members[0].origin.name.replace('-', "_"));
+        let name = map_name(verb, &members[0].matcher, hook, &mut names);
         let elements = members
             .iter()
             .filter_map(|t| {
                 host_key(t).map(|(k, to)| format!("{k} comment {} : {to}", quote::nft_string(&t.comment())))
             })
             .collect();
-        let comment = format!("{} {verb} map ({} mappings, first {})", gw.name, run, members[0].origin.name);
+        // Neither the count nor the first member: adding a mapping changes one element line.
+        let comment = format!("{} {verb} map: each element names its {verb}", gw.name);
         rules.push(rule(&match_text(&shape(&members[0])), &format!("{verb} to ip {field} map @{name}"), &comment));
         maps.push(MapView { name, elements });
         i += run;
     }
     rules
+}
+
+/// A map's name from the interface its rule matches (`dnat_from_eth0`, `snat_to_any`),
+/// `_2`, `_3`… for further maps of the same name. Not from its first member: adding a
+/// mapping in front would rename the map and touch every line that uses it.
+fn map_name(verb: &str, matcher: &Match, hook: Hook, names: &mut MapNames) -> String {
+    let (direction, interface) = match hook {
+        Hook::Destination => ("from", &matcher.in_interface),
+        Hook::Source => ("to", &matcher.out_interface),
+    };
+    let interface: String = interface
+        .as_deref()
+        .unwrap_or("any")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    names.unique(format!("{verb}_{direction}_{interface}"))
+}
+
+/// The map names given so far, and the next suffix to try per base name: each counter only
+/// grows, so naming n maps is linear.
+#[derive(Default)]
+struct MapNames {
+    used: HashSet<String>,
+    next: HashMap<String, u32>,
+}
+
+impl MapNames {
+    fn unique(&mut self, base: String) -> String {
+        let mut name = base.clone();
+        while self.used.contains(&name) {
+            let n = self.next.entry(base.clone()).or_insert(1);
+            *n += 1;
+            name = format!("{base}_{n}");
+        }
+        self.used.insert(name.clone());
+        name
+    }
 }
 
 /// How many translations from the start of `list` can share one map: same shape, host

@@ -3,13 +3,21 @@
 //! turn a one-line change into a diff of the whole chain. Instead each number comes from
 //! a hash of the rule's stable key (`dnat/web`), so adding a rule adds only its own lines.
 //!
-//! Where the device evaluates rules *by number* (VyOS NAT), rules whose scope prefixes nest
-//! (one contains the other, so both can match one packet) must keep their intent order:
-//! a later rule whose hashed number would sort before an earlier nested one is moved up
-//! to the next free number after it. Disjoint rules never constrain each other.
+//! Where the device evaluates rules *by number* (VyOS NAT), rules that can match one packet
+//! must keep their intent order: a later rule whose hashed number would sort before an
+//! earlier overlapping one is moved up to the next free number after it. Rules overlap when
+//! their scope prefixes nest (one contains the other) and their classes allow it (the same
+//! protocol and single port, or either matches any port); others never constrain each
+//! other, so forwarding 100 ports of one public address does not chain them all together.
+//!
+//! [`layers`] does the same for firewalld, whose direct rules have priorities and no order
+//! among equal priorities: a rule's priority is one more than the highest priority of the
+//! earlier rules it overlaps, so a new rule that overlaps nothing is priority 0 and moves
+//! nothing else.
 //!
 //! Every pass here is O(n · 33): one hash-map lookup per prefix length, never pairwise.
 
+use crate::plan::Match;
 use ipnet::Ipv4Net;
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
@@ -20,8 +28,26 @@ pub struct Request {
     /// What the number is derived from; must be unique within one call (`dnat/web`).
     pub key: String,
     /// `Some`: the device evaluates by number, and this rule must come after every earlier
-    /// rule whose scope nests with this one. `None`: order does not matter.
+    /// rule it overlaps. `None`: order does not matter.
     pub scope: Option<Ipv4Net>,
+    /// What else the rule matches, as far as it tells rules apart: two different classes
+    /// never match one packet; `None` (no class) may match anything in its scope.
+    pub class: Option<String>,
+}
+
+impl Request {
+    /// A rule whose order does not matter.
+    pub fn unordered(key: impl Into<String>) -> Self {
+        Request { key: key.into(), scope: None, class: None }
+    }
+}
+
+/// The class of a match that names one protocol and a single destination port
+/// (`tcp/8443`): a port forward. Anything broader has no class.
+pub fn port_class(matcher: &Match) -> Option<String> {
+    let protocol = matcher.protocol?;
+    let range = matcher.ports.as_ref()?.as_single_range()?;
+    (range.first == range.last).then(|| format!("{}/{}", protocol.as_str(), range.first))
 }
 
 /// The number space is full, or too small for the order the rules need.
@@ -34,15 +60,10 @@ pub struct Exhausted {
 pub fn assign(requests: &[Request], space: RangeInclusive<u32>) -> Result<Vec<u32>, Exhausted> {
     let (first, last) = (*space.start(), *space.end());
     let mut taken = HashSet::with_capacity(requests.len());
-    // Highest number given to a rule with exactly this scope, and to any rule inside it.
-    let mut exact_max: HashMap<Ipv4Net, u32> = HashMap::new();
-    let mut subtree_max: HashMap<Ipv4Net, u32> = HashMap::new();
+    let mut earlier = Overlaps::default();
     let mut numbers = Vec::with_capacity(requests.len());
     for r in requests {
-        let floor = match r.scope {
-            Some(scope) => highest_nesting(scope, &exact_max, &subtree_max).map_or(first, |n| n.saturating_add(1)),
-            None => first,
-        };
+        let floor = earlier.highest(r).map_or(first, |n| n.saturating_add(1));
         let preferred = slot(&r.key, first, last);
         let start = preferred.max(floor);
         let n = (start..=last)
@@ -51,26 +72,76 @@ pub fn assign(requests: &[Request], space: RangeInclusive<u32>) -> Result<Vec<u3
             .or_else(|| (floor..start).find(|n| !taken.contains(n)).filter(|_| r.scope.is_none()))
             .ok_or_else(|| Exhausted { key: r.key.clone() })?;
         taken.insert(n);
-        if let Some(scope) = r.scope {
-            raise(&mut exact_max, scope, n);
-            for len in 0..=scope.prefix_len() {
-                raise(&mut subtree_max, truncate(scope, len), n);
-            }
-        }
+        earlier.record(r, n);
         numbers.push(n);
     }
     Ok(numbers)
 }
 
-/// The highest number among earlier rules whose scope contains `scope` or lies inside it.
-fn highest_nesting(
-    scope: Ipv4Net,
-    exact_max: &HashMap<Ipv4Net, u32>,
-    subtree_max: &HashMap<Ipv4Net, u32>,
-) -> Option<u32> {
-    let inside = subtree_max.get(&scope).copied();
-    let around = (0..scope.prefix_len()).filter_map(|len| exact_max.get(&truncate(scope, len)).copied()).max();
-    inside.max(around)
+/// The lowest priority (from 0) for every request that keeps each after the earlier ones
+/// it overlaps; requests that overlap nothing earlier share priority 0.
+pub fn layers(requests: &[Request]) -> Vec<u32> {
+    let mut earlier = Overlaps::default();
+    requests
+        .iter()
+        .map(|r| {
+            let layer = earlier.highest(r).map_or(0, |n| n.saturating_add(1));
+            earlier.record(r, layer);
+            layer
+        })
+        .collect()
+}
+
+/// For the rules seen so far, the highest value (number or layer) given to a rule with
+/// exactly a scope (`exact`) and to any rule inside it (`subtree`): once over all rules,
+/// once per class, and once over the rules without a class (`wild`).
+#[derive(Default)]
+struct Overlaps {
+    all: Nesting,
+    wild: Nesting,
+    by_class: HashMap<String, Nesting>,
+}
+
+#[derive(Default)]
+struct Nesting {
+    exact: HashMap<Ipv4Net, u32>,
+    subtree: HashMap<Ipv4Net, u32>,
+}
+
+impl Overlaps {
+    /// The highest value of an earlier rule that `r` overlaps.
+    fn highest(&self, r: &Request) -> Option<u32> {
+        let scope = r.scope?;
+        match &r.class {
+            None => self.all.highest(scope),
+            Some(c) => self.wild.highest(scope).max(self.by_class.get(c).and_then(|n| n.highest(scope))),
+        }
+    }
+
+    fn record(&mut self, r: &Request, n: u32) {
+        let Some(scope) = r.scope else { return };
+        self.all.record(scope, n);
+        match &r.class {
+            None => self.wild.record(scope, n),
+            Some(c) => self.by_class.entry(c.clone()).or_default().record(scope, n),
+        }
+    }
+}
+
+impl Nesting {
+    /// The highest value among rules whose scope contains `scope` or lies inside it.
+    fn highest(&self, scope: Ipv4Net) -> Option<u32> {
+        let inside = self.subtree.get(&scope).copied();
+        let around = (0..scope.prefix_len()).filter_map(|len| self.exact.get(&truncate(scope, len)).copied()).max();
+        inside.max(around)
+    }
+
+    fn record(&mut self, scope: Ipv4Net, n: u32) {
+        raise(&mut self.exact, scope, n);
+        for len in 0..=scope.prefix_len() {
+            raise(&mut self.subtree, truncate(scope, len), n);
+        }
+    }
 }
 
 fn truncate(net: Ipv4Net, len: u8) -> Ipv4Net {
@@ -96,7 +167,41 @@ mod tests {
     use super::*;
 
     fn req(key: &str, scope: Option<&str>) -> Request {
-        Request { key: key.into(), scope: scope.map(|s| s.parse().unwrap()) }
+        Request { key: key.into(), scope: scope.map(|s| s.parse().unwrap()), class: None }
+    }
+
+    fn forward(key: &str, scope: &str, port: u16) -> Request {
+        Request { key: key.into(), scope: Some(scope.parse().unwrap()), class: Some(format!("tcp/{port}")) }
+    }
+
+    #[test]
+    fn port_forwards_of_one_address_do_not_constrain_each_other() {
+        let before: Vec<Request> =
+            (0..50).map(|i| forward(&format!("dnat/p{i}"), "198.51.100.2/32", 8000 + i)).collect();
+        let mut after = before.clone();
+        after.insert(0, forward("dnat/new", "198.51.100.2/32", 9999));
+        let a = assign(&before, 100..=9999).unwrap();
+        let mut b = assign(&after, 100..=9999).unwrap();
+        b.remove(0);
+        assert_eq!(a, b);
+        assert_eq!(layers(&after), vec![0; 51]);
+    }
+
+    #[test]
+    fn a_rule_without_a_class_stays_ordered_against_every_class() {
+        let rules = [
+            forward("dnat/web", "198.51.100.2/32", 443),
+            req("dnat/all", Some("198.51.100.2/32")),
+            forward("dnat/late", "198.51.100.2/32", 22),
+            forward("dnat/web-again", "198.51.100.0/24", 443),
+        ];
+        for space in [100..=199, 1..=1_000_000] {
+            let n = assign(&rules, space.clone()).unwrap();
+            assert!(n[0] < n[1] && n[1] < n[2] && n[1] < n[3], "{space:?}: {n:?}");
+        }
+        assert_eq!(layers(&rules), vec![0, 1, 2, 2]);
+        let two_ports = [forward("dnat/a", "198.51.100.2/32", 443), forward("dnat/b", "198.51.100.0/24", 22)];
+        assert_eq!(layers(&two_ports), vec![0, 0]);
     }
 
     #[test]

@@ -192,12 +192,12 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
     }
 
     let statics = numbering::assign(
-        &entries.iter().map(|e| Request { key: e.key.clone(), scope: None }).collect::<Vec<_>>(),
+        &entries.iter().map(|e| Request::unordered(e.key.clone())).collect::<Vec<_>>(),
         FILTER_NUMBERS,
     );
     let dynamic_entries: Vec<&Entry> = entries.iter().filter(|e| e.stateful).collect();
     let dynamics = numbering::assign(
-        &dynamic_entries.iter().map(|e| Request { key: e.key.clone(), scope: None }).collect::<Vec<_>>(),
+        &dynamic_entries.iter().map(|e| Request::unordered(e.key.clone())).collect::<Vec<_>>(),
         FILTER_NUMBERS,
     );
     let (Ok(statics), Ok(dynamics)) = (statics, dynamics) else {

@@ -122,8 +122,7 @@ pub fn descriptors(cx: &mut Ctx) -> Nat {
         }
     }
 
-    let requests: Vec<Request> =
-        built.iter().map(|b| Request { key: format!("nat/{}", b.iface), scope: None }).collect();
+    let requests: Vec<Request> = built.iter().map(|b| Request::unordered(format!("nat/{}", b.iface))).collect();
     let ids = match numbering::assign(&requests, DESCRIPTOR_IDS) {
         Ok(ids) => ids,
         Err(_) => {
@@ -491,7 +490,7 @@ fn render_descriptor(cx: &mut Ctx, id: u32, b: Built, nat: &mut Nat) {
         ],
     });
     for (entries, what) in [(b.statics, "static"), (b.forwards, "masquerade static")] {
-        let requests: Vec<Request> = entries.iter().map(|(k, _, _)| Request { key: k.clone(), scope: None }).collect();
+        let requests: Vec<Request> = entries.iter().map(|(k, _, _)| Request::unordered(k.clone())).collect();
         let Ok(numbers) = numbering::assign(&requests, ENTRY_IDS) else {
             let origin = cx.gw.dnat.iter().chain(&cx.gw.snat).map(|t| t.origin.clone()).next();
             if let Some(o) = origin {

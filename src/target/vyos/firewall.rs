@@ -50,7 +50,7 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
     let allows: Vec<Request> = lines
         .iter()
         .filter_map(|l| match l {
-            FilterLine::Allow(f) => Some(Request { key: format!("allow/{}", f.origin.name), scope: None }),
+            FilterLine::Allow(f) => Some(Request::unordered(format!("allow/{}", f.origin.name))),
             _ => None,
         })
         .collect();

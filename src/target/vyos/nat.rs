@@ -9,7 +9,6 @@ use crate::model::{PortSet, Protocol};
 use crate::plan::{GatewayPlan, Hook, IpsecMatch, Step, Translation};
 use crate::target::cannot_express;
 use crate::target::numbering::{self, Request};
-use ipnet::Ipv4Net;
 
 pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     rules(&gw.dnat, Hook::Destination, findings)
@@ -24,18 +23,11 @@ fn key(t: &Translation) -> String {
     format!("{}/{}", t.origin.kind.as_str(), t.origin.name)
 }
 
-/// Two rules can match one packet only if their scopes nest: DNAT rules always match a
-/// destination; SNAT rules are scoped by source (no source: everything).
-fn scope(t: &Translation) -> Ipv4Net {
-    let any = Ipv4Net::default();
-    match t.hook {
-        Hook::Destination => t.matcher.destination.unwrap_or(any),
-        Hook::Source => t.matcher.source.unwrap_or(any),
-    }
-}
-
 fn rules(list: &[Translation], hook: Hook, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
-    let requests: Vec<Request> = list.iter().map(|t| Request { key: key(t), scope: Some(scope(t)) }).collect();
+    let requests: Vec<Request> = list
+        .iter()
+        .map(|t| Request { key: key(t), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
+        .collect();
     let numbers = match numbering::assign(&requests, HASHED_RULES) {
         Ok(n) => n,
         Err(e) => {
