@@ -1,0 +1,186 @@
+//! A one-line change to the intent is a small change to every output. For intents with 100
+//! mappings, adding, removing or editing one at the start, the middle and the end may change
+//! only that mapping's own lines plus a small constant, in every target: `natc diff` (the
+//! real binary) counts the changed lines. The figures are the table in
+//! docs/minimal-diffs.md, which this test recomputes and compares.
+
+mod common;
+
+use assert_cmd::Command;
+use std::fmt::Write;
+
+const MAPPINGS: usize = 100;
+const TARGETS: [&str; 5] = ["iptables", "nftables", "firewalld", "vyos", "rtx"];
+/// Lines any edit may change besides the mapping's own (none is needed today).
+const CONSTANT: usize = 2;
+
+#[derive(Clone, Copy)]
+enum Shape {
+    /// tcp/10000+i on one public address to a LAN host's port 80.
+    PortForward,
+    /// A public address per LAN host, both ways (a DNAT and its SNAT).
+    OneToOne,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::PortForward => "port forwards on one address",
+            Shape::OneToOne => "1:1 host maps (dnat + snat)",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Edit {
+    Add,
+    Remove,
+    Change,
+}
+
+/// The intent with mappings `ids`; mapping `changed` (if any) points at another host.
+fn intent(target: &str, shape: Shape, ids: &[usize], changed: Option<usize>) -> String {
+    let (wan, lan) = if target == "rtx" { ("lan2", "lan1") } else { ("eth0", "eth1") };
+    let mut text = format!(
+        "natc = 1\nname = \"minimal-diffs\"\n\n[[gateway]]\nname = \"gw\"\ntargets = [\"{target}\"]\n\n\
+         [[gateway.interface]]\nname = \"{wan}\"\naddress = \"198.51.100.2/24\"\n\n\
+         [[gateway.interface]]\nname = \"{lan}\"\naddress = \"10.0.0.1/16\"\n"
+    );
+    let host = |i: usize| {
+        if changed == Some(i) { "10.0.9.9".to_string() } else { format!("10.0.{}.{}", i / 200, i % 200 + 10) }
+    };
+    let public = |i: usize| format!("198.51.{}.{}", 100 + i / 200, i % 200 + 20);
+    for &i in ids {
+        match shape {
+            Shape::PortForward => write!(
+                text,
+                "\n[[gateway.dnat]]\nname = \"svc-{i:03}\"\nin_interface = \"{wan}\"\ndestination = \"198.51.100.2\"\n\
+                 protocol = \"tcp\"\nport = {}\nto = \"{}\"\nto_port = 80\nreturn_route = true\n",
+                10000 + i,
+                host(i)
+            ),
+            Shape::OneToOne => write!(
+                text,
+                "\n[[gateway.dnat]]\nname = \"in-{i:03}\"\nin_interface = \"{wan}\"\ndestination = \"{}\"\nto = \"{}\"\nreturn_route = true\n\
+                 \n[[gateway.snat]]\nname = \"out-{i:03}\"\nout_interface = \"{wan}\"\nsource = \"{}\"\nto = \"{}\"\n",
+                public(i),
+                host(i),
+                host(i),
+                public(i)
+            ),
+        }
+        .expect("write to a String");
+    }
+    write!(
+        text,
+        "\n[[gateway.snat]]\nname = \"masquerade-lan\"\nsource = \"10.0.0.0/16\"\nout_interface = \"{wan}\"\nto = \"masquerade\"\n"
+    )
+    .expect("write to a String");
+    text
+}
+
+/// The changed lines (`+`/`-`, without the file headers) `natc diff` prints between two intents.
+fn changed_lines(dir: &std::path::Path, target: &str, old: &str, new: &str) -> usize {
+    let (a, b) = (dir.join("old.toml"), dir.join("new.toml"));
+    std::fs::write(&a, old).expect("write old");
+    std::fs::write(&b, new).expect("write new");
+    let out = Command::new(assert_cmd::cargo::cargo_bin!("natc"))
+        .arg("diff")
+        .args([&a, &b])
+        .args(["--target", target])
+        .output()
+        .expect("natc diff runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "natc diff --target {target}: {}", String::from_utf8_lossy(&out.stderr));
+    stdout
+        .lines()
+        .filter(|l| (l.starts_with('+') && !l.starts_with("+++")) || (l.starts_with('-') && !l.starts_with("---")))
+        .count()
+}
+
+/// The lines one mapping adds to the output: every file of the build, with and without it.
+fn own_lines(dir: &std::path::Path, target: &str, shape: Shape) -> usize {
+    let all: Vec<usize> = (0..MAPPINGS).collect();
+    let lines = |ids: &[usize]| {
+        let path = dir.join("count.toml");
+        std::fs::write(&path, intent(target, shape, ids, None)).expect("write intent");
+        let out_dir = dir.join(format!("count-{}", ids.len()));
+        // The last count's files (another target's) must not be counted again.
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let out = Command::new(assert_cmd::cargo::cargo_bin!("natc"))
+            .arg("build")
+            .arg(&path)
+            .args(["--target", target, "-o"])
+            .arg(&out_dir)
+            .output()
+            .expect("natc build runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "natc build --target {target}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_dir(out_dir.join("gw"))
+            .expect("gw/")
+            .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("readable").lines().count())
+            .sum::<usize>()
+    };
+    lines(&all) - lines(&all[1..])
+}
+
+#[test]
+fn one_changed_mapping_changes_only_its_own_lines_in_every_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let all: Vec<usize> = (0..MAPPINGS).collect();
+    let positions = [("start", 0), ("middle", MAPPINGS / 2), ("end", MAPPINGS - 1)];
+    let mut table = String::from(
+        "| mappings | target | own lines | add start / middle / end | remove start / middle / end | edit start / middle / end |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    let mut failures = Vec::new();
+    for shape in [Shape::PortForward, Shape::OneToOne] {
+        for target in TARGETS {
+            let own = own_lines(dir.path(), target, shape);
+            let base = intent(target, shape, &all, None);
+            let mut cells = Vec::new();
+            for edit in [Edit::Add, Edit::Remove, Edit::Change] {
+                let mut figures = Vec::new();
+                for (where_, at) in positions {
+                    let new = match edit {
+                        // The new mapping's number (500) sorts after all others: only its
+                        // place in the intent says where it is.
+                        Edit::Add => {
+                            let mut ids = all.clone();
+                            ids.insert(if at == MAPPINGS - 1 { MAPPINGS } else { at }, 500);
+                            intent(target, shape, &ids, None)
+                        }
+                        Edit::Remove => {
+                            intent(target, shape, &all.iter().copied().filter(|&i| i != at).collect::<Vec<_>>(), None)
+                        }
+                        Edit::Change => intent(target, shape, &all, Some(at)),
+                    };
+                    let changed = changed_lines(dir.path(), target, &base, &new);
+                    let budget = match edit {
+                        Edit::Add | Edit::Remove => own + CONSTANT,
+                        Edit::Change => 2 * own + CONSTANT,
+                    };
+                    if changed > budget || changed == 0 {
+                        failures.push(format!(
+                            "{} {target}: {where_}: {changed} lines changed, budget {budget}",
+                            shape.name()
+                        ));
+                    }
+                    figures.push(changed.to_string());
+                }
+                cells.push(figures.join(" / "));
+            }
+            writeln!(table, "| {} | {target} | {own} | {} |", shape.name(), cells.join(" | ")).expect("write");
+        }
+    }
+    assert!(failures.is_empty(), "edits change more than their own lines:\n{}\n\n{table}", failures.join("\n"));
+    let doc = std::fs::read_to_string(common::root().join("docs/minimal-diffs.md")).expect("docs/minimal-diffs.md");
+    assert!(
+        doc.contains(&table),
+        "docs/minimal-diffs.md does not hold the current figures; put this table there:\n\n{table}"
+    );
+}
