@@ -15,6 +15,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus-daemon)
 command -v firewalld >/dev/null 2>&1 || missing+=(firewalld)
 command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
+command -v git >/dev/null 2>&1 || missing+=(git)
+python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "scripts/test.sh: the kernel tests need ${missing[*]}; run as root so they can be installed" >&2
