@@ -15,6 +15,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus-daemon)
 command -v firewalld >/dev/null 2>&1 || missing+=(firewalld)
 command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
+# cloud-init schema and its YAML loader judge --format cloud-init (it brings python3-yaml).
+command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "scripts/test.sh: the kernel tests need ${missing[*]}; run as root so they can be installed" >&2
