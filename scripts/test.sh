@@ -17,6 +17,8 @@ command -v firewalld >/dev/null 2>&1 || missing+=(firewalld)
 command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
 command -v git >/dev/null 2>&1 || missing+=(git)
 python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
+# cloud-init schema and its YAML loader judge --format cloud-init (it brings python3-yaml).
+command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "scripts/test.sh: the kernel tests need ${missing[*]}; run as root so they can be installed" >&2

@@ -14,6 +14,9 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("firewalld/script.tera", include_str!("../../templates/firewalld/script.tera")),
     ("vyos/commands.tera", include_str!("../../templates/vyos/commands.tera")),
     ("rtx/config.tera", include_str!("../../templates/rtx/config.tera")),
+    ("cloud-init/cloud-config.tera", include_str!("../../templates/cloud-init/cloud-config.tera")),
+    ("cloud-init/unit.service.tera", include_str!("../../templates/cloud-init/unit.service.tera")),
+    ("cloud-init/sysctl.conf.tera", include_str!("../../templates/cloud-init/sysctl.conf.tera")),
 ];
 
 fn build() -> Tera {
@@ -24,6 +27,7 @@ fn build() -> Tera {
     tera.register_filter("iptables_comment", |s: &str, _: Kwargs, _: &State| quote::iptables_comment(s));
     tera.register_filter("vyos_quote", |s: &str, _: Kwargs, _: &State| quote::vyos_quote(s));
     tera.register_filter("rtx_escape", |s: &str, _: Kwargs, _: &State| quote::rtx_escape(s));
+    tera.register_filter("yaml_string", |s: &str, _: Kwargs, _: &State| quote::yaml_string(s));
     // The templates are part of the binary; a broken one is a bug caught by every test.
     tera.add_raw_templates(TEMPLATES.iter().copied()).expect("embedded templates are valid");
     tera

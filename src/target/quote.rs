@@ -62,6 +62,41 @@ pub fn rtx_escape(text: &str) -> String {
     out
 }
 
+/// A YAML double-quoted scalar (cloud-config paths, packages, commands): `"` and `\`
+/// escaped, and every character a YAML 1.1 reader refuses or reads as a line break
+/// (controls, NEL, U+2028/9, BOM, U+FFFE/F) written as an escape, so the value is exact.
+pub fn yaml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if yaml_printable(c) => out.push(c),
+            c if u32::from(c) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push_str(&format!("\\U{:08X}", u32::from(c))),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A character a YAML 1.1 reader (PyYAML, libyaml) takes as it is inside a line: tab and
+/// printable text. Line breaks (`\n`, `\r`, NEL, U+2028, U+2029) and what the readers refuse
+/// (other controls, the BOM, U+FFFE, U+FFFF) are not.
+pub fn yaml_printable(c: char) -> bool {
+    matches!(c, '\t' | ' '..='~' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+}
+
+/// A `#` comment line in YAML: what YAML would read as a line break or refuse becomes a
+/// space, so no text can end the comment and become a key.
+pub fn yaml_comment(line: &str) -> String {
+    line.chars().map(|c| if yaml_printable(c) { c } else { ' ' }).collect()
+}
+
 /// Free text as `#` comment lines: every line break starts a new comment line, so no text
 /// can end a comment early and smuggle in a command or a rule.
 pub fn comment_lines(text: &str) -> Vec<String> {
@@ -126,6 +161,20 @@ mod tests {
     fn vyos_description_is_one_short_line() {
         assert_eq!(vyos_description(" a\nb "), "a b");
         assert!(vyos_description(&"é".repeat(200)).len() <= 255);
+    }
+
+    #[test]
+    fn yaml_string_escapes_what_yaml_would_not_read_back() {
+        assert_eq!(yaml_string("/etc/natc/x/nftables.nft"), "\"/etc/natc/x/nftables.nft\"");
+        assert_eq!(yaml_string("a\"b\\c\nd\te"), r#""a\"b\\c\nd\te""#);
+        assert_eq!(yaml_string("\u{85}\u{2028}\u{FEFF}\u{7F}"), r#""\u0085\u2028\uFEFF\u007F""#);
+        assert_eq!(yaml_string("é日本"), "\"é日本\"");
+    }
+
+    #[test]
+    fn yaml_comment_cannot_break_the_line() {
+        assert_eq!(yaml_comment("a\u{2028}b: c\rd\u{85}"), "a b: c d ");
+        assert_eq!(yaml_comment("tab\tok é"), "tab\tok é");
     }
 
     #[test]
