@@ -10,6 +10,7 @@ pub mod emit;
 pub mod intent;
 pub mod model;
 pub mod plan;
+pub mod schema;
 pub mod target;
 pub mod trace;
 pub mod verify;
