@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run). Installs what the kernel tests need when
-# it is missing (Debian packages; needs root), then runs every test. The kernel tests
-# never skip: without root or the tools they fail and say why.
+# The project's test command (README, .ci/run). Installs what the kernel tests and the
+# schema tests need when it is missing (Debian packages, Taplo from npm; needs root), then
+# runs every test. These tests never skip: without root or the tools they fail and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,13 +19,26 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
 # cloud-init schema and its YAML loader judge --format cloud-init (it brings python3-yaml).
 command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
+# tests/schema.rs checks intents with Taplo, the validator inside the Even Better TOML editor
+# extension: npm's @taplo/cli (JavaScript and WebAssembly, nothing fetched at install time),
+# pinned because the test reads its log.
+taplo=false
+if ! command -v taplo >/dev/null 2>&1; then
+    taplo=true
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
+needed=("${missing[@]}")
+if $taplo; then needed+=(taplo); fi
+if [ "${#needed[@]}" -gt 0 ] && [ "$(id -u)" != 0 ]; then
+    echo "scripts/test.sh: the tests need ${needed[*]}; run as root so they can be installed" >&2
+    exit 1
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "scripts/test.sh: the kernel tests need ${missing[*]}; run as root so they can be installed" >&2
-        exit 1
-    fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if $taplo; then
+    npm install --global --no-audit --no-fund @taplo/cli@0.7.0
 fi
 
 cargo test --all-targets

@@ -120,6 +120,8 @@ pub enum Command {
     },
     /// Print natc's man page (roff) to stdout: `natc man > /usr/local/share/man/man1/natc.1`.
     Man,
+    /// Print the JSON Schema of the intent file (draft-07) for editors: `natc schema > natc-intent.schema.json`.
+    Schema,
     /// Prove the intent on real Linux kernels: build its [lab] out of network namespaces,
     /// load the generated config, send the [[expect]] probes (root; exit 3 on a failure).
     Verify {

@@ -11,6 +11,7 @@ pub mod intent;
 pub mod model;
 pub mod package;
 pub mod plan;
+pub mod schema;
 pub mod target;
 pub mod trace;
 pub mod verify;

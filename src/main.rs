@@ -64,6 +64,10 @@ fn main() -> ExitCode {
                 Err(_) => ExitCode::from(USAGE),
             }
         }
+        Command::Schema => match std::io::stdout().write_all(natc::schema::schema_json().as_bytes()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(USAGE),
+        },
         Command::Trace { intent, gateway, from, to, protocol, port, in_interface } => {
             let packet = match (gateway, from, to) {
                 (Some(gateway), Some(from), Some(to)) => {

@@ -1,5 +1,6 @@
 //! Loading: TOML text → [`IntentFile`], with every serde error turned into a located diagnostic.
 
+mod forms;
 mod load;
 mod types;
 

@@ -2,65 +2,127 @@
 //! at is `Spanned`. No tagged/untagged/flatten enums here: `Spanned` breaks inside them, so
 //! polymorphic values (ports, address lists, secrets) are kept as `toml::Value` and read in
 //! the resolve pass.
+//!
+//! The same types give the JSON Schema (`natc schema`): `Spanned` has no schema, so every
+//! field names the schema of its value with `#[schemars(with = …)]`, a plain type or one of
+//! the value forms in `forms.rs`. The doc comments on fields are what an editor shows on hover.
 
+use super::forms;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
 pub type S<T> = Spanned<T>;
 
-#[derive(Debug, Deserialize)]
+/// A natc intent file: the NAT and VPN gateways of one site, and optionally a lab to prove them in.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "natc intent file", transform = forms::gateway_required)]
 pub struct IntentFile {
+    /// The intent file format version: 1.
+    #[schemars(with = "forms::SchemaVersion")]
     pub natc: S<i64>,
+    /// The intent's name, [a-z0-9-]+: used in table names, comments and file names.
+    #[schemars(with = "forms::Name")]
     pub name: S<String>,
+    /// Free text.
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
+    /// Named hosts and prefixes, referenced elsewhere as "@name".
     #[serde(default)]
+    #[schemars(with = "forms::Networks")]
     pub networks: BTreeMap<S<String>, S<String>>,
+    /// A NAT/VPN device; at least one.
     #[serde(default, rename = "gateway")]
+    #[schemars(with = "Vec<Gateway>", length(min = 1))]
     pub gateways: Vec<S<Gateway>>,
+    /// The hosts and wires around the gateways, for `natc verify` and `natc trace`.
+    #[schemars(with = "Option<Lab>")]
     pub lab: Option<S<Lab>>,
+    /// A packet expectation that `natc verify` and `natc trace` prove.
     #[serde(default)]
+    #[schemars(with = "Vec<Expect>")]
     pub expect: Vec<S<Expect>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One NAT/VPN device: its interfaces, translations, filters, routes and tunnels.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Gateway {
+    /// The gateway's name, [a-z0-9-]+, unique: the output directory and every rule comment carry it.
+    #[schemars(with = "forms::Name")]
     pub name: S<String>,
+    /// The targets `natc build` writes when no --target is given.
+    #[schemars(with = "Option<Vec<forms::Target>>")]
     pub targets: Option<S<Vec<S<String>>>>,
+    /// Enable IPv4 forwarding where the target has such a knob (default true; false emits nothing).
+    #[schemars(with = "Option<bool>")]
     pub forwarding: Option<S<bool>>,
+    /// The VyOS version to write for (default "1.4").
+    #[schemars(with = "Option<forms::VyosVersion>")]
     pub vyos: Option<S<String>>,
+    /// The Yamaha RTX model to write for (default "RTX1210").
+    #[schemars(with = "Option<forms::RtxModel>")]
     pub rtx: Option<S<String>>,
+    /// Free text.
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
+    /// An interface of the device, by its own name (eth0, lan3, …).
     #[serde(default, rename = "interface")]
+    #[schemars(with = "Vec<Interface>")]
     pub interfaces: Vec<S<Interface>>,
+    /// An extra address the gateway must own (a loopback alias, say).
     #[serde(default, rename = "address")]
+    #[schemars(with = "Vec<OwnedAddress>")]
     pub addresses: Vec<S<OwnedAddress>>,
+    /// Destination NAT: traffic arriving for `destination` is delivered to `to`.
     #[serde(default)]
+    #[schemars(with = "Vec<Dnat>")]
     pub dnat: Vec<S<Dnat>>,
+    /// Source NAT: traffic leaving through `out_interface` gets the source `to`.
     #[serde(default)]
+    #[schemars(with = "Vec<Snat>")]
     pub snat: Vec<S<Snat>>,
+    /// A local network shown to the far side under another prefix (overlapping CIDRs).
     #[serde(default)]
+    #[schemars(with = "Vec<Netmap>")]
     pub netmap: Vec<S<Netmap>>,
+    /// A filter rule that lets traffic through (or to) the gateway.
     #[serde(default)]
+    #[schemars(with = "Vec<Allow>")]
     pub allow: Vec<S<Allow>>,
+    /// The default verdicts of the forward and input filters.
+    #[schemars(with = "Option<Policy>")]
     pub policy: Option<S<Policy>>,
+    /// A static route.
     #[serde(default)]
+    #[schemars(with = "Vec<Route>")]
     pub route: Vec<S<Route>>,
+    /// An IPsec site-to-site tunnel.
     #[serde(default)]
+    #[schemars(with = "Vec<Tunnel>")]
     pub tunnel: Vec<S<Tunnel>>,
+    /// BGP over the tunnels.
+    #[schemars(with = "Option<Bgp>")]
     pub bgp: Option<S<Bgp>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
+    #[schemars(with = "Option<Vec<Accept>>")]
     pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An interface of the gateway.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Interface {
+    /// The device's own interface name (eth0, eth0.10, lan3, …), unique on the gateway.
+    #[schemars(with = "forms::InterfaceName")]
     pub name: S<String>,
     /// One "a.b.c.d/len" or a list of them.
+    #[schemars(with = "Option<forms::InterfaceAddresses>")]
     pub address: Option<S<OneOrMany>>,
+    /// Free text.
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
 }
 
@@ -98,14 +160,20 @@ impl<'de> Deserialize<'de> for OneOrMany {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// An address the gateway must own on one of its interfaces.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OwnedAddress {
+    /// The interface that gets the address ("lo" or a declared one).
+    #[schemars(with = "forms::InterfaceName")]
     pub interface: S<String>,
+    /// A host, "@name", or an address with its subnet length.
+    #[schemars(with = "forms::OwnedAddressValue")]
     pub address: S<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+/// tcp, udp, icmp, esp, or any (no protocol match).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
     Tcp,
@@ -128,7 +196,9 @@ impl Protocol {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+/// How packets for a DNAT destination reach the gateway: routed (someone routes them here),
+/// loopback (the address goes on lo), or proxy-arp (answer ARP on in_interface).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Claim {
     #[default]
@@ -137,55 +207,114 @@ pub enum Claim {
     ProxyArp,
 }
 
-#[derive(Debug, Deserialize)]
+/// "Traffic arriving for `destination` is delivered to `to`."
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dnat {
+    /// The rule's name, [a-z0-9-]+, unique among the gateway's rules; output comments carry it.
+    #[schemars(with = "forms::Name")]
     pub name: S<String>,
+    /// The host or prefix the clients address (the virtual address).
+    #[schemars(with = "forms::Address")]
     pub destination: S<String>,
+    /// The real host, or a prefix as long as `destination` for a 1:1 block map.
+    #[schemars(with = "forms::Address")]
     pub to: S<String>,
+    /// Only traffic arriving on this interface.
+    #[schemars(with = "Option<forms::InterfaceName>")]
     pub in_interface: Option<S<String>>,
+    /// Only traffic from this host or prefix.
+    #[schemars(with = "Option<forms::Address>")]
     pub source: Option<S<String>>,
+    /// Only this protocol (default: all).
+    #[schemars(with = "Option<Protocol>")]
     pub protocol: Option<S<Protocol>>,
+    /// Only these destination ports (needs protocol tcp or udp).
+    #[schemars(with = "Option<forms::Ports>")]
     pub port: Option<S<toml::Value>>,
+    /// The new destination port: one port, or a range as wide as `port`.
+    #[schemars(with = "Option<forms::PortOrRange>")]
     pub to_port: Option<S<toml::Value>>,
+    /// How packets for `destination` reach the gateway (default "routed").
+    #[schemars(with = "Option<Claim>")]
     pub claim: Option<S<Claim>>,
     /// Declares that `to` routes its replies back through this gateway (no SNAT needed).
+    #[schemars(with = "Option<bool>")]
     pub return_route: Option<S<bool>>,
+    /// Free text.
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
+    #[schemars(with = "Option<Vec<Accept>>")]
     pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// "Traffic leaving through `out_interface` gets the source `to`."
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Snat {
+    /// The rule's name, [a-z0-9-]+, unique among the gateway's rules; output comments carry it.
+    #[schemars(with = "forms::Name")]
     pub name: S<String>,
+    /// Only traffic leaving through this interface (strongly advised: N205 warns without it).
+    #[schemars(with = "Option<forms::InterfaceName>")]
     pub out_interface: Option<S<String>>,
+    /// Only traffic from this host or prefix.
+    #[schemars(with = "Option<forms::Address>")]
     pub source: Option<S<String>>,
+    /// Only traffic to this host or prefix.
+    #[schemars(with = "Option<forms::Address>")]
     pub destination: Option<S<String>>,
+    /// Only this protocol (default: all).
+    #[schemars(with = "Option<Protocol>")]
     pub protocol: Option<S<Protocol>>,
+    /// Only these destination ports (needs protocol tcp or udp).
+    #[schemars(with = "Option<forms::Ports>")]
     pub port: Option<S<toml::Value>>,
+    /// The new source: a host, "masquerade", or a prefix as long as `source` (1:1 block map).
+    #[schemars(with = "forms::SnatTo")]
     pub to: S<String>,
+    /// Leave traffic that enters an IPsec tunnel untranslated (the IPsec NAT exemption).
+    #[schemars(with = "Option<bool>")]
     pub except_ipsec: Option<S<bool>>,
+    /// Free text.
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
+    #[schemars(with = "Option<Vec<Accept>>")]
     pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Twice-mapped networks: SNAT `local` -> `local_as` out of `interface` to `remote_as`, and
+/// DNAT back, both 1:1 prefix maps.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Netmap {
+    /// The rule's name, [a-z0-9-]+, unique among the gateway's rules; output comments carry it.
+    #[schemars(with = "forms::Name")]
     pub name: S<String>,
+    /// The real local network.
+    #[schemars(with = "forms::Address")]
     pub local: S<String>,
+    /// How the far side sees `local` (a prefix of the same length).
+    #[schemars(with = "forms::Address")]
     pub local_as: S<String>,
+    /// The far side's virtual prefix, as the far gateway maps it.
+    #[schemars(with = "forms::Address")]
     pub remote_as: S<String>,
+    /// The interface or tunnel towards the far side.
+    #[schemars(with = "forms::InterfaceName")]
     pub interface: S<String>,
+    /// Free text.
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
+    #[schemars(with = "Option<Vec<Accept>>")]
     pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+/// accept or drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     #[default]
@@ -193,14 +322,20 @@ pub enum Verdict {
     Drop,
 }
 
-#[derive(Debug, Deserialize)]
+/// The filters' default verdicts. With "drop", replies of allowed flows are still accepted.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
+    /// Traffic through the gateway (default "accept").
+    #[schemars(with = "Option<Verdict>")]
     pub forward: Option<S<Verdict>>,
+    /// Traffic to the gateway itself (default "accept").
+    #[schemars(with = "Option<Verdict>")]
     pub input: Option<S<Verdict>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+/// forward (through the gateway) or input (to the gateway itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Chain {
     #[default]
@@ -208,74 +343,153 @@ pub enum Chain {
     Input,
 }
 
-#[derive(Debug, Deserialize)]
+/// A filter rule that lets matching traffic through.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Allow {
+    /// The rule's name, [a-z0-9-]+, unique among the gateway's rules; output comments carry it.
+    #[schemars(with = "forms::Name")]
     pub name: S<String>,
+    /// Only traffic from this host or prefix.
+    #[schemars(with = "Option<forms::Address>")]
     pub from: Option<S<String>>,
+    /// Only traffic to this host or prefix: the real (post-DNAT) destination.
+    #[schemars(with = "Option<forms::Address>")]
     pub to: Option<S<String>>,
+    /// Only this protocol (default: all).
+    #[schemars(with = "Option<Protocol>")]
     pub protocol: Option<S<Protocol>>,
+    /// Only these destination ports (needs protocol tcp or udp).
+    #[schemars(with = "Option<forms::Ports>")]
     pub port: Option<S<toml::Value>>,
+    /// Only traffic arriving on this interface.
+    #[schemars(with = "Option<forms::InterfaceName>")]
     pub in_interface: Option<S<String>>,
+    /// Only traffic leaving through this interface (not with chain "input").
+    #[schemars(with = "Option<forms::InterfaceName>")]
     pub out_interface: Option<S<String>>,
+    /// "forward" (default: through the gateway) or "input" (to the gateway itself).
+    #[schemars(with = "Option<Chain>")]
     pub chain: Option<S<Chain>>,
+    /// Let the replies back in too (default true; RTX: a dynamic filter).
+    #[schemars(with = "Option<bool>")]
     pub stateful: Option<S<bool>>,
+    /// Free text.
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
+    #[schemars(with = "Option<Vec<Accept>>")]
     pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A static route, `via` a next hop or out of an `interface`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
+    /// An optional name, [a-z0-9-]+ (unnamed routes are named by position: route/1).
+    #[schemars(with = "Option<forms::Name>")]
     pub name: Option<S<String>>,
+    /// The destination host or prefix.
+    #[schemars(with = "forms::Address")]
     pub to: S<String>,
+    /// The next hop, on a connected subnet (or give `interface`).
+    #[schemars(with = "Option<forms::Host>")]
     pub via: Option<S<String>>,
+    /// The outgoing interface, for a point-to-point link or tunnel (or give `via`).
+    #[schemars(with = "Option<forms::InterfaceName>")]
     pub interface: Option<S<String>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
+    #[schemars(with = "Option<Vec<Accept>>")]
     pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An IPsec site-to-site tunnel: route-based with `vti`, or policy-based with both
+/// `local_networks` and `remote_networks`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tunnel {
+    /// The tunnel's name, [a-z0-9-]+, unique among the gateway's tunnels.
+    #[schemars(with = "forms::Name")]
     pub name: S<String>,
+    /// The peer's public address.
+    #[schemars(with = "forms::Host")]
     pub remote: S<String>,
+    /// Our IKE source address (may be behind NAT).
+    #[schemars(with = "Option<forms::Host>")]
     pub local_address: Option<S<String>>,
     /// `{ env = "NAME" }` or `{ file = "path" }`; a plain string is refused (N111).
+    #[schemars(with = "forms::Secret")]
     pub psk: S<toml::Value>,
+    /// Phase 1 (default IKEv2, aes128, sha256, DH group 14, 28800 s).
+    #[schemars(with = "Option<Ike>")]
     pub ike: Option<S<Ike>>,
+    /// Phase 2 (default aes128, sha256, PFS on, 3600 s).
+    #[schemars(with = "Option<Esp>")]
     pub esp: Option<S<Esp>>,
+    /// Dead peer detection.
+    #[schemars(with = "Option<Dpd>")]
     pub dpd: Option<S<Dpd>>,
+    /// We sit behind NAT: use NAT traversal (UDP 4500).
+    #[schemars(with = "Option<bool>")]
     pub nat_traversal: Option<S<bool>>,
+    /// Route-based: the tunnel interface traffic is routed into.
+    #[schemars(with = "Option<Vti>")]
     pub vti: Option<S<Vti>>,
+    /// Policy-based: our traffic selectors, written with the post-NAT (virtual) prefixes.
+    #[schemars(with = "Option<Vec<forms::Address>>")]
     pub local_networks: Option<S<Vec<S<String>>>>,
+    /// Policy-based: the far side's traffic selectors, post-NAT.
+    #[schemars(with = "Option<Vec<forms::Address>>")]
     pub remote_networks: Option<S<Vec<S<String>>>>,
+    /// Free text.
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
+    #[schemars(with = "Option<Vec<Accept>>")]
     pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// IKE (phase 1) parameters.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ike {
+    /// IKE version 1 or 2 (default 2).
+    #[schemars(with = "Option<i64>", range(min = 1, max = 2))]
     pub version: Option<S<i64>>,
+    /// The cipher, in the target's words (default "aes128").
+    #[schemars(with = "Option<String>")]
     pub encryption: Option<S<String>>,
+    /// The integrity algorithm, in the target's words (default "sha256").
+    #[schemars(with = "Option<String>")]
     pub hash: Option<S<String>>,
+    /// The Diffie-Hellman group (default 14).
+    #[schemars(with = "Option<i64>", range(min = 1, max = 32))]
     pub dh_group: Option<S<i64>>,
+    /// The IKE SA lifetime in seconds (default 28800).
+    #[schemars(with = "Option<i64>", range(min = 30, max = 86400))]
     pub lifetime: Option<S<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// ESP (phase 2) parameters.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Esp {
+    /// The cipher, in the target's words (default "aes128").
+    #[schemars(with = "Option<String>")]
     pub encryption: Option<S<String>>,
+    /// The integrity algorithm, in the target's words (default "sha256").
+    #[schemars(with = "Option<String>")]
     pub hash: Option<S<String>>,
+    /// Perfect forward secrecy (default true).
+    #[schemars(with = "Option<bool>")]
     pub pfs: Option<S<bool>>,
+    /// The ESP SA lifetime in seconds (default 3600).
+    #[schemars(with = "Option<i64>", range(min = 30, max = 86400))]
     pub lifetime: Option<S<i64>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What to do when the peer stops answering: restart, clear or hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DpdAction {
     Restart,
@@ -283,107 +497,191 @@ pub enum DpdAction {
     Hold,
 }
 
-#[derive(Debug, Deserialize)]
+/// Dead peer detection.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dpd {
+    /// What to do when the peer stops answering.
+    #[schemars(with = "DpdAction")]
     pub action: S<DpdAction>,
+    /// Seconds between probes (default 30).
+    #[schemars(with = "Option<i64>", range(min = 2, max = 86400))]
     pub interval: Option<S<i64>>,
+    /// Seconds without an answer before the peer is declared dead (default 120).
+    #[schemars(with = "Option<i64>", range(min = 10, max = 86400))]
     pub timeout: Option<S<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The tunnel interface of a route-based tunnel.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vti {
+    /// The interface's name (vti0, tunnel1, …); it declares an interface of the gateway.
+    #[schemars(with = "forms::InterfaceName")]
     pub name: S<String>,
+    /// The interface's address with its subnet length (169.254.28.86/30).
+    #[schemars(with = "forms::AddressWithLength")]
     pub address: S<String>,
+    /// The interface MTU.
+    #[schemars(with = "Option<i64>", range(min = 68, max = 9000))]
     pub mtu: Option<S<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// BGP on the gateway.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bgp {
+    /// Our AS number.
+    #[schemars(with = "i64", range(min = 1, max = 4_294_967_294_i64))]
     pub asn: S<i64>,
+    /// The prefixes we announce.
     #[serde(default)]
+    #[schemars(with = "Vec<forms::Address>")]
     pub networks: Vec<S<String>>,
+    /// A BGP peer.
     #[serde(default)]
+    #[schemars(with = "Vec<BgpNeighbor>")]
     pub neighbor: Vec<S<BgpNeighbor>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A BGP peer.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BgpNeighbor {
+    /// The peer's address.
+    #[schemars(with = "forms::Host")]
     pub address: S<String>,
+    /// The peer's AS number.
+    #[schemars(with = "i64", range(min = 1, max = 4_294_967_294_i64))]
     pub remote_as: S<i64>,
+    /// Hold time in seconds.
+    #[schemars(with = "Option<i64>", range(min = 3, max = 65535))]
     pub holdtime: Option<S<i64>>,
+    /// Keepalive interval in seconds.
+    #[schemars(with = "Option<i64>", range(min = 1, max = 65535))]
     pub keepalive: Option<S<i64>>,
 }
 
 /// `{ code = "N2xx", reason = "…" }`: one warning an item knowingly lives with.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Accept {
+    /// The warning's code.
+    #[schemars(with = "forms::AcceptCode")]
     pub code: S<String>,
+    /// Why the warning is right here: what a reviewer reads (required, N215).
+    #[schemars(with = "forms::Reason", required)]
     pub reason: Option<S<String>>,
 }
 
 /// The lab around the gateways (INTENT.md §4, docs/verify.md): hosts, segments, links.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lab {
+    /// A lab host: one network namespace.
     #[serde(default)]
+    #[schemars(with = "Vec<LabHost>")]
     pub host: Vec<S<LabHost>>,
+    /// A wire joining gateway interfaces and segments (gateway to gateway).
     #[serde(default)]
+    #[schemars(with = "Vec<LabLink>")]
     pub link: Vec<S<LabLink>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A host in the lab: `address` + `attach`, or `interfaces`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabHost {
+    /// The host's name, [a-z0-9-]+, unique and unlike any gateway's.
+    #[schemars(with = "forms::Name")]
     pub name: S<String>,
     /// With `attach`: the host's one interface, eth0. Hosts with several use `interfaces`.
+    #[schemars(with = "Option<forms::AddressWithLength>")]
     pub address: Option<S<String>>,
+    /// With `address`: what eth0 is wired to, "gateway.interface" or a segment name.
+    #[schemars(with = "Option<forms::Attachment>")]
     pub attach: Option<S<String>>,
+    /// The host's interfaces eth0, eth1, … in this order (instead of `address` + `attach`).
     #[serde(default)]
+    #[schemars(with = "Vec<LabInterface>")]
     pub interfaces: Vec<S<LabInterface>>,
+    /// Static routes of the host.
     #[serde(default)]
+    #[schemars(with = "Vec<LabRoute>")]
     pub routes: Vec<S<LabRoute>>,
+    /// The host's default gateway, on one of its subnets.
+    #[schemars(with = "Option<forms::Host>")]
     pub gateway: Option<S<String>>,
     /// A router in the lab (a cloud's implicit router, an ISP): forwards between its interfaces.
+    #[schemars(with = "Option<bool>")]
     pub forwarding: Option<S<bool>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One interface of a lab host.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabInterface {
+    /// The address with its subnet length.
+    #[schemars(with = "forms::AddressWithLength")]
     pub address: S<String>,
+    /// What it is wired to: "gateway.interface" or a segment name.
+    #[schemars(with = "forms::Attachment")]
     pub attach: S<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A static route of a lab host.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabRoute {
+    /// The destination host or prefix.
+    #[schemars(with = "forms::Address")]
     pub to: S<String>,
+    /// The next hop, on one of the host's subnets.
+    #[schemars(with = "forms::Host")]
     pub via: S<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A wire joining gateway interfaces and segments into one layer-2 segment.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabLink {
+    /// At least two ends: "gateway.interface" or segment names.
+    #[schemars(with = "Vec<forms::Attachment>", length(min = 2))]
     pub ends: S<Vec<S<String>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A packet that `natc verify` sends in the lab and `natc trace` simulates.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
+    /// What the expectation says, in words; unique.
+    #[schemars(with = "String")]
     pub name: S<String>,
+    /// The lab host that sends.
+    #[schemars(with = "forms::Name")]
     pub from: S<String>,
+    /// The destination address the sender uses.
+    #[schemars(with = "forms::Host")]
     pub to: S<String>,
+    /// icmp (default), tcp or udp.
+    #[schemars(with = "Option<forms::ProbeProtocol>")]
     pub protocol: Option<S<Protocol>>,
+    /// The destination port (tcp and udp only, and required there).
+    #[schemars(with = "Option<forms::Port>")]
     pub port: Option<S<i64>>,
+    /// The lab host that receives the packet (or give blocked = true).
+    #[schemars(with = "Option<forms::Name>")]
     pub arrives_at: Option<S<String>>,
+    /// No lab host receives it and no reply comes back (or give arrives_at).
+    #[schemars(with = "Option<bool>")]
     pub blocked: Option<S<bool>>,
+    /// The source address the receiver sees.
+    #[schemars(with = "Option<forms::Address>")]
     pub seen_source: Option<S<String>>,
+    /// The destination address the receiver sees.
+    #[schemars(with = "Option<forms::Address>")]
     pub seen_destination: Option<S<String>>,
     /// The destination port the receiver sees (a DNAT with `to_port`); default `port`.
+    #[schemars(with = "Option<forms::Port>")]
     pub seen_port: Option<S<i64>>,
 }

@@ -11,8 +11,9 @@ mod rules;
 mod tunnel;
 
 pub use address::{Networks, inner as inner_span};
+pub use names::{MAX_INTERFACE, MAX_NAME};
 pub use ports::{PortRange, PortSet};
-pub use resolve::resolve;
+pub use resolve::{SCHEMA_VERSION, resolve};
 
 use crate::diag::Span;
 pub use crate::intent::{Chain, Claim, DpdAction, Protocol, Verdict};

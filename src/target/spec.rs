@@ -28,7 +28,8 @@ impl TargetKind {
         }
     }
 
-    fn profiles(self) -> &'static [&'static str] {
+    /// The profiles the target takes (none, VyOS versions, RTX models).
+    pub fn profiles(self) -> &'static [&'static str] {
         match self {
             TargetKind::Vyos => VYOS_VERSIONS,
             TargetKind::Rtx => RTX_MODELS,

@@ -1,0 +1,299 @@
+//! Value forms, value by value: what natc accepts and what the schema accepts must agree,
+//! including the odd spellings natc's parsers let through (blanks that are trimmed, leading
+//! zeros that ipnet reads in prefixes, a `+` that `u8::from_str` reads). Each case replaces
+//! one line of a valid intent; `natc check` and Taplo must both give the stated verdict.
+
+/// A valid intent with every key natc reads, that every case starts from. Its accepts accept
+/// nothing that occurs (N216 warnings): they are here for their form.
+pub const BASE: &str = r#"natc = 1
+name = "forms"
+description = "one of each key natc reads"
+
+[networks]
+lan = "10.0.0.0/24"
+
+[[gateway]]
+name = "gw"
+description = "the NAT gateway"
+targets = ["nftables"]
+rtx = "RTX1210"
+accept = [{ code = "N301", reason = "this gateway is only a form" }]
+
+[[gateway.interface]]
+name = "eth0"
+address = "192.168.1.1/24"
+
+[[gateway.interface]]
+name = "eth1"
+address = "192.168.2.1/24"
+
+[[gateway.address]]
+interface = "lo"
+address = "10.9.9.9/32"
+
+[[gateway.dnat]]
+name = "web"
+description = "the web server"
+destination = "@lan"
+to = "192.168.1.10"
+protocol = "tcp"
+port = 443
+to_port = 8443
+return_route = true
+accept = [{ code = "N211", reason = "the dnat is only a form" }]
+
+[[gateway.snat]]
+name = "out"
+description = "the LAN goes out"
+out_interface = "eth0"
+to = "masquerade"
+except_ipsec = true
+
+[[gateway.netmap]]
+name = "peer"
+description = "the peer's overlapping network"
+local = "192.168.2.0/24"
+local_as = "192.168.20.0/24"
+remote_as = "192.168.30.0/24"
+interface = "eth1"
+accept = [{ code = "N206", reason = "the netmap is only a form" }]
+
+[[gateway.allow]]
+name = "ssh"
+description = "ssh to the server"
+to = "192.168.1.10"
+protocol = "tcp"
+port = 22
+accept = [{ code = "N211", reason = "the allow is only a form" }]
+
+[[gateway.route]]
+to = "0.0.0.0/0"
+via = "192.168.1.254"
+accept = [{ code = "N206", reason = "the route is only a form" }]
+
+[[gateway]]
+name = "vpn"
+targets = ["vyos"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.100.2/24"
+
+[[gateway.tunnel]]
+name = "t"
+remote = "203.0.113.1"
+psk = { env = "PSK" }
+vti = { name = "vti0", address = "169.254.0.1/30" }
+ike = { version = 2, dh_group = 14 }
+"#;
+
+/// One form: the line of [`BASE`] it replaces, the replacement with `{}` for the value, and
+/// values as TOML with whether natc accepts them.
+pub struct Form {
+    pub line: &'static str,
+    pub template: &'static str,
+    pub values: &'static [(&'static str, bool)],
+}
+
+pub const FORMS: &[Form] = &[
+    Form { line: "natc = 1", template: "natc = {}", values: &[("1", true), ("2", false), ("\"1\"", false)] },
+    Form {
+        line: "name = \"forms\"",
+        template: "name = {}",
+        values: &[
+            ("\"a-b-0\"", true),
+            ("\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", true),
+            ("\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", false),
+            ("\"Forms\"", false),
+            ("\"a_b\"", false),
+            ("\"\"", false),
+        ],
+    },
+    // A [networks] entry: its name and its literal value (no @name there).
+    Form {
+        line: "lan = \"10.0.0.0/24\"",
+        template: "lan = \"10.0.0.0/24\"\n{}",
+        values: &[
+            ("other_net-2 = \"10.1.0.0/16\"", true),
+            ("other = \" 10.1.0.0/16 \"", true),
+            ("other = \"010.001.0.0/16\"", true),
+            ("other = \"11.0.0.0/08\"", true),
+            ("other = \"10.1.0.0/008\"", false),
+            ("other = \"10.1.0.0/33\"", false),
+            ("other = \"10.1.0.300\"", false),
+            ("other = \"@lan\"", false),
+            ("Other = \"10.1.0.0/16\"", false),
+            ("\"other net\" = \"10.1.0.0/16\"", false),
+        ],
+    },
+    // A host or prefix, literal or @name (Networks::host_or_prefix).
+    Form {
+        line: "destination = \"@lan\"",
+        template: "destination = {}",
+        values: &[
+            ("\"10.0.0.5\"", true),
+            ("\"10.0.0.0/24\"", true),
+            ("\" 10.0.0.5 \"", true),
+            ("\"010.0.0.0/24\"", true),
+            ("\"10.0.0.0/08\"", true),
+            ("\"10.0.0.5/32\"", true),
+            ("\"010.0.0.5\"", false),
+            ("\"10.0.0.5/032\"", false),
+            ("\"10.0.0.300/32\"", false),
+            ("\"10.0.0.0/33\"", false),
+            ("\"10.0.0\"", false),
+            ("\"fd00::5\"", false),
+            ("\"@\"", false),
+            ("\"\"", false),
+            ("[\"10.0.0.5\"]", false),
+        ],
+    },
+    // One host (Networks::host): a prefix is refused.
+    Form {
+        line: "via = \"192.168.1.254\"",
+        template: "via = {}",
+        values: &[
+            ("\"192.168.1.254/32\"", true),
+            ("\" 192.168.1.254\"", true),
+            ("\"192.168.1.0/24\"", false),
+            ("\"192.168.1.254/032\"", false),
+            ("\"192.168.1.256\"", false),
+        ],
+    },
+    // An interface address (interface_address): length required, host bits allowed, no trim.
+    Form {
+        line: "address = \"192.168.1.1/24\"",
+        template: "address = {}",
+        values: &[
+            ("[\"192.168.1.1/24\", \"192.168.2.1/24\"]", true),
+            ("\"192.168.1.1/024\"", true),
+            ("\"192.168.1.1/+24\"", true),
+            ("\"192.168.1.1\"", false),
+            ("\"192.168.1.1/33\"", false),
+            ("\" 192.168.1.1/24\"", false),
+            ("\"192.168.01.1/24\"", false),
+            ("[\"192.168.1.1/24\", \"192.168.2.1\"]", false),
+            ("24", false),
+        ],
+    },
+    // An owned address (Ctx::owned_address): a host, @name, or an address with its length.
+    Form {
+        line: "address = \"10.9.9.9/32\"",
+        template: "address = {}",
+        values: &[
+            ("\"10.9.9.9\"", true),
+            ("\"10.9.9.9/24\"", true),
+            ("\" 10.9.9.9/24 \"", true),
+            ("\"10.9.9.9/33\"", false),
+            ("\"10.9.9\"", false),
+        ],
+    },
+    Form {
+        line: "port = 443",
+        template: "port = {}",
+        values: &[
+            ("\"443\"", true),
+            ("\"+443\"", true),
+            ("\"0443\"", true),
+            ("\"8000-8099\"", true),
+            ("\" 80 , 443 - 444 \"", true),
+            ("[80, \"443\", \"8000-8099\"]", true),
+            ("65535", true),
+            ("0", false),
+            ("65536", false),
+            ("\"65536\"", false),
+            ("\"https\"", false),
+            ("\"80-\"", false),
+            ("\"80,\"", false),
+            ("[\"80,443\"]", false),
+            ("[]", false),
+            ("true", false),
+        ],
+    },
+    Form {
+        line: "to_port = 8443",
+        template: "to_port = {}",
+        values: &[("\"8443\"", true), ("\"80,443\"", false), ("[8443]", false), ("-1", false)],
+    },
+    Form {
+        line: "to = \"masquerade\"",
+        template: "to = {}",
+        values: &[
+            ("\" masquerade \"", true),
+            ("\"198.51.100.2\"", true),
+            ("\"Masquerade\"", false),
+            ("\"masq\"", false),
+        ],
+    },
+    Form {
+        line: "targets = [\"nftables\"]",
+        template: "targets = {}",
+        values: &[
+            ("[\"iptables\", \"firewalld\"]", true),
+            ("[\"vyos@1.3\"]", false),
+            ("[\"nftable\"]", false),
+            ("[\"VYOS\"]", false),
+            ("[\"iptables@1.4\"]", false),
+            ("\"vyos\"", false),
+        ],
+    },
+    Form {
+        line: "rtx = \"RTX1210\"",
+        template: "rtx = {}",
+        values: &[("\"rtx830\"", true), ("\"RTX9999\"", false), ("\" RTX830\"", false)],
+    },
+    // A second interface's name (the first one's is referred to).
+    Form {
+        line: "address = \"192.168.1.1/24\"",
+        template: "address = \"192.168.1.1/24\"\n\n[[gateway.interface]]\nname = {}",
+        values: &[
+            ("\"eth0.10\"", true),
+            ("\"Gi0_1-a\"", true),
+            ("\"-eth0\"", false),
+            ("\"eth0 \"", false),
+            ("\"abcdefghijklmnop\"", false),
+        ],
+    },
+    Form {
+        line: "psk = { env = \"PSK\" }",
+        template: "psk = {}",
+        values: &[
+            ("{ file = \"/etc/psk\" }", true),
+            ("\"secret\"", false),
+            ("{ env = \"\" }", false),
+            ("{ env = \"A\", file = \"b\" }", false),
+            ("{ vault = \"x\" }", false),
+        ],
+    },
+    Form {
+        line: "ike = { version = 2, dh_group = 14 }",
+        template: "ike = {}",
+        values: &[
+            ("{ version = 1, lifetime = 86400 }", true),
+            ("{ version = 3 }", false),
+            ("{ dh_group = 33 }", false),
+            ("{ lifetime = 29 }", false),
+            ("{ cipher = \"aes\" }", false),
+        ],
+    },
+    // An accept entry (check/accept.rs): an acceptable warning code, trimmed, with a reason.
+    Form {
+        line: "accept = [{ code = \"N211\", reason = \"the dnat is only a form\" }]",
+        template: "accept = [{}]",
+        values: &[
+            ("{ code = \"N205\", reason = \"checked\" }", true),
+            ("{ code = \" N205 \", reason = \"checked\" }", true),
+            ("{ code = \"N205\" }", false),
+            ("{ code = \"N205\", reason = \" \" }", false),
+            ("{ code = \"n205\", reason = \"checked\" }", false),
+            ("{ code = \"N101\", reason = \"checked\" }", false),
+        ],
+    },
+    // Unknown keys, at the top and inside an item.
+    Form {
+        line: "return_route = true",
+        template: "return_route = true\n{}",
+        values: &[("claim = \"routed\"", true), ("claim = \"arp\"", false), ("bogus = 1", false)],
+    },
+    Form { line: "name = \"forms\"", template: "name = \"forms\"\n{}", values: &[("colour = \"red\"", false)] },
+];
