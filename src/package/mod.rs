@@ -3,6 +3,8 @@
 //! machines, or Ansible playbooks with an inventory for fleets. A packaging changes the
 //! wrapping, never the rules: it takes the targets' files as they were rendered.
 
+pub mod ansible;
+
 use crate::Artifact;
 use crate::build::Compiled;
 use crate::diag::Diagnostic;
@@ -26,10 +28,10 @@ pub fn package(
     artifacts: &[Artifact],
     packaging: Packaging,
 ) -> Result<Vec<PlannedFile>, Vec<Diagnostic>> {
-    let _ = compiled;
     match packaging {
         Packaging::Native => Ok(native_layout(artifacts)),
-        Packaging::CloudInit | Packaging::Ansible => {
+        Packaging::Ansible => ansible::package(compiled, artifacts),
+        Packaging::CloudInit => {
             Err(vec![Diagnostic::error(crate::diag::Code::TARGET_CANNOT_EXPRESS, "this packaging is not built yet")])
         }
     }

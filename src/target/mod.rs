@@ -2,7 +2,7 @@
 //! (an error names the intent item and the target, never a silent approximation), then
 //! builds a small view model and hands it to its embedded Tera templates.
 
-mod engine;
+pub(crate) mod engine;
 mod firewalld;
 mod header;
 mod iptables;
