@@ -40,6 +40,7 @@ struct CopyView {
 #[derive(Serialize)]
 struct SysctlView {
     src: Option<String>,
+    dir: &'static str,
     dest: String,
 }
 
@@ -159,7 +160,7 @@ pub(super) fn files(
         let name = format!("90-natc-{intent}.conf");
         let host = linux::host_state(gw);
         let view = if host.sysctls.is_empty() {
-            SysctlView { src: None, dest: format!("{SYSCTL_DIR}/{name}") }
+            SysctlView { src: None, dir: SYSCTL_DIR, dest: format!("{SYSCTL_DIR}/{name}") }
         } else {
             let contents = engine::render("ansible/sysctl.conf.tera", &SysctlFileView { lines: host.sysctls })?;
             files.push(PlannedFile {
@@ -168,7 +169,7 @@ pub(super) fn files(
                 primary: false,
                 executable: false,
             });
-            SysctlView { src: Some(src(&name)), dest: format!("{SYSCTL_DIR}/{name}") }
+            SysctlView { src: Some(src(&name)), dir: SYSCTL_DIR, dest: format!("{SYSCTL_DIR}/{name}") }
         };
         Some(view)
     };

@@ -149,8 +149,10 @@ pub fn package(compiled: &Compiled, artifacts: &[Artifact]) -> Result<Vec<Planne
             &view,
         )?);
     }
-    if let Some(f) = files.iter().find(|f| f.contents.contains(secrets::MARKER)) {
-        return Err(vec![internal(format!("a secret placeholder is left in {}", f.path.display()))]);
+    for t in plans.iter().flat_map(|g| &g.tunnels) {
+        if let Some(f) = files.iter().find(|f| secrets::left_in(&t.psk.value, &f.contents)) {
+            return Err(vec![internal(format!("a secret placeholder is left in {}", f.path.display()))]);
+        }
     }
     Ok(files)
 }

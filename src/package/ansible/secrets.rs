@@ -119,8 +119,13 @@ pub fn substitute(kind: TargetKind, gw: &GatewayPlan, text: &str) -> (String, Ve
     (out, used)
 }
 
-/// The marker every placeholder starts with: none may be left in the Ansible output.
-pub const MARKER: &str = "@@natc-secret:";
+/// Is `secret`'s placeholder still in `text`, in any of the forms a target writes it?
+pub fn left_in(secret: &SecretRef, text: &str) -> bool {
+    let raw = placeholder(secret);
+    [raw.clone(), substitution(TargetKind::Vyos, secret).0, substitution(TargetKind::Rtx, secret).0, rtx_escape(&raw)]
+        .iter()
+        .any(|form| text.contains(form.as_str()))
+}
 
 #[cfg(test)]
 mod tests {
