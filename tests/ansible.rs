@@ -25,20 +25,20 @@ fn require_ansible() {
 
 /// Run an Ansible tool; panics with its output unless it succeeds. Returns stdout.
 fn ansible(tool: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let (ok, stdout, stderr) = ansible_run(tool, args, env);
+    assert!(ok, "{tool} {} failed:\n--- stdout\n{stdout}\n--- stderr\n{stderr}", args.join(" "));
+    stdout
+}
+
+/// Run an Ansible tool: whether it succeeded, its stdout and its stderr.
+fn ansible_run(tool: &str, args: &[&str], env: &[(&str, &Path)]) -> (bool, String, String) {
     let mut cmd = Process::new(tool);
     cmd.args(args).env("ANSIBLE_NOCOLOR", "1").env("ANSIBLE_RETRY_FILES_ENABLED", "0");
     for (k, v) in env {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap_or_else(|e| panic!("{tool} does not run: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{tool} {} failed:\n--- stdout\n{stdout}\n--- stderr\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
 /// Test doubles for the device modules, in a collections path of their own: Galaxy (where
@@ -394,11 +394,18 @@ fn vault_vars(dir: &Path, vars: &[(&str, &str)]) -> (PathBuf, PathBuf) {
     (file, password)
 }
 
-/// Run `playbook` against a local stand-in for `host` with the stub modules; returns the
-/// arguments the named module received.
-fn run_against_stub(dir: &Path, playbook: &Path, host: &str, vars: &[(&str, &str)], module: &str) -> serde_json::Value {
+/// Run `playbook` against a local stand-in for `host` with the stub modules. Returns the
+/// arguments the named module received, or the run's output when it failed.
+fn run_against_stub(
+    dir: &Path,
+    playbook: &Path,
+    host: &str,
+    vars: &[(&str, &str)],
+    module: &str,
+) -> Result<serde_json::Value, String> {
     let collections = stub_collections(&dir.join("stubs"), true);
     let record = dir.join("record");
+    let _ = std::fs::remove_dir_all(&record);
     std::fs::create_dir_all(&record).expect("mkdir");
     let inventory = dir.join("local.yml");
     std::fs::write(
@@ -410,7 +417,7 @@ fn run_against_stub(dir: &Path, playbook: &Path, host: &str, vars: &[(&str, &str
     )
     .expect("write inventory");
     let (vars_file, password) = vault_vars(dir, vars);
-    let output = ansible(
+    let (ok, stdout, stderr) = ansible_run(
         "ansible-playbook",
         &[
             "-i",
@@ -424,11 +431,17 @@ fn run_against_stub(dir: &Path, playbook: &Path, host: &str, vars: &[(&str, &str
         &[("ANSIBLE_COLLECTIONS_PATH", &collections), ("NATC_STUB_OUT", &record)],
     );
     for (_, value) in vars {
-        assert!(!output.contains(value), "a key reached Ansible's output:\n{output}");
+        assert!(
+            !stdout.contains(value) && !stderr.contains(value),
+            "a key reached Ansible's output:\n{stdout}\n{stderr}"
+        );
+    }
+    if !ok {
+        return Err(format!("{stdout}\n{stderr}"));
     }
     let recorded = std::fs::read_to_string(record.join(format!("{module}.json")))
-        .unwrap_or_else(|_| panic!("{module} was not called:\n{output}"));
-    serde_json::from_str(&recorded).expect("json")
+        .unwrap_or_else(|_| panic!("{module} was not called:\n{stdout}"));
+    Ok(serde_json::from_str(&recorded).expect("json"))
 }
 
 #[test]
@@ -448,20 +461,23 @@ fn vyos_keys_from_vault_give_the_lines_natc_would_inline() {
     let out = work.path().join("out");
     build_with(&["build", "--format", "ansible", "-o", out.to_str().expect("utf-8")], &intent, &[]);
     let vars = [("natc_secret_vpc_tunnel1_psk", NASTY_KEY), ("natc_secret_vpc_tunnel2_psk", "plain-key-2")];
-    let args = run_against_stub(work.path(), &out.join("site.yml"), "vyos-project-a", &vars, "vyos_config");
+    let args = run_against_stub(work.path(), &out.join("site.yml"), "vyos-project-a", &vars, "vyos_config")
+        .unwrap_or_else(|e| panic!("the VyOS playbook failed:\n{e}"));
     let lines: Vec<&str> = args["lines"].as_array().expect("lines").iter().map(|l| l.as_str().expect("str")).collect();
     assert_eq!(lines, expected, "the playbook's lines differ from natc's own");
     assert_eq!(args["save"], true);
     assert_eq!(args["match"], "line");
 }
 
+/// An RTX key with every character RTX escapes (no braces: see the second half).
+const RTX_KEY: &str = "rtx #1 'k\"y' \\ |>? end";
+
 #[test]
 fn rtx_keys_from_vault_give_the_config_natc_would_inline() {
     require_ansible();
     let work = tempfile::tempdir().expect("tempdir");
     let intent = common::root().join("tests/rtx/rtx-vpn.toml");
-    let key_file = work.path().join("psk");
-    std::fs::write(&key_file, "rtx #1 'k\"y' \\ {{ x }}\n").expect("write key");
+    std::fs::write(work.path().join("psk"), format!("{RTX_KEY}\n")).expect("write key");
     // The intent names /etc/natc/cloud #1.psk; --secrets inline reads it relative to a copy.
     let text = std::fs::read_to_string(&intent).expect("intent").replace("/etc/natc/cloud #1.psk", "psk");
     let copy = work.path().join("rtx-vpn.toml");
@@ -474,14 +490,23 @@ fn rtx_keys_from_vault_give_the_config_natc_would_inline() {
             .collect()
     };
     let expected = config(&native);
-    assert!(expected.iter().any(|l| l.contains(r#"text rtx\ \#1\ \'k\"y\'\ \\\ {{\ x\ }}"#)), "{native}");
+    assert!(expected.iter().any(|l| l.ends_with(r#"text rtx\ \#1\ \'k\"y\'\ \\\ \|\>\?\ end"#)), "{native}");
     let out = work.path().join("out");
     build_with(&["build", "--format", "ansible", "-o", out.to_str().expect("utf-8")], &copy, &[]);
-    let vars = [("natc_secret_file_psk", "rtx #1 'k\"y' \\ {{ x }}")];
-    let args = run_against_stub(work.path(), &out.join("gateway-hq-rtx.yml"), "hq-rtx", &vars, "rtx_config");
-    assert_eq!(config(args["src"].as_str().expect("src")), expected, "the rendered src differs from natc's own");
+    let playbook = out.join("gateway-hq-rtx.yml");
+    let args = run_against_stub(work.path(), &playbook, "hq-rtx", &[("natc_secret_file_psk", RTX_KEY)], "rtx_config")
+        .unwrap_or_else(|e| panic!("the RTX playbook failed:\n{e}"));
+    // The module got the rendered file: natc's lines, the key filled in, no comment left.
+    let src = args["src"].as_str().expect("src");
+    assert!(!src.contains('#') || src.contains("\\#1"), "comments reached the device:\n{src}");
+    assert_eq!(config(src), expected, "the rendered src differs from natc's own");
     assert_eq!(args["after"], serde_json::json!(["tunnel select none"]));
     assert_eq!(args["save_when"], "changed");
+    // A key that a netcommon still templating `src` would read as Jinja is refused, by name.
+    let refused =
+        run_against_stub(work.path(), &playbook, "hq-rtx", &[("natc_secret_file_psk", "a {{ b }}")], "rtx_config");
+    let output = refused.expect_err("a key with {{ must be refused");
+    assert!(output.contains("natc_rtx_escape: the pre-shared key contains {{"), "{output}");
 }
 
 /// A gateway whose setup script has work to do: forwarding, an address it claims on `lo`,

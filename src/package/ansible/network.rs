@@ -90,13 +90,17 @@ struct RtxView<'a> {
 struct RtxTemplateView<'a> {
     header: &'a HeaderView,
     host: String,
-    config: String,
+    items: Vec<ItemView>,
 }
 
 /// The line that leaves a tunnel's context: the RTX never shows it in `show config`, so in
 /// the `src` it would always look missing; rtx_config sends it `after` any change instead.
 const LEAVE_TUNNEL: &str = "tunnel select none";
 
+/// `<gateway>/rtx.conf.j2`: natc's rtx.conf as a Jinja template that the play renders on the
+/// control node (ansible.netcommon deprecates templating `src` itself). Its comments become
+/// Jinja comments, so the rendered file holds only command lines, none with a brace: a
+/// netcommon that still templates `src` a second time finds nothing to change.
 pub(super) fn rtx_files(
     gw: &GatewayPlan,
     artifact: &Artifact,
@@ -104,23 +108,25 @@ pub(super) fn rtx_files(
 ) -> Result<GatewayOutput, Diagnostic> {
     let file = artifact.files.iter().find(|f| f.primary).ok_or_else(|| internal("no RTX config file".into()))?;
     let mut after = Vec::new();
-    let mut config = String::new();
+    let mut items = Vec::new();
+    let mut secrets = Vec::new();
     for line in file.contents.lines() {
         if line == LEAVE_TUNNEL {
             if after.is_empty() {
                 after.push(LEAVE_TUNNEL.to_string());
             }
-            continue;
+        } else if let Some(comment) = line.strip_prefix('#') {
+            items.push(ItemView { comment: Some(jinja_comment(comment.trim())), line: None });
+        } else if !line.trim().is_empty() {
+            let (text, used) = secrets::substitute(TargetKind::Rtx, gw, &jinja_literal(line));
+            secrets.extend(used.into_iter().filter(|n| !secrets.contains(n)).collect::<Vec<_>>());
+            items.push(ItemView { comment: None, line: Some(text) });
         }
-        config.push_str(line);
-        config.push('\n');
     }
-    let (config, secrets) = secrets::substitute(TargetKind::Rtx, gw, &jinja_literal(&config));
     check_every_secret_used(gw, &secrets, &file.name)?;
-    let name = format!("{}.j2", file.name);
+    let src = format!("{}/{}.j2", gw.name, file.name);
     let template =
-        engine::render("ansible/rtx.conf.j2.tera", &RtxTemplateView { header, host: gw.name.clone(), config })?;
-    let src = format!("{}/{name}", gw.name);
+        engine::render("ansible/rtx.conf.j2.tera", &RtxTemplateView { header, host: gw.name.clone(), items })?;
     let view = RtxView {
         header,
         play: play_name(header, gw, artifact),
@@ -138,6 +144,11 @@ pub(super) fn rtx_files(
             executable: false,
         }],
     })
+}
+
+/// Text inside `{# … #}`: only `#}` could end it early.
+fn jinja_comment(text: &str) -> String {
+    super::yaml::comment(text).replace("#}", "# }")
 }
 
 fn play_name(header: &HeaderView, gw: &GatewayPlan, artifact: &Artifact) -> String {

@@ -33,6 +33,13 @@ def natc_rtx_escape(value):
         raise AnsibleFilterError(
             "natc: natc_rtx_escape: RTX takes `ipsec ike pre-shared-key N text` with at most 128 ASCII characters"
         )
+    if any(d in text for d in ("{{", "{%", "{#")):
+        # The play renders rtx.conf.j2 into a file for rtx_config's src, and the
+        # ansible.netcommon versions that still template src would read these as Jinja.
+        raise AnsibleFilterError(
+            "natc: natc_rtx_escape: the pre-shared key contains {{, {% or {#, which ansible.netcommon"
+            " would read as Jinja in rtx_config's src"
+        )
     return "".join("\\" + c if c in "#?|>'\"\\ " else c for c in text)
 
 
