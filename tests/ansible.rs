@@ -648,3 +648,49 @@ fn the_iptables_playbook_loads_the_rules_once_and_then_changes_nothing() {
     let (runs, state) = run_linux_playbook("iptables", "iptables-save -t nat");
     assert_linux_runs(&runs, &state, "iptables.rules", "edge dnat/web");
 }
+
+/// natc's YAML quoting against the YAML parser Ansible uses (PyYAML): every character up
+/// to U+3000 and some beyond, alone and in hostile strings, reads back unchanged, and a
+/// comment made from the same text stays one comment.
+#[test]
+fn yaml_quoting_reads_back_exactly_in_pyyaml() {
+    use natc::package::ansible::yaml;
+    let mut samples: Vec<String> = (0u32..0x3000).filter_map(char::from_u32).map(String::from).collect();
+    samples.extend(
+        [
+            "",
+            " lead",
+            "trail ",
+            "a: b",
+            "- x",
+            "#c",
+            "'q'",
+            "\"d\"",
+            "\\n",
+            "{{ x }}",
+            "&a *b !t %y @z `w`",
+            "yes",
+            "null",
+        ]
+        .map(String::from),
+    );
+    samples.extend(["\u{feff}", "\u{fffe}\u{ffff}", "🦀\u{10ffff}", "a\r\nb\u{2028}c\u{85}d"].map(String::from));
+    let mut doc = String::from("---\n");
+    for s in &samples {
+        doc.push_str(&format!("# {}\n- {}\n", yaml::comment(s), yaml::quote(s)));
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let file = work.path().join("quoted.yml");
+    std::fs::write(&file, doc).expect("write");
+    let out = Process::new("/usr/bin/python3")
+        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))))"])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "PyYAML refused the file: {}", String::from_utf8_lossy(&out.stderr));
+    let read: Vec<String> = serde_json::from_slice(&out.stdout).expect("a list of strings");
+    assert_eq!(read.len(), samples.len(), "a comment swallowed or added an item");
+    for (want, got) in samples.iter().zip(&read) {
+        assert_eq!(want, got, "{want:?} read back as {got:?}");
+    }
+}
