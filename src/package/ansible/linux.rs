@@ -92,7 +92,9 @@ pub(super) fn files(
         })
         .collect();
 
-    let load = format!("natc: load {}", rules.name);
+    // firewalld.sh is a script that also loads the rules; the others are loaded by a tool.
+    let verb = if kind == TargetKind::Firewalld { "run" } else { "load" };
+    let load = format!("natc: {verb} {}", rules.name);
     let run_setup = setup.map(|s| format!("natc: run {}", s.name));
     let mut copies = Vec::new();
     let mut handlers = Vec::new();

@@ -251,6 +251,8 @@ fn shared(
 #[derive(Serialize)]
 struct InventoryView {
     intent_group: String,
+    /// Every gateway, in intent order.
+    hosts: Vec<String>,
     groups: Vec<GroupView>,
 }
 
@@ -273,6 +275,7 @@ fn inventory_view(compiled: &Compiled, deployed: &[Deployed]) -> InventoryView {
     platforms.dedup();
     InventoryView {
         intent_group: format!("natc_{}", compiled.plan.intent.replace('-', "_")),
+        hosts: deployed.iter().map(|d| d.plan.name.clone()).collect(),
         groups: platforms
             .into_iter()
             .map(|p| GroupView {
