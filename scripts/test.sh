@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run). Installs what the kernel tests and the
-# schema tests need when it is missing (Debian packages, Taplo from npm; needs root), then
-# runs every test. These tests never skip: without root or the tools they fail and say why.
+# The project's test command (README, .ci/run). Installs what the tests need when it is
+# missing (Debian packages, Taplo from npm; needs root), then runs every test. The kernel,
+# schema, cloud-init and Ansible tests never skip: without root or the tools they fail and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus-daemon)
 command -v firewalld >/dev/null 2>&1 || missing+=(firewalld)
 command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
+# tests/ansible.rs: ansible-core plus the community collections (vyos.vyos, ansible.netcommon).
+command -v ansible-community >/dev/null 2>&1 || missing+=(ansible)
 command -v git >/dev/null 2>&1 || missing+=(git)
 python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
 # cloud-init schema and its YAML loader judge --format cloud-init (it brings python3-yaml).

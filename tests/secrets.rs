@@ -73,11 +73,16 @@ fn no_secret_value_reaches_any_output_or_diagnostic_unless_asked() {
         (vyos.to_str().expect("utf-8"), rtx.to_str().expect("utf-8"), too_long.to_str().expect("utf-8"));
     let out = tmp.path().join("out");
     let out = out.to_str().expect("utf-8");
+    let ansible = tmp.path().join("ansible");
+    let ansible = ansible.to_str().expect("utf-8");
     let runs: Vec<Vec<&str>> = vec![
         vec!["build", vyos],
         vec!["build", vyos, "--secrets", "placeholder", "-o", out],
         vec!["build", rtx],
         vec!["build", rtx, "-o", out],
+        // Ansible refers to vault variables: the values stay out of the playbooks too.
+        vec!["build", vyos, "--format", "ansible", "-o", ansible],
+        vec!["build", rtx, "--format", "ansible", "-o", ansible],
         vec!["build", rtx, "--format", "json", "--strict"],
         vec!["check", vyos, "--format", "github"],
         vec!["diff", rtx, vyos],
@@ -93,11 +98,17 @@ fn no_secret_value_reaches_any_output_or_diagnostic_unless_asked() {
             assert!(text.contains("N301") && text.contains("too-long.psk"), "natc {}: {text}", args.join(" "));
         }
     }
-    let written = files_under(Path::new(out));
-    assert!(written.len() >= 2, "natc build -o wrote {} files", written.len());
+    let written: Vec<(PathBuf, String)> =
+        files_under(Path::new(out)).into_iter().chain(files_under(Path::new(ansible))).collect();
+    assert!(written.len() >= 6, "natc build -o wrote {} files", written.len());
+    assert!(
+        written.iter().any(|(_, text)| text.contains("natc_secret_vpc_tunnel1_psk")),
+        "the Ansible playbooks do not refer to the key's vault variable"
+    );
     for (path, text) in written {
         assert_no_value(&path.display().to_string(), &text);
-        if text.contains("pre-shared") || text.contains("psk") {
+        let ansible_file = path.starts_with(ansible);
+        if !ansible_file && (text.contains("pre-shared") || text.contains("psk")) {
             assert!(text.contains("@@natc-secret:"), "{}: a key without its placeholder", path.display());
         }
     }
@@ -138,7 +149,7 @@ fn an_unset_reference_is_located_and_nothing_is_written() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("N121") && stderr.contains("VPC_TUNNEL1_PSK"), "{stderr}");
-    assert!(stderr.contains("seed-004-vyos-rtx.toml:119:"), "not located at the psk line: {stderr}");
+    assert!(stderr.contains("seed-004-vyos-rtx.toml:120:"), "not located at the psk line: {stderr}");
     assert!(!out.exists(), "wrote {}", out.display());
     assert_no_value("stderr", &stderr);
 }

@@ -3,6 +3,7 @@
 //! machines, or Ansible playbooks with an inventory for fleets. A packaging changes the
 //! wrapping, never the rules: it takes the targets' files as they were rendered.
 
+pub mod ansible;
 pub mod cloud_init;
 
 use crate::Artifact;
@@ -31,8 +32,6 @@ pub fn package(
     match packaging {
         Packaging::Native => Ok(native_layout(artifacts)),
         Packaging::CloudInit => cloud_init::package(compiled, artifacts),
-        Packaging::Ansible => {
-            Err(vec![Diagnostic::error(crate::diag::Code::TARGET_CANNOT_EXPRESS, "this packaging is not built yet")])
-        }
+        Packaging::Ansible => ansible::package(compiled, artifacts),
     }
 }

@@ -17,6 +17,16 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("cloud-init/cloud-config.tera", include_str!("../../templates/cloud-init/cloud-config.tera")),
     ("cloud-init/unit.service.tera", include_str!("../../templates/cloud-init/unit.service.tera")),
     ("cloud-init/sysctl.conf.tera", include_str!("../../templates/cloud-init/sysctl.conf.tera")),
+    ("ansible/header.tera", include_str!("../../templates/ansible/header.tera")),
+    ("ansible/inventory.yml.tera", include_str!("../../templates/ansible/inventory.yml.tera")),
+    ("ansible/site.yml.tera", include_str!("../../templates/ansible/site.yml.tera")),
+    ("ansible/requirements.yml.tera", include_str!("../../templates/ansible/requirements.yml.tera")),
+    ("ansible/natc_secrets.example.yml.tera", include_str!("../../templates/ansible/natc_secrets.example.yml.tera")),
+    ("ansible/linux.yml.tera", include_str!("../../templates/ansible/linux.yml.tera")),
+    ("ansible/sysctl.conf.tera", include_str!("../../templates/ansible/sysctl.conf.tera")),
+    ("ansible/vyos.yml.tera", include_str!("../../templates/ansible/vyos.yml.tera")),
+    ("ansible/rtx.yml.tera", include_str!("../../templates/ansible/rtx.yml.tera")),
+    ("ansible/rtx.conf.j2.tera", include_str!("../../templates/ansible/rtx.conf.j2.tera")),
 ];
 
 fn build() -> Tera {
@@ -28,6 +38,7 @@ fn build() -> Tera {
     tera.register_filter("vyos_quote", |s: &str, _: Kwargs, _: &State| quote::vyos_quote(s));
     tera.register_filter("rtx_escape", |s: &str, _: Kwargs, _: &State| quote::rtx_escape(s));
     tera.register_filter("yaml_string", |s: &str, _: Kwargs, _: &State| quote::yaml_string(s));
+    tera.register_filter("yaml_comment", |s: &str, _: Kwargs, _: &State| quote::yaml_comment(s));
     // The templates are part of the binary; a broken one is a bug caught by every test.
     tera.add_raw_templates(TEMPLATES.iter().copied()).expect("embedded templates are valid");
     tera
