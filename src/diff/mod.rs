@@ -1,7 +1,13 @@
 //! `natc diff OLD NEW`: what changes in every generated file, as unified diffs that a
-//! reviewer reads next to the intent change in the same pull request.
+//! reviewer reads next to the intent change in the same pull request, and for VyOS and
+//! RTX the change script that takes a running device from OLD's config to NEW's
+//! (`vyos_change`, `rtx_change`; docs/diff.md).
+
+pub mod rtx_change;
+pub mod vyos_change;
 
 use crate::Artifact;
+use crate::target::{TargetKind, TargetSpec};
 use std::collections::BTreeMap;
 
 /// The unified diff of one generated file, `a/<gateway>/<file>` → `b/<gateway>/<file>`.
@@ -42,6 +48,114 @@ pub fn diff_artifacts(old: &[Artifact], new: &[Artifact]) -> Vec<FileDiff> {
             Some(FileDiff { path: path.clone(), unified })
         })
         .collect()
+}
+
+/// The lines that take one gateway's device from the old configuration to the new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeScript {
+    pub gateway: String,
+    /// The new side's target (the old side's when the gateway is gone).
+    pub target: TargetSpec,
+    /// Which sides configure the gateway for this target: false, true when it is new.
+    pub old: bool,
+    pub new: bool,
+    /// Commands and `#` lines naming the steps.
+    pub lines: Vec<String>,
+}
+
+impl ChangeScript {
+    /// The script as it is pasted into the device: a banner, how to apply it, the lines.
+    pub fn text(&self) -> String {
+        let mut text = format!("# ===== natc change script: gateway {}, target {} =====\n", self.gateway, self.target);
+        let kind = self.target.kind.name();
+        if !self.old {
+            text.push_str(&format!(
+                "# The old intent has no {kind} config for {}: this is its whole config.\n",
+                self.gateway
+            ));
+        }
+        if !self.new {
+            text.push_str(&format!(
+                "# The new intent has no {kind} config for {}: this removes what natc configured.\n",
+                self.gateway
+            ));
+        }
+        text.push_str(match self.target.kind {
+            TargetKind::Vyos => {
+                "# Apply: configure, paste these lines, `compare`, then one `commit` for all of them, `save`\n"
+            }
+            _ => "# Apply: enter these lines in this order (administrator mode), check `show config`, `save`\n",
+        });
+        for line in &self.lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+
+    /// The script as `#` lines, for `natc diff` to print after the unified diffs.
+    pub fn commented(&self) -> String {
+        let mut text = format!(
+            "#\n# ===== natc change script: gateway {}, target {} (pasteable with --change-script) =====\n",
+            self.gateway, self.target
+        );
+        for line in self.text().lines().skip(1) {
+            text.push_str(&format!("#   {line}\n"));
+        }
+        text
+    }
+}
+
+/// The primary file of every VyOS and RTX artifact, by gateway and target kind.
+fn device_configs(artifacts: &[Artifact]) -> BTreeMap<(&str, TargetKind), (&TargetSpec, &str)> {
+    artifacts
+        .iter()
+        .filter(|a| matches!(a.target.kind, TargetKind::Vyos | TargetKind::Rtx))
+        .filter_map(|a| {
+            let file = a.files.iter().find(|f| f.primary)?;
+            Some(((a.gateway.as_str(), a.target.kind), (&a.target, file.contents.as_str())))
+        })
+        .collect()
+}
+
+/// A change script for every VyOS and RTX gateway whose configuration changes, by gateway
+/// and target. A gateway only one side builds is configured from nothing, or to nothing.
+/// The profile (VyOS release, RTX model) does not make another device: a gateway is
+/// matched by name and target kind.
+pub fn change_scripts(old: &[Artifact], new: &[Artifact]) -> Vec<ChangeScript> {
+    let (before, after) = (device_configs(old), device_configs(new));
+    let mut keys: Vec<&(&str, TargetKind)> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (old_side, new_side) = (before.get(key), after.get(key));
+            let (old_text, new_text) = (old_side.map_or("", |s| s.1), new_side.map_or("", |s| s.1));
+            let lines = match key.1 {
+                TargetKind::Vyos => vyos_change::change_script(old_text, new_text),
+                _ => rtx_change::change_script(old_text, new_text),
+            };
+            let target = new_side.or(old_side)?.0.clone();
+            (!lines.is_empty()).then(|| ChangeScript {
+                gateway: key.0.to_string(),
+                target,
+                old: old_side.is_some(),
+                new: new_side.is_some(),
+                lines,
+            })
+        })
+        .collect()
+}
+
+/// The changed files no change script covers: those of every target but VyOS and RTX.
+pub fn uncovered(old: &[Artifact], new: &[Artifact], diffs: &[FileDiff]) -> Vec<String> {
+    let others: Vec<String> = old
+        .iter()
+        .chain(new)
+        .filter(|a| !matches!(a.target.kind, TargetKind::Vyos | TargetKind::Rtx))
+        .flat_map(|a| a.files.iter().map(move |f| format!("{}/{}", a.gateway, f.name)))
+        .collect();
+    diffs.iter().filter(|d| others.contains(&d.path)).map(|d| d.path.clone()).collect()
 }
 
 /// Colour a unified diff for a terminal, as `git diff` does.
@@ -89,5 +203,46 @@ mod tests {
         assert_eq!(paths, ["gw/nftables.nft", "n/y"]);
         assert_eq!(diffs[0].unified, "--- a/gw/nftables.nft\n+++ b/gw/nftables.nft\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
         assert!(diffs[1].unified.starts_with("--- /dev/null\n+++ b/n/y\n"));
+    }
+
+    fn device(gateway: &str, target: &str, contents: &str) -> Artifact {
+        let target: TargetSpec = target.parse().expect("target");
+        let name = if target.kind == TargetKind::Vyos { "commands.vyos" } else { "rtx.conf" };
+        Artifact { target, ..artifact(gateway, name, contents) }
+    }
+
+    #[test]
+    fn change_scripts_for_vyos_and_rtx_gateways_that_change() {
+        let old = [
+            device("a", "vyos@1.4", "set nat source rule 5 protocol 'tcp'\n"),
+            device("b", "rtx@RTX830", "ip filter 100 pass * * * * *\n"),
+            device("c", "rtx", "ip filter 100 pass * * * * *\n"),
+            artifact("d", "nftables.nft", "x\n"),
+        ];
+        let new = [
+            device("a", "vyos@1.5", "set nat source rule 5 protocol 'udp'\n"),
+            device("c", "rtx", "ip filter 100 pass * * * * *\n"),
+            artifact("d", "nftables.nft", "y\n"),
+            device("e", "vyos", "set protocols bgp system-as '1'\n"),
+        ];
+        let scripts = change_scripts(&old, &new);
+        let names: Vec<(&str, String, bool, bool)> =
+            scripts.iter().map(|s| (s.gateway.as_str(), s.target.to_string(), s.old, s.new)).collect();
+        assert_eq!(
+            names,
+            [
+                ("a", "vyos@1.5".to_string(), true, true),
+                ("b", "rtx@RTX830".to_string(), true, false),
+                ("e", "vyos".to_string(), false, true)
+            ]
+        );
+        let a = scripts[0].text();
+        assert!(a.starts_with("# ===== natc change script: gateway a, target vyos@1.5 =====\n"), "{a}");
+        assert!(a.ends_with("set nat source rule 5 protocol 'udp'\n"), "{a}");
+        assert!(scripts[1].text().contains("no ip filter 100\n"));
+        assert!(scripts[1].text().contains("this removes what natc configured"));
+        let commented = scripts[0].commented();
+        assert!(commented.lines().all(|l| l.starts_with('#')), "{commented}");
+        assert!(commented.contains("#   set nat source rule 5 protocol 'udp'\n"), "{commented}");
     }
 }
