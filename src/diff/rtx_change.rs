@@ -14,8 +14,9 @@
 //! bindings on interfaces, `tunnel enable`, `ipsec auto refresh`, routes) go in five steps:
 //!
 //! 1. remove references that are gone: routes, `tunnel disable N`, unbound lists;
-//! 2. remove the settings a NAT descriptor or tunnel that stays no longer has (before the
-//!    new ones, so that an entry moved to another number never collides with itself);
+//! 2. remove the settings a NAT descriptor or tunnel that stays no longer has, and the
+//!    entries whose port or addresses another entry takes over (before the new ones are
+//!    entered, so that two entries never claim one port or address, even when they swap);
 //! 3. enter new and changed definitions, what others use first;
 //! 4. enter new and changed references: a list or binding never names a filter or
 //!    descriptor before it exists, and a changed binding moves straight to its new target;
@@ -166,6 +167,52 @@ fn parse(text: &str) -> Config<'_> {
     config
 }
 
+/// What a NAT descriptor entry claims, which no other entry of the descriptor may claim
+/// too: a protocol and outer port (`masquerade static`), or an outer or inner address
+/// range (`static`).
+#[derive(Debug, PartialEq, Eq)]
+enum Claim<'a> {
+    Port { descriptor: &'a str, protocol: &'a str, port: &'a str },
+    Range { descriptor: &'a str, inner: bool, first: u64, last: u64 },
+}
+
+fn address(text: &str) -> Option<u64> {
+    text.parse::<std::net::Ipv4Addr>().ok().map(|a| u64::from(u32::from(a)))
+}
+
+fn claims<'a>(setting: &Setting<'a>) -> Vec<Claim<'a>> {
+    let words: Vec<&'a str> = setting.line.split_whitespace().collect();
+    match words[..] {
+        ["nat", "descriptor", "masquerade", "static", descriptor, _, _, protocol, ref rest @ ..] => {
+            let port = rest.first().and_then(|p| p.split('=').next()).unwrap_or_default();
+            vec![Claim::Port { descriptor, protocol, port }]
+        }
+        ["nat", "descriptor", "static", descriptor, _, map, ref rest @ ..] => {
+            let count = rest.first().and_then(|c| c.parse::<u64>().ok()).unwrap_or(1).max(1);
+            let Some((outer, inner)) = map.split_once('=') else { return Vec::new() };
+            [(false, outer), (true, inner)]
+                .into_iter()
+                .filter_map(|(inner, text)| {
+                    let first = address(text)?;
+                    Some(Claim::Range { descriptor, inner, first, last: first + count - 1 })
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn collide(a: &Claim, b: &Claim) -> bool {
+    match (a, b) {
+        (Claim::Port { .. }, Claim::Port { .. }) => a == b,
+        (
+            Claim::Range { descriptor: d1, inner: i1, first: f1, last: l1 },
+            Claim::Range { descriptor: d2, inner: i2, first: f2, last: l2 },
+        ) => d1 == d2 && i1 == i2 && f1 <= l2 && f2 <= l1,
+        _ => false,
+    }
+}
+
 /// The lines of one step, with `tunnel select` around the commands of each tunnel.
 fn step(out: &mut Vec<String>, title: &str, settings: &[(&Setting, String)]) {
     if settings.is_empty() {
@@ -198,8 +245,23 @@ pub fn change_script(old: &str, new: &str) -> Vec<String> {
     let entered: Vec<&Setting> =
         new.iter().filter(|(id, s)| old.get(*id).is_none_or(|o| o.line != s.line)).map(|(_, s)| s).collect();
 
+    // An entry whose old port or addresses another entry takes over is removed in step 2
+    // and entered again in step 3, so that entries which swap never collide.
+    let moved: Vec<&Setting> = old
+        .iter()
+        .filter(|(id, s)| new.get(*id).is_some_and(|n| n.line != s.line))
+        .filter(|(_, s)| {
+            let mine = claims(s);
+            entered
+                .iter()
+                .filter(|e| e.key != s.key)
+                .any(|e| claims(e).iter().any(|c| mine.iter().any(|m| collide(m, c))))
+        })
+        .map(|(_, s)| s)
+        .collect();
     let removals = |keep: &dyn Fn(&Setting) -> bool| {
-        let mut list: Vec<(&Setting, String)> = gone.iter().filter(|s| keep(s)).map(|s| (*s, s.removal())).collect();
+        let mut list: Vec<(&Setting, String)> =
+            gone.iter().chain(&moved).filter(|s| keep(s)).map(|s| (*s, s.removal())).collect();
         list.sort_by(|(a, _), (b, _)| (b.zone(), a.block, b.layer, b.at).cmp(&(a.zone(), b.block, a.layer, a.at)));
         list
     };
@@ -221,7 +283,7 @@ pub fn change_script(old: &str, new: &str) -> Vec<String> {
     );
     step(
         &mut script,
-        "2. remove the settings that NAT descriptors and tunnels which stay no longer have",
+        "2. remove the settings that NAT descriptors and tunnels which stay no longer have, and entries that move",
         &removals(&|s| s.layer.is_definition() && new_groups.contains(s.group.as_str())),
     );
     step(
@@ -351,6 +413,26 @@ ip route default gateway 198.51.100.1
             ],
             "{back:#?}"
         );
+    }
+
+    #[test]
+    fn port_forwards_that_swap_ports_never_claim_one_port_twice() {
+        let old = "nat descriptor type 1 masquerade\n\
+                   nat descriptor masquerade static 1 10 192.168.0.10 tcp 80\n\
+                   nat descriptor masquerade static 1 20 192.168.0.20 tcp 443\n";
+        let new = old.replace("0.10 tcp 80", "0.10 tcp 443").replace("0.20 tcp 443", "0.20 tcp 80");
+        assert_eq!(
+            commands(&change_script(old, &new)),
+            [
+                "no nat descriptor masquerade static 1 20",
+                "no nat descriptor masquerade static 1 10",
+                "nat descriptor masquerade static 1 10 192.168.0.10 tcp 443",
+                "nat descriptor masquerade static 1 20 192.168.0.20 tcp 80",
+            ]
+        );
+        // A forward that keeps its port is entered again in place.
+        let new = old.replace("192.168.0.10 tcp 80", "192.168.0.11 tcp 80");
+        assert_eq!(commands(&change_script(old, &new)), ["nat descriptor masquerade static 1 10 192.168.0.11 tcp 80"]);
     }
 
     #[test]
