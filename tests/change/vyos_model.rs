@@ -363,8 +363,7 @@ impl<'s> Tree<'s> {
         out
     }
 
-    /// The value of every single-valued leaf and all values of every multi-valued one
-    /// under `path` (for the reference checks).
+    /// The values of the leaf at `path` (none when it does not exist).
     pub fn values(&self, path: &[&str]) -> Vec<String> {
         let mut node = &self.root;
         for w in path {
