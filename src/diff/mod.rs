@@ -205,6 +205,79 @@ mod tests {
         assert!(diffs[1].unified.starts_with("--- /dev/null\n+++ b/n/y\n"));
     }
 
+    /// Lines of words natc writes and words it never does, in a fixed pseudo-random order.
+    fn noise(seed: u64, lines: usize) -> String {
+        const WORDS: &[&str] = &[
+            "set",
+            "delete",
+            "no",
+            "ip",
+            "filter",
+            "dynamic",
+            "nat",
+            "descriptor",
+            "static",
+            "masquerade",
+            "type",
+            "address",
+            "outer",
+            "tunnel",
+            "select",
+            "enable",
+            "ipsec",
+            "ike",
+            "sa",
+            "policy",
+            "route",
+            "secure",
+            "in",
+            "rule",
+            "interfaces",
+            "1",
+            "0",
+            "99999999999999999999",
+            "18446744073709551615",
+            "1.2.3.4=5.6.7.8",
+            "255.255.255.255=0.0.0.0",
+            "'v'",
+            "'",
+            "''",
+            "#",
+            " ",
+            "\t",
+            "\u{0}",
+            "é",
+            "none",
+            "tcp",
+            "80=8080",
+            "=",
+        ];
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut text = String::new();
+        for _ in 0..lines {
+            for _ in 0..(state >> 60) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(WORDS[(state >> 33) as usize % WORDS.len()]);
+                text.push(if state & 1 == 0 { ' ' } else { '\t' });
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    #[test]
+    fn arbitrary_text_makes_a_script_without_panicking_and_the_same_script_twice() {
+        for seed in 0..300 {
+            let (old, new) = (noise(seed, 30), noise(seed + 1000, 30));
+            for (a, b) in [(&old, &new), (&new, &old), (&old, &old)] {
+                assert_eq!(vyos_change::change_script(a, b), vyos_change::change_script(a, b));
+                assert_eq!(rtx_change::change_script(a, b), rtx_change::change_script(a, b));
+            }
+            assert!(rtx_change::change_script(&old, &old).is_empty(), "{old}");
+            assert!(vyos_change::change_script(&old, &old).is_empty(), "{old}");
+        }
+    }
+
     fn device(gateway: &str, target: &str, contents: &str) -> Artifact {
         let target: TargetSpec = target.parse().expect("target");
         let name = if target.kind == TargetKind::Vyos { "commands.vyos" } else { "rtx.conf" };

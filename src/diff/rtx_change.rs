@@ -194,7 +194,7 @@ fn claims<'a>(setting: &Setting<'a>) -> Vec<Claim<'a>> {
                 .into_iter()
                 .filter_map(|(inner, text)| {
                     let first = address(text)?;
-                    Some(Claim::Range { descriptor, inner, first, last: first + count - 1 })
+                    Some(Claim::Range { descriptor, inner, first, last: first.saturating_add(count - 1) })
                 })
                 .collect()
         }
@@ -437,9 +437,12 @@ ip route default gateway 198.51.100.1
 
     #[test]
     fn odd_input_does_not_panic() {
-        for text in
-            ["", "no", "ip", "ip filter", "tunnel select", "tunnel select x\n ip tunnel address", "nat descriptor"]
-        {
+        let huge = "nat descriptor static 1 1 255.255.255.255=1.2.3.4 18446744073709551615\n\
+                    nat descriptor masquerade static 1 2 1.2.3.4 tcp\nnat descriptor static 1 3 x=y\n";
+        assert!(!change_script(huge, &huge.replace("=1.2.3.4 ", "=1.2.3.5 ")).is_empty());
+        let odd =
+            ["", "no", "ip", "ip filter", "tunnel select", "tunnel select x\n ip tunnel address", "nat descriptor"];
+        for text in odd.into_iter().chain([huge]) {
             let _ = change_script(text, BASE);
             let _ = change_script(BASE, text);
         }
