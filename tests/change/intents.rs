@@ -47,6 +47,38 @@ fn some_key<V>(rng: &mut Rng, map: &BTreeMap<String, V>) -> Option<String> {
     (!map.is_empty()).then(|| map.keys().nth(rng.below(map.len())).cloned()).flatten()
 }
 
+/// TOML written table by table (every value already in TOML syntax).
+#[derive(Default)]
+struct Toml(String);
+
+impl Toml {
+    fn fields(&mut self, fields: &[(&str, String)]) {
+        for (key, value) in fields {
+            let _ = writeln!(self.0, "{key} = {value}");
+        }
+    }
+
+    fn table(&mut self, header: &str, fields: &[(&str, String)]) {
+        let _ = writeln!(self.0, "\n{header}");
+        self.fields(fields);
+    }
+}
+
+/// A TOML string.
+fn q(value: impl std::fmt::Display) -> String {
+    format!("\"{value}\"")
+}
+
+/// A TOML number or boolean.
+fn n(value: impl std::fmt::Display) -> String {
+    value.to_string()
+}
+
+/// A TOML list of strings.
+fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    format!("[{}]", items.into_iter().map(q).collect::<Vec<_>>().join(", "))
+}
+
 // ------------------------------------------------------------------------------ VyOS
 
 #[derive(Debug, Clone)]
@@ -103,81 +135,108 @@ impl Vyos {
     }
 
     pub fn toml(&self) -> String {
-        let mut t =
-            String::from("natc = 1\nname = \"change-vyos\"\n\n[[gateway]]\nname = \"gw\"\ntargets = [\"vyos\"]\n");
-        let _ = write!(
-            t,
-            "\n[[gateway.interface]]\nname = \"eth0\"\naddress = \"192.0.2.1/24\"\ndescription = \"outside {}\"\n",
-            self.wan_description
+        let mut t = Toml::default();
+        t.fields(&[("natc", n(1)), ("name", q("change-vyos"))]);
+        t.table("[[gateway]]", &[("name", q("gw")), ("targets", list(["vyos"]))]);
+        t.table(
+            "[[gateway.interface]]",
+            &[
+                ("name", q("eth0")),
+                ("address", q("192.0.2.1/24")),
+                ("description", q(format!("outside {}", self.wan_description))),
+            ],
         );
-        let lan: Vec<String> = self.lan.iter().map(|n| format!("\"10.0.{n}.1/24\"")).collect();
-        let _ = write!(t, "\n[[gateway.interface]]\nname = \"eth1\"\naddress = [{}]\n", lan.join(", "));
+        let lan = list(self.lan.iter().map(|n| format!("10.0.{n}.1/24")));
+        t.table("[[gateway.interface]]", &[("name", q("eth1")), ("address", lan)]);
         if let Some(a) = self.owned_address {
-            let _ = write!(t, "\n[[gateway.address]]\ninterface = \"eth0\"\naddress = \"192.0.2.{a}/24\"\n");
+            t.table("[[gateway.address]]", &[("interface", q("eth0")), ("address", q(format!("192.0.2.{a}/24")))]);
         }
         for (name, d) in &self.dnats {
-            let _ = write!(
-                t,
-                "\n[[gateway.dnat]]\nname = \"{name}\"\ndestination = \"192.0.2.1\"\nprotocol = \"{}\"\nport = {}\nto = \"10.0.0.{}\"\nin_interface = \"eth0\"\nreturn_route = true\n",
-                d.protocol, d.port, d.host
+            t.table(
+                "[[gateway.dnat]]",
+                &[
+                    ("name", q(name)),
+                    ("destination", q("192.0.2.1")),
+                    ("protocol", q(d.protocol)),
+                    ("port", n(d.port)),
+                    ("to", q(format!("10.0.0.{}", d.host))),
+                    ("in_interface", q("eth0")),
+                    ("return_route", n(true)),
+                ],
             );
         }
         if self.masquerade {
-            t.push_str("\n[[gateway.snat]]\nname = \"masq\"\nsource = \"10.0.0.0/24\"\nout_interface = \"eth0\"\nto = \"masquerade\"\n");
+            t.table(
+                "[[gateway.snat]]",
+                &[
+                    ("name", q("masq")),
+                    ("source", q("10.0.0.0/24")),
+                    ("out_interface", q("eth0")),
+                    ("to", q("masquerade")),
+                ],
+            );
         }
         if self.forward_drop {
-            t.push_str("\n[gateway.policy]\nforward = \"drop\"\n");
+            t.table("[gateway.policy]", &[("forward", q("drop"))]);
         }
         for (name, (port, protocol)) in &self.allows {
-            let _ = write!(
-                t,
-                "\n[[gateway.allow]]\nname = \"{name}\"\nfrom = \"10.0.0.0/24\"\nprotocol = \"{protocol}\"\nport = {port}\nout_interface = \"eth0\"\n"
+            t.table(
+                "[[gateway.allow]]",
+                &[
+                    ("name", q(name)),
+                    ("from", q("10.0.0.0/24")),
+                    ("protocol", q(protocol)),
+                    ("port", n(port)),
+                    ("out_interface", q("eth0")),
+                ],
             );
         }
         for (net, hop) in &self.routes {
-            let _ = write!(t, "\n[[gateway.route]]\nto = \"172.16.{net}.0/24\"\nvia = \"192.0.2.{hop}\"\n");
+            t.table(
+                "[[gateway.route]]",
+                &[("to", q(format!("172.16.{net}.0/24"))), ("via", q(format!("192.0.2.{hop}")))],
+            );
         }
         for (name, tunnel) in &self.tunnels {
-            let _ = write!(
-                t,
-                "\n[[gateway.tunnel]]\nname = \"{name}\"\nremote = \"203.0.113.{}\"\nlocal_address = \"192.0.2.1\"\npsk = {{ env = \"PSK_{}\" }}\n",
-                tunnel.remote,
-                name.replace('-', "_").to_uppercase()
-            );
-            let _ = write!(
-                t,
-                "ike = {{ version = {}, encryption = \"{}\", hash = \"sha256\", dh_group = {} }}\nesp = {{ encryption = \"{}\", hash = \"sha256\" }}\ndpd = {{ action = \"restart\", interval = {}, timeout = {} }}\n",
-                tunnel.ike_version,
-                tunnel.encryption,
-                tunnel.dh_group,
-                tunnel.encryption,
-                tunnel.dpd_interval,
-                tunnel.dpd_interval * 3
-            );
+            let (v, enc, dh, dpd) = (tunnel.ike_version, tunnel.encryption, tunnel.dh_group, tunnel.dpd_interval);
+            let mut fields = vec![
+                ("name", q(name)),
+                ("remote", q(format!("203.0.113.{}", tunnel.remote))),
+                ("local_address", q("192.0.2.1")),
+                ("psk", format!("{{ env = \"PSK_{}\" }}", name.replace('-', "_").to_uppercase())),
+                ("ike", format!("{{ version = {v}, encryption = \"{enc}\", hash = \"sha256\", dh_group = {dh} }}")),
+                ("esp", format!("{{ encryption = \"{enc}\", hash = \"sha256\" }}")),
+                ("dpd", format!("{{ action = \"restart\", interval = {dpd}, timeout = {} }}", dpd * 3)),
+            ];
             match tunnel.vti {
-                Some(n) => {
-                    let _ = writeln!(t, "vti = {{ name = \"vti{n}\", address = \"169.254.{n}.1/30\" }}");
+                Some(vti) => {
+                    fields.push(("vti", format!("{{ name = \"vti{vti}\", address = \"169.254.{vti}.1/30\" }}")))
                 }
                 None => {
-                    let remote: Vec<String> =
-                        tunnel.remote_networks.iter().map(|n| format!("\"172.20.{n}.0/24\"")).collect();
-                    let _ =
-                        writeln!(t, "local_networks = [\"10.0.0.0/24\"]\nremote_networks = [{}]", remote.join(", "));
+                    fields.push(("local_networks", list(["10.0.0.0/24"])));
+                    fields.push((
+                        "remote_networks",
+                        list(tunnel.remote_networks.iter().map(|r| format!("172.20.{r}.0/24"))),
+                    ));
                 }
             }
+            t.table("[[gateway.tunnel]]", &fields);
         }
         if let Some(asn) = self.bgp {
-            let _ = write!(t, "\n[gateway.bgp]\nasn = {asn}\nnetworks = [\"10.0.0.0/24\"]\n");
-            for tunnel in self.tunnels.values() {
-                if let Some(n) = tunnel.vti {
-                    let _ = write!(
-                        t,
-                        "\n[[gateway.bgp.neighbor]]\naddress = \"169.254.{n}.2\"\nremote_as = 64512\nholdtime = 30\nkeepalive = 10\n"
-                    );
-                }
+            t.table("[gateway.bgp]", &[("asn", n(asn)), ("networks", list(["10.0.0.0/24"]))]);
+            for vti in self.tunnels.values().filter_map(|tunnel| tunnel.vti) {
+                t.table(
+                    "[[gateway.bgp.neighbor]]",
+                    &[
+                        ("address", q(format!("169.254.{vti}.2"))),
+                        ("remote_as", n(64512)),
+                        ("holdtime", n(30)),
+                        ("keepalive", n(10)),
+                    ],
+                );
             }
         }
-        t
+        t.0
     }
 
     /// One edit; its description. A quarter of the edits change a tunnel (the other
@@ -397,77 +456,137 @@ impl Rtx {
     }
 
     pub fn toml(&self) -> String {
-        let mut t = String::from(
-            "natc = 1\nname = \"change-rtx\"\n\n[[gateway]]\nname = \"office\"\ntargets = [\"rtx\"]\nrtx = \"RTX830\"\n\n\
-             [[gateway.interface]]\nname = \"lan1\"\naddress = \"192.168.10.1/24\"\n\n\
-             [[gateway.interface]]\nname = \"lan2\"\naddress = \"203.0.113.2/29\"\n",
-        );
+        let mut t = Toml::default();
+        t.fields(&[("natc", n(1)), ("name", q("change-rtx"))]);
+        t.table("[[gateway]]", &[("name", q("office")), ("targets", list(["rtx"])), ("rtx", q("RTX830"))]);
+        t.table("[[gateway.interface]]", &[("name", q("lan1")), ("address", q("192.168.10.1/24"))]);
+        t.table("[[gateway.interface]]", &[("name", q("lan2")), ("address", q("203.0.113.2/29"))]);
         if let Some(a) = self.one_to_one {
-            let _ = write!(
-                t,
-                "\n[[gateway.snat]]\nname = \"host-out\"\nsource = \"192.168.10.10\"\nto = \"203.0.113.{a}\"\nout_interface = \"lan2\"\n\
-                 \n[[gateway.dnat]]\nname = \"host-in\"\ndestination = \"203.0.113.{a}\"\nto = \"192.168.10.10\"\nin_interface = \"lan2\"\nclaim = \"proxy-arp\"\n"
+            let outer = q(format!("203.0.113.{a}"));
+            t.table(
+                "[[gateway.snat]]",
+                &[
+                    ("name", q("host-out")),
+                    ("source", q("192.168.10.10")),
+                    ("to", outer.clone()),
+                    ("out_interface", q("lan2")),
+                ],
+            );
+            t.table(
+                "[[gateway.dnat]]",
+                &[
+                    ("name", q("host-in")),
+                    ("destination", outer),
+                    ("to", q("192.168.10.10")),
+                    ("in_interface", q("lan2")),
+                    ("claim", q("proxy-arp")),
+                ],
             );
         }
-        t.push_str("\n[[gateway.snat]]\nname = \"masq\"\nsource = \"192.168.10.0/24\"\nto = \"masquerade\"\nout_interface = \"lan2\"\n");
+        t.table(
+            "[[gateway.snat]]",
+            &[
+                ("name", q("masq")),
+                ("source", q("192.168.10.0/24")),
+                ("to", q("masquerade")),
+                ("out_interface", q("lan2")),
+            ],
+        );
         for (name, (port, host, to_port)) in &self.forwards {
-            let _ = write!(
-                t,
-                "\n[[gateway.dnat]]\nname = \"{name}\"\ndestination = \"203.0.113.2\"\nprotocol = \"tcp\"\nport = {port}\nto = \"192.168.10.{host}\"\nin_interface = \"lan2\"\n"
-            );
-            if let Some(p) = to_port {
-                let _ = writeln!(t, "to_port = {p}");
-            }
+            let mut fields = vec![
+                ("name", q(name)),
+                ("destination", q("203.0.113.2")),
+                ("protocol", q("tcp")),
+                ("port", n(port)),
+                ("to", q(format!("192.168.10.{host}"))),
+                ("in_interface", q("lan2")),
+            ];
+            fields.extend(to_port.map(|p| ("to_port", n(p))));
+            t.table("[[gateway.dnat]]", &fields);
         }
-        if self.tunnel_nat && self.tunnels.values().any(|t| t.number == 1) {
-            t.push_str(
-                "\n[[gateway.snat]]\nname = \"office-as-10\"\nsource = \"192.168.10.0/24\"\nto = \"10.10.10.0/24\"\nout_interface = \"tunnel1\"\n\
-                 \n[[gateway.dnat]]\nname = \"office-from-cloud\"\ndestination = \"10.10.10.0/24\"\nto = \"192.168.10.0/24\"\nin_interface = \"tunnel1\"\nreturn_route = true\n",
+        if self.tunnel_nat && self.tunnels.values().any(|tunnel| tunnel.number == 1) {
+            t.table(
+                "[[gateway.snat]]",
+                &[
+                    ("name", q("office-as-10")),
+                    ("source", q("192.168.10.0/24")),
+                    ("to", q("10.10.10.0/24")),
+                    ("out_interface", q("tunnel1")),
+                ],
+            );
+            t.table(
+                "[[gateway.dnat]]",
+                &[
+                    ("name", q("office-from-cloud")),
+                    ("destination", q("10.10.10.0/24")),
+                    ("to", q("192.168.10.0/24")),
+                    ("in_interface", q("tunnel1")),
+                    ("return_route", n(true)),
+                ],
             );
         }
         if self.forward_drop && self.tunnels.is_empty() {
-            t.push_str("\n[gateway.policy]\nforward = \"drop\"\n");
+            t.table("[gateway.policy]", &[("forward", q("drop"))]);
             for (name, (port, protocol)) in &self.allows {
-                let _ = write!(
-                    t,
-                    "\n[[gateway.allow]]\nname = \"{name}\"\nfrom = \"192.168.10.0/24\"\nprotocol = \"{protocol}\"\nport = {port}\nout_interface = \"lan2\"\n"
+                t.table(
+                    "[[gateway.allow]]",
+                    &[
+                        ("name", q(name)),
+                        ("from", q("192.168.10.0/24")),
+                        ("protocol", q(protocol)),
+                        ("port", n(port)),
+                        ("out_interface", q("lan2")),
+                    ],
                 );
             }
-            for name in self.forwards.keys() {
-                let (port, host, to_port) = self.forwards[name];
-                let _ = write!(
-                    t,
-                    "\n[[gateway.allow]]\nname = \"in-{name}\"\nto = \"192.168.10.{host}\"\nprotocol = \"tcp\"\nport = {}\nin_interface = \"lan2\"\n",
-                    to_port.unwrap_or(port)
+            for (name, (port, host, to_port)) in &self.forwards {
+                t.table(
+                    "[[gateway.allow]]",
+                    &[
+                        ("name", q(format!("in-{name}"))),
+                        ("to", q(format!("192.168.10.{host}"))),
+                        ("protocol", q("tcp")),
+                        ("port", n(to_port.unwrap_or(*port))),
+                        ("in_interface", q("lan2")),
+                    ],
                 );
             }
         }
         for (name, tunnel) in &self.tunnels {
-            let n = tunnel.number;
-            let _ = write!(
-                t,
-                "\n[[gateway.tunnel]]\nname = \"{name}\"\nremote = \"198.51.100.{}\"\nlocal_address = \"203.0.113.2\"\npsk = {{ env = \"PSK_{n}\" }}\n\
-                 ike = {{ version = {}, encryption = \"{}\", hash = \"{}\", dh_group = {}, lifetime = 28800 }}\n\
-                 esp = {{ encryption = \"{}\", hash = \"{}\", pfs = true, lifetime = 3600 }}\n\
-                 dpd = {{ action = \"restart\", interval = {}, timeout = {} }}\nnat_traversal = {}\n\
-                 vti = {{ name = \"tunnel{n}\", address = \"169.254.{n}.2/30\" }}\n",
-                tunnel.remote,
-                tunnel.ike_version,
-                tunnel.encryption,
-                tunnel.hash,
-                tunnel.dh_group,
-                tunnel.encryption,
-                tunnel.hash,
-                tunnel.dpd_interval,
-                tunnel.dpd_interval * 3,
-                tunnel.nat_traversal
+            let (num, v, enc, hash, dh) =
+                (tunnel.number, tunnel.ike_version, tunnel.encryption, tunnel.hash, tunnel.dh_group);
+            let dpd = tunnel.dpd_interval;
+            t.table(
+                "[[gateway.tunnel]]",
+                &[
+                    ("name", q(name)),
+                    ("remote", q(format!("198.51.100.{}", tunnel.remote))),
+                    ("local_address", q("203.0.113.2")),
+                    ("psk", format!("{{ env = \"PSK_{num}\" }}")),
+                    (
+                        "ike",
+                        format!(
+                            "{{ version = {v}, encryption = \"{enc}\", hash = \"{hash}\", dh_group = {dh}, lifetime = 28800 }}"
+                        ),
+                    ),
+                    ("esp", format!("{{ encryption = \"{enc}\", hash = \"{hash}\", pfs = true, lifetime = 3600 }}")),
+                    ("dpd", format!("{{ action = \"restart\", interval = {dpd}, timeout = {} }}", dpd * 3)),
+                    ("nat_traversal", n(tunnel.nat_traversal)),
+                    ("vti", format!("{{ name = \"tunnel{num}\", address = \"169.254.{num}.2/30\" }}")),
+                ],
             );
             if tunnel.route {
-                let _ = write!(t, "\n[[gateway.route]]\nto = \"172.16.{n}.0/24\"\ninterface = \"tunnel{n}\"\n");
+                t.table(
+                    "[[gateway.route]]",
+                    &[("to", q(format!("172.16.{num}.0/24"))), ("interface", q(format!("tunnel{num}")))],
+                );
             }
         }
-        let _ = write!(t, "\n[[gateway.route]]\nto = \"0.0.0.0/0\"\nvia = \"203.0.113.{}\"\n", self.default_route);
-        t
+        t.table(
+            "[[gateway.route]]",
+            &[("to", q("0.0.0.0/0")), ("via", q(format!("203.0.113.{}", self.default_route)))],
+        );
+        t.0
     }
 
     /// One edit; its description (a quarter change a tunnel, as for VyOS).
