@@ -277,33 +277,28 @@ fn build_side(path: &Path, options: &BuildOptions, color: bool) -> Result<Vec<na
     })
 }
 
-/// The unified diffs, then the change scripts as `#` lines; or (`--change-script`) only
-/// the scripts, pasteable, with a note on stderr naming the changed files they do not cover.
+/// The unified diffs, then the change scripts as `#` lines; with `--change-script` only the
+/// scripts, pasteable (docs/diff.md).
 fn diff(old: &Path, new: &Path, options: &BuildOptions, exit_code: bool, scripts_only: bool, color: bool) -> ExitCode {
     let (before, after) = match (build_side(old, options, color), build_side(new, options, color)) {
         (Ok(b), Ok(a)) => (b, a),
         (Err(code), _) | (_, Err(code)) => return code,
     };
     let diffs = natc::diff::diff_artifacts(&before, &after);
-    let scripts = natc::diff::change_scripts(&before, &after);
     let paint = color && std::io::stdout().is_terminal();
-    let mut text = String::new();
-    if scripts_only {
-        text = scripts.iter().map(|s| s.text()).collect::<Vec<_>>().join("\n");
-        let uncovered = natc::diff::uncovered(&before, &after, &diffs);
-        if !uncovered.is_empty() {
-            eprintln!("note: change scripts cover VyOS and RTX only; also changed: {}", uncovered.join(", "));
-        }
-    } else {
-        for d in &diffs {
-            text.push_str(&if paint { natc::diff::colored(&d.unified) } else { d.unified.clone() });
-        }
-        for s in &scripts {
-            text.push_str(&s.commented());
+    let mut out = std::io::stdout().lock();
+    for d in diffs.iter().filter(|_| !scripts_only) {
+        let text = if paint { natc::diff::colored(&d.unified) } else { d.unified.clone() };
+        if out.write_all(text.as_bytes()).is_err() {
+            return ExitCode::from(USAGE);
         }
     }
-    if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
+    let (scripts, note) = natc::diff::change_script_output(&before, &after, &diffs, scripts_only);
+    if out.write_all(scripts.as_bytes()).is_err() {
         return ExitCode::from(USAGE);
+    }
+    if let Some(note) = note {
+        eprintln!("note: {note}");
     }
     if exit_code && !diffs.is_empty() { ExitCode::from(INVALID) } else { ExitCode::SUCCESS }
 }

@@ -147,6 +147,25 @@ pub fn change_scripts(old: &[Artifact], new: &[Artifact]) -> Vec<ChangeScript> {
         .collect()
 }
 
+/// What `natc diff` prints after the unified diffs: the change scripts as `#` lines; or,
+/// `pasteable` (`--change-script`, instead of the diffs), the scripts as they are pasted,
+/// with a note for stderr naming the changed files no script covers.
+pub fn change_script_output(
+    old: &[Artifact],
+    new: &[Artifact],
+    diffs: &[FileDiff],
+    pasteable: bool,
+) -> (String, Option<String>) {
+    let scripts = change_scripts(old, new);
+    if !pasteable {
+        return (scripts.iter().map(ChangeScript::commented).collect(), None);
+    }
+    let uncovered = uncovered(old, new, diffs);
+    let note = (!uncovered.is_empty())
+        .then(|| format!("change scripts cover VyOS and RTX only; also changed: {}", uncovered.join(", ")));
+    (scripts.iter().map(ChangeScript::text).collect::<Vec<_>>().join("\n"), note)
+}
+
 /// The changed files no change script covers: those of every target but VyOS and RTX.
 pub fn uncovered(old: &[Artifact], new: &[Artifact], diffs: &[FileDiff]) -> Vec<String> {
     let others: Vec<String> = old
