@@ -282,6 +282,7 @@ fn edits_of_the_examples_round_trip_both_ways() {
     let sink = common::root().join("tests/vyos-kitchen-sink.toml");
     let seed4 = example("seed-004-vyos-rtx.toml");
     let office = common::root().join("tests/rtx/rtx-office.toml");
+    let vpn = common::root().join("tests/rtx/rtx-vpn.toml");
     let cases: Vec<(PathBuf, PathBuf, &[&str])> = vec![
         (
             example("port-forward.toml"),
@@ -406,6 +407,29 @@ fn edits_of_the_examples_round_trip_both_ways() {
             &["vyos"],
         ),
         (office.clone(), edited(d, &office, "office-port.toml", &[("port = 8443", "port = 9443")]), &[]),
+        (
+            vpn.clone(),
+            edited(
+                d,
+                &vpn,
+                "vpn-lan3.toml",
+                &[(
+                    "name = \"lan2\"\n",
+                    "name = \"lan3\"\naddress = \"192.168.30.1/24\"\n\n[[gateway.interface]]\nname = \"lan2\"\n",
+                )],
+            ),
+            &[],
+        ),
+        (
+            vpn.clone(),
+            edited(
+                d,
+                &vpn,
+                "vpn-lan1-address.toml",
+                &[("address = \"192.168.10.1/24\"", "address = \"192.168.10.254/24\"")],
+            ),
+            &[],
+        ),
         (
             office.clone(),
             edited(d, &office, "office-policy.toml", &[("forward = \"drop\"", "forward = \"accept\"")]),
