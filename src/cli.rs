@@ -99,7 +99,9 @@ pub enum Command {
         strict: bool,
     },
     /// Unified diffs of every generated file between two versions of an intent, per gateway
-    /// and target (for pull requests). Exit 0 even when they differ, unless --exit-code.
+    /// and target (for pull requests), then for VyOS and RTX the change script that takes a
+    /// running device from OLD's config to NEW's, as `#` lines. Exit 0 even when they
+    /// differ, unless --exit-code.
     Diff {
         old: PathBuf,
         new: PathBuf,
@@ -112,6 +114,9 @@ pub enum Command {
         /// Exit 1 when the outputs differ (as `git diff --exit-code`).
         #[arg(long)]
         exit_code: bool,
+        /// Print only the VyOS and RTX change scripts, ready to paste into the devices.
+        #[arg(long)]
+        change_script: bool,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {

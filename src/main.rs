@@ -49,8 +49,9 @@ fn main() -> ExitCode {
         }
         Command::Check { intent, strict } => check(&intent, strict, color),
         Command::Verify { intent, targets, timeout } => verify(&intent, targets, timeout, color),
-        Command::Diff { old, new, targets, gateways, exit_code } => {
-            diff(&old, &new, &BuildOptions { targets, gateways, ..Default::default() }, exit_code, color)
+        Command::Diff { old, new, targets, gateways, exit_code, change_script } => {
+            let options = BuildOptions { targets, gateways, ..Default::default() };
+            diff(&old, &new, &options, exit_code, change_script, color)
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -302,7 +303,9 @@ fn build_side(path: &Path, options: &BuildOptions, color: bool) -> Result<Vec<na
     })
 }
 
-fn diff(old: &Path, new: &Path, options: &BuildOptions, exit_code: bool, color: bool) -> ExitCode {
+/// The unified diffs, then the change scripts as `#` lines; with `--change-script` only the
+/// scripts, pasteable (docs/diff.md).
+fn diff(old: &Path, new: &Path, options: &BuildOptions, exit_code: bool, scripts_only: bool, color: bool) -> ExitCode {
     let (before, after) = match (build_side(old, options, color), build_side(new, options, color)) {
         (Ok(b), Ok(a)) => (b, a),
         (Err(code), _) | (_, Err(code)) => return code,
@@ -310,11 +313,18 @@ fn diff(old: &Path, new: &Path, options: &BuildOptions, exit_code: bool, color: 
     let diffs = natc::diff::diff_artifacts(&before, &after);
     let paint = color && std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
-    for d in &diffs {
+    for d in diffs.iter().filter(|_| !scripts_only) {
         let text = if paint { natc::diff::colored(&d.unified) } else { d.unified.clone() };
         if out.write_all(text.as_bytes()).is_err() {
             return ExitCode::from(USAGE);
         }
+    }
+    let (scripts, note) = natc::diff::change_script_output(&before, &after, &diffs, scripts_only);
+    if out.write_all(scripts.as_bytes()).is_err() {
+        return ExitCode::from(USAGE);
+    }
+    if let Some(note) = note {
+        eprintln!("note: {note}");
     }
     if exit_code && !diffs.is_empty() { ExitCode::from(INVALID) } else { ExitCode::SUCCESS }
 }

@@ -1,0 +1,329 @@
+//! The VyOS change script: the `delete` and `set` lines that take a router configured
+//! with one `commands.vyos` to the configuration of another (docs/diff.md).
+//!
+//! Both files are read as trees of path words (`set nat destination rule 5 protocol 'tcp'`
+//! is the leaf `nat → destination → rule → 5 → protocol` with the value `'tcp'`; natc
+//! quotes every value and never a path word). Then:
+//!
+//! 1. `delete` what is gone, in reverse order of the old file (natc writes what is referred
+//!    to before what refers to it, so the reverse deletes referrers first): a whole subtree
+//!    where natc owns it and nothing of it is left (`delete nat destination rule 5`), else
+//!    leaf by leaf, and one value at a time on a multi-valued leaf (`delete … address 'A'`);
+//! 2. `set` what is new or changed, in the order of the new file: a changed single-valued
+//!    leaf is replaced by its `set`, a multi-valued leaf gets the new value added;
+//! 3. `delete` what others refer to (interfaces and their addresses, IKE and ESP groups),
+//!    after the `set` lines that moved the references away from it.
+//!
+//! VyOS checks a configuration only at `commit`, so the three steps are one commit; the
+//! order keeps every reference resolvable at every line anyway, so the script reads as
+//! what it does and survives a `commit` typed too early.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Leaves that hold several values (`<multi/>` in VyOS's schema), among those natc writes;
+/// `*` stands for one tag value. tests/change.rs holds this list to both schemas.
+const MULTI: &[&str] = &[
+    "interfaces * * address",
+    "interfaces * * vif * address",
+    "firewall ipv4 * filter rule * state",
+    "vpn ipsec interface",
+    "vpn ipsec authentication psk * id",
+    "vpn ipsec site-to-site peer * remote-address",
+    "vpn ipsec site-to-site peer * tunnel * local prefix",
+    "vpn ipsec site-to-site peer * tunnel * remote prefix",
+];
+
+/// Subtrees natc writes whole: when nothing under one is left, one `delete` removes it.
+/// Above them (`nat destination`, a firewall chain, `interfaces ethernet eth0`) live the
+/// operator's own rules and settings, so natc deletes only its own leaves there.
+/// `protocols bgp` and `vpn ipsec` are instances natc sets up (`system-as`, the IKE
+/// interfaces): VyOS refuses to commit an empty BGP instance, so it goes as a whole.
+const OWNED: &[&str] = &[
+    "nat destination rule *",
+    "nat source rule *",
+    "firewall ipv4 * filter rule *",
+    "interfaces vti *",
+    "interfaces * * vif *",
+    "protocols static route *",
+    "protocols bgp",
+    "protocols bgp neighbor *",
+    "vpn ipsec",
+    "vpn ipsec site-to-site peer *",
+    "vpn ipsec authentication psk *",
+    "vpn ipsec ike-group *",
+    "vpn ipsec esp-group *",
+];
+
+/// Where the definitions other lines refer to live: deleted in the last step.
+const REFERRED_TO: &[&str] = &["interfaces", "vpn ipsec ike-group", "vpn ipsec esp-group"];
+
+fn matches(pattern: &str, path: &[&str]) -> bool {
+    let words: Vec<&str> = pattern.split(' ').collect();
+    words.len() == path.len() && words.iter().zip(path).all(|(p, w)| *p == "*" || p == w)
+}
+
+/// Whether VyOS keeps several values on the leaf at `path` (tag values included).
+pub fn is_multi(path: &[&str]) -> bool {
+    MULTI.iter().any(|p| matches(p, path))
+}
+
+fn owned(path: &[&str]) -> bool {
+    OWNED.iter().any(|p| matches(p, path))
+}
+
+fn referred_to(path: &[&str]) -> bool {
+    REFERRED_TO.iter().any(|p| {
+        let words: Vec<&str> = p.split(' ').collect();
+        path.len() >= words.len() && words.iter().zip(path).all(|(a, b)| a == b)
+    })
+}
+
+/// One `set` line: the line as written, its path words and its value as written (quoted).
+struct SetLine<'a> {
+    text: &'a str,
+    path: Vec<&'a str>,
+    value: Option<&'a str>,
+}
+
+fn parse(text: &str) -> Vec<SetLine<'_>> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim_end();
+            let rest = line.strip_prefix("set ")?;
+            let (path, value) = match rest.find(" '") {
+                Some(i) => (rest.get(..i)?, rest.get(i + 1..)),
+                None => (rest, None),
+            };
+            let path: Vec<&str> = path.split(' ').filter(|w| !w.is_empty()).collect();
+            (!path.is_empty()).then_some(SetLine { text: line, path, value })
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Node<'a> {
+    children: BTreeMap<&'a str, Node<'a>>,
+    /// The values as written, each with the number of its line.
+    values: Vec<(&'a str, usize)>,
+    /// The first line at or below this node.
+    first: usize,
+}
+
+fn tree<'a>(lines: &[SetLine<'a>]) -> Node<'a> {
+    let mut root = Node::default();
+    for (i, line) in lines.iter().enumerate() {
+        let mut node = &mut root;
+        for word in &line.path {
+            node = node.children.entry(word).or_insert_with(|| Node { first: i, ..Node::default() });
+        }
+        if let Some(v) = line.value
+            && !node.values.iter().any(|(x, _)| *x == v)
+        {
+            node.values.push((v, i));
+        }
+    }
+    root
+}
+
+fn find<'t, 'a>(root: &'t Node<'a>, path: &[&str]) -> Option<&'t Node<'a>> {
+    path.iter().try_fold(root, |node, word| node.children.get(*word))
+}
+
+/// A `delete` line, where its node sits in the old file, and whether others refer to it.
+struct Delete {
+    text: String,
+    line: usize,
+    referred_to: bool,
+}
+
+fn delete(path: &[&str], value: Option<&str>, line: usize) -> Delete {
+    let text = match value {
+        Some(v) => format!("delete {} {v}", path.join(" ")),
+        None => format!("delete {}", path.join(" ")),
+    };
+    Delete { text, line, referred_to: referred_to(path) }
+}
+
+/// Everything under `old` that `new` does not have.
+fn deletes<'a>(old: &Node<'a>, new: Option<&Node<'a>>, path: &mut Vec<&'a str>, out: &mut Vec<Delete>) {
+    let multi = is_multi(path) || old.values.len() > 1 || new.is_some_and(|n| n.values.len() > 1);
+    match new {
+        None if path.is_empty() => {}
+        // Gone: natc's whole subtree, a bare node (a tag entry such as `next-hop X`, a
+        // valueless leaf) or a single-valued leaf goes with one line.
+        None if owned(path) || old.children.is_empty() && (old.values.is_empty() || !multi) => {
+            out.push(delete(path, None, old.first));
+            return;
+        }
+        // A multi-valued leaf natc does not own whole: only natc's values.
+        None => {
+            for (v, i) in &old.values {
+                out.push(delete(path, Some(v), *i));
+            }
+        }
+        Some(new) => {
+            for (v, i) in &old.values {
+                // A single-valued leaf that changes is replaced by its `set`.
+                if !new.values.iter().any(|(x, _)| x == v) && (multi || new.values.is_empty()) {
+                    out.push(delete(path, Some(v), *i));
+                }
+            }
+        }
+    }
+    for (word, child) in &old.children {
+        path.push(word);
+        deletes(child, new.and_then(|n| n.children.get(word)), path, out);
+        path.pop();
+    }
+}
+
+/// The change script from one `commands.vyos` to another, with `#` lines naming its
+/// steps; empty when the two configure the same.
+pub fn change_script(old: &str, new: &str) -> Vec<String> {
+    let (old_lines, new_lines) = (parse(old), parse(new));
+    let (old_tree, new_tree) = (tree(&old_lines), tree(&new_lines));
+
+    let mut gone = Vec::new();
+    deletes(&old_tree, Some(&new_tree), &mut Vec::new(), &mut gone);
+    gone.sort_by(|a, b| b.line.cmp(&a.line).then_with(|| a.text.cmp(&b.text)));
+    let (last, first): (Vec<Delete>, Vec<Delete>) = gone.into_iter().partition(|d| d.referred_to);
+
+    let mut seen = BTreeSet::new();
+    let sets: Vec<&str> = new_lines
+        .iter()
+        .filter(|l| match (find(&old_tree, &l.path), l.value) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(node), Some(v)) => !node.values.iter().any(|(x, _)| *x == v),
+        })
+        .map(|l| l.text)
+        .filter(|t| seen.insert(*t))
+        .collect();
+
+    let mut script = Vec::new();
+    let mut step = |title: &str, lines: Vec<String>| {
+        if !lines.is_empty() {
+            script.push(format!("# {title}"));
+            script.extend(lines);
+        }
+    };
+    step(
+        "1. delete what is gone (what refers to something before what it refers to)",
+        first.into_iter().map(|d| d.text).collect(),
+    );
+    step("2. set what is new or changed (what is referred to first)", sets.into_iter().map(str::to_string).collect());
+    step(
+        "3. delete interfaces, addresses and IKE/ESP groups nothing refers to any more",
+        last.into_iter().map(|d| d.text).collect(),
+    );
+    script
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commands(script: &[String]) -> Vec<&str> {
+        script.iter().map(String::as_str).filter(|l| !l.starts_with('#')).collect()
+    }
+
+    const BASE: &str = "\
+# header
+set interfaces ethernet eth0 address '192.0.2.1/24'
+set interfaces ethernet eth0 description 'wan'
+set nat destination rule 1234 description 'gw dnat/web'
+set nat destination rule 1234 destination port '80'
+set nat destination rule 1234 protocol 'tcp'
+set nat destination rule 1234 translation address '10.0.0.1'
+set protocols static route 0.0.0.0/0 next-hop 192.0.2.254
+";
+
+    #[test]
+    fn the_same_configuration_needs_no_script() {
+        assert!(change_script(BASE, BASE).is_empty());
+        assert!(change_script(BASE, &BASE.replace("# header", "# another header")).is_empty());
+    }
+
+    #[test]
+    fn a_changed_single_valued_leaf_is_one_set() {
+        let new = BASE.replace("port '80'", "port '8080'");
+        assert_eq!(commands(&change_script(BASE, &new)), ["set nat destination rule 1234 destination port '8080'"]);
+    }
+
+    #[test]
+    fn a_rule_gone_whole_is_one_delete_and_a_new_rule_is_all_its_lines() {
+        let new = BASE.replace("rule 1234", "rule 5678");
+        let script = change_script(BASE, &new);
+        let lines = commands(&script);
+        assert_eq!(lines[0], "delete nat destination rule 1234");
+        assert_eq!(lines.len(), 5, "{script:#?}");
+        assert!(lines[1..].iter().all(|l| l.starts_with("set nat destination rule 5678 ")), "{script:#?}");
+    }
+
+    #[test]
+    fn a_multi_valued_leaf_loses_one_value_after_the_new_one_is_set() {
+        let new = BASE.replace("address '192.0.2.1/24'", "address '192.0.2.2/24'");
+        assert_eq!(
+            commands(&change_script(BASE, &new)),
+            [
+                "set interfaces ethernet eth0 address '192.0.2.2/24'",
+                "delete interfaces ethernet eth0 address '192.0.2.1/24'"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_interface_natc_does_not_own_loses_only_natcs_leaves() {
+        let new = BASE
+            .replace("set interfaces ethernet eth0 address '192.0.2.1/24'\n", "")
+            .replace("set interfaces ethernet eth0 description 'wan'\n", "");
+        assert_eq!(
+            commands(&change_script(BASE, &new)),
+            ["delete interfaces ethernet eth0 description", "delete interfaces ethernet eth0 address '192.0.2.1/24'"]
+        );
+    }
+
+    #[test]
+    fn a_changed_next_hop_is_a_tag_entry_deleted_and_one_set() {
+        let new = BASE.replace("next-hop 192.0.2.254", "next-hop 192.0.2.253");
+        assert_eq!(
+            commands(&change_script(BASE, &new)),
+            [
+                "delete protocols static route 0.0.0.0/0 next-hop 192.0.2.254",
+                "set protocols static route 0.0.0.0/0 next-hop 192.0.2.253"
+            ]
+        );
+    }
+
+    #[test]
+    fn deletes_run_backwards_through_the_old_file_and_groups_go_last() {
+        let old = "\
+set vpn ipsec esp-group t esp 'x'
+set vpn ipsec ike-group t key-exchange 'ikev2'
+set vpn ipsec site-to-site peer t ike-group 't'
+set vpn ipsec interface 'eth0'
+set protocols bgp system-as '65000'
+";
+        let new = "set vpn ipsec interface 'eth0'\n";
+        assert_eq!(
+            commands(&change_script(old, new)),
+            [
+                "delete protocols bgp",
+                "delete vpn ipsec site-to-site peer t",
+                "delete vpn ipsec ike-group t",
+                "delete vpn ipsec esp-group t"
+            ]
+        );
+    }
+
+    #[test]
+    fn odd_input_does_not_panic() {
+        for text in
+            ["", "set", "set ", "set '", "set a '", "set  a  b 'c'", "delete x", "set a b 'c' 'd'", "\u{feff}set ä 'ö'"]
+        {
+            let _ = change_script(text, BASE);
+            let _ = change_script(BASE, text);
+            let _ = change_script(text, text);
+        }
+    }
+}
