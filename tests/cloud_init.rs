@@ -463,7 +463,7 @@ fn boot_twice(compiled: &natc::Compiled, gateway: &str, doc: &Document) -> [Stri
     let boot = boot_commands(doc);
     let script = format!(
         "{DUMP}{}dump > \"$R/state-0\"\n{boot}dump > \"$R/state-1\"\n{boot}dump > \"$R/state-2\"\n",
-        interfaces(compiled, gateway)
+        common::interfaces_script(compiled, gateway)
     );
     let out = std::process::Command::new("unshare")
         .args(["--net", "sh", "-ec", &script])
@@ -476,20 +476,6 @@ fn boot_twice(compiled: &natc::Compiled, gateway: &str, doc: &Document) -> [Stri
         String::from_utf8_lossy(&out.stderr)
     );
     [0, 1, 2].map(|i| std::fs::read_to_string(root.path().join(format!("state-{i}"))).expect("state dump"))
-}
-
-/// The gateway's interfaces as veth pairs with its addresses (as tests/kernel.rs does).
-fn interfaces(compiled: &natc::Compiled, gateway: &str) -> String {
-    let gw = compiled.plan.gateways.iter().find(|g| g.name == gateway).expect("gateway exists");
-    let mut script = String::from("ip link set lo up\n");
-    for (i, iface) in gw.interfaces.iter().enumerate() {
-        script.push_str(&format!("ip link add {} type veth peer name natcpeer{i}\n", iface.name));
-        script.push_str(&format!("ip link set {} up\nip link set natcpeer{i} up\n", iface.name));
-        for a in &iface.addresses {
-            script.push_str(&format!("ip address add {} dev {}\n", a.value, iface.name));
-        }
-    }
-    script
 }
 
 #[test]

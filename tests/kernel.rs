@@ -16,20 +16,6 @@ fn require_kernel_tools() {
     common::require_root_and(&["unshare", "ip", "nft", "iptables-restore", "iptables-save", "sysctl"]);
 }
 
-/// Shell lines that give a fresh namespace the gateway's interfaces and addresses.
-fn interfaces_script(compiled: &natc::Compiled, gateway: &str) -> String {
-    let gw = compiled.plan.gateways.iter().find(|g| g.name == gateway).expect("gateway exists");
-    let mut script = String::from("ip link set lo up\n");
-    for (i, iface) in gw.interfaces.iter().enumerate() {
-        script.push_str(&format!("ip link add {} type veth peer name natcpeer{i}\n", iface.name));
-        script.push_str(&format!("ip link set {} up\nip link set natcpeer{i} up\n", iface.name));
-        for a in &iface.addresses {
-            script.push_str(&format!("ip address add {} dev {}\n", a.value, iface.name));
-        }
-    }
-    script
-}
-
 /// Write the artifact's files into a temp dir and run `script` in a new network namespace
 /// with `$D` pointing at them. Returns stdout; panics with stderr on failure.
 fn in_namespace(artifact: &Artifact, script: &str) -> String {
@@ -115,7 +101,7 @@ fn every_example_loads_into_a_real_kernel() {
             // seed-004 has tunnels and BGP: the Linux targets must refuse it (tested elsewhere).
             let Ok(artifacts) = common::build(&path, target) else { continue };
             for artifact in &artifacts {
-                let script = interfaces_script(&compiled, &artifact.gateway) + &load_script(artifact);
+                let script = common::interfaces_script(&compiled, &artifact.gateway) + &load_script(artifact);
                 let listing = in_namespace(artifact, &script);
                 for comment in comments_of(artifact) {
                     assert!(
@@ -138,7 +124,7 @@ fn setup_scripts_put_their_state_into_the_kernel() {
     let path = common::root().join("examples/seed-000-powervs.toml");
     let compiled = common::compile(&path);
     let artifacts = common::build(&path, "nftables").expect("seed-000 builds");
-    let script = interfaces_script(&compiled, "natgw")
+    let script = common::interfaces_script(&compiled, "natgw")
         + "sh \"$D/nftables-setup.sh\"\nsh \"$D/nftables-setup.sh\"\n"
         + "sysctl -n net.ipv4.ip_forward\nip -4 -o address show dev lo\nip route show\n";
     let out = in_namespace(&artifacts[0], &script);
@@ -155,7 +141,7 @@ fn nftables_script_replaces_its_table_and_touches_nothing_else() {
     let path = common::root().join("examples/seed-003-lab.toml");
     let artifacts = common::build(&path, "nftables").expect("seed-003 builds");
     let compiled = common::compile(&path);
-    let script = interfaces_script(&compiled, "vm02")
+    let script = common::interfaces_script(&compiled, "vm02")
         + "nft add table ip bystander\nnft add chain ip bystander keep\n"
         + "nft -f \"$D/nftables.nft\"\nnft -f \"$D/nftables.nft\"\nnft -f \"$D/nftables.nft\"\n"
         + "nft list ruleset\n";

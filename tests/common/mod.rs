@@ -168,3 +168,17 @@ pub fn line_diff(old: &str, new: &str) -> (Vec<String>, Vec<String>) {
     }
     (removed, added)
 }
+
+/// Shell lines that give a fresh namespace the gateway's interfaces and addresses.
+pub fn interfaces_script(compiled: &natc::Compiled, gateway: &str) -> String {
+    let gw = compiled.plan.gateways.iter().find(|g| g.name == gateway).expect("gateway exists");
+    let mut script = String::from("ip link set lo up\n");
+    for (i, iface) in gw.interfaces.iter().enumerate() {
+        script.push_str(&format!("ip link add {} type veth peer name natcpeer{i}\n", iface.name));
+        script.push_str(&format!("ip link set {} up\nip link set natcpeer{i} up\n", iface.name));
+        for a in &iface.addresses {
+            script.push_str(&format!("ip address add {} dev {}\n", a.value, iface.name));
+        }
+    }
+    script
+}
