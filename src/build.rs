@@ -79,11 +79,7 @@ pub enum BuildError {
 /// means no artifact at all, so no partial output can be written.
 pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
     let selected = select_gateways(&compiled.plan, &options.gateways)?;
-    let header = Header {
-        intent: &compiled.plan.intent,
-        description: compiled.plan.description.as_deref(),
-        inline_secrets: matches!(options.secrets, SecretMode::Inline { .. }),
-    };
+    let header = Header::of(&compiled.plan, matches!(options.secrets, SecretMode::Inline { .. }));
     let mut errors = Vec::new();
     let mut artifacts = Vec::new();
     for gw in selected {

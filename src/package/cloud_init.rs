@@ -77,11 +77,7 @@ fn file(path: String, executable: bool, contents: &str) -> FileView {
 
 fn document(compiled: &Compiled, a: &Artifact) -> Result<PlannedFile, Diagnostic> {
     let gw = compiled.plan.gateways.iter().find(|g| g.name == a.gateway).ok_or_else(|| internal(a, "no plan"))?;
-    let header = Header {
-        intent: &compiled.plan.intent,
-        description: compiled.plan.description.as_deref(),
-        inline_secrets: false,
-    };
+    let header = Header::of(&compiled.plan, false);
     let dir = format!("/etc/natc/{}", header.intent);
     let installed = |name: &str| format!("{dir}/{name}");
     let primary = a.files.iter().find(|f| f.primary).ok_or_else(|| internal(a, "no primary file"))?;
@@ -179,9 +175,5 @@ fn sysctl_header(header: &Header, gw: &GatewayPlan, kind: TargetKind) -> crate::
 
 /// A target handed over files of another shape than its module renders: natc's bug.
 fn internal(a: &Artifact, what: &str) -> Diagnostic {
-    Diagnostic::error(
-        Code::TARGET_CANNOT_EXPRESS,
-        format!("internal error while packaging {} for cloud-init: {what}", a.gateway),
-    )
-    .help("this is a bug in natc; please report it with the intent file")
+    super::internal("cloud-init", format!("{}: {what}", a.gateway))
 }

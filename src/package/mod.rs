@@ -35,3 +35,13 @@ pub fn package(
         Packaging::Ansible => ansible::package(compiled, artifacts),
     }
 }
+
+/// What a packaging reports when the targets' files are not what it knows how to wrap: a
+/// bug in natc, never the user's intent.
+fn internal(packaging: &str, what: String) -> Diagnostic {
+    Diagnostic::error(
+        crate::diag::Code::TARGET_CANNOT_EXPRESS,
+        format!("internal error while packaging for {packaging}: {what}"),
+    )
+    .help("this is a bug in natc; please report it with the intent file")
+}

@@ -36,7 +36,12 @@ pub struct Header<'a> {
     pub inline_secrets: bool,
 }
 
-impl Header<'_> {
+impl<'a> Header<'a> {
+    /// The header of every file built from `plan`.
+    pub fn of(plan: &'a crate::plan::Plan, inline_secrets: bool) -> Self {
+        Header { intent: &plan.intent, description: plan.description.as_deref(), inline_secrets }
+    }
+
     /// What the header says about the pre-shared keys of a gateway with tunnels.
     pub fn secrets_note(&self) -> &'static str {
         if self.inline_secrets {

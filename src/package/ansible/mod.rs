@@ -319,6 +319,5 @@ struct SecretsView {
 }
 
 fn internal(message: String) -> Diagnostic {
-    Diagnostic::error(Code::TARGET_CANNOT_EXPRESS, format!("internal error while packaging for Ansible: {message}"))
-        .help("this is a bug in natc; please report it with the intent file")
+    super::internal("Ansible", message)
 }
