@@ -7,13 +7,12 @@ is clean: every check runs to the end and finds nothing. Results go into BENCHMA
 Usage: cargo build --release && python3 scripts/bench-checks.py [--sizes 10000,100000] [--runs 3]
 """
 
-import argparse
 import os
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import BINARY, run  # noqa: E402  (one way to time a run for both benchmarks)
+from bench import BINARY, measure, options  # noqa: E402  (one way to time runs for both benchmarks)
 
 
 def addr(base: str, offset: int) -> str:
@@ -97,13 +96,7 @@ def intent(n: int) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--runs", type=int, default=3)
-    opts = parser.parse_args()
-    if not os.path.exists(BINARY):
-        sys.exit("build first: cargo build --release")
-    sizes = [int(s) for s in opts.sizes.split(",")]
+    runs, sizes = options("10000,100000")
     results = {}
     print("| mappings | median `natc check` (s) | peak RSS (MiB) | intent size (MiB) |")
     print("|---:|---:|---:|---:|")
@@ -113,11 +106,9 @@ def main():
             with open(path, "w") as f:
                 f.write(intent(n))
             size = os.path.getsize(path) / 2**20
-            samples = [run([BINARY, "check", path], must_say="0 warning(s)") for _ in range(opts.runs)]
-            times = sorted(s[0] for s in samples)
-            median = times[len(times) // 2]
+            median, rss = measure([BINARY, "check", path], runs, must_say="0 warning(s)")
             results[n] = median
-            print(f"| {n} | {median:.3f} | {max(s[1] for s in samples):.1f} | {size:.1f} |", flush=True)
+            print(f"| {n} | {median:.3f} | {rss:.1f} | {size:.1f} |", flush=True)
     if len(sizes) >= 2:
         a, b = sizes[-2], sizes[-1]
         print(f"\n{b} / {a} mappings = {results[b] / results[a]:.1f}x the time ({b // a}x the input)")

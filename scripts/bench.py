@@ -66,14 +66,27 @@ def run(args, must_say=None):
     return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
 
 
-def main():
+def measure(args, runs, must_say=None):
+    """The median wall time and the peak RSS over `runs` runs."""
+    samples = [run(args, must_say) for _ in range(runs)]
+    times = sorted(s[0] for s in samples)
+    return times[len(times) // 2], max(s[1] for s in samples)
+
+
+def options(default_sizes):
+    """The command line both benchmarks take: (--runs, the --sizes list); the release build
+    must exist."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default=default_sizes)
     parser.add_argument("--runs", type=int, default=3)
     opts = parser.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("build first: cargo build --release")
-    sizes = [int(s) for s in opts.sizes.split(",")]
+    return opts.runs, [int(s) for s in opts.sizes.split(",")]
+
+
+def main():
+    runs, sizes = options("1000,10000,100000")
     results = {}
     print("| mappings | target | median time (s) | peak RSS (MiB) | intent size (MiB) |")
     print("|---:|---|---:|---:|---:|")
@@ -85,10 +98,7 @@ def main():
             size = os.path.getsize(path) / 2**20
             for target in ("iptables", "nftables"):
                 out = os.path.join(tmp, f"out-{n}-{target}")
-                samples = [run([BINARY, "build", path, "-t", target, "-o", out]) for _ in range(opts.runs)]
-                times = sorted(s[0] for s in samples)
-                rss = max(s[1] for s in samples)
-                median = times[len(times) // 2]
+                median, rss = measure([BINARY, "build", path, "-t", target, "-o", out], runs)
                 results[(n, target)] = median
                 print(f"| {n} | {target} | {median:.3f} | {rss:.1f} | {size:.1f} |", flush=True)
     if len(sizes) >= 2:
