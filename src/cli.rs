@@ -1,7 +1,7 @@
 //! The command line (INTENT.md §3).
 
 use clap::{Parser, Subcommand, ValueEnum};
-use natc::target::TargetSpec;
+use natc::backend::TargetSpec;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -196,5 +196,5 @@ pub enum Color {
 }
 
 fn parse_target(text: &str) -> Result<TargetSpec, String> {
-    text.parse().map_err(|e: natc::target::spec::SpecError| e.to_string())
+    text.parse().map_err(|e: natc::backend::spec::SpecError| e.to_string())
 }

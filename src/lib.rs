@@ -2,7 +2,7 @@
 //! lowered into a per-gateway IR, then rendered for each target:
 //! `load → resolve → lower → render → emit` (see ARCHITECTURE.md).
 
-pub mod build;
+pub mod backend;
 pub mod check;
 pub mod diag;
 pub mod diff;
@@ -10,10 +10,10 @@ pub mod emit;
 pub mod intent;
 pub mod model;
 pub mod package;
+pub mod pipeline;
 pub mod plan;
 pub mod schema;
-pub mod target;
 pub mod trace;
 pub mod verify;
 
-pub use build::{Artifact, BuildError, BuildOptions, Compiled, build, check_declared_targets, compile};
+pub use pipeline::{Artifact, BuildError, BuildOptions, Compiled, build, check_declared_targets, compile};

@@ -6,8 +6,8 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Color, Command, DiagnosticFormat, Format};
+use natc::backend::secret::SecretMode;
 use natc::diag::{Diagnostic, Severity, render_report};
-use natc::target::secret::SecretMode;
 use natc::{BuildError, BuildOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -140,7 +140,7 @@ fn report(input: &Input, diagnostics: &[Diagnostic], color: bool) {
 
 /// `--strict`: the warnings as errors, or `None` when there are none.
 fn strict_failure(strict: bool, warnings: &[Diagnostic]) -> Option<Vec<Diagnostic>> {
-    (strict && !warnings.is_empty()).then(|| natc::build::strict(warnings))
+    (strict && !warnings.is_empty()).then(|| natc::pipeline::strict(warnings))
 }
 
 /// Where and how `build` puts its files.
@@ -228,7 +228,7 @@ fn check(path: &Path, strict: bool, color: bool) -> ExitCode {
             let findings = natc::check_declared_targets(&compiled);
             let mut all = compiled.warnings.clone();
             all.extend(findings.iter().cloned());
-            let strict_errors = strict.then(|| natc::build::strict(&all));
+            let strict_errors = strict.then(|| natc::pipeline::strict(&all));
             report(&input, strict_errors.as_deref().unwrap_or(&all), color);
             if all.iter().any(Diagnostic::is_error) || strict_errors.is_some_and(|e| !e.is_empty()) {
                 return ExitCode::from(INVALID);
@@ -245,7 +245,7 @@ fn check(path: &Path, strict: bool, color: bool) -> ExitCode {
     }
 }
 
-fn verify(path: &Path, targets: Vec<natc::target::TargetSpec>, timeout: f64, color: bool) -> ExitCode {
+fn verify(path: &Path, targets: Vec<natc::backend::TargetSpec>, timeout: f64, color: bool) -> ExitCode {
     use natc::verify::{VerifyError, VerifyOptions};
     let (input, compiled) = match compile_file(path, color) {
         Ok(loaded) => loaded,

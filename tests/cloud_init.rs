@@ -11,7 +11,7 @@
 mod common;
 
 use assert_cmd::Command;
-use natc::target::TargetKind;
+use natc::backend::TargetKind;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
@@ -149,7 +149,7 @@ fn declared_linux_targets(path: &Path) -> Vec<(TargetKind, Vec<String>)> {
                 .gateways
                 .iter()
                 .filter(|g| {
-                    g.targets.iter().any(|t| t.value.parse::<natc::target::TargetSpec>().is_ok_and(|s| s.kind == kind))
+                    g.targets.iter().any(|t| t.value.parse::<natc::backend::TargetSpec>().is_ok_and(|s| s.kind == kind))
                 })
                 .map(|g| g.name.clone())
                 .collect();

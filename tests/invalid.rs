@@ -8,8 +8,8 @@
 mod common;
 
 use assert_cmd::Command;
+use natc::backend::secret::SecretMode;
 use natc::diag::{Diagnostic, Location};
-use natc::target::secret::SecretMode;
 use natc::{BuildError, BuildOptions};
 use std::path::Path;
 

@@ -44,16 +44,16 @@ fn in_namespace(artifact: &Artifact, script: &str) -> String {
 
 fn load_script(artifact: &Artifact) -> String {
     match artifact.target.kind {
-        natc::target::TargetKind::Iptables => {
+        natc::backend::TargetKind::Iptables => {
             "sh \"$D/iptables-setup.sh\"\niptables-restore \"$D/iptables.rules\"\niptables-save\n".into()
         }
-        natc::target::TargetKind::Nftables => {
+        natc::backend::TargetKind::Nftables => {
             "sh \"$D/nftables-setup.sh\"\nnft -f \"$D/nftables.nft\"\nnft list ruleset\n".into()
         }
         // firewalld's direct rules, applied with plain iptables by a stand-in firewall-cmd
         // (the real daemon runs in tests/firewalld.rs); the script's own preflight loads
         // them into a throwaway namespace first.
-        natc::target::TargetKind::Firewalld => format!(
+        natc::backend::TargetKind::Firewalld => format!(
             "mkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
              chmod +x \"$D/bin/firewall-cmd\"\n\
              PATH=\"$D/bin:$PATH\" NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\niptables-save\n"

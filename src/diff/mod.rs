@@ -7,7 +7,7 @@ pub mod rtx_change;
 pub mod vyos_change;
 
 use crate::Artifact;
-use crate::target::{TargetKind, TargetSpec};
+use crate::backend::{TargetKind, TargetSpec};
 use std::collections::BTreeMap;
 
 /// The unified diff of one generated file, `a/<gateway>/<file>` → `b/<gateway>/<file>`.
@@ -201,7 +201,7 @@ pub fn colored(unified: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::{OutputFile, TargetKind, TargetSpec};
+    use crate::backend::{OutputFile, TargetKind, TargetSpec};
 
     fn artifact(gateway: &str, name: &str, contents: &str) -> Artifact {
         Artifact {

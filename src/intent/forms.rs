@@ -159,7 +159,7 @@ string_form!(
 );
 
 fn target_pattern() -> String {
-    use crate::target::spec::TargetKind;
+    use crate::backend::spec::TargetKind;
     let alternatives: Vec<String> = TargetKind::ALL
         .iter()
         .map(|kind| match kind.profiles() {
@@ -197,7 +197,7 @@ impl JsonSchema for VyosVersion {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let words = crate::target::spec::VYOS_VERSIONS;
+        let words = crate::backend::spec::VYOS_VERSIONS;
         word_choice("the VyOS version to write for (default 1.4)", words, true, false)
     }
 }
@@ -211,7 +211,7 @@ impl JsonSchema for RtxModel {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let words = crate::target::spec::RTX_MODELS;
+        let words = crate::backend::spec::RTX_MODELS;
         word_choice("the Yamaha RTX model to write for (default RTX1210)", words, true, false)
     }
 }

@@ -5,9 +5,9 @@ use super::names::{UniqueNames, check_interface_name, check_name};
 use super::rules::{self, Ctx};
 use super::tunnel;
 use super::*;
+use crate::backend::spec::{check_rtx_model, check_target_name, check_vyos_version};
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, S};
-use crate::target::spec::{check_rtx_model, check_target_name, check_vyos_version};
 use std::collections::{BTreeSet, HashMap};
 
 pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnostic>) -> Option<Gateway> {

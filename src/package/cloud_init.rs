@@ -11,13 +11,13 @@ pub mod units;
 pub mod yaml;
 
 use crate::Artifact;
-use crate::build::Compiled;
+use crate::backend::header::header_view;
+use crate::backend::quote::yaml_comment;
+use crate::backend::{Header, TargetKind, TargetSpec, engine, linux};
 use crate::diag::{Code, Diagnostic};
 use crate::emit::PlannedFile;
+use crate::pipeline::Compiled;
 use crate::plan::GatewayPlan;
-use crate::target::header::header_view;
-use crate::target::quote::yaml_comment;
-use crate::target::{Header, TargetKind, TargetSpec, engine, linux};
 use serde::Serialize;
 use std::path::Path;
 use units::{Installed, UNIT_DIR};
@@ -56,7 +56,7 @@ fn refusal(compiled: &Compiled, a: &Artifact) -> Diagnostic {
 
 #[derive(Serialize)]
 struct DocumentView {
-    header: crate::target::header::HeaderView,
+    header: crate::backend::header::HeaderView,
     dir: String,
     packages: Vec<&'static str>,
     files: Vec<FileView>,
@@ -159,11 +159,11 @@ fn sysctl_path(intent: &str) -> String {
 
 #[derive(Serialize)]
 struct SysctlView {
-    header: crate::target::header::HeaderView,
+    header: crate::backend::header::HeaderView,
     sysctls: Vec<linux::SysctlLine>,
 }
 
-fn sysctl_header(header: &Header, gw: &GatewayPlan, kind: TargetKind) -> crate::target::header::HeaderView {
+fn sysctl_header(header: &Header, gw: &GatewayPlan, kind: TargetKind) -> crate::backend::header::HeaderView {
     header_view(
         header,
         gw,

@@ -7,9 +7,9 @@ pub mod ansible;
 pub mod cloud_init;
 
 use crate::Artifact;
-use crate::build::Compiled;
 use crate::diag::Diagnostic;
 use crate::emit::{PlannedFile, native_layout};
+use crate::pipeline::Compiled;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Packaging {

@@ -22,9 +22,9 @@ mod single;
 
 pub use single::{PacketQuery, PacketTrace, trace_packet};
 
-use crate::build::Compiled;
 use crate::diag::{Code, Diagnostic};
 use crate::model::Outcome;
+use crate::pipeline::Compiled;
 use crate::plan::{ChainPolicy, Filters, GatewayPlan};
 use crate::verify::ExpectResult;
 use render::Step;

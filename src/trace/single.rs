@@ -9,7 +9,7 @@ use super::gateway::{Decision, Node};
 use super::net::{Lookup, Net};
 use super::packet::{Kind, Packet, Tuple};
 use super::render::{self, Recorder, Step};
-use crate::build::Compiled;
+use crate::pipeline::Compiled;
 use crate::verify::probe::ProbeProtocol;
 use std::fmt;
 use std::net::Ipv4Addr;

@@ -3,7 +3,7 @@
 //! (with its own D-Bus and a private /run) runs the generated script.
 
 use super::netns::LabNamespaces;
-use crate::target::{OutputFile, TargetKind};
+use crate::backend::{OutputFile, TargetKind};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

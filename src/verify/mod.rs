@@ -15,10 +15,10 @@ pub mod topology;
 
 pub use report::{ExpectResult, Report};
 
-use crate::build::{BuildError, BuildOptions, Compiled};
+use crate::backend::{TargetKind, TargetSpec};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Expect, Outcome};
-use crate::target::{TargetKind, TargetSpec};
+use crate::pipeline::{BuildError, BuildOptions, Compiled};
 use netns::LabNamespaces;
 use probe::{Observers, Probe, SendOutcome, Watch};
 use std::collections::BTreeSet;
@@ -119,7 +119,7 @@ pub fn verify(
     let started = Instant::now();
     let lab = lab_of(compiled)?;
     preflight(spec.kind)?;
-    let artifacts = crate::build::build(
+    let artifacts = crate::pipeline::build(
         compiled,
         &BuildOptions { targets: vec![spec.clone()], gateways: Vec::new(), ..Default::default() },
     )

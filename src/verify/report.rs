@@ -1,8 +1,8 @@
 //! The verify table: one line per expectation, pass or fail, what was seen, how long.
 
 use super::judge::Verdict;
+use crate::backend::TargetSpec;
 use crate::model::{Expect, Outcome};
-use crate::target::TargetSpec;
 use std::fmt::{self, Write};
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use natc::target::TargetSpec;
+use natc::backend::TargetSpec;
 use natc::{Artifact, BuildError, BuildOptions};
 use std::path::{Path, PathBuf};
 

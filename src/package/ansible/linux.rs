@@ -5,10 +5,10 @@
 
 use super::{GatewayOutput, HeaderView, internal};
 use crate::Artifact;
+use crate::backend::{TargetKind, engine, linux};
 use crate::diag::Diagnostic;
 use crate::emit::PlannedFile;
 use crate::plan::GatewayPlan;
-use crate::target::{TargetKind, engine, linux};
 use serde::Serialize;
 use std::path::Path;
 

@@ -20,11 +20,11 @@ pub mod secrets;
 pub mod yaml;
 
 use crate::Artifact;
-use crate::build::Compiled;
+use crate::backend::{TargetKind, engine, quote};
 use crate::diag::{Code, Diagnostic};
 use crate::emit::PlannedFile;
+use crate::pipeline::Compiled;
 use crate::plan::GatewayPlan;
-use crate::target::{TargetKind, engine, quote};
 use serde::Serialize;
 use std::path::PathBuf;
 

@@ -6,10 +6,10 @@
 use super::yaml::jinja_literal;
 use super::{GatewayOutput, HeaderView, internal, secrets};
 use crate::Artifact;
+use crate::backend::{TargetKind, engine};
 use crate::diag::Diagnostic;
 use crate::emit::PlannedFile;
 use crate::plan::GatewayPlan;
-use crate::target::{TargetKind, engine};
 use serde::Serialize;
 use std::path::Path;
 

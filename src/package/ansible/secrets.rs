@@ -4,12 +4,12 @@
 //! passes through natc here: only the references' names.
 
 use super::yaml::jinja_literal;
+use crate::backend::TargetKind;
+use crate::backend::quote::{rtx_escape, vyos_quote};
+use crate::backend::secret::{describe, placeholder};
 use crate::diag::{Code, Diagnostic};
 use crate::model::SecretRef;
 use crate::plan::GatewayPlan;
-use crate::target::TargetKind;
-use crate::target::quote::{rtx_escape, vyos_quote};
-use crate::target::secret::{describe, placeholder};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -4,7 +4,7 @@
 //! (both shared with cloud-init, in `target::quote`), and literal text that Ansible will
 //! template has its `{` written as a Jinja expression.
 
-pub use crate::target::quote::{yaml_comment as comment, yaml_string as quote};
+pub use crate::backend::quote::{yaml_comment as comment, yaml_string as quote};
 
 /// Literal text inside a string Ansible templates: every `{` becomes the Jinja expression
 /// `{{ '{' }}`, so no `{{`, `{%` or `{#` in the text can start a Jinja construct, and the

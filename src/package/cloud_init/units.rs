@@ -8,10 +8,10 @@
 //! routes need them. firewalld restores its own permanent rules at boot, so its one unit
 //! re-runs the script (idempotent by design) after firewalld and the network are up.
 
+use crate::backend::header::{HeaderView, header_view};
+use crate::backend::{Header, TargetKind, engine};
 use crate::diag::Diagnostic;
 use crate::plan::GatewayPlan;
-use crate::target::header::{HeaderView, header_view};
-use crate::target::{Header, TargetKind, engine};
 use serde::Serialize;
 
 /// Where units live on the machine.

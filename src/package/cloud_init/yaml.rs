@@ -2,7 +2,7 @@
 //! any text: a literal block scalar (`|`) where YAML reads it back byte for byte, so the
 //! rules review as they are, else base64 (`encoding: b64`).
 
-use crate::target::quote::{yaml_printable, yaml_string};
+use crate::backend::quote::{yaml_printable, yaml_string};
 
 /// The `content:` key (and `encoding:` when needed) of a `write_files` entry, every line
 /// indented by `indent` spaces, the block's lines by two more.

@@ -15,9 +15,9 @@
 //!   dynamic filters for every protocol.
 
 use super::{Block, Ctx, FILTER_NUMBERS};
+use crate::backend::numbering::{self, Request};
 use crate::model::{Origin, PortSet, Protocol, Verdict};
 use crate::plan::{Filter, FilterChain};
-use crate::target::numbering::{self, Request};
 use ipnet::Ipv4Net;
 
 pub struct Filters {

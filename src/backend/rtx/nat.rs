@@ -9,9 +9,9 @@
 //! - a port forward on the masquerade address: `nat descriptor masquerade static`.
 
 use super::{Block, Ctx, DESCRIPTOR_IDS, ENTRY_IDS, IfClass, classify};
+use crate::backend::numbering::{self, Request};
 use crate::model::Protocol;
 use crate::plan::{GatewayPlan, Step, Translation};
-use crate::target::numbering::{self, Request};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 

@@ -4,12 +4,12 @@
 //! (replies, loopback) take fixed numbers below the hashed space, so they come first.
 
 use super::{Block, HASHED_RULES, NAME, address, interfaces, nat};
+use crate::backend::cannot_express;
+use crate::backend::linux::{self, FilterLine};
+use crate::backend::numbering::{self, Request};
 use crate::diag::Diagnostic;
 use crate::model::Verdict;
 use crate::plan::{FilterChain, GatewayPlan};
-use crate::target::cannot_express;
-use crate::target::linux::{self, FilterLine};
-use crate::target::numbering::{self, Request};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Chain {

@@ -4,11 +4,11 @@
 //! every pair of rules that can match one packet in intent order.
 
 use super::{Block, HASHED_RULES, NAME, address, interfaces};
+use crate::backend::cannot_express;
+use crate::backend::numbering::{self, Request};
 use crate::diag::Diagnostic;
 use crate::model::{PortSet, Protocol};
 use crate::plan::{GatewayPlan, Hook, IpsecMatch, Step, Translation};
-use crate::target::cannot_express;
-use crate::target::numbering::{self, Request};
 
 pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     rules(&gw.dnat, Hook::Destination, findings)

@@ -1,11 +1,11 @@
 //! The library's front door: compile an intent, then build artifacts for targets.
 
+use crate::backend::secret::{self, SecretMode};
+use crate::backend::{self, Header, OutputFile, TargetKind, TargetSpec};
 use crate::check;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::{self, Model};
 use crate::plan::{self, GatewayPlan, Plan};
-use crate::target::secret::{self, SecretMode};
-use crate::target::{self, Header, OutputFile, TargetKind, TargetSpec};
 
 /// A loaded, resolved and lowered intent.
 #[derive(Debug)]
@@ -85,7 +85,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
     for gw in selected {
         let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
         for spec in targets_for(model_gw, options, &mut errors) {
-            let target = target::target_for(&spec);
+            let target = backend::target_for(&spec);
             let findings = without_accepted(model_gw, target.check(gw));
             if findings.iter().any(Diagnostic::is_error) {
                 errors.extend(findings);
@@ -154,7 +154,7 @@ pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
         for spec in targets_for(gw, &BuildOptions::default(), &mut findings) {
-            findings.extend(without_accepted(gw, target::target_for(&spec).check(plan)));
+            findings.extend(without_accepted(gw, backend::target_for(&spec).check(plan)));
         }
     }
     sorted(findings)

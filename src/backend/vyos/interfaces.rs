@@ -3,10 +3,10 @@
 //! other owned addresses, proxy ARP, and the VTIs of route-based tunnels.
 
 use super::{Block, NAME};
+use crate::backend::{cannot_express, quote};
 use crate::diag::Diagnostic;
 use crate::model::{Kind, Origin};
 use crate::plan::GatewayPlan;
-use crate::target::{cannot_express, quote};
 use ipnet::Ipv4Net;
 
 /// Where an interface lives in the VyOS tree.

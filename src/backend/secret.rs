@@ -2,9 +2,9 @@
 //! a file meant for review gets a placeholder that a deployment tool replaces, never the
 //! value itself (INTENT.md §2.6).
 
+use crate::backend::TargetKind;
+use crate::backend::quote::{rtx_escape, vyos_quote};
 use crate::model::SecretRef;
-use crate::target::TargetKind;
-use crate::target::quote::{rtx_escape, vyos_quote};
 use std::path::{Path, PathBuf};
 
 /// What a build writes where a pre-shared key goes.

@@ -2,9 +2,9 @@
 //! instance per box).
 
 use super::{Block, NAME, interfaces};
+use crate::backend::cannot_express;
 use crate::diag::Diagnostic;
 use crate::plan::{GatewayPlan, Nexthop};
-use crate::target::cannot_express;
 
 pub fn static_routes(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     let mut blocks = Vec::new();

@@ -3,8 +3,8 @@
 //! so they follow the name and never move. Pre-shared keys are placeholders.
 
 use super::{Block, Ctx, IfClass, classify};
+use crate::backend::secret;
 use crate::model::{DpdAction, Tunnel, TunnelMode};
-use crate::target::secret;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -195,7 +195,7 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
     }
     let mut comments = vec![t.origin.describe()];
     if let Some(d) = &t.description {
-        comments.extend(crate::target::quote::comment_lines(d));
+        comments.extend(crate::backend::quote::comment_lines(d));
     }
     ok.then(|| TunnelView {
         comments,

@@ -4,10 +4,10 @@
 //! tunnels and `tunnel 1` traffic selectors for policy-based ones.
 
 use super::{Block, NAME};
+use crate::backend::{cannot_express, secret};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{DpdAction, Tunnel, TunnelMode};
 use crate::plan::GatewayPlan;
-use crate::target::{cannot_express, secret};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
