@@ -4,6 +4,7 @@ use crate::backend::secret::{self, SecretMode};
 use crate::backend::{self, Header, OutputFile, TargetKind, TargetSpec};
 use crate::check;
 use crate::diag::{Code, Diagnostic, Severity};
+use crate::error::Error;
 use crate::model::{self, Model};
 use crate::plan::{self, GatewayPlan, Plan};
 
@@ -67,17 +68,9 @@ pub struct Artifact {
     pub warnings: Vec<Diagnostic>,
 }
 
-#[derive(Debug)]
-pub enum BuildError {
-    /// The intent cannot be built as asked: located diagnostics, exit 1.
-    Invalid(Vec<Diagnostic>),
-    /// The command line asks for something that does not exist: exit 2.
-    Usage(String),
-}
-
 /// Render every selected gateway for every selected target. All or nothing: any error
 /// means no artifact at all, so no partial output can be written.
-pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
+pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, Error> {
     let selected = select_gateways(&compiled.plan, &options.gateways)?;
     let header = Header::of(&compiled.plan, matches!(options.secrets, SecretMode::Inline { .. }));
     let mut errors = Vec::new();
@@ -102,7 +95,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
             }
         }
     }
-    if errors.is_empty() { Ok(artifacts) } else { Err(BuildError::Invalid(sorted(errors))) }
+    if errors.is_empty() { Ok(artifacts) } else { Err(Error::Invalid(sorted(errors))) }
 }
 
 /// `--secrets inline`: the placeholders in a target's files replaced by the values the
@@ -165,7 +158,7 @@ fn without_accepted(gw: &model::Gateway, findings: Vec<Diagnostic>) -> Vec<Diagn
     findings.into_iter().filter(|d| !check::accepted_by_gateway(gw, d)).collect()
 }
 
-fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, BuildError> {
+fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, Error> {
     if names.is_empty() {
         return Ok(plan.gateways.iter().collect());
     }
@@ -174,7 +167,7 @@ fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a Gatew
         .map(|n| {
             plan.gateways.iter().find(|g| &g.name == n).ok_or_else(|| {
                 let known: Vec<&str> = plan.gateways.iter().map(|g| g.name.as_str()).collect();
-                BuildError::Usage(format!("the intent has no gateway `{n}` (gateways: {})", known.join(", ")))
+                Error::Usage(format!("the intent has no gateway `{n}` (gateways: {})", known.join(", ")))
             })
         })
         .collect()

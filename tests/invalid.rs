@@ -10,7 +10,7 @@ mod common;
 use assert_cmd::Command;
 use natc::backend::secret::SecretMode;
 use natc::diag::{Diagnostic, Location};
-use natc::{BuildError, BuildOptions};
+use natc::{BuildOptions, Error};
 use std::path::Path;
 
 struct Expectation {
@@ -61,8 +61,8 @@ fn diagnostics(text: &str, e: &Expectation) -> Vec<Diagnostic> {
             Some(p) => natc::package::package(&compiled, &artifacts, p).expect_err("expected the packaging to refuse"),
             None => panic!("expected an error but the build succeeded"),
         },
-        Err(BuildError::Invalid(d)) => d,
-        Err(BuildError::Usage(m)) => panic!("usage error instead of a diagnostic: {m}"),
+        Err(Error::Invalid(d)) => d,
+        Err(other) => panic!("{other} (exit {}) instead of a diagnostic", other.exit_code()),
     }
 }
 
