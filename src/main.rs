@@ -356,7 +356,15 @@ fn diff(
     exit_code: bool,
     scripts_only: bool,
 ) -> Result<(), Failure> {
-    let (before, after) = (build_side(old, options)?, build_side(new, options)?);
+    // Both sides are built, so that both are reported when both are invalid.
+    let (before, after) = match (build_side(old, options), build_side(new, options)) {
+        (Ok(before), Ok(after)) => (before, after),
+        (Err(failure), Ok(_)) | (Ok(_), Err(failure)) => return Err(failure),
+        (Err(first), Err(second)) => {
+            reporter.fail(&first);
+            return Err(second);
+        }
+    };
     let diffs = natc::diff::diff_artifacts(&before, &after);
     let paint = reporter.color && std::io::stdout().is_terminal();
     for d in diffs.iter().filter(|_| !scripts_only) {
