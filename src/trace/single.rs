@@ -1,7 +1,9 @@
-//! `natc trace --gateway G --from A --to B --protocol P [--port N]`: one packet at one
-//! gateway, no lab needed. It comes in on the interface that leads back to A (or
-//! `--in-interface`), goes through G's netfilter walk, and then the answer of whoever
-//! receives it comes back in on the interface the packet left by and walks back.
+//! `natc trace --from A --to B [--gateway G] --protocol P [--port N]`: one packet at one
+//! gateway G (named, the only one, or the one the lab routes the packet through:
+//! [`choose_gateway`]; only the last needs the lab). It comes in on the interface that
+//! leads back to A (or `--in-interface`), goes through G's netfilter walk, and then the
+//! answer of whoever receives it comes back in on the interface the packet left by and
+//! walks back.
 
 use super::conntrack::Conntrack;
 use super::gateway::{Decision, Node};
