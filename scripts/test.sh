@@ -19,7 +19,7 @@ command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
 command -v ansible-community >/dev/null 2>&1 || missing+=(ansible)
 command -v git >/dev/null 2>&1 || missing+=(git)
 python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
-# cloud-init schema and its YAML loader judge --format cloud-init (it brings python3-yaml).
+# cloud-init schema and its YAML loader judge --package cloud-init (it brings python3-yaml).
 command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
 # tests/schema.rs checks intents with Taplo, the validator inside the Even Better TOML editor
 # extension: npm's @taplo/cli (JavaScript and WebAssembly, nothing fetched at install time),

@@ -1,6 +1,6 @@
-//! The command line (INTENT.md §3).
+//! The command line (docs/intent.md, "Command line"; README.md lists the forms).
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use natc::backend::TargetSpec;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -14,54 +14,116 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Colour in diagnostics.
-    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
-    pub color: Color,
-    /// human, json, github: how diagnostics reach stderr (human reports, JSON Lines, GitHub
-    /// annotations on the intent's lines). cloud-init, ansible: how `build` packages its
-    /// output (a #cloud-config per gateway; playbooks, inventory and site.yml).
-    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
-    pub format: Format,
-    /// How diagnostics reach stderr, whatever --format packages (`--format ansible
-    /// --diagnostics github` in CI).
-    #[arg(long, value_enum, global = true)]
+    /// `natc --format json check …`: the options as they were written before the
+    /// subcommand when they were global. They keep working and are not shown.
+    #[command(flatten)]
+    pub before: Before,
+}
+
+/// The former global options, accepted before the subcommand (hidden); the subcommand's
+/// own options win.
+#[derive(Args)]
+pub struct Before {
+    #[arg(long, value_enum, hide = true)]
+    pub color: Option<Color>,
+    #[arg(long, value_enum, hide = true)]
+    pub format: Option<BuildFormat>,
+    #[arg(long, value_enum, hide = true)]
     pub diagnostics: Option<DiagnosticFormat>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    Github,
-    CloudInit,
-    Ansible,
+/// How a command reports: the options of every subcommand that reads an intent.
+#[derive(Args)]
+pub struct Reporting<F: FormatValue> {
+    /// How diagnostics reach stderr: human reports, JSON Lines, or GitHub annotations on
+    /// the intent's lines [default: human].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<F>,
+    /// The former name of --format (it wins over --format when both are given).
+    #[arg(long, value_enum, value_name = "FORMAT", hide = true)]
+    pub diagnostics: Option<DiagnosticFormat>,
+    /// Colour in human diagnostics [default: auto].
+    #[arg(long, value_enum)]
+    pub color: Option<Color>,
 }
 
-impl Format {
-    /// The diagnostic format this --format implies.
-    pub fn diagnostics(self) -> DiagnosticFormat {
-        match self {
-            Format::Json => DiagnosticFormat::Json,
-            Format::Github => DiagnosticFormat::Github,
-            Format::Human | Format::CloudInit | Format::Ansible => DiagnosticFormat::Human,
-        }
-    }
-
-    /// The packaging of `build`'s output this --format asks for.
-    pub fn packaging(self) -> natc::package::Packaging {
-        match self {
-            Format::CloudInit => natc::package::Packaging::CloudInit,
-            Format::Ansible => natc::package::Packaging::Ansible,
-            Format::Human | Format::Json | Format::Github => natc::package::Packaging::Native,
-        }
-    }
-}
-
+/// How diagnostics reach stderr.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiagnosticFormat {
     Human,
     Json,
     Github,
+}
+
+/// `natc build --format`: a diagnostic format, or (hidden, the former spelling of
+/// `--package`) a packaging.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuildFormat {
+    Human,
+    Json,
+    Github,
+    #[value(hide = true)]
+    CloudInit,
+    #[value(hide = true)]
+    Ansible,
+}
+
+/// What a `--format` value says: a diagnostic format, or (build's hidden values) a packaging.
+pub trait FormatValue: ValueEnum + Copy + Send + Sync + 'static {
+    fn diagnostics(self) -> Option<DiagnosticFormat>;
+    fn package(self) -> Option<Package>;
+}
+
+impl FormatValue for DiagnosticFormat {
+    fn diagnostics(self) -> Option<DiagnosticFormat> {
+        Some(self)
+    }
+    fn package(self) -> Option<Package> {
+        None
+    }
+}
+
+impl FormatValue for BuildFormat {
+    fn diagnostics(self) -> Option<DiagnosticFormat> {
+        match self {
+            BuildFormat::Human => Some(DiagnosticFormat::Human),
+            BuildFormat::Json => Some(DiagnosticFormat::Json),
+            BuildFormat::Github => Some(DiagnosticFormat::Github),
+            BuildFormat::CloudInit | BuildFormat::Ansible => None,
+        }
+    }
+    fn package(self) -> Option<Package> {
+        match self {
+            BuildFormat::CloudInit => Some(Package::CloudInit),
+            BuildFormat::Ansible => Some(Package::Ansible),
+            BuildFormat::Human | BuildFormat::Json | BuildFormat::Github => None,
+        }
+    }
+}
+
+/// `natc build --package`: how the output is packaged for deployment.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Package {
+    /// A #cloud-config document per gateway and Linux target (docs/deploy.md).
+    CloudInit,
+    /// A playbook per gateway, an inventory and site.yml (with -o; docs/deploy.md).
+    Ansible,
+}
+
+impl Package {
+    pub fn packaging(self) -> natc::package::Packaging {
+        match self {
+            Package::CloudInit => natc::package::Packaging::CloudInit,
+            Package::Ansible => natc::package::Packaging::Ansible,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Package::CloudInit => "cloud-init",
+            Package::Ansible => "ansible",
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -90,6 +152,12 @@ pub enum Command {
         /// tool to fill in. inline: the values from the environment or files the intent names.
         #[arg(long, value_enum, default_value_t = Secrets::Placeholder)]
         secrets: Secrets,
+        /// Package the files for deployment instead of writing them as they are
+        /// (docs/deploy.md).
+        #[arg(long, value_enum, value_name = "PACKAGING")]
+        package: Option<Package>,
+        #[command(flatten)]
+        reporting: Reporting<BuildFormat>,
     },
     /// Load and validate the intent; print diagnostics only.
     Check {
@@ -97,6 +165,8 @@ pub enum Command {
         /// Warnings are errors: exit 1 (an item's `accept` keeps one).
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        reporting: Reporting<DiagnosticFormat>,
     },
     /// Unified diffs of every generated file between two versions of an intent, per gateway
     /// and target (for pull requests), then for VyOS and RTX the change script that takes a
@@ -117,14 +187,21 @@ pub enum Command {
         /// Print only the VyOS and RTX change scripts, ready to paste into the devices.
         #[arg(long)]
         change_script: bool,
+        #[command(flatten)]
+        reporting: Reporting<DiagnosticFormat>,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print natc's man page (roff) to stdout: `natc man > /usr/local/share/man/man1/natc.1`.
-    Man,
+    /// Print natc's man page (roff) to stdout, or with --dir write it and a page per
+    /// subcommand: `natc man --dir /usr/local/share/man/man1`.
+    Man {
+        /// Write natc.1 and natc-build.1, natc-check.1, … (the pages natc.1 refers to) into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the intent file (draft-07) for editors: `natc schema > natc-intent.schema.json`.
     Schema,
     /// Prove the intent on real Linux kernels: build its [lab] out of network namespaces,
@@ -139,32 +216,37 @@ pub enum Command {
         /// Seconds a probe waits for its reply.
         #[arg(long, default_value_t = 1.0, value_parser = parse_timeout)]
         timeout: f64,
+        #[command(flatten)]
+        reporting: Reporting<DiagnosticFormat>,
     },
     /// Walk the [[expect]] probes through the compiled rules and the lab, or one packet
     /// through one gateway, and print every step in netfilter order: no root, no network
     /// (exit 3 when an expectation fails).
     Trace {
-        /// The intent file (TOML); with [lab] and [[expect]] unless --gateway is given.
+        /// The intent file (TOML); with [lab] and [[expect]] unless --from and --to are given.
         intent: PathBuf,
-        /// Trace one packet at this gateway instead of the expectations.
+        /// Trace one packet at this gateway. Default: the intent's only gateway, or the
+        /// one the lab routes the packet through.
         #[arg(long, short = 'g', requires_all = ["from", "to"])]
         gateway: Option<String>,
-        /// The packet's source address.
-        #[arg(long, requires = "gateway")]
+        /// Trace one packet from this source address (with --to) instead of the expectations.
+        #[arg(long, requires = "to")]
         from: Option<Ipv4Addr>,
         /// The packet's destination address.
-        #[arg(long, requires = "gateway")]
+        #[arg(long, requires = "from")]
         to: Option<Ipv4Addr>,
         /// The packet's protocol.
-        #[arg(long, value_enum, default_value_t = TraceProtocol::Icmp, requires = "gateway")]
+        #[arg(long, value_enum, default_value_t = TraceProtocol::Icmp, requires = "from")]
         protocol: TraceProtocol,
         /// The destination port (tcp and udp).
-        #[arg(long, requires = "gateway")]
+        #[arg(long, requires = "from")]
         port: Option<u16>,
         /// The interface the packet comes in on. Default: the one the gateway routes
         /// --from out of.
-        #[arg(long = "in-interface", requires = "gateway")]
+        #[arg(long = "in-interface", requires = "from")]
         in_interface: Option<String>,
+        #[command(flatten)]
+        reporting: Reporting<DiagnosticFormat>,
     },
 }
 
@@ -197,4 +279,16 @@ pub enum Color {
 
 fn parse_target(text: &str) -> Result<TargetSpec, String> {
     text.parse().map_err(|e: natc::backend::spec::SpecError| e.to_string())
+}
+
+impl<F: FormatValue> Reporting<F> {
+    /// The diagnostic format asked for: --diagnostics (the former name) over --format.
+    pub fn diagnostics(&self) -> Option<DiagnosticFormat> {
+        self.diagnostics.or(self.format.and_then(F::diagnostics))
+    }
+
+    /// The packaging `--format` asked for (build's hidden former spelling of --package).
+    pub fn package(&self) -> Option<Package> {
+        self.format.and_then(F::package)
+    }
 }

@@ -7,6 +7,7 @@ pub mod check;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod error;
 pub mod intent;
 pub mod model;
 pub mod package;
@@ -16,4 +17,5 @@ pub mod schema;
 pub mod trace;
 pub mod verify;
 
-pub use pipeline::{Artifact, BuildError, BuildOptions, Compiled, build, check_declared_targets, compile};
+pub use error::Error;
+pub use pipeline::{Artifact, BuildOptions, Compiled, build, check_declared_targets, compile};

@@ -1,41 +1,46 @@
-//! Thin: parse the command line, call the library, map outcomes to exit codes
-//! (0 ok, 1 invalid intent or stale output, 2 usage, 3 a verify or trace expectation failed,
-//! 4 verify could not run here: not root, a tool missing, the lab could not be built).
+//! Thin: parse the command line, call the library, report, and exit with the failure's
+//! code (`natc::Error::exit_code`: 0 ok, 1 invalid intent or stale output, 2 usage, 3 a
+//! verify or trace expectation failed, 4 verify could not run here, 130 interrupted).
 
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Color, Command, DiagnosticFormat, Format};
+use cli::{Before, Cli, Color, Command, DiagnosticFormat, FormatValue, Package};
+use natc::backend::TargetSpec;
 use natc::backend::secret::SecretMode;
 use natc::diag::{Diagnostic, Severity, render_report};
-use natc::{BuildError, BuildOptions};
+use natc::package::Packaging;
+use natc::{BuildOptions, Error};
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const INVALID: u8 = 1;
-const USAGE: u8 = 2;
-const EXPECTATION_FAILED: u8 = 3;
-const CANNOT_VERIFY: u8 = 4;
-
-/// One diagnostic format per process, chosen on the command line; every report uses it.
-static FORMAT: std::sync::OnceLock<DiagnosticFormat> = std::sync::OnceLock::new();
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let _ = FORMAT.set(cli.diagnostics.unwrap_or(cli.format.diagnostics()));
-    if matches!(cli.format, Format::CloudInit | Format::Ansible) && !matches!(cli.command, Command::Build { .. }) {
-        eprintln!("error: --format cloud-init and --format ansible package the output of natc build only");
-        return ExitCode::from(USAGE);
+    let Cli { command, before } = Cli::parse();
+    let reporter = Reporter::new(&command, &before);
+    match run(command, &before, &reporter) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            reporter.fail(&failure);
+            ExitCode::from(failure.error.exit_code())
+        }
     }
-    let color = match cli.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
-    match cli.command {
-        Command::Build { intent, targets, gateways, output, check, strict, secrets } => {
+}
+
+fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Failure> {
+    if !matches!(command, Command::Build { .. })
+        && let Some(package) = before.format.and_then(FormatValue::package)
+    {
+        let name = package.name();
+        return Err(Error::Usage(format!(
+            "--format {name} packages the output of natc build only (natc build --package {name})"
+        ))
+        .into());
+    }
+    match command {
+        Command::Build { intent, targets, gateways, output, check, strict, secrets, package, reporting } => {
+            let packaging = packaging(&[package, reporting.package(), before.format.and_then(FormatValue::package)])?;
             let secrets = match secrets {
                 cli::Secrets::Placeholder => SecretMode::Placeholder,
                 // Relative `file` references are read from the intent file's directory.
@@ -44,34 +49,25 @@ fn main() -> ExitCode {
                 }
             };
             let options = BuildOptions { targets, gateways, secrets };
-            let layout = Layout { dir: output.as_deref(), check, packaging: cli.format.packaging() };
-            build(&intent, &options, &layout, strict, color)
+            let layout = Layout { dir: output.as_deref(), check, packaging };
+            build(reporter, &intent, &options, &layout, strict)
         }
-        Command::Check { intent, strict } => check(&intent, strict, color),
-        Command::Verify { intent, targets, timeout } => verify(&intent, targets, timeout, color),
-        Command::Diff { old, new, targets, gateways, exit_code, change_script } => {
+        Command::Check { intent, strict, .. } => check(reporter, &intent, strict),
+        Command::Verify { intent, targets, timeout, .. } => verify(reporter, &intent, targets, timeout),
+        Command::Diff { old, new, targets, gateways, exit_code, change_script, .. } => {
             let options = BuildOptions { targets, gateways, ..Default::default() };
-            diff(&old, &new, &options, exit_code, change_script, color)
+            diff(reporter, &old, &new, &options, exit_code, change_script)
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "natc", &mut std::io::stdout());
-            ExitCode::SUCCESS
+            Ok(())
         }
-        Command::Man => {
-            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            match page.render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::from(USAGE),
-            }
-        }
-        Command::Schema => match std::io::stdout().write_all(natc::schema::schema_json().as_bytes()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::from(USAGE),
-        },
-        Command::Trace { intent, gateway, from, to, protocol, port, in_interface } => {
-            let packet = match (gateway, from, to) {
-                (Some(gateway), Some(from), Some(to)) => {
+        Command::Man { dir } => man(dir.as_deref()),
+        Command::Schema => stdout(natc::schema::schema_json().as_bytes()),
+        Command::Trace { intent, gateway, from, to, protocol, port, in_interface, .. } => {
+            let packet = match (from, to) {
+                (Some(from), Some(to)) => {
                     let protocol = match protocol {
                         cli::TraceProtocol::Icmp => natc::verify::probe::ProbeProtocol::Icmp,
                         cli::TraceProtocol::Tcp => natc::verify::probe::ProbeProtocol::Tcp,
@@ -81,61 +77,139 @@ fn main() -> ExitCode {
                 }
                 _ => None,
             };
-            trace(&intent, packet, color)
+            trace(reporter, &intent, packet)
         }
     }
 }
 
+/// `natc build`'s packaging: --package, or its former spelling `--format cloud-init|ansible`
+/// (after the subcommand or before it). Two that disagree are a usage error.
+fn packaging(asked: &[Option<Package>]) -> Result<Packaging, Error> {
+    let mut asked = asked.iter().flatten();
+    let Some(first) = asked.next() else { return Ok(Packaging::Native) };
+    match asked.find(|p| *p != first) {
+        Some(other) => Err(Error::Usage(format!(
+            "two packagings asked for, {} and {} (--package, or its former spelling --format); give one",
+            first.name(),
+            other.name()
+        ))),
+        None => Ok(first.packaging()),
+    }
+}
+
+/// An intent file as read, for diagnostics to point into.
+#[derive(Clone)]
 struct Input {
     name: String,
     text: Arc<str>,
 }
 
-fn read(path: &Path) -> Result<Input, ExitCode> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Input { name: path.display().to_string(), text: text.into() }),
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
-            Err(ExitCode::from(USAGE))
+impl Input {
+    fn read(path: &Path) -> Result<Input, Failure> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Input { name: path.display().to_string(), text: text.into() }),
+            Err(e) => Err(Error::Usage(format!("cannot read {}: {e}", path.display())).into()),
         }
+    }
+
+    /// A failure whose diagnostics point into this file.
+    fn failure(&self, error: Error) -> Failure {
+        Failure { error, input: Some(self.clone()) }
     }
 }
 
-/// Read and compile an intent file; its errors are reported here, and a failure is the
-/// exit code to return. Warnings are left to the caller (`--strict` treats them apart).
-fn compile_file(path: &Path, color: bool) -> Result<(Input, natc::Compiled), ExitCode> {
-    let input = read(path)?;
-    match natc::compile(&input.text) {
-        Ok(compiled) => Ok((input, compiled)),
-        Err(diagnostics) => {
-            report(&input, &diagnostics, color);
-            Err(ExitCode::from(INVALID))
-        }
+/// A command's failure, with the intent file its diagnostics point into.
+struct Failure {
+    error: Error,
+    input: Option<Input>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure { error, input: None }
     }
 }
 
-fn report(input: &Input, diagnostics: &[Diagnostic], color: bool) {
-    let mut err = std::io::stderr().lock();
-    match FORMAT.get().copied().unwrap_or(DiagnosticFormat::Human) {
-        DiagnosticFormat::Json => {
-            let _ = write!(err, "{}", natc::diag::to_json_lines(diagnostics, &input.name, &input.text));
-            return;
-        }
-        DiagnosticFormat::Github => {
-            let _ = write!(err, "{}", natc::diag::to_github(diagnostics, &input.name, &input.text));
-        }
-        DiagnosticFormat::Human => {
-            for d in diagnostics {
-                let _ = write!(err, "{}", render_report(d, &input.name, &input.text, color).text);
+/// How diagnostics reach stderr: chosen once on the command line and handed to every
+/// command.
+struct Reporter {
+    format: DiagnosticFormat,
+    color: bool,
+}
+
+impl Reporter {
+    /// The subcommand's --format/--diagnostics/--color, else the same options written
+    /// before the subcommand (their former, global place), else human and auto colour.
+    fn new(command: &Command, before: &Before) -> Reporter {
+        let (format, color) = match command {
+            Command::Build { reporting, .. } => (reporting.diagnostics(), reporting.color),
+            Command::Check { reporting, .. }
+            | Command::Diff { reporting, .. }
+            | Command::Verify { reporting, .. }
+            | Command::Trace { reporting, .. } => (reporting.diagnostics(), reporting.color),
+            Command::Completions { .. } | Command::Man { .. } | Command::Schema => (None, None),
+        };
+        let format = format
+            .or(before.diagnostics)
+            .or(before.format.and_then(FormatValue::diagnostics))
+            .unwrap_or(DiagnosticFormat::Human);
+        let color = match color.or(before.color).unwrap_or(Color::Auto) {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Reporter { format, color }
+    }
+
+    fn report(&self, input: &Input, diagnostics: &[Diagnostic]) {
+        let mut err = std::io::stderr().lock();
+        match self.format {
+            DiagnosticFormat::Json => {
+                let _ = write!(err, "{}", natc::diag::to_json_lines(diagnostics, &input.name, &input.text));
+                return;
+            }
+            DiagnosticFormat::Github => {
+                let _ = write!(err, "{}", natc::diag::to_github(diagnostics, &input.name, &input.text));
+            }
+            DiagnosticFormat::Human => {
+                for d in diagnostics {
+                    let _ = write!(err, "{}", render_report(d, &input.name, &input.text, self.color).text);
+                }
             }
         }
+        let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let warnings = diagnostics.len() - errors;
+        if errors > 0 {
+            let _ = writeln!(
+                err,
+                "natc: {} has {errors} error(s) and {warnings} warning(s); nothing was written",
+                input.name
+            );
+        }
     }
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = diagnostics.len() - errors;
-    if errors > 0 {
-        let _ =
-            writeln!(err, "natc: {} has {errors} error(s) and {warnings} warning(s); nothing was written", input.name);
+
+    /// Say what failed, unless it was said already (differences, expectation reports).
+    fn fail(&self, failure: &Failure) {
+        match (&failure.error, &failure.input) {
+            (Error::Invalid(diagnostics), Some(input)) => self.report(input, diagnostics),
+            (Error::Invalid(_) | Error::Usage(_) | Error::Environment(_), _) => eprintln!("error: {}", failure.error),
+            (Error::Differs | Error::Stdout | Error::ExpectationFailed, _) => {}
+        }
     }
+}
+
+/// Read and compile an intent file. Warnings are left to the caller (`--strict` treats
+/// them apart).
+fn compile_file(path: &Path) -> Result<(Input, natc::Compiled), Failure> {
+    let input = Input::read(path)?;
+    match natc::compile(&input.text) {
+        Ok(compiled) => Ok((input, compiled)),
+        Err(diagnostics) => Err(input.failure(Error::Invalid(diagnostics))),
+    }
+}
+
+fn stdout(bytes: &[u8]) -> Result<(), Failure> {
+    std::io::stdout().lock().write_all(bytes).map_err(|_| Error::Stdout.into())
 }
 
 /// `--strict`: the warnings as errors, or `None` when there are none.
@@ -147,65 +221,51 @@ fn strict_failure(strict: bool, warnings: &[Diagnostic]) -> Option<Vec<Diagnosti
 struct Layout<'a> {
     dir: Option<&'a Path>,
     check: bool,
-    packaging: natc::package::Packaging,
+    packaging: Packaging,
 }
 
-fn build(path: &Path, options: &BuildOptions, layout: &Layout, strict: bool, color: bool) -> ExitCode {
-    let (input, compiled) = match compile_file(path, color) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+fn build(
+    reporter: &Reporter,
+    path: &Path,
+    options: &BuildOptions,
+    layout: &Layout,
+    strict: bool,
+) -> Result<(), Failure> {
+    let (input, compiled) = compile_file(path)?;
     let artifacts = match natc::build(&compiled, options) {
         Ok(a) => a,
-        Err(BuildError::Invalid(diagnostics)) => {
-            report(&input, &compiled.warnings, color);
-            report(&input, &diagnostics, color);
-            return ExitCode::from(INVALID);
+        Err(error @ Error::Invalid(_)) => {
+            reporter.report(&input, &compiled.warnings);
+            return Err(input.failure(error));
         }
-        Err(BuildError::Usage(message)) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(USAGE);
-        }
+        Err(error) => return Err(input.failure(error)),
     };
     let mut warnings = compiled.warnings.clone();
     warnings.extend(artifacts.iter().flat_map(|a| a.warnings.iter().cloned()));
     if let Some(errors) = strict_failure(strict, &warnings) {
-        report(&input, &errors, color);
-        return ExitCode::from(INVALID);
+        return Err(input.failure(Error::Invalid(errors)));
     }
-    report(&input, &warnings, color);
-    let files = match natc::package::package(&compiled, &artifacts, layout.packaging) {
-        Ok(files) => files,
-        Err(diagnostics) => {
-            report(&input, &diagnostics, color);
-            return ExitCode::from(INVALID);
-        }
-    };
+    reporter.report(&input, &warnings);
+    let files = natc::package::package(&compiled, &artifacts, layout.packaging)
+        .map_err(|diagnostics| input.failure(Error::Invalid(diagnostics)))?;
     match (layout.dir, layout.check) {
         (Some(dir), true) => {
             let stale = natc::emit::stale_files(dir, &files);
             for (path, why) in &stale {
                 eprintln!("stale: {} ({why})", path.display());
             }
-            if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(INVALID) }
+            if stale.is_empty() { Ok(()) } else { Err(Error::Differs.into()) }
         }
-        (Some(dir), false) => match natc::emit::write_dir(dir, &files) {
-            Ok(paths) => {
-                for p in paths {
-                    eprintln!("wrote {}", p.display());
-                }
-                ExitCode::SUCCESS
+        (Some(dir), false) => {
+            let paths = natc::emit::write_dir(dir, &files)
+                .map_err(|e| Error::Usage(format!("writing into {}: {e}", dir.display())))?;
+            for p in paths {
+                eprintln!("wrote {}", p.display());
             }
-            Err(e) => {
-                eprintln!("error: writing into {}: {e}", dir.display());
-                ExitCode::from(USAGE)
-            }
-        },
+            Ok(())
+        }
         (None, _) => {
-            let mut out = std::io::stdout().lock();
-            if out.write_all(natc::emit::stdout_text(&files).as_bytes()).is_err() {
-                return ExitCode::from(USAGE);
-            }
+            stdout(natc::emit::stdout_text(&files).as_bytes())?;
             let companions = natc::emit::companions(&files);
             if !companions.is_empty() {
                 eprintln!(
@@ -213,52 +273,41 @@ fn build(path: &Path, options: &BuildOptions, layout: &Layout, strict: bool, col
                     companions.join(", ")
                 );
             }
-            ExitCode::SUCCESS
+            Ok(())
         }
     }
 }
 
-fn check(path: &Path, strict: bool, color: bool) -> ExitCode {
-    let input = match read(path) {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
-    match natc::compile(&input.text) {
-        Ok(compiled) => {
-            let findings = natc::check_declared_targets(&compiled);
-            let mut all = compiled.warnings.clone();
-            all.extend(findings.iter().cloned());
-            let strict_errors = strict.then(|| natc::pipeline::strict(&all));
-            report(&input, strict_errors.as_deref().unwrap_or(&all), color);
-            if all.iter().any(Diagnostic::is_error) || strict_errors.is_some_and(|e| !e.is_empty()) {
-                return ExitCode::from(INVALID);
-            }
-            let gateways = compiled.plan.gateways.len();
-            let warnings = compiled.warnings.len() + findings.len();
-            eprintln!("natc: {} is valid ({gateways} gateway(s), {warnings} warning(s))", input.name);
-            ExitCode::SUCCESS
-        }
-        Err(diagnostics) => {
-            report(&input, &diagnostics, color);
-            ExitCode::from(INVALID)
-        }
+fn check(reporter: &Reporter, path: &Path, strict: bool) -> Result<(), Failure> {
+    let (input, compiled) = compile_file(path)?;
+    let findings = natc::check_declared_targets(&compiled);
+    let mut all = compiled.warnings.clone();
+    all.extend(findings.iter().cloned());
+    let strict_errors = strict.then(|| natc::pipeline::strict(&all));
+    let shown = strict_errors.unwrap_or(all);
+    if shown.iter().any(Diagnostic::is_error) {
+        return Err(input.failure(Error::Invalid(shown)));
     }
+    reporter.report(&input, &shown);
+    let gateways = compiled.plan.gateways.len();
+    let warnings = compiled.warnings.len() + findings.len();
+    eprintln!("natc: {} is valid ({gateways} gateway(s), {warnings} warning(s))", input.name);
+    Ok(())
 }
 
-fn verify(path: &Path, targets: Vec<natc::backend::TargetSpec>, timeout: f64, color: bool) -> ExitCode {
-    use natc::verify::{VerifyError, VerifyOptions};
-    let (input, compiled) = match compile_file(path, color) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    report(&input, &compiled.warnings, color);
-    let targets = if targets.is_empty() { natc::verify::default_targets(&compiled) } else { targets };
+fn verify(reporter: &Reporter, path: &Path, targets: Vec<TargetSpec>, timeout: f64) -> Result<(), Failure> {
+    let (input, compiled) = compile_file(path)?;
+    reporter.report(&input, &compiled.warnings);
+    let targets = if targets.is_empty() { natc::verify::default_targets(&compiled) } else { dedup(targets) };
     if targets.is_empty() {
-        eprintln!("error: the gateways of {} share no Linux target; name one with --target", input.name);
-        return ExitCode::from(USAGE);
+        return Err(Error::Usage(format!(
+            "the gateways of {} share no Linux target; name one with --target",
+            input.name
+        ))
+        .into());
     }
     natc::verify::netns::remove_on_interrupt();
-    let options = VerifyOptions { timeout: std::time::Duration::from_secs_f64(timeout) };
+    let options = natc::verify::VerifyOptions { timeout: std::time::Duration::from_secs_f64(timeout) };
     let mut failed = false;
     for spec in &targets {
         let mut progress = |line: &str| {
@@ -271,90 +320,106 @@ fn verify(path: &Path, targets: Vec<natc::backend::TargetSpec>, timeout: f64, co
                 print!("{result}");
                 failed |= !result.passed();
             }
-            Err(VerifyError::Invalid(diagnostics)) => {
-                report(&input, &diagnostics, color);
-                return ExitCode::from(INVALID);
+            Err(Error::Environment(message)) => {
+                return Err(Error::Environment(format!("cannot verify {spec}: {message}")).into());
             }
-            Err(VerifyError::Usage(message)) => {
-                eprintln!("error: {message}");
-                return ExitCode::from(USAGE);
-            }
-            Err(VerifyError::Environment(message)) => {
-                eprintln!("error: cannot verify {spec}: {message}");
-                return ExitCode::from(CANNOT_VERIFY);
-            }
+            Err(error) => return Err(input.failure(error)),
         }
     }
-    if failed { ExitCode::from(EXPECTATION_FAILED) } else { ExitCode::SUCCESS }
+    if failed { Err(Error::ExpectationFailed.into()) } else { Ok(()) }
+}
+
+/// The targets in the order given, each once (`-t nftables -t nftables` verifies once).
+fn dedup(targets: Vec<TargetSpec>) -> Vec<TargetSpec> {
+    let mut seen = Vec::new();
+    for t in targets {
+        if !seen.contains(&t) {
+            seen.push(t);
+        }
+    }
+    seen
 }
 
 /// Compile and build one side of a diff; diagnostics name that side's file.
-fn build_side(path: &Path, options: &BuildOptions, color: bool) -> Result<Vec<natc::Artifact>, ExitCode> {
-    let (input, compiled) = compile_file(path, color)?;
-    natc::build(&compiled, options).map_err(|e| match e {
-        BuildError::Invalid(diagnostics) => {
-            report(&input, &diagnostics, color);
-            ExitCode::from(INVALID)
-        }
-        BuildError::Usage(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(USAGE)
-        }
-    })
+fn build_side(path: &Path, options: &BuildOptions) -> Result<Vec<natc::Artifact>, Failure> {
+    let (input, compiled) = compile_file(path)?;
+    natc::build(&compiled, options).map_err(|e| input.failure(e))
 }
 
 /// The unified diffs, then the change scripts as `#` lines; with `--change-script` only the
 /// scripts, pasteable (docs/diff.md).
-fn diff(old: &Path, new: &Path, options: &BuildOptions, exit_code: bool, scripts_only: bool, color: bool) -> ExitCode {
-    let (before, after) = match (build_side(old, options, color), build_side(new, options, color)) {
-        (Ok(b), Ok(a)) => (b, a),
-        (Err(code), _) | (_, Err(code)) => return code,
+fn diff(
+    reporter: &Reporter,
+    old: &Path,
+    new: &Path,
+    options: &BuildOptions,
+    exit_code: bool,
+    scripts_only: bool,
+) -> Result<(), Failure> {
+    // Both sides are built, so that both are reported when both are invalid.
+    let (before, after) = match (build_side(old, options), build_side(new, options)) {
+        (Ok(before), Ok(after)) => (before, after),
+        (Err(failure), Ok(_)) | (Ok(_), Err(failure)) => return Err(failure),
+        (Err(first), Err(second)) => {
+            reporter.fail(&first);
+            return Err(second);
+        }
     };
     let diffs = natc::diff::diff_artifacts(&before, &after);
-    let paint = color && std::io::stdout().is_terminal();
-    let mut out = std::io::stdout().lock();
+    let paint = reporter.color && std::io::stdout().is_terminal();
     for d in diffs.iter().filter(|_| !scripts_only) {
         let text = if paint { natc::diff::colored(&d.unified) } else { d.unified.clone() };
-        if out.write_all(text.as_bytes()).is_err() {
-            return ExitCode::from(USAGE);
-        }
+        stdout(text.as_bytes())?;
     }
     let (scripts, note) = natc::diff::change_script_output(&before, &after, &diffs, scripts_only);
-    if out.write_all(scripts.as_bytes()).is_err() {
-        return ExitCode::from(USAGE);
-    }
+    stdout(scripts.as_bytes())?;
     if let Some(note) = note {
         eprintln!("note: {note}");
     }
-    if exit_code && !diffs.is_empty() { ExitCode::from(INVALID) } else { ExitCode::SUCCESS }
+    if exit_code && !diffs.is_empty() { Err(Error::Differs.into()) } else { Ok(()) }
 }
 
-fn trace(path: &Path, packet: Option<natc::trace::PacketQuery>, color: bool) -> ExitCode {
-    use natc::trace::TraceError;
-    let (input, compiled) = match compile_file(path, color) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    report(&input, &compiled.warnings, color);
+fn trace(reporter: &Reporter, path: &Path, packet: Option<natc::trace::PacketQuery>) -> Result<(), Failure> {
+    let (input, compiled) = compile_file(path)?;
+    reporter.report(&input, &compiled.warnings);
     let outcome = match &packet {
-        Some(query) => natc::trace::trace_packet(&compiled, query).map(|t| (t.to_string(), t.passed)),
+        Some(query) => natc::trace::trace_packet(&compiled, query).map(|t| {
+            if let Some(chosen) = &t.chosen {
+                eprintln!("note: {chosen}");
+            }
+            (t.to_string(), t.passed)
+        }),
         None => natc::trace::trace(&compiled).map(|r| (r.to_string(), r.passed())),
     };
-    match outcome {
-        Ok((text, passed)) => {
-            let mut out = std::io::stdout().lock();
-            if out.write_all(text.as_bytes()).is_err() {
-                return ExitCode::from(USAGE);
+    let (text, passed) = outcome.map_err(|e| input.failure(e))?;
+    stdout(text.as_bytes())?;
+    if passed { Ok(()) } else { Err(Error::ExpectationFailed.into()) }
+}
+
+/// `natc man`: natc.1 on stdout, or with `--dir` natc.1 and the page of every subcommand
+/// it refers to (natc-build.1, …), so that its SEE-ALSO-style references exist.
+fn man(dir: Option<&Path>) -> Result<(), Failure> {
+    let command = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    match dir {
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command).render(&mut page).map_err(|_| Error::Stdout)?;
+            stdout(&page)
+        }
+        Some(dir) => {
+            let cannot = |e: std::io::Error| Error::Usage(format!("writing the man pages into {}: {e}", dir.display()));
+            std::fs::create_dir_all(dir).map_err(cannot)?;
+            clap_mangen::generate_to(command, dir).map_err(cannot)?;
+            let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(cannot)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("natc")))
+                .collect();
+            pages.sort();
+            for p in pages {
+                eprintln!("wrote {}", p.display());
             }
-            if passed { ExitCode::SUCCESS } else { ExitCode::from(EXPECTATION_FAILED) }
-        }
-        Err(TraceError::Invalid(diagnostics)) => {
-            report(&input, &diagnostics, color);
-            ExitCode::from(INVALID)
-        }
-        Err(TraceError::Usage(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(USAGE)
+            Ok(())
         }
     }
 }

@@ -4,6 +4,7 @@ use crate::backend::secret::{self, SecretMode};
 use crate::backend::{self, Header, OutputFile, TargetKind, TargetSpec};
 use crate::check;
 use crate::diag::{Code, Diagnostic, Severity};
+use crate::error::Error;
 use crate::model::{self, Model};
 use crate::plan::{self, GatewayPlan, Plan};
 
@@ -67,24 +68,16 @@ pub struct Artifact {
     pub warnings: Vec<Diagnostic>,
 }
 
-#[derive(Debug)]
-pub enum BuildError {
-    /// The intent cannot be built as asked: located diagnostics, exit 1.
-    Invalid(Vec<Diagnostic>),
-    /// The command line asks for something that does not exist: exit 2.
-    Usage(String),
-}
-
 /// Render every selected gateway for every selected target. All or nothing: any error
 /// means no artifact at all, so no partial output can be written.
-pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
+pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, Error> {
     let selected = select_gateways(&compiled.plan, &options.gateways)?;
     let header = Header::of(&compiled.plan, matches!(options.secrets, SecretMode::Inline { .. }));
     let mut errors = Vec::new();
     let mut artifacts = Vec::new();
     for gw in selected {
         let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
-        for spec in targets_for(model_gw, options, &mut errors) {
+        for spec in targets_for(model_gw, options, &mut errors)? {
             let target = backend::target_for(&spec);
             let findings = without_accepted(model_gw, target.check(gw));
             if findings.iter().any(Diagnostic::is_error) {
@@ -102,7 +95,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
             }
         }
     }
-    if errors.is_empty() { Ok(artifacts) } else { Err(BuildError::Invalid(sorted(errors))) }
+    if errors.is_empty() { Ok(artifacts) } else { Err(Error::Invalid(sorted(errors))) }
 }
 
 /// `--secrets inline`: the placeholders in a target's files replaced by the values the
@@ -153,7 +146,9 @@ fn inline_secrets(
 pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
-        for spec in targets_for(gw, &BuildOptions::default(), &mut findings) {
+        // Without command-line targets there is no usage error to give: conflicts are findings.
+        let specs = targets_for(gw, &BuildOptions::default(), &mut findings).unwrap_or_default();
+        for spec in specs {
             findings.extend(without_accepted(gw, backend::target_for(&spec).check(plan)));
         }
     }
@@ -165,27 +160,38 @@ fn without_accepted(gw: &model::Gateway, findings: Vec<Diagnostic>) -> Vec<Diagn
     findings.into_iter().filter(|d| !check::accepted_by_gateway(gw, d)).collect()
 }
 
-fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, BuildError> {
+fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, Error> {
     if names.is_empty() {
         return Ok(plan.gateways.iter().collect());
     }
+    // `-g a -g a` builds `a` once.
+    let names: Vec<&String> =
+        names.iter().enumerate().filter(|(i, n)| !names[..*i].contains(n)).map(|(_, n)| n).collect();
     names
-        .iter()
+        .into_iter()
         .map(|n| {
             plan.gateways.iter().find(|g| &g.name == n).ok_or_else(|| {
                 let known: Vec<&str> = plan.gateways.iter().map(|g| g.name.as_str()).collect();
-                BuildError::Usage(format!("the intent has no gateway `{n}` (gateways: {})", known.join(", ")))
+                Error::Usage(format!("the intent has no gateway `{n}` (gateways: {})", known.join(", ")))
             })
         })
         .collect()
 }
 
-/// The targets a gateway is built for: the command line's, or else the gateway's own.
-fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Diagnostic>) -> Vec<TargetSpec> {
-    let requested: Vec<TargetSpec> = if options.targets.is_empty() {
-        gw.targets.iter().filter_map(|t| t.value.parse().ok()).collect()
+/// The targets a gateway is built for: the command line's, or else the gateway's own, each
+/// with its profile and each once: `-t nftables -t nftables` builds nftables once, and
+/// `-t vyos@1.4 -t vyos` builds VyOS once when the gateway's VyOS profile is 1.4. Two
+/// profiles of one kind would write the same files, so they are refused: a usage error on
+/// the command line, a located error (N114) in the gateway's `targets`.
+fn targets_for(
+    gw: &model::Gateway,
+    options: &BuildOptions,
+    errors: &mut Vec<Diagnostic>,
+) -> Result<Vec<TargetSpec>, Error> {
+    let requested: Vec<(TargetSpec, Option<&model::At<String>>)> = if options.targets.is_empty() {
+        gw.targets.iter().filter_map(|t| Some((t.value.parse().ok()?, Some(t)))).collect()
     } else {
-        options.targets.clone()
+        options.targets.iter().map(|spec| (spec.clone(), None)).collect()
     };
     if requested.is_empty() {
         errors.push(
@@ -194,7 +200,39 @@ fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Dia
                 .help("add targets = [\"nftables\"] to the gateway, or pass --target"),
         );
     }
-    requested.into_iter().map(|spec| with_profile(spec, gw)).collect()
+    let mut chosen: Vec<(TargetSpec, String)> = Vec::new();
+    for (asked, declared) in requested {
+        let spec = with_profile(asked.clone(), gw);
+        let Some((first, first_asked)) = chosen.iter().find(|(c, _)| c.kind == spec.kind) else {
+            chosen.push((spec, asked.to_string()));
+            continue;
+        };
+        if *first == spec {
+            continue;
+        }
+        let as_written = |asked: &str, spec: &TargetSpec| {
+            if asked == spec.to_string() { asked.to_string() } else { format!("{asked} (here {spec})") }
+        };
+        let (one, other) = (as_written(first_asked, first), as_written(&asked.to_string(), &spec));
+        match declared {
+            None => {
+                return Err(Error::Usage(format!(
+                    "-t {one} and -t {other} both write gateway `{}`'s {} files; build one profile at a time",
+                    gw.name,
+                    spec.kind.name()
+                )));
+            }
+            Some(at) => errors.push(
+                Diagnostic::error(
+                    Code::CONFLICTING_KEYS,
+                    format!("gateway `{}` is built for {one} and {other}, which write the same files", gw.name),
+                )
+                .label(at.span.clone(), "a second profile of the same target")
+                .help("keep one profile per target; build another with natc build -t … -o into a directory of its own"),
+            ),
+        }
+    }
+    Ok(chosen.into_iter().map(|(spec, _)| spec).collect())
 }
 
 /// A target without a profile takes the gateway's (`vyos = "1.5"`, `rtx = "RTX830"`), then the default.

@@ -1,4 +1,4 @@
-//! `natc build --format ansible` through the real binary and real Ansible: every example
+//! `natc build --package ansible` through the real binary and real Ansible: every example
 //! and a 30-gateway fleet pass `ansible-playbook --syntax-check`, their inventories put
 //! every gateway in its platform's group, the Linux playbook really runs (in a throwaway
 //! network namespace) and is idempotent, and the pre-shared keys reach the device lines
@@ -203,7 +203,7 @@ fn check_example(intent: &Path, work: &Path, collections: &Path) {
         let native = natc().args(["build", "-t", target]).arg(intent).output().expect("natc runs");
         let out = work.join(format!("{name}-{target}"));
         let packaged = natc()
-            .args(["build", "--format", "ansible", "-t", target, "-o"])
+            .args(["build", "--package", "ansible", "-t", target, "-o"])
             .arg(&out)
             .arg(intent)
             .output()
@@ -222,7 +222,7 @@ fn check_example(intent: &Path, work: &Path, collections: &Path) {
         }
     }
     let out = work.join(format!("{name}-declared"));
-    let packaged = natc().args(["build", "--format", "ansible", "-o"]).arg(&out).arg(intent).output().expect("runs");
+    let packaged = natc().args(["build", "--package", "ansible", "-o"]).arg(&out).arg(intent).output().expect("runs");
     if declared.iter().all(|t| t.len() == 1) {
         assert!(packaged.status.success(), "{name}: {}", String::from_utf8_lossy(&packaged.stderr));
         let expected: Vec<(String, &str)> =
@@ -294,7 +294,7 @@ fn a_fleet_of_thirty_gateways_is_one_inventory_and_one_site_playbook() {
     let intent = work.path().join("fleet.toml");
     std::fs::write(&intent, &text).expect("write intent");
     let out = work.path().join("out");
-    let built = natc().args(["build", "--format", "ansible", "-o"]).arg(&out).arg(&intent).output().expect("runs");
+    let built = natc().args(["build", "--package", "ansible", "-o"]).arg(&out).arg(&intent).output().expect("runs");
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
     check_tree(&out, &expected, &collections);
     let site = std::fs::read_to_string(out.join("site.yml")).expect("site.yml");
@@ -306,8 +306,8 @@ fn a_fleet_of_thirty_gateways_is_one_inventory_and_one_site_playbook() {
     }
     // Deterministic: a second build into another directory writes the same bytes.
     let again = work.path().join("again");
-    natc().args(["build", "--format", "ansible", "-o"]).arg(&again).arg(&intent).assert().success();
-    natc().args(["build", "--format", "ansible", "--check", "-o"]).arg(&out).arg(&intent).assert().success();
+    natc().args(["build", "--package", "ansible", "-o"]).arg(&again).arg(&intent).assert().success();
+    natc().args(["build", "--package", "ansible", "--check", "-o"]).arg(&out).arg(&intent).assert().success();
     for entry in walk(&out) {
         let relative = entry.strip_prefix(&out).expect("inside");
         assert_eq!(
@@ -350,7 +350,7 @@ fn no_secret_value_reaches_the_ansible_files_and_inline_secrets_are_refused() {
     let intent = common::root().join("examples/seed-004-vyos-rtx.toml");
     let env = [("VPC_TUNNEL1_PSK", "natc-test-VALUE-one"), ("VPC_TUNNEL2_PSK", "natc-test-VALUE-two")];
     let out = work.path().join("out");
-    build_with(&["build", "--format", "ansible", "-o", out.to_str().expect("utf-8")], &intent, &env);
+    build_with(&["build", "--package", "ansible", "-o", out.to_str().expect("utf-8")], &intent, &env);
     let mut seen = 0;
     for file in walk(&out) {
         let text = std::fs::read_to_string(&file).expect("text");
@@ -364,7 +364,7 @@ fn no_secret_value_reaches_the_ansible_files_and_inline_secrets_are_refused() {
     // --secrets inline would put the values into the playbooks: refused, nothing written.
     let refused = work.path().join("refused");
     let mut cmd = natc();
-    cmd.args(["build", "--format", "ansible", "--secrets", "inline", "-o"]).arg(&refused).arg(&intent);
+    cmd.args(["build", "--package", "ansible", "--secrets", "inline", "-o"]).arg(&refused).arg(&intent);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -459,7 +459,7 @@ fn vyos_keys_from_vault_give_the_lines_natc_would_inline() {
     let expected: Vec<&str> = native.lines().filter(|l| l.starts_with("set ")).collect();
     assert!(expected.iter().any(|l| l.contains("it'\\''s a \"key\"")), "{native}");
     let out = work.path().join("out");
-    build_with(&["build", "--format", "ansible", "-o", out.to_str().expect("utf-8")], &intent, &[]);
+    build_with(&["build", "--package", "ansible", "-o", out.to_str().expect("utf-8")], &intent, &[]);
     let vars = [("natc_secret_vpc_tunnel1_psk", NASTY_KEY), ("natc_secret_vpc_tunnel2_psk", "plain-key-2")];
     let args = run_against_stub(work.path(), &out.join("site.yml"), "vyos-project-a", &vars, "vyos_config")
         .unwrap_or_else(|e| panic!("the VyOS playbook failed:\n{e}"));
@@ -492,7 +492,7 @@ fn rtx_keys_from_vault_give_the_config_natc_would_inline() {
     let expected = config(&native);
     assert!(expected.iter().any(|l| l.ends_with(r#"text rtx\ \#1\ \'k\"y\'\ \\\ \|\>\?\ end"#)), "{native}");
     let out = work.path().join("out");
-    build_with(&["build", "--format", "ansible", "-o", out.to_str().expect("utf-8")], &copy, &[]);
+    build_with(&["build", "--package", "ansible", "-o", out.to_str().expect("utf-8")], &copy, &[]);
     let playbook = out.join("gateway-hq-rtx.yml");
     let args = run_against_stub(work.path(), &playbook, "hq-rtx", &[("natc_secret_file_psk", RTX_KEY)], "rtx_config")
         .unwrap_or_else(|e| panic!("the RTX playbook failed:\n{e}"));
@@ -569,7 +569,7 @@ fn run_linux_playbook(target: &str, state: &str) -> (Vec<String>, String) {
     let intent = work.path().join("edge.toml");
     std::fs::write(&intent, EDGE).expect("write intent");
     let out = work.path().join("out");
-    build_with(&["build", "--format", "ansible", "-t", target, "-o", out.to_str().expect("utf-8")], &intent, &[]);
+    build_with(&["build", "--package", "ansible", "-t", target, "-o", out.to_str().expect("utf-8")], &intent, &[]);
     let inventory = work.path().join("local.yml");
     std::fs::write(
         &inventory,

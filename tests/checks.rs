@@ -581,7 +581,7 @@ fn a_partial_rendering_warning_of_vyos_can_be_accepted_on_the_gateway_but_no_err
     let options =
         natc::BuildOptions { targets: vec!["nftables".parse().unwrap()], gateways: vec![], ..Default::default() };
     assert!(
-        matches!(natc::build(&compiled, &options), Err(natc::BuildError::Invalid(d)) if d.iter().any(|d| d.code.0 == "N301" && d.is_error()))
+        matches!(natc::build(&compiled, &options), Err(natc::Error::Invalid(d)) if d.iter().any(|d| d.code.0 == "N301" && d.is_error()))
     );
 }
 

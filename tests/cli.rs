@@ -289,3 +289,15 @@ fn diff_with_an_invalid_side_names_that_file_and_prints_no_diff() {
         .stdout("")
         .stderr(predicate::str::contains("broken.toml").and(predicate::str::contains("N104")));
 }
+
+#[test]
+fn diff_with_two_invalid_sides_reports_both() {
+    natc()
+        .args(["diff", "-t", "nftables"])
+        .arg(common::root().join("tests/invalid/11-unknown-network.toml"))
+        .arg(common::root().join("tests/invalid/01-dnat-prefix-length.toml"))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("N104").and(predicate::str::contains("N107")));
+}

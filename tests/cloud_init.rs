@@ -1,4 +1,4 @@
-//! `natc build --format cloud-init`, judged by cloud-init itself: every document of every
+//! `natc build --package cloud-init`, judged by cloud-init itself: every document of every
 //! example passes `cloud-init schema`, and cloud-init's own YAML loader and `write_files`
 //! decoding give back byte for byte the files `natc build -o` writes natively. The boot
 //! commands the units run are applied twice in a throwaway network namespace
@@ -159,7 +159,7 @@ fn declared_linux_targets(path: &Path) -> Vec<(TargetKind, Vec<String>)> {
         .collect()
 }
 
-/// `natc build PATH -t T -g G… [--format cloud-init] -o DIR`, which must succeed.
+/// `natc build PATH -t T -g G… [--package cloud-init] -o DIR`, which must succeed.
 fn build(path: &Path, kind: TargetKind, gateways: &[String], cloud_init: bool, out: &Path) {
     let mut cmd = natc();
     cmd.arg("build").arg(path).args(["-t", kind.name()]);
@@ -167,7 +167,7 @@ fn build(path: &Path, kind: TargetKind, gateways: &[String], cloud_init: bool, o
         cmd.args(["-g", g]);
     }
     if cloud_init {
-        cmd.args(["--format", "cloud-init"]);
+        cmd.args(["--package", "cloud-init"]);
     }
     cmd.arg("-o").arg(out).assert().success();
 }
@@ -191,12 +191,12 @@ fn build_both_ways(path: &Path, kind: TargetKind, gateways: &[String], scratch: 
     written.sort();
     let mut sorted = expected.clone();
     sorted.sort();
-    assert_eq!(written, sorted, "{name}: --format cloud-init wrote other files");
+    assert_eq!(written, sorted, "{name}: --package cloud-init wrote other files");
     // Deterministic: a second build finds nothing stale.
     natc()
         .arg("build")
         .arg(path)
-        .args(["-t", kind.name(), "--format", "cloud-init", "--check", "-o"])
+        .args(["-t", kind.name(), "--package", "cloud-init", "--check", "-o"])
         .arg(&ci)
         .args(gateways.iter().flat_map(|g| ["-g", g.as_str()]))
         .assert()
@@ -266,7 +266,7 @@ fn every_linux_example_is_valid_cloud_config_carrying_the_native_files_exactly()
 fn without_output_dir_stdout_is_the_document() {
     require_cloud_init();
     let out = natc()
-        .args(["build", "-t", "nftables", "--format", "cloud-init"])
+        .args(["build", "-t", "nftables", "--package", "cloud-init"])
         .arg(common::root().join("examples/seed-003-lab.toml"))
         .output()
         .expect("natc runs");
@@ -369,7 +369,7 @@ fn vyos_and_rtx_are_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let assert = natc()
-        .args(["build", "--format", "cloud-init", "-o"])
+        .args(["build", "--package", "cloud-init", "-o"])
         .arg(&out)
         .arg(common::root().join("examples/seed-004-vyos-rtx.toml"))
         .assert()
@@ -380,7 +380,7 @@ fn vyos_and_rtx_are_refused_and_nothing_is_written() {
         "N304",
         "gateway `office-rtx` for target rtx@RTX1200",
         "gateway `vyos-project-a` for target vyos@1.4",
-        "VyOS and RTX are not configured by cloud-init; use --format ansible or the native files",
+        "VyOS and RTX are not configured by cloud-init; use --package ansible or the native files",
         "nothing was written",
     ] {
         assert!(stderr.contains(needle), "stderr lacks `{needle}`:\n{stderr}");
@@ -388,7 +388,7 @@ fn vyos_and_rtx_are_refused_and_nothing_is_written() {
     assert!(!out.exists(), "the output directory was created");
     // One refused target refuses the whole build: vm02's Linux documents are not written either.
     natc()
-        .args(["build", "--format", "cloud-init", "-o"])
+        .args(["build", "--package", "cloud-init", "-o"])
         .arg(&out)
         .arg(common::root().join("examples/seed-003-lab.toml"))
         .assert()
@@ -398,7 +398,7 @@ fn vyos_and_rtx_are_refused_and_nothing_is_written() {
     assert!(!out.exists(), "the Linux documents were written although vyos was refused");
     // And without -o nothing reaches stdout.
     natc()
-        .args(["build", "--format", "cloud-init", "-t", "vyos"])
+        .args(["build", "--package", "cloud-init", "-t", "vyos"])
         .arg(common::root().join("examples/seed-003-lab.toml"))
         .assert()
         .code(1)

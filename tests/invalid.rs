@@ -1,7 +1,7 @@
 //! Every `tests/invalid/*.toml` carries its expectation on the first line:
 //! `# expect: N107 line 21` (validation), `… target=nftables` (build for that target), or
-//! `… build` (build for the file's own targets), with `format=cloud-init` to package the
-//! build that way (`--format`). The first diagnostic must have that code
+//! `… build` (build for the file's own targets), with `package=cloud-init` to package the
+//! build that way (`--package`). The first diagnostic must have that code
 //! and point at that line; the rendered report is snapshotted for review; and the real
 //! binary must exit 1 and write nothing.
 
@@ -10,7 +10,7 @@ mod common;
 use assert_cmd::Command;
 use natc::backend::secret::SecretMode;
 use natc::diag::{Diagnostic, Location};
-use natc::{BuildError, BuildOptions};
+use natc::{BuildOptions, Error};
 use std::path::Path;
 
 struct Expectation {
@@ -20,7 +20,7 @@ struct Expectation {
     build: bool,
     /// `secrets=inline`: build with the secrets' values (relative files from tests/invalid).
     inline_secrets: bool,
-    format: Option<String>,
+    package: Option<String>,
 }
 
 fn expectation(path: &Path, text: &str) -> Expectation {
@@ -39,7 +39,7 @@ fn expectation(path: &Path, text: &str) -> Expectation {
         target: rest.iter().find_map(|w| w.strip_prefix("target=")).map(str::to_string),
         build: rest.contains(&"build"),
         inline_secrets: rest.contains(&"secrets=inline"),
-        format: rest.iter().find_map(|w| w.strip_prefix("format=")).map(str::to_string),
+        package: rest.iter().find_map(|w| w.strip_prefix("package=")).map(str::to_string),
     }
 }
 
@@ -57,20 +57,20 @@ fn diagnostics(text: &str, e: &Expectation) -> Vec<Diagnostic> {
         options.secrets = SecretMode::Inline { base: common::root().join("tests/invalid") };
     }
     match natc::build(&compiled, &options) {
-        Ok(artifacts) => match e.format.as_deref().map(packaging) {
+        Ok(artifacts) => match e.package.as_deref().map(packaging) {
             Some(p) => natc::package::package(&compiled, &artifacts, p).expect_err("expected the packaging to refuse"),
             None => panic!("expected an error but the build succeeded"),
         },
-        Err(BuildError::Invalid(d)) => d,
-        Err(BuildError::Usage(m)) => panic!("usage error instead of a diagnostic: {m}"),
+        Err(Error::Invalid(d)) => d,
+        Err(other) => panic!("{other} (exit {}) instead of a diagnostic", other.exit_code()),
     }
 }
 
-fn packaging(format: &str) -> natc::package::Packaging {
-    match format {
+fn packaging(package: &str) -> natc::package::Packaging {
+    match package {
         "cloud-init" => natc::package::Packaging::CloudInit,
         "ansible" => natc::package::Packaging::Ansible,
-        other => panic!("unknown format={other}"),
+        other => panic!("unknown package={other}"),
     }
 }
 
@@ -112,8 +112,8 @@ fn the_binary_exits_1_and_writes_nothing_for_every_invalid_intent() {
         if e.inline_secrets {
             cmd.args(["--secrets", "inline"]);
         }
-        if let Some(f) = &e.format {
-            cmd.args(["--format", f]);
+        if let Some(p) = &e.package {
+            cmd.args(["--package", p]);
         }
         let output = cmd.output().expect("natc runs");
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -81,8 +81,8 @@ fn no_secret_value_reaches_any_output_or_diagnostic_unless_asked() {
         vec!["build", rtx],
         vec!["build", rtx, "-o", out],
         // Ansible refers to vault variables: the values stay out of the playbooks too.
-        vec!["build", vyos, "--format", "ansible", "-o", ansible],
-        vec!["build", rtx, "--format", "ansible", "-o", ansible],
+        vec!["build", vyos, "--package", "ansible", "-o", ansible],
+        vec!["build", rtx, "--package", "ansible", "-o", ansible],
         vec!["build", rtx, "--format", "json", "--strict"],
         vec!["check", vyos, "--format", "github"],
         vec!["diff", rtx, vyos],

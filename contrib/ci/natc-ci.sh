@@ -27,7 +27,7 @@ for intent in "$intents"/*.toml; do
     found=1
     name=$(basename "$intent" .toml)
     configs="$output/$name"
-    if ! "$natc" build "$intent" -o "$configs" --check --diagnostics "$diagnostics"; then
+    if ! "$natc" build "$intent" -o "$configs" --check --format "$diagnostics"; then
         status=1
         fresh=$(mktemp -d)
         if "$natc" build "$intent" -o "$fresh" >/dev/null 2>&1; then

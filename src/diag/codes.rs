@@ -70,5 +70,5 @@ codes! {
     UNUSED_ACCEPT = "N216", "an accept of a warning that does not occur on that item";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
-    PACKAGING_CANNOT_DEPLOY = "N304", "the --format packaging cannot deploy this target's files";
+    PACKAGING_CANNOT_DEPLOY = "N304", "the --package packaging cannot deploy this target's files";
 }

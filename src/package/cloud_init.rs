@@ -1,4 +1,4 @@
-//! `--format cloud-init`: one `#cloud-config` document per gateway and Linux target,
+//! `--package cloud-init`: one `#cloud-config` document per gateway and Linux target,
 //! `<gateway>/<target>.cloud-config.yaml`, the user data of a new machine. It carries the
 //! target's files exactly as `natc build` writes them (to `/etc/natc/<intent>/`), the
 //! persistent sysctl settings, and systemd units that apply everything at every boot;
@@ -42,7 +42,7 @@ fn is_linux(kind: TargetKind) -> bool {
 fn refusal(compiled: &Compiled, a: &Artifact) -> Diagnostic {
     let mut d = Diagnostic::error(
         Code::PACKAGING_CANNOT_DEPLOY,
-        format!("--format cloud-init cannot deploy gateway `{}` for target {}", a.gateway, a.target),
+        format!("--package cloud-init cannot deploy gateway `{}` for target {}", a.gateway, a.target),
     );
     if let Some(gw) = compiled.model.gateways.iter().find(|g| g.name == a.gateway) {
         let declared = gw.targets.iter().find(|t| t.value.parse::<TargetSpec>().is_ok_and(|s| s.kind == a.target.kind));
@@ -51,7 +51,7 @@ fn refusal(compiled: &Compiled, a: &Artifact) -> Diagnostic {
             None => d.label(gw.span.clone(), format!("built for {} by --target", a.target)),
         };
     }
-    d.help("VyOS and RTX are not configured by cloud-init; use --format ansible or the native files")
+    d.help("VyOS and RTX are not configured by cloud-init; use --package ansible or the native files")
 }
 
 #[derive(Serialize)]

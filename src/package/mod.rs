@@ -1,5 +1,5 @@
 //! How `natc build` packages the generated files for the tool that deploys them
-//! (`--format`): the native files as they are, a `#cloud-config` per gateway for new
+//! (`--package`): the native files as they are, a `#cloud-config` per gateway for new
 //! machines, or Ansible playbooks with an inventory for fleets. A packaging changes the
 //! wrapping, never the rules: it takes the targets' files as they were rendered.
 

@@ -100,6 +100,7 @@ impl<'a> Lab<'a> {
             };
             let from_iface = &self.topology.segments[segment].ports[port].interface;
             rec.step(&format!("{name} → {}", self.nodes[node].name), format!("{packet}  ({from_iface} → {iface})"));
+            rec.reached.push(node);
             at = node;
             decision = self.nodes[at].receive(&mut ct[at], packet, &iface, rec);
         }

@@ -23,6 +23,7 @@ mod single;
 pub use single::{PacketQuery, PacketTrace, trace_packet};
 
 use crate::diag::{Code, Diagnostic};
+use crate::error::Error;
 use crate::model::Outcome;
 use crate::pipeline::Compiled;
 use crate::plan::{ChainPolicy, Filters, GatewayPlan};
@@ -30,14 +31,6 @@ use crate::verify::ExpectResult;
 use render::Step;
 use std::fmt;
 use std::time::Duration;
-
-#[derive(Debug)]
-pub enum TraceError {
-    /// The intent cannot be traced as asked (no lab, no expectations): exit 1.
-    Invalid(Vec<Diagnostic>),
-    /// The command line names something the intent does not have: exit 2.
-    Usage(String),
-}
 
 /// One expectation: verify's result line (with the negative control), and the steps.
 #[derive(Debug, Clone)]
@@ -65,7 +58,7 @@ impl TraceReport {
 
 /// Trace every `[[expect]]` of the intent through its lab, with the same probe keys
 /// `natc verify` uses, and the negative control on a lab without natc's config.
-pub fn trace(compiled: &Compiled) -> Result<TraceReport, TraceError> {
+pub fn trace(compiled: &Compiled) -> Result<TraceReport, Error> {
     let lab_model = compiled.model.lab.as_ref().ok_or_else(|| {
         missing("[lab]", "add [[lab.host]] tables for the hosts around the gateways (docs/verify.md)")
     })?;
@@ -100,8 +93,8 @@ pub fn trace(compiled: &Compiled) -> Result<TraceReport, TraceError> {
     Ok(TraceReport { intent: compiled.plan.intent.clone(), results })
 }
 
-fn missing(what: &str, help: &str) -> TraceError {
-    TraceError::Invalid(vec![Diagnostic::error(Code::MISSING_KEY, format!("the intent has no {what}")).help(help)])
+fn missing(what: &str, help: &str) -> Error {
+    Error::Invalid(vec![Diagnostic::error(Code::MISSING_KEY, format!("the intent has no {what}")).help(help)])
 }
 
 /// A gateway as verify's negative control sees it: its interfaces and addresses, and

@@ -15,6 +15,9 @@ pub struct Step {
 pub struct Recorder {
     pub steps: Vec<Step>,
     pub unmodelled: Vec<String>,
+    /// The lab nodes the packet was handed to, in order (`Lab::walk`): which gateways a
+    /// walk crosses, for `natc trace --from/--to` without `--gateway`.
+    pub reached: Vec<usize>,
 }
 
 impl Recorder {

@@ -1,16 +1,21 @@
-//! `natc trace --gateway G --from A --to B --protocol P [--port N]`: one packet at one
-//! gateway, no lab needed. It comes in on the interface that leads back to A (or
-//! `--in-interface`), goes through G's netfilter walk, and then the answer of whoever
-//! receives it comes back in on the interface the packet left by and walks back.
+//! `natc trace --from A --to B [--gateway G] --protocol P [--port N]`: one packet at one
+//! gateway G (named, the only one, or the one the lab routes the packet through:
+//! [`choose_gateway`]; only the last needs the lab). It comes in on the interface that
+//! leads back to A (or `--in-interface`), goes through G's netfilter walk, and then the
+//! answer of whoever receives it comes back in on the interface the packet left by and
+//! walks back.
 
-use super::TraceError;
 use super::conntrack::Conntrack;
 use super::gateway::{Decision, Node};
+use super::lab::Lab;
 use super::net::{Lookup, Net};
 use super::packet::{Kind, Packet, Tuple};
 use super::render::{self, Recorder, Step};
+use crate::error::Error;
 use crate::pipeline::Compiled;
+use crate::plan::GatewayPlan;
 use crate::verify::probe::ProbeProtocol;
+use crate::verify::topology::NodeKind;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -19,7 +24,9 @@ const SOURCE_PORT: u16 = 50000;
 
 #[derive(Debug, Clone)]
 pub struct PacketQuery {
-    pub gateway: String,
+    /// Default: the intent's only gateway, or the one the lab routes the packet through
+    /// ([`choose_gateway`]).
+    pub gateway: Option<String>,
     pub from: Ipv4Addr,
     pub to: Ipv4Addr,
     pub protocol: ProbeProtocol,
@@ -41,34 +48,33 @@ pub struct PacketTrace {
     pub passed: bool,
     pub summary: String,
     pub unmodelled: Vec<String>,
+    /// How the gateway was chosen when `--gateway` was not given and the lab chose it.
+    pub chosen: Option<String>,
 }
 
-pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace, TraceError> {
-    let plan = compiled.plan.gateways.iter().find(|g| g.name == q.gateway).ok_or_else(|| {
-        let known: Vec<&str> = compiled.plan.gateways.iter().map(|g| g.name.as_str()).collect();
-        TraceError::Usage(format!("the intent has no gateway `{}` (gateways: {})", q.gateway, known.join(", ")))
-    })?;
+pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace, Error> {
+    let (plan, chosen) = choose_gateway(compiled, q)?;
     match (q.protocol, q.port) {
-        (ProbeProtocol::Icmp, Some(_)) => return Err(TraceError::Usage("--port is for tcp and udp, not icmp".into())),
+        (ProbeProtocol::Icmp, Some(_)) => return Err(Error::Usage("--port is for tcp and udp, not icmp".into())),
         (ProbeProtocol::Tcp | ProbeProtocol::Udp, None) => {
-            return Err(TraceError::Usage("--protocol tcp and udp need --port".into()));
+            return Err(Error::Usage("--protocol tcp and udp need --port".into()));
         }
         _ => {}
     }
     let node = Node { name: plan.name.clone(), net: Net::gateway(plan), plan: Some(plan) };
     let in_iface = match &q.in_interface {
         Some(i) if i == "lo" || node.net.interfaces.iter().any(|(n, _)| n == i) => i.clone(),
-        Some(i) => return Err(TraceError::Usage(format!("gateway `{}` has no interface `{i}`", plan.name))),
+        Some(i) => return Err(Error::Usage(format!("gateway `{}` has no interface `{i}`", plan.name))),
         None => match node.net.lookup(q.from) {
             Lookup::Route(r) => r.dev.clone(),
             Lookup::Local(_) => {
-                return Err(TraceError::Usage(format!(
+                return Err(Error::Usage(format!(
                     "{} is an address of `{}` itself; trace a packet that comes in from elsewhere",
                     q.from, plan.name
                 )));
             }
             Lookup::Unreachable => {
-                return Err(TraceError::Usage(format!(
+                return Err(Error::Usage(format!(
                     "`{}` has no route back to {}, so which interface it comes in on is unclear; name it with --in-interface",
                     plan.name, q.from
                 )));
@@ -91,6 +97,7 @@ pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace,
         passed: false,
         summary: String::new(),
         unmodelled: Vec::new(),
+        chosen,
     };
     let answer_kind = match q.protocol {
         ProbeProtocol::Icmp => Kind::EchoReply,
@@ -154,6 +161,72 @@ pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace,
         }
     };
     Ok(finish(trace, request, reply))
+}
+
+/// The gateway a packet is traced at: `--gateway`; without it the intent's only gateway;
+/// without that the first gateway the lab routes the packet through, when `from` is the
+/// address of exactly one lab host and the packet, walked through the lab from there,
+/// reaches a gateway (where it still has the addresses asked about). With the gateway
+/// comes, when the lab chose it, a sentence saying so. Anything else is a usage error
+/// that names the gateways.
+pub fn choose_gateway<'c>(compiled: &'c Compiled, q: &PacketQuery) -> Result<(&'c GatewayPlan, Option<String>), Error> {
+    let gateways = &compiled.plan.gateways;
+    let known = || gateways.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", ");
+    if let Some(name) = &q.gateway {
+        return match gateways.iter().find(|g| &g.name == name) {
+            Some(g) => Ok((g, None)),
+            None => Err(Error::Usage(format!("the intent has no gateway `{name}` (gateways: {})", known()))),
+        };
+    }
+    if let [only] = gateways.as_slice() {
+        return Ok((only, None));
+    }
+    let ask = |why: String| Error::Usage(format!("{why}; name one with --gateway (gateways: {})", known()));
+    let packet = format!("{} → {}", q.from, q.to);
+    let Some(lab_model) = &compiled.model.lab else {
+        return Err(ask(format!("the intent has {} gateways and no [lab] to route {packet} through", gateways.len())));
+    };
+    let lab = Lab::new(gateways, lab_model);
+    let senders: Vec<usize> = (0..lab.nodes.len())
+        .filter(|&n| lab.kinds[n] == NodeKind::Host && lab.nodes[n].net.local(q.from).is_some())
+        .collect();
+    let sender = match senders.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(ask(format!(
+                "{} is no lab host's address, so the lab cannot tell which gateway {packet} crosses",
+                q.from
+            )));
+        }
+        several => {
+            let names: Vec<&str> = several.iter().map(|&n| lab.nodes[n].name.as_str()).collect();
+            return Err(ask(format!("{} is an address of several lab hosts ({})", q.from, names.join(", "))));
+        }
+    };
+    let sport = (q.protocol != ProbeProtocol::Icmp).then_some(SOURCE_PORT);
+    let tuple =
+        Tuple { protocol: q.protocol, source: q.from, destination: q.to, source_port: sport, destination_port: q.port };
+    let mut ct = vec![Conntrack::default(); lab.nodes.len()];
+    let mut rec = Recorder::default();
+    lab.walk(&mut ct, sender, Packet::new(tuple, Kind::request(q.protocol)), &mut rec);
+    let mut crossed: Vec<usize> = Vec::new();
+    for &n in rec.reached.iter().filter(|&&n| lab.kinds[n] == NodeKind::Gateway) {
+        if !crossed.contains(&n) {
+            crossed.push(n);
+        }
+    }
+    let names: Vec<&str> = crossed.iter().map(|&n| lab.nodes[n].name.as_str()).collect();
+    let Some(&first) = crossed.first() else {
+        return Err(ask(format!("the lab routes {packet} from {} through no gateway", lab.nodes[sender].name)));
+    };
+    let then = if names.len() > 1 { format!(" (then {})", names[1..].join(", ")) } else { String::new() };
+    let why = format!(
+        "tracing at {}: the gateway the lab routes {packet} from {} through{}{then}",
+        names[0],
+        lab.nodes[sender].name,
+        if names.len() > 1 { " first" } else { "" }
+    );
+    Ok((&gateways[first], Some(why)))
 }
 
 fn finish(mut trace: PacketTrace, request: Recorder, reply: Recorder) -> PacketTrace {

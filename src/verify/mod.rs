@@ -17,8 +17,9 @@ pub use report::{ExpectResult, Report};
 
 use crate::backend::{TargetKind, TargetSpec};
 use crate::diag::{Code, Diagnostic};
+use crate::error::Error;
 use crate::model::{Expect, Outcome};
-use crate::pipeline::{BuildError, BuildOptions, Compiled};
+use crate::pipeline::{BuildOptions, Compiled};
 use netns::LabNamespaces;
 use probe::{Observers, Probe, SendOutcome, Watch};
 use std::collections::BTreeSet;
@@ -37,17 +38,6 @@ impl Default for VerifyOptions {
     }
 }
 
-#[derive(Debug)]
-pub enum VerifyError {
-    /// The intent cannot be verified as written: located diagnostics, exit 1.
-    Invalid(Vec<Diagnostic>),
-    /// The command line asks for something that cannot be verified: exit 2.
-    Usage(String),
-    /// This machine cannot run the lab (not root, a tool missing, a namespace that
-    /// could not be built): exit 4, and it is never a pass.
-    Environment(String),
-}
-
 /// The Linux targets `natc verify` runs by default: those every gateway declares.
 pub fn default_targets(compiled: &Compiled) -> Vec<TargetSpec> {
     [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld]
@@ -64,22 +54,22 @@ pub fn default_targets(compiled: &Compiled) -> Vec<TargetSpec> {
 }
 
 /// Everything `natc verify` needs that is not the lab itself.
-pub fn preflight(kind: TargetKind) -> Result<(), VerifyError> {
+pub fn preflight(kind: TargetKind) -> Result<(), Error> {
     if !matches!(kind, TargetKind::Iptables | TargetKind::Nftables | TargetKind::Firewalld) {
-        return Err(VerifyError::Usage(format!(
+        return Err(Error::Usage(format!(
             "natc verify runs Linux targets (iptables, nftables, firewalld); {} is checked against its grammar by the test suite instead",
             kind.name()
         )));
     }
     // SAFETY: geteuid(2) has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        return Err(VerifyError::Environment(
+        return Err(Error::Environment(
             "natc verify creates network namespaces and must run as root (sudo natc verify …)".into(),
         ));
     }
     for (tool, package) in load::tools(kind) {
         if !on_path(tool) {
-            return Err(VerifyError::Environment(format!(
+            return Err(Error::Environment(format!(
                 "`{tool}` is not installed (not on PATH); install it with: apt-get install {package}"
             )));
         }
@@ -92,9 +82,9 @@ fn on_path(tool: &str) -> bool {
 }
 
 /// The lab and expectations must be there before anything is built.
-fn lab_of(compiled: &Compiled) -> Result<&crate::model::Lab, VerifyError> {
+fn lab_of(compiled: &Compiled) -> Result<&crate::model::Lab, Error> {
     let missing = |what: &str, help: &str| {
-        VerifyError::Invalid(vec![Diagnostic::error(Code::MISSING_KEY, format!("the intent has no {what}")).help(help)])
+        Error::Invalid(vec![Diagnostic::error(Code::MISSING_KEY, format!("the intent has no {what}")).help(help)])
     };
     let lab = compiled.model.lab.as_ref().ok_or_else(|| {
         missing("[lab]", "add [[lab.host]] tables for the hosts around the gateways (docs/verify.md)")
@@ -115,18 +105,14 @@ pub fn verify(
     spec: &TargetSpec,
     options: &VerifyOptions,
     progress: &mut dyn FnMut(&str),
-) -> Result<Report, VerifyError> {
+) -> Result<Report, Error> {
     let started = Instant::now();
     let lab = lab_of(compiled)?;
     preflight(spec.kind)?;
     let artifacts = crate::pipeline::build(
         compiled,
         &BuildOptions { targets: vec![spec.clone()], gateways: Vec::new(), ..Default::default() },
-    )
-    .map_err(|e| match e {
-        BuildError::Invalid(d) => VerifyError::Invalid(d),
-        BuildError::Usage(m) => VerifyError::Usage(m),
-    })?;
+    )?;
     let topology = Topology::new(&compiled.plan.gateways, lab);
     let prefix = LabNamespaces::unique_prefix();
     progress(&format!(
@@ -135,7 +121,7 @@ pub fn verify(
         spec,
         topology.nodes.len() + 1
     ));
-    let namespaces = LabNamespaces::create(&topology, &prefix).map_err(VerifyError::Environment)?;
+    let namespaces = LabNamespaces::create(&topology, &prefix).map_err(Error::Environment)?;
     let observers = start_observers(&topology, &namespaces, &compiled.model.expects)?;
     let expects = &compiled.model.expects;
 
@@ -148,12 +134,12 @@ pub fn verify(
     for artifact in &artifacts {
         let node = topology
             .node(&artifact.gateway)
-            .ok_or_else(|| VerifyError::Environment(format!("gateway {} is not in the lab", artifact.gateway)))?;
+            .ok_or_else(|| Error::Environment(format!("gateway {} is not in the lab", artifact.gateway)))?;
         load::load(&namespaces, node, &artifact.gateway, spec.kind, &artifact.files, &mut daemons)
-            .map_err(|e| VerifyError::Environment(format!("loading {} into {}: {e}", spec, artifact.gateway)))?;
+            .map_err(|e| Error::Environment(format!("loading {} into {}: {e}", spec, artifact.gateway)))?;
     }
 
-    namespaces.forget_neighbours().map_err(VerifyError::Environment)?;
+    namespaces.forget_neighbours().map_err(Error::Environment)?;
     let keys: Vec<u32> = (1..=expects.len() as u32).map(|k| k + 10_000).collect();
     let all: Vec<usize> = (0..expects.len()).collect();
     let outcomes = run_probes(&topology, &namespaces, expects, &all, &keys, options);
@@ -194,11 +180,7 @@ pub fn verify(
 }
 
 /// Observers on every node; listeners only on hosts, on every port an expectation uses.
-fn start_observers(
-    topology: &Topology,
-    namespaces: &LabNamespaces,
-    expects: &[Expect],
-) -> Result<Observers, VerifyError> {
+fn start_observers(topology: &Topology, namespaces: &LabNamespaces, expects: &[Expect]) -> Result<Observers, Error> {
     let watches: Vec<Watch> = topology
         .nodes
         .iter()
@@ -216,7 +198,7 @@ fn start_observers(
         set.into_iter().collect()
     };
     Observers::start(&watches, &ports(crate::intent::Protocol::Tcp), &ports(crate::intent::Protocol::Udp))
-        .map_err(VerifyError::Environment)
+        .map_err(Error::Environment)
 }
 
 /// Send the chosen expectations' probes all at once (each has its own key, so they cannot

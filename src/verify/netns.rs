@@ -22,7 +22,7 @@ pub fn remove_on_interrupt() {
         let owned = std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
         remove_all(&owned);
         eprintln!("natc: interrupted; the lab was removed");
-        std::process::exit(130);
+        std::process::exit(crate::error::INTERRUPTED.into());
     });
 }
 

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use natc::backend::TargetSpec;
-use natc::{Artifact, BuildError, BuildOptions};
+use natc::{Artifact, BuildOptions, Error};
 use std::path::{Path, PathBuf};
 
 pub fn root() -> PathBuf {
@@ -47,8 +47,8 @@ pub fn build_gateways(path: &Path, text: &str, target: &str, gateways: Vec<Strin
     let spec: TargetSpec = target.parse().expect("valid target");
     match natc::build(&compiled, &BuildOptions { targets: vec![spec], gateways, ..Default::default() }) {
         Ok(a) => Ok(a),
-        Err(BuildError::Invalid(d)) => Err(render(path, text, &d)),
-        Err(BuildError::Usage(m)) => Err(m),
+        Err(Error::Invalid(d)) => Err(render(path, text, &d)),
+        Err(other) => Err(other.to_string()),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `--format ansible`: a playbook per gateway, a `site.yml` that imports them all, an
+//! `--package ansible`: a playbook per gateway, a `site.yml` that imports them all, an
 //! inventory with a group per platform, and the files the playbooks deploy (docs/deploy.md).
 //!
 //! Layout under `-o DIR` (every path is relative to DIR, so the tree can be moved):
@@ -187,7 +187,7 @@ fn deployed<'a>(compiled: &'a Compiled, artifacts: &'a [Artifact]) -> Result<Vec
                 Diagnostic::error(
                     Code::PACKAGING_CANNOT_DEPLOY,
                     format!(
-                        "--format ansible deploys one target per gateway, and gateway `{}` is built for {}",
+                        "--package ansible deploys one target per gateway, and gateway `{}` is built for {}",
                         a.gateway,
                         all.join(", ")
                     ),

@@ -164,7 +164,7 @@ fn check_every_secret_used(gw: &GatewayPlan, used: &[String], file: &str) -> Res
             return Err(Diagnostic::error(
                 crate::diag::Code::TARGET_CANNOT_EXPRESS,
                 format!(
-                    "--format ansible found no placeholder for the pre-shared key of {} in {file}",
+                    "--package ansible found no placeholder for the pre-shared key of {} in {file}",
                     t.origin.describe()
                 ),
             )

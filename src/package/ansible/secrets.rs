@@ -65,7 +65,7 @@ pub fn variables(gateways: &[&GatewayPlan]) -> Result<Vec<SecretVar>, Vec<Diagno
                     Diagnostic::error(
                         Code::PACKAGING_CANNOT_DEPLOY,
                         format!(
-                            "--format ansible cannot tell {} from {}: both would be the Ansible variable {name}",
+                            "--package ansible cannot tell {} from {}: both would be the Ansible variable {name}",
                             describe(secret),
                             describe(known)
                         ),
