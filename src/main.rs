@@ -12,7 +12,6 @@ use natc::{BuildError, BuildOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 const INVALID: u8 = 1;
 const USAGE: u8 = 2;
@@ -86,17 +85,24 @@ fn main() -> ExitCode {
     }
 }
 
-struct Input {
-    name: String,
-    text: Arc<str>,
-}
+type Input = natc::intent::Source;
 
-fn read(path: &Path) -> Result<Input, ExitCode> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Input { name: path.display().to_string(), text: text.into() }),
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
+/// Every command reads its intents here (natc::intent::read): a file natc cannot read is
+/// exit 2, one that is not UTF-8 a located N001 error (exit 1).
+fn read(path: &Path, color: bool) -> Result<Input, ExitCode> {
+    let max = natc::intent::read::max_size_from_env().map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(USAGE)
+    })?;
+    match natc::intent::read_intent(path, max) {
+        Ok(source) => Ok(source),
+        Err(natc::intent::ReadError::Unreadable(message)) => {
+            eprintln!("error: {message}");
             Err(ExitCode::from(USAGE))
+        }
+        Err(natc::intent::ReadError::Invalid { source, diagnostic }) => {
+            report(&source, &[*diagnostic], color);
+            Err(ExitCode::from(INVALID))
         }
     }
 }
@@ -104,7 +110,7 @@ fn read(path: &Path) -> Result<Input, ExitCode> {
 /// Read and compile an intent file; its errors are reported here, and a failure is the
 /// exit code to return. Warnings are left to the caller (`--strict` treats them apart).
 fn compile_file(path: &Path, color: bool) -> Result<(Input, natc::Compiled), ExitCode> {
-    let input = read(path)?;
+    let input = read(path, color)?;
     match natc::compile(&input.text) {
         Ok(compiled) => Ok((input, compiled)),
         Err(diagnostics) => {
@@ -219,7 +225,7 @@ fn build(path: &Path, options: &BuildOptions, layout: &Layout, strict: bool, col
 }
 
 fn check(path: &Path, strict: bool, color: bool) -> ExitCode {
-    let input = match read(path) {
+    let input = match read(path, color) {
         Ok(i) => i,
         Err(code) => return code,
     };

@@ -28,6 +28,9 @@ pub fn placeholder(secret: &SecretRef) -> String {
     }
 }
 
+/// The largest key file natc reads: devices take keys of at most a few hundred bytes.
+pub const MAX_KEY_FILE_SIZE: u64 = 64 * 1024;
+
 /// The value a reference names: the environment variable, or the file's contents without
 /// its final line break. The error says which reference and why, never any part of a value.
 pub fn read(secret: &SecretRef, base: &Path) -> Result<String, String> {
@@ -41,7 +44,10 @@ pub fn read(secret: &SecretRef, base: &Path) -> Result<String, String> {
         },
         SecretRef::File(path) => {
             let full = base.join(path);
-            let text = std::fs::read_to_string(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+            // The same rules as for an intent: a regular file only (`/dev/zero` or a FIFO
+            // would never end), and far more than any device takes as a key.
+            let bytes = crate::intent::read::read_regular_file(&full, MAX_KEY_FILE_SIZE)?;
+            let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", full.display()))?;
             let text = text.strip_suffix('\n').unwrap_or(&text);
             text.strip_suffix('\r').unwrap_or(text).to_string()
         }

@@ -3,7 +3,9 @@
 mod forms;
 mod lab_types;
 mod load;
+pub mod read;
 mod types;
 
 pub use load::parse;
+pub use read::{ReadError, Source, read_intent};
 pub use types::*;
