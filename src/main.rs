@@ -196,14 +196,21 @@ fn build(path: &Path, options: &BuildOptions, layout: &Layout, strict: bool, col
             if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(INVALID) }
         }
         (Some(dir), false) => match natc::emit::write_dir(dir, &files) {
-            Ok(paths) => {
-                for p in paths {
+            Ok(written) => {
+                for note in written.recovered {
+                    eprintln!("note: {note}");
+                }
+                for p in written.paths {
                     eprintln!("wrote {}", p.display());
                 }
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("error: writing into {}: {e}", dir.display());
+            Err(natc::emit::WriteError::Refused(why)) => {
+                eprintln!("error: cannot write into {}: {why}", dir.display());
+                ExitCode::from(INVALID)
+            }
+            Err(natc::emit::WriteError::Io(why)) => {
+                eprintln!("error: writing into {}: {why}", dir.display());
                 ExitCode::from(USAGE)
             }
         },
