@@ -226,3 +226,52 @@ fn apply(dir: &Path, staging: &Path) -> Result<Vec<PathBuf>, WriteError> {
     fs::remove_dir_all(staging).map_err(|e| failed("cannot remove", staging, e))?;
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(path: &str, contents: &str) -> PlannedFile {
+        PlannedFile { path: path.into(), contents: contents.into(), primary: false, mode: FileMode::Readable }
+    }
+
+    fn read(path: PathBuf) -> String {
+        fs::read_to_string(path).expect("read")
+    }
+
+    #[test]
+    fn a_marked_staging_area_is_completed_and_an_unmarked_one_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write_dir(root, &[planned("a/x", "old x"), planned("b/y", "old y")]).expect("first write");
+        // A run killed in its rename phase: staged and marked, `a/x` already renamed.
+        let killed = root.join(format!("{STAGING_PREFIX}1"));
+        stage(&killed, &[planned("a/x", "new x"), planned("b/y", "new y"), planned("c/z", "new z")]).expect("stage");
+        fs::rename(killed.join(FILES).join("a/x"), root.join("a/x")).expect("rename");
+        // A run killed while staging: no marker.
+        let early = root.join(format!("{STAGING_PREFIX}2"));
+        fs::create_dir_all(early.join(FILES).join("a")).expect("mkdir");
+        fs::write(early.join(FILES).join("a/x"), "half").expect("write");
+
+        let written = write_dir(root, &[planned("d/w", "next")]).expect("next write");
+        assert_eq!(written.recovered.len(), 2, "{:?}", written.recovered);
+        assert!(written.recovered[0].contains("completed an interrupted natc build: 2 file(s)"));
+        assert_eq!(
+            [read(root.join("a/x")), read(root.join("b/y")), read(root.join("c/z")), read(root.join("d/w"))],
+            ["new x", "new y", "new z", "next"]
+        );
+        assert!(interrupted(root).is_empty());
+    }
+
+    #[test]
+    fn staged_files_get_their_final_mode_before_the_rename() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let staging = dir.path().join(format!("{STAGING_PREFIX}1"));
+        let keyed = PlannedFile { mode: FileMode::Private, ..planned("g/commands.vyos", "key") };
+        stage(&staging, &[keyed, planned("g/rules", "r")]).expect("stage");
+        let mode = |p: &str| fs::metadata(staging.join(FILES).join(p)).expect("meta").permissions().mode() & 0o777;
+        assert_eq!((mode("g/commands.vyos"), mode("g/rules")), (0o600, 0o644));
+        assert_eq!(fs::metadata(&staging).expect("meta").permissions().mode() & 0o777, 0o700);
+    }
+}
