@@ -344,3 +344,22 @@ cp -a "$DISK/out" "$AFTER"
     };
     assert_eq!(files_only(tree(&after)), small_set, "natc replaced files on a full disk");
 }
+
+#[test]
+fn the_ansible_rtx_play_renders_its_keys_into_a_private_file_and_natc_writes_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("ansible");
+    let intent = common::root().join("tests/rtx/rtx-vpn.toml");
+    let (code, stderr) = natc(
+        "022",
+        &["build", intent.to_str().expect("utf-8"), "--format", "ansible", "-o", out.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let play = std::fs::read_to_string(out.join("gateway-hq-rtx.yml")).expect("playbook");
+    let task = play.split("- name: ").find(|t| t.contains("ansible.builtin.template:")).expect("the template task");
+    assert!(task.contains("mode: \"0600\"") && task.contains("no_log: true"), "{task}");
+    // natc's own files there hold variables, not keys: none of them is private.
+    for (path, _) in files_only(tree(&out)) {
+        assert_eq!(mode(&out.join(&path)) & 0o044, 0o044, "{}", path.display());
+    }
+}

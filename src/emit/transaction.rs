@@ -20,7 +20,7 @@ use super::{FileMode, PlannedFile};
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 const STAGING_PREFIX: &str = ".natc-staging-";
@@ -164,7 +164,7 @@ fn stage(staging: &Path, files: &[PlannedFile]) -> std::io::Result<()> {
         if dirs.insert(parent.clone()) {
             fs::create_dir_all(&parent)?;
         }
-        let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
         // Before any byte is written: a key never sits in a file others may open.
         file.set_permissions(fs::Permissions::from_mode(f.mode.bits()))?;
         file.write_all(f.contents.as_bytes())?;
