@@ -18,6 +18,9 @@ pub enum Error {
     /// What was compared differs (`build --check` found stale files, `diff --exit-code` a
     /// change); the differences are already printed. Exit 1.
     Differs,
+    /// `-o DIR` holds something natc will not replace or write through (a directory in a
+    /// file's place, a symbolic link to a directory); nothing was written. Exit 1.
+    Refused(String),
     /// The command line asks for something that does not exist or cannot be done (an
     /// unknown gateway, an unreadable file, a directory that cannot be written). Exit 2.
     Usage(String),
@@ -35,7 +38,7 @@ impl Error {
     /// The process exit code for this failure.
     pub const fn exit_code(&self) -> u8 {
         match self {
-            Error::Invalid(_) | Error::Differs => 1,
+            Error::Invalid(_) | Error::Differs | Error::Refused(_) => 1,
             Error::Usage(_) | Error::Stdout => 2,
             Error::ExpectationFailed => 3,
             Error::Environment(_) => 4,
@@ -52,7 +55,7 @@ impl std::fmt::Display for Error {
                 f.write_str(&lines.join("; "))
             }
             Error::Differs => f.write_str("the compared outputs differ"),
-            Error::Usage(message) | Error::Environment(message) => f.write_str(message),
+            Error::Usage(message) | Error::Refused(message) | Error::Environment(message) => f.write_str(message),
             Error::Stdout => f.write_str("stdout was closed before everything was written"),
             Error::ExpectationFailed => f.write_str("an expectation failed"),
         }
@@ -70,6 +73,7 @@ mod tests {
         let codes: Vec<u8> = [
             Error::Invalid(Vec::new()),
             Error::Differs,
+            Error::Refused(String::new()),
             Error::Usage(String::new()),
             Error::Stdout,
             Error::ExpectationFailed,
@@ -78,6 +82,6 @@ mod tests {
         .iter()
         .map(Error::exit_code)
         .collect();
-        assert_eq!(codes, [1, 1, 2, 2, 3, 4]);
+        assert_eq!(codes, [1, 1, 1, 2, 2, 3, 4]);
     }
 }

@@ -105,10 +105,17 @@ struct Input {
 }
 
 impl Input {
+    /// Every command reads its intents here (`natc::intent::read`): a file natc cannot read
+    /// is exit 2, one that is not UTF-8 a located N001 error (exit 1).
     fn read(path: &Path) -> Result<Input, Failure> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(Input { name: path.display().to_string(), text: text.into() }),
-            Err(e) => Err(Error::Usage(format!("cannot read {}: {e}", path.display())).into()),
+        let max = natc::intent::read::max_size_from_env().map_err(Error::Usage)?;
+        match natc::intent::read_intent(path, max) {
+            Ok(source) => Ok(Input { name: source.name, text: source.text }),
+            Err(natc::intent::ReadError::Unreadable(message)) => Err(Error::Usage(message).into()),
+            Err(natc::intent::ReadError::Invalid { source, diagnostic }) => {
+                let input = Input { name: source.name, text: source.text };
+                Err(input.failure(Error::Invalid(vec![*diagnostic])))
+            }
         }
     }
 
@@ -192,7 +199,9 @@ impl Reporter {
     fn fail(&self, failure: &Failure) {
         match (&failure.error, &failure.input) {
             (Error::Invalid(diagnostics), Some(input)) => self.report(input, diagnostics),
-            (Error::Invalid(_) | Error::Usage(_) | Error::Environment(_), _) => eprintln!("error: {}", failure.error),
+            (Error::Invalid(_) | Error::Usage(_) | Error::Refused(_) | Error::Environment(_), _) => {
+                eprintln!("error: {}", failure.error)
+            }
             (Error::Differs | Error::Stdout | Error::ExpectationFailed, _) => {}
         }
     }
@@ -257,9 +266,16 @@ fn build(
             if stale.is_empty() { Ok(()) } else { Err(Error::Differs.into()) }
         }
         (Some(dir), false) => {
-            let paths = natc::emit::write_dir(dir, &files)
-                .map_err(|e| Error::Usage(format!("writing into {}: {e}", dir.display())))?;
-            for p in paths {
+            let written = natc::emit::write_dir(dir, &files).map_err(|e| match e {
+                natc::emit::WriteError::Refused(why) => {
+                    Error::Refused(format!("cannot write into {}: {why}", dir.display()))
+                }
+                natc::emit::WriteError::Io(why) => Error::Usage(format!("writing into {}: {why}", dir.display())),
+            })?;
+            for note in written.recovered {
+                eprintln!("note: {note}");
+            }
+            for p in written.paths {
                 eprintln!("wrote {}", p.display());
             }
             Ok(())

@@ -20,6 +20,10 @@ pub struct Compiled {
 /// by position; the checks' warnings that no `accept` silenced travel on in `warnings`.
 pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let file = crate::intent::parse(text).map_err(|d| vec![d])?;
+    let reserved = crate::intent::placeholder_text(text);
+    if !reserved.is_empty() {
+        return Err(reserved);
+    }
     let model = model::resolve(&file).map_err(sorted)?;
     let plan = plan::lower(&model).map_err(sorted)?;
     let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
@@ -98,8 +102,8 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
     if errors.is_empty() { Ok(artifacts) } else { Err(Error::Invalid(sorted(errors))) }
 }
 
-/// `--secrets inline`: the placeholders in a target's files replaced by the values the
-/// gateway's tunnels name, quoted for the target. Nothing else ever sees a value: the
+/// `--secrets inline`: the key slots of a target's files filled with the values the
+/// gateway's tunnels name, quoted for the target; nothing outside a slot changes. Nothing else ever sees a value: the
 /// errors name the reference, never what it holds.
 fn inline_secrets(
     gw: &GatewayPlan,
@@ -132,11 +136,11 @@ fn inline_secrets(
     files
         .into_iter()
         .map(|f| {
-            let contents = secret::inline(spec.kind, &f.contents, &values).map_err(|why| {
+            let (contents, secrets) = secret::inline(spec.kind, &f.contents, &f.secrets, &values).map_err(|why| {
                 Diagnostic::error(Code::SECRET_UNAVAILABLE, format!("cannot inline secrets into {}: {why}", f.name))
                     .help("build without --secrets inline")
             })?;
-            Ok(OutputFile { contents, ..f })
+            Ok(OutputFile { contents, secrets, ..f })
         })
         .collect()
 }

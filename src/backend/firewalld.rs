@@ -55,7 +55,7 @@ impl Target for Firewalld {
             tables,
         };
         let contents = super::engine::render("firewalld/script.tera", &view)?;
-        Ok(vec![OutputFile { name: SCRIPT_FILE.into(), contents, primary: true }])
+        Ok(vec![OutputFile::new(SCRIPT_FILE, contents, true)])
     }
 }
 

@@ -172,7 +172,7 @@ pub fn setup_file(
         host: host_state(gw),
     };
     let contents = engine::render("linux/setup.sh.tera", &view)?;
-    Ok(OutputFile { name, contents, primary: false })
+    Ok(OutputFile::new(name, contents, false))
 }
 
 /// What a Linux target hands back: its rules file, rendered from `template`, and the setup
@@ -186,10 +186,7 @@ pub fn rules_and_setup(
     rules_file: &str,
 ) -> Result<Vec<OutputFile>, Diagnostic> {
     let rules = engine::render(template, view)?;
-    Ok(vec![
-        OutputFile { name: rules_file.into(), contents: rules, primary: true },
-        setup_file(header, gw, target, rules_file)?,
-    ])
+    Ok(vec![OutputFile::new(rules_file, rules, true), setup_file(header, gw, target, rules_file)?])
 }
 
 #[cfg(test)]

@@ -26,6 +26,40 @@ pub struct OutputFile {
     pub contents: String,
     /// The file `natc build` prints to stdout (the rules); the others are companions.
     pub primary: bool,
+    /// Where the pre-shared keys stand in `contents`, in file order (VyOS and RTX only).
+    pub secrets: Vec<secret::SecretSlot>,
+}
+
+impl OutputFile {
+    /// A file without pre-shared keys.
+    pub fn new(name: impl Into<String>, contents: String, primary: bool) -> Self {
+        OutputFile { name: name.into(), contents, primary, secrets: Vec::new() }
+    }
+
+    /// A file whose text holds [`secret::slot_marker`]s for `gw`'s tunnels: each becomes the
+    /// quoted placeholder, and its place a slot.
+    pub fn with_secret_slots(
+        kind: TargetKind,
+        gw: &GatewayPlan,
+        name: impl Into<String>,
+        text: &str,
+        primary: bool,
+    ) -> Result<Self, Diagnostic> {
+        let keys: Vec<&crate::model::SecretRef> = gw.tunnels.iter().map(|t| &t.psk.value).collect();
+        let (contents, secrets) = secret::place(kind, &keys, text).map_err(|why| {
+            Diagnostic::error(
+                Code::TARGET_CANNOT_EXPRESS,
+                format!("internal error while placing the pre-shared keys: {why}"),
+            )
+            .help("this is a bug in natc; please report it with the intent file")
+        })?;
+        Ok(OutputFile { name: name.into(), contents, primary, secrets })
+    }
+
+    /// The file holds pre-shared keys themselves (`--secrets inline`), not placeholders.
+    pub fn holds_keys(&self) -> bool {
+        self.secrets.iter().any(|s| s.inlined)
+    }
 }
 
 /// What every rendered file's header says.
@@ -45,7 +79,7 @@ impl<'a> Header<'a> {
     /// What the header says about the pre-shared keys of a gateway with tunnels.
     pub fn secrets_note(&self) -> &'static str {
         if self.inline_secrets {
-            "This file holds pre-shared keys (--secrets inline): keep it out of version control."
+            "This file holds pre-shared keys (--secrets inline): natc writes it mode 0600; keep it out of version control."
         } else {
             "Pre-shared keys are placeholders (@@natc-secret:...@@): fill them in before loading."
         }

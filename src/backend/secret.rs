@@ -4,7 +4,9 @@
 
 use crate::backend::TargetKind;
 use crate::backend::quote::{rtx_escape, vyos_quote};
+use crate::intent::PLACEHOLDER_PREFIX;
 use crate::model::SecretRef;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// What a build writes where a pre-shared key goes.
@@ -23,10 +25,13 @@ pub enum SecretMode {
 /// `sed`/Ansible `replace` finds them all; targets quote it like any other value.
 pub fn placeholder(secret: &SecretRef) -> String {
     match secret {
-        SecretRef::Env(name) => format!("@@natc-secret:env:{name}@@"),
-        SecretRef::File(path) => format!("@@natc-secret:file:{path}@@"),
+        SecretRef::Env(name) => format!("{PLACEHOLDER_PREFIX}env:{name}@@"),
+        SecretRef::File(path) => format!("{PLACEHOLDER_PREFIX}file:{path}@@"),
     }
 }
+
+/// The largest key file natc reads: devices take keys of at most a few hundred bytes.
+pub const MAX_KEY_FILE_SIZE: u64 = 64 * 1024;
 
 /// The value a reference names: the environment variable, or the file's contents without
 /// its final line break. The error says which reference and why, never any part of a value.
@@ -41,7 +46,10 @@ pub fn read(secret: &SecretRef, base: &Path) -> Result<String, String> {
         },
         SecretRef::File(path) => {
             let full = base.join(path);
-            let text = std::fs::read_to_string(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+            // The same rules as for an intent: a regular file only (`/dev/zero` or a FIFO
+            // would never end), and far more than any device takes as a key.
+            let bytes = crate::intent::read::read_regular_file(&full, MAX_KEY_FILE_SIZE)?;
+            let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", full.display()))?;
             let text = text.strip_suffix('\n').unwrap_or(&text);
             text.strip_suffix('\r').unwrap_or(text).to_string()
         }
@@ -81,14 +89,84 @@ pub fn quoted(kind: TargetKind, value: &str) -> Result<String, &'static str> {
     }
 }
 
-/// Every quoted placeholder in `contents` replaced by its quoted value.
-pub fn inline(kind: TargetKind, contents: &str, values: &[(SecretRef, String)]) -> Result<String, &'static str> {
-    let mut out = contents.to_string();
-    for (secret, value) in values {
-        let from = quoted(kind, &placeholder(secret))?;
-        out = out.replace(&from, &quoted(kind, value)?);
+/// Where a pre-shared key stands in a rendered file: the byte range of what is written
+/// there (the quoted placeholder, or with `--secrets inline` the quoted value) and whose key
+/// it is. Only these ranges are ever filled in, so text elsewhere in the file that looks
+/// like a placeholder is never replaced (and the intent refuses such text anyway).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSlot {
+    pub range: Range<usize>,
+    pub secret: SecretRef,
+    /// The range holds the value itself (`--secrets inline`), not the placeholder.
+    pub inlined: bool,
+}
+
+/// What a target's view holds where tunnel `index`'s key goes (`gw.tunnels[index]`); the
+/// template writes it as it is, unquoted, and [`place`] turns it into the quoted placeholder
+/// and a [`SecretSlot`]. The NUL bytes make it unforgeable: every quoting natc applies to
+/// intent text turns control characters into spaces.
+pub fn slot_marker(index: usize) -> String {
+    format!("{MARKER_START}{index}{MARKER_END}")
+}
+
+const MARKER_START: &str = "\0natc-secret-slot:";
+const MARKER_END: char = '\0';
+
+/// The rendered `text` with each slot marker replaced by the quoted placeholder of that
+/// tunnel's key, and the slots in file order. A marker that names no tunnel or appears
+/// twice is natc's bug (or intent text forging one), reported instead of written.
+pub fn place(kind: TargetKind, secrets: &[&SecretRef], text: &str) -> Result<(String, Vec<SecretSlot>), String> {
+    let mut out = String::with_capacity(text.len());
+    let mut slots = Vec::new();
+    let mut seen = vec![false; secrets.len()];
+    let mut rest = text;
+    while let Some(at) = rest.find(MARKER_START) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + MARKER_START.len()..];
+        let end = after.find(MARKER_END).ok_or("an unterminated secret slot")?;
+        let index: usize = after[..end].parse().map_err(|_| "a secret slot without a tunnel number")?;
+        let secret = *secrets.get(index).ok_or("a secret slot for a tunnel the gateway does not have")?;
+        if std::mem::replace(&mut seen[index], true) {
+            return Err("two secret slots for one tunnel (does an intent string hold a NUL byte?)".into());
+        }
+        let start = out.len();
+        out.push_str(&quoted_placeholder(kind, secret));
+        slots.push(SecretSlot { range: start..out.len(), secret: secret.clone(), inlined: false });
+        rest = &after[end + MARKER_END.len_utf8()..];
     }
-    Ok(out)
+    out.push_str(rest);
+    Ok((out, slots))
+}
+
+/// The placeholder as a target writes it in a key's place.
+fn quoted_placeholder(kind: TargetKind, secret: &SecretRef) -> String {
+    match kind {
+        TargetKind::Rtx => rtx_escape(&placeholder(secret)),
+        _ => vyos_quote(&placeholder(secret)),
+    }
+}
+
+/// `contents` with each of `slots` holding its key's value (from `values`), quoted for the
+/// target, and the slots where the values now stand. Nothing outside the slots changes.
+pub fn inline(
+    kind: TargetKind,
+    contents: &str,
+    slots: &[SecretSlot],
+    values: &[(SecretRef, String)],
+) -> Result<(String, Vec<SecretSlot>), &'static str> {
+    let mut out = String::with_capacity(contents.len());
+    let mut placed = Vec::with_capacity(slots.len());
+    let mut last = 0;
+    for slot in slots {
+        let (_, value) = values.iter().find(|(s, _)| s == &slot.secret).ok_or("a key natc did not read")?;
+        out.push_str(contents.get(last..slot.range.start).ok_or("secret slots out of order")?);
+        let start = out.len();
+        out.push_str(&quoted(kind, value)?);
+        placed.push(SecretSlot { range: start..out.len(), secret: slot.secret.clone(), inlined: true });
+        last = slot.range.end;
+    }
+    out.push_str(contents.get(last..).ok_or("a secret slot past the end of the file")?);
+    Ok((out, placed))
 }
 
 #[cfg(test)]
@@ -101,20 +179,39 @@ mod tests {
         assert_eq!(placeholder(&SecretRef::File("/etc/psk".into())), "@@natc-secret:file:/etc/psk@@");
     }
 
+    /// A file with tunnel 0's slot, tunnel 1's slot and, in between, text that looks like
+    /// tunnel 0's quoted placeholder: (contents, slots).
+    fn two_slots(kind: TargetKind, secrets: &[&SecretRef]) -> (String, Vec<SecretSlot>) {
+        let decoy = quoted_placeholder(kind, secrets[0]);
+        let text = format!("key {}\ndescription {decoy}\nkey {}\n", slot_marker(0), slot_marker(1));
+        place(kind, secrets, &text).expect("placed")
+    }
+
     #[test]
-    fn inlining_quotes_the_value_for_each_target() {
-        let psk = SecretRef::Env("PSK1".into());
-        let values = [(psk.clone(), "it's a secret".to_string())];
-        let vyos = format!("set vpn ipsec authentication psk t secret {}\n", vyos_quote(&placeholder(&psk)));
-        assert_eq!(
-            inline(TargetKind::Vyos, &vyos, &values),
-            Ok("set vpn ipsec authentication psk t secret 'it'\\''s a secret'\n".to_string())
-        );
-        let rtx = format!("ipsec ike pre-shared-key 1 text {}\n", rtx_escape(&placeholder(&psk)));
-        assert_eq!(
-            inline(TargetKind::Rtx, &rtx, &values),
-            Ok("ipsec ike pre-shared-key 1 text it\\'s\\ a\\ secret\n".to_string())
-        );
+    fn inlining_fills_the_slots_only_quoted_for_each_target() {
+        let env = SecretRef::Env("PSKA".into());
+        // A file path that holds the other key's placeholder: with a text replace, inlining
+        // the first key broke the second one's placeholder.
+        let file = SecretRef::File(placeholder(&env));
+        let values = [(env.clone(), "it's a secret".to_string()), (file.clone(), "filekey".to_string())];
+        let (vyos, slots) = two_slots(TargetKind::Vyos, &[&env, &file]);
+        assert_eq!(&vyos[slots[0].range.clone()], "'@@natc-secret:env:PSKA@@'");
+        let (inlined, placed) = inline(TargetKind::Vyos, &vyos, &slots, &values).expect("inlined");
+        assert_eq!(inlined, "key 'it'\\''s a secret'\ndescription '@@natc-secret:env:PSKA@@'\nkey 'filekey'\n");
+        assert_eq!(&inlined[placed[1].range.clone()], "'filekey'");
+        assert!(placed.iter().all(|s| s.inlined));
+        let (rtx, slots) = two_slots(TargetKind::Rtx, &[&env, &file]);
+        let (inlined, _) = inline(TargetKind::Rtx, &rtx, &slots, &values).expect("inlined");
+        assert_eq!(inlined, "key it\\'s\\ a\\ secret\ndescription @@natc-secret:env:PSKA@@\nkey filekey\n");
+    }
+
+    #[test]
+    fn a_marker_twice_or_for_no_tunnel_is_refused() {
+        let env = SecretRef::Env("PSKA".into());
+        let twice = format!("{} {}", slot_marker(0), slot_marker(0));
+        assert!(place(TargetKind::Vyos, &[&env], &twice).is_err());
+        assert!(place(TargetKind::Vyos, &[&env], &slot_marker(1)).is_err());
+        assert_eq!(place(TargetKind::Vyos, &[&env], "no slot \0 here"), Ok(("no slot \0 here".into(), vec![])));
     }
 
     #[test]

@@ -207,7 +207,7 @@ mod tests {
         Artifact {
             gateway: gateway.into(),
             target: TargetSpec { kind: TargetKind::Nftables, profile: None },
-            files: vec![OutputFile { name: name.into(), contents: contents.into(), primary: true }],
+            files: vec![OutputFile::new(name, contents.into(), true)],
             warnings: Vec::new(),
         }
     }

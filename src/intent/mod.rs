@@ -3,7 +3,11 @@
 mod forms;
 mod lab_types;
 mod load;
+pub mod read;
+mod reserved;
 mod types;
 
 pub use load::parse;
+pub use read::{ReadError, Source, read_intent};
+pub use reserved::{PLACEHOLDER_PREFIX, placeholder_text};
 pub use types::*;

@@ -15,7 +15,7 @@ use crate::backend::header::header_view;
 use crate::backend::quote::yaml_comment;
 use crate::backend::{Header, TargetKind, TargetSpec, engine, linux};
 use crate::diag::{Code, Diagnostic};
-use crate::emit::PlannedFile;
+use crate::emit::{FileMode, PlannedFile};
 use crate::pipeline::Compiled;
 use crate::plan::GatewayPlan;
 use serde::Serialize;
@@ -120,7 +120,7 @@ fn document(compiled: &Compiled, a: &Artifact) -> Result<PlannedFile, Diagnostic
     // The header's free text is a YAML comment: nothing in it may end the line.
     view.header.description = view.header.description.iter().map(|l| yaml_comment(l)).collect();
     let contents = engine::render("cloud-init/cloud-config.tera", &view)?;
-    Ok(PlannedFile { path, contents, primary: true, executable: false })
+    Ok(PlannedFile { path, contents, primary: true, mode: FileMode::Readable })
 }
 
 /// The header's word on what happens at boot, and how to check the document.

@@ -17,7 +17,8 @@ pub struct TunnelView {
     pub esp_auth: &'static str,
     /// `ipsec ike …` lines without the prefix, in the canonical order (§5.4).
     pub ike: Vec<String>,
-    /// The placeholder; the template quotes it with `rtx_escape`.
+    /// The key's slot ([`secret::slot_marker`]), written as it is: the placeholder or the
+    /// value goes there after rendering, quoted with `rtx_escape`.
     pub psk: String,
     pub address: String,
     /// `ip tunnel …` lines from NAT and filters (the `{if}` prefix already replaced).
@@ -60,12 +61,14 @@ fn group(dh: u32) -> Option<&'static str> {
 
 pub fn tunnels(cx: &mut Ctx) -> Vec<TunnelView> {
     let gw = cx.gw;
-    let mut views: Vec<TunnelView> = gw.tunnels.iter().filter_map(|t| tunnel(cx, t)).collect();
+    let mut views: Vec<TunnelView> =
+        gw.tunnels.iter().enumerate().filter_map(|(index, t)| tunnel(cx, index, t)).collect();
     views.sort_by_key(|v| v.number);
     views
 }
 
-fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
+/// The view of `gw.tunnels[index]`, or `None` when RTX cannot express it.
+fn tunnel(cx: &mut Ctx, index: usize, t: &Tunnel) -> Option<TunnelView> {
     let mut ok = true;
     let mut refuse = |cx: &mut Ctx, what: &str, help: &str| {
         cx.refuse(&t.origin, what, help);
@@ -205,7 +208,7 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
         esp_encryption: esp_enc.unwrap_or_default(),
         esp_auth: esp_hash.map(|h| h.1).unwrap_or_default(),
         ike,
-        psk,
+        psk: secret::slot_marker(index),
         address: vti.address.value.to_string(),
         interface: Vec::new(),
         interface_name: vti.name.value.clone(),

@@ -8,7 +8,7 @@ mod ipsec;
 mod nat;
 
 use super::header::{HeaderView, header_view};
-use super::{Header, OutputFile, Target, cannot_express, engine};
+use super::{Header, OutputFile, Target, TargetKind, cannot_express, engine};
 use crate::diag::Diagnostic;
 use crate::model::{Kind, Origin};
 use crate::plan::{GatewayPlan, Nexthop};
@@ -388,8 +388,8 @@ impl Target for Rtx {
         if let Some(e) = cx.errors.into_iter().find(Diagnostic::is_error) {
             return Err(e);
         }
-        let contents = engine::render("rtx/config.tera", &view)?;
-        Ok(vec![OutputFile { name: CONFIG_FILE.into(), contents, primary: true }])
+        let text = engine::render("rtx/config.tera", &view)?;
+        Ok(vec![OutputFile::with_secret_slots(TargetKind::Rtx, gw, CONFIG_FILE, &text, true)?])
     }
 }
 

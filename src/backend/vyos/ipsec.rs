@@ -4,7 +4,7 @@
 //! tunnels and `tunnel 1` traffic selectors for policy-based ones.
 
 use super::{Block, NAME};
-use crate::backend::{cannot_express, secret};
+use crate::backend::cannot_express;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{DpdAction, Tunnel, TunnelMode};
 use crate::plan::GatewayPlan;
@@ -95,8 +95,8 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     }
     let mut blocks = Vec::new();
     let mut listen: BTreeSet<String> = BTreeSet::new();
-    for t in &gw.tunnels {
-        if let Some(b) = tunnel(gw, t, &mut listen, findings) {
+    for (index, t) in gw.tunnels.iter().enumerate() {
+        if let Some(b) = tunnel(gw, index, t, &mut listen, findings) {
             blocks.push(b);
         }
     }
@@ -123,8 +123,10 @@ fn owner(gw: &GatewayPlan, local: Ipv4Addr) -> Option<String> {
         .or_else(|| gw.owned.iter().find(|o| o.address.addr() == local).map(|o| o.interface.clone()))
 }
 
+/// The set lines of `gw.tunnels[index]`.
 fn tunnel(
     gw: &GatewayPlan,
+    index: usize,
     t: &Tunnel,
     listen: &mut BTreeSet<String>,
     findings: &mut Vec<Diagnostic>,
@@ -206,7 +208,7 @@ fn tunnel(
         b.leaf(format!("{psk} id"), local.value);
     }
     b.leaf(format!("{psk} id"), t.remote.value);
-    b.leaf(format!("{psk} secret"), secret::placeholder(&t.psk.value));
+    b.secret(format!("{psk} secret"), index);
 
     b.leaf(format!("{peer} authentication mode"), "pre-shared-secret");
     b.leaf(format!("{peer} authentication remote-id"), t.remote.value);

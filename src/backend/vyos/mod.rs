@@ -12,7 +12,7 @@ mod nat;
 mod routing;
 
 use super::header::{HeaderView, header_view};
-use super::{Header, OutputFile, Target, TargetSpec, engine};
+use super::{Header, OutputFile, Target, TargetKind, TargetSpec, engine};
 use crate::diag::Diagnostic;
 use crate::plan::GatewayPlan;
 use serde::Serialize;
@@ -87,17 +87,19 @@ impl Target for Vyos {
             ),
             sections: built.sections.into_iter().filter(|s| !s.blocks.is_empty()).collect(),
         };
-        let contents = engine::render("vyos/commands.tera", &view)?;
-        Ok(vec![OutputFile { name: RULES_FILE.into(), contents, primary: true }])
+        let text = engine::render("vyos/commands.tera", &view)?;
+        Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, &text, true)?])
     }
 }
 
 /// One `set` line: a path of words natc has validated (no quoting needed) and an optional
-/// value, which the template quotes.
+/// value, which the template quotes, or a pre-shared key's slot, which it writes as it is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Line {
     pub path: String,
     pub value: Option<String>,
+    /// `value` is a [`crate::backend::secret::slot_marker`], filled in after rendering.
+    pub secret: bool,
 }
 
 /// The lines of one intent item, under a `#` line naming it.
@@ -117,12 +119,18 @@ impl Block {
 
     /// `set PATH 'VALUE'`.
     pub fn leaf(&mut self, path: impl Into<String>, value: impl ToString) {
-        self.lines.push(Line { path: path.into(), value: Some(value.to_string()) });
+        self.lines.push(Line { path: path.into(), value: Some(value.to_string()), secret: false });
+    }
+
+    /// `set PATH <key>`: the slot for the pre-shared key of `gw.tunnels[tunnel]`.
+    pub fn secret(&mut self, path: impl Into<String>, tunnel: usize) {
+        let marker = crate::backend::secret::slot_marker(tunnel);
+        self.lines.push(Line { path: path.into(), value: Some(marker), secret: true });
     }
 
     /// `set PATH` for a valueless leaf or a node without children.
     pub fn node(&mut self, path: impl Into<String>) {
-        self.lines.push(Line { path: path.into(), value: None });
+        self.lines.push(Line { path: path.into(), value: None, secret: false });
     }
 }
 

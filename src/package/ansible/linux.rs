@@ -7,7 +7,7 @@ use super::{GatewayOutput, HeaderView, internal};
 use crate::Artifact;
 use crate::backend::{TargetKind, engine, linux};
 use crate::diag::Diagnostic;
-use crate::emit::PlannedFile;
+use crate::emit::{FileMode, PlannedFile};
 use crate::plan::GatewayPlan;
 use serde::Serialize;
 use std::path::Path;
@@ -88,7 +88,7 @@ pub(super) fn files(
             path: Path::new(&gw.name).join(&f.name),
             contents: f.contents.clone(),
             primary: false,
-            executable: f.name.ends_with(".sh"),
+            mode: FileMode::of(f),
         })
         .collect();
 
@@ -169,7 +169,7 @@ pub(super) fn files(
                 path: Path::new(&gw.name).join(&name),
                 contents,
                 primary: false,
-                executable: false,
+                mode: FileMode::Readable,
             });
             SysctlView { src: Some(src(&name)), dir: SYSCTL_DIR, dest: format!("{SYSCTL_DIR}/{name}") }
         };

@@ -22,7 +22,7 @@ pub mod yaml;
 use crate::Artifact;
 use crate::backend::{TargetKind, engine, quote};
 use crate::diag::{Code, Diagnostic};
-use crate::emit::PlannedFile;
+use crate::emit::{FileMode, PlannedFile};
 use crate::pipeline::Compiled;
 use crate::plan::GatewayPlan;
 use serde::Serialize;
@@ -139,7 +139,7 @@ pub fn package(compiled: &Compiled, artifacts: &[Artifact]) -> Result<Vec<Planne
             path: PathBuf::from("filter_plugins/natc.py"),
             contents: FILTERS.to_string(),
             primary: false,
-            executable: false,
+            mode: FileMode::Readable,
         });
         let view = SecretsView { variables: secret_vars };
         files.push(shared(
@@ -227,7 +227,7 @@ fn header(compiled: &Compiled, d: Option<&Deployed>, run: String) -> HeaderView 
 }
 
 fn render_file(path: impl Into<PathBuf>, contents: String, primary: bool) -> PlannedFile {
-    PlannedFile { path: path.into(), contents, primary, executable: false }
+    PlannedFile { path: path.into(), contents, primary, mode: FileMode::Readable }
 }
 
 fn shared(

@@ -3,12 +3,11 @@
 //! `yamaha_network.rtx.rtx_config` with natc's config file as its `src` template. Both
 //! modules compare with the running configuration and send only the missing lines.
 
-use super::yaml::jinja_literal;
 use super::{GatewayOutput, HeaderView, internal, secrets};
 use crate::Artifact;
 use crate::backend::{TargetKind, engine};
 use crate::diag::Diagnostic;
-use crate::emit::PlannedFile;
+use crate::emit::{FileMode, PlannedFile};
 use crate::plan::GatewayPlan;
 use serde::Serialize;
 use std::path::Path;
@@ -37,23 +36,25 @@ pub(super) fn vyos_files(
     header: &HeaderView,
 ) -> Result<GatewayOutput, Diagnostic> {
     let file = artifact.files.iter().find(|f| f.primary).ok_or_else(|| internal("no VyOS commands file".into()))?;
+    refuse_inlined_keys(gw, file)?;
     let mut items = Vec::new();
     let mut secrets = Vec::new();
+    let lines = secrets::template_lines(TargetKind::Vyos, file).map_err(internal)?;
     // The file's own header (up to its first blank line) says how to paste it by hand;
     // the playbook has its own.
-    for line in file.contents.lines().skip_while(|l| !l.trim().is_empty()) {
+    for template in lines.into_iter().skip_while(|l| !l.raw.trim().is_empty()) {
+        let line = template.raw;
         if line.trim().is_empty() {
             items.push(ItemView { comment: None, line: None });
         } else if let Some(comment) = line.strip_prefix('#') {
             items.push(ItemView { comment: Some(super::yaml::comment(comment.trim_start())), line: None });
         } else if line.starts_with("set ") || line.starts_with("delete ") {
-            let (text, used) = secrets::substitute(TargetKind::Vyos, gw, &jinja_literal(line));
-            for name in used {
+            for name in template.variables {
                 if !secrets.contains(&name) {
                     secrets.push(name);
                 }
             }
-            items.push(ItemView { comment: None, line: Some(text) });
+            items.push(ItemView { comment: None, line: Some(template.jinja) });
         } else {
             return Err(internal(format!("unexpected VyOS line in {}: {line}", file.name)));
         }
@@ -107,10 +108,12 @@ pub(super) fn rtx_files(
     header: &HeaderView,
 ) -> Result<GatewayOutput, Diagnostic> {
     let file = artifact.files.iter().find(|f| f.primary).ok_or_else(|| internal("no RTX config file".into()))?;
+    refuse_inlined_keys(gw, file)?;
     let mut after = Vec::new();
     let mut items = Vec::new();
-    let mut secrets = Vec::new();
-    for line in file.contents.lines() {
+    let mut secrets: Vec<String> = Vec::new();
+    for template in secrets::template_lines(TargetKind::Rtx, file).map_err(internal)? {
+        let line = template.raw;
         if line == LEAVE_TUNNEL {
             if after.is_empty() {
                 after.push(LEAVE_TUNNEL.to_string());
@@ -118,9 +121,12 @@ pub(super) fn rtx_files(
         } else if let Some(comment) = line.strip_prefix('#') {
             items.push(ItemView { comment: Some(jinja_comment(comment.trim())), line: None });
         } else if !line.trim().is_empty() {
-            let (text, used) = secrets::substitute(TargetKind::Rtx, gw, &jinja_literal(line));
-            secrets.extend(used.into_iter().filter(|n| !secrets.contains(n)).collect::<Vec<_>>());
-            items.push(ItemView { comment: None, line: Some(text) });
+            for name in template.variables {
+                if !secrets.contains(&name) {
+                    secrets.push(name);
+                }
+            }
+            items.push(ItemView { comment: None, line: Some(template.jinja) });
         }
     }
     check_every_secret_used(gw, &secrets, &file.name)?;
@@ -141,7 +147,7 @@ pub(super) fn rtx_files(
             path: Path::new(&src).to_path_buf(),
             contents: template,
             primary: false,
-            executable: false,
+            mode: FileMode::Readable,
         }],
     })
 }
@@ -155,21 +161,31 @@ fn play_name(header: &HeaderView, gw: &GatewayPlan, artifact: &Artifact) -> Stri
     format!("natc {}: gateway {} ({})", header.intent, gw.name, artifact.target)
 }
 
-/// Every tunnel's key must have become a variable: a missing placeholder means the
-/// files hold the key itself (`--secrets inline`), which must not reach a playbook.
+/// The playbooks take keys from Ansible variables (Vault), never from natc: a file that
+/// holds keys (`--secrets inline`) is refused before any of it is packaged.
+fn refuse_inlined_keys(gw: &GatewayPlan, file: &crate::backend::OutputFile) -> Result<(), Diagnostic> {
+    match gw.tunnels.first() {
+        Some(t) if file.holds_keys() => Err(no_placeholder(t, &file.name)),
+        _ => Ok(()),
+    }
+}
+
+fn no_placeholder(t: &crate::model::Tunnel, file: &str) -> Diagnostic {
+    Diagnostic::error(
+        crate::diag::Code::TARGET_CANNOT_EXPRESS,
+        format!("--package ansible found no placeholder for the pre-shared key of {} in {file}", t.origin.describe()),
+    )
+    .label(t.psk.span.clone(), "this key")
+    .help("build without --secrets inline: the playbooks take keys from Ansible variables (Vault), never from natc")
+}
+
+/// Every tunnel's key must have become a variable: a missing slot would leave a tunnel
+/// without its key.
 fn check_every_secret_used(gw: &GatewayPlan, used: &[String], file: &str) -> Result<(), Diagnostic> {
     for t in &gw.tunnels {
         let name = secrets::variable(&t.psk.value);
         if !used.contains(&name) {
-            return Err(Diagnostic::error(
-                crate::diag::Code::TARGET_CANNOT_EXPRESS,
-                format!(
-                    "--package ansible found no placeholder for the pre-shared key of {} in {file}",
-                    t.origin.describe()
-                ),
-            )
-            .label(t.psk.span.clone(), "this key")
-            .help("build without --secrets inline: the playbooks take keys from Ansible variables (Vault), never from natc"));
+            return Err(no_placeholder(t, file));
         }
     }
     Ok(())

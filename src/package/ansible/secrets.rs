@@ -4,9 +4,9 @@
 //! passes through natc here: only the references' names.
 
 use super::yaml::jinja_literal;
-use crate::backend::TargetKind;
 use crate::backend::quote::{rtx_escape, vyos_quote};
 use crate::backend::secret::{describe, placeholder};
+use crate::backend::{OutputFile, TargetKind};
 use crate::diag::{Code, Diagnostic};
 use crate::model::SecretRef;
 use crate::plan::GatewayPlan;
@@ -91,8 +91,8 @@ fn reference(secret: &SecretRef) -> String {
     }
 }
 
-/// The quoted placeholder as it stands in a target's file after [`jinja_literal`], and the
-/// Jinja that replaces it: the variable through the target's quoting filter.
+/// The quoted placeholder as it stands in a target's file after [`jinja_literal`] (what
+/// [`left_in`] looks for), and the Jinja that stands in a key slot instead.
 fn substitution(kind: TargetKind, secret: &SecretRef) -> (String, String) {
     let (quoted, filter) = match kind {
         TargetKind::Rtx => (rtx_escape(&placeholder(secret)), "natc_rtx_escape"),
@@ -101,22 +101,51 @@ fn substitution(kind: TargetKind, secret: &SecretRef) -> (String, String) {
     (jinja_literal(&quoted), format!("{{{{ {} | {filter} }}}}", variable(secret)))
 }
 
-/// `text` (already through [`jinja_literal`]) with every placeholder of `gw`'s tunnels
-/// replaced by its Jinja reference, and the names of the variables it now uses.
-pub fn substitute(kind: TargetKind, gw: &GatewayPlan, text: &str) -> (String, Vec<String>) {
-    let mut out = text.to_string();
-    let mut used = Vec::new();
-    for t in &gw.tunnels {
-        let (from, to) = substitution(kind, &t.psk.value);
-        if out.contains(&from) {
-            out = out.replace(&from, &to);
-            let name = variable(&t.psk.value);
-            if !used.contains(&name) {
-                used.push(name);
+/// One line of a target's file (without its line break) and the same line as Jinja text.
+pub struct TemplateLine<'a> {
+    pub raw: &'a str,
+    /// Through [`jinja_literal`], with each key slot a reference to its variable through
+    /// the target's quoting filter.
+    pub jinja: String,
+    /// The variables the line uses.
+    pub variables: Vec<String>,
+}
+
+/// Every line of `file` as a [`TemplateLine`], in one pass over the file and its slots.
+/// Only the slots natc put there become variables: text that merely looks like a
+/// placeholder stays literal.
+pub fn template_lines(kind: TargetKind, file: &OutputFile) -> Result<Vec<TemplateLine<'_>>, String> {
+    let text = &file.contents;
+    let mut slots = file.secrets.iter().peekable();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let raw = text[start..end].strip_suffix('\r').unwrap_or(&text[start..end]);
+        let line_end = start + raw.len();
+        let (mut jinja, mut variables, mut at) = (String::new(), Vec::new(), start);
+        while let Some(slot) = slots.next_if(|s| s.range.start < line_end) {
+            if slot.inlined || slot.range.start < at || slot.range.end > line_end {
+                return Err(format!("a key slot in {} natc cannot turn into a variable", file.name));
             }
+            jinja.push_str(&jinja_literal(&text[at..slot.range.start]));
+            jinja.push_str(&jinja_reference(kind, &slot.secret));
+            variables.push(variable(&slot.secret));
+            at = slot.range.end;
         }
+        jinja.push_str(&jinja_literal(&text[at..line_end]));
+        lines.push(TemplateLine { raw, jinja, variables });
+        start = end + 1;
     }
-    (out, used)
+    match slots.next() {
+        Some(_) => Err(format!("a key slot past the end of {}", file.name)),
+        None => Ok(lines),
+    }
+}
+
+/// The Jinja that stands where a key goes: the variable through the target's quoting filter.
+fn jinja_reference(kind: TargetKind, secret: &SecretRef) -> String {
+    substitution(kind, secret).1
 }
 
 /// Is `secret`'s placeholder still in `text`, in any of the forms a target writes it?
