@@ -1,4 +1,4 @@
-//! The command line (INTENT.md §3).
+//! The command line (docs/intent.md, "Command line").
 
 use clap::{Parser, Subcommand, ValueEnum};
 use natc::backend::TargetSpec;

@@ -1,5 +1,5 @@
 //! A model of a Yamaha RTX configuration, independent of natc's change-script code: a map
-//! from each setting's identity to its line, as REFERENCE.md §1 describes the router.
+//! from each setting's identity to its line, as Yamaha's command reference (§1.5) describes the router.
 //!
 //! - The identity of a command is its words up to its key parameters (the table below:
 //!   `ip filter N`, `nat descriptor static D E`, `ipsec ike hash G`, `ip IF secure filter

@@ -21,40 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The node kinds come from natc's own grammar of the VyOS nodes it writes.
 pub use crate::common::grammar::vyos::{Grammar as Schema, Kind};
 
-/// A shell word split with single quotes and backslashes, as vbash (and vyos-check's
-/// shlex) reads a line.
+/// The shell words of a line, as vbash reads it (natc's grammar's lexer).
 pub fn split(line: &str) -> Result<Vec<String>, String> {
-    let (mut words, mut word, mut in_word, mut quoted) = (Vec::new(), String::new(), false, false);
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' if quoted => quoted = false,
-            _ if quoted => word.push(c),
-            '\'' => (quoted, in_word) = (true, true),
-            '\\' => {
-                word.push(chars.next().ok_or("a line ends in a backslash")?);
-                in_word = true;
-            }
-            ' ' | '\t' => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '"' => return Err(format!("double quotes are not expected: {line}")),
-            _ => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if quoted {
-        return Err(format!("unbalanced quote: {line}"));
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
+    Ok(crate::common::grammar::lex_shell(line)?.into_iter().map(|w| w.text).collect())
 }
 
 #[derive(Debug, Default, Clone)]
