@@ -103,7 +103,12 @@ pub fn primary(artifact: &Artifact) -> &str {
 /// `tools/vyos-check` and `tools/rtx-check`, which then must be there. Unset, natc's own
 /// grammars (tests/common/grammar/) are the only device check, and a clone passes alone.
 pub fn shared_checks() -> Option<PathBuf> {
-    let dir = PathBuf::from(std::env::var_os("NATC_SHARED_CHECKS")?);
+    shared_checks_at(std::env::var_os("NATC_SHARED_CHECKS"))
+}
+
+/// `shared_checks` for a given value of NATC_SHARED_CHECKS.
+pub fn shared_checks_at(value: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let dir = PathBuf::from(value?);
     let dir = if dir.is_absolute() { dir } else { root().join(dir) };
     for tool in ["vyos-check", "rtx-check"] {
         let path = dir.join("tools").join(tool);

@@ -188,7 +188,7 @@ impl Grammar {
                 continue;
             }
             match self.check_line(trimmed, model, tunnel_selected) {
-                Ok(()) => {
+                Ok(_) => {
                     if let Some(rest) = trimmed.strip_prefix("tunnel select ") {
                         tunnel_selected = rest != "none";
                     }
@@ -199,14 +199,37 @@ impl Grammar {
         if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
     }
 
-    fn check_line(&self, line: &str, model: &Model, tunnel_selected: bool) -> Result<(), String> {
+    /// Every command as written in `rtx.commands`.
+    pub fn declared(&self) -> Vec<String> {
+        self.commands.iter().map(|c| c.text.clone()).collect()
+    }
+
+    /// The declared command of each command line of a config or script for `model`
+    /// (lines the grammar refuses are left out).
+    pub fn declared_commands_of(&self, text: &str, model: &str) -> Vec<String> {
+        let model = self.model(model);
+        let mut tunnel_selected = false;
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            if let Ok(i) = self.check_line(line, model, tunnel_selected) {
+                out.push(self.commands[i].text.clone());
+            }
+            if let Some(rest) = line.strip_prefix("tunnel select ") {
+                tunnel_selected = rest != "none";
+            }
+        }
+        out
+    }
+
+    /// The index of the command a line is, or why it is none.
+    fn check_line(&self, line: &str, model: &Model, tunnel_selected: bool) -> Result<usize, String> {
         if line.chars().count() > 4095 {
             return Err("longer than the 4095 characters of an RTX command line".into());
         }
         let words = split(line)?;
         // The command whose keywords match furthest explains a refusal best.
         let mut best: Option<(usize, String)> = None;
-        for c in &self.commands {
+        for (i, c) in self.commands.iter().enumerate() {
             match matches(&c.tokens, &words, model) {
                 Ok(()) => {
                     if let Some(f) = c.feature.as_ref().filter(|f| !model.has(f)) {
@@ -215,7 +238,7 @@ impl Grammar {
                     if c.in_tunnel && !tunnel_selected {
                         return Err("this command needs a tunnel chosen with `tunnel select N`".into());
                     }
-                    return extra_checks(&words, model);
+                    return extra_checks(&words, model).map(|()| i);
                 }
                 Err((depth, why)) => {
                     if best.as_ref().is_none_or(|(d, _)| depth > *d) {

@@ -287,6 +287,8 @@ struct Node {
     value: Option<Type>,
     /// natc may end a `set` here (a leaf, or a node or entry declared bare).
     settable: bool,
+    /// The declared path (with tag types) of a settable node.
+    declared: String,
 }
 
 /// The VyOS configuration tree natc writes, for one release.
@@ -332,7 +334,8 @@ impl Grammar {
     }
 
     fn load(version: &'static str, file: &str) -> Grammar {
-        let root = Node { kind: Kind::Node, children: BTreeMap::new(), value: None, settable: false };
+        let root =
+            Node { kind: Kind::Node, children: BTreeMap::new(), value: None, settable: false, declared: String::new() };
         let mut g = Grammar { version, nodes: vec![root] };
         for (path, kind) in declarations(file) {
             let mut at = 0;
@@ -348,6 +351,7 @@ impl Grammar {
             let (head, ty) = kind.split_once(' ').unwrap_or((kind.as_str(), ""));
             let node = &mut g.nodes[at];
             node.settable = true;
+            node.declared = path.join(" ");
             match head {
                 "leaf" | "multi" => {
                     node.kind = Kind::Leaf { multi: head == "multi", valueless: false };
@@ -367,7 +371,13 @@ impl Grammar {
             assert_eq!(self.nodes[i].kind, kind, "`{name}` is declared both as {:?} and {kind:?}", self.nodes[i].kind);
             return i;
         }
-        self.nodes.push(Node { kind, children: BTreeMap::new(), value: None, settable: false });
+        self.nodes.push(Node {
+            kind,
+            children: BTreeMap::new(),
+            value: None,
+            settable: false,
+            declared: String::new(),
+        });
         let i = self.nodes.len() - 1;
         self.nodes[parent].children.insert(name.to_string(), i);
         i
@@ -465,6 +475,19 @@ impl Grammar {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Every node a `set` may end on, as declared (`nat source rule <1..999999> description`).
+    pub fn declared(&self) -> Vec<String> {
+        self.nodes.iter().filter(|n| n.settable).map(|n| n.declared.clone()).collect()
+    }
+
+    /// The declared node a valid `set` line ends on.
+    pub fn declared_node_of(&self, line: &str) -> Option<String> {
+        self.check_line(line).ok()?;
+        let words: Vec<String> = super::lex_shell(line).ok()?.into_iter().skip(1).map(|w| w.text).collect();
+        let (_, node, _) = self.walk_to(&words).ok()?;
+        Some(self.nodes[node].declared.clone()).filter(|d| !d.is_empty())
     }
 
     /// Every line of a commands.vyos file or change script; `Err` lists the bad lines as
