@@ -564,7 +564,7 @@ fn random_edits_of_an_rtx_gateway_round_trip() {
 /// The multi-valued leaves natc's change scripts know are exactly those natc's VyOS
 /// grammars mark `multi` (VyOS's `<multi/>`), for every leaf in every output the tests build.
 #[test]
-fn the_multi_valued_leaves_of_the_change_script_are_the_schemas() {
+fn the_multi_valued_leaves_of_the_change_script_are_the_grammars() {
     let mut intents: Vec<PathBuf> = common::examples();
     intents.push(common::root().join("tests/vyos-kitchen-sink.toml"));
     for f in ["seed-004-edited.toml", "kitchen-sink-edited.toml"] {
@@ -576,7 +576,7 @@ fn the_multi_valued_leaves_of_the_change_script_are_the_schemas() {
             for line in common::primary(&a).lines().filter(|l| l.starts_with("set ")) {
                 let words = vyos_model::split(line).expect("a line");
                 for profile in ["1.4", "1.5"] {
-                    let (path, kind, _) = schema(profile).walk(&words[1..]).expect("in the schema");
+                    let (path, kind, _) = schema(profile).walk(&words[1..]).expect("in the grammar");
                     if let vyos_model::Kind::Leaf { multi, .. } = kind {
                         let path: Vec<&str> = path.iter().map(String::as_str).collect();
                         assert_eq!(natc::diff::vyos_change::is_multi(&path), multi, "{line} ({profile})");
