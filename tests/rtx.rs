@@ -90,8 +90,8 @@ fn every_intent_builds_or_is_refused_and_every_output_passes_the_rtx_grammar() {
     assert!(checked >= 3, "only {checked} RTX outputs were checked");
 }
 
-/// Negative controls: natc's RTX grammar accepts office-rtx as built and refuses it with
-/// one broken line added, for each way a line can be wrong.
+/// Negative controls: natc's RTX checks accept office-rtx as built and refuse it with one
+/// broken line added, for each way a line can be wrong alone or with the others.
 #[test]
 fn the_rtx_grammar_rejects_a_broken_line() {
     let a = &office_rtx();
@@ -110,6 +110,10 @@ fn the_rtx_grammar_rejects_a_broken_line() {
         ("RTX1300", "ip vlan2 address 10.0.0.1/24", "vlan2"),
         ("RTX1200", "ip tunnel address 10.0.0.1/30", "tunnel select"),
         ("RTX1200", "ipsec ike pre-shared-key 1 text a#b", "psk-text"),
+        // Across the lines of the whole config: a list names a filter nobody defined, and
+        // a setting entered a second time.
+        ("RTX1200", "ip lan3 secure filter out 4242", "4242"),
+        ("RTX1200", "ip lan3 address 10.0.0.1/24", "already entered"),
     ] {
         let report = common::rtx_check(&format!("{}{broken}\n", config(a)), model).expect_err(broken);
         assert!(report.contains(broken) && report.contains(why), "{broken}: {report}");

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod grammar;
+pub mod rtx_model;
 
 use natc::backend::TargetSpec;
 use natc::{Artifact, BuildError, BuildOptions};
@@ -155,14 +156,21 @@ pub fn vyos_check(text: &str, version: &str) -> (bool, String) {
     (ok, report)
 }
 
-/// Checks an RTX config or change script against natc's RTX grammar for `model`, and
-/// with NATC_SHARED_CHECKS also with `rtx-check --model MODEL` (which also checks that
-/// what a line refers to is defined in the same input: give it whole configs).
+/// Checks a whole RTX config: every line against natc's RTX grammar for `model`; across
+/// the lines, what the RTX model of the change-script tests (rtx_model.rs) holds a router
+/// to (every filter a list names exists, a bound NAT descriptor has its type, an enabled
+/// tunnel has its SA policy, whose gateway has a key and a remote address, …) and that no
+/// setting is entered twice; with NATC_SHARED_CHECKS also `rtx-check --model MODEL`.
 pub fn rtx_check(config: &str, model: &str) -> Result<(), String> {
     let mut report = match grammar::rtx::Grammar::get().check(config, model) {
         Ok(()) => String::new(),
         Err(r) => format!("natc's RTX grammar ({model}):\n{r}\n"),
     };
+    match rtx_model::Router::of_config(config).map(|router| router.broken()) {
+        Ok(broken) if broken.is_empty() => {}
+        Ok(broken) => report.push_str(&format!("across the lines:\n{}\n", broken.join("\n"))),
+        Err(e) => report.push_str(&format!("across the lines: {e}\n")),
+    }
     if let Some(dir) = shared_checks() {
         let (code, r) = run_tool(&dir.join("tools/rtx-check"), &["--model", model], config);
         match code {

@@ -109,6 +109,23 @@ impl Router {
         Ok(router)
     }
 
+    /// A whole rtx.conf as natc writes it: `of_file`, where no setting is entered twice
+    /// (a second line with the same identity would silently replace the first).
+    pub fn of_config(text: &str) -> Result<Router, String> {
+        let mut router = Router::default();
+        for line in text.lines() {
+            let before = router.settings.len();
+            router.enter(line, false)?;
+            let trimmed = line.trim();
+            let setting = !trimmed.is_empty() && !trimmed.starts_with('#') && !trimmed.starts_with("tunnel select ");
+            if setting && router.settings.len() == before {
+                return Err(format!("`{trimmed}` enters a setting an earlier line already entered"));
+            }
+        }
+        router.selected = None;
+        Ok(router)
+    }
+
     /// Enters one line; with `strict`, a line that changes nothing is an error.
     pub fn enter(&mut self, line: &str, strict: bool) -> Result<(), String> {
         let words: Vec<&str> = line.split_whitespace().collect();
