@@ -1,6 +1,6 @@
 //! Change scripts, end to end with the real binary: `natc build` both sides of an intent
 //! change, `natc diff --change-script`, then apply the script to the old side's config in
-//! a model of the device (tests/change/vyos_model.rs, tests/common/rtx_model.rs, written
+//! a model of the device (tests/common/vyos_model.rs, tests/common/rtx_model.rs, written
 //! apart from src/diff) and hold the result to the new side's config. The fixtures
 //! (tests/change/*.toml) and edits of the examples cover adding, removing, renaming and
 //! editing items, tunnels, filters and addresses; a deterministic loop of random edits
@@ -12,10 +12,8 @@
 mod common;
 #[path = "change/intents.rs"]
 mod intents;
-#[path = "change/vyos_model.rs"]
-mod vyos_model;
 
-use common::rtx_model;
+use common::{rtx_model, vyos_model};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -99,6 +99,10 @@ fn the_vyos_grammar_rejects_a_broken_line() {
             let (ok, report) = common::vyos_check(&format!("{good}{broken}\n"), version);
             assert!(!ok && report.contains(broken) && report.contains(why), "{version}: {broken}:\n{report}");
         }
+        // Across the lines: a peer names an IKE group nobody set.
+        let (ok, report) =
+            common::vyos_check(&format!("{good}set vpn ipsec site-to-site peer x ike-group 'missing'\n"), version);
+        assert!(!ok && report.contains("vpn ipsec ike-group missing"), "{report}");
         // One input sets a single-valued leaf once.
         let (ok, report) = common::vyos_check(&format!("{good}set nat source rule 1000 description 'y'\n"), version);
         assert!(!ok && report.contains("keeps one value"), "{report}");

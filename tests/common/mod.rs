@@ -4,6 +4,7 @@
 
 pub mod grammar;
 pub mod rtx_model;
+pub mod vyos_model;
 
 use natc::backend::TargetSpec;
 use natc::{Artifact, BuildError, BuildOptions};
@@ -136,14 +137,22 @@ fn run_tool(tool: &Path, args: &[&str], text: &str) -> (Option<i32>, String) {
 }
 
 /// Checks VyOS lines (`set`/`delete`) against natc's VyOS grammar for `version` ("1.4",
-/// or "1.5" / "current"), and with NATC_SHARED_CHECKS also with `vyos-check --strict`:
-/// (both accept, the reports).
+/// or "1.5" / "current") and, across the `set` lines, the references VyOS resolves at
+/// commit (vyos_model.rs); with NATC_SHARED_CHECKS also with `vyos-check --strict`:
+/// (all accept, the reports).
 pub fn vyos_check(text: &str, version: &str) -> (bool, String) {
     let grammar = grammar::vyos::Grammar::of(version);
     let (mut ok, mut report) = match grammar.check(text) {
         Ok(()) => (true, String::new()),
         Err(r) => (false, format!("natc's VyOS {} grammar:\n{r}\n", grammar.version)),
     };
+    // Across the lines: what a peer names (ike-group, esp-group, VTI) is set too.
+    let dangling = vyos_model::Tree::of_file(grammar, text).map(|tree| tree.dangling());
+    match dangling {
+        Ok(d) if d.is_empty() => {}
+        Ok(d) => (ok, report) = (false, format!("{report}across the lines:\n{}\n", d.join("\n"))),
+        Err(e) => (ok, report) = (false, format!("{report}across the lines: {e}\n")),
+    }
     if let Some(dir) = shared_checks() {
         let schema = if grammar.version == "1.4" { "1.4" } else { "current" };
         let (code, r) = run_tool(&dir.join("tools/vyos-check"), &["--strict", "--schema", schema], text);

@@ -19,11 +19,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The node kinds come from natc's own grammar of the VyOS nodes it writes.
-pub use crate::common::grammar::vyos::{Grammar as Schema, Kind};
+pub use super::grammar::vyos::{Grammar as Schema, Kind};
 
 /// The shell words of a line, as vbash reads it (natc's grammar's lexer).
 pub fn split(line: &str) -> Result<Vec<String>, String> {
-    Ok(crate::common::grammar::lex_shell(line)?.into_iter().map(|w| w.text).collect())
+    Ok(super::grammar::lex_shell(line)?.into_iter().map(|w| w.text).collect())
 }
 
 #[derive(Debug, Default, Clone)]
