@@ -1,25 +1,22 @@
 //! Change scripts, end to end with the real binary: `natc build` both sides of an intent
 //! change, `natc diff --change-script`, then apply the script to the old side's config in
-//! a model of the device (tests/change/vyos_model.rs, tests/change/rtx_model.rs, written
+//! a model of the device (tests/common/vyos_model.rs, tests/common/rtx_model.rs, written
 //! apart from src/diff) and hold the result to the new side's config. The fixtures
 //! (tests/change/*.toml) and edits of the examples cover adding, removing, renaming and
 //! editing items, tunnels, filters and addresses; a deterministic loop of random edits
-//! (tests/change/intents.rs) covers the rest. Every script also goes through the
-//! checkers: vyos-check reads `set` and `delete` lines; rtx-check reads the lines of a
-//! script but checks references only across a whole config, which the model does instead.
+//! (tests/change/intents.rs) covers the rest. Every script also goes through natc's own
+//! device grammars (tests/common/grammar/), and with NATC_SHARED_CHECKS through the
+//! external checkers too (rtx-check checks references only across a whole config, which
+//! the model does instead).
 
 mod common;
 #[path = "change/intents.rs"]
 mod intents;
-#[path = "change/rtx_model.rs"]
-mod rtx_model;
-#[path = "change/vyos_model.rs"]
-mod vyos_model;
 
+use common::{rtx_model, vyos_model};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 fn natc() -> Command {
     Command::new(assert_cmd::cargo::cargo_bin!("natc"))
@@ -34,13 +31,7 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn schema(profile: &str) -> &'static vyos_model::Schema {
-    static V14: OnceLock<vyos_model::Schema> = OnceLock::new();
-    static CURRENT: OnceLock<vyos_model::Schema> = OnceLock::new();
-    let (cell, dir) = match profile {
-        "1.5" | "current" => (&CURRENT, "schema-current"),
-        _ => (&V14, "schema-1.4"),
-    };
-    cell.get_or_init(|| vyos_model::Schema::load(&common::root().join("../shared/vyos").join(dir)))
+    vyos_model::Schema::of(profile)
 }
 
 /// The device a config is for: a VyOS release (its schema) or an RTX model.
@@ -168,12 +159,31 @@ fn both_ways(a: &Path, b: &Path, targets: &[&str], what: &str) -> Vec<Checked> {
     checked
 }
 
-/// vyos-check --strict on every VyOS script (it reads `delete` lines too), rtx-check on
-/// every RTX script. rtx-check's checks across lines (a list names a filter defined in
-/// the same input, a tunnel is enabled, …) need a whole config, which a script is not:
-/// those messages are expected and the model checks the same at every line; everything
-/// else rtx-check says is a failure.
+/// natc's device grammars on every script (VyOS: `set` and `delete` lines; RTX: every
+/// line in its `tunnel select` context). With NATC_SHARED_CHECKS, also the external
+/// checkers: vyos-check --strict reads `set` and `delete` lines; rtx-check's checks across
+/// lines (a list names a filter defined in the same input, a tunnel is enabled, …) need a
+/// whole config, which a script is not: those messages are expected and the model checks
+/// the same at every line; everything else rtx-check says is a failure.
 fn run_checkers(checked: &[Checked]) {
+    for c in checked {
+        let result = match &c.device {
+            Device::Vyos(profile) => vyos_model::Schema::of(profile).check(&c.script),
+            Device::Rtx(model) => common::grammar::rtx::Grammar::get().check(&c.script, model),
+        };
+        if let Err(report) = result {
+            panic!(
+                "natc's grammar of {:?} refuses change-script lines ({}):\n{report}\n{}",
+                c.device, c.what, c.script
+            );
+        }
+    }
+    if let Some(dir) = common::shared_checks() {
+        shared_checkers(&dir, checked);
+    }
+}
+
+fn shared_checkers(shared: &Path, checked: &[Checked]) {
     const ACROSS_LINES: &[&str] = &[
         "is not defined in this input",
         "is bound here but has no 'nat descriptor type",
@@ -205,7 +215,7 @@ fn run_checkers(checked: &[Checked]) {
             ),
             Device::Rtx(m) => ("rtx-check", vec!["--model".to_string(), m.clone()]),
         };
-        let out = Command::new(common::root().join("../shared/tools").join(tool))
+        let out = Command::new(shared.join("tools").join(tool))
             .args(&args)
             .args(files.iter().map(|(p, _)| p))
             .output()
@@ -548,10 +558,10 @@ fn random_edits_of_an_rtx_gateway_round_trip() {
     property("rtx", intents::Rtx::base(), intents::Rtx::toml, intents::Rtx::edit);
 }
 
-/// The multi-valued leaves natc's change scripts know are exactly those VyOS's schemas
-/// mark `<multi/>`, for every leaf in every output the tests build.
+/// The multi-valued leaves natc's change scripts know are exactly those natc's VyOS
+/// grammars mark `multi` (VyOS's `<multi/>`), for every leaf in every output the tests build.
 #[test]
-fn the_multi_valued_leaves_of_the_change_script_are_the_schemas() {
+fn the_multi_valued_leaves_of_the_change_script_are_the_grammars() {
     let mut intents: Vec<PathBuf> = common::examples();
     intents.push(common::root().join("tests/vyos-kitchen-sink.toml"));
     for f in ["seed-004-edited.toml", "kitchen-sink-edited.toml"] {
@@ -563,7 +573,7 @@ fn the_multi_valued_leaves_of_the_change_script_are_the_schemas() {
             for line in common::primary(&a).lines().filter(|l| l.starts_with("set ")) {
                 let words = vyos_model::split(line).expect("a line");
                 for profile in ["1.4", "1.5"] {
-                    let (path, kind, _) = schema(profile).walk(&words[1..]).expect("in the schema");
+                    let (path, kind, _) = schema(profile).walk(&words[1..]).expect("in the grammar");
                     if let vyos_model::Kind::Leaf { multi, .. } = kind {
                         let path: Vec<&str> = path.iter().map(String::as_str).collect();
                         assert_eq!(natc::diff::vyos_change::is_multi(&path), multi, "{line} ({profile})");

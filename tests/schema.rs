@@ -38,7 +38,7 @@ fn toml_files(dir: &str) -> Vec<PathBuf> {
 /// The intents under tests/ that natc loads without error (some need `--target` to build).
 fn valid_test_intents() -> Vec<PathBuf> {
     let mut files = toml_files("tests/verify");
-    for dir in ["tests/trace", "tests/warnings", "tests/rtx"] {
+    for dir in ["tests/trace", "tests/warnings", "tests/rtx", "tests/grammar"] {
         files.extend(toml_files(dir));
     }
     files.push(common::root().join("tests/vyos-kitchen-sink.toml"));

@@ -125,14 +125,14 @@ fn inline_writes_each_value_quoted_for_its_target_and_the_grammars_accept_it() {
     assert!(config.contains(r#"secret 'canary-two"x'"#), "{config}");
     assert!(!config.contains("@@natc-secret"), "a placeholder is left:\n{config}");
     let (ok, report) = common::vyos_check(&config, "1.4");
-    assert!(ok, "vyos-check refuses the inlined config: {report}");
+    assert!(ok, "the VyOS checks refuse the inlined config: {report}");
 
     let rtx = rtx_intent(tmp.path(), "rtx", FILE_KEY);
     let (code, config, stderr) = natc_split(&["build", rtx.to_str().expect("utf-8"), "--secrets", "inline"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(config.contains(r"pre-shared-key 1 text canary\ three\ \|\ from\ a\ file"), "{config}");
     assert!(!config.contains("@@natc-secret"), "a placeholder is left:\n{config}");
-    common::rtx_check(&config, "RTX830").unwrap_or_else(|r| panic!("rtx-check refuses the inlined config: {r}"));
+    common::rtx_check(&config, "RTX830").unwrap_or_else(|r| panic!("the RTX checks refuse the inlined config: {r}"));
 }
 
 #[test]

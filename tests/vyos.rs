@@ -1,13 +1,13 @@
 //! The VyOS target: every example × profile is snapshotted for review and checked line by
-//! line against VyOS's own configuration schema (`shared/tools/vyos-check`, schema 1.4 for
-//! vyos@1.4 and `current` for vyos@1.5); semantic assertions say what the lines must mean.
+//! line against natc's own grammar of the VyOS nodes it writes (tests/common/grammar/,
+//! 1.4 for vyos@1.4 and 1.5 for vyos@1.5); semantic assertions say what the lines must mean.
 
 mod common;
 
 use natc::Artifact;
 use std::collections::BTreeSet;
 
-const PROFILES: [(&str, &str); 2] = [("vyos@1.4", "1.4"), ("vyos@1.5", "current")];
+const PROFILES: [(&str, &str); 2] = [("vyos@1.4", "1.4"), ("vyos@1.5", "1.5")];
 
 fn build(path: &str, target: &str) -> Vec<Artifact> {
     common::build(&common::root().join(path), target).unwrap_or_else(|e| panic!("{path} must build for {target}:\n{e}"))
@@ -18,7 +18,7 @@ fn set_lines(text: &str) -> Vec<&str> {
 }
 
 #[test]
-fn every_example_builds_and_passes_the_vyos_schema_checker() {
+fn every_example_builds_and_passes_the_vyos_grammar() {
     for path in common::examples() {
         for (target, schema) in PROFILES {
             let artifacts = common::build(&path, target)
@@ -28,7 +28,7 @@ fn every_example_builds_and_passes_the_vyos_schema_checker() {
                 let (ok, report) = common::vyos_check(common::primary(a), schema);
                 assert!(
                     ok,
-                    "{} {} {target}: vyos-check --schema {schema} refused:\n{report}",
+                    "{} {} {target}: the VyOS {schema} checks refused:\n{report}",
                     common::stem(&path),
                     a.gateway
                 );
@@ -47,9 +47,9 @@ fn snapshots_of_every_example() {
     }
 }
 
-/// Every path natc writes has the same syntax in both schemas: the 1.5 output differs
+/// Every path natc writes has the same syntax in both releases: the 1.5 output differs
 /// from the 1.4 output only in the header naming the profile (and both pass their own
-/// schema above). If a future change makes the syntax differ, this test says where.
+/// grammar above). If a future change makes the syntax differ, this test says where.
 #[test]
 fn the_profiles_differ_only_in_the_header() {
     for path in common::examples() {
@@ -62,14 +62,56 @@ fn the_profiles_differ_only_in_the_header() {
     }
 }
 
+/// Negative controls: natc's VyOS grammar accepts a rule as natc writes it and refuses
+/// each way a line can be wrong, in both versions.
 #[test]
-fn the_checker_runs_and_rejects_a_broken_line() {
-    let (ok, report) = common::vyos_check("set nat source rule 10 outbound-interface 'eth0'\n", "1.4");
-    assert!(!ok && report.contains("outbound-interface"), "{report}");
-    let (ok, report) = common::vyos_check("set firewall ipv4 forward filter rule 1 ipsec match-ipsec\n", "current");
-    assert!(!ok, "1.5 renamed match-ipsec, the current schema must refuse it:\n{report}");
-    let (ok, report) = common::vyos_check("set nat source rule 10 outbound-interface name 'eth0'\n", "1.4");
-    assert!(ok, "{report}");
+fn the_vyos_grammar_rejects_a_broken_line() {
+    let good =
+        "set nat source rule 1000 outbound-interface name 'eth0'\nset nat source rule 1000 description 'gw snat/x'\n";
+    for (_, version) in PROFILES {
+        let (ok, report) = common::vyos_check(good, version);
+        assert!(ok, "{report}");
+        for (broken, why) in [
+            // 1.3's form: 1.4 moved the interface under `name`.
+            ("set nat source rule 10 outbound-interface 'eth0'", "not a node natc writes"),
+            ("set nat source rule 10 outbund-interface name 'eth0'", "`outbund-interface`"),
+            ("set firewall ipv4 forward filter rule 1 ipsec match-ipsec", "`ipsec`"),
+            ("set nat source rule 1000000 description 'x'", "1..999999"),
+            ("set nat source rule 0 description 'x'", "1..999999"),
+            ("set nat destination rule 10 translation address 'masquerade'", "masquerade"),
+            ("set nat source rule 10 source address '192.168.1.1/24'", "address-match"),
+            ("set nat source rule 10 destination port '0'", "port-list"),
+            ("set nat source rule 10 description two words", "takes one value"),
+            ("set nat source rule 10 description 'x' 'y'", "takes one value"),
+            ("set nat source rule 10 description 'it's'", "not closed"),
+            ("set nat source rule 10 description x;reboot", "outside single quotes"),
+            ("set nat source rule 10 protocol tcp", "not in single quotes"),
+            ("set interfaces vti vti0 mtu '67'", "68..16000"),
+            ("set interfaces vti tun0 address '10.0.0.1/30'", "vti-name"),
+            ("set interfaces ethernet eth0 address '10.0.0.0/24'", "ipv4-host"),
+            ("set vpn ipsec ike-group x proposal 1 dh-group '3'", "dh-group"),
+            ("set vpn ipsec site-to-site peer 203.0.113.1 ike-group 'x'", "peer-name"),
+            ("set vpn ipsec options disable-route-autoinstall 'yes'", "takes no value"),
+            ("set protocols bgp neighbor 192.0.2.1 timers keepalive '0'", "1..65535"),
+            ("set nat source rule 10", "not a node natc sets"),
+            ("commit", "only set and delete"),
+        ] {
+            let (ok, report) = common::vyos_check(&format!("{good}{broken}\n"), version);
+            assert!(!ok && report.contains(broken) && report.contains(why), "{version}: {broken}:\n{report}");
+        }
+        // Across the lines: a peer names an IKE group nobody set.
+        let (ok, report) =
+            common::vyos_check(&format!("{good}set vpn ipsec site-to-site peer x ike-group 'missing'\n"), version);
+        assert!(!ok && report.contains("vpn ipsec ike-group missing"), "{report}");
+        // One input sets a single-valued leaf once.
+        let (ok, report) = common::vyos_check(&format!("{good}set nat source rule 1000 description 'y'\n"), version);
+        assert!(!ok && report.contains("keeps one value"), "{report}");
+        let (ok, report) = common::vyos_check(
+            &format!("{good}delete nat source rule 1000\nset nat source rule 1000 description 'y'\n"),
+            version,
+        );
+        assert!(ok, "{report}");
+    }
 }
 
 #[test]
@@ -275,7 +317,7 @@ fn a_hostile_description_stays_inside_one_quoted_value() {
         assert!(ok, "{report}\n{text}");
     }
     let line = text.lines().find(|l| l.contains(" description ")).expect("description line");
-    // Split the line as a POSIX shell does (python's shlex, as vyos-check does).
+    // Split the line as a POSIX shell does (python's shlex), independently of natc's grammar.
     let out = std::process::Command::new("python3")
         .args(["-c", "import shlex,sys; print('\\n'.join(shlex.split(sys.stdin.read())))"])
         .stdin(std::process::Stdio::piped())
@@ -327,7 +369,7 @@ fn output_is_byte_identical_across_runs() {
 }
 
 #[test]
-fn every_kind_of_line_passes_both_schemas() {
+fn every_kind_of_line_passes_both_grammars() {
     let artifacts = common::build_text(include_str!("vyos-kitchen-sink.toml"), "vyos").expect("builds");
     let text = common::primary(&artifacts[0]);
     for (_, schema) in PROFILES {

@@ -48,7 +48,7 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
 pub enum FilterLine<'a> {
     /// Under an input drop policy the gateway must still talk to itself.
     Loopback(&'a Origin),
-    /// Under a drop policy, replies of allowed flows come back (INTENT.md §2.4).
+    /// Under a drop policy, replies of allowed flows come back (docs/intent.md §2.4).
     Replies(&'a Origin),
     Allow(&'a Filter),
 }

@@ -43,7 +43,7 @@ pub fn vyos_description(text: &str) -> String {
     truncate_bytes(single_line(text).trim(), 255).to_string()
 }
 
-/// One parameter of a Yamaha RTX command line (REFERENCE §1): `#`, `?`, `|`, `>`, `'`, `"`,
+/// One parameter of a Yamaha RTX command line (command reference §1.4): `#`, `?`, `|`, `>`, `'`, `"`,
 /// `\` and spaces inside a parameter are escaped with `\`, so the value stays one word and
 /// cannot start a comment or end the line. RTX has no escape for a line break: control
 /// characters become escaped spaces. An empty value becomes `""`.

@@ -1,6 +1,6 @@
 //! Secrets in generated files. An intent holds only references (`psk = { env = "X" }`);
 //! a file meant for review gets a placeholder that a deployment tool replaces, never the
-//! value itself (INTENT.md §2.6).
+//! value itself (docs/intent.md §2.6).
 
 use crate::backend::TargetKind;
 use crate::backend::quote::{rtx_escape, vyos_quote};

@@ -1,4 +1,4 @@
-//! The `[lab]` and `[[expect]]` tables (INTENT.md §4, docs/verify.md) as serde types, with
+//! The `[lab]` and `[[expect]]` tables (docs/intent.md §5, docs/verify.md) as serde types, with
 //! the same conventions as `types.rs`: spanned values, `#[schemars(with = …)]` for the schema.
 
 use super::forms;
@@ -6,7 +6,7 @@ use super::types::{Protocol, S};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// The lab around the gateways (INTENT.md §4, docs/verify.md): hosts, segments, links.
+/// The lab around the gateways (docs/intent.md §5, docs/verify.md): hosts, segments, links.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lab {

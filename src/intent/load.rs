@@ -31,7 +31,7 @@ fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
     if let Some(field) = between(&message, "missing field `", "`") {
         return Diagnostic::error(Code::MISSING_KEY, format!("missing key `{field}`"))
             .label(header_span(source, span), format!("this table needs `{field}`"))
-            .help(format!("add `{field} = …` to this table; see INTENT.md for its meaning"));
+            .help(format!("add `{field} = …` to this table; see docs/intent.md for its meaning"));
     }
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
         return Diagnostic::error(Code::INVALID_VALUE, plain_words(&message)).label(span, "this value").help(

@@ -1,4 +1,4 @@
-//! The TOML contract (INTENT.md §1–2, §4) as serde types. Every value a diagnostic may point
+//! The TOML contract (docs/intent.md §1–2, §5) as serde types. Every value a diagnostic may point
 //! at is `Spanned`. No tagged/untagged/flatten enums here: `Spanned` breaks inside them, so
 //! polymorphic values (ports, address lists, secrets) are kept as `toml::Value` and read in
 //! the resolve pass.

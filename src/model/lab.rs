@@ -1,4 +1,4 @@
-//! The lab and expectations (INTENT.md §4, docs/verify.md), loaded and checked for
+//! The lab and expectations (docs/intent.md §5, docs/verify.md), loaded and checked for
 //! references; `natc verify` gives them their meaning.
 
 use super::{At, Networks};

@@ -137,7 +137,7 @@ fn snat_translation(s: &Snat) -> Translation {
     }
 }
 
-/// INTENT.md §2.3: SNAT local → local_as towards remote_as, DNAT local_as → local from remote_as.
+/// docs/intent.md §2.3: SNAT local → local_as towards remote_as, DNAT local_as → local from remote_as.
 fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
     let out = Translation {
         origin: n.origin.clone(),

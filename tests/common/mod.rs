@@ -2,6 +2,10 @@
 
 #![allow(dead_code)]
 
+pub mod grammar;
+pub mod rtx_model;
+pub mod vyos_model;
+
 use natc::backend::TargetSpec;
 use natc::{Artifact, BuildOptions, Error};
 use std::path::{Path, PathBuf};
@@ -96,53 +100,95 @@ pub fn primary(artifact: &Artifact) -> &str {
     &artifact.files.iter().find(|f| f.primary).expect("a primary file").contents
 }
 
-/// `shared/tools/vyos-check` next to the checkout (as in CI). Never skipped: a missing
-/// checker fails the test that needs it.
-pub fn vyos_checker() -> PathBuf {
-    let tool = root().join("../shared/tools/vyos-check");
-    assert!(tool.is_file(), "the VyOS checker is missing at {}", tool.display());
-    tool
+/// The directory of the external device checkers, when the cross-check is asked for:
+/// `NATC_SHARED_CHECKS=DIR` (set by .ci/run) names a directory holding
+/// `tools/vyos-check` and `tools/rtx-check`, which then must be there. Unset, natc's own
+/// grammars (tests/common/grammar/) are the only device check, and a clone passes alone.
+pub fn shared_checks() -> Option<PathBuf> {
+    shared_checks_at(std::env::var_os("NATC_SHARED_CHECKS"))
 }
 
-/// Run vyos-check (`--strict`) on `text` against `schema` ("1.4" or "current"):
-/// (exit status 0, its report).
-pub fn vyos_check(text: &str, schema: &str) -> (bool, String) {
+/// `shared_checks` for a given value of NATC_SHARED_CHECKS.
+pub fn shared_checks_at(value: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let dir = PathBuf::from(value?);
+    let dir = if dir.is_absolute() { dir } else { root().join(dir) };
+    for tool in ["vyos-check", "rtx-check"] {
+        let path = dir.join("tools").join(tool);
+        assert!(path.is_file(), "NATC_SHARED_CHECKS is set, and {} is missing", path.display());
+    }
+    Some(dir)
+}
+
+/// Runs an external checker on `text` (stdin): (exit code, its report).
+fn run_tool(tool: &Path, args: &[&str], text: &str) -> (Option<i32>, String) {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let mut child = Command::new(vyos_checker())
-        .args(["--strict", "--schema", schema, "-"])
+    let mut child = Command::new(tool)
+        .args(args)
+        .arg("-")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("vyos-check runs (python3 is needed)");
-    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write to vyos-check");
-    let out = child.wait_with_output().expect("vyos-check finishes");
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), report)
+        .unwrap_or_else(|e| panic!("cannot run {} (python3 is needed): {e}", tool.display()));
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write to the checker");
+    let out = child.wait_with_output().expect("the checker finishes");
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-/// Runs `shared/tools/rtx-check --model MODEL` on a config. A missing checker is a failure,
-/// never a skip: the RTX output is only known good because the checker says so.
-pub fn rtx_check(config: &str, model: &str) -> Result<(), String> {
-    use std::io::Write;
-    let checker = root().join("../shared/tools/rtx-check");
-    assert!(checker.exists(), "rtx-check not found at {}", checker.display());
-    let mut child = std::process::Command::new(&checker)
-        .args(["--model", model, "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", checker.display()));
-    child.stdin.take().expect("stdin").write_all(config.as_bytes()).expect("write to rtx-check");
-    let out = child.wait_with_output().expect("rtx-check finishes");
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    match out.status.code() {
-        Some(0) if report.is_empty() => Ok(()),
-        Some(1) => Err(report),
-        other => panic!("rtx-check failed to run ({other:?}): {report}"),
+/// Checks VyOS lines (`set`/`delete`) against natc's VyOS grammar for `version` ("1.4",
+/// or "1.5" / "current") and, across the `set` lines, the references VyOS resolves at
+/// commit (vyos_model.rs); with NATC_SHARED_CHECKS also with `vyos-check --strict`:
+/// (all accept, the reports).
+pub fn vyos_check(text: &str, version: &str) -> (bool, String) {
+    let grammar = grammar::vyos::Grammar::of(version);
+    let (mut ok, mut report) = match grammar.check(text) {
+        Ok(()) => (true, String::new()),
+        Err(r) => (false, format!("natc's VyOS {} grammar:\n{r}\n", grammar.version)),
+    };
+    // Across the lines: what a peer names (ike-group, esp-group, VTI) is set too.
+    let dangling = vyos_model::Tree::of_file(grammar, text).map(|tree| tree.dangling());
+    match dangling {
+        Ok(d) if d.is_empty() => {}
+        Ok(d) => (ok, report) = (false, format!("{report}across the lines:\n{}\n", d.join("\n"))),
+        Err(e) => (ok, report) = (false, format!("{report}across the lines: {e}\n")),
     }
+    if let Some(dir) = shared_checks() {
+        let schema = if grammar.version == "1.4" { "1.4" } else { "current" };
+        let (code, r) = run_tool(&dir.join("tools/vyos-check"), &["--strict", "--schema", schema], text);
+        assert!(matches!(code, Some(0 | 1)), "vyos-check could not run ({code:?}): {r}");
+        if code != Some(0) {
+            ok = false;
+            report.push_str(&format!("vyos-check --schema {schema}:\n{r}"));
+        }
+    }
+    (ok, report)
+}
+
+/// Checks a whole RTX config: every line against natc's RTX grammar for `model`; across
+/// the lines, what the RTX model of the change-script tests (rtx_model.rs) holds a router
+/// to (every filter a list names exists, a bound NAT descriptor has its type, an enabled
+/// tunnel has its SA policy, whose gateway has a key and a remote address, …) and that no
+/// setting is entered twice; with NATC_SHARED_CHECKS also `rtx-check --model MODEL`.
+pub fn rtx_check(config: &str, model: &str) -> Result<(), String> {
+    let mut report = match grammar::rtx::Grammar::get().check(config, model) {
+        Ok(()) => String::new(),
+        Err(r) => format!("natc's RTX grammar ({model}):\n{r}\n"),
+    };
+    match rtx_model::Router::of_config(config).map(|router| router.broken()) {
+        Ok(broken) if broken.is_empty() => {}
+        Ok(broken) => report.push_str(&format!("across the lines:\n{}\n", broken.join("\n"))),
+        Err(e) => report.push_str(&format!("across the lines: {e}\n")),
+    }
+    if let Some(dir) = shared_checks() {
+        let (code, r) = run_tool(&dir.join("tools/rtx-check"), &["--model", model], config);
+        match code {
+            Some(0) if r.is_empty() => {}
+            Some(1) => report.push_str(&format!("rtx-check --model {model}:\n{r}")),
+            other => panic!("rtx-check failed to run ({other:?}): {r}"),
+        }
+    }
+    if report.is_empty() { Ok(()) } else { Err(report) }
 }
 
 /// The lines only in `old` and the lines only in `new`, by a longest common subsequence.

@@ -1,4 +1,4 @@
-//! IP filters (REFERENCE §3). RTX applies a list per interface and direction; the first
+//! IP filters (command reference §8.1). RTX applies a list per interface and direction; the first
 //! filter that matches decides, and a packet that matches none is **discarded**. natc keeps
 //! netfilter's meaning as follows (docs/rtx.md has the reasoning):
 //!
@@ -63,7 +63,7 @@ fn protocol(p: Option<Protocol>) -> &'static str {
     }
 }
 
-/// Destination port lists of at most 10 items each (REFERENCE §3.1).
+/// Destination port lists of at most 10 items each (command reference §8.1.10).
 fn port_chunks(ports: Option<&PortSet>) -> Vec<String> {
     let Some(ports) = ports else { return vec!["*".into()] };
     let items: Vec<String> = ports

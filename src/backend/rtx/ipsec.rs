@@ -1,4 +1,4 @@
-//! IPsec tunnels (REFERENCE §5): one `tunnel select N` block per route-based tunnel, whose
+//! IPsec tunnels (command reference ch. 14–15): one `tunnel select N` block per route-based tunnel, whose
 //! VTI is named `tunnelN`. Tunnel number, security gateway id and SA policy id are all N,
 //! so they follow the name and never move. Pre-shared keys are placeholders.
 
@@ -41,7 +41,7 @@ fn hash(name: &str, cx: &Ctx) -> Option<(&'static str, &'static str)> {
     match name {
         "sha1" | "sha" => Some(("sha", "sha-hmac")),
         "md5" => Some(("md5", "md5-hmac")),
-        // UNCONFIRMED on RTX1200 (REFERENCE §9): treated as absent there.
+        // Not confirmed for the RTX1200's firmware (docs/rtx.md): treated as absent there.
         "sha256" if !cx.limits.legacy => Some(("sha256", "sha256-hmac")),
         "sha384" if cx.limits.sha2_big => Some(("sha384", "sha384-hmac")),
         "sha512" if cx.limits.sha2_big => Some(("sha512", "sha512-hmac")),

@@ -1,5 +1,5 @@
 //! `--target rtx[@MODEL]`: Yamaha RTX command lines (`rtx.conf`), with the syntax of
-//! `shared/rtx/REFERENCE.md` only. NAT descriptors (`nat.rs`), IP filters (`filter.rs`) and
+//! Yamaha's RT-series command reference only (docs/rtx.md). NAT descriptors (`nat.rs`), IP filters (`filter.rs`) and
 //! IPsec tunnels (`ipsec.rs`) each build their part of the view; this file holds the
 //! interface names, the model limits, routes, addresses and the assembly. See docs/rtx.md.
 
@@ -34,7 +34,7 @@ impl Rtx {
     }
 }
 
-/// What differs between models (REFERENCE §1 table, §5.2, §5, rtx-check MODELS).
+/// What differs between models (command reference ch. 15 intro, §8.1.25, §15.25; tests/common/grammar/rtx.commands).
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub model: String,
@@ -62,7 +62,7 @@ impl Limits {
     }
 }
 
-/// How RTX addresses an interface (REFERENCE §1).
+/// How RTX addresses an interface (command reference §1.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfClass {
     /// `lanN`, `lanN.M`, `vlanN`, `wanN`: NAT descriptors with `primary`, filters.
@@ -229,7 +229,7 @@ fn routes(cx: &mut Ctx) -> Vec<Block> {
     for r in &gw.routes {
         if r.origin.kind == Kind::Dnat {
             // The proxy-ARP host route is Linux mechanics; the RTX answers ARP for NAT
-            // outer addresses on the descriptor's LAN by itself (REFERENCE §2.1).
+            // outer addresses on the descriptor's LAN by itself (command reference §23.2).
             blocks.push(Block {
                 comments: vec![format!(
                     "{}: claim = \"proxy-arp\" needs no route on RTX (it answers ARP for NAT outer addresses)",

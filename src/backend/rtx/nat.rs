@@ -1,4 +1,4 @@
-//! NAT descriptors: one per interface that translates (REFERENCE §2). A descriptor is bound
+//! NAT descriptors: one per interface that translates (command reference ch. 23). A descriptor is bound
 //! to its interface; the network behind that interface is the outer side. natc's items map
 //! onto it as follows, and everything else is refused (N301):
 //!

@@ -1,6 +1,7 @@
 //! A model of VyOS's configuration tree, independent of natc's change-script code: the
-//! node kinds come from VyOS's own schema (`shared/vyos/schema-*`, the XML that
-//! vyos-check reads), and `set` / `delete` act on the tree as VyOS's CLI does.
+//! node kinds (tag nodes, `<multi/>` and `<valueless/>` leaves) come from natc's own VyOS
+//! grammar (tests/common/grammar/vyos-*.nodes, written from vyos-1x's interface
+//! definitions), and `set` / `delete` act on the tree as VyOS's CLI does.
 //!
 //! - `set P V` creates the path; on a single-valued leaf it replaces the value, on a
 //!   `<multi/>` leaf it adds one; `set P` creates a valueless leaf, a tag entry or a node.
@@ -16,186 +17,13 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Node,
-    /// A tag node without its tag value (`nat destination rule`).
-    Tag,
-    /// A tag node's entry (`nat destination rule 5`).
-    Entry,
-    Leaf {
-        multi: bool,
-        valueless: bool,
-    },
-}
+/// The node kinds come from natc's own grammar of the VyOS nodes it writes.
+pub use super::grammar::vyos::{Grammar as Schema, Kind};
 
-#[derive(Debug)]
-struct SchemaNode {
-    kind: Kind,
-    children: BTreeMap<String, usize>,
-}
-
-/// One VyOS schema: the `node` / `tagNode` / `leafNode` elements of every XML file, merged
-/// by name as vyos-check does.
-pub struct Schema {
-    nodes: Vec<SchemaNode>,
-}
-
-fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    ['"', '\''].into_iter().find_map(|quote| {
-        let start = tag.find(&format!("{name}={quote}"))? + name.len() + 2;
-        let rest = tag.get(start..)?;
-        rest.get(..rest.find(quote)?)
-    })
-}
-
-impl Schema {
-    pub fn load(dir: &Path) -> Schema {
-        let mut schema = Schema { nodes: vec![SchemaNode { kind: Kind::Node, children: BTreeMap::new() }] };
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap_or_else(|e| panic!("the VyOS schema {} is missing: {e}", dir.display()))
-            .map(|e| e.expect("entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-            .collect();
-        files.sort();
-        for file in files {
-            schema.read(&std::fs::read_to_string(&file).expect("readable schema file"));
-        }
-        assert!(schema.nodes.len() > 1000, "{} does not look like a VyOS schema", dir.display());
-        schema
-    }
-
-    fn read(&mut self, xml: &str) {
-        let mut stack = vec![0usize];
-        let mut rest = xml;
-        while let Some(open) = rest.find('<') {
-            rest = &rest[open..];
-            let end_marker = if rest.starts_with("<!--") {
-                "-->"
-            } else if rest.starts_with("<![CDATA[") {
-                "]]>"
-            } else {
-                ">"
-            };
-            let Some(end) = rest.find(end_marker) else { break };
-            let tag = &rest[..end + end_marker.len()];
-            rest = &rest[end + end_marker.len()..];
-            if tag.starts_with("<!") || tag.starts_with("<?") {
-                continue;
-            }
-            let self_closing = tag.ends_with("/>");
-            let name = tag.trim_start_matches(['<', '/']).split([' ', '>', '/']).next().unwrap_or_default();
-            let kind = match name {
-                "node" => Kind::Node,
-                "tagNode" => Kind::Tag,
-                "leafNode" => Kind::Leaf { multi: false, valueless: false },
-                "multi" | "valueless" => {
-                    let current = *stack.last().expect("root");
-                    if let Kind::Leaf { multi, valueless } = &mut self.nodes[current].kind {
-                        *multi |= name == "multi";
-                        *valueless |= name == "valueless";
-                    }
-                    continue;
-                }
-                _ => continue,
-            };
-            if tag.starts_with("</") {
-                stack.pop();
-                continue;
-            }
-            let node_name = attribute(tag, "name").expect("schema elements have a name").to_string();
-            let parent = *stack.last().expect("root");
-            let index = match self.nodes[parent].children.get(&node_name) {
-                Some(&i) => i,
-                None => {
-                    self.nodes.push(SchemaNode { kind, children: BTreeMap::new() });
-                    let i = self.nodes.len() - 1;
-                    self.nodes[parent].children.insert(node_name, i);
-                    i
-                }
-            };
-            if !self_closing {
-                stack.push(index);
-            }
-        }
-    }
-
-    /// Walks path words (tag values included) to what they name: the words of the path,
-    /// the node's kind, and a leaf's value.
-    pub fn walk(&self, words: &[String]) -> Result<(Vec<String>, Kind, Option<String>), String> {
-        let (mut node, mut i, mut path, mut kind) = (0usize, 0usize, Vec::new(), Kind::Node);
-        while i < words.len() {
-            let word = &words[i];
-            let Some(&child) = self.nodes[node].children.get(word) else {
-                return Err(format!("`{word}` is not in the schema under `{}`", path.join(" ")));
-            };
-            path.push(word.clone());
-            kind = self.nodes[child].kind;
-            match kind {
-                Kind::Node | Kind::Entry => i += 1,
-                Kind::Tag => match words.get(i + 1) {
-                    Some(tag) => {
-                        path.push(tag.clone());
-                        kind = Kind::Entry;
-                        i += 2;
-                    }
-                    None => return Ok((path, Kind::Tag, None)),
-                },
-                Kind::Leaf { .. } => {
-                    if words.len() > i + 2 {
-                        return Err(format!("`{}` takes one value", path.join(" ")));
-                    }
-                    return Ok((path, kind, words.get(i + 1).cloned()));
-                }
-            }
-            node = child;
-        }
-        Ok((path, kind, None))
-    }
-
-    /// The kind of the node a path (with tag values) ends on.
-    pub fn kind(&self, path: &[&str]) -> Option<Kind> {
-        let words: Vec<String> = path.iter().map(|w| w.to_string()).collect();
-        self.walk(&words).ok().filter(|(p, _, v)| p.len() == path.len() && v.is_none()).map(|(_, k, _)| k)
-    }
-}
-
-/// A shell word split with single quotes and backslashes, as vbash (and vyos-check's
-/// shlex) reads a line.
+/// The shell words of a line, as vbash reads it (natc's grammar's lexer).
 pub fn split(line: &str) -> Result<Vec<String>, String> {
-    let (mut words, mut word, mut in_word, mut quoted) = (Vec::new(), String::new(), false, false);
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' if quoted => quoted = false,
-            _ if quoted => word.push(c),
-            '\'' => (quoted, in_word) = (true, true),
-            '\\' => {
-                word.push(chars.next().ok_or("a line ends in a backslash")?);
-                in_word = true;
-            }
-            ' ' | '\t' => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '"' => return Err(format!("double quotes are not expected: {line}")),
-            _ => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if quoted {
-        return Err(format!("unbalanced quote: {line}"));
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
+    Ok(super::grammar::lex_shell(line)?.into_iter().map(|w| w.text).collect())
 }
 
 #[derive(Debug, Default, Clone)]

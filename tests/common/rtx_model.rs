@@ -1,5 +1,5 @@
 //! A model of a Yamaha RTX configuration, independent of natc's change-script code: a map
-//! from each setting's identity to its line, as REFERENCE.md §1 describes the router.
+//! from each setting's identity to its line, as Yamaha's command reference (§1.5) describes the router.
 //!
 //! - The identity of a command is its words up to its key parameters (the table below:
 //!   `ip filter N`, `nat descriptor static D E`, `ipsec ike hash G`, `ip IF secure filter
@@ -104,6 +104,23 @@ impl Router {
         let mut router = Router::default();
         for line in text.lines() {
             router.enter(line, false)?;
+        }
+        router.selected = None;
+        Ok(router)
+    }
+
+    /// A whole rtx.conf as natc writes it: `of_file`, where no setting is entered twice
+    /// (a second line with the same identity would silently replace the first).
+    pub fn of_config(text: &str) -> Result<Router, String> {
+        let mut router = Router::default();
+        for line in text.lines() {
+            let before = router.settings.len();
+            router.enter(line, false)?;
+            let trimmed = line.trim();
+            let setting = !trimmed.is_empty() && !trimmed.starts_with('#') && !trimmed.starts_with("tunnel select ");
+            if setting && router.settings.len() == before {
+                return Err(format!("`{trimmed}` enters a setting an earlier line already entered"));
+            }
         }
         router.selected = None;
         Ok(router)
