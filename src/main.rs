@@ -7,7 +7,8 @@ mod cli;
 use clap::Parser;
 use cli::{Cli, Color, Command, DiagnosticFormat, Format};
 use natc::backend::secret::SecretMode;
-use natc::diag::{Diagnostic, Severity, render_report};
+use natc::diag::terminal::escape;
+use natc::diag::{Diagnostic, Reporter, Severity};
 use natc::{BuildError, BuildOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -125,16 +126,21 @@ fn report(input: &Input, diagnostics: &[Diagnostic], color: bool) {
             let _ = write!(err, "{}", natc::diag::to_github(diagnostics, &input.name, &input.text));
         }
         DiagnosticFormat::Human => {
+            // One reporter for the file: escaped and indexed once, so N reports cost O(N).
+            let reporter = Reporter::new(&input.name, &input.text, color);
             for d in diagnostics {
-                let _ = write!(err, "{}", render_report(d, &input.name, &input.text, color).text);
+                let _ = write!(err, "{}", reporter.render(d).text);
             }
         }
     }
     let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diagnostics.len() - errors;
     if errors > 0 {
-        let _ =
-            writeln!(err, "natc: {} has {errors} error(s) and {warnings} warning(s); nothing was written", input.name);
+        let _ = writeln!(
+            err,
+            "natc: {} has {errors} error(s) and {warnings} warning(s); nothing was written",
+            escape(&input.name)
+        );
     }
 }
 
@@ -235,7 +241,7 @@ fn check(path: &Path, strict: bool, color: bool) -> ExitCode {
             }
             let gateways = compiled.plan.gateways.len();
             let warnings = compiled.warnings.len() + findings.len();
-            eprintln!("natc: {} is valid ({gateways} gateway(s), {warnings} warning(s))", input.name);
+            eprintln!("natc: {} is valid ({gateways} gateway(s), {warnings} warning(s))", escape(&input.name));
             ExitCode::SUCCESS
         }
         Err(diagnostics) => {
@@ -254,7 +260,7 @@ fn verify(path: &Path, targets: Vec<natc::backend::TargetSpec>, timeout: f64, co
     report(&input, &compiled.warnings, color);
     let targets = if targets.is_empty() { natc::verify::default_targets(&compiled) } else { targets };
     if targets.is_empty() {
-        eprintln!("error: the gateways of {} share no Linux target; name one with --target", input.name);
+        eprintln!("error: the gateways of {} share no Linux target; name one with --target", escape(&input.name));
         return ExitCode::from(USAGE);
     }
     natc::verify::netns::remove_on_interrupt();
