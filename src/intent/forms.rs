@@ -86,8 +86,8 @@ macro_rules! string_form {
 string_form!(
     /// Intent, gateway, item, lab host and segment names (model/names.rs `check_name`).
     Name,
-    format!("[a-z0-9-]+, 1 to {} characters", crate::model::MAX_NAME),
-    format!("[a-z0-9-]{{1,{}}}", crate::model::MAX_NAME),
+    format!("[a-z0-9-]+, 1 to {} characters, not starting with `-`", crate::model::MAX_NAME),
+    format!("[a-z0-9][a-z0-9-]{{0,{}}}", crate::model::MAX_NAME - 1),
     ["natgw", "to-vm03"]
 );
 
@@ -146,7 +146,7 @@ string_form!(
     /// `attach` and link ends (model/lab.rs `attachment`).
     Attachment,
     "\"gateway.interface\" (an interface of a [[gateway]] here), or a lab segment name",
-    format!("[a-z0-9-]{{1,{}}}(?:\\.[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}})?", crate::model::MAX_NAME, crate::model::MAX_INTERFACE - 1),
+    format!("[a-z0-9][a-z0-9-]{{0,{}}}(?:\\.[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}})?", crate::model::MAX_NAME - 1, crate::model::MAX_INTERFACE - 1),
     ["vm02.eth0", "office-lan"]
 );
 

@@ -135,7 +135,7 @@ pub fn tunnel(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<Tunnel> {
     let mode = mode(cx, raw);
     let (remote, local_address, psk, ike, esp, dpd, mode) = (remote?, local_address?, psk?, ike?, esp?, dpd?, mode?);
     let nat_traversal = r.nat_traversal.as_ref().is_some_and(|b| *b.get_ref());
-    let description = r.description.as_ref().map(|d| d.get_ref().clone());
+    let description = r.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span()));
     Some(Tunnel { origin, remote, local_address, psk, ike, esp, dpd, nat_traversal, mode, description })
 }
 

@@ -195,7 +195,7 @@ fn tunnel(cx: &mut Ctx, t: &Tunnel) -> Option<TunnelView> {
     }
     let mut comments = vec![t.origin.describe()];
     if let Some(d) = &t.description {
-        comments.extend(crate::backend::quote::comment_lines(d));
+        comments.extend(crate::backend::quote::comment_lines(&d.value));
     }
     ok.then(|| TunnelView {
         comments,

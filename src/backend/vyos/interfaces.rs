@@ -115,7 +115,7 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
             }
         }
         if let Some(d) = &iface.description {
-            block.leaf(format!("{} description", at.path), quote::vyos_description(d));
+            block.leaf(format!("{} description", at.path), quote::vyos_description(&d.value));
         }
         if !at.complete {
             findings.push(
