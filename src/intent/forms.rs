@@ -314,10 +314,10 @@ impl JsonSchema for Secret {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let reference = |key: &str, what: &str| {
+        let reference = |key: &str, what: &str, pattern: &str| {
             json_schema!({
                 "type": "object",
-                "properties": { key: { "type": "string", "minLength": 1, "description": what } },
+                "properties": { key: { "type": "string", "minLength": 1, "pattern": pattern, "description": what } },
                 "required": [key],
                 "additionalProperties": false,
             })
@@ -325,8 +325,9 @@ impl JsonSchema for Secret {
         json_schema!({
             "description": "a reference to the pre-shared key, never the key itself: { env = \"NAME\" } or { file = \"path\" }",
             "anyOf": [
-                reference("env", "the environment variable that holds the key at build time"),
-                reference("file", "the file that holds the key"),
+                reference("env", "the environment variable that holds the key at build time", "^[A-Za-z_][A-Za-z0-9_]*$"),
+                // No C0/C1 controls, DEL, U+2028/9 or bidi/zero-width format characters (model/tunnel.rs).
+                reference("file", "the file that holds the key", "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]+$"),
             ],
         })
     }

@@ -42,7 +42,9 @@ fn check(text: Option<&S<String>>, whose: &str, lines: Lines, out: &mut Vec<Diag
     let mut chars = value.chars().enumerate().peekable();
     while let Some((n, c)) = chars.next() {
         let line_break = c == '\n' || (c == '\r' && chars.peek().is_some_and(|&(_, next)| next == '\n'));
-        let allowed = !is_hidden(c) || c == '\t' || (line_break && lines == Lines::Many);
+        // A tab is text in a `#` comment, but a one-line label's readers (VyOS) take it
+        // as a separator.
+        let allowed = !is_hidden(c) || ((c == '\t' || line_break) && lines == Lines::Many);
         if !allowed {
             out.push(refused(text, whose, n + 1, c, lines));
             return;
@@ -53,6 +55,7 @@ fn check(text: Option<&S<String>>, whose: &str, lines: Lines, out: &mut Vec<Diag
 fn refused(text: &S<String>, whose: &str, position: usize, c: char, lines: Lines) -> Diagnostic {
     let what = match c {
         '\n' | '\r' => "a line break",
+        '\t' => "a tab",
         '\u{2028}' | '\u{2029}' => "a line or paragraph separator",
         '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' => {
             "a bidirectional control (it reorders how the text is shown)"
