@@ -61,3 +61,24 @@ fn trace_binary_does_not_forge_lines() {
     assert!(!stdout.lines().any(|l| l.starts_with("PASS  forged")), "{stdout}");
     assert!(stdout.contains(r"ping vm03\nPASS  forged: everything is fine"), "{stdout}");
 }
+
+/// The human report echoed a refused name with its raw ESC and BEL bytes (terminal title,
+/// screen clear); every format now shows them escaped or encoded.
+#[test]
+fn diagnostics_never_carry_raw_control_characters() {
+    let path = common::root().join("tests/hardening/esc-in-diagnostics.toml");
+    for format in ["human", "json", "github"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_natc"))
+            .args(["check", "--format", format])
+            .arg(&path)
+            .output()
+            .expect("natc runs");
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+        assert!(stderr.contains("N006"), "{format}: {stderr}");
+        assert!(!stderr.chars().any(|c| is_hidden(c) && c != '\n'), "{format}: {stderr:?}");
+        if format == "human" {
+            assert!(stderr.contains(r"dnat name `x\u{1b}]0;pwned\u{7}\u{1b}[2J` is not allowed"), "{stderr}");
+        }
+    }
+}

@@ -203,7 +203,7 @@ fn hostile_descriptions_are_refused_or_read_back_exactly() {
             }
             let packaging = match target {
                 "nftables" => Some(Packaging::CloudInit),
-                "vyos" | "rtx" => None,
+                "iptables" => Some(Packaging::Ansible),
                 _ => None,
             };
             if let Some(p) = packaging {
@@ -240,6 +240,7 @@ fn check_with_readers(batch: &Batch) {
     }
     let (ok, out) = run("python3", &["-c", YAML_READER], &serde_json::Value::from(batch.yaml.clone()).to_string());
     assert!(ok, "PyYAML: {out}");
+    eprintln!("{out}");
 }
 
 /// Loads every YAML file with PyYAML; the hostile and benign packagings must hold the same
@@ -254,14 +255,95 @@ def norm(x):
     if isinstance(x, dict):
         return {k: norm(v) for k, v in x.items()}
     return x
-bad = 0
+bad, checked = 0, 0
 for item in json.load(sys.stdin):
     for (path, h), (_, b) in zip(item["hostile"], item["benign"]):
         if not (path.endswith(".yml") or path.endswith(".yaml") or "cloud" in path):
             continue
         hd, bd = list(yaml.safe_load_all(h)), list(yaml.safe_load_all(b))
+        checked += 1
         if norm(hd) != norm(bd):
             bad += 1
             print("differs:", repr(item["value"])[:80], path)
-sys.exit(1 if bad else 0)
+print("checked", checked, "YAML files")
+sys.exit(1 if bad or checked == 0 else 0)
 "##;
+
+/// One word of an RTX command line as the router reads it (REFERENCE §1): `\x` is `x`, and
+/// `"…"` quotes (an empty value is `""`). Returns the words of the line.
+fn rtx_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut chars) = (Vec::new(), None::<String>, false, line.chars());
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => word.get_or_insert_default().extend(chars.next()),
+            '"' => {
+                quoted = !quoted;
+                word.get_or_insert_default();
+            }
+            ' ' if !quoted => words.extend(word.take()),
+            c => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+#[test]
+fn hostile_secret_references_are_refused_or_read_back_exactly() {
+    let mut accepted = 0;
+    for v in corpus() {
+        for (key, kind) in [("env", "env"), ("file", "file")] {
+            for target in ["vyos", "rtx"] {
+                let text = described(0, BENIGN, target, true)
+                    .replace("psk = { env = \"CLOUD_PSK\" }", &format!("psk = {{ {key} = {} }}", toml_string(&v)));
+                let placeholder = format!("@@natc-secret:{kind}:{v}@@");
+                let (_, artifacts) = match build(&text, target) {
+                    Ok(built) => built,
+                    Err(errors) => {
+                        // N116: not a reference; N301: RTX keys (and so placeholders) are at
+                        // most 128 ASCII characters, said at the tunnel.
+                        for d in &errors {
+                            assert!(matches!(d.code.0, "N116" | "N301"), "{v:?} as {key} on {target}: {d:?}");
+                            assert!(line_of(&text, d) > 0, "{v:?}: not located: {d:?}");
+                        }
+                        let first = text.lines().nth(line_of(&text, &errors[0]) - 1).unwrap_or_default();
+                        assert!(
+                            errors[0].code.0 != "N116" || first.starts_with("psk = "),
+                            "{v:?}: points at {first:?}"
+                        );
+                        continue;
+                    }
+                };
+                accepted += 1;
+                let config = common::primary(&artifacts[0]);
+                let read: Vec<Vec<String>> = if target == "vyos" {
+                    vbash_words(config).into_iter().filter(|w| w.contains(&"secret".to_string())).collect()
+                } else {
+                    config.lines().filter(|l| l.contains("pre-shared-key")).map(rtx_words).collect()
+                };
+                assert_eq!(read.len(), 1, "{v:?} as {key} on {target}: {read:?}");
+                assert_eq!(read[0].last(), Some(&placeholder), "{v:?} as {key} on {target}");
+            }
+        }
+    }
+    assert!(accepted > 0);
+}
+
+/// `natc trace` prints every `[[expect]]` name, whatever it holds, as one escaped line.
+#[test]
+fn hostile_expectation_names_print_as_one_line_each() {
+    let values = corpus();
+    let mut text = std::fs::read_to_string(common::root().join("tests/hardening/two-hosts.toml")).expect("fixture");
+    for v in &values {
+        text.push_str(&format!(
+            "\n[[expect]]\nname = {}\nfrom = \"a\"\nto = \"10.0.1.2\"\nprotocol = \"icmp\"\narrives_at = \"b\"\n",
+            toml_string(v)
+        ));
+    }
+    // Names must be unique: the corpus is.
+    let compiled = natc::compile(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let report = natc::trace::trace(&compiled).unwrap_or_else(|_| panic!("traces")).to_string();
+    let marks = report.lines().filter(|l| l.starts_with("PASS ") || l.starts_with("FAIL ")).count();
+    assert_eq!(marks, values.len(), "{report}");
+    assert!(!report.chars().any(|c| natc::diag::terminal::is_hidden(c) && c != '\n'));
+}
