@@ -347,3 +347,57 @@ fn hostile_expectation_names_print_as_one_line_each() {
     assert_eq!(marks, values.len(), "{report}");
     assert!(!report.chars().any(|c| natc::diag::terminal::is_hidden(c) && c != '\n'));
 }
+
+/// The longest comments natc writes (40-character gateway and item names, the longest kind
+/// and part) load into the kernel and read back unchanged: nft's 128-byte and xt_comment's
+/// 255-byte limits hold by construction (backend/limits.rs), checked here with the real
+/// readers in a throwaway namespace.
+#[test]
+fn the_longest_rule_comments_load_and_read_back() {
+    common::require_root_and(&["unshare", "nft", "iptables-restore", "iptables-save"]);
+    let g = "g".repeat(40);
+    let n = |c: char| c.to_string().repeat(40);
+    let text = format!(
+        "natc = 1\nname = \"{}\"\n\n[[gateway]]\nname = \"{g}\"\n\n[[gateway.interface]]\nname = \"eth0\"\naddress = \"192.168.0.1/24\"\n\n\
+         [[gateway.interface]]\nname = \"eth1\"\naddress = \"198.51.100.2/29\"\n\n[gateway.policy]\nforward = \"drop\"\ninput = \"drop\"\n\n\
+         [[gateway.dnat]]\nname = \"{}\"\ndestination = \"198.51.100.3\"\nin_interface = \"eth1\"\nto = \"192.168.0.10\"\n\n\
+         [[gateway.snat]]\nname = \"{}\"\nsource = \"192.168.0.0/24\"\nout_interface = \"eth1\"\nto = \"masquerade\"\n\n\
+         [[gateway.allow]]\nname = \"{}\"\nto = \"192.168.0.10\"\nprotocol = \"tcp\"\nport = 22\n",
+        "i".repeat(40),
+        n('d'),
+        n('s'),
+        n('a')
+    );
+    let comments_in = |file: &str, pattern: &str| -> Vec<String> {
+        let mut found: Vec<String> = file
+            .lines()
+            .filter_map(|l| l.split_once(pattern).map(|(_, rest)| rest.trim_start_matches('"').to_string()))
+            .map(|rest| rest.split('"').next().unwrap_or_default().to_string())
+            .collect();
+        found.sort();
+        found
+    };
+    let nft = build(&text, "nftables").expect("builds").1;
+    let nft = common::primary(&nft[0]);
+    let written = comments_in(nft, "comment \"");
+    assert!(written.iter().any(|c| c.ends_with("(loopback)")) && written.iter().all(|c| c.len() <= 128), "{written:?}");
+    let (ok, listed) = run("unshare", &["--net", "sh", "-c", "nft -f - && nft -j list ruleset"], nft);
+    assert!(ok, "nft loads: {listed}");
+    let json: serde_json::Value = serde_json::from_str(&listed).expect("nft -j prints JSON");
+    let mut read: Vec<String> = json["nftables"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|o| o["rule"]["comment"].as_str().map(String::from))
+        .collect();
+    read.sort();
+    assert_eq!(read, written);
+
+    let ipt = build(&text, "iptables").expect("builds").1;
+    let ipt = common::primary(&ipt[0]);
+    let written = comments_in(ipt, "--comment ");
+    assert!(written.iter().any(|c| c.ends_with("(loopback)")), "{written:?}");
+    let (ok, saved) = run("unshare", &["--net", "sh", "-c", "iptables-restore && iptables-save"], ipt);
+    assert!(ok, "iptables-restore loads: {saved}");
+    assert_eq!(comments_in(&saved, "--comment "), written);
+}
