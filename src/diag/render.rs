@@ -139,6 +139,29 @@ mod tests {
         assert!(large <= small * 12, "work grew from {small} to {large} bytes for 10x the diagnostics");
     }
 
+    /// The same when every diagnostic is on one long line (an inline table): each report
+    /// shows a clipped piece of the line, not all of it.
+    #[test]
+    fn rendering_many_diagnostics_on_one_line_is_linear() {
+        let work = |n: usize| {
+            let entries: Vec<String> = (0..n).map(|i| format!("n{i} = \"10.0.0.0/24\"")).collect();
+            let text = format!("networks = {{ {} }}\n", entries.join(", "));
+            let reporter = Reporter::new("a.toml", &text, false);
+            let mut out = 0;
+            for i in 0..n {
+                let start = text.find(&format!(" n{i} ")).unwrap() + 1;
+                let d = Diagnostic::warning(Code::UNUSED_NETWORK, "never used").label(start..start + 2, "here");
+                let rendered = reporter.render(&d);
+                assert_eq!(rendered.location.map(|l| l.column), Some(start + 1));
+                out += rendered.text.len();
+            }
+            (reporter.scanned(), out)
+        };
+        let ((small, small_out), (large, large_out)) = (work(200), work(2000));
+        assert!(large <= small * 12, "work grew from {small} to {large} bytes for 10x the diagnostics");
+        assert!(large_out <= small_out * 12, "output grew from {small_out} to {large_out} bytes");
+    }
+
     #[test]
     fn reports_show_hostile_text_escaped() {
         let source: Arc<str> = "natc = 1\n# \u{202e}evil\u{2066}\nname = \"x\u{1b}[2J\u{7}\"\n".into();

@@ -73,6 +73,25 @@ impl SourceView {
     }
 }
 
+/// The most source one report shows before long lines are clipped around the span.
+const MAX_WINDOW: usize = 4096;
+/// How much of a clipped line is shown on each side of the span.
+const CLIP_CONTEXT: usize = 160;
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
 impl SourceCode for SourceView {
     fn read_span<'a>(
         &'a self,
@@ -88,8 +107,18 @@ impl SourceCode for SourceView {
         // miette's scanner then works inside that window.
         let first = self.line_of(start).saturating_sub(before);
         let last = self.line_of(end.saturating_sub(1).max(start)) + after;
-        let from = self.starts[first];
-        let to = self.starts.get(last + 1).copied().unwrap_or(self.text.len());
+        let mut from = self.starts[first];
+        let mut to = self.starts.get(last + 1).copied().unwrap_or(self.text.len());
+        // A very long line (an inline table of thousands of entries) is shown around the
+        // span only: every report showing the whole line made the output quadratic.
+        let mut column_shift = 0;
+        if to - from > MAX_WINDOW {
+            let line_start = self.starts[self.line_of(start)];
+            from = floor_boundary(&self.text, start.saturating_sub(CLIP_CONTEXT).max(line_start));
+            to = ceil_boundary(&self.text, (end + CLIP_CONTEXT).min(to));
+            column_shift = if before == 0 { from - line_start } else { 0 };
+        }
+        let first = self.line_of(from);
         let window = &self.text[from..to];
         self.scanned.fetch_add(window.len(), Ordering::Relaxed);
         let inner = SourceSpan::from((start - from, span.len()));
@@ -98,7 +127,7 @@ impl SourceCode for SourceView {
             got.data(),
             SourceSpan::from((got.span().offset() + from, got.span().len())),
             got.line() + first,
-            got.column(),
+            got.column() + column_shift,
             got.line_count() + first,
         )))
     }
@@ -119,6 +148,25 @@ mod tests {
         assert_eq!(view.map(4), 8);
         assert_eq!(view.map(6), 16);
         assert_eq!(view.map(8), 18);
+    }
+
+    /// Many reports on one very long line each show a clipped piece of it, at the right
+    /// line and column.
+    #[test]
+    fn long_lines_are_clipped_around_the_span() {
+        let line: String = (0..2000).map(|i| format!("n{i} = \"é\", ")).collect();
+        let text = format!("natc = 1\nnetworks = {{ {line} }}\nx = 1\n");
+        let view = SourceView::new(&text);
+        let start = text.find("n1500 ").unwrap();
+        let span = SourceSpan::from((start, 5));
+        let clipped = view.read_span(&span, 1, 1).unwrap();
+        assert!(clipped.data().len() <= 2 * CLIP_CONTEXT + 16, "{}", clipped.data().len());
+        let data = std::str::from_utf8(clipped.data()).unwrap();
+        assert!(data.contains("n1500 = "));
+        assert_eq!(clipped.line(), 1);
+        let whole = text.read_span(&span, 0, 0).unwrap();
+        let located = view.read_span(&span, 0, 0).unwrap();
+        assert_eq!((located.line(), located.column()), (whole.line(), whole.column()));
     }
 
     #[test]
