@@ -79,6 +79,17 @@ fn hostile_names_are_refused_where_they_stand() {
             i % 200 + 1
         ));
     }
+    // The same values as gateway names (a gateway name is also `-g NAME` and `DIR/NAME`).
+    for (i, v) in values.iter().enumerate() {
+        text.push_str("\n[[gateway]]\n");
+        lines.push(text.lines().count() + 1);
+        text.push_str(&format!(
+            "name = {}\n\n[[gateway.interface]]\nname = \"eth0\"\naddress = \"10.1.{}.1/24\"\n",
+            toml_string(v),
+            i % 250
+        ));
+    }
+    let values: Vec<&String> = values.iter().chain(&values).collect();
     let errors = natc::compile(&text).expect_err("hostile names are refused");
     for (v, line) in values.iter().zip(&lines) {
         let here: Vec<&Diagnostic> = errors.iter().filter(|d| line_of(&text, d) == *line).collect();
