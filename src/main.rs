@@ -8,7 +8,8 @@ use clap::Parser;
 use cli::{Before, Cli, Color, Command, DiagnosticFormat, FormatValue, Package};
 use natc::backend::TargetSpec;
 use natc::backend::secret::SecretMode;
-use natc::diag::{Diagnostic, Severity, render_report};
+use natc::diag::terminal::escape;
+use natc::diag::{Diagnostic, Severity};
 use natc::package::Packaging;
 use natc::{BuildOptions, Error};
 use std::io::{IsTerminal, Write};
@@ -179,8 +180,10 @@ impl Reporter {
                 let _ = write!(err, "{}", natc::diag::to_github(diagnostics, &input.name, &input.text));
             }
             DiagnosticFormat::Human => {
+                // One report renderer for the file: escaped and indexed once, so N reports cost O(N).
+                let renderer = natc::diag::Reporter::new(&input.name, &input.text, self.color);
                 for d in diagnostics {
-                    let _ = write!(err, "{}", render_report(d, &input.name, &input.text, self.color).text);
+                    let _ = write!(err, "{}", renderer.render(d).text);
                 }
             }
         }
@@ -190,7 +193,7 @@ impl Reporter {
             let _ = writeln!(
                 err,
                 "natc: {} has {errors} error(s) and {warnings} warning(s); nothing was written",
-                input.name
+                escape(&input.name)
             );
         }
     }
@@ -200,7 +203,7 @@ impl Reporter {
         match (&failure.error, &failure.input) {
             (Error::Invalid(diagnostics), Some(input)) => self.report(input, diagnostics),
             (Error::Invalid(_) | Error::Usage(_) | Error::Refused(_) | Error::Environment(_), _) => {
-                eprintln!("error: {}", failure.error)
+                eprintln!("error: {}", escape(&failure.error.to_string()))
             }
             (Error::Differs | Error::Stdout | Error::ExpectationFailed, _) => {}
         }
@@ -261,7 +264,7 @@ fn build(
         (Some(dir), true) => {
             let stale = natc::emit::stale_files(dir, &files);
             for (path, why) in &stale {
-                eprintln!("stale: {} ({why})", path.display());
+                eprintln!("stale: {} ({why})", escape(&path.display().to_string()));
             }
             if stale.is_empty() { Ok(()) } else { Err(Error::Differs.into()) }
         }
@@ -276,7 +279,7 @@ fn build(
                 eprintln!("note: {note}");
             }
             for p in written.paths {
-                eprintln!("wrote {}", p.display());
+                eprintln!("wrote {}", escape(&p.display().to_string()));
             }
             Ok(())
         }
@@ -307,7 +310,7 @@ fn check(reporter: &Reporter, path: &Path, strict: bool) -> Result<(), Failure> 
     reporter.report(&input, &shown);
     let gateways = compiled.plan.gateways.len();
     let warnings = compiled.warnings.len() + findings.len();
-    eprintln!("natc: {} is valid ({gateways} gateway(s), {warnings} warning(s))", input.name);
+    eprintln!("natc: {} is valid ({gateways} gateway(s), {warnings} warning(s))", escape(&input.name));
     Ok(())
 }
 
@@ -318,7 +321,7 @@ fn verify(reporter: &Reporter, path: &Path, targets: Vec<TargetSpec>, timeout: f
     if targets.is_empty() {
         return Err(Error::Usage(format!(
             "the gateways of {} share no Linux target; name one with --target",
-            input.name
+            escape(&input.name)
         ))
         .into());
     }
@@ -433,7 +436,7 @@ fn man(dir: Option<&Path>) -> Result<(), Failure> {
                 .collect();
             pages.sort();
             for p in pages {
-                eprintln!("wrote {}", p.display());
+                eprintln!("wrote {}", escape(&p.display().to_string()));
             }
             Ok(())
         }

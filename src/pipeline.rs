@@ -83,7 +83,8 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
         let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
         for spec in targets_for(model_gw, options, &mut errors)? {
             let target = backend::target_for(&spec);
-            let findings = without_accepted(model_gw, target.check(gw));
+            let mut findings = without_accepted(model_gw, target.check(gw));
+            findings.extend(backend::limits::check(&spec, &compiled.model, model_gw));
             if findings.iter().any(Diagnostic::is_error) {
                 errors.extend(findings);
                 continue;
@@ -154,6 +155,7 @@ pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
         let specs = targets_for(gw, &BuildOptions::default(), &mut findings).unwrap_or_default();
         for spec in specs {
             findings.extend(without_accepted(gw, backend::target_for(&spec).check(plan)));
+            findings.extend(backend::limits::check(&spec, &compiled.model, gw));
         }
     }
     sorted(findings)

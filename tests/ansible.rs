@@ -264,7 +264,7 @@ fn fleet_intent() -> (String, Vec<(String, &'static str)>) {
             _ => ("rtx", "lan1", "lan2"),
         };
         text.push_str(&format!(
-            "\n[[gateway]]\nname = \"{name}\"\ntargets = [\"{target}\"]\ndescription = \"site {i}: it's {{% raw %}} & \\u2028 ok\"\n\
+            "\n[[gateway]]\nname = \"{name}\"\ntargets = [\"{target}\"]\ndescription = \"site {i}: it's {{% raw %}} & \\t ok\"\n\
              [[gateway.interface]]\nname = \"{lan}\"\naddress = \"10.{i}.0.1/24\"\n\
              [[gateway.interface]]\nname = \"{wan}\"\naddress = \"198.18.{i}.2/24\"\n\
              [[gateway.snat]]\nname = \"masquerade\"\nsource = \"10.{i}.0.0/24\"\nout_interface = \"{wan}\"\nto = \"masquerade\"\n\

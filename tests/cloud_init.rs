@@ -279,16 +279,17 @@ fn without_output_dir_stdout_is_the_document() {
     assert!(valid, "{said}");
 }
 
-/// An intent whose free text holds what YAML reads as line breaks (U+2028, U+2029, NEL)
-/// or refuses (the BOM), with YAML that would add keys if a comment could be broken.
+/// An intent whose free text holds YAML that would add keys if a comment could be broken,
+/// after real line breaks and tabs. (What YAML reads as a line break or refuses — U+2028,
+/// U+2029, NEL, the BOM — no description may hold: N122, tested below.)
 const HOSTILE: &str = r#"natc = 1
 name = "hostile"
-description = "one\u2028runcmd: [[\"reboot\"]]\nends in spaces   \n\u0085nel \uFEFF bom"
+description = "one\nruncmd: [[\"reboot\"]]\nends in spaces   \n\tnel: &a *a ! bom"
 
 [[gateway]]
 name = "gw"
 targets = ["nftables", "iptables"]
-description = "gateway\u2029packages: [evil]"
+description = "gateway\r\npackages: [evil]"
 
 [[gateway.interface]]
 name = "eth0"
@@ -313,8 +314,18 @@ fn hostile_free_text_stays_in_comments_and_the_files_stay_exact() {
         let (_, doc, _) = &built.documents[0];
         assert!(!doc.packages.iter().any(|p| p.contains("evil")), "{:?}", doc.packages);
         assert!(!doc.runcmd.iter().flatten().any(|w| w.contains("reboot")), "{:?}", doc.runcmd);
-        // The rules carry U+2028 in their comments: a block scalar cannot, base64 can.
-        assert!(doc.files.iter().any(|f| f.encoding.as_deref() == Some("b64")), "the base64 fallback was not used");
+    }
+    // A description with what YAML would read as a line break never reaches a file.
+    for hidden in ["\\u2028", "\\u2029", "\\u0085", "\\uFEFF"] {
+        let text = HOSTILE.replace("one\\nruncmd", &format!("one{hidden}runcmd"));
+        std::fs::write(&intent, &text).expect("write");
+        let out = Command::new(env!("CARGO_BIN_EXE_natc"))
+            .args(["build", "--format", "cloud-init"])
+            .arg(&intent)
+            .output()
+            .expect("natc runs");
+        assert_eq!(out.status.code(), Some(1), "{hidden}");
+        assert!(out.stdout.is_empty() && String::from_utf8_lossy(&out.stderr).contains("N122"), "{hidden}");
     }
 }
 

@@ -6,6 +6,7 @@ pub(crate) mod engine;
 mod firewalld;
 pub(crate) mod header;
 mod iptables;
+pub mod limits;
 pub mod linux;
 mod nftables;
 pub mod numbering;

@@ -38,11 +38,6 @@ fn single_quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
-/// Free text for a VyOS `description` leaf (`.{0,255}`): one line, at most 255 bytes.
-pub fn vyos_description(text: &str) -> String {
-    truncate_bytes(single_line(text).trim(), 255).to_string()
-}
-
 /// One parameter of a Yamaha RTX command line (command reference §1.4): `#`, `?`, `|`, `>`, `'`, `"`,
 /// `\` and spaces inside a parameter are escaped with `\`, so the value stays one word and
 /// cannot start a comment or end the line. RTX has no escape for a line break: control
@@ -155,12 +150,6 @@ mod tests {
         assert_eq!(vyos_quote("it's'; delete system"), "'it'\\''s'\\''; delete system'");
         assert_eq!(vyos_quote("a\nset x"), "'a set x'");
         assert_eq!(vyos_quote("$(reboot) `x` \"q\" !1"), "'$(reboot) `x` \"q\" !1'");
-    }
-
-    #[test]
-    fn vyos_description_is_one_short_line() {
-        assert_eq!(vyos_description(" a\nb "), "a b");
-        assert!(vyos_description(&"é".repeat(200)).len() <= 255);
     }
 
     #[test]

@@ -29,7 +29,7 @@ codes! {
     MISSING_KEY = "N003", "a required key is missing";
     INVALID_VALUE = "N004", "a value of the wrong type or not one of the allowed words";
     SCHEMA_VERSION = "N005", "the `natc` schema version is not one this natc reads";
-    INVALID_NAME = "N006", "a name that is not [a-z0-9-]+ or is too long";
+    INVALID_NAME = "N006", "a name that is not [a-z0-9-]+, starts with `-` or is too long";
     NO_GATEWAY = "N007", "the intent declares no gateway";
     INVALID_ADDRESS = "N101", "not an IPv4 address or prefix";
     HOST_BITS_SET = "N102", "a prefix with host bits set";
@@ -52,6 +52,7 @@ codes! {
     UNKNOWN_LAB_NAME = "N119", "a lab or expectation refers to a host or interface that does not exist";
     LAB_NEXT_HOP_OFF_LINK = "N120", "a lab route's next hop is on none of the host's subnets";
     SECRET_UNAVAILABLE = "N121", "a secret that --secrets inline cannot read (unset variable, unreadable or empty file)";
+    INVALID_TEXT = "N122", "a description holding a control, line-separator or format character (or a line break where one line is needed)";
     MAP_NOT_ONE_TO_ONE = "N201", "two 1:1 prefix maps overlap, so the mapping is not one-to-one";
     ADDRESS_SPACE_CLASH = "N202", "a virtual or remote prefix, or a route, inside a network the gateway is connected to or claimed twice";
     DESTINATION_NOT_ATTRACTED = "N203", "a DNAT destination on a connected segment that nobody sends to the gateway";
@@ -71,4 +72,5 @@ codes! {
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
     PACKAGING_CANNOT_DEPLOY = "N304", "the --package packaging cannot deploy this target's files";
+    TARGET_TEXT_LIMIT = "N305", "a text longer than the target's reader accepts (a line, comment or description limit)";
 }

@@ -1,6 +1,7 @@
 //! Diagnostics for machines: JSON Lines for tools, and GitHub workflow commands so that a
 //! pull request shows each diagnostic on the intent's line.
 
+use super::terminal::{escape, is_hidden};
 use super::{Diagnostic, Location, Severity};
 use serde::Serialize;
 
@@ -8,20 +9,44 @@ use serde::Serialize;
 pub struct LineIndex<'a> {
     source: &'a str,
     starts: Vec<usize>,
+    /// (byte offset, characters before it) every [`MARK_EVERY`] bytes: a column is counted
+    /// from the nearest mark, not from the line start, so that many diagnostics on one very
+    /// long line (an inline table of 10,000 entries) do not make locating quadratic.
+    marks: Vec<(usize, usize)>,
 }
+
+const MARK_EVERY: usize = 1024;
 
 impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> Self {
-        let starts = std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        LineIndex { source, starts }
+        let mut marks = vec![(0, 0)];
+        let (mut at, mut count) = (0, 0);
+        while marks.len() * MARK_EVERY < source.len() {
+            let next = super::floor_char_boundary(source, marks.len() * MARK_EVERY);
+            count += source[at..next].chars().count();
+            at = next;
+            marks.push((at, count));
+        }
+        LineIndex { source, starts: LineIndex::starts(source), marks }
+    }
+
+    /// How many characters come before `offset` (a char boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let (at, count) = self.marks[(offset / MARK_EVERY).min(self.marks.len() - 1)];
+        count + self.source[at..offset].chars().count()
+    }
+
+    /// The byte offset where each line starts (the first is 0).
+    pub(super) fn starts(source: &str) -> Vec<usize> {
+        std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect()
     }
 
     pub fn locate(&self, offset: usize) -> Location {
-        let offset = offset.min(self.source.len());
+        let offset = super::floor_char_boundary(self.source, offset.min(self.source.len()));
         // starts[0] is 0, so at least one start is <= offset.
         let line = self.starts.partition_point(|&s| s <= offset);
         let start = self.starts[line - 1];
-        Location { line, column: Location::of(&self.source[start..], offset - start).column }
+        Location { line, column: self.chars_before(offset) - self.chars_before(start) + 1 }
     }
 }
 
@@ -86,10 +111,27 @@ pub fn to_json_lines(diagnostics: &[Diagnostic], file: &str, source: &str) -> St
             help: d.help.as_deref(),
         };
         // Serializing plain strings and numbers cannot fail.
-        out.push_str(&serde_json::to_string(&record).unwrap_or_default());
+        push_json_escaped(&mut out, &serde_json::to_string(&record).unwrap_or_default());
         out.push('\n');
     }
     out
+}
+
+/// serde_json escapes only what JSON requires (C0, `"`, `\\`); DEL, C1 controls, U+2028/9
+/// and format characters stay raw, and a reader that splits lines the Unicode way (Python's
+/// `splitlines`) or a terminal showing the line would act on them. They can only occur
+/// inside strings, where `\uXXXX` (a surrogate pair above U+FFFF) means the same text.
+fn push_json_escaped(out: &mut String, json: &str) {
+    for c in json.chars() {
+        if !is_hidden(c) {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{:04x}", unit));
+            }
+        }
+    }
 }
 
 /// `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=N104::message`, escaped as the
@@ -98,7 +140,7 @@ pub fn to_github(diagnostics: &[Diagnostic], file: &str, source: &str) -> String
     let index = LineIndex::new(source);
     let mut out = String::new();
     for d in diagnostics {
-        let mut properties = vec![format!("file={}", property(file))];
+        let mut properties = vec![format!("file={}", property(&escape(file)))];
         if let Some(span) = d.primary_span() {
             let (start, end) = (index.locate(span.start), index.locate(span.end));
             properties.push(format!("line={}", start.line));
@@ -107,12 +149,14 @@ pub fn to_github(diagnostics: &[Diagnostic], file: &str, source: &str) -> String
             properties.push(format!("endColumn={}", end.column));
         }
         properties.push(format!("title={}", property(d.code.0)));
-        let mut message = d.message.clone();
+        // The annotation is shown to a person: user text in it is escaped as for a
+        // terminal, and only natc's own line break before `help:` stays one.
+        let mut message = escape(&d.message).into_owned();
         if let Some(label) = d.labels.first() {
-            message.push_str(&format!(" ({})", label.text));
+            message.push_str(&format!(" ({})", escape(&label.text)));
         }
         if let Some(help) = &d.help {
-            message.push_str(&format!("\nhelp: {help}"));
+            message.push_str(&format!("\nhelp: {}", escape(help)));
         }
         out.push_str(&format!("::{} {}::{}\n", severity(d.severity), properties.join(","), data(&message)));
     }
@@ -152,6 +196,15 @@ mod tests {
     }
 
     #[test]
+    fn line_index_agrees_with_location_of_on_long_lines() {
+        let source: String = (0..3000).map(|i| ["a", "é", "日", "😀"][i % 4]).collect::<String>() + "\nx日\n";
+        let index = LineIndex::new(&source);
+        for offset in 0..=source.len() {
+            assert_eq!(index.locate(offset), Location::of(&source, offset), "offset {offset}");
+        }
+    }
+
+    #[test]
     fn json_lines_carry_code_severity_and_position() {
         let text =
             to_json_lines(&[diagnostic(), Diagnostic::warning(Code::NO_GATEWAY, "no gateway")], "a.toml", SOURCE);
@@ -163,6 +216,25 @@ mod tests {
         assert_eq!(lines[0]["end_column"].as_u64(), Some(11));
         assert_eq!(lines[1]["severity"], "warning");
         assert!(lines[1].get("line").is_none());
+    }
+
+    #[test]
+    fn github_annotations_show_hostile_text_escaped() {
+        let d = Diagnostic::error(Code::INVALID_NAME, "name `x\u{1b}[2J\u{7}`\n::error::forged").help("\u{202e}z");
+        let text = to_github(&[d], "a\u{85}.toml", SOURCE);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.trim_end().chars().any(crate::diag::terminal::is_hidden), "{text:?}");
+        assert!(text.contains("name `x\\u{1b}[2J\\u{7}`\\n::error::forged%0Ahelp: \\u{202e}z"), "{text}");
+    }
+
+    #[test]
+    fn json_lines_escape_every_control_character() {
+        let d = Diagnostic::error(Code::INVALID_NAME, "x\u{1b}\u{7}\n\u{2028}\u{202e}\u{85}");
+        let text = to_json_lines(&[d], "a.toml", SOURCE);
+        assert_eq!(text.lines().count(), 1);
+        assert!(!text.trim_end().chars().any(char::is_control), "{text:?}");
+        let back: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(back["message"], "x\u{1b}\u{7}\n\u{2028}\u{202e}\u{85}");
     }
 
     #[test]

@@ -5,10 +5,12 @@ mod codes;
 mod machine;
 mod render;
 mod suggest;
+pub mod terminal;
+mod view;
 
 pub use codes::{CODES, Code};
 pub use machine::{LineIndex, to_github, to_json_lines};
-pub use render::{Rendered, render_plain, render_report};
+pub use render::{Rendered, Reporter, render_plain, render_report};
 pub use suggest::did_you_mean;
 
 use std::ops::Range;

@@ -86,8 +86,8 @@ macro_rules! string_form {
 string_form!(
     /// Intent, gateway, item, lab host and segment names (model/names.rs `check_name`).
     Name,
-    format!("[a-z0-9-]+, 1 to {} characters", crate::model::MAX_NAME),
-    format!("[a-z0-9-]{{1,{}}}", crate::model::MAX_NAME),
+    format!("[a-z0-9-]+, 1 to {} characters, not starting with `-`", crate::model::MAX_NAME),
+    format!("[a-z0-9][a-z0-9-]{{0,{}}}", crate::model::MAX_NAME - 1),
     ["natgw", "to-vm03"]
 );
 
@@ -146,7 +146,7 @@ string_form!(
     /// `attach` and link ends (model/lab.rs `attachment`).
     Attachment,
     "\"gateway.interface\" (an interface of a [[gateway]] here), or a lab segment name",
-    format!("[a-z0-9-]{{1,{}}}(?:\\.[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}})?", crate::model::MAX_NAME, crate::model::MAX_INTERFACE - 1),
+    format!("[a-z0-9][a-z0-9-]{{0,{}}}(?:\\.[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}})?", crate::model::MAX_NAME - 1, crate::model::MAX_INTERFACE - 1),
     ["vm02.eth0", "office-lan"]
 );
 
@@ -314,10 +314,10 @@ impl JsonSchema for Secret {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let reference = |key: &str, what: &str| {
+        let reference = |key: &str, what: &str, pattern: &str| {
             json_schema!({
                 "type": "object",
-                "properties": { key: { "type": "string", "minLength": 1, "description": what } },
+                "properties": { key: { "type": "string", "minLength": 1, "pattern": pattern, "description": what } },
                 "required": [key],
                 "additionalProperties": false,
             })
@@ -325,8 +325,9 @@ impl JsonSchema for Secret {
         json_schema!({
             "description": "a reference to the pre-shared key, never the key itself: { env = \"NAME\" } or { file = \"path\" }",
             "anyOf": [
-                reference("env", "the environment variable that holds the key at build time"),
-                reference("file", "the file that holds the key"),
+                reference("env", "the environment variable that holds the key at build time", "^[A-Za-z_][A-Za-z0-9_]*$"),
+                // No C0/C1 controls, DEL, U+2028/9 or bidi/zero-width format characters (model/tunnel.rs).
+                reference("file", "the file that holds the key", "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]+$"),
             ],
         })
     }

@@ -103,7 +103,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         forwarding_span: g.forwarding.as_ref().map(|f| f.span()),
         vyos,
         rtx,
-        description: g.description.as_ref().map(|d| d.get_ref().clone()),
+        description: g.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span())),
         interfaces,
         addresses,
         dnats,
@@ -185,7 +185,7 @@ fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<In
             name: r.name.get_ref().clone(),
             span: i.span(),
             addresses,
-            description: r.description.as_ref().map(|d| d.get_ref().clone()),
+            description: r.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span())),
         });
     }
     result

@@ -8,6 +8,7 @@ mod names;
 mod ports;
 mod resolve;
 mod rules;
+mod text;
 mod tunnel;
 
 pub use address::{Networks, inner as inner_span};
@@ -87,7 +88,8 @@ impl Origin {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub name: String,
-    pub description: Option<String>,
+    /// Free text with its span: headers carry it, targets check its length (backend/limits.rs).
+    pub description: Option<At<String>>,
     pub networks: Networks,
     pub gateways: Vec<Gateway>,
     pub lab: Option<lab::Lab>,
@@ -107,7 +109,7 @@ pub struct Gateway {
     pub forwarding_span: Option<Span>,
     pub vyos: Option<At<String>>,
     pub rtx: Option<At<String>>,
-    pub description: Option<String>,
+    pub description: Option<At<String>>,
     pub interfaces: Vec<Interface>,
     pub addresses: Vec<OwnedAddress>,
     pub dnats: Vec<Dnat>,
@@ -140,7 +142,7 @@ pub struct Interface {
     pub span: Span,
     /// Address with prefix length, host bits as configured (192.168.82.4/26).
     pub addresses: Vec<At<Ipv4Net>>,
-    pub description: Option<String>,
+    pub description: Option<At<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -248,7 +250,7 @@ pub struct Tunnel {
     pub dpd: Option<tunnel::Dpd>,
     pub nat_traversal: bool,
     pub mode: tunnel::TunnelMode,
-    pub description: Option<String>,
+    pub description: Option<At<String>>,
 }
 
 pub use tunnel::{Dpd, Esp, Ike, TunnelMode, Vti};

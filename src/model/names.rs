@@ -1,5 +1,8 @@
 //! Names of gateways and intent items: `[a-z0-9-]+`, at most 40 characters so that
-//! `gateway kind/name` fits in a 128-byte nft comment. Interface names follow devices.
+//! `gateway kind/name` fits in a 128-byte nft comment, and not starting with `-`: a gateway
+//! name is a command-line argument (`-g NAME`) and a directory (`-o DIR` writes DIR/NAME),
+//! and a leading dash would read as an option there (`-g -rf`). Interface names follow
+//! devices (and start with a letter or digit).
 
 use crate::diag::{Code, Diagnostic, Span};
 use crate::intent::S;
@@ -13,19 +16,21 @@ pub fn check_name(name: &S<String>, what: &str, out: &mut Vec<Diagnostic>) -> bo
     let text = name.get_ref();
     let ok = !text.is_empty()
         && text.len() <= MAX_NAME
+        && !text.starts_with('-')
         && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !ok {
         let suggestion: String = text
             .to_ascii_lowercase()
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .skip_while(|&c| c == '-')
             .take(MAX_NAME)
             .collect();
         out.push(
             Diagnostic::error(Code::INVALID_NAME, format!("{what} name `{text}` is not allowed"))
-                .label(name.span(), format!("names are [a-z0-9-]+, 1 to {MAX_NAME} characters"))
+                .label(name.span(), format!("names are [a-z0-9-]+, 1 to {MAX_NAME} characters, not starting with `-`"))
                 .help(format!(
-                    "names end up in table names, comments and file names; try \"{}\"",
+                    "names end up in table names, comments, file names and command lines; try \"{}\"",
                     if suggestion.is_empty() { "rule-1" } else { &suggestion }
                 )),
         );

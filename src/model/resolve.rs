@@ -24,6 +24,7 @@ pub fn resolve(file: &IntentFile) -> Result<Model, Vec<Diagnostic>> {
         );
     }
     check_name(&file.name, "intent", &mut out);
+    super::text::check_descriptions(file, &mut out);
     let networks = Networks::resolve(&file.networks, &mut out);
 
     if file.gateways.is_empty() {
@@ -50,7 +51,7 @@ pub fn resolve(file: &IntentFile) -> Result<Model, Vec<Diagnostic>> {
     }
     Ok(Model {
         name: file.name.get_ref().clone(),
-        description: file.description.as_ref().map(|d| d.get_ref().clone()),
+        description: file.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span())),
         networks,
         gateways,
         lab,

@@ -89,8 +89,8 @@ pub fn secret(cx: &mut Ctx, raw: &S<toml::Value>) -> Option<At<SecretRef>> {
         }
         toml::Value::Table(t) if t.len() == 1 => {
             let reference = match t.iter().next() {
-                Some((k, toml::Value::String(v))) if k == "env" && !v.is_empty() => Some(SecretRef::Env(v.clone())),
-                Some((k, toml::Value::String(v))) if k == "file" && !v.is_empty() => Some(SecretRef::File(v.clone())),
+                Some((k, toml::Value::String(v))) if k == "env" && is_env_name(v) => Some(SecretRef::Env(v.clone())),
+                Some((k, toml::Value::String(v))) if k == "file" && is_path(v) => Some(SecretRef::File(v.clone())),
                 _ => None,
             };
             if reference.is_none() {
@@ -105,8 +105,24 @@ pub fn secret(cx: &mut Ctx, raw: &S<toml::Value>) -> Option<At<SecretRef>> {
     }
 }
 
+/// A POSIX environment variable name (`[A-Za-z_][A-Za-z0-9_]*`): what a shell can export,
+/// and text that every target's placeholder carries as it is.
+fn is_env_name(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A path without characters that would act instead of being text where the placeholder
+/// is written (controls, line separators, bidi and other format characters).
+fn is_path(path: &str) -> bool {
+    !path.is_empty() && !path.chars().any(crate::diag::terminal::is_hidden)
+}
+
 fn not_a_reference(span: Span) -> Diagnostic {
-    Diagnostic::error(Code::INVALID_SECRET_REF, "a secret reference is { env = \"NAME\" } or { file = \"path\" }")
+    Diagnostic::error(
+        Code::INVALID_SECRET_REF,
+        "a secret reference is { env = \"NAME\" } (a variable name, [A-Za-z_][A-Za-z0-9_]*) or { file = \"path\" } (no control or format characters)",
+    )
         .label(span, "not a secret reference")
 }
 
@@ -135,7 +151,7 @@ pub fn tunnel(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<Tunnel> {
     let mode = mode(cx, raw);
     let (remote, local_address, psk, ike, esp, dpd, mode) = (remote?, local_address?, psk?, ike?, esp?, dpd?, mode?);
     let nat_traversal = r.nat_traversal.as_ref().is_some_and(|b| *b.get_ref());
-    let description = r.description.as_ref().map(|d| d.get_ref().clone());
+    let description = r.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span()));
     Some(Tunnel { origin, remote, local_address, psk, ike, esp, dpd, nat_traversal, mode, description })
 }
 

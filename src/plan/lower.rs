@@ -11,7 +11,7 @@ pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Plan { intent: model.name.clone(), description: model.description.clone(), gateways })
+    Ok(Plan { intent: model.name.clone(), description: model.description.as_ref().map(|d| d.value.clone()), gateways })
 }
 
 fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
@@ -75,7 +75,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     Ok(GatewayPlan {
         name: g.name.clone(),
         span: g.span.clone(),
-        description: g.description.clone(),
+        description: g.description.as_ref().map(|d| d.value.clone()),
         dnat,
         snat,
         filters,

@@ -22,6 +22,7 @@ mod single;
 
 pub use single::{PacketQuery, PacketTrace, trace_packet};
 
+use crate::diag::terminal::{MAX_COLUMN, column_width, escape, padded};
 use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
 use crate::model::Outcome;
@@ -116,7 +117,7 @@ fn without_config(g: &GatewayPlan) -> GatewayPlan {
 
 impl fmt::Display for TraceReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "natc trace: {} (the compiled rules, simulated: no root, no packets)", self.intent)?;
+        writeln!(f, "natc trace: {} (the compiled rules, simulated: no root, no packets)", escape(&self.intent))?;
         let controls: Vec<&ExpectTrace> = self.results.iter().filter(|r| r.result.control.is_some()).collect();
         let answered = controls.iter().filter(|r| r.result.control.as_ref().is_some_and(|c| c.pass)).count();
         writeln!(
@@ -124,9 +125,10 @@ impl fmt::Display for TraceReport {
             "negative control: {} arrival probe(s) simulated without natc's config, {answered} passed",
             controls.len()
         )?;
-        let width = |get: fn(&ExpectResult) -> &str| {
-            self.results.iter().map(|r| get(&r.result).chars().count()).max().unwrap_or(0)
-        };
+        // Widths are measured on the escaped text and capped: a name of any length or
+        // content is one line and never an out-of-range format width.
+        let width =
+            |get: fn(&ExpectResult) -> &str| column_width(self.results.iter().map(|r| get(&r.result)), MAX_COLUMN);
         let (name_width, sent_width, expected_width) = (width(|r| &r.name), width(|r| &r.sent), width(|r| &r.expected));
         for r in &self.results {
             let x = &r.result;
@@ -139,8 +141,11 @@ impl fmt::Display for TraceReport {
             };
             writeln!(
                 f,
-                "{mark}  {:name_width$}  {:sent_width$}  {:expected_width$}  {seen}",
-                x.name, x.sent, x.expected
+                "{mark}  {}  {}  {}  {}",
+                padded(&x.name, name_width),
+                padded(&x.sent, sent_width),
+                padded(&x.expected, expected_width),
+                escape(&seen)
             )?;
             write!(f, "{}", render::steps(&r.request, "      "))?;
             if !r.reply.is_empty() {
@@ -149,6 +154,6 @@ impl fmt::Display for TraceReport {
             }
         }
         let failed = self.results.iter().filter(|r| !r.result.passed()).count();
-        writeln!(f, "{} passed, {failed} failed ({}, trace)", self.results.len() - failed, self.intent)
+        writeln!(f, "{} passed, {failed} failed ({}, trace)", self.results.len() - failed, escape(&self.intent))
     }
 }

@@ -1,6 +1,7 @@
 //! The steps of a walk as the reader sees them: one line per thing that happened to the
 //! packet, each led by the node where it happened, in netfilter order.
 
+use crate::diag::terminal::{MAX_COLUMN, column_width, escape, padded};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,10 +49,10 @@ pub fn merge(mut first: Vec<String>, second: Vec<String>) -> Vec<String> {
 
 /// Steps as indented lines, the node names aligned.
 pub fn steps(steps: &[Step], indent: &str) -> String {
-    let width = steps.iter().map(|s| s.node.chars().count()).max().unwrap_or(0);
+    let width = column_width(steps.iter().map(|s| s.node.as_str()), MAX_COLUMN);
     let mut text = String::new();
     for s in steps {
-        let _ = writeln!(text, "{indent}{:width$}  {}", s.node, s.text);
+        let _ = writeln!(text, "{indent}{}  {}", padded(&s.node, width), escape(&s.text));
     }
     text
 }

@@ -2,6 +2,7 @@
 
 use super::judge::Verdict;
 use crate::backend::TargetSpec;
+use crate::diag::terminal::{MAX_COLUMN, column_width, escape, padded};
 use crate::model::{Expect, Outcome};
 use std::fmt::{self, Write};
 use std::time::Duration;
@@ -77,19 +78,21 @@ impl fmt::Display for Report {
             "negative control: {} arrival probe(s) sent before natc's config was loaded, {answered} passed",
             controls.len()
         )?;
-        let name_width = self.results.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
-        let sent_width = self.results.iter().map(|r| r.sent.chars().count()).max().unwrap_or(0);
-        let expected_width = self.results.iter().map(|r| r.expected.chars().count()).max().unwrap_or(0);
+        // Widths are measured on the escaped text and capped: a name of any length or
+        // content is one line and never an out-of-range format width.
+        let name_width = column_width(self.results.iter().map(|r| r.name.as_str()), MAX_COLUMN);
+        let sent_width = column_width(self.results.iter().map(|r| r.sent.as_str()), MAX_COLUMN);
+        let expected_width = column_width(self.results.iter().map(|r| r.expected.as_str()), MAX_COLUMN);
         for r in &self.results {
             let mark = if r.passed() { "PASS" } else { "FAIL" };
             let mut line = String::new();
             let _ = write!(
                 line,
-                "{mark}  {:name_width$}  {:sent_width$}  {:expected_width$}  {}  ({} ms)",
-                r.name,
-                r.sent,
-                r.expected,
-                r.seen(),
+                "{mark}  {}  {}  {}  {}  ({} ms)",
+                padded(&r.name, name_width),
+                padded(&r.sent, sent_width),
+                padded(&r.expected, expected_width),
+                escape(&r.seen()),
                 r.time.as_millis()
             );
             writeln!(f, "{line}")?;
@@ -99,9 +102,56 @@ impl fmt::Display for Report {
             f,
             "{} passed, {failed} failed ({}, {}, {:.1} s)",
             self.results.len() - failed,
-            self.intent,
+            escape(&self.intent),
             self.target,
             self.elapsed.as_secs_f64()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn result(name: &str) -> ExpectResult {
+        ExpectResult {
+            name: name.to_string(),
+            sent: "icmp a → 10.0.1.2".into(),
+            expected: "arrives at b".into(),
+            control: None,
+            verdict: Verdict { pass: false, seen: "nothing\narrived".into(), arrived: None, replied: false },
+            time: Duration::from_millis(3),
+        }
+    }
+
+    fn report(names: &[&str]) -> String {
+        let report = Report {
+            intent: "p".into(),
+            target: "nftables".parse().unwrap(),
+            lab: "natc-x".into(),
+            results: names.iter().map(|n| result(n)).collect(),
+            elapsed: Duration::from_millis(9),
+        };
+        report.to_string()
+    }
+
+    /// A 65,536-character name used to panic (`{:width$}` past u16::MAX).
+    #[test]
+    fn names_of_any_length_print() {
+        let long = "x".repeat(65_536);
+        let text = report(&[&long, "short"]);
+        assert!(text.lines().any(|l| l.starts_with("FAIL  short  ")), "{}", &text[text.len() - 300..]);
+        assert!(text.contains(&long));
+    }
+
+    /// One line per expectation, whatever the name holds: no forged `PASS` line.
+    #[test]
+    fn names_cannot_forge_lines_or_drive_the_terminal() {
+        let text = report(&["a\nPASS  forged", "b\r\u{2028}PASS\u{1b}[2J\u{202e}"]);
+        assert_eq!(text.lines().filter(|l| l.starts_with("FAIL")).count(), 2, "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("PASS")), "{text}");
+        assert!(!text.chars().any(|c| crate::diag::terminal::is_hidden(c) && c != '\n'), "{text:?}");
+        assert!(text.contains("a\\nPASS  forged") && text.contains("nothing\\narrived"), "{text}");
     }
 }

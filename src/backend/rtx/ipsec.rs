@@ -198,7 +198,7 @@ fn tunnel(cx: &mut Ctx, index: usize, t: &Tunnel) -> Option<TunnelView> {
     }
     let mut comments = vec![t.origin.describe()];
     if let Some(d) = &t.description {
-        comments.extend(crate::backend::quote::comment_lines(d));
+        comments.extend(crate::backend::quote::comment_lines(&d.value));
     }
     ok.then(|| TunnelView {
         comments,

@@ -190,7 +190,7 @@ fn interfaces(cx: &mut Ctx) -> Vec<Block> {
         }
         let mut block = Block { comments: vec![format!("{} interface/{}", gw.name, i.name)], lines: Vec::new() };
         if let Some(d) = &i.description {
-            block.comments.extend(super::quote::comment_lines(d));
+            block.comments.extend(super::quote::comment_lines(&d.value));
         }
         if let Some(a) = i.addresses.first() {
             block.lines.push(format!("ip {} address {}", i.name, a.value));

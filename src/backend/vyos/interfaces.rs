@@ -3,7 +3,7 @@
 //! other owned addresses, proxy ARP, and the VTIs of route-based tunnels.
 
 use super::{Block, NAME};
-use crate::backend::{cannot_express, quote};
+use crate::backend::cannot_express;
 use crate::diag::Diagnostic;
 use crate::model::{Kind, Origin};
 use crate::plan::GatewayPlan;
@@ -115,7 +115,9 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
             }
         }
         if let Some(d) = &iface.description {
-            block.leaf(format!("{} description", at.path), quote::vyos_description(d));
+            // Written as it is: the intent refuses what a one-line label cannot hold (N122) and
+            // the target what is longer than `.{0,255}` (N305), so nothing is cut or trimmed.
+            block.leaf(format!("{} description", at.path), d.value.clone());
         }
         if !at.complete {
             findings.push(
