@@ -15,5 +15,6 @@ pub mod plan;
 pub mod schema;
 pub mod trace;
 pub mod verify;
+pub mod vocab;
 
 pub use pipeline::{Artifact, BuildError, BuildOptions, Compiled, build, check_declared_targets, compile};

@@ -65,7 +65,7 @@ fn main() -> ExitCode {
                 Err(_) => ExitCode::from(USAGE),
             }
         }
-        Command::Schema => match std::io::stdout().write_all(natc::schema::schema_json().as_bytes()) {
+        Command::Schema => match std::io::stdout().write_all(natc::intent::schema_json().as_bytes()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::from(USAGE),
         },

@@ -12,12 +12,11 @@ pub mod numbering;
 pub mod quote;
 mod rtx;
 pub mod secret;
-pub mod spec;
 mod vyos;
 
 use crate::diag::{Code, Diagnostic};
 use crate::plan::GatewayPlan;
-pub use spec::{TargetKind, TargetSpec};
+pub use crate::vocab::targets::{TargetKind, TargetSpec};
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]

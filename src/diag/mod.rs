@@ -1,15 +1,13 @@
 //! Diagnostics: our own records (code, severity, message, labels, help), kept apart from
 //! the renderer so that miette can be swapped without touching any check.
 
-mod codes;
 mod machine;
 mod render;
-mod suggest;
 
-pub use codes::{CODES, Code};
+pub use crate::vocab::codes::{CODES, Code};
+pub use crate::vocab::suggest::did_you_mean;
 pub use machine::{LineIndex, to_github, to_json_lines};
 pub use render::{Rendered, render_plain, render_report};
-pub use suggest::did_you_mean;
 
 use std::ops::Range;
 

@@ -1,9 +1,13 @@
 //! Loading: TOML text → [`IntentFile`], with every serde error turned into a located diagnostic.
 
-mod forms;
 mod lab_types;
 mod load;
 mod types;
 
 pub use load::parse;
 pub use types::*;
+
+/// `natc schema`: the JSON Schema of the intent file, derived from these serde types.
+pub fn schema_json() -> String {
+    crate::schema::schema_json::<IntentFile>()
+}

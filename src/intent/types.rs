@@ -7,9 +7,9 @@
 //!
 //! The same types give the JSON Schema (`natc schema`): `Spanned` has no schema, so every
 //! field names the schema of its value with `#[schemars(with = …)]`, a plain type or one of
-//! the value forms in `forms.rs`. The doc comments on fields are what an editor shows on hover.
+//! the value forms in `schema/forms.rs`. The doc comments on fields are what an editor shows on hover.
 
-use super::forms;
+use crate::schema::forms;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;

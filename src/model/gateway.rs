@@ -3,9 +3,9 @@
 use super::address::{inner, interface_address};
 use super::names::{UniqueNames, check_interface_name, check_name};
 use super::rules::{self, Ctx};
+use super::targets::{check_rtx_model, check_target_name, check_vyos_version};
 use super::tunnel;
 use super::*;
-use crate::backend::spec::{check_rtx_model, check_target_name, check_vyos_version};
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, S};
 use std::collections::{BTreeSet, HashMap};

@@ -8,12 +8,12 @@ mod names;
 mod ports;
 mod resolve;
 mod rules;
+mod targets;
 mod tunnel;
 
 pub use address::{Networks, inner as inner_span};
-pub use names::{MAX_INTERFACE, MAX_NAME};
 pub use ports::{PortRange, PortSet};
-pub use resolve::{SCHEMA_VERSION, resolve};
+pub use resolve::resolve;
 
 use crate::diag::Span;
 pub use crate::intent::{Chain, Claim, DpdAction, Protocol, Verdict};
