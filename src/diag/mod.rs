@@ -9,10 +9,7 @@ pub use crate::vocab::suggest::did_you_mean;
 pub use machine::{LineIndex, to_github, to_json_lines};
 pub use render::{Rendered, render_plain, render_report};
 
-use std::ops::Range;
-
-/// A byte range into the intent file's text.
-pub type Span = Range<usize>;
+pub use crate::vocab::origin::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

@@ -16,7 +16,7 @@ pub use ports::{PortRange, PortSet};
 pub use resolve::resolve;
 
 use crate::diag::Span;
-pub use crate::intent::{Chain, Claim, DpdAction, Protocol, Verdict};
+pub use crate::vocab::words::{Chain, Claim, DpdAction, Protocol, Verdict};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -33,56 +33,7 @@ impl<T> At<T> {
     }
 }
 
-/// What kind of intent item something came from; appears in output comments as `kind/name`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Gateway,
-    Interface,
-    Address,
-    Dnat,
-    Snat,
-    Netmap,
-    Allow,
-    Policy,
-    Route,
-    Tunnel,
-    Bgp,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Gateway => "gateway",
-            Kind::Interface => "interface",
-            Kind::Address => "address",
-            Kind::Dnat => "dnat",
-            Kind::Snat => "snat",
-            Kind::Netmap => "netmap",
-            Kind::Allow => "allow",
-            Kind::Policy => "policy",
-            Kind::Route => "route",
-            Kind::Tunnel => "tunnel",
-            Kind::Bgp => "bgp",
-        }
-    }
-}
-
-/// The intent item a record came from: every rendered rule names it, every diagnostic points at it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub gateway: String,
-    pub kind: Kind,
-    pub name: String,
-    /// The item's table header (`[[gateway.dnat]]`) or value.
-    pub span: Span,
-}
-
-impl Origin {
-    /// `natgw dnat/aix-tmgw01`: the text every output comment carries.
-    pub fn describe(&self) -> String {
-        format!("{} {}/{}", self.gateway, self.kind.as_str(), self.name)
-    }
-}
+pub use crate::vocab::origin::{Kind, Origin};
 
 #[derive(Debug, Clone)]
 pub struct Model {
