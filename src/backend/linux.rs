@@ -5,7 +5,7 @@ use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
 use crate::model::{Origin, Verdict};
-use crate::plan::{Filter, FilterChain, GatewayPlan, Nexthop, Step};
+use crate::plan::{Filter, FilterChain, GatewayPlan, Nexthop};
 use serde::Serialize;
 
 /// Linux targets render NAT, filters and host state; not IPsec or BGP (those run in
@@ -26,14 +26,6 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
             &b.origin,
             "it renders NAT and filter rules, not BGP",
             "build this gateway for vyos, or configure BGP in FRR by hand",
-        ));
-    }
-    for t in gw.dnat.iter().filter(|t| matches!(t.step, Step::ShiftIntoPrefix(_)) && t.set_port.is_some()) {
-        errors.push(cannot_express(
-            target,
-            &t.origin,
-            "a 1:1 prefix map keeps ports, it cannot also change them",
-            "split the port translation into host mappings, or drop `to_port`",
         ));
     }
     for f in gw.filters.rules.iter().filter(|f| !f.stateful && gw.filters.policy(f.chain) == Verdict::Drop) {

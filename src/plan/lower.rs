@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::diag::{Code, Diagnostic};
-use crate::model::{Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
+use crate::model::{At, Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
+use crate::vocab::PortRange;
 
 pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut errors = Vec::new();
@@ -17,7 +18,7 @@ pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
 fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     // Intent order decides first-match order; dnat, snat and netmap tables may interleave in
     // the file, so sort by where each item was written.
-    let mut dnat: Vec<Translation> = g.dnats.iter().map(dnat_translation).collect();
+    let mut dnat: Vec<Translation> = g.dnats.iter().map(dnat_translation).collect::<Result<_, _>>()?;
     let mut snat: Vec<Translation> = g.snats.iter().map(snat_translation).collect();
     for n in &g.netmaps {
         let (out, back) = netmap_translations(n);
@@ -92,14 +93,45 @@ fn value<T: Clone>(v: &Option<crate::model::At<T>>) -> Option<T> {
     v.as_ref().map(|a| a.value.clone())
 }
 
-fn address_step(to: Ipv4Net) -> Step {
-    if to.prefix_len() == 32 { Step::SetAddress(to.addr()) } else { Step::ShiftIntoPrefix(to) }
+/// A host `to` sets the address (and maybe the port); a prefix `to` is a 1:1 block map,
+/// which the model only lets through without `to_port`.
+fn dnat_step(d: &Dnat) -> Result<Step, Diagnostic> {
+    let to = d.to.value;
+    match (to.prefix_len() == 32, &d.to_port) {
+        (true, None) => Ok(Step::SetAddress(to.addr(), None)),
+        (true, Some(port)) => Ok(Step::SetAddress(to.addr(), Some(port_step(d, port)?))),
+        (false, None) => Ok(Step::ShiftIntoPrefix(to)),
+        (false, Some(port)) => Err(broken(&d.origin, port.span.clone(), "a 1:1 prefix map with a to_port")),
+    }
 }
 
-fn dnat_translation(d: &Dnat) -> Translation {
-    Translation {
+/// One new port, or the one matched range shifted onto `to_port` (model/rules.rs proved the
+/// widths equal and the protocol tcp or udp).
+fn port_step(d: &Dnat, to_port: &At<PortRange>) -> Result<PortStep, Diagnostic> {
+    if to_port.value.is_single() {
+        return Ok(PortStep::Set(to_port.value.first));
+    }
+    let matched = d.ports.as_ref().and_then(|p| p.value.as_single_range());
+    let protocol = d.protocol.as_ref().map(|p| p.value);
+    match (protocol, matched) {
+        (Some(protocol), Some(matched)) => PortShift::new(protocol, matched, to_port.value),
+        _ => None,
+    }
+    .map(PortStep::Shift)
+    .ok_or_else(|| broken(&d.origin, to_port.span.clone(), "a to_port range that is no 1:1 shift"))
+}
+
+/// N901: the model let through what it promises to refuse.
+fn broken(origin: &Origin, span: crate::diag::Span, what: &str) -> Diagnostic {
+    Diagnostic::error(Code::INTERNAL, format!("internal error while lowering {}: {what}", origin.describe()))
+        .label(span, "here")
+        .help("this is a bug in natc; please report it with the intent file")
+}
+
+fn dnat_translation(d: &Dnat) -> Result<Translation, Diagnostic> {
+    Ok(Translation {
         origin: d.origin.clone(),
-        part: None,
+        half: None,
         hook: Hook::Destination,
         matcher: Match {
             in_interface: value(&d.in_interface),
@@ -109,15 +141,14 @@ fn dnat_translation(d: &Dnat) -> Translation {
             ports: value(&d.ports),
             ..Match::default()
         },
-        step: address_step(d.to.value),
-        set_port: d.to_port.as_ref().map(|p| p.value),
-    }
+        step: dnat_step(d)?,
+    })
 }
 
 fn snat_translation(s: &Snat) -> Translation {
     Translation {
         origin: s.origin.clone(),
-        part: None,
+        half: None,
         hook: Hook::Source,
         matcher: Match {
             out_interface: value(&s.out_interface),
@@ -130,10 +161,9 @@ fn snat_translation(s: &Snat) -> Translation {
         },
         step: match &s.to.value {
             SnatTo::Masquerade => Step::Masquerade,
-            SnatTo::Address(a) => Step::SetAddress(*a),
+            SnatTo::Address(a) => Step::SetAddress(*a, None),
             SnatTo::Prefix(p) => Step::ShiftIntoPrefix(*p),
         },
-        set_port: None,
     }
 }
 
@@ -141,7 +171,7 @@ fn snat_translation(s: &Snat) -> Translation {
 fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
     let out = Translation {
         origin: n.origin.clone(),
-        part: Some("snat"),
+        half: Some(NetmapHalf::Snat),
         hook: Hook::Source,
         matcher: Match {
             out_interface: Some(n.interface.value.clone()),
@@ -150,11 +180,10 @@ fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
             ..Match::default()
         },
         step: Step::ShiftIntoPrefix(n.local_as.value),
-        set_port: None,
     };
     let back = Translation {
         origin: n.origin.clone(),
-        part: Some("dnat"),
+        half: Some(NetmapHalf::Dnat),
         hook: Hook::Destination,
         matcher: Match {
             in_interface: Some(n.interface.value.clone()),
@@ -163,7 +192,6 @@ fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
             ..Match::default()
         },
         step: Step::ShiftIntoPrefix(n.local.value),
-        set_port: None,
     };
     (out, back)
 }

@@ -3,10 +3,12 @@
 //! a match, an address step, an optional port step, the hook it runs in, and its origin.
 
 mod lower;
+mod port_step;
 
 pub use lower::lower;
+pub use port_step::{PortShift, PortStep};
 
-use crate::model::{self, Origin, PortRange, PortSet, Protocol, Verdict};
+use crate::model::{self, Origin, PortSet, Protocol, Verdict};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -68,9 +70,11 @@ pub struct Match {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Replace the address with this one (DNAT/SNAT to a host).
-    SetAddress(Ipv4Addr),
-    /// Keep the host part, replace the network part (NETMAP, 1:1 block map).
+    /// Replace the address with this one (DNAT/SNAT to a host); a DNAT may also change the
+    /// destination port (SNAT never does).
+    SetAddress(Ipv4Addr, Option<PortStep>),
+    /// Keep the host part, replace the network part (NETMAP, 1:1 block map). A block map
+    /// keeps ports, so this step has no port change: the model refuses `to_port` with it.
     ShiftIntoPrefix(Ipv4Net),
     /// Source becomes the outgoing interface's address.
     Masquerade,
@@ -82,12 +86,26 @@ pub enum Step {
 pub struct Translation {
     pub origin: Origin,
     /// For a netmap, which of its two halves this is.
-    pub part: Option<&'static str>,
+    pub half: Option<NetmapHalf>,
     pub hook: Hook,
     pub matcher: Match,
     pub step: Step,
-    /// New destination port(s); a range is a 1:1 shift of the matched range.
-    pub set_port: Option<PortRange>,
+}
+
+/// A netmap lowers to two translations: the SNAT out towards `remote_as` and the DNAT back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetmapHalf {
+    Snat,
+    Dnat,
+}
+
+impl NetmapHalf {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetmapHalf::Snat => "snat",
+            NetmapHalf::Dnat => "dnat",
+        }
+    }
 }
 
 impl Translation {
@@ -104,9 +122,17 @@ impl Translation {
 
     /// The comment every rendered rule carries: `natgw dnat/aix-tmgw01`, `utm-a netmap/vpc-a (dnat)`.
     pub fn comment(&self) -> String {
-        match self.part {
-            Some(p) => format!("{} ({p})", self.origin.describe()),
+        match self.half {
+            Some(half) => format!("{} ({})", self.origin.describe(), half.as_str()),
             None => self.origin.describe(),
+        }
+    }
+
+    /// The DNAT's port change, if it has one.
+    pub fn port_step(&self) -> Option<&PortStep> {
+        match &self.step {
+            Step::SetAddress(_, port) => port.as_ref(),
+            _ => None,
         }
     }
 }

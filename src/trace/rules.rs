@@ -9,7 +9,7 @@ use super::packet::{Packet, Tuple};
 use super::render::Recorder;
 use crate::backend::linux::{FilterLine, filter_lines};
 use crate::model::{Protocol, Verdict};
-use crate::plan::{FilterChain, GatewayPlan, Match, Step, Translation};
+use crate::plan::{FilterChain, GatewayPlan, Match, Step};
 use crate::verify::probe::ProbeProtocol;
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
@@ -32,7 +32,7 @@ impl Node<'_> {
         };
         let before = p.tuple;
         match t.step {
-            Step::SetAddress(a) => p.tuple.destination = a,
+            Step::SetAddress(a, _) => p.tuple.destination = a,
             Step::ShiftIntoPrefix(net) => p.tuple.destination = shift(p.tuple.destination, net),
             Step::NoNat => {
                 rec.step(&self.name, format!("prerouting: {}: no NAT (exemption)", t.comment()));
@@ -43,10 +43,13 @@ impl Node<'_> {
                 return None;
             }
         }
-        if let Some(port) = to_port(t, p.tuple.destination_port) {
-            p.tuple.destination_port = Some(port);
-        } else if t.set_port.is_some() {
-            rec.unmodelled(&self.name, &format!("a port range without a 1:1 matched range ({})", t.comment()));
+        if let Some(step) = t.port_step() {
+            match step.apply(p.tuple.destination_port) {
+                Some(port) => p.tuple.destination_port = Some(port),
+                None => {
+                    rec.unmodelled(&self.name, &format!("a port range without a 1:1 matched range ({})", t.comment()))
+                }
+            }
         }
         rec.step(&self.name, format!("DNAT {}: {}", t.comment(), change(&before, &p.tuple)));
         Some(t.comment())
@@ -160,7 +163,7 @@ impl Node<'_> {
                     Some(t) => {
                         let before = p.tuple;
                         let how = match t.step {
-                            Step::SetAddress(a) => {
+                            Step::SetAddress(a, _) => {
                                 p.tuple.source = a;
                                 ""
                             }
@@ -226,18 +229,6 @@ pub fn matches(m: &Match, t: &Tuple, in_iface: Option<&str>, out_iface: Option<&
 pub fn shift(address: Ipv4Addr, into: Ipv4Net) -> Ipv4Addr {
     let mask = u32::from(into.netmask());
     Ipv4Addr::from((u32::from(into.network()) & mask) | (u32::from(address) & !mask))
-}
-
-/// The destination port after a DNAT's `to_port`: one port, or a 1:1 shift of the
-/// matched range (`None` when the rule sets no port or the shift is undefined).
-pub(super) fn to_port(t: &Translation, port: Option<u16>) -> Option<u16> {
-    let set = t.set_port?;
-    if set.is_single() {
-        return Some(set.first);
-    }
-    let matched = t.matcher.ports.as_ref()?.as_single_range()?;
-    let port = port?;
-    (matched.first..=matched.last).contains(&port).then(|| set.first + (port - matched.first))
 }
 
 /// `192.168.82.70 → 192.168.150.195`: the addresses (and ports) that changed.
