@@ -8,6 +8,7 @@ pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod intent;
+pub mod lab;
 pub mod model;
 pub mod package;
 pub mod pipeline;

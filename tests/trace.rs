@@ -80,7 +80,7 @@ fn assert_trace_agrees_with_verify(path: &Path, target: &str) {
         assert_eq!(seen(&v.verdict.arrived), seen(&t.verdict.arrived), "the arrival differs — {context}");
         // Also what the sender learned (an ICMP error and who sent it, a timeout...).
         assert_eq!(v.verdict.seen, t.verdict.seen, "what was seen differs — {context}");
-        let control = |c: &Option<natc::verify::judge::Verdict>| c.as_ref().map(|c| c.pass);
+        let control = |c: &Option<natc::lab::Judgement>| c.as_ref().map(|c| c.pass);
         assert_eq!(control(&v.control), control(&t.control), "the negative control differs — {context}");
         assert_eq!(v.passed(), t.passed(), "{context}");
     }

@@ -7,9 +7,8 @@
 
 use super::conntrack::{self, Class, Conntrack, Direction};
 use super::net::{Lookup, Net};
-use super::packet::{ErrorKind, Packet};
+use super::packet::{ErrorKind, Packet, change};
 use super::render::Recorder;
-use super::rules::change;
 use crate::plan::{FilterChain, GatewayPlan};
 use std::net::Ipv4Addr;
 
@@ -199,11 +198,10 @@ impl Node<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::packet::{Kind, Tuple};
-    use super::super::rules::shift;
+    use super::super::packet::{Kind, Tuple, shift};
     use super::*;
-    use crate::model::Verdict;
-    use crate::verify::probe::ProbeProtocol;
+    use crate::lab::probe::ProbeProtocol;
+    use crate::vocab::Verdict;
 
     /// eth0 outside, eth1 servers, eth2 a link to a partner network.
     const EDGE: &str = r#"

@@ -8,8 +8,8 @@ use super::gateway::{Decision, Node};
 use super::net::Net;
 use super::packet::{ErrorKind, INITIAL_TTL, Packet};
 use super::render::Recorder;
+use crate::lab::topology::{NodeKind, Port, Topology};
 use crate::plan::GatewayPlan;
-use crate::verify::topology::{NodeKind, Port, Topology};
 use std::collections::HashMap;
 
 /// More decisions than this and something loops even though TTLs run out (they cannot:

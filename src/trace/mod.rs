@@ -23,10 +23,10 @@ mod single;
 pub use single::{PacketQuery, PacketTrace, trace_packet};
 
 use crate::diag::{Code, Diagnostic};
+use crate::lab::ExpectResult;
 use crate::model::Outcome;
 use crate::pipeline::Compiled;
 use crate::plan::{ChainPolicy, Filters, GatewayPlan};
-use crate::verify::ExpectResult;
 use render::Step;
 use std::fmt;
 use std::time::Duration;
@@ -107,7 +107,7 @@ fn missing(what: &str, help: &str) -> TraceError {
 /// A gateway as verify's negative control sees it: its interfaces and addresses, and
 /// nothing natc generates (no rules, no sysctls, no owned addresses, no routes).
 fn without_config(g: &GatewayPlan) -> GatewayPlan {
-    let accept = |p: &ChainPolicy| ChainPolicy { verdict: crate::model::Verdict::Accept, origin: p.origin.clone() };
+    let accept = |p: &ChainPolicy| ChainPolicy { verdict: crate::vocab::Verdict::Accept, origin: p.origin.clone() };
     GatewayPlan {
         dnat: Vec::new(),
         snat: Vec::new(),

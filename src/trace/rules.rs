@@ -5,14 +5,12 @@
 use super::conntrack::{self, Class, Conntrack, Direction};
 use super::gateway::{Decision, Node, State};
 use super::net::RouteEntry;
-use super::packet::{Packet, Tuple};
+use super::packet::{Packet, Tuple, change, shift};
 use super::render::Recorder;
 use crate::backend::linux::{FilterLine, filter_lines};
-use crate::model::{Protocol, Verdict};
+use crate::lab::probe::ProbeProtocol;
 use crate::plan::{FilterChain, GatewayPlan, Match, Step};
-use crate::verify::probe::ProbeProtocol;
-use ipnet::Ipv4Net;
-use std::net::Ipv4Addr;
+use crate::vocab::{Protocol, Verdict};
 
 impl Node<'_> {
     /// The DNAT rules in order; the first that matches decides. Returns the rule's
@@ -223,36 +221,4 @@ pub fn matches(m: &Match, t: &Tuple, in_iface: Option<&str>, out_iface: Option<&
         && m.ports.as_ref().is_none_or(|set| {
             t.destination_port.is_some_and(|port| set.ranges.iter().any(|r| (r.first..=r.last).contains(&port)))
         })
-}
-
-/// NETMAP: keep the host part, take the network part of `into`.
-pub fn shift(address: Ipv4Addr, into: Ipv4Net) -> Ipv4Addr {
-    let mask = u32::from(into.netmask());
-    Ipv4Addr::from((u32::from(into.network()) & mask) | (u32::from(address) & !mask))
-}
-
-/// `192.168.82.70 → 192.168.150.195`: the addresses (and ports) that changed.
-pub(super) fn change(before: &Tuple, after: &Tuple) -> String {
-    let end = |a: Ipv4Addr, p: Option<u16>, show_port: bool| match p {
-        Some(p) if show_port => format!("{a}:{p}"),
-        _ => a.to_string(),
-    };
-    let mut parts = Vec::new();
-    let dport = before.destination_port != after.destination_port;
-    if before.destination != after.destination || dport {
-        parts.push(format!(
-            "destination {} → {}",
-            end(before.destination, before.destination_port, dport),
-            end(after.destination, after.destination_port, dport)
-        ));
-    }
-    let sport = before.source_port != after.source_port;
-    if before.source != after.source || sport {
-        parts.push(format!(
-            "source {} → {}",
-            end(before.source, before.source_port, sport),
-            end(after.source, after.source_port, sport)
-        ));
-    }
-    if parts.is_empty() { "unchanged".into() } else { parts.join(", ") }
 }

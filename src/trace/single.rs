@@ -9,8 +9,8 @@ use super::gateway::{Decision, Node};
 use super::net::{Lookup, Net};
 use super::packet::{Kind, Packet, Tuple};
 use super::render::{self, Recorder, Step};
+use crate::lab::probe::ProbeProtocol;
 use crate::pipeline::Compiled;
-use crate::verify::probe::ProbeProtocol;
 use std::fmt;
 use std::net::Ipv4Addr;
 

@@ -6,14 +6,11 @@
 //! natc output is loaded: a pass must be the config's doing) → load every gateway →
 //! probes → verdicts. The namespaces go away on every path out (see [`netns`]).
 
-pub mod judge;
 pub mod load;
 pub mod netns;
 pub mod probe;
-mod report;
-pub mod topology;
 
-pub use report::{ExpectResult, Report};
+pub use crate::lab::{ExpectResult, Report, judge, topology};
 
 use crate::backend::{TargetKind, TargetSpec};
 use crate::diag::{Code, Diagnostic};
@@ -172,7 +169,7 @@ pub fn verify(
             let (verdict, time) = match &outcomes[i] {
                 Some((outcome, time)) => (judge::judge(e, outcome, &judge::arrivals(&seen, protocol, keys[i])), *time),
                 None => (
-                    judge::Verdict {
+                    judge::Judgement {
                         pass: false,
                         seen: "the probe could not run".into(),
                         arrived: None,
