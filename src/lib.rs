@@ -9,6 +9,7 @@ pub mod diff;
 pub mod emit;
 pub mod intent;
 pub mod lab;
+pub mod lower;
 pub mod model;
 pub mod package;
 pub mod pipeline;

@@ -5,7 +5,7 @@ use crate::backend::{self, Header, OutputFile, TargetKind, TargetSpec};
 use crate::check;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::{self, Model};
-use crate::plan::{self, GatewayPlan, Plan};
+use crate::plan::{GatewayPlan, Plan};
 
 /// A loaded, resolved and lowered intent.
 #[derive(Debug)]
@@ -20,7 +20,7 @@ pub struct Compiled {
 pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let file = crate::intent::parse(text).map_err(|d| vec![d])?;
     let model = model::resolve(&file).map_err(sorted)?;
-    let plan = plan::lower(&model).map_err(sorted)?;
+    let plan = crate::lower::lower(&model).map_err(sorted)?;
     let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
         check::run(&model, &plan).into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {

@@ -5,8 +5,8 @@ use super::header::{HeaderView, header_view};
 use super::linux::{self, FilterLine};
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::Diagnostic;
-use crate::model::{PortRange, PortSet, Protocol, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
+use crate::vocab::{PortRange, PortSet, Protocol, Verdict};
 use serde::Serialize;
 
 pub struct Iptables;

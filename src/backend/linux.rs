@@ -4,8 +4,8 @@
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
-use crate::model::{Origin, Verdict};
 use crate::plan::{Filter, FilterChain, GatewayPlan, Nexthop};
+use crate::vocab::{Origin, Verdict};
 use serde::Serialize;
 
 /// Linux targets render NAT, filters and host state; not IPsec or BGP (those run in

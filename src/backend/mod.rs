@@ -70,7 +70,7 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
 }
 
 /// N301 for an item the target cannot express.
-pub(crate) fn cannot_express(target: &str, origin: &crate::model::Origin, what: &str, help: &str) -> Diagnostic {
+pub(crate) fn cannot_express(target: &str, origin: &crate::vocab::Origin, what: &str, help: &str) -> Diagnostic {
     Diagnostic::error(
         Code::TARGET_CANNOT_EXPRESS,
         format!("target {target} cannot express {} exactly: {what}", origin.describe()),

@@ -4,7 +4,7 @@
 
 use crate::backend::TargetKind;
 use crate::backend::quote::{rtx_escape, vyos_quote};
-use crate::model::SecretRef;
+use crate::plan::SecretRef;
 use std::path::{Path, PathBuf};
 
 /// What a build writes where a pre-shared key goes.

@@ -20,20 +20,8 @@ pub use crate::vocab::words::{Chain, Claim, DpdAction, Protocol, Verdict};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
-/// A value and where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct At<T> {
-    pub value: T,
-    pub span: Span,
-}
-
-impl<T> At<T> {
-    pub fn new(value: T, span: Span) -> Self {
-        At { value, span }
-    }
-}
-
-pub use crate::vocab::origin::{Kind, Origin};
+pub use crate::plan::{Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
+pub use crate::vocab::origin::{At, Kind, Origin};
 
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -83,15 +71,6 @@ pub struct Accept {
     pub reason: Option<At<String>>,
     /// The whole `{ … }` entry.
     pub span: Span,
-}
-
-#[derive(Debug, Clone)]
-pub struct Interface {
-    pub name: String,
-    pub span: Span,
-    /// Address with prefix length, host bits as configured (192.168.82.4/26).
-    pub addresses: Vec<At<Ipv4Net>>,
-    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -180,42 +159,4 @@ pub struct Route {
     pub origin: Origin,
     pub to: At<Ipv4Net>,
     pub nexthop: Nexthop,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretRef {
-    Env(String),
-    File(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct Tunnel {
-    pub origin: Origin,
-    pub remote: At<Ipv4Addr>,
-    pub local_address: Option<At<Ipv4Addr>>,
-    pub psk: At<SecretRef>,
-    pub ike: tunnel::Ike,
-    pub esp: tunnel::Esp,
-    pub dpd: Option<tunnel::Dpd>,
-    pub nat_traversal: bool,
-    pub mode: tunnel::TunnelMode,
-    pub description: Option<String>,
-}
-
-pub use tunnel::{Dpd, Esp, Ike, TunnelMode, Vti};
-
-#[derive(Debug, Clone)]
-pub struct Bgp {
-    pub origin: Origin,
-    pub asn: At<u32>,
-    pub networks: Vec<At<Ipv4Net>>,
-    pub neighbors: Vec<BgpNeighbor>,
-}
-
-#[derive(Debug, Clone)]
-pub struct BgpNeighbor {
-    pub address: At<Ipv4Addr>,
-    pub remote_as: At<u32>,
-    pub holdtime: Option<u32>,
-    pub keepalive: Option<u32>,
 }

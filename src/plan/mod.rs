@@ -2,13 +2,13 @@
 //! read only this. A translation is one uniform record (after Batfish's Transformation):
 //! a match, an address step, an optional port step, the hook it runs in, and its origin.
 
-mod lower;
 mod port_step;
+mod records;
 
-pub use lower::lower;
 pub use port_step::{PortShift, PortStep};
+pub use records::{Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
 
-use crate::model::{self, Origin, PortSet, Protocol, Verdict};
+use crate::vocab::{Origin, PortSet, Protocol, Verdict};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -23,7 +23,7 @@ pub struct Plan {
 pub struct GatewayPlan {
     pub name: String,
     /// The gateway's `[[gateway]]` table, for diagnostics about the gateway as a whole.
-    pub span: crate::diag::Span,
+    pub span: crate::vocab::Span,
     pub description: Option<String>,
     /// Destination NAT (prerouting), in intent order: first match wins, as in netfilter.
     pub dnat: Vec<Translation>,
@@ -33,10 +33,10 @@ pub struct GatewayPlan {
     pub routes: Vec<Route>,
     pub owned: Vec<OwnedAddress>,
     pub sysctls: Vec<Sysctl>,
-    /// Not lowered: only the VyOS and RTX targets render them, straight from the model.
-    pub tunnels: Vec<model::Tunnel>,
-    pub bgp: Option<model::Bgp>,
-    pub interfaces: Vec<model::Interface>,
+    /// Copied from the model (records.rs): only the VyOS and RTX targets render them.
+    pub tunnels: Vec<Tunnel>,
+    pub bgp: Option<Bgp>,
+    pub interfaces: Vec<Interface>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -287,7 +287,7 @@ via = "10.1.0.254"
     fn unchecked(text: &str) -> crate::Compiled {
         let file = crate::intent::parse(text).expect("TOML");
         let model = crate::model::resolve(&file).expect("resolves");
-        let plan = crate::plan::lower(&model).expect("lowers");
+        let plan = crate::lower::lower(&model).expect("lowers");
         crate::Compiled { model, plan, warnings: Vec::new() }
     }
 

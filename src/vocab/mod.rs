@@ -13,7 +13,7 @@ pub mod targets;
 pub mod words;
 
 pub use codes::{CODES, Code};
-pub use origin::{Kind, Origin, Span};
+pub use origin::{At, Kind, Origin, Span};
 pub use ports::{PortRange, PortSet};
 pub use targets::{RTX_MODELS, SpecError, TargetKind, TargetSpec, VYOS_VERSIONS};
 pub use words::{Chain, Claim, DpdAction, Protocol, Verdict};

@@ -54,3 +54,16 @@ impl Origin {
         format!("{} {}/{}", self.gateway, self.kind.as_str(), self.name)
     }
 }
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> At<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        At { value, span }
+    }
+}

@@ -10,8 +10,8 @@ mod nat;
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, Target, cannot_express, engine};
 use crate::diag::Diagnostic;
-use crate::model::{Kind, Origin};
 use crate::plan::{GatewayPlan, Nexthop};
+use crate::vocab::{Kind, Origin};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -154,7 +154,7 @@ impl Ctx<'_> {
     }
 }
 
-fn interface_origin(gw: &GatewayPlan, i: &crate::model::Interface) -> Origin {
+fn interface_origin(gw: &GatewayPlan, i: &crate::plan::Interface) -> Origin {
     Origin { gateway: gw.name.clone(), kind: Kind::Interface, name: i.name.clone(), span: i.span.clone() }
 }
 

@@ -10,8 +10,8 @@
 
 use super::{Block, Ctx, DESCRIPTOR_IDS, ENTRY_IDS, IfClass, classify};
 use crate::backend::numbering::{self, Request};
-use crate::model::Protocol;
 use crate::plan::{GatewayPlan, PortStep, Step, Translation};
+use crate::vocab::Protocol;
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 

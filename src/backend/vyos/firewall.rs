@@ -8,8 +8,8 @@ use crate::backend::cannot_express;
 use crate::backend::linux::{self, FilterLine};
 use crate::backend::numbering::{self, Request};
 use crate::diag::Diagnostic;
-use crate::model::Verdict;
 use crate::plan::{FilterChain, GatewayPlan};
+use crate::vocab::Verdict;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Chain {

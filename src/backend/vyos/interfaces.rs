@@ -5,8 +5,8 @@
 use super::{Block, NAME};
 use crate::backend::{cannot_express, quote};
 use crate::diag::Diagnostic;
-use crate::model::{Kind, Origin};
 use crate::plan::GatewayPlan;
+use crate::vocab::{Kind, Origin};
 use ipnet::Ipv4Net;
 
 /// Where an interface lives in the VyOS tree.

@@ -7,8 +7,8 @@ use super::{Block, HASHED_RULES, NAME, address, interfaces};
 use crate::backend::cannot_express;
 use crate::backend::numbering::{self, Request};
 use crate::diag::Diagnostic;
-use crate::model::{PortSet, Protocol};
 use crate::plan::{GatewayPlan, Hook, IpsecMatch, PortStep, Step, Translation};
+use crate::vocab::{PortSet, Protocol};
 
 pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     rules(&gw.dnat, Hook::Destination, findings)

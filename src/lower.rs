@@ -1,9 +1,10 @@
 //! The lower pass: model → plan. Sugar disappears here: a netmap becomes its two 1:1
 //! translations, claims become owned addresses or proxy-ARP settings.
 
-use super::*;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{At, Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
+use crate::plan::*;
+use crate::vocab::Origin;
 use crate::vocab::PortRange;
 
 pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
@@ -122,7 +123,7 @@ fn port_step(d: &Dnat, to_port: &At<PortRange>) -> Result<PortStep, Diagnostic> 
 }
 
 /// N901: the model let through what it promises to refuse.
-fn broken(origin: &Origin, span: crate::diag::Span, what: &str) -> Diagnostic {
+fn broken(origin: &Origin, span: crate::vocab::Span, what: &str) -> Diagnostic {
     Diagnostic::error(Code::INTERNAL, format!("internal error while lowering {}: {what}", origin.describe()))
         .label(span, "here")
         .help("this is a bug in natc; please report it with the intent file")
