@@ -13,7 +13,13 @@ pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Plan { intent: model.name.clone(), description: model.description.clone(), gateways })
+    Ok(Plan {
+        intent: model.name.clone(),
+        description: model.description.clone(),
+        gateways,
+        lab: model.lab.clone(),
+        expects: model.expects.clone(),
+    })
 }
 
 fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
@@ -74,10 +80,15 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         input: chain_policy("input", &g.policy.input),
         rules: g.allows.iter().map(filter).collect(),
     };
-    Ok(GatewayPlan {
+    let vyos_version = g.vyos.as_ref().map_or("1.4".to_string(), |v| v.value.clone());
+    let rtx_model = g.rtx.as_ref().map_or("RTX1210".to_string(), |v| v.value.to_ascii_uppercase());
+    let mut gateway = GatewayPlan {
         name: g.name.clone(),
         span: g.span.clone(),
         description: g.description.clone(),
+        targets: Vec::new(),
+        vyos_version,
+        rtx_model,
         dnat,
         snat,
         filters,
@@ -87,7 +98,15 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         tunnels: g.tunnels.clone(),
         bgp: g.bgp.clone(),
         interfaces: g.interfaces.clone(),
-    })
+    };
+    // model/targets.rs refused every entry that does not parse.
+    gateway.targets = g
+        .targets
+        .iter()
+        .filter_map(|t| t.value.parse().ok().map(|spec| (spec, t.span.clone())))
+        .map(|(spec, span)| DeclaredTarget { spec: gateway.with_profile(spec), span })
+        .collect();
+    Ok(gateway)
 }
 
 fn value<T: Clone>(v: &Option<crate::model::At<T>>) -> Option<T> {

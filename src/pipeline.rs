@@ -1,7 +1,7 @@
 //! The library's front door: compile an intent, then build artifacts for targets.
 
 use crate::backend::secret::{self, SecretMode};
-use crate::backend::{self, Header, OutputFile, TargetKind, TargetSpec};
+use crate::backend::{self, Header, OutputFile, TargetSpec};
 use crate::check;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::{self, Model};
@@ -84,7 +84,7 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
     let mut artifacts = Vec::new();
     for gw in selected {
         let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
-        for spec in targets_for(model_gw, options, &mut errors) {
+        for spec in targets_for(gw, options, &mut errors) {
             let target = backend::target_for(&spec);
             let findings = without_accepted(model_gw, target.check(gw));
             if findings.iter().any(Diagnostic::is_error) {
@@ -153,7 +153,7 @@ fn inline_secrets(
 pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
-        for spec in targets_for(gw, &BuildOptions::default(), &mut findings) {
+        for spec in targets_for(plan, &BuildOptions::default(), &mut findings) {
             findings.extend(without_accepted(gw, backend::target_for(&spec).check(plan)));
         }
     }
@@ -181,9 +181,9 @@ fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a Gatew
 }
 
 /// The targets a gateway is built for: the command line's, or else the gateway's own.
-fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Diagnostic>) -> Vec<TargetSpec> {
+fn targets_for(gw: &GatewayPlan, options: &BuildOptions, errors: &mut Vec<Diagnostic>) -> Vec<TargetSpec> {
     let requested: Vec<TargetSpec> = if options.targets.is_empty() {
-        gw.targets.iter().filter_map(|t| t.value.parse().ok()).collect()
+        gw.targets.iter().map(|t| t.spec.clone()).collect()
     } else {
         options.targets.clone()
     };
@@ -194,17 +194,6 @@ fn targets_for(gw: &model::Gateway, options: &BuildOptions, errors: &mut Vec<Dia
                 .help("add targets = [\"nftables\"] to the gateway, or pass --target"),
         );
     }
-    requested.into_iter().map(|spec| with_profile(spec, gw)).collect()
-}
-
-/// A target without a profile takes the gateway's (`vyos = "1.5"`, `rtx = "RTX830"`), then the default.
-fn with_profile(mut spec: TargetSpec, gw: &model::Gateway) -> TargetSpec {
-    if spec.profile.is_none() {
-        spec.profile = match spec.kind {
-            TargetKind::Vyos => Some(gw.vyos.as_ref().map_or("1.4".to_string(), |v| v.value.clone())),
-            TargetKind::Rtx => Some(gw.rtx.as_ref().map_or("RTX1210".to_string(), |v| v.value.to_ascii_uppercase())),
-            _ => None,
-        };
-    }
-    spec
+    // A target without a profile takes the gateway's (`vyos = "1.5"`, `rtx = "RTX830"`), then the default.
+    requested.into_iter().map(|spec| gw.with_profile(spec)).collect()
 }

@@ -2,7 +2,7 @@
 //! observations, so they are unit-tested without root.
 
 use super::probe::{Observation, ProbeProtocol, SendOutcome, source_port};
-use crate::model::{Expect, Outcome};
+use crate::plan::{Expect, Outcome};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +113,7 @@ fn describe_outcome(outcome: &SendOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::At;
+    use crate::vocab::At;
 
     fn expect(outcome: Outcome) -> Expect {
         Expect {

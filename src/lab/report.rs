@@ -1,7 +1,7 @@
 //! The verify table: one line per expectation, pass or fail, what was seen, how long.
 
 use super::judge::Judgement;
-use crate::model::{Expect, Outcome};
+use crate::plan::{Expect, Outcome};
 use crate::vocab::TargetSpec;
 use std::fmt::{self, Write};
 use std::time::Duration;

@@ -29,8 +29,8 @@ pub struct Model {
     pub description: Option<String>,
     pub networks: Networks,
     pub gateways: Vec<Gateway>,
-    pub lab: Option<lab::Lab>,
-    pub expects: Vec<lab::Expect>,
+    pub lab: Option<Lab>,
+    pub expects: Vec<Expect>,
 }
 
 pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};

@@ -2,13 +2,15 @@
 //! read only this. A translation is one uniform record (after Batfish's Transformation):
 //! a match, an address step, an optional port step, the hook it runs in, and its origin.
 
+mod lab;
 mod port_step;
 mod records;
 
+pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 pub use port_step::{PortShift, PortStep};
 pub use records::{Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
 
-use crate::vocab::{Origin, PortSet, Protocol, Verdict};
+use crate::vocab::{Origin, PortSet, Protocol, Span, TargetKind, TargetSpec, Verdict};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -17,14 +19,24 @@ pub struct Plan {
     pub intent: String,
     pub description: Option<String>,
     pub gateways: Vec<GatewayPlan>,
+    /// The `[lab]` that `natc trace` and `natc verify` build, if the intent has one.
+    pub lab: Option<Lab>,
+    /// The `[[expect]]` entries they check, in file order.
+    pub expects: Vec<Expect>,
 }
 
 #[derive(Debug, Clone)]
 pub struct GatewayPlan {
     pub name: String,
     /// The gateway's `[[gateway]]` table, for diagnostics about the gateway as a whole.
-    pub span: crate::vocab::Span,
+    pub span: Span,
     pub description: Option<String>,
+    /// The gateway's own `targets`, parsed once, each with its profile.
+    pub targets: Vec<DeclaredTarget>,
+    /// The profile a VyOS target named without one takes (`vyos = "…"`, default 1.4).
+    pub vyos_version: String,
+    /// The profile an RTX target named without one takes (`rtx = "…"`, default RTX1210).
+    pub rtx_model: String,
     /// Destination NAT (prerouting), in intent order: first match wins, as in netfilter.
     pub dnat: Vec<Translation>,
     /// Source NAT (postrouting), in intent order.
@@ -37,6 +49,28 @@ pub struct GatewayPlan {
     pub tunnels: Vec<Tunnel>,
     pub bgp: Option<Bgp>,
     pub interfaces: Vec<Interface>,
+}
+
+/// A `targets` entry: the target with its profile, and where it was written (N304 points
+/// at it).
+#[derive(Debug, Clone)]
+pub struct DeclaredTarget {
+    pub spec: TargetSpec,
+    pub span: Span,
+}
+
+impl GatewayPlan {
+    /// `spec` with this gateway's profile when it names none (`vyos` → `vyos@1.5`).
+    pub fn with_profile(&self, mut spec: TargetSpec) -> TargetSpec {
+        if spec.profile.is_none() {
+            spec.profile = match spec.kind {
+                TargetKind::Vyos => Some(self.vyos_version.clone()),
+                TargetKind::Rtx => Some(self.rtx_model.clone()),
+                _ => None,
+            };
+        }
+        spec
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use super::render::{Recorder, Step};
 use crate::lab::judge::{self, Judgement};
 use crate::lab::probe::{Observation, ProbeProtocol, SendOutcome, source_port};
 use crate::lab::topology::NodeKind;
-use crate::model::{Expect, Outcome};
+use crate::plan::{Expect, Outcome};
 use crate::vocab::Protocol;
 use std::collections::BTreeSet;
 

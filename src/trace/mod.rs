@@ -24,8 +24,8 @@ pub use single::{PacketQuery, PacketTrace, trace_packet};
 
 use crate::diag::{Code, Diagnostic};
 use crate::lab::ExpectResult;
-use crate::model::Outcome;
 use crate::pipeline::Compiled;
+use crate::plan::Outcome;
 use crate::plan::{ChainPolicy, Filters, GatewayPlan};
 use render::Step;
 use std::fmt;
@@ -66,10 +66,10 @@ impl TraceReport {
 /// Trace every `[[expect]]` of the intent through its lab, with the same probe keys
 /// `natc verify` uses, and the negative control on a lab without natc's config.
 pub fn trace(compiled: &Compiled) -> Result<TraceReport, TraceError> {
-    let lab_model = compiled.model.lab.as_ref().ok_or_else(|| {
+    let lab_model = compiled.plan.lab.as_ref().ok_or_else(|| {
         missing("[lab]", "add [[lab.host]] tables for the hosts around the gateways (docs/verify.md)")
     })?;
-    let expects = &compiled.model.expects;
+    let expects = &compiled.plan.expects;
     if expects.is_empty() {
         return Err(missing(
             "[[expect]]",

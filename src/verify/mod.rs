@@ -14,8 +14,8 @@ pub use crate::lab::{ExpectResult, Report, judge, topology};
 
 use crate::backend::{TargetKind, TargetSpec};
 use crate::diag::{Code, Diagnostic};
-use crate::model::{Expect, Outcome};
 use crate::pipeline::{BuildError, BuildOptions, Compiled};
+use crate::plan::{Expect, Outcome};
 use netns::LabNamespaces;
 use probe::{Observers, Probe, SendOutcome, Watch};
 use std::collections::BTreeSet;
@@ -49,13 +49,7 @@ pub enum VerifyError {
 pub fn default_targets(compiled: &Compiled) -> Vec<TargetSpec> {
     [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld]
         .into_iter()
-        .filter(|kind| {
-            compiled
-                .model
-                .gateways
-                .iter()
-                .all(|g| g.targets.iter().any(|t| t.value.parse::<TargetSpec>().is_ok_and(|spec| spec.kind == *kind)))
-        })
+        .filter(|kind| compiled.plan.gateways.iter().all(|g| g.targets.iter().any(|t| t.spec.kind == *kind)))
         .map(|kind| TargetSpec { kind, profile: None })
         .collect()
 }
@@ -89,14 +83,14 @@ fn on_path(tool: &str) -> bool {
 }
 
 /// The lab and expectations must be there before anything is built.
-fn lab_of(compiled: &Compiled) -> Result<&crate::model::Lab, VerifyError> {
+fn lab_of(compiled: &Compiled) -> Result<&crate::plan::Lab, VerifyError> {
     let missing = |what: &str, help: &str| {
         VerifyError::Invalid(vec![Diagnostic::error(Code::MISSING_KEY, format!("the intent has no {what}")).help(help)])
     };
-    let lab = compiled.model.lab.as_ref().ok_or_else(|| {
+    let lab = compiled.plan.lab.as_ref().ok_or_else(|| {
         missing("[lab]", "add [[lab.host]] tables for the hosts around the gateways (docs/verify.md)")
     })?;
-    if compiled.model.expects.is_empty() {
+    if compiled.plan.expects.is_empty() {
         return Err(missing(
             "[[expect]]",
             "add [[expect]] tables: what must arrive where, or be blocked (docs/verify.md)",
@@ -133,8 +127,8 @@ pub fn verify(
         topology.nodes.len() + 1
     ));
     let namespaces = LabNamespaces::create(&topology, &prefix).map_err(VerifyError::Environment)?;
-    let observers = start_observers(&topology, &namespaces, &compiled.model.expects)?;
-    let expects = &compiled.model.expects;
+    let observers = start_observers(&topology, &namespaces, &compiled.plan.expects)?;
+    let expects = &compiled.plan.expects;
 
     let control_keys: Vec<u32> = (1..=expects.len() as u32).collect();
     let arrivals: Vec<usize> =
