@@ -4,8 +4,8 @@
 use crate::diag::{Code, Diagnostic};
 use crate::model::{At, Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
 use crate::plan::*;
-use crate::vocab::Origin;
 use crate::vocab::PortRange;
+use crate::vocab::{Origin, Verdict};
 
 pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut errors = Vec::new();
@@ -75,11 +75,10 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         verdict: at.value,
         origin: Origin { gateway: g.name.clone(), kind: Kind::Policy, name: name.into(), span: at.span.clone() },
     };
-    let filters = Filters {
-        forward: chain_policy("forward", &g.policy.forward),
-        input: chain_policy("input", &g.policy.input),
-        rules: g.allows.iter().map(filter).collect(),
-    };
+    let (forward, input) = (chain_policy("forward", &g.policy.forward), chain_policy("input", &g.policy.input));
+    let implicit =
+        implicit_filters(FilterChain::Input, &input).chain(implicit_filters(FilterChain::Forward, &forward)).collect();
+    let filters = Filters { forward, input, rules: g.allows.iter().map(filter).collect(), implicit };
     let vyos_version = g.vyos.as_ref().map_or("1.4".to_string(), |v| v.value.clone());
     let rtx_model = g.rtx.as_ref().map_or("RTX1210".to_string(), |v| v.value.to_ascii_uppercase());
     let mut gateway = GatewayPlan {
@@ -214,6 +213,17 @@ fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
         step: Step::ShiftIntoPrefix(n.local.value),
     };
     (out, back)
+}
+
+/// Under a drop policy: loopback first (input only), then replies.
+fn implicit_filters(chain: FilterChain, policy: &ChainPolicy) -> impl Iterator<Item = ImplicitFilter> + use<> {
+    let implied: &[Implicit] = match (policy.verdict, chain) {
+        (Verdict::Accept, _) => &[],
+        (Verdict::Drop, FilterChain::Input) => &[Implicit::Loopback, Implicit::Replies],
+        (Verdict::Drop, FilterChain::Forward) => &[Implicit::Replies],
+    };
+    let origin = policy.origin.clone();
+    implied.iter().map(move |&accepts| ImplicitFilter { origin: origin.clone(), chain, accepts })
 }
 
 fn filter(a: &crate::model::Allow) -> Filter {

@@ -2,10 +2,10 @@
 //! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
 
 use super::header::{HeaderView, header_view};
-use super::linux::{self, FilterLine};
+use super::linux;
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::Diagnostic;
-use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
+use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{PortRange, PortSet, Protocol, Verdict};
 use serde::Serialize;
 
@@ -186,7 +186,8 @@ fn to_port(port: &Option<PortStep>) -> String {
 
 /// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule).
 pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
-    linux::filter_lines(gw, chain)
+    gw.filters
+        .lines(chain)
         .into_iter()
         .flat_map(|line| {
             let comment = line.comment();

@@ -1,11 +1,11 @@
-//! What the two Linux kernel targets share: their capability limits, the implicit filter
-//! lines of a drop policy, and the host setup script.
+//! What the two Linux kernel targets share: their capability limits and the host setup
+//! script. (The implicit filter lines of a drop policy are the plan's: `Filters::lines`.)
 
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
-use crate::plan::{Filter, FilterChain, GatewayPlan, Nexthop};
-use crate::vocab::{Origin, Verdict};
+use crate::plan::{GatewayPlan, Nexthop};
+use crate::vocab::Verdict;
 use serde::Serialize;
 
 /// Linux targets render NAT, filters and host state; not IPsec or BGP (those run in
@@ -34,39 +34,6 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
             "remove `stateful = false` (replies are then let back in), or use the rtx target, whose filters can be stateless"));
     }
     errors
-}
-
-/// One line of a filter chain, in the order the chain evaluates them.
-pub enum FilterLine<'a> {
-    /// Under an input drop policy the gateway must still talk to itself.
-    Loopback(&'a Origin),
-    /// Under a drop policy, replies of allowed flows come back (INTENT.md §2.4).
-    Replies(&'a Origin),
-    Allow(&'a Filter),
-}
-
-impl FilterLine<'_> {
-    /// The rule comment: `natgw policy/forward (replies)`, `natgw allow/ssh-to-aix`.
-    pub fn comment(&self) -> String {
-        match self {
-            FilterLine::Loopback(origin) => format!("{} (loopback)", origin.describe()),
-            FilterLine::Replies(origin) => format!("{} (replies)", origin.describe()),
-            FilterLine::Allow(f) => f.origin.describe(),
-        }
-    }
-}
-
-pub fn filter_lines(gw: &GatewayPlan, chain: FilterChain) -> Vec<FilterLine<'_>> {
-    let mut lines = Vec::new();
-    let policy = gw.filters.chain_policy(chain);
-    if policy.verdict == Verdict::Drop {
-        if chain == FilterChain::Input {
-            lines.push(FilterLine::Loopback(&policy.origin));
-        }
-        lines.push(FilterLine::Replies(&policy.origin));
-    }
-    lines.extend(gw.filters.in_chain(chain).map(FilterLine::Allow));
-    lines
 }
 
 #[derive(Serialize)]

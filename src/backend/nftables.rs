@@ -3,10 +3,10 @@
 //! `nftables-setup.sh` for the host state.
 
 use super::header::{HeaderView, header_view};
-use super::linux::{self, FilterLine};
+use super::linux;
 use super::{Header, OutputFile, Target, cannot_express, quote};
 use crate::diag::Diagnostic;
-use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
+use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{PortSet, Protocol, Verdict};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -299,7 +299,8 @@ fn host_run(list: &[Translation]) -> usize {
 }
 
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
-    linux::filter_lines(gw, chain)
+    gw.filters
+        .lines(chain)
         .into_iter()
         .map(|line| {
             let matcher = match &line {

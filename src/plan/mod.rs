@@ -194,14 +194,63 @@ pub struct ChainPolicy {
     pub origin: Origin,
 }
 
+/// An accept line the intent implies rather than states, made in lower: under a drop
+/// policy the replies of allowed flows come back (INTENT.md §2.4), and under an input drop
+/// policy the gateway still talks to itself. Its origin is the policy that implies it.
+#[derive(Debug, Clone)]
+pub struct ImplicitFilter {
+    pub origin: Origin,
+    pub chain: FilterChain,
+    pub accepts: Implicit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Implicit {
+    /// Packets arriving on `lo`.
+    Loopback,
+    /// Conntrack established and related packets.
+    Replies,
+}
+
+/// One line of a filter chain, in the order the chain evaluates them.
+pub enum FilterLine<'a> {
+    Loopback(&'a Origin),
+    Replies(&'a Origin),
+    Allow(&'a Filter),
+}
+
+impl FilterLine<'_> {
+    /// The rule comment: `natgw policy/forward (replies)`, `natgw allow/ssh-to-aix`.
+    pub fn comment(&self) -> String {
+        match self {
+            FilterLine::Loopback(origin) => format!("{} (loopback)", origin.describe()),
+            FilterLine::Replies(origin) => format!("{} (replies)", origin.describe()),
+            FilterLine::Allow(f) => f.origin.describe(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Filters {
     pub forward: ChainPolicy,
     pub input: ChainPolicy,
+    /// The `[[gateway.allow]]` rules, in intent order.
     pub rules: Vec<Filter>,
+    /// The implied lines, which every chain evaluates before its rules.
+    pub implicit: Vec<ImplicitFilter>,
 }
 
 impl Filters {
+    /// A chain's lines as every target writes them and `trace` evaluates them: the implied
+    /// lines first, then the rules.
+    pub fn lines(&self, chain: FilterChain) -> Vec<FilterLine<'_>> {
+        let implied = self.implicit.iter().filter(|i| i.chain == chain).map(|i| match i.accepts {
+            Implicit::Loopback => FilterLine::Loopback(&i.origin),
+            Implicit::Replies => FilterLine::Replies(&i.origin),
+        });
+        implied.chain(self.in_chain(chain).map(FilterLine::Allow)).collect()
+    }
+
     pub fn in_chain(&self, chain: FilterChain) -> impl Iterator<Item = &Filter> {
         self.rules.iter().filter(move |f| f.chain == chain)
     }

@@ -2,7 +2,7 @@
 //! rules as the Linux targets render them: prerouting (conntrack, else the first matching
 //! DNAT), the routing decision (local → input filter; else forwarding → the most specific
 //! route → TTL → forward filter), postrouting (conntrack, else the first matching SNAT).
-//! Filters are `target::linux::filter_lines`, the very lines the targets write. A lab host
+//! Filters are `plan::Filters::lines`, the very lines the targets write. A lab host
 //! has no netfilter: it delivers, forwards or drops.
 
 use super::conntrack::{self, Class, Conntrack, Direction};

@@ -111,7 +111,12 @@ fn without_config(g: &GatewayPlan) -> GatewayPlan {
     GatewayPlan {
         dnat: Vec::new(),
         snat: Vec::new(),
-        filters: Filters { forward: accept(&g.filters.forward), input: accept(&g.filters.input), rules: Vec::new() },
+        filters: Filters {
+            forward: accept(&g.filters.forward),
+            input: accept(&g.filters.input),
+            rules: Vec::new(),
+            implicit: Vec::new(),
+        },
         routes: Vec::new(),
         owned: Vec::new(),
         sysctls: Vec::new(),

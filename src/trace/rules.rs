@@ -7,9 +7,8 @@ use super::gateway::{Decision, Node, State};
 use super::net::RouteEntry;
 use super::packet::{Packet, Tuple, change, shift};
 use super::render::Recorder;
-use crate::backend::linux::{FilterLine, filter_lines};
 use crate::lab::probe::ProbeProtocol;
-use crate::plan::{FilterChain, GatewayPlan, Match, Step};
+use crate::plan::{FilterChain, FilterLine, GatewayPlan, Match, Step};
 use crate::vocab::{Protocol, Verdict};
 
 impl Node<'_> {
@@ -71,7 +70,7 @@ impl Node<'_> {
         Decision::Deliver(p)
     }
 
-    /// A filter chain as `target::linux::filter_lines` writes it: loopback and replies
+    /// A filter chain as `Filters::lines` gives it to the targets: loopback and replies
     /// first under a drop policy, then the allows, then the policy. `false` = dropped.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn filter(
@@ -89,7 +88,7 @@ impl Node<'_> {
             FilterChain::Forward => "forward",
             FilterChain::Input => "input",
         };
-        for line in filter_lines(plan, chain) {
+        for line in plan.filters.lines(chain) {
             let hit = match &line {
                 FilterLine::Loopback(_) => in_iface == Some("lo"),
                 FilterLine::Replies(_) => ct.established(state.class),
