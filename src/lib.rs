@@ -1,6 +1,7 @@
-//! natc: a NAT config compiler. One TOML intent file is loaded, resolved, checked and
-//! lowered into a per-gateway IR, then rendered for each target:
-//! `load → resolve → lower → render → emit` (see ARCHITECTURE.md).
+//! natc: a NAT config compiler. One TOML intent file is loaded, resolved, lowered into a
+//! per-gateway IR and checked, then rendered for each target:
+//! `load → resolve → lower → check → render → emit`. ARCHITECTURE.md maps the modules and
+//! the one-way order among them that tests/layering.rs enforces.
 
 pub mod backend;
 pub mod check;

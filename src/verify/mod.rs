@@ -196,7 +196,7 @@ fn start_observers(
         .enumerate()
         .map(|(i, n)| Watch { node: n.name.clone(), netns: namespaces.path(i), listen: n.kind == NodeKind::Host })
         .collect();
-    let ports = |protocol: crate::intent::Protocol| -> Vec<u16> {
+    let ports = |protocol: crate::vocab::Protocol| -> Vec<u16> {
         let mut set = BTreeSet::new();
         for e in expects.iter().filter(|e| e.protocol == protocol) {
             set.extend(e.port);
@@ -206,7 +206,7 @@ fn start_observers(
         }
         set.into_iter().collect()
     };
-    Observers::start(&watches, &ports(crate::intent::Protocol::Tcp), &ports(crate::intent::Protocol::Udp))
+    Observers::start(&watches, &ports(crate::vocab::Protocol::Tcp), &ports(crate::vocab::Protocol::Udp))
         .map_err(VerifyError::Environment)
 }
 
