@@ -97,6 +97,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         tunnels: g.tunnels.clone(),
         bgp: g.bgp.clone(),
         interfaces: g.interfaces.clone(),
+        accepts: g.accepts.clone(),
     };
     // model/targets.rs refused every entry that does not parse.
     gateway.targets = g

@@ -83,10 +83,9 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
     let mut errors = Vec::new();
     let mut artifacts = Vec::new();
     for gw in selected {
-        let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
         for spec in targets_for(gw, options, &mut errors) {
             let target = backend::target_for(&spec);
-            let findings = without_accepted(model_gw, target.check(gw));
+            let findings = without_accepted(gw, target.check(gw));
             if findings.iter().any(Diagnostic::is_error) {
                 errors.extend(findings);
                 continue;
@@ -152,17 +151,17 @@ fn inline_secrets(
 /// they cannot express (errors and warnings, sorted together).
 pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
-    for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
-        for spec in targets_for(plan, &BuildOptions::default(), &mut findings) {
-            findings.extend(without_accepted(gw, backend::target_for(&spec).check(plan)));
+    for gw in &compiled.plan.gateways {
+        for spec in targets_for(gw, &BuildOptions::default(), &mut findings) {
+            findings.extend(without_accepted(gw, backend::target_for(&spec).check(gw)));
         }
     }
     sorted(findings)
 }
 
 /// A target's warnings that the gateway accepts (`accept = [{ code = "N303", … }]`) are dropped.
-fn without_accepted(gw: &model::Gateway, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    findings.into_iter().filter(|d| !check::accepted_by_gateway(gw, d)).collect()
+fn without_accepted(gw: &GatewayPlan, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    findings.into_iter().filter(|d| !check::accepted_by_gateway(&gw.accepts, d)).collect()
 }
 
 fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, BuildError> {

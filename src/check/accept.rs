@@ -117,7 +117,6 @@ fn unused_accept(gw: &Gateway, a: &Accept) -> Diagnostic {
 }
 
 /// Is this warning of a target about `gw` accepted on the gateway (with a reason)?
-pub fn accepted_by_gateway(gw: &Gateway, d: &Diagnostic) -> bool {
-    !d.is_error()
-        && gw.accepts.iter().any(|a| a.kind == Kind::Gateway && a.code.value == d.code.0 && invalid(a).is_none())
+pub fn accepted_by_gateway(accepts: &[Accept], d: &Diagnostic) -> bool {
+    !d.is_error() && accepts.iter().any(|a| a.kind == Kind::Gateway && a.code.value == d.code.0 && invalid(a).is_none())
 }

@@ -20,7 +20,7 @@ pub use crate::vocab::words::{Chain, Claim, DpdAction, Protocol, Verdict};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
-pub use crate::plan::{Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
+pub use crate::plan::{Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
 pub use crate::vocab::origin::{At, Kind, Origin};
 
 #[derive(Debug, Clone)]
@@ -59,18 +59,6 @@ pub struct Gateway {
     pub bgp: Option<Bgp>,
     /// Every `accept` entry of the gateway and its items, in file order.
     pub accepts: Vec<Accept>,
-}
-
-/// `accept = [{ code, reason }]` on an item: that item knowingly lives with a warning.
-#[derive(Debug, Clone)]
-pub struct Accept {
-    /// The accepting item: its kind and name (`Kind::Gateway` and the gateway's name: all of it).
-    pub kind: Kind,
-    pub name: String,
-    pub code: At<String>,
-    pub reason: Option<At<String>>,
-    /// The whole `{ … }` entry.
-    pub span: Span,
 }
 
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ mod records;
 
 pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 pub use port_step::{PortShift, PortStep};
-pub use records::{Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
+pub use records::{Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
 
 use crate::vocab::{Origin, PortSet, Protocol, Span, TargetKind, TargetSpec, Verdict};
 use ipnet::Ipv4Net;
@@ -49,6 +49,9 @@ pub struct GatewayPlan {
     pub tunnels: Vec<Tunnel>,
     pub bgp: Option<Bgp>,
     pub interfaces: Vec<Interface>,
+    /// Every `accept` entry of the gateway and its items, in file order: a target's warning
+    /// that the gateway accepts is dropped (check/accept.rs decides which entries count).
+    pub accepts: Vec<Accept>,
 }
 
 /// A `targets` entry: the target with its profile, and where it was written (N304 points

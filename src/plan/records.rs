@@ -1,9 +1,9 @@
 //! The plan's records for what the intent states and no pass rewrites: interfaces,
-//! IPsec tunnels and BGP. resolve (model/) builds them directly, lower copies them into each
+//! IPsec tunnels, BGP and `accept` entries. resolve (model/) builds them directly, lower copies them into each
 //! [`super::GatewayPlan`], the VyOS and RTX targets render them. Values keep their spans
 //! (`At`), since targets point at them when they cannot express one.
 
-use crate::vocab::{At, DpdAction, Origin, Span};
+use crate::vocab::{At, DpdAction, Kind, Origin, Span};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -98,4 +98,16 @@ pub struct BgpNeighbor {
     pub remote_as: At<u32>,
     pub holdtime: Option<u32>,
     pub keepalive: Option<u32>,
+}
+
+/// `accept = [{ code, reason }]` on an item: that item knowingly lives with a warning.
+#[derive(Debug, Clone)]
+pub struct Accept {
+    /// The accepting item: its kind and name (`Kind::Gateway` and the gateway's name: all of it).
+    pub kind: Kind,
+    pub name: String,
+    pub code: At<String>,
+    pub reason: Option<At<String>>,
+    /// The whole `{ … }` entry.
+    pub span: Span,
 }
