@@ -5,7 +5,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{At, Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
 use crate::plan::*;
 use crate::vocab::PortRange;
-use crate::vocab::{Origin, Verdict};
+use crate::vocab::{Origin, RtxModel, Verdict, VyosVersion};
 
 pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut errors = Vec::new();
@@ -79,8 +79,9 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     let implicit =
         implicit_filters(FilterChain::Input, &input).chain(implicit_filters(FilterChain::Forward, &forward)).collect();
     let filters = Filters { forward, input, rules: g.allows.iter().map(filter).collect(), implicit };
-    let vyos_version = g.vyos.as_ref().map_or("1.4".to_string(), |v| v.value.clone());
-    let rtx_model = g.rtx.as_ref().map_or("RTX1210".to_string(), |v| v.value.to_ascii_uppercase());
+    // model/targets.rs refused any `vyos` or `rtx` word that does not parse.
+    let vyos_version = g.vyos.as_ref().and_then(|v| VyosVersion::parse(&v.value)).unwrap_or(VyosVersion::DEFAULT);
+    let rtx_model = g.rtx.as_ref().and_then(|m| RtxModel::parse(&m.value)).unwrap_or(RtxModel::DEFAULT);
     let mut gateway = GatewayPlan {
         name: g.name.clone(),
         span: g.span.clone(),

@@ -65,7 +65,7 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
         TargetKind::Nftables => Box::new(nftables::Nftables),
         TargetKind::Firewalld => Box::new(firewalld::Firewalld),
         TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),
-        TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.profile.as_deref())),
+        TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.rtx_model())),
     }
 }
 

@@ -10,7 +10,9 @@ pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 pub use port_step::{PortShift, PortStep};
 pub use records::{Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
 
-use crate::vocab::{Origin, PortSet, Protocol, Span, TargetKind, TargetSpec, Verdict};
+use crate::vocab::{
+    Origin, PortSet, Protocol, RtxModel, Span, TargetKind, TargetProfile, TargetSpec, Verdict, VyosVersion,
+};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -34,9 +36,9 @@ pub struct GatewayPlan {
     /// The gateway's own `targets`, parsed once, each with its profile.
     pub targets: Vec<DeclaredTarget>,
     /// The profile a VyOS target named without one takes (`vyos = "…"`, default 1.4).
-    pub vyos_version: String,
+    pub vyos_version: VyosVersion,
     /// The profile an RTX target named without one takes (`rtx = "…"`, default RTX1210).
-    pub rtx_model: String,
+    pub rtx_model: RtxModel,
     /// Destination NAT (prerouting), in intent order: first match wins, as in netfilter.
     pub dnat: Vec<Translation>,
     /// Source NAT (postrouting), in intent order.
@@ -67,8 +69,8 @@ impl GatewayPlan {
     pub fn with_profile(&self, mut spec: TargetSpec) -> TargetSpec {
         if spec.profile.is_none() {
             spec.profile = match spec.kind {
-                TargetKind::Vyos => Some(self.vyos_version.clone()),
-                TargetKind::Rtx => Some(self.rtx_model.clone()),
+                TargetKind::Vyos => Some(TargetProfile::Vyos(self.vyos_version)),
+                TargetKind::Rtx => Some(TargetProfile::Rtx(self.rtx_model)),
                 _ => None,
             };
         }

@@ -15,5 +15,5 @@ pub mod words;
 pub use codes::{CODES, Code};
 pub use origin::{At, Kind, Origin, Span};
 pub use ports::{PortRange, PortSet};
-pub use targets::{RTX_MODELS, SpecError, TargetKind, TargetSpec, VYOS_VERSIONS};
+pub use targets::{RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec, VYOS_VERSIONS, VyosVersion};
 pub use words::{Chain, Claim, DpdAction, Protocol, Verdict};

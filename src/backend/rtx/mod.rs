@@ -11,7 +11,7 @@ use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, Target, cannot_express, engine};
 use crate::diag::Diagnostic;
 use crate::plan::{GatewayPlan, Nexthop};
-use crate::vocab::{Kind, Origin};
+use crate::vocab::{Kind, Origin, RtxModel};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -29,8 +29,8 @@ pub struct Rtx {
 }
 
 impl Rtx {
-    pub fn new(profile: Option<&str>) -> Self {
-        Rtx { limits: Limits::of(profile.unwrap_or("RTX1210")) }
+    pub fn new(model: RtxModel) -> Self {
+        Rtx { limits: Limits::of(model.name()) }
     }
 }
 
