@@ -4,13 +4,13 @@ use crate::backend::secret::{self, SecretMode};
 use crate::backend::{self, Header, OutputFile, TargetSpec};
 use crate::check;
 use crate::diag::{Code, Diagnostic, Severity};
-use crate::model::{self, Model};
+use crate::model;
 use crate::plan::{GatewayPlan, Plan};
 
-/// A loaded, resolved and lowered intent.
+/// A loaded, resolved, lowered and checked intent. It holds the plan and not the model:
+/// every stage after `compile` reads the plan only.
 #[derive(Debug)]
 pub struct Compiled {
-    pub model: Model,
     pub plan: Plan,
     pub warnings: Vec<Diagnostic>,
 }
@@ -26,7 +26,7 @@ pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(sorted(errors));
     }
-    Ok(Compiled { model, plan, warnings: sorted(warnings) })
+    Ok(Compiled { plan, warnings: sorted(warnings) })
 }
 
 /// `--strict`: every warning becomes an error (an `accept` with a reason is the way to keep

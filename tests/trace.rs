@@ -20,7 +20,7 @@ fn text(out: &Output) -> String {
 }
 
 fn examples_with_labs() -> Vec<PathBuf> {
-    common::examples().into_iter().filter(|p| common::compile(p).model.lab.is_some()).collect()
+    common::examples().into_iter().filter(|p| common::compile(p).plan.lab.is_some()).collect()
 }
 
 /// As an unprivileged user when the tests run as root (as in CI), so "no root" is shown.
@@ -45,7 +45,7 @@ fn trace_needs_no_root_and_every_example_passes() {
         let all = text(&out);
         assert_eq!(out.status.code(), Some(0), "{}:\n{all}", path.display());
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let expects = common::compile(&path).model.expects.len();
+        let expects = common::compile(&path).plan.expects.len();
         assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS ")).count(), expects, "{all}");
         assert!(!stdout.lines().any(|l| l.starts_with("FAIL ")), "{all}");
         assert!(!all.contains("not modelled"), "{all}");

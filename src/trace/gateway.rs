@@ -288,7 +288,7 @@ via = "10.1.0.254"
         let file = crate::intent::parse(text).expect("TOML");
         let model = crate::model::resolve(&file).expect("resolves");
         let plan = crate::lower::lower(&model).expect("lowers");
-        crate::Compiled { model, plan, warnings: Vec::new() }
+        crate::Compiled { plan, warnings: Vec::new() }
     }
 
     fn node(c: &crate::Compiled) -> Node<'_> {
