@@ -292,3 +292,81 @@ fn proxy_arp(g: &Gateway, d: &Dnat) -> Result<(Sysctl, Route), Diagnostic> {
     let route = Route { origin: d.origin.clone(), to: d.destination.value, nexthop: towards };
     Ok((sysctl, route))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INTENT: &str = r#"
+natc = 1
+name = "lower-test"
+
+[[gateway]]
+name = "gw"
+targets = ["nftables"]
+policy = { forward = "drop", input = "drop" }
+
+[[gateway.interface]]
+name = "eth0"
+address = "192.168.100.2/24"
+
+[[gateway.interface]]
+name = "eth1"
+address = "192.168.200.2/24"
+
+[[gateway.dnat]]
+name = "range"
+destination = "192.168.100.10"
+to = "192.168.200.10"
+protocol = "udp"
+port = "8000-8099"
+to_port = "9000-9099"
+
+[[gateway.dnat]]
+name = "one"
+destination = "192.168.100.11"
+to = "192.168.200.11"
+protocol = "tcp"
+port = 8443
+to_port = 443
+"#;
+
+    fn plan() -> GatewayPlan {
+        let file = crate::intent::parse(INTENT).expect("TOML");
+        let model = crate::model::resolve(&file).expect("resolves");
+        lower(&model).expect("lowers").gateways.remove(0)
+    }
+
+    #[test]
+    fn a_to_port_becomes_a_set_or_a_shift() {
+        let gw = plan();
+        let steps: Vec<Option<&PortStep>> = gw.dnat.iter().map(Translation::port_step).collect();
+        let Some(PortStep::Shift(shift)) = steps[0] else { panic!("a range is a shift: {steps:?}") };
+        assert_eq!(
+            (shift.protocol(), shift.matched().first, shift.onto().last),
+            (crate::vocab::Protocol::Udp, 8000, 9099)
+        );
+        assert_eq!(steps[1], Some(&PortStep::Set(443)));
+    }
+
+    #[test]
+    fn a_drop_policy_implies_loopback_then_replies_on_input_and_replies_on_forward() {
+        let gw = plan();
+        let comments = |chain| gw.filters.lines(chain).iter().map(FilterLine::comment).collect::<Vec<_>>();
+        assert_eq!(comments(FilterChain::Input), ["gw policy/input (loopback)", "gw policy/input (replies)"]);
+        assert_eq!(comments(FilterChain::Forward), ["gw policy/forward (replies)"]);
+    }
+
+    /// The model refuses a prefix map with `to_port` (N114); were one to reach lower, it is
+    /// natc's bug (N901), not a plan with the port silently dropped.
+    #[test]
+    fn a_broken_model_promise_is_an_internal_error() {
+        let file = crate::intent::parse(INTENT).expect("TOML");
+        let mut model = crate::model::resolve(&file).expect("resolves");
+        let dnat = &mut model.gateways[0].dnats[1];
+        dnat.destination.value = "192.168.100.0/24".parse().expect("a prefix");
+        dnat.to.value = "192.168.200.0/24".parse().expect("a prefix");
+        let errors = lower(&model).expect_err("a prefix map with a port change has no step");
+        assert_eq!(errors.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::INTERNAL]);
+    }
+}
