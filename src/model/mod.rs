@@ -1,5 +1,7 @@
 //! The resolved intent: names looked up, addresses parsed, defaults applied, every value
-//! still carrying its span. Checks and lowering read this; nothing after it reads TOML.
+//! still carrying its span. Checks and lowering read this; nothing after it reads TOML, and
+//! nothing after lowering reads this. Records the intent states and no pass rewrites
+//! (interfaces, tunnels, BGP, accepts, the lab) are the plan's own types, built here.
 
 mod address;
 mod gateway;

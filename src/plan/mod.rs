@@ -1,6 +1,8 @@
-//! The IR: per gateway, what the box must do, in netfilter's terms. Targets and `trace`
-//! read only this. A translation is one uniform record (after Batfish's Transformation):
-//! a match, an address step, an optional port step, the hook it runs in, and its origin.
+//! The IR: per gateway, what the box must do, in netfilter's terms. Everything after the
+//! lower pass (src/lower.rs) reads only this; this module imports only `vocab`. A
+//! translation is one uniform record (after Batfish's Transformation): a match, an address
+//! step (a host address with its port step, or a 1:1 prefix shift), the hook it runs in,
+//! and its origin.
 
 mod lab;
 mod port_step;
