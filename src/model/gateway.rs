@@ -26,7 +26,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let vyos = g.vyos.as_ref().filter(|v| check_vyos_version(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
     let rtx = g.rtx.as_ref().filter(|v| check_rtx_model(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
 
-    let interfaces = interfaces(&g.interfaces, out);
+    let interfaces = interfaces(g.name.get_ref(), &g.interfaces, out);
     let mut known: BTreeSet<String> = interfaces.iter().map(|i| i.name.clone()).collect();
     for t in &g.tunnel {
         if let Some(v) = &t.get_ref().vti {
@@ -157,7 +157,7 @@ fn item_accepts(g: &intent::Gateway) -> Vec<Accept> {
     all
 }
 
-fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<Interface> {
+fn interfaces(gateway: &str, raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<Interface> {
     let mut names = UniqueNames::default();
     let mut result = Vec::new();
     for i in raw {
@@ -183,7 +183,12 @@ fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<In
         }
         result.push(Interface {
             name: r.name.get_ref().clone(),
-            span: i.span(),
+            origin: Origin {
+                gateway: gateway.to_string(),
+                kind: Kind::Interface,
+                name: r.name.get_ref().clone(),
+                span: i.span(),
+            },
             addresses,
             description: r.description.as_ref().map(|d| d.get_ref().clone()),
         });

@@ -9,8 +9,10 @@ use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone)]
 pub struct Interface {
+    /// The device's name (also `origin.name`).
     pub name: String,
-    pub span: Span,
+    /// `gateway interface/NAME` and the `[[gateway.interface]]` table.
+    pub origin: Origin,
     /// Address with prefix length, host bits as configured (192.168.82.4/26).
     pub addresses: Vec<At<Ipv4Net>>,
     pub description: Option<String>,

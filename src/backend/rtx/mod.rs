@@ -154,16 +154,12 @@ impl Ctx<'_> {
     }
 }
 
-fn interface_origin(gw: &GatewayPlan, i: &crate::plan::Interface) -> Origin {
-    Origin { gateway: gw.name.clone(), kind: Kind::Interface, name: i.name.clone(), span: i.span.clone() }
-}
-
 /// Interface names, addresses and owned addresses: what `ip <if> address` can say.
 fn interfaces(cx: &mut Ctx) -> Vec<Block> {
     let gw = cx.gw;
     let mut blocks = Vec::new();
     for i in &gw.interfaces {
-        let origin = interface_origin(gw, i);
+        let origin = i.origin.clone();
         match classify(&i.name) {
             None => {
                 cx.refuse(
