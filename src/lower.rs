@@ -79,9 +79,8 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     let implicit =
         implicit_filters(FilterChain::Input, &input).chain(implicit_filters(FilterChain::Forward, &forward)).collect();
     let filters = Filters { forward, input, rules: g.allows.iter().map(filter).collect(), implicit };
-    // model/targets.rs refused any `vyos` or `rtx` word that does not parse.
-    let vyos_version = g.vyos.as_ref().and_then(|v| VyosVersion::parse(&v.value)).unwrap_or(VyosVersion::DEFAULT);
-    let rtx_model = g.rtx.as_ref().and_then(|m| RtxModel::parse(&m.value)).unwrap_or(RtxModel::DEFAULT);
+    let vyos_version = g.vyos.as_ref().map_or(VyosVersion::DEFAULT, |v| v.value);
+    let rtx_model = g.rtx.as_ref().map_or(RtxModel::DEFAULT, |m| m.value);
     let mut gateway = GatewayPlan {
         name: g.name.clone(),
         span: g.span.clone(),
@@ -100,12 +99,10 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         interfaces: g.interfaces.clone(),
         accepts: g.accepts.clone(),
     };
-    // model/targets.rs refused every entry that does not parse.
     gateway.targets = g
         .targets
         .iter()
-        .filter_map(|t| t.value.parse().ok().map(|spec| (spec, t.span.clone())))
-        .map(|(spec, span)| DeclaredTarget { spec: gateway.with_profile(spec), span })
+        .map(|t| DeclaredTarget { spec: gateway.with_profile(t.value.clone()), span: t.span.clone() })
         .collect();
     Ok(gateway)
 }

@@ -3,7 +3,7 @@
 use super::address::{inner, interface_address};
 use super::names::{UniqueNames, check_interface_name, check_name};
 use super::rules::{self, Ctx};
-use super::targets::{check_rtx_model, check_target_name, check_vyos_version};
+use super::targets::{rtx_model, target, vyos_version};
 use super::tunnel;
 use super::*;
 use crate::diag::{Code, Diagnostic};
@@ -17,14 +17,10 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let name = g.name.get_ref().clone();
 
     let targets = g.targets.as_ref().map_or_else(Vec::new, |t| {
-        t.get_ref()
-            .iter()
-            .filter(|s| check_target_name(s, out))
-            .map(|s| At::new(s.get_ref().clone(), s.span()))
-            .collect()
+        t.get_ref().iter().filter_map(|s| target(s, out).map(|spec| At::new(spec, s.span()))).collect()
     });
-    let vyos = g.vyos.as_ref().filter(|v| check_vyos_version(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
-    let rtx = g.rtx.as_ref().filter(|v| check_rtx_model(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
+    let vyos = g.vyos.as_ref().and_then(|v| vyos_version(v, out).map(|version| At::new(version, v.span())));
+    let rtx = g.rtx.as_ref().and_then(|m| rtx_model(m, out).map(|model| At::new(model, m.span())));
 
     let interfaces = interfaces(g.name.get_ref(), &g.interfaces, out);
     let mut known: BTreeSet<String> = interfaces.iter().map(|i| i.name.clone()).collect();

@@ -19,6 +19,7 @@ pub use resolve::resolve;
 
 use crate::diag::Span;
 pub use crate::vocab::words::{Chain, Claim, DpdAction, Protocol, Verdict};
+use crate::vocab::{RtxModel, TargetSpec, VyosVersion};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -41,13 +42,13 @@ pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 pub struct Gateway {
     pub name: String,
     pub span: Span,
-    /// Default targets for `natc build` without `--target`, as written (parsed by `target`).
-    pub targets: Vec<At<String>>,
+    /// Default targets for `natc build` without `--target` (model/targets.rs parsed them).
+    pub targets: Vec<At<TargetSpec>>,
     pub forwarding: bool,
     /// Where `forwarding` was written, if it was.
     pub forwarding_span: Option<Span>,
-    pub vyos: Option<At<String>>,
-    pub rtx: Option<At<String>>,
+    pub vyos: Option<At<VyosVersion>>,
+    pub rtx: Option<At<RtxModel>>,
     pub description: Option<String>,
     pub interfaces: Vec<Interface>,
     pub addresses: Vec<OwnedAddress>,

@@ -1,13 +1,13 @@
-//! The intent's target words (`targets`, `vyos`, `rtx`) checked against the vocabulary,
-//! each refusal located at the word.
+//! The intent's target words (`targets`, `vyos`, `rtx`) parsed once, here, into the
+//! vocabulary's types; each refusal is located at the word.
 
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::intent::S;
-use crate::vocab::targets::{SpecError, TargetKind, TargetSpec};
+use crate::vocab::targets::{RtxModel, SpecError, TargetKind, TargetSpec, VyosVersion};
 
-pub fn check_target_name(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
+pub fn target(raw: &S<String>, out: &mut Vec<Diagnostic>) -> Option<TargetSpec> {
     match raw.get_ref().parse::<TargetSpec>() {
-        Ok(_) => true,
+        Ok(spec) => Some(spec),
         Err(e) => {
             let span = super::inner_span(raw.span(), raw.get_ref());
             out.push(match &e {
@@ -25,16 +25,14 @@ pub fn check_target_name(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
                         .help(format!("profiles of {target}: {}", known.join(", ")))
                 }
             });
-            false
+            None
         }
     }
 }
 
-fn check_profile(raw: &S<String>, kind: TargetKind, out: &mut Vec<Diagnostic>) -> bool {
+/// N113 for a word that is not one of `kind`'s profiles.
+fn unknown_profile(raw: &S<String>, kind: TargetKind, out: &mut Vec<Diagnostic>) {
     let known = kind.profiles();
-    if known.iter().any(|k| k.eq_ignore_ascii_case(raw.get_ref())) {
-        return true;
-    }
     let mut d =
         Diagnostic::error(Code::UNKNOWN_PROFILE, format!("unknown {} profile `{}`", kind.name(), raw.get_ref()))
             .label(super::inner_span(raw.span(), raw.get_ref()), "not a known profile");
@@ -43,13 +41,20 @@ fn check_profile(raw: &S<String>, kind: TargetKind, out: &mut Vec<Diagnostic>) -
         None => d.help(format!("known: {}", known.join(", "))),
     };
     out.push(d);
-    false
 }
 
-pub fn check_vyos_version(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
-    check_profile(raw, TargetKind::Vyos, out)
+pub fn vyos_version(raw: &S<String>, out: &mut Vec<Diagnostic>) -> Option<VyosVersion> {
+    let version = VyosVersion::parse(raw.get_ref());
+    if version.is_none() {
+        unknown_profile(raw, TargetKind::Vyos, out);
+    }
+    version
 }
 
-pub fn check_rtx_model(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
-    check_profile(raw, TargetKind::Rtx, out)
+pub fn rtx_model(raw: &S<String>, out: &mut Vec<Diagnostic>) -> Option<RtxModel> {
+    let model = RtxModel::parse(raw.get_ref());
+    if model.is_none() {
+        unknown_profile(raw, TargetKind::Rtx, out);
+    }
+    model
 }
