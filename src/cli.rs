@@ -278,7 +278,7 @@ pub enum Color {
 }
 
 fn parse_target(text: &str) -> Result<TargetSpec, String> {
-    text.parse().map_err(|e: natc::backend::spec::SpecError| e.to_string())
+    text.parse().map_err(|e: natc::vocab::SpecError| e.to_string())
 }
 
 impl<F: FormatValue> Reporting<F> {

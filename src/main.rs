@@ -65,7 +65,7 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
             Ok(())
         }
         Command::Man { dir } => man(dir.as_deref()),
-        Command::Schema => stdout(natc::schema::schema_json().as_bytes()),
+        Command::Schema => stdout(natc::intent::schema_json().as_bytes()),
         Command::Trace { intent, gateway, from, to, protocol, port, in_interface, .. } => {
             let packet = match (from, to) {
                 (Some(from), Some(to)) => {

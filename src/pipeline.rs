@@ -1,17 +1,18 @@
 //! The library's front door: compile an intent, then build artifacts for targets.
 
 use crate::backend::secret::{self, SecretMode};
-use crate::backend::{self, Header, OutputFile, TargetKind, TargetSpec};
+use crate::backend::{self, Header, OutputFile, TargetSpec};
 use crate::check;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::error::Error;
-use crate::model::{self, Model};
-use crate::plan::{self, GatewayPlan, Plan};
+use crate::model;
+use crate::plan::{GatewayPlan, Plan};
+use crate::vocab::Span;
 
-/// A loaded, resolved and lowered intent.
+/// A loaded, resolved, lowered and checked intent. It holds the plan and not the model:
+/// every stage after `compile` reads the plan only.
 #[derive(Debug)]
 pub struct Compiled {
-    pub model: Model,
     pub plan: Plan,
     pub warnings: Vec<Diagnostic>,
 }
@@ -25,13 +26,13 @@ pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         return Err(reserved);
     }
     let model = model::resolve(&file).map_err(sorted)?;
-    let plan = plan::lower(&model).map_err(sorted)?;
+    let plan = crate::lower::lower(&model).map_err(sorted)?;
     let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
         check::run(&model, &plan).into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
         return Err(sorted(errors));
     }
-    Ok(Compiled { model, plan, warnings: sorted(warnings) })
+    Ok(Compiled { plan, warnings: sorted(warnings) })
 }
 
 /// `--strict`: every warning becomes an error (an `accept` with a reason is the way to keep
@@ -80,11 +81,10 @@ pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact
     let mut errors = Vec::new();
     let mut artifacts = Vec::new();
     for gw in selected {
-        let Some(model_gw) = compiled.model.gateways.iter().find(|g| g.name == gw.name) else { continue };
-        for spec in targets_for(model_gw, options, &mut errors)? {
+        for spec in targets_for(gw, options, &mut errors)? {
             let target = backend::target_for(&spec);
-            let mut findings = without_accepted(model_gw, target.check(gw));
-            findings.extend(backend::limits::check(&spec, &compiled.model, model_gw));
+            let mut findings = without_accepted(gw, target.check(gw));
+            findings.extend(backend::limits::check(&spec, &compiled.plan, gw));
             if findings.iter().any(Diagnostic::is_error) {
                 errors.extend(findings);
                 continue;
@@ -150,20 +150,20 @@ fn inline_secrets(
 /// they cannot express (errors and warnings, sorted together).
 pub fn check_declared_targets(compiled: &Compiled) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
-    for (gw, plan) in compiled.model.gateways.iter().zip(&compiled.plan.gateways) {
+    for gw in &compiled.plan.gateways {
         // Without command-line targets there is no usage error to give: conflicts are findings.
         let specs = targets_for(gw, &BuildOptions::default(), &mut findings).unwrap_or_default();
         for spec in specs {
-            findings.extend(without_accepted(gw, backend::target_for(&spec).check(plan)));
-            findings.extend(backend::limits::check(&spec, &compiled.model, gw));
+            findings.extend(without_accepted(gw, backend::target_for(&spec).check(gw)));
+            findings.extend(backend::limits::check(&spec, &compiled.plan, gw));
         }
     }
     sorted(findings)
 }
 
 /// A target's warnings that the gateway accepts (`accept = [{ code = "N303", … }]`) are dropped.
-fn without_accepted(gw: &model::Gateway, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    findings.into_iter().filter(|d| !check::accepted_by_gateway(gw, d)).collect()
+fn without_accepted(gw: &GatewayPlan, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    findings.into_iter().filter(|d| !check::accepted_by_gateway(&gw.accepts, d)).collect()
 }
 
 fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a GatewayPlan>, Error> {
@@ -190,12 +190,12 @@ fn select_gateways<'a>(plan: &'a Plan, names: &[String]) -> Result<Vec<&'a Gatew
 /// profiles of one kind would write the same files, so they are refused: a usage error on
 /// the command line, a located error (N114) in the gateway's `targets`.
 fn targets_for(
-    gw: &model::Gateway,
+    gw: &GatewayPlan,
     options: &BuildOptions,
     errors: &mut Vec<Diagnostic>,
 ) -> Result<Vec<TargetSpec>, Error> {
-    let requested: Vec<(TargetSpec, Option<&model::At<String>>)> = if options.targets.is_empty() {
-        gw.targets.iter().filter_map(|t| Some((t.value.parse().ok()?, Some(t)))).collect()
+    let requested: Vec<(TargetSpec, Option<Span>)> = if options.targets.is_empty() {
+        gw.targets.iter().map(|t| (t.spec.clone(), Some(t.span.clone()))).collect()
     } else {
         options.targets.iter().map(|spec| (spec.clone(), None)).collect()
     };
@@ -208,7 +208,8 @@ fn targets_for(
     }
     let mut chosen: Vec<(TargetSpec, String)> = Vec::new();
     for (asked, declared) in requested {
-        let spec = with_profile(asked.clone(), gw);
+        // A target without a profile takes the gateway's (`vyos = "1.5"`, `rtx = "RTX830"`), then the default.
+        let spec = gw.with_profile(asked.clone());
         let Some((first, first_asked)) = chosen.iter().find(|(c, _)| c.kind == spec.kind) else {
             chosen.push((spec, asked.to_string()));
             continue;
@@ -228,27 +229,15 @@ fn targets_for(
                     spec.kind.name()
                 )));
             }
-            Some(at) => errors.push(
+            Some(span) => errors.push(
                 Diagnostic::error(
                     Code::CONFLICTING_KEYS,
                     format!("gateway `{}` is built for {one} and {other}, which write the same files", gw.name),
                 )
-                .label(at.span.clone(), "a second profile of the same target")
+                .label(span, "a second profile of the same target")
                 .help("keep one profile per target; build another with natc build -t … -o into a directory of its own"),
             ),
         }
     }
     Ok(chosen.into_iter().map(|(spec, _)| spec).collect())
-}
-
-/// A target without a profile takes the gateway's (`vyos = "1.5"`, `rtx = "RTX830"`), then the default.
-fn with_profile(mut spec: TargetSpec, gw: &model::Gateway) -> TargetSpec {
-    if spec.profile.is_none() {
-        spec.profile = match spec.kind {
-            TargetKind::Vyos => Some(gw.vyos.as_ref().map_or("1.4".to_string(), |v| v.value.clone())),
-            TargetKind::Rtx => Some(gw.rtx.as_ref().map_or("RTX1210".to_string(), |v| v.value.to_ascii_uppercase())),
-            _ => None,
-        };
-    }
-    spec
 }

@@ -1,18 +1,21 @@
 //! `natc schema`: the JSON Schema of the intent file, for editors (Taplo / Even Better TOML)
-//! and validators. It is derived from the serde types in `intent/`, so it follows their
-//! keys; the value forms come from `intent/forms.rs`. Draft-07, the draft every TOML editor
+//! and validators. It is derived from the serde types in `intent/` (`intent::schema_json`
+//! names the root type, so this module sits below `intent`), so it follows their keys; the
+//! value forms those types name come from `schema/forms.rs`. Draft-07, the draft every TOML editor
 //! plugin reads; its `$ref`s are wrapped in `allOf` so that a field's description survives.
 
-use schemars::Schema;
+pub mod forms;
+
 use schemars::generate::SchemaSettings;
 use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema};
 
 /// The schema as pretty JSON with a trailing newline. Deterministic: the same natc prints
 /// the same bytes (schema/natc-intent.schema.json is this text, checked by tests/schema.rs).
-pub fn schema_json() -> String {
+pub fn schema_json<Root: JsonSchema>() -> String {
     let mut settings = SchemaSettings::draft07();
     settings.transforms.push(Box::new(RecursiveTransform(without_null)));
-    let schema = settings.into_generator().into_root_schema_for::<crate::intent::IntentFile>();
+    let schema = settings.into_generator().into_root_schema_for::<Root>();
     // A Schema is a JSON value, whose serialisation cannot fail; were it to, an empty schema
     // (which accepts everything) is the harmless answer.
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_else(|_| "{}".into());

@@ -145,12 +145,10 @@ fn declared_linux_targets(path: &Path) -> Vec<(TargetKind, Vec<String>)> {
         .into_iter()
         .map(|kind| {
             let gateways = compiled
-                .model
+                .plan
                 .gateways
                 .iter()
-                .filter(|g| {
-                    g.targets.iter().any(|t| t.value.parse::<natc::backend::TargetSpec>().is_ok_and(|s| s.kind == kind))
-                })
+                .filter(|g| g.targets.iter().any(|t| t.spec.kind == kind))
                 .map(|g| g.name.clone())
                 .collect();
             (kind, gateways)

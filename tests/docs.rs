@@ -21,6 +21,10 @@ fn every_code_is_documented_and_exercised() {
     }
     for (code, summary) in natc::diag::CODES {
         assert!(doc.contains(&format!("| {code} | {summary} |")), "{code} is not in docs/diagnostics.md");
+        // N901 is natc's own bug: no intent may produce it (src/package/mod.rs tests force one).
+        if *code == natc::diag::Code::INTERNAL {
+            continue;
+        }
         assert!(
             expected.contains(&format!("# expect: {code} ")) || expected.contains(&format!("# warns: {code} ")),
             "no tests/invalid or tests/warnings file produces {code}"

@@ -35,7 +35,7 @@ fn outputs(target: &str) -> Vec<(String, String)> {
         for g in &compiled.plan.gateways {
             if let Ok(artifacts) = common::build_gateways(&path, &text, target, vec![g.name.clone()]) {
                 for a in &artifacts {
-                    let profile = a.target.profile.clone().unwrap_or_default();
+                    let profile = a.target.profile.as_ref().map(ToString::to_string).unwrap_or_default();
                     out.push((profile, common::primary(a).to_string()));
                 }
             }

@@ -33,7 +33,7 @@ fn snapshot_text(artifacts: &[Artifact]) -> String {
 }
 
 fn model(a: &Artifact) -> String {
-    a.target.profile.clone().expect("rtx artifacts carry their model")
+    a.target.profile.expect("rtx artifacts carry their model").to_string()
 }
 
 fn config(a: &Artifact) -> &str {

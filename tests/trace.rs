@@ -20,7 +20,7 @@ fn text(out: &Output) -> String {
 }
 
 fn examples_with_labs() -> Vec<PathBuf> {
-    common::examples().into_iter().filter(|p| common::compile(p).model.lab.is_some()).collect()
+    common::examples().into_iter().filter(|p| common::compile(p).plan.lab.is_some()).collect()
 }
 
 /// As an unprivileged user when the tests run as root (as in CI), so "no root" is shown.
@@ -45,7 +45,7 @@ fn trace_needs_no_root_and_every_example_passes() {
         let all = text(&out);
         assert_eq!(out.status.code(), Some(0), "{}:\n{all}", path.display());
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let expects = common::compile(&path).model.expects.len();
+        let expects = common::compile(&path).plan.expects.len();
         assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS ")).count(), expects, "{all}");
         assert!(!stdout.lines().any(|l| l.starts_with("FAIL ")), "{all}");
         assert!(!all.contains("not modelled"), "{all}");
@@ -80,7 +80,7 @@ fn assert_trace_agrees_with_verify(path: &Path, target: &str) {
         assert_eq!(seen(&v.verdict.arrived), seen(&t.verdict.arrived), "the arrival differs — {context}");
         // Also what the sender learned (an ICMP error and who sent it, a timeout...).
         assert_eq!(v.verdict.seen, t.verdict.seen, "what was seen differs — {context}");
-        let control = |c: &Option<natc::verify::judge::Verdict>| c.as_ref().map(|c| c.pass);
+        let control = |c: &Option<natc::lab::Judgement>| c.as_ref().map(|c| c.pass);
         assert_eq!(control(&v.control), control(&t.control), "the negative control differs — {context}");
         assert_eq!(v.passed(), t.passed(), "{context}");
     }

@@ -41,7 +41,7 @@ fn examples_with_labs() -> Vec<(PathBuf, Vec<String>)> {
         .into_iter()
         .filter_map(|path| {
             let compiled = common::compile(&path);
-            compiled.model.lab.as_ref()?;
+            compiled.plan.lab.as_ref()?;
             let targets = natc::verify::default_targets(&compiled).iter().map(|t| t.to_string()).collect();
             Some((path, targets))
         })
@@ -55,7 +55,7 @@ fn assert_verifies(stem: &str, target: &str) {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stem} × {target}:\n{all}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let expects = common::compile(&path).model.expects.len();
+    let expects = common::compile(&path).plan.expects.len();
     assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS ")).count(), expects, "{all}");
     assert!(leftovers(&lab_prefix(&stdout)).is_empty(), "namespaces left behind by {stem} × {target}");
 }

@@ -54,7 +54,7 @@ pub fn render(template: &str, view: &impl serde::Serialize) -> Result<String, Di
 }
 
 fn render_failed(message: String) -> Diagnostic {
-    Diagnostic::error(Code::TARGET_CANNOT_EXPRESS, format!("internal error while rendering: {message}"))
+    Diagnostic::error(Code::INTERNAL, format!("internal error while rendering: {message}"))
         .help("this is a bug in natc; please report it with the intent file")
 }
 

@@ -9,8 +9,8 @@ use super::linux::{self, HostState};
 use super::numbering::{self, Request};
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::{Code, Diagnostic};
-use crate::model::Verdict;
 use crate::plan::{FilterChain, GatewayPlan, Translation};
+use crate::vocab::Verdict;
 use serde::Serialize;
 
 pub struct Firewalld;

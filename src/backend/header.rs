@@ -27,7 +27,7 @@ pub fn header_view(
 ) -> HeaderView {
     let mut description: Vec<String> = header.description.map(quote::comment_lines).unwrap_or_default();
     if let Some(d) = &gw.description {
-        description.extend(quote::comment_lines(d));
+        description.extend(quote::comment_lines(&d.value));
     }
     HeaderView {
         version: env!("CARGO_PKG_VERSION"),

@@ -2,11 +2,11 @@
 //! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
 
 use super::header::{HeaderView, header_view};
-use super::linux::{self, FilterLine};
+use super::linux;
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::Diagnostic;
-use crate::model::{PortRange, PortSet, Protocol, Verdict};
-use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
+use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
+use crate::vocab::{PortRange, PortSet, Protocol, Verdict};
 use serde::Serialize;
 
 pub struct Iptables;
@@ -162,8 +162,8 @@ fn translation_lines(t: &Translation) -> Vec<String> {
 
 fn nat_target(t: &Translation) -> String {
     match (&t.step, t.hook) {
-        (Step::SetAddress(a), Hook::Destination) => format!("DNAT --to-destination {a}{}", to_port(t)),
-        (Step::SetAddress(a), Hook::Source) => format!("SNAT --to-source {a}"),
+        (Step::SetAddress(a, port), Hook::Destination) => format!("DNAT --to-destination {a}{}", to_port(port)),
+        (Step::SetAddress(a, _), Hook::Source) => format!("SNAT --to-source {a}"),
         (Step::ShiftIntoPrefix(p), _) => format!("NETMAP --to {p}"),
         (Step::Masquerade, _) => "MASQUERADE".into(),
         // ACCEPT in the nat table ends NAT processing for the flow: an exemption.
@@ -173,18 +173,21 @@ fn nat_target(t: &Translation) -> String {
 
 /// `:9000` for one port; `:9000-9099/8000` shifts a range 1:1 from base port 8000
 /// (iptables ≥ 1.8.6; tested: 8001 arrives as 9001).
-fn to_port(t: &Translation) -> String {
-    match (t.set_port, t.matcher.ports.as_ref().and_then(PortSet::as_single_range)) {
-        (None, _) => String::new(),
-        (Some(p), _) if p.is_single() => format!(":{}", p.first),
-        (Some(p), Some(matched)) => format!(":{}-{}/{}", p.first, p.last, matched.first),
-        (Some(p), None) => format!(":{}-{}", p.first, p.last),
+fn to_port(port: &Option<PortStep>) -> String {
+    match port {
+        None => String::new(),
+        Some(PortStep::Set(p)) => format!(":{p}"),
+        Some(PortStep::Shift(shift)) => {
+            let onto = shift.onto();
+            format!(":{}-{}/{}", onto.first, onto.last, shift.matched().first)
+        }
     }
 }
 
 /// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule).
 pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
-    linux::filter_lines(gw, chain)
+    gw.filters
+        .lines(chain)
         .into_iter()
         .flat_map(|line| {
             let comment = line.comment();

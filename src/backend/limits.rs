@@ -16,7 +16,8 @@
 use super::quote::comment_lines;
 use super::{TargetKind, TargetSpec};
 use crate::diag::{Code, Diagnostic};
-use crate::model::{At, Gateway, Model};
+use crate::plan::{GatewayPlan, Plan};
+use crate::vocab::At;
 
 /// The longest line iptables-restore reads whole (its buffer is 10,240 bytes with the NUL).
 pub const IPTABLES_LINE: usize = 10_239;
@@ -28,9 +29,9 @@ pub const RTX_LINE: usize = 4_095;
 const COMMENT_PREFIX: usize = "# ".len();
 
 /// Every text of the intent and the gateway that `spec` would write past its reader's limit.
-pub fn check(spec: &TargetSpec, model: &Model, gw: &Gateway) -> Vec<Diagnostic> {
+pub fn check(spec: &TargetSpec, plan: &Plan, gw: &GatewayPlan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let headers = model.description.iter().chain(&gw.description);
+    let headers = plan.description.iter().chain(&gw.description);
     match spec.kind {
         TargetKind::Iptables => {
             for d in headers {
@@ -94,7 +95,8 @@ fn too_long(text: &At<String>, spec: &TargetSpec, what: String) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use crate::backend::quote::{iptables_comment, nft_string};
-    use crate::model::{Kind, MAX_NAME, Origin};
+    use crate::vocab::limits::MAX_NAME;
+    use crate::vocab::{Kind, Origin};
 
     /// The longest rule comment natc can write fits every target's comment limit, so the
     /// quote functions never cut one.

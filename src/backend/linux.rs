@@ -1,11 +1,11 @@
-//! What the two Linux kernel targets share: their capability limits, the implicit filter
-//! lines of a drop policy, and the host setup script.
+//! What the two Linux kernel targets share: their capability limits and the host setup
+//! script. (The implicit filter lines of a drop policy are the plan's: `Filters::lines`.)
 
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::Diagnostic;
-use crate::model::{Origin, Verdict};
-use crate::plan::{Filter, FilterChain, GatewayPlan, Nexthop, Step};
+use crate::plan::{GatewayPlan, Nexthop};
+use crate::vocab::Verdict;
 use serde::Serialize;
 
 /// Linux targets render NAT, filters and host state; not IPsec or BGP (those run in
@@ -28,53 +28,12 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
             "build this gateway for vyos, or configure BGP in FRR by hand",
         ));
     }
-    for t in gw.dnat.iter().filter(|t| matches!(t.step, Step::ShiftIntoPrefix(_)) && t.set_port.is_some()) {
-        errors.push(cannot_express(
-            target,
-            &t.origin,
-            "a 1:1 prefix map keeps ports, it cannot also change them",
-            "split the port translation into host mappings, or drop `to_port`",
-        ));
-    }
     for f in gw.filters.rules.iter().filter(|f| !f.stateful && gw.filters.policy(f.chain) == Verdict::Drop) {
         errors.push(cannot_express(target, &f.origin,
             "under a drop policy the kernel targets accept replies of every tracked flow, so a stateless rule would behave as a stateful one",
             "remove `stateful = false` (replies are then let back in), or use the rtx target, whose filters can be stateless"));
     }
     errors
-}
-
-/// One line of a filter chain, in the order the chain evaluates them.
-pub enum FilterLine<'a> {
-    /// Under an input drop policy the gateway must still talk to itself.
-    Loopback(&'a Origin),
-    /// Under a drop policy, replies of allowed flows come back (docs/intent.md §2.4).
-    Replies(&'a Origin),
-    Allow(&'a Filter),
-}
-
-impl FilterLine<'_> {
-    /// The rule comment: `natgw policy/forward (replies)`, `natgw allow/ssh-to-aix`.
-    pub fn comment(&self) -> String {
-        match self {
-            FilterLine::Loopback(origin) => format!("{} (loopback)", origin.describe()),
-            FilterLine::Replies(origin) => format!("{} (replies)", origin.describe()),
-            FilterLine::Allow(f) => f.origin.describe(),
-        }
-    }
-}
-
-pub fn filter_lines(gw: &GatewayPlan, chain: FilterChain) -> Vec<FilterLine<'_>> {
-    let mut lines = Vec::new();
-    let policy = gw.filters.chain_policy(chain);
-    if policy.verdict == Verdict::Drop {
-        if chain == FilterChain::Input {
-            lines.push(FilterLine::Loopback(&policy.origin));
-        }
-        lines.push(FilterLine::Replies(&policy.origin));
-    }
-    lines.extend(gw.filters.in_chain(chain).map(FilterLine::Allow));
-    lines
 }
 
 #[derive(Serialize)]

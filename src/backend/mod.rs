@@ -13,12 +13,11 @@ pub mod numbering;
 pub mod quote;
 mod rtx;
 pub mod secret;
-pub mod spec;
 mod vyos;
 
 use crate::diag::{Code, Diagnostic};
 use crate::plan::GatewayPlan;
-pub use spec::{TargetKind, TargetSpec};
+pub use crate::vocab::targets::{TargetKind, TargetSpec};
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +45,7 @@ impl OutputFile {
         text: &str,
         primary: bool,
     ) -> Result<Self, Diagnostic> {
-        let keys: Vec<&crate::model::SecretRef> = gw.tunnels.iter().map(|t| &t.psk.value).collect();
+        let keys: Vec<&crate::plan::SecretRef> = gw.tunnels.iter().map(|t| &t.psk.value).collect();
         let (contents, secrets) = secret::place(kind, &keys, text).map_err(|why| {
             Diagnostic::error(
                 Code::TARGET_CANNOT_EXPRESS,
@@ -74,7 +73,11 @@ pub struct Header<'a> {
 impl<'a> Header<'a> {
     /// The header of every file built from `plan`.
     pub fn of(plan: &'a crate::plan::Plan, inline_secrets: bool) -> Self {
-        Header { intent: &plan.intent, description: plan.description.as_deref(), inline_secrets }
+        Header {
+            intent: &plan.intent,
+            description: plan.description.as_ref().map(|d| d.value.as_str()),
+            inline_secrets,
+        }
     }
 
     /// What the header says about the pre-shared keys of a gateway with tunnels.
@@ -101,12 +104,12 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
         TargetKind::Nftables => Box::new(nftables::Nftables),
         TargetKind::Firewalld => Box::new(firewalld::Firewalld),
         TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),
-        TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.profile.as_deref())),
+        TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.rtx_model())),
     }
 }
 
 /// N301 for an item the target cannot express.
-pub(crate) fn cannot_express(target: &str, origin: &crate::model::Origin, what: &str, help: &str) -> Diagnostic {
+pub(crate) fn cannot_express(target: &str, origin: &crate::vocab::Origin, what: &str, help: &str) -> Diagnostic {
     Diagnostic::error(
         Code::TARGET_CANNOT_EXPRESS,
         format!("target {target} cannot express {} exactly: {what}", origin.describe()),

@@ -3,11 +3,11 @@
 //! `nftables-setup.sh` for the host state.
 
 use super::header::{HeaderView, header_view};
-use super::linux::{self, FilterLine};
+use super::linux;
 use super::{Header, OutputFile, Target, cannot_express, quote};
 use crate::diag::Diagnostic;
-use crate::model::{PortSet, Protocol, Verdict};
-use crate::plan::{FilterChain, GatewayPlan, Hook, IpsecMatch, Match, Step, Translation};
+use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
+use crate::vocab::{PortSet, Protocol, Verdict};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
@@ -22,13 +22,13 @@ const MAX_SHIFTED_PORTS: u32 = 4096;
 impl Target for Nftables {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         let mut errors = linux::check_common(NAME, gw);
-        for t in gw.dnat.iter().filter(|t| t.set_port.is_some_and(|p| p.width() > MAX_SHIFTED_PORTS)) {
+        for t in gw.dnat.iter().filter(|t| t.port_step().is_some_and(|p| p.onto().width() > MAX_SHIFTED_PORTS)) {
             errors.push(cannot_express(
                 NAME,
                 &t.origin,
                 &format!(
                     "shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})",
-                    t.set_port.map_or(0, |p| p.width())
+                    t.port_step().map_or(0, |p| p.onto().width())
                 ),
                 "narrow the port range, or use the iptables target, which shifts ranges natively",
             ));
@@ -156,8 +156,8 @@ fn rule(matcher: &str, statement: &str, comment: &str) -> String {
 
 fn nat_statement(t: &Translation) -> String {
     match (&t.step, t.hook) {
-        (Step::SetAddress(a), Hook::Destination) => format!("dnat to {a}{}", to_port(t)),
-        (Step::SetAddress(a), Hook::Source) => format!("snat to {a}"),
+        (Step::SetAddress(a, port), Hook::Destination) => format!("dnat to {a}{}", to_port(port)),
+        (Step::SetAddress(a, _), Hook::Source) => format!("snat to {a}"),
         // `ip prefix to … map` keeps the host part: a 1:1 map (a bare `snat to PREFIX` is a pool).
         (Step::ShiftIntoPrefix(p), Hook::Destination) => {
             format!(
@@ -176,27 +176,21 @@ fn nat_statement(t: &Translation) -> String {
     }
 }
 
-fn to_port(t: &Translation) -> String {
-    let Some(p) = t.set_port else { return String::new() };
-    if p.is_single() {
-        return format!(":{}", p.first);
+/// `:9000` for one port; a shift is a map with one element per port (see MAX_SHIFTED_PORTS).
+fn to_port(port: &Option<PortStep>) -> String {
+    match port {
+        None => String::new(),
+        Some(PortStep::Set(p)) => format!(":{p}"),
+        Some(PortStep::Shift(shift)) => {
+            let pairs: Vec<String> = shift.pairs().map(|(a, b)| format!("{a} : {b}")).collect();
+            format!(" : {} dport map {{ {} }}", protocol(shift.protocol()), pairs.join(", "))
+        }
     }
-    let (Some(matched), Some(proto)) =
-        (t.matcher.ports.as_ref().and_then(PortSet::as_single_range), t.matcher.protocol)
-    else {
-        return String::new();
-    };
-    let pairs: Vec<String> =
-        (matched.first..=matched.last).zip(p.first..=p.last).map(|(a, b)| format!("{a} : {b}")).collect();
-    format!(" : {} dport map {{ {} }}", protocol(proto), pairs.join(", "))
 }
 
 /// The address a host mapping is keyed on, if the translation is a plain host-to-host map.
 fn host_key(t: &Translation) -> Option<(Ipv4Addr, Ipv4Addr)> {
-    let Step::SetAddress(to) = t.step else { return None };
-    if t.set_port.is_some() {
-        return None;
-    }
+    let Step::SetAddress(to, None) = t.step else { return None };
     let key = match t.hook {
         Hook::Destination => t.matcher.destination?,
         Hook::Source => t.matcher.source?,
@@ -305,7 +299,8 @@ fn host_run(list: &[Translation]) -> usize {
 }
 
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
-    linux::filter_lines(gw, chain)
+    gw.filters
+        .lines(chain)
         .into_iter()
         .map(|line| {
             let matcher = match &line {

@@ -5,7 +5,7 @@
 use crate::backend::TargetKind;
 use crate::backend::quote::{rtx_escape, vyos_quote};
 use crate::intent::PLACEHOLDER_PREFIX;
-use crate::model::SecretRef;
+use crate::plan::SecretRef;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 

@@ -5,30 +5,9 @@
 use super::{Finding, Owner};
 use crate::diag::{CODES, Code, Diagnostic, did_you_mean};
 use crate::model::{Accept, Gateway, Kind, Model};
+pub use crate::vocab::codes::is_acceptable;
+use crate::vocab::codes::{ITEM_WARNINGS, TARGET_WARNINGS};
 use std::collections::HashMap;
-
-/// The checks' warnings, each about one item.
-const ITEM_WARNINGS: &[Code] = &[
-    Code::DESTINATION_NOT_ATTRACTED,
-    Code::REPLIES_BYPASS_GATEWAY,
-    Code::SNAT_REWRITES_EVERYTHING,
-    Code::REMOTE_PREFIXES_OVERLAP,
-    Code::SNAT_CATCHES_TUNNEL,
-    Code::TUNNEL_FILTERED,
-    Code::PAYLOAD_ADDRESSES,
-    Code::SHADOWED_RULE,
-    Code::MTU_WITHOUT_MSS_CLAMP,
-];
-
-/// Warnings of a target (N301 in its warning form: natc writes part of an item and says so;
-/// N303): accepted on the `[[gateway]]` only, and never reported as unused, since whether
-/// they occur depends on the target being built. An accept never silences an error.
-const TARGET_WARNINGS: &[Code] = &[Code::TARGET_CANNOT_EXPRESS, Code::TARGET_INTERFACE_DEPRECATED];
-
-/// Can an `accept` name this code?
-pub fn is_acceptable(code: Code) -> bool {
-    ITEM_WARNINGS.contains(&code) || TARGET_WARNINGS.contains(&code)
-}
 
 fn known(text: &str) -> Option<Code> {
     CODES.iter().map(|(c, _)| *c).find(|c| c.0 == text)
@@ -138,7 +117,6 @@ fn unused_accept(gw: &Gateway, a: &Accept) -> Diagnostic {
 }
 
 /// Is this warning of a target about `gw` accepted on the gateway (with a reason)?
-pub fn accepted_by_gateway(gw: &Gateway, d: &Diagnostic) -> bool {
-    !d.is_error()
-        && gw.accepts.iter().any(|a| a.kind == Kind::Gateway && a.code.value == d.code.0 && invalid(a).is_none())
+pub fn accepted_by_gateway(accepts: &[Accept], d: &Diagnostic) -> bool {
+    !d.is_error() && accepts.iter().any(|a| a.kind == Kind::Gateway && a.code.value == d.code.0 && invalid(a).is_none())
 }

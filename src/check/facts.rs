@@ -5,7 +5,7 @@
 use super::index::PrefixIndex;
 use crate::diag::Span;
 use crate::model::{At, Claim, Dnat, Gateway, Kind, LabHost, Model, Netmap, Nexthop, Route, Snat, Tunnel};
-use crate::plan::Translation;
+use crate::plan::{NetmapHalf, Translation};
 use ipnet::Ipv4Net;
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
@@ -83,8 +83,8 @@ impl<'a> Facts<'a> {
             Kind::Snat => self.snats.get(name).map(|s| {
                 (s.source.as_ref().map_or_else(|| s.origin.span.clone(), |x| x.span.clone()), s.to.span.clone())
             }),
-            Kind::Netmap => self.netmaps.get(name).map(|n| match t.part {
-                Some("dnat") => (n.local_as.span.clone(), n.local.span.clone()),
+            Kind::Netmap => self.netmaps.get(name).map(|n| match t.half {
+                Some(NetmapHalf::Dnat) => (n.local_as.span.clone(), n.local.span.clone()),
                 _ => (n.local.span.clone(), n.local_as.span.clone()),
             }),
             _ => None,

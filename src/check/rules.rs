@@ -32,12 +32,7 @@ pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
 
 fn translations(list: &[Translation]) -> Vec<Rule<'_>> {
     list.iter()
-        .map(|t| Rule {
-            origin: &t.origin,
-            label: t.comment(),
-            matcher: &t.matcher,
-            effect: Effect::Nat(&t.step, t.set_port),
-        })
+        .map(|t| Rule { origin: &t.origin, label: t.comment(), matcher: &t.matcher, effect: Effect::Nat(&t.step) })
         .collect()
 }
 
@@ -61,7 +56,7 @@ fn rewrites_everything(facts: &Facts, found: &mut Findings) {
 
 #[derive(PartialEq)]
 enum Effect<'a> {
-    Nat(&'a Step, Option<crate::model::PortRange>),
+    Nat(&'a Step),
     Accept(bool),
 }
 
@@ -181,7 +176,7 @@ fn needs_forwarding(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
         return;
     }
     let dnat_elsewhere = plan.dnat.iter().find(|t| match &t.step {
-        Step::SetAddress(a) => !facts.own.contains(a),
+        Step::SetAddress(a, _) => !facts.own.contains(a),
         _ => true,
     });
     let snat_others = plan.snat.iter().find(|t| t.matcher.source.is_some_and(|s| !facts.owns(s)));

@@ -120,7 +120,7 @@ fn policy_tunnels<'f>(facts: &'f Facts) -> PrefixIndex<(&'f Tunnel, &'f [At<Ipv4
 /// The address a translation writes, as a prefix (`None`: masquerade, or no rewrite).
 fn new_address(t: &Translation) -> Option<Ipv4Net> {
     match &t.step {
-        Step::SetAddress(a) => Some(Ipv4Net::from(*a)),
+        Step::SetAddress(a, _) => Some(Ipv4Net::from(*a)),
         Step::ShiftIntoPrefix(p) => Some(*p),
         Step::Masquerade | Step::NoNat => None,
     }

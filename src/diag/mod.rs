@@ -1,22 +1,17 @@
 //! Diagnostics: our own records (code, severity, message, labels, help), kept apart from
 //! the renderer so that miette can be swapped without touching any check.
 
-mod codes;
 mod machine;
 mod render;
-mod suggest;
 pub mod terminal;
 mod view;
 
-pub use codes::{CODES, Code};
+pub use crate::vocab::codes::{CODES, Code};
+pub use crate::vocab::suggest::did_you_mean;
 pub use machine::{LineIndex, to_github, to_json_lines};
 pub use render::{Rendered, Reporter, render_plain, render_report};
-pub use suggest::did_you_mean;
 
-use std::ops::Range;
-
-/// A byte range into the intent file's text.
-pub type Span = Range<usize>;
+pub use crate::vocab::origin::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

@@ -1,8 +1,8 @@
 //! The `[lab]` and `[[expect]]` tables (docs/intent.md §5, docs/verify.md) as serde types, with
 //! the same conventions as `types.rs`: spanned values, `#[schemars(with = …)]` for the schema.
 
-use super::forms;
 use super::types::{Protocol, S};
+use crate::schema::forms;
 use schemars::JsonSchema;
 use serde::Deserialize;
 

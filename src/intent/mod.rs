@@ -1,6 +1,5 @@
 //! Loading: TOML text → [`IntentFile`], with every serde error turned into a located diagnostic.
 
-mod forms;
 mod lab_types;
 mod load;
 pub mod read;
@@ -11,3 +10,8 @@ pub use load::parse;
 pub use read::{ReadError, Source, read_intent};
 pub use reserved::{PLACEHOLDER_PREFIX, placeholder_text};
 pub use types::*;
+
+/// `natc schema`: the JSON Schema of the intent file, derived from these serde types.
+pub fn schema_json() -> String {
+    crate::schema::schema_json::<IntentFile>()
+}

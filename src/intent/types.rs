@@ -7,15 +7,16 @@
 //!
 //! The same types give the JSON Schema (`natc schema`): `Spanned` has no schema, so every
 //! field names the schema of its value with `#[schemars(with = …)]`, a plain type or one of
-//! the value forms in `forms.rs`. The doc comments on fields are what an editor shows on hover.
+//! the value forms in `schema/forms.rs`. The doc comments on fields are what an editor shows on hover.
 
-use super::forms;
+use crate::schema::forms;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
 pub use super::lab_types::{Expect, Lab, LabHost, LabInterface, LabLink, LabRoute};
+pub use crate::vocab::words::{Chain, Claim, DpdAction, Protocol, Verdict};
 
 pub type S<T> = Spanned<T>;
 
@@ -176,41 +177,6 @@ pub struct OwnedAddress {
     pub address: S<String>,
 }
 
-/// tcp, udp, icmp, esp, or any (no protocol match).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Icmp,
-    Esp,
-    Any,
-}
-
-impl Protocol {
-    /// The word the intent file uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-            Protocol::Icmp => "icmp",
-            Protocol::Esp => "esp",
-            Protocol::Any => "any",
-        }
-    }
-}
-
-/// How packets for a DNAT destination reach the gateway: routed (someone routes them here),
-/// loopback (the address goes on lo), or proxy-arp (answer ARP on in_interface).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Claim {
-    #[default]
-    Routed,
-    Loopback,
-    ProxyArp,
-}
-
 /// "Traffic arriving for `destination` is delivered to `to`."
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -317,15 +283,6 @@ pub struct Netmap {
     pub accept: Option<S<Vec<S<Accept>>>>,
 }
 
-/// accept or drop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    #[default]
-    Accept,
-    Drop,
-}
-
 /// The filters' default verdicts. With "drop", replies of allowed flows are still accepted.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -336,15 +293,6 @@ pub struct Policy {
     /// Traffic to the gateway itself (default "accept").
     #[schemars(with = "Option<Verdict>")]
     pub input: Option<S<Verdict>>,
-}
-
-/// forward (through the gateway) or input (to the gateway itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Chain {
-    #[default]
-    Forward,
-    Input,
 }
 
 /// A filter rule that lets matching traffic through.
@@ -490,15 +438,6 @@ pub struct Esp {
     /// The ESP SA lifetime in seconds (default 3600).
     #[schemars(with = "Option<i64>", range(min = 30, max = 86400))]
     pub lifetime: Option<S<i64>>,
-}
-
-/// What to do when the peer stops answering: restart, clear or hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum DpdAction {
-    Restart,
-    Clear,
-    Hold,
 }
 
 /// Dead peer detection.

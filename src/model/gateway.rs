@@ -3,9 +3,9 @@
 use super::address::{inner, interface_address};
 use super::names::{UniqueNames, check_interface_name, check_name};
 use super::rules::{self, Ctx};
+use super::targets::{rtx_model, target, vyos_version};
 use super::tunnel;
 use super::*;
-use crate::backend::spec::{check_rtx_model, check_target_name, check_vyos_version};
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, S};
 use std::collections::{BTreeSet, HashMap};
@@ -17,16 +17,12 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let name = g.name.get_ref().clone();
 
     let targets = g.targets.as_ref().map_or_else(Vec::new, |t| {
-        t.get_ref()
-            .iter()
-            .filter(|s| check_target_name(s, out))
-            .map(|s| At::new(s.get_ref().clone(), s.span()))
-            .collect()
+        t.get_ref().iter().filter_map(|s| target(s, out).map(|spec| At::new(spec, s.span()))).collect()
     });
-    let vyos = g.vyos.as_ref().filter(|v| check_vyos_version(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
-    let rtx = g.rtx.as_ref().filter(|v| check_rtx_model(v, out)).map(|v| At::new(v.get_ref().clone(), v.span()));
+    let vyos = g.vyos.as_ref().and_then(|v| vyos_version(v, out).map(|version| At::new(version, v.span())));
+    let rtx = g.rtx.as_ref().and_then(|m| rtx_model(m, out).map(|model| At::new(model, m.span())));
 
-    let interfaces = interfaces(&g.interfaces, out);
+    let interfaces = interfaces(g.name.get_ref(), &g.interfaces, out);
     let mut known: BTreeSet<String> = interfaces.iter().map(|i| i.name.clone()).collect();
     for t in &g.tunnel {
         if let Some(v) = &t.get_ref().vti {
@@ -157,7 +153,7 @@ fn item_accepts(g: &intent::Gateway) -> Vec<Accept> {
     all
 }
 
-fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<Interface> {
+fn interfaces(gateway: &str, raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<Interface> {
     let mut names = UniqueNames::default();
     let mut result = Vec::new();
     for i in raw {
@@ -183,7 +179,12 @@ fn interfaces(raw: &[S<intent::Interface>], out: &mut Vec<Diagnostic>) -> Vec<In
         }
         result.push(Interface {
             name: r.name.get_ref().clone(),
-            span: i.span(),
+            origin: Origin {
+                gateway: gateway.to_string(),
+                kind: Kind::Interface,
+                name: r.name.get_ref().clone(),
+                span: i.span(),
+            },
             addresses,
             description: r.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span())),
         });

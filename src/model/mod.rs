@@ -1,5 +1,7 @@
 //! The resolved intent: names looked up, addresses parsed, defaults applied, every value
-//! still carrying its span. Checks and lowering read this; nothing after it reads TOML.
+//! still carrying its span. Checks and lowering read this; nothing after it reads TOML, and
+//! nothing after lowering reads this. Records the intent states and no pass rewrites
+//! (interfaces, tunnels, BGP, accepts, the lab) are the plan's own types, built here.
 
 mod address;
 mod gateway;
@@ -8,82 +10,22 @@ mod names;
 mod ports;
 mod resolve;
 mod rules;
+mod targets;
 mod text;
 mod tunnel;
 
 pub use address::{Networks, inner as inner_span};
-pub use names::{MAX_INTERFACE, MAX_NAME};
 pub use ports::{PortRange, PortSet};
-pub use resolve::{SCHEMA_VERSION, resolve};
+pub use resolve::resolve;
 
 use crate::diag::Span;
-pub use crate::intent::{Chain, Claim, DpdAction, Protocol, Verdict};
+pub use crate::vocab::words::{Chain, Claim, DpdAction, Protocol, Verdict};
+use crate::vocab::{RtxModel, TargetSpec, VyosVersion};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
-/// A value and where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct At<T> {
-    pub value: T,
-    pub span: Span,
-}
-
-impl<T> At<T> {
-    pub fn new(value: T, span: Span) -> Self {
-        At { value, span }
-    }
-}
-
-/// What kind of intent item something came from; appears in output comments as `kind/name`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Gateway,
-    Interface,
-    Address,
-    Dnat,
-    Snat,
-    Netmap,
-    Allow,
-    Policy,
-    Route,
-    Tunnel,
-    Bgp,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Gateway => "gateway",
-            Kind::Interface => "interface",
-            Kind::Address => "address",
-            Kind::Dnat => "dnat",
-            Kind::Snat => "snat",
-            Kind::Netmap => "netmap",
-            Kind::Allow => "allow",
-            Kind::Policy => "policy",
-            Kind::Route => "route",
-            Kind::Tunnel => "tunnel",
-            Kind::Bgp => "bgp",
-        }
-    }
-}
-
-/// The intent item a record came from: every rendered rule names it, every diagnostic points at it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub gateway: String,
-    pub kind: Kind,
-    pub name: String,
-    /// The item's table header (`[[gateway.dnat]]`) or value.
-    pub span: Span,
-}
-
-impl Origin {
-    /// `natgw dnat/aix-tmgw01`: the text every output comment carries.
-    pub fn describe(&self) -> String {
-        format!("{} {}/{}", self.gateway, self.kind.as_str(), self.name)
-    }
-}
+pub use crate::plan::{Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
+pub use crate::vocab::origin::{At, Kind, Origin};
 
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -92,8 +34,8 @@ pub struct Model {
     pub description: Option<At<String>>,
     pub networks: Networks,
     pub gateways: Vec<Gateway>,
-    pub lab: Option<lab::Lab>,
-    pub expects: Vec<lab::Expect>,
+    pub lab: Option<Lab>,
+    pub expects: Vec<Expect>,
 }
 
 pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
@@ -102,13 +44,13 @@ pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 pub struct Gateway {
     pub name: String,
     pub span: Span,
-    /// Default targets for `natc build` without `--target`, as written (parsed by `target`).
-    pub targets: Vec<At<String>>,
+    /// Default targets for `natc build` without `--target` (model/targets.rs parsed them).
+    pub targets: Vec<At<TargetSpec>>,
     pub forwarding: bool,
     /// Where `forwarding` was written, if it was.
     pub forwarding_span: Option<Span>,
-    pub vyos: Option<At<String>>,
-    pub rtx: Option<At<String>>,
+    pub vyos: Option<At<VyosVersion>>,
+    pub rtx: Option<At<RtxModel>>,
     pub description: Option<At<String>>,
     pub interfaces: Vec<Interface>,
     pub addresses: Vec<OwnedAddress>,
@@ -122,27 +64,6 @@ pub struct Gateway {
     pub bgp: Option<Bgp>,
     /// Every `accept` entry of the gateway and its items, in file order.
     pub accepts: Vec<Accept>,
-}
-
-/// `accept = [{ code, reason }]` on an item: that item knowingly lives with a warning.
-#[derive(Debug, Clone)]
-pub struct Accept {
-    /// The accepting item: its kind and name (`Kind::Gateway` and the gateway's name: all of it).
-    pub kind: Kind,
-    pub name: String,
-    pub code: At<String>,
-    pub reason: Option<At<String>>,
-    /// The whole `{ … }` entry.
-    pub span: Span,
-}
-
-#[derive(Debug, Clone)]
-pub struct Interface {
-    pub name: String,
-    pub span: Span,
-    /// Address with prefix length, host bits as configured (192.168.82.4/26).
-    pub addresses: Vec<At<Ipv4Net>>,
-    pub description: Option<At<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -231,42 +152,4 @@ pub struct Route {
     pub origin: Origin,
     pub to: At<Ipv4Net>,
     pub nexthop: Nexthop,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretRef {
-    Env(String),
-    File(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct Tunnel {
-    pub origin: Origin,
-    pub remote: At<Ipv4Addr>,
-    pub local_address: Option<At<Ipv4Addr>>,
-    pub psk: At<SecretRef>,
-    pub ike: tunnel::Ike,
-    pub esp: tunnel::Esp,
-    pub dpd: Option<tunnel::Dpd>,
-    pub nat_traversal: bool,
-    pub mode: tunnel::TunnelMode,
-    pub description: Option<At<String>>,
-}
-
-pub use tunnel::{Dpd, Esp, Ike, TunnelMode, Vti};
-
-#[derive(Debug, Clone)]
-pub struct Bgp {
-    pub origin: Origin,
-    pub asn: At<u32>,
-    pub networks: Vec<At<Ipv4Net>>,
-    pub neighbors: Vec<BgpNeighbor>,
-}
-
-#[derive(Debug, Clone)]
-pub struct BgpNeighbor {
-    pub address: At<Ipv4Addr>,
-    pub remote_as: At<u32>,
-    pub holdtime: Option<u32>,
-    pub keepalive: Option<u32>,
 }

@@ -8,9 +8,7 @@ use crate::diag::{Code, Diagnostic, Span};
 use crate::intent::S;
 use std::collections::HashMap;
 
-pub const MAX_NAME: usize = 40;
-/// Linux IFNAMSIZ less the terminating NUL; VyOS and RTX names are shorter still.
-pub const MAX_INTERFACE: usize = 15;
+use crate::vocab::limits::{MAX_INTERFACE, MAX_NAME};
 
 pub fn check_name(name: &S<String>, what: &str, out: &mut Vec<Diagnostic>) -> bool {
     let text = name.get_ref();

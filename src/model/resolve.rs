@@ -5,7 +5,7 @@ use super::*;
 use crate::diag::{Code, Diagnostic};
 use crate::intent::IntentFile;
 
-pub const SCHEMA_VERSION: i64 = 1;
+use crate::vocab::limits::SCHEMA_VERSION;
 
 pub fn resolve(file: &IntentFile) -> Result<Model, Vec<Diagnostic>> {
     let mut out = Vec::new();

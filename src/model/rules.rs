@@ -154,6 +154,17 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
         None => None,
         Some(tp) => Some(to_port(cx, tp, ports.as_ref(), &protocol)?),
     };
+    // A block map keeps each host's ports; the IR has no step that maps a prefix and
+    // changes ports, since no target could say it (NETMAP, `ip prefix to`, RTX static NAT).
+    if let (Some(tp), true) = (&to_port, to.value.prefix_len() != 32) {
+        cx.out.push(
+            Diagnostic::error(Code::CONFLICTING_KEYS, "a 1:1 prefix map keeps ports, it cannot also change them")
+                .label(tp.span.clone(), "a new port")
+                .label(to.span.clone(), "a prefix: a 1:1 block map")
+                .help("split the port translation into host mappings, or drop `to_port`"),
+        );
+        return None;
+    }
     let claim = r.claim.as_ref().map_or(At::new(Claim::Routed, raw.span()), |c| At::new(*c.get_ref(), c.span()));
     if claim.value == Claim::ProxyArp && in_interface.is_none() {
         cx.out.push(

@@ -1,59 +1,11 @@
-//! IPsec tunnels and BGP. No Linux target renders them; they are loaded and validated so
-//! that every target sees the same model (VyOS and RTX render them).
+//! IPsec tunnels and BGP, read from the intent. Their records are the plan's own
+//! (plan/records.rs): there is nothing to lower, so resolve builds them directly.
 
 use super::address::{inner, interface_address};
 use super::rules::Ctx;
 use super::*;
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, S};
-
-#[derive(Debug, Clone)]
-pub struct Ike {
-    pub version: u8,
-    pub encryption: String,
-    pub hash: String,
-    pub dh_group: u32,
-    pub lifetime: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct Esp {
-    pub encryption: String,
-    pub hash: String,
-    pub pfs: bool,
-    pub lifetime: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct Dpd {
-    pub action: DpdAction,
-    pub interval: u32,
-    pub timeout: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct Vti {
-    pub name: At<String>,
-    pub address: At<Ipv4Net>,
-    pub mtu: Option<At<u32>>,
-}
-
-#[derive(Debug, Clone)]
-pub enum TunnelMode {
-    /// Route-based: traffic is routed into a VTI.
-    Vti(Vti),
-    /// Policy-based: traffic selectors, written with the post-NAT prefixes.
-    Policy { local: Vec<At<Ipv4Net>>, remote: Vec<At<Ipv4Net>> },
-}
-
-impl Tunnel {
-    pub fn vti(&self) -> Option<&Vti> {
-        match &self.mode {
-            TunnelMode::Vti(v) => Some(v),
-            TunnelMode::Policy { .. } => None,
-        }
-    }
-}
 
 /// A number from the intent within `lo..=hi`, or a located N118.
 fn ranged(cx: &mut Ctx, v: &Option<S<i64>>, default: u32, lo: i64, hi: i64, what: &str) -> Option<u32> {

@@ -13,7 +13,7 @@ pub mod yaml;
 use crate::Artifact;
 use crate::backend::header::header_view;
 use crate::backend::quote::yaml_comment;
-use crate::backend::{Header, TargetKind, TargetSpec, engine, linux};
+use crate::backend::{Header, TargetKind, engine, linux};
 use crate::diag::{Code, Diagnostic};
 use crate::emit::{FileMode, PlannedFile};
 use crate::pipeline::Compiled;
@@ -44,8 +44,8 @@ fn refusal(compiled: &Compiled, a: &Artifact) -> Diagnostic {
         Code::PACKAGING_CANNOT_DEPLOY,
         format!("--package cloud-init cannot deploy gateway `{}` for target {}", a.gateway, a.target),
     );
-    if let Some(gw) = compiled.model.gateways.iter().find(|g| g.name == a.gateway) {
-        let declared = gw.targets.iter().find(|t| t.value.parse::<TargetSpec>().is_ok_and(|s| s.kind == a.target.kind));
+    if let Some(gw) = compiled.plan.gateways.iter().find(|g| g.name == a.gateway) {
+        let declared = gw.targets.iter().find(|t| t.spec.kind == a.target.kind);
         d = match declared {
             Some(t) => d.label(t.span.clone(), "cloud-init does not configure this target"),
             None => d.label(gw.span.clone(), format!("built for {} by --target", a.target)),

@@ -39,9 +39,27 @@ pub fn package(
 /// What a packaging reports when the targets' files are not what it knows how to wrap: a
 /// bug in natc, never the user's intent.
 fn internal(packaging: &str, what: String) -> Diagnostic {
-    Diagnostic::error(
-        crate::diag::Code::TARGET_CANNOT_EXPRESS,
-        format!("internal error while packaging for {packaging}: {what}"),
-    )
-    .help("this is a bug in natc; please report it with the intent file")
+    Diagnostic::error(crate::diag::Code::INTERNAL, format!("internal error while packaging for {packaging}: {what}"))
+        .help("this is a bug in natc; please report it with the intent file")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Code;
+
+    /// A packaging handed files natc never builds (here: for a gateway that has no plan)
+    /// says so as N901, natc's own bug, not as something the target cannot express.
+    #[test]
+    fn a_packaging_reports_its_own_bugs_as_internal() {
+        let compiled = crate::compile(include_str!("../../examples/port-forward.toml")).expect("the example compiles");
+        let stray = Artifact {
+            gateway: "no-such-gateway".into(),
+            target: "nftables".parse().expect("a target"),
+            files: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let errors = package(&compiled, &[stray], Packaging::CloudInit).expect_err("no plan for that gateway");
+        assert_eq!(errors.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::INTERNAL]);
+    }
 }

@@ -1,28 +1,48 @@
-//! The IR: per gateway, what the box must do, in netfilter's terms. Targets and `trace`
-//! read only this. A translation is one uniform record (after Batfish's Transformation):
-//! a match, an address step, an optional port step, the hook it runs in, and its origin.
+//! The IR: per gateway, what the box must do, in netfilter's terms. Everything after the
+//! lower pass (src/lower.rs) reads only this; this module imports only `vocab`. A
+//! translation is one uniform record (after Batfish's Transformation): a match, an address
+//! step (a host address with its port step, or a 1:1 prefix shift), the hook it runs in,
+//! and its origin.
 
-mod lower;
+mod lab;
+mod port_step;
+mod records;
 
-pub use lower::lower;
+pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
+pub use port_step::{PortShift, PortStep};
+pub use records::{Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, Vti};
 
-use crate::model::{self, Origin, PortRange, PortSet, Protocol, Verdict};
+use crate::vocab::{
+    At, Origin, PortSet, Protocol, RtxModel, Span, TargetKind, TargetProfile, TargetSpec, Verdict, VyosVersion,
+};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub intent: String,
-    pub description: Option<String>,
+    /// Free text with its span: headers carry it, targets check its length (backend/limits.rs).
+    pub description: Option<At<String>>,
     pub gateways: Vec<GatewayPlan>,
+    /// The `[lab]` that `natc trace` and `natc verify` build, if the intent has one.
+    pub lab: Option<Lab>,
+    /// The `[[expect]]` entries they check, in file order.
+    pub expects: Vec<Expect>,
 }
 
 #[derive(Debug, Clone)]
 pub struct GatewayPlan {
     pub name: String,
     /// The gateway's `[[gateway]]` table, for diagnostics about the gateway as a whole.
-    pub span: crate::diag::Span,
-    pub description: Option<String>,
+    pub span: Span,
+    /// Free text with its span: headers carry it, targets check its length (backend/limits.rs).
+    pub description: Option<At<String>>,
+    /// The gateway's own `targets`, parsed once, each with its profile.
+    pub targets: Vec<DeclaredTarget>,
+    /// The profile a VyOS target named without one takes (`vyos = "…"`, default 1.4).
+    pub vyos_version: VyosVersion,
+    /// The profile an RTX target named without one takes (`rtx = "…"`, default RTX1210).
+    pub rtx_model: RtxModel,
     /// Destination NAT (prerouting), in intent order: first match wins, as in netfilter.
     pub dnat: Vec<Translation>,
     /// Source NAT (postrouting), in intent order.
@@ -31,10 +51,35 @@ pub struct GatewayPlan {
     pub routes: Vec<Route>,
     pub owned: Vec<OwnedAddress>,
     pub sysctls: Vec<Sysctl>,
-    /// Not lowered: only the VyOS and RTX targets render them, straight from the model.
-    pub tunnels: Vec<model::Tunnel>,
-    pub bgp: Option<model::Bgp>,
-    pub interfaces: Vec<model::Interface>,
+    /// Copied from the model (records.rs): only the VyOS and RTX targets render them.
+    pub tunnels: Vec<Tunnel>,
+    pub bgp: Option<Bgp>,
+    pub interfaces: Vec<Interface>,
+    /// Every `accept` entry of the gateway and its items, in file order: a target's warning
+    /// that the gateway accepts is dropped (check/accept.rs decides which entries count).
+    pub accepts: Vec<Accept>,
+}
+
+/// A `targets` entry: the target with its profile, and where it was written (N304 points
+/// at it).
+#[derive(Debug, Clone)]
+pub struct DeclaredTarget {
+    pub spec: TargetSpec,
+    pub span: Span,
+}
+
+impl GatewayPlan {
+    /// `spec` with this gateway's profile when it names none (`vyos` → `vyos@1.5`).
+    pub fn with_profile(&self, mut spec: TargetSpec) -> TargetSpec {
+        if spec.profile.is_none() {
+            spec.profile = match spec.kind {
+                TargetKind::Vyos => Some(TargetProfile::Vyos(self.vyos_version)),
+                TargetKind::Rtx => Some(TargetProfile::Rtx(self.rtx_model)),
+                _ => None,
+            };
+        }
+        spec
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,9 +113,11 @@ pub struct Match {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Replace the address with this one (DNAT/SNAT to a host).
-    SetAddress(Ipv4Addr),
-    /// Keep the host part, replace the network part (NETMAP, 1:1 block map).
+    /// Replace the address with this one (DNAT/SNAT to a host); a DNAT may also change the
+    /// destination port (SNAT never does).
+    SetAddress(Ipv4Addr, Option<PortStep>),
+    /// Keep the host part, replace the network part (NETMAP, 1:1 block map). A block map
+    /// keeps ports, so this step has no port change: the model refuses `to_port` with it.
     ShiftIntoPrefix(Ipv4Net),
     /// Source becomes the outgoing interface's address.
     Masquerade,
@@ -82,12 +129,26 @@ pub enum Step {
 pub struct Translation {
     pub origin: Origin,
     /// For a netmap, which of its two halves this is.
-    pub part: Option<&'static str>,
+    pub half: Option<NetmapHalf>,
     pub hook: Hook,
     pub matcher: Match,
     pub step: Step,
-    /// New destination port(s); a range is a 1:1 shift of the matched range.
-    pub set_port: Option<PortRange>,
+}
+
+/// A netmap lowers to two translations: the SNAT out towards `remote_as` and the DNAT back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetmapHalf {
+    Snat,
+    Dnat,
+}
+
+impl NetmapHalf {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetmapHalf::Snat => "snat",
+            NetmapHalf::Dnat => "dnat",
+        }
+    }
 }
 
 impl Translation {
@@ -104,9 +165,17 @@ impl Translation {
 
     /// The comment every rendered rule carries: `natgw dnat/aix-tmgw01`, `utm-a netmap/vpc-a (dnat)`.
     pub fn comment(&self) -> String {
-        match self.part {
-            Some(p) => format!("{} ({p})", self.origin.describe()),
+        match self.half {
+            Some(half) => format!("{} ({})", self.origin.describe(), half.as_str()),
             None => self.origin.describe(),
+        }
+    }
+
+    /// The DNAT's port change, if it has one.
+    pub fn port_step(&self) -> Option<&PortStep> {
+        match &self.step {
+            Step::SetAddress(_, port) => port.as_ref(),
+            _ => None,
         }
     }
 }
@@ -134,14 +203,63 @@ pub struct ChainPolicy {
     pub origin: Origin,
 }
 
+/// An accept line the intent implies rather than states, made in lower: under a drop
+/// policy the replies of allowed flows come back (INTENT.md §2.4), and under an input drop
+/// policy the gateway still talks to itself. Its origin is the policy that implies it.
+#[derive(Debug, Clone)]
+pub struct ImplicitFilter {
+    pub origin: Origin,
+    pub chain: FilterChain,
+    pub accepts: Implicit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Implicit {
+    /// Packets arriving on `lo`.
+    Loopback,
+    /// Conntrack established and related packets.
+    Replies,
+}
+
+/// One line of a filter chain, in the order the chain evaluates them.
+pub enum FilterLine<'a> {
+    Loopback(&'a Origin),
+    Replies(&'a Origin),
+    Allow(&'a Filter),
+}
+
+impl FilterLine<'_> {
+    /// The rule comment: `natgw policy/forward (replies)`, `natgw allow/ssh-to-aix`.
+    pub fn comment(&self) -> String {
+        match self {
+            FilterLine::Loopback(origin) => format!("{} (loopback)", origin.describe()),
+            FilterLine::Replies(origin) => format!("{} (replies)", origin.describe()),
+            FilterLine::Allow(f) => f.origin.describe(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Filters {
     pub forward: ChainPolicy,
     pub input: ChainPolicy,
+    /// The `[[gateway.allow]]` rules, in intent order.
     pub rules: Vec<Filter>,
+    /// The implied lines, which every chain evaluates before its rules.
+    pub implicit: Vec<ImplicitFilter>,
 }
 
 impl Filters {
+    /// A chain's lines as every target writes them and `trace` evaluates them: the implied
+    /// lines first, then the rules.
+    pub fn lines(&self, chain: FilterChain) -> Vec<FilterLine<'_>> {
+        let implied = self.implicit.iter().filter(|i| i.chain == chain).map(|i| match i.accepts {
+            Implicit::Loopback => FilterLine::Loopback(&i.origin),
+            Implicit::Replies => FilterLine::Replies(&i.origin),
+        });
+        implied.chain(self.in_chain(chain).map(FilterLine::Allow)).collect()
+    }
+
     pub fn in_chain(&self, chain: FilterChain) -> impl Iterator<Item = &Filter> {
         self.rules.iter().filter(move |f| f.chain == chain)
     }

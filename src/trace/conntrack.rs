@@ -157,7 +157,7 @@ pub fn related_source(e: &Entry, direction: Direction, p: &mut Packet) {
 mod tests {
     use super::super::packet::ErrorKind;
     use super::*;
-    use crate::verify::probe::ProbeProtocol;
+    use crate::lab::probe::ProbeProtocol;
     use std::net::Ipv4Addr;
 
     fn tuple(s: &str, d: &str) -> Tuple {

@@ -9,11 +9,11 @@ use super::conntrack::Conntrack;
 use super::lab::{End, Lab};
 use super::packet::{ErrorKind, Kind, Packet, Tuple};
 use super::render::{Recorder, Step};
-use crate::intent::Protocol;
-use crate::model::{Expect, Outcome};
-use crate::verify::judge::{self, Verdict};
-use crate::verify::probe::{Observation, ProbeProtocol, SendOutcome, source_port};
-use crate::verify::topology::NodeKind;
+use crate::lab::judge::{self, Judgement};
+use crate::lab::probe::{Observation, ProbeProtocol, SendOutcome, source_port};
+use crate::lab::topology::NodeKind;
+use crate::plan::{Expect, Outcome};
+use crate::vocab::Protocol;
 use std::collections::BTreeSet;
 
 /// The ports lab hosts serve: every port an expectation of that protocol uses, as
@@ -44,7 +44,7 @@ impl Listening {
 
 #[derive(Debug, Clone)]
 pub struct Simulated {
-    pub verdict: Verdict,
+    pub verdict: Judgement,
     pub request: Vec<Step>,
     pub reply: Vec<Step>,
     /// What the walk met that trace does not model; non-empty means the verdict is a

@@ -2,14 +2,13 @@
 //! rules as the Linux targets render them: prerouting (conntrack, else the first matching
 //! DNAT), the routing decision (local → input filter; else forwarding → the most specific
 //! route → TTL → forward filter), postrouting (conntrack, else the first matching SNAT).
-//! Filters are `target::linux::filter_lines`, the very lines the targets write. A lab host
+//! Filters are `plan::Filters::lines`, the very lines the targets write. A lab host
 //! has no netfilter: it delivers, forwards or drops.
 
 use super::conntrack::{self, Class, Conntrack, Direction};
 use super::net::{Lookup, Net};
-use super::packet::{ErrorKind, Packet};
+use super::packet::{ErrorKind, Packet, change};
 use super::render::Recorder;
-use super::rules::change;
 use crate::plan::{FilterChain, GatewayPlan};
 use std::net::Ipv4Addr;
 
@@ -199,11 +198,10 @@ impl Node<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::packet::{Kind, Tuple};
-    use super::super::rules::shift;
+    use super::super::packet::{Kind, Tuple, shift};
     use super::*;
-    use crate::model::Verdict;
-    use crate::verify::probe::ProbeProtocol;
+    use crate::lab::probe::ProbeProtocol;
+    use crate::vocab::Verdict;
 
     /// eth0 outside, eth1 servers, eth2 a link to a partner network.
     const EDGE: &str = r#"
@@ -289,8 +287,8 @@ via = "10.1.0.254"
     fn unchecked(text: &str) -> crate::Compiled {
         let file = crate::intent::parse(text).expect("TOML");
         let model = crate::model::resolve(&file).expect("resolves");
-        let plan = crate::plan::lower(&model).expect("lowers");
-        crate::Compiled { model, plan, warnings: Vec::new() }
+        let plan = crate::lower::lower(&model).expect("lowers");
+        crate::Compiled { plan, warnings: Vec::new() }
     }
 
     fn node(c: &crate::Compiled) -> Node<'_> {

@@ -8,8 +8,8 @@ use super::gateway::{Decision, Node};
 use super::net::Net;
 use super::packet::{ErrorKind, INITIAL_TTL, Packet};
 use super::render::Recorder;
+use crate::lab::topology::{NodeKind, Port, Topology};
 use crate::plan::GatewayPlan;
-use crate::verify::topology::{NodeKind, Port, Topology};
 use std::collections::HashMap;
 
 /// More decisions than this and something loops even though TTLs run out (they cannot:
@@ -40,7 +40,7 @@ pub enum End {
 impl<'a> Lab<'a> {
     /// The lab of an intent: `plans` are the gateways (with natc's config loaded, or
     /// stripped for the negative control), the hosts come from `[lab]`.
-    pub fn new(plans: &'a [GatewayPlan], lab: &crate::model::Lab) -> Lab<'a> {
+    pub fn new(plans: &'a [GatewayPlan], lab: &crate::plan::Lab) -> Lab<'a> {
         let topology = Topology::new(plans, lab);
         let mut ports = HashMap::new();
         let mut by_node: Vec<Vec<&Port>> = vec![Vec::new(); topology.nodes.len()];

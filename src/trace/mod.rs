@@ -25,10 +25,10 @@ pub use single::{PacketQuery, PacketTrace, trace_packet};
 use crate::diag::terminal::{MAX_COLUMN, column_width, escape, padded};
 use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
-use crate::model::Outcome;
+use crate::lab::ExpectResult;
 use crate::pipeline::Compiled;
+use crate::plan::Outcome;
 use crate::plan::{ChainPolicy, Filters, GatewayPlan};
-use crate::verify::ExpectResult;
 use render::Step;
 use std::fmt;
 use std::time::Duration;
@@ -60,10 +60,10 @@ impl TraceReport {
 /// Trace every `[[expect]]` of the intent through its lab, with the same probe keys
 /// `natc verify` uses, and the negative control on a lab without natc's config.
 pub fn trace(compiled: &Compiled) -> Result<TraceReport, Error> {
-    let lab_model = compiled.model.lab.as_ref().ok_or_else(|| {
+    let lab_model = compiled.plan.lab.as_ref().ok_or_else(|| {
         missing("[lab]", "add [[lab.host]] tables for the hosts around the gateways (docs/verify.md)")
     })?;
-    let expects = &compiled.model.expects;
+    let expects = &compiled.plan.expects;
     if expects.is_empty() {
         return Err(missing(
             "[[expect]]",
@@ -101,11 +101,16 @@ fn missing(what: &str, help: &str) -> Error {
 /// A gateway as verify's negative control sees it: its interfaces and addresses, and
 /// nothing natc generates (no rules, no sysctls, no owned addresses, no routes).
 fn without_config(g: &GatewayPlan) -> GatewayPlan {
-    let accept = |p: &ChainPolicy| ChainPolicy { verdict: crate::model::Verdict::Accept, origin: p.origin.clone() };
+    let accept = |p: &ChainPolicy| ChainPolicy { verdict: crate::vocab::Verdict::Accept, origin: p.origin.clone() };
     GatewayPlan {
         dnat: Vec::new(),
         snat: Vec::new(),
-        filters: Filters { forward: accept(&g.filters.forward), input: accept(&g.filters.input), rules: Vec::new() },
+        filters: Filters {
+            forward: accept(&g.filters.forward),
+            input: accept(&g.filters.input),
+            rules: Vec::new(),
+            implicit: Vec::new(),
+        },
         routes: Vec::new(),
         owned: Vec::new(),
         sysctls: Vec::new(),

@@ -3,8 +3,8 @@
 //! (interfaces, then what natc's setup script adds: sysctls, owned addresses, routes with
 //! `ip route replace`); a lab host's from the lab (docs/verify.md).
 
+use crate::lab::topology::{Node, Port};
 use crate::plan::{GatewayPlan, Nexthop};
-use crate::verify::topology::{Node, Port};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;

@@ -1,7 +1,8 @@
 //! The packets `trace` moves around: a 5-tuple (what conntrack and NAT look at), what
 //! kind of packet it is (what the receiver does with it), and its TTL.
 
-use crate::verify::probe::ProbeProtocol;
+use crate::lab::probe::ProbeProtocol;
+use ipnet::Ipv4Net;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -151,6 +152,38 @@ impl fmt::Display for Packet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}  {}", self.tuple, self.kind.describe())
     }
+}
+
+/// NETMAP: keep the host part, take the network part of `into`.
+pub fn shift(address: Ipv4Addr, into: Ipv4Net) -> Ipv4Addr {
+    let mask = u32::from(into.netmask());
+    Ipv4Addr::from((u32::from(into.network()) & mask) | (u32::from(address) & !mask))
+}
+
+/// `192.168.82.70 → 192.168.150.195`: the addresses (and ports) that changed.
+pub fn change(before: &Tuple, after: &Tuple) -> String {
+    let end = |a: Ipv4Addr, p: Option<u16>, show_port: bool| match p {
+        Some(p) if show_port => format!("{a}:{p}"),
+        _ => a.to_string(),
+    };
+    let mut parts = Vec::new();
+    let dport = before.destination_port != after.destination_port;
+    if before.destination != after.destination || dport {
+        parts.push(format!(
+            "destination {} → {}",
+            end(before.destination, before.destination_port, dport),
+            end(after.destination, after.destination_port, dport)
+        ));
+    }
+    let sport = before.source_port != after.source_port;
+    if before.source != after.source || sport {
+        parts.push(format!(
+            "source {} → {}",
+            end(before.source, before.source_port, sport),
+            end(after.source, after.source_port, sport)
+        ));
+    }
+    if parts.is_empty() { "unchanged".into() } else { parts.join(", ") }
 }
 
 #[cfg(test)]

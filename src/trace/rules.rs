@@ -5,14 +5,11 @@
 use super::conntrack::{self, Class, Conntrack, Direction};
 use super::gateway::{Decision, Node, State};
 use super::net::RouteEntry;
-use super::packet::{Packet, Tuple};
+use super::packet::{Packet, Tuple, change, shift};
 use super::render::Recorder;
-use crate::backend::linux::{FilterLine, filter_lines};
-use crate::model::{Protocol, Verdict};
-use crate::plan::{FilterChain, GatewayPlan, Match, Step, Translation};
-use crate::verify::probe::ProbeProtocol;
-use ipnet::Ipv4Net;
-use std::net::Ipv4Addr;
+use crate::lab::probe::ProbeProtocol;
+use crate::plan::{FilterChain, FilterLine, GatewayPlan, Match, Step};
+use crate::vocab::{Protocol, Verdict};
 
 impl Node<'_> {
     /// The DNAT rules in order; the first that matches decides. Returns the rule's
@@ -32,7 +29,7 @@ impl Node<'_> {
         };
         let before = p.tuple;
         match t.step {
-            Step::SetAddress(a) => p.tuple.destination = a,
+            Step::SetAddress(a, _) => p.tuple.destination = a,
             Step::ShiftIntoPrefix(net) => p.tuple.destination = shift(p.tuple.destination, net),
             Step::NoNat => {
                 rec.step(&self.name, format!("prerouting: {}: no NAT (exemption)", t.comment()));
@@ -43,10 +40,13 @@ impl Node<'_> {
                 return None;
             }
         }
-        if let Some(port) = to_port(t, p.tuple.destination_port) {
-            p.tuple.destination_port = Some(port);
-        } else if t.set_port.is_some() {
-            rec.unmodelled(&self.name, &format!("a port range without a 1:1 matched range ({})", t.comment()));
+        if let Some(step) = t.port_step() {
+            match step.apply(p.tuple.destination_port) {
+                Some(port) => p.tuple.destination_port = Some(port),
+                None => {
+                    rec.unmodelled(&self.name, &format!("a port range without a 1:1 matched range ({})", t.comment()))
+                }
+            }
         }
         rec.step(&self.name, format!("DNAT {}: {}", t.comment(), change(&before, &p.tuple)));
         Some(t.comment())
@@ -70,7 +70,7 @@ impl Node<'_> {
         Decision::Deliver(p)
     }
 
-    /// A filter chain as `target::linux::filter_lines` writes it: loopback and replies
+    /// A filter chain as `Filters::lines` gives it to the targets: loopback and replies
     /// first under a drop policy, then the allows, then the policy. `false` = dropped.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn filter(
@@ -88,7 +88,7 @@ impl Node<'_> {
             FilterChain::Forward => "forward",
             FilterChain::Input => "input",
         };
-        for line in filter_lines(plan, chain) {
+        for line in plan.filters.lines(chain) {
             let hit = match &line {
                 FilterLine::Loopback(_) => in_iface == Some("lo"),
                 FilterLine::Replies(_) => ct.established(state.class),
@@ -160,7 +160,7 @@ impl Node<'_> {
                     Some(t) => {
                         let before = p.tuple;
                         let how = match t.step {
-                            Step::SetAddress(a) => {
+                            Step::SetAddress(a, _) => {
                                 p.tuple.source = a;
                                 ""
                             }
@@ -220,48 +220,4 @@ pub fn matches(m: &Match, t: &Tuple, in_iface: Option<&str>, out_iface: Option<&
         && m.ports.as_ref().is_none_or(|set| {
             t.destination_port.is_some_and(|port| set.ranges.iter().any(|r| (r.first..=r.last).contains(&port)))
         })
-}
-
-/// NETMAP: keep the host part, take the network part of `into`.
-pub fn shift(address: Ipv4Addr, into: Ipv4Net) -> Ipv4Addr {
-    let mask = u32::from(into.netmask());
-    Ipv4Addr::from((u32::from(into.network()) & mask) | (u32::from(address) & !mask))
-}
-
-/// The destination port after a DNAT's `to_port`: one port, or a 1:1 shift of the
-/// matched range (`None` when the rule sets no port or the shift is undefined).
-pub(super) fn to_port(t: &Translation, port: Option<u16>) -> Option<u16> {
-    let set = t.set_port?;
-    if set.is_single() {
-        return Some(set.first);
-    }
-    let matched = t.matcher.ports.as_ref()?.as_single_range()?;
-    let port = port?;
-    (matched.first..=matched.last).contains(&port).then(|| set.first + (port - matched.first))
-}
-
-/// `192.168.82.70 → 192.168.150.195`: the addresses (and ports) that changed.
-pub(super) fn change(before: &Tuple, after: &Tuple) -> String {
-    let end = |a: Ipv4Addr, p: Option<u16>, show_port: bool| match p {
-        Some(p) if show_port => format!("{a}:{p}"),
-        _ => a.to_string(),
-    };
-    let mut parts = Vec::new();
-    let dport = before.destination_port != after.destination_port;
-    if before.destination != after.destination || dport {
-        parts.push(format!(
-            "destination {} → {}",
-            end(before.destination, before.destination_port, dport),
-            end(after.destination, after.destination_port, dport)
-        ));
-    }
-    let sport = before.source_port != after.source_port;
-    if before.source != after.source || sport {
-        parts.push(format!(
-            "source {} → {}",
-            end(before.source, before.source_port, sport),
-            end(after.source, after.source_port, sport)
-        ));
-    }
-    if parts.is_empty() { "unchanged".into() } else { parts.join(", ") }
 }

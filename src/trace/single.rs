@@ -12,10 +12,10 @@ use super::net::{Lookup, Net};
 use super::packet::{Kind, Packet, Tuple};
 use super::render::{self, Recorder, Step};
 use crate::error::Error;
+use crate::lab::probe::ProbeProtocol;
+use crate::lab::topology::NodeKind;
 use crate::pipeline::Compiled;
 use crate::plan::GatewayPlan;
-use crate::verify::probe::ProbeProtocol;
-use crate::verify::topology::NodeKind;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -183,7 +183,7 @@ pub fn choose_gateway<'c>(compiled: &'c Compiled, q: &PacketQuery) -> Result<(&'
     }
     let ask = |why: String| Error::Usage(format!("{why}; name one with --gateway (gateways: {})", known()));
     let packet = format!("{} → {}", q.from, q.to);
-    let Some(lab_model) = &compiled.model.lab else {
+    let Some(lab_model) = &compiled.plan.lab else {
         return Err(ask(format!("the intent has {} gateways and no [lab] to route {packet} through", gateways.len())));
     };
     let lab = Lab::new(gateways, lab_model);

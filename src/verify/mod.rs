@@ -6,20 +6,17 @@
 //! natc output is loaded: a pass must be the config's doing) → load every gateway →
 //! probes → verdicts. The namespaces go away on every path out (see [`netns`]).
 
-pub mod judge;
 pub mod load;
 pub mod netns;
 pub mod probe;
-mod report;
-pub mod topology;
 
-pub use report::{ExpectResult, Report};
+pub use crate::lab::{ExpectResult, Report, judge, topology};
 
 use crate::backend::{TargetKind, TargetSpec};
 use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
-use crate::model::{Expect, Outcome};
 use crate::pipeline::{BuildOptions, Compiled};
+use crate::plan::{Expect, Outcome};
 use netns::LabNamespaces;
 use probe::{Observers, Probe, SendOutcome, Watch};
 use std::collections::BTreeSet;
@@ -42,13 +39,7 @@ impl Default for VerifyOptions {
 pub fn default_targets(compiled: &Compiled) -> Vec<TargetSpec> {
     [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld]
         .into_iter()
-        .filter(|kind| {
-            compiled
-                .model
-                .gateways
-                .iter()
-                .all(|g| g.targets.iter().any(|t| t.value.parse::<TargetSpec>().is_ok_and(|spec| spec.kind == *kind)))
-        })
+        .filter(|kind| compiled.plan.gateways.iter().all(|g| g.targets.iter().any(|t| t.spec.kind == *kind)))
         .map(|kind| TargetSpec { kind, profile: None })
         .collect()
 }
@@ -82,14 +73,14 @@ fn on_path(tool: &str) -> bool {
 }
 
 /// The lab and expectations must be there before anything is built.
-fn lab_of(compiled: &Compiled) -> Result<&crate::model::Lab, Error> {
+fn lab_of(compiled: &Compiled) -> Result<&crate::plan::Lab, Error> {
     let missing = |what: &str, help: &str| {
         Error::Invalid(vec![Diagnostic::error(Code::MISSING_KEY, format!("the intent has no {what}")).help(help)])
     };
-    let lab = compiled.model.lab.as_ref().ok_or_else(|| {
+    let lab = compiled.plan.lab.as_ref().ok_or_else(|| {
         missing("[lab]", "add [[lab.host]] tables for the hosts around the gateways (docs/verify.md)")
     })?;
-    if compiled.model.expects.is_empty() {
+    if compiled.plan.expects.is_empty() {
         return Err(missing(
             "[[expect]]",
             "add [[expect]] tables: what must arrive where, or be blocked (docs/verify.md)",
@@ -122,8 +113,8 @@ pub fn verify(
         topology.nodes.len() + 1
     ));
     let namespaces = LabNamespaces::create(&topology, &prefix).map_err(Error::Environment)?;
-    let observers = start_observers(&topology, &namespaces, &compiled.model.expects)?;
-    let expects = &compiled.model.expects;
+    let observers = start_observers(&topology, &namespaces, &compiled.plan.expects)?;
+    let expects = &compiled.plan.expects;
 
     let control_keys: Vec<u32> = (1..=expects.len() as u32).collect();
     let arrivals: Vec<usize> =
@@ -158,7 +149,7 @@ pub fn verify(
             let (verdict, time) = match &outcomes[i] {
                 Some((outcome, time)) => (judge::judge(e, outcome, &judge::arrivals(&seen, protocol, keys[i])), *time),
                 None => (
-                    judge::Verdict {
+                    judge::Judgement {
                         pass: false,
                         seen: "the probe could not run".into(),
                         arrived: None,
@@ -187,7 +178,7 @@ fn start_observers(topology: &Topology, namespaces: &LabNamespaces, expects: &[E
         .enumerate()
         .map(|(i, n)| Watch { node: n.name.clone(), netns: namespaces.path(i), listen: n.kind == NodeKind::Host })
         .collect();
-    let ports = |protocol: crate::intent::Protocol| -> Vec<u16> {
+    let ports = |protocol: crate::vocab::Protocol| -> Vec<u16> {
         let mut set = BTreeSet::new();
         for e in expects.iter().filter(|e| e.protocol == protocol) {
             set.extend(e.port);
@@ -197,7 +188,7 @@ fn start_observers(topology: &Topology, namespaces: &LabNamespaces, expects: &[E
         }
         set.into_iter().collect()
     };
-    Observers::start(&watches, &ports(crate::intent::Protocol::Tcp), &ports(crate::intent::Protocol::Udp))
+    Observers::start(&watches, &ports(crate::vocab::Protocol::Tcp), &ports(crate::vocab::Protocol::Udp))
         .map_err(Error::Environment)
 }
 

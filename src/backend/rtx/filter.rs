@@ -16,8 +16,8 @@
 
 use super::{Block, Ctx, FILTER_NUMBERS};
 use crate::backend::numbering::{self, Request};
-use crate::model::{Origin, PortSet, Protocol, Verdict};
 use crate::plan::{Filter, FilterChain};
+use crate::vocab::{Origin, PortSet, Protocol, Verdict};
 use ipnet::Ipv4Net;
 
 pub struct Filters {

@@ -4,7 +4,8 @@
 
 use super::{Block, Ctx, IfClass, classify};
 use crate::backend::secret;
-use crate::model::{DpdAction, Tunnel, TunnelMode};
+use crate::plan::{Tunnel, TunnelMode};
+use crate::vocab::DpdAction;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]

@@ -10,8 +10,8 @@ mod nat;
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, Target, TargetKind, cannot_express, engine};
 use crate::diag::Diagnostic;
-use crate::model::{Kind, Origin};
 use crate::plan::{GatewayPlan, Nexthop};
+use crate::vocab::{Kind, Origin, RtxModel};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -29,8 +29,8 @@ pub struct Rtx {
 }
 
 impl Rtx {
-    pub fn new(profile: Option<&str>) -> Self {
-        Rtx { limits: Limits::of(profile.unwrap_or("RTX1210")) }
+    pub fn new(model: RtxModel) -> Self {
+        Rtx { limits: Limits::of(model.name()) }
     }
 }
 
@@ -154,16 +154,12 @@ impl Ctx<'_> {
     }
 }
 
-fn interface_origin(gw: &GatewayPlan, i: &crate::model::Interface) -> Origin {
-    Origin { gateway: gw.name.clone(), kind: Kind::Interface, name: i.name.clone(), span: i.span.clone() }
-}
-
 /// Interface names, addresses and owned addresses: what `ip <if> address` can say.
 fn interfaces(cx: &mut Ctx) -> Vec<Block> {
     let gw = cx.gw;
     let mut blocks = Vec::new();
     for i in &gw.interfaces {
-        let origin = interface_origin(gw, i);
+        let origin = i.origin.clone();
         match classify(&i.name) {
             None => {
                 cx.refuse(

@@ -10,8 +10,8 @@
 
 use super::{Block, Ctx, DESCRIPTOR_IDS, ENTRY_IDS, IfClass, classify};
 use crate::backend::numbering::{self, Request};
-use crate::model::Protocol;
-use crate::plan::{GatewayPlan, Step, Translation};
+use crate::plan::{GatewayPlan, PortStep, Step, Translation};
+use crate::vocab::Protocol;
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -166,9 +166,8 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
     let host_dnat = |outer: Ipv4Addr, inner: Ipv4Addr| {
         dnats.iter().any(|d| {
             d.matcher.destination == Some(Ipv4Net::from(outer))
-                && d.step == Step::SetAddress(inner)
+                && d.step == Step::SetAddress(inner, None)
                 && !has_match_beyond_address(d)
-                && d.set_port.is_none()
         })
     };
     for &s in snats {
@@ -189,12 +188,12 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
                 };
                 Some(outer)
             }
-            Step::SetAddress(a) if source.is_some_and(|n| n.prefix_len() == 32 && host_dnat(*a, n.addr())) => {
+            Step::SetAddress(a, _) if source.is_some_and(|n| n.prefix_len() == 32 && host_dnat(*a, n.addr())) => {
                 let inner = source.unwrap_or_default();
                 add_static(&mut statics, Ipv4Net::from(*a), inner, None, Some(s));
                 None
             }
-            Step::SetAddress(a) => Some(Outer::Address(*a)),
+            Step::SetAddress(a, _) => Some(Outer::Address(*a)),
             Step::ShiftIntoPrefix(p) => {
                 match source {
                     Some(inner) => add_static(&mut statics, *p, inner, None, Some(s)),
@@ -381,24 +380,22 @@ fn classify_dnat<'a>(cx: &mut Ctx, d: &'a Translation) -> Option<DnatKind<'a>> {
     }
     let protocol = d.matcher.protocol.filter(|p| *p != Protocol::Any);
     match (&d.step, protocol) {
-        (Step::ShiftIntoPrefix(to), None) if d.matcher.ports.is_none() && d.set_port.is_none() => {
-            Some(DnatKind::Static(destination, *to))
-        }
+        (Step::ShiftIntoPrefix(to), None) if d.matcher.ports.is_none() => Some(DnatKind::Static(destination, *to)),
         (Step::ShiftIntoPrefix(_), _) => refuse(
             cx,
             "RTX static NAT maps whole addresses, for every protocol and port",
             "drop protocol, port and to_port from the 1:1 map",
         ),
-        (Step::SetAddress(_), _) if destination.prefix_len() != 32 => refuse(
+        (Step::SetAddress(..), _) if destination.prefix_len() != 32 => refuse(
             cx,
             "RTX maps addresses 1:1 (static NAT) or ports of the masquerade address; not a whole prefix onto one host",
             "write `to` as a prefix of the same length (1:1), or one dnat per address",
         ),
-        (Step::SetAddress(to), None) if d.set_port.is_none() => Some(DnatKind::Static(destination, Ipv4Net::from(*to))),
-        (Step::SetAddress(to), Some(Protocol::Esp)) => {
+        (Step::SetAddress(to, None), None) => Some(DnatKind::Static(destination, Ipv4Net::from(*to))),
+        (Step::SetAddress(to, _), Some(Protocol::Esp)) => {
             Some(DnatKind::Forward(Forward { t: d, inner: *to, protocol: "esp", ports: vec![None] }))
         }
-        (Step::SetAddress(to), Some(p @ (Protocol::Tcp | Protocol::Udp))) => {
+        (Step::SetAddress(to, port_step), Some(p @ (Protocol::Tcp | Protocol::Udp))) => {
             let Some(ports) = &d.matcher.ports else {
                 return refuse(
                     cx,
@@ -406,14 +403,17 @@ fn classify_dnat<'a>(cx: &mut Ctx, d: &'a Translation) -> Option<DnatKind<'a>> {
                     "list the ports to forward, or map the whole address 1:1",
                 );
             };
-            if ports.ranges.iter().any(|r| !r.is_single()) || d.set_port.is_some_and(|p| !p.is_single()) {
+            if ports.ranges.iter().any(|r| !r.is_single()) || matches!(port_step, Some(PortStep::Shift(_))) {
                 return refuse(
                     cx,
                     "an RTX masquerade static entry forwards one port, not a port range",
                     "list the ports one by one (\"80,443\"), without a to_port range",
                 );
             }
-            let to_port = d.set_port.map(|p| p.first);
+            let to_port = match port_step {
+                Some(PortStep::Set(port)) => Some(*port),
+                _ => None,
+            };
             if to_port.is_some() && ports.ranges.len() > 1 {
                 return refuse(
                     cx,

@@ -5,11 +5,10 @@
 
 use super::{Block, HASHED_RULES, NAME, address, interfaces, nat};
 use crate::backend::cannot_express;
-use crate::backend::linux::{self, FilterLine};
 use crate::backend::numbering::{self, Request};
 use crate::diag::Diagnostic;
-use crate::model::Verdict;
-use crate::plan::{FilterChain, GatewayPlan};
+use crate::plan::{FilterChain, FilterLine, GatewayPlan};
+use crate::vocab::Verdict;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Chain {
@@ -46,7 +45,7 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
     );
     blocks.push(head);
 
-    let lines = linux::filter_lines(gw, ir);
+    let lines = gw.filters.lines(ir);
     let allows: Vec<Request> = lines
         .iter()
         .filter_map(|l| match l {

@@ -5,8 +5,8 @@
 use super::{Block, NAME};
 use crate::backend::cannot_express;
 use crate::diag::Diagnostic;
-use crate::model::{Kind, Origin};
 use crate::plan::GatewayPlan;
+use crate::vocab::Origin;
 use ipnet::Ipv4Net;
 
 /// Where an interface lives in the VyOS tree.
@@ -82,10 +82,6 @@ pub fn is_host_address(net: &Ipv4Net) -> bool {
     net.prefix_len() >= 31 || net.addr() != net.network()
 }
 
-pub fn interface_origin(gw: &GatewayPlan, name: &str, span: crate::diag::Span) -> Origin {
-    Origin { gateway: gw.name.clone(), kind: Kind::Interface, name: name.to_string(), span }
-}
-
 fn order(path: &str) -> (u32, String) {
     (0, path.to_string())
 }
@@ -93,11 +89,11 @@ fn order(path: &str) -> (u32, String) {
 pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     let mut blocks = Vec::new();
     for iface in &gw.interfaces {
-        let origin = interface_origin(gw, &iface.name, iface.span.clone());
+        let origin = &iface.origin;
         let Some(at) = classify(&iface.name) else {
             findings.push(cannot_express(
                 NAME,
-                &origin,
+                origin,
                 &format!("`{}` is not a VyOS interface name", iface.name),
                 "use the name VyOS gives the interface: ethN or lanN (ethernet, ethN.VLAN for a VLAN), vtiN, bondN, brN, dumN, tunN, wgN, lo",
             ));
@@ -111,7 +107,7 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
             if is_host_address(&a.value) {
                 block.leaf(format!("{} address", at.path), a.value);
             } else {
-                findings.push(network_address(&origin, &a.value));
+                findings.push(network_address(origin, &a.value));
             }
         }
         if let Some(d) = &iface.description {
@@ -129,7 +125,7 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
                         at.path
                     ),
                 )
-                .label(iface.span.clone(), "this interface")
+                .label(iface.origin.span.clone(), "this interface")
                 .help("configure the interface type's own settings (encapsulation, remote, keys...) on the router; natc does not know them"),
             );
         }

@@ -6,8 +6,9 @@
 use super::{Block, NAME};
 use crate::backend::cannot_express;
 use crate::diag::{Code, Diagnostic};
-use crate::model::{DpdAction, Tunnel, TunnelMode};
 use crate::plan::GatewayPlan;
+use crate::plan::{Tunnel, TunnelMode};
+use crate::vocab::DpdAction;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 

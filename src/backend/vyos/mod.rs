@@ -15,6 +15,7 @@ use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, Target, TargetKind, TargetSpec, engine};
 use crate::diag::Diagnostic;
 use crate::plan::GatewayPlan;
+use crate::vocab::VyosVersion;
 use serde::Serialize;
 
 pub const RULES_FILE: &str = "commands.vyos";
@@ -35,9 +36,9 @@ pub enum Profile {
 
 impl Profile {
     pub fn of(spec: &TargetSpec) -> Profile {
-        match spec.profile.as_deref() {
-            Some("1.5") => Profile::V15,
-            _ => Profile::V14,
+        match spec.vyos_version() {
+            VyosVersion::V1_5 => Profile::V15,
+            VyosVersion::V1_4 => Profile::V14,
         }
     }
 

@@ -7,8 +7,8 @@ use super::{Block, HASHED_RULES, NAME, address, interfaces};
 use crate::backend::cannot_express;
 use crate::backend::numbering::{self, Request};
 use crate::diag::Diagnostic;
-use crate::model::{PortSet, Protocol};
-use crate::plan::{GatewayPlan, Hook, IpsecMatch, Step, Translation};
+use crate::plan::{GatewayPlan, Hook, IpsecMatch, PortStep, Step, Translation};
+use crate::vocab::{PortSet, Protocol};
 
 pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     rules(&gw.dnat, Hook::Destination, findings)
@@ -82,15 +82,15 @@ fn rule(t: &Translation, number: u32, hook: Hook, findings: &mut Vec<Diagnostic>
         b.leaf(format!("{path} destination port"), port_list(ports));
     }
     match &t.step {
-        Step::SetAddress(a) => b.leaf(format!("{path} translation address"), a),
+        Step::SetAddress(a, _) => b.leaf(format!("{path} translation address"), a),
         // With `source/destination address` set, VyOS writes a prefix translation as
         // `ip prefix to ip daddr map { FROM : TO }`: a 1:1 block map, like NETMAP.
         Step::ShiftIntoPrefix(p) => b.leaf(format!("{path} translation address"), p),
         Step::Masquerade => b.leaf(format!("{path} translation address"), "masquerade"),
         Step::NoNat => b.node(format!("{path} exclude")),
     }
-    if let Some(p) = t.set_port {
-        b.leaf(format!("{path} translation port"), p.first);
+    if let Some(p) = t.port_step() {
+        b.leaf(format!("{path} translation port"), p.onto().first);
     }
     Some(b)
 }
@@ -105,15 +105,8 @@ fn refusal(t: &Translation) -> Option<Diagnostic> {
             "build this gateway for iptables or nftables, which match the IPsec policy, or remove except_ipsec",
         ));
     }
-    if matches!(t.step, Step::ShiftIntoPrefix(_)) && t.set_port.is_some() {
-        return Some(cannot_express(
-            NAME,
-            &t.origin,
-            "a 1:1 prefix map keeps ports, it cannot also change them",
-            "split the port translation into host mappings, or drop `to_port`",
-        ));
-    }
-    if let Some(p) = t.set_port.filter(|p| !p.is_single()) {
+    if let Some(PortStep::Shift(shift)) = t.port_step() {
+        let p = shift.onto();
         return Some(cannot_express(
             NAME,
             &t.origin,

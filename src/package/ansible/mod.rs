@@ -207,11 +207,11 @@ fn deployed<'a>(compiled: &'a Compiled, artifacts: &'a [Artifact]) -> Result<Vec
 
 fn header(compiled: &Compiled, d: Option<&Deployed>, run: String) -> HeaderView {
     let mut description: Vec<String> =
-        compiled.plan.description.as_deref().map(quote::comment_lines).unwrap_or_default();
+        compiled.plan.description.as_ref().map(|d| quote::comment_lines(&d.value)).unwrap_or_default();
     let subject = match d {
         Some(d) => {
             if let Some(text) = &d.plan.description {
-                description.extend(quote::comment_lines(text));
+                description.extend(quote::comment_lines(&text.value));
             }
             format!(" for gateway \"{}\" ({})", d.plan.name, d.artifact.target)
         }

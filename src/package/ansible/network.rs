@@ -170,7 +170,7 @@ fn refuse_inlined_keys(gw: &GatewayPlan, file: &crate::backend::OutputFile) -> R
     }
 }
 
-fn no_placeholder(t: &crate::model::Tunnel, file: &str) -> Diagnostic {
+fn no_placeholder(t: &crate::plan::Tunnel, file: &str) -> Diagnostic {
     Diagnostic::error(
         crate::diag::Code::TARGET_CANNOT_EXPRESS,
         format!("--package ansible found no placeholder for the pre-shared key of {} in {file}", t.origin.describe()),

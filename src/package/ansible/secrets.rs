@@ -8,8 +8,8 @@ use crate::backend::quote::{rtx_escape, vyos_quote};
 use crate::backend::secret::{describe, placeholder};
 use crate::backend::{OutputFile, TargetKind};
 use crate::diag::{Code, Diagnostic};
-use crate::model::SecretRef;
 use crate::plan::GatewayPlan;
+use crate::plan::SecretRef;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

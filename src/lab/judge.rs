@@ -2,11 +2,12 @@
 //! observations, so they are unit-tested without root.
 
 use super::probe::{Observation, ProbeProtocol, SendOutcome, source_port};
-use crate::model::{Expect, Outcome};
+use crate::plan::{Expect, Outcome};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+/// Did an expectation hold? (Not a filter verdict: that is `vocab::Verdict`, accept or drop.)
+pub struct Judgement {
     pub pass: bool,
     /// What was seen, as a reviewer reads tcpdump: where it arrived with which addresses,
     /// and what came back. Failures start with the reason.
@@ -20,8 +21,8 @@ pub struct Verdict {
 
 pub fn probe_protocol(e: &Expect) -> ProbeProtocol {
     match e.protocol {
-        crate::intent::Protocol::Tcp => ProbeProtocol::Tcp,
-        crate::intent::Protocol::Udp => ProbeProtocol::Udp,
+        crate::vocab::Protocol::Tcp => ProbeProtocol::Tcp,
+        crate::vocab::Protocol::Udp => ProbeProtocol::Udp,
         _ => ProbeProtocol::Icmp,
     }
 }
@@ -39,7 +40,7 @@ pub fn arrivals(observations: &[Observation], protocol: ProbeProtocol, key: u32)
         .collect()
 }
 
-pub fn judge(e: &Expect, outcome: &SendOutcome, arrivals: &[&Observation]) -> Verdict {
+pub fn judge(e: &Expect, outcome: &SendOutcome, arrivals: &[&Observation]) -> Judgement {
     let mut seen = describe_arrivals(arrivals);
     let _ = write!(seen, "; {}", describe_outcome(outcome));
     let replied = *outcome == SendOutcome::Reply;
@@ -79,8 +80,8 @@ pub fn judge(e: &Expect, outcome: &SendOutcome, arrivals: &[&Observation]) -> Ve
     let arrived = arrivals.iter().find(|o| Some(o.node.as_str()) == expected_host).or(arrivals.first());
     let arrived = arrived.map(|o| (*o).clone());
     match failure {
-        Some(reason) => Verdict { pass: false, seen: format!("{reason} — {seen}"), arrived, replied },
-        None => Verdict { pass: true, seen, arrived, replied },
+        Some(reason) => Judgement { pass: false, seen: format!("{reason} — {seen}"), arrived, replied },
+        None => Judgement { pass: true, seen, arrived, replied },
     }
 }
 
@@ -112,14 +113,14 @@ fn describe_outcome(outcome: &SendOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::At;
+    use crate::vocab::At;
 
     fn expect(outcome: Outcome) -> Expect {
         Expect {
             name: At::new("e".to_string(), 0..0),
             from: At::new("vm01".to_string(), 0..0),
             to: At::new("192.168.100.3".parse().unwrap(), 0..0),
-            protocol: crate::intent::Protocol::Tcp,
+            protocol: crate::vocab::Protocol::Tcp,
             port: Some(8080),
             outcome,
         }

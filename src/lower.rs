@@ -1,9 +1,11 @@
 //! The lower pass: model → plan. Sugar disappears here: a netmap becomes its two 1:1
 //! translations, claims become owned addresses or proxy-ARP settings.
 
-use super::*;
 use crate::diag::{Code, Diagnostic};
-use crate::model::{Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
+use crate::model::{At, Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
+use crate::plan::*;
+use crate::vocab::PortRange;
+use crate::vocab::{Origin, RtxModel, Verdict, VyosVersion};
 
 pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut errors = Vec::new();
@@ -11,13 +13,19 @@ pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Plan { intent: model.name.clone(), description: model.description.as_ref().map(|d| d.value.clone()), gateways })
+    Ok(Plan {
+        intent: model.name.clone(),
+        description: model.description.clone(),
+        gateways,
+        lab: model.lab.clone(),
+        expects: model.expects.clone(),
+    })
 }
 
 fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     // Intent order decides first-match order; dnat, snat and netmap tables may interleave in
     // the file, so sort by where each item was written.
-    let mut dnat: Vec<Translation> = g.dnats.iter().map(dnat_translation).collect();
+    let mut dnat: Vec<Translation> = g.dnats.iter().map(dnat_translation).collect::<Result<_, _>>()?;
     let mut snat: Vec<Translation> = g.snats.iter().map(snat_translation).collect();
     for n in &g.netmaps {
         let (out, back) = netmap_translations(n);
@@ -67,15 +75,19 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         verdict: at.value,
         origin: Origin { gateway: g.name.clone(), kind: Kind::Policy, name: name.into(), span: at.span.clone() },
     };
-    let filters = Filters {
-        forward: chain_policy("forward", &g.policy.forward),
-        input: chain_policy("input", &g.policy.input),
-        rules: g.allows.iter().map(filter).collect(),
-    };
-    Ok(GatewayPlan {
+    let (forward, input) = (chain_policy("forward", &g.policy.forward), chain_policy("input", &g.policy.input));
+    let implicit =
+        implicit_filters(FilterChain::Input, &input).chain(implicit_filters(FilterChain::Forward, &forward)).collect();
+    let filters = Filters { forward, input, rules: g.allows.iter().map(filter).collect(), implicit };
+    let vyos_version = g.vyos.as_ref().map_or(VyosVersion::DEFAULT, |v| v.value);
+    let rtx_model = g.rtx.as_ref().map_or(RtxModel::DEFAULT, |m| m.value);
+    let mut gateway = GatewayPlan {
         name: g.name.clone(),
         span: g.span.clone(),
-        description: g.description.as_ref().map(|d| d.value.clone()),
+        description: g.description.clone(),
+        targets: Vec::new(),
+        vyos_version,
+        rtx_model,
         dnat,
         snat,
         filters,
@@ -85,21 +97,59 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         tunnels: g.tunnels.clone(),
         bgp: g.bgp.clone(),
         interfaces: g.interfaces.clone(),
-    })
+        accepts: g.accepts.clone(),
+    };
+    gateway.targets = g
+        .targets
+        .iter()
+        .map(|t| DeclaredTarget { spec: gateway.with_profile(t.value.clone()), span: t.span.clone() })
+        .collect();
+    Ok(gateway)
 }
 
 fn value<T: Clone>(v: &Option<crate::model::At<T>>) -> Option<T> {
     v.as_ref().map(|a| a.value.clone())
 }
 
-fn address_step(to: Ipv4Net) -> Step {
-    if to.prefix_len() == 32 { Step::SetAddress(to.addr()) } else { Step::ShiftIntoPrefix(to) }
+/// A host `to` sets the address (and maybe the port); a prefix `to` is a 1:1 block map,
+/// which the model only lets through without `to_port`.
+fn dnat_step(d: &Dnat) -> Result<Step, Diagnostic> {
+    let to = d.to.value;
+    match (to.prefix_len() == 32, &d.to_port) {
+        (true, None) => Ok(Step::SetAddress(to.addr(), None)),
+        (true, Some(port)) => Ok(Step::SetAddress(to.addr(), Some(port_step(d, port)?))),
+        (false, None) => Ok(Step::ShiftIntoPrefix(to)),
+        (false, Some(port)) => Err(broken(&d.origin, port.span.clone(), "a 1:1 prefix map with a to_port")),
+    }
 }
 
-fn dnat_translation(d: &Dnat) -> Translation {
-    Translation {
+/// One new port, or the one matched range shifted onto `to_port` (model/rules.rs proved the
+/// widths equal and the protocol tcp or udp).
+fn port_step(d: &Dnat, to_port: &At<PortRange>) -> Result<PortStep, Diagnostic> {
+    if to_port.value.is_single() {
+        return Ok(PortStep::Set(to_port.value.first));
+    }
+    let matched = d.ports.as_ref().and_then(|p| p.value.as_single_range());
+    let protocol = d.protocol.as_ref().map(|p| p.value);
+    match (protocol, matched) {
+        (Some(protocol), Some(matched)) => PortShift::new(protocol, matched, to_port.value),
+        _ => None,
+    }
+    .map(PortStep::Shift)
+    .ok_or_else(|| broken(&d.origin, to_port.span.clone(), "a to_port range that is no 1:1 shift"))
+}
+
+/// N901: the model let through what it promises to refuse.
+fn broken(origin: &Origin, span: crate::vocab::Span, what: &str) -> Diagnostic {
+    Diagnostic::error(Code::INTERNAL, format!("internal error while lowering {}: {what}", origin.describe()))
+        .label(span, "here")
+        .help("this is a bug in natc; please report it with the intent file")
+}
+
+fn dnat_translation(d: &Dnat) -> Result<Translation, Diagnostic> {
+    Ok(Translation {
         origin: d.origin.clone(),
-        part: None,
+        half: None,
         hook: Hook::Destination,
         matcher: Match {
             in_interface: value(&d.in_interface),
@@ -109,15 +159,14 @@ fn dnat_translation(d: &Dnat) -> Translation {
             ports: value(&d.ports),
             ..Match::default()
         },
-        step: address_step(d.to.value),
-        set_port: d.to_port.as_ref().map(|p| p.value),
-    }
+        step: dnat_step(d)?,
+    })
 }
 
 fn snat_translation(s: &Snat) -> Translation {
     Translation {
         origin: s.origin.clone(),
-        part: None,
+        half: None,
         hook: Hook::Source,
         matcher: Match {
             out_interface: value(&s.out_interface),
@@ -130,10 +179,9 @@ fn snat_translation(s: &Snat) -> Translation {
         },
         step: match &s.to.value {
             SnatTo::Masquerade => Step::Masquerade,
-            SnatTo::Address(a) => Step::SetAddress(*a),
+            SnatTo::Address(a) => Step::SetAddress(*a, None),
             SnatTo::Prefix(p) => Step::ShiftIntoPrefix(*p),
         },
-        set_port: None,
     }
 }
 
@@ -141,7 +189,7 @@ fn snat_translation(s: &Snat) -> Translation {
 fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
     let out = Translation {
         origin: n.origin.clone(),
-        part: Some("snat"),
+        half: Some(NetmapHalf::Snat),
         hook: Hook::Source,
         matcher: Match {
             out_interface: Some(n.interface.value.clone()),
@@ -150,11 +198,10 @@ fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
             ..Match::default()
         },
         step: Step::ShiftIntoPrefix(n.local_as.value),
-        set_port: None,
     };
     let back = Translation {
         origin: n.origin.clone(),
-        part: Some("dnat"),
+        half: Some(NetmapHalf::Dnat),
         hook: Hook::Destination,
         matcher: Match {
             in_interface: Some(n.interface.value.clone()),
@@ -163,9 +210,19 @@ fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
             ..Match::default()
         },
         step: Step::ShiftIntoPrefix(n.local.value),
-        set_port: None,
     };
     (out, back)
+}
+
+/// Under a drop policy: loopback first (input only), then replies.
+fn implicit_filters(chain: FilterChain, policy: &ChainPolicy) -> impl Iterator<Item = ImplicitFilter> + use<> {
+    let implied: &[Implicit] = match (policy.verdict, chain) {
+        (Verdict::Accept, _) => &[],
+        (Verdict::Drop, FilterChain::Input) => &[Implicit::Loopback, Implicit::Replies],
+        (Verdict::Drop, FilterChain::Forward) => &[Implicit::Replies],
+    };
+    let origin = policy.origin.clone();
+    implied.iter().map(move |&accepts| ImplicitFilter { origin: origin.clone(), chain, accepts })
 }
 
 fn filter(a: &crate::model::Allow) -> Filter {
@@ -231,4 +288,82 @@ fn proxy_arp(g: &Gateway, d: &Dnat) -> Result<(Sysctl, Route), Diagnostic> {
         Sysctl { origin: d.origin.clone(), key: format!("net.ipv4.conf.{in_if}.proxy_arp"), value: "1".into() };
     let route = Route { origin: d.origin.clone(), to: d.destination.value, nexthop: towards };
     Ok((sysctl, route))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INTENT: &str = r#"
+natc = 1
+name = "lower-test"
+
+[[gateway]]
+name = "gw"
+targets = ["nftables"]
+policy = { forward = "drop", input = "drop" }
+
+[[gateway.interface]]
+name = "eth0"
+address = "192.168.100.2/24"
+
+[[gateway.interface]]
+name = "eth1"
+address = "192.168.200.2/24"
+
+[[gateway.dnat]]
+name = "range"
+destination = "192.168.100.10"
+to = "192.168.200.10"
+protocol = "udp"
+port = "8000-8099"
+to_port = "9000-9099"
+
+[[gateway.dnat]]
+name = "one"
+destination = "192.168.100.11"
+to = "192.168.200.11"
+protocol = "tcp"
+port = 8443
+to_port = 443
+"#;
+
+    fn plan() -> GatewayPlan {
+        let file = crate::intent::parse(INTENT).expect("TOML");
+        let model = crate::model::resolve(&file).expect("resolves");
+        lower(&model).expect("lowers").gateways.remove(0)
+    }
+
+    #[test]
+    fn a_to_port_becomes_a_set_or_a_shift() {
+        let gw = plan();
+        let steps: Vec<Option<&PortStep>> = gw.dnat.iter().map(Translation::port_step).collect();
+        let Some(PortStep::Shift(shift)) = steps[0] else { panic!("a range is a shift: {steps:?}") };
+        assert_eq!(
+            (shift.protocol(), shift.matched().first, shift.onto().last),
+            (crate::vocab::Protocol::Udp, 8000, 9099)
+        );
+        assert_eq!(steps[1], Some(&PortStep::Set(443)));
+    }
+
+    #[test]
+    fn a_drop_policy_implies_loopback_then_replies_on_input_and_replies_on_forward() {
+        let gw = plan();
+        let comments = |chain| gw.filters.lines(chain).iter().map(FilterLine::comment).collect::<Vec<_>>();
+        assert_eq!(comments(FilterChain::Input), ["gw policy/input (loopback)", "gw policy/input (replies)"]);
+        assert_eq!(comments(FilterChain::Forward), ["gw policy/forward (replies)"]);
+    }
+
+    /// The model refuses a prefix map with `to_port` (N114); were one to reach lower, it is
+    /// natc's bug (N901), not a plan with the port silently dropped.
+    #[test]
+    fn a_broken_model_promise_is_an_internal_error() {
+        let file = crate::intent::parse(INTENT).expect("TOML");
+        let mut model = crate::model::resolve(&file).expect("resolves");
+        let dnat = &mut model.gateways[0].dnats[1];
+        dnat.destination.value = "192.168.100.0/24".parse().expect("a prefix");
+        dnat.to.value = "192.168.200.0/24".parse().expect("a prefix");
+        let errors = lower(&model).expect_err("a prefix map with a port change has no step");
+        assert_eq!(errors.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::INTERNAL]);
+    }
 }

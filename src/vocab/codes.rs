@@ -2,7 +2,7 @@
 //! stay reserved. `docs/diagnostics.md` lists them with an example each.
 //!
 //! N0xx: the file itself (syntax, keys, types). N1xx: values and references.
-//! N2xx: field checks (lints). N3xx: what a target cannot express.
+//! N2xx: field checks (lints). N3xx: what a target cannot express. N9xx: natc's own bugs.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Code(pub &'static str);
@@ -73,4 +73,28 @@ codes! {
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
     PACKAGING_CANNOT_DEPLOY = "N304", "the --package packaging cannot deploy this target's files";
     TARGET_TEXT_LIMIT = "N305", "a text longer than the target's reader accepts (a line, comment or description limit)";
+    INTERNAL = "N901", "an internal error: natc broke one of its own invariants (a bug; please report it)";
+}
+
+/// The checks' warnings, each about one item: an item's `accept` may name them.
+pub const ITEM_WARNINGS: &[Code] = &[
+    Code::DESTINATION_NOT_ATTRACTED,
+    Code::REPLIES_BYPASS_GATEWAY,
+    Code::SNAT_REWRITES_EVERYTHING,
+    Code::REMOTE_PREFIXES_OVERLAP,
+    Code::SNAT_CATCHES_TUNNEL,
+    Code::TUNNEL_FILTERED,
+    Code::PAYLOAD_ADDRESSES,
+    Code::SHADOWED_RULE,
+    Code::MTU_WITHOUT_MSS_CLAMP,
+];
+
+/// Warnings of a target (N301 in its warning form: natc writes part of an item and says so;
+/// N303): accepted on the `[[gateway]]` only, and never reported as unused, since whether
+/// they occur depends on the target being built. An accept never silences an error.
+pub const TARGET_WARNINGS: &[Code] = &[Code::TARGET_CANNOT_EXPRESS, Code::TARGET_INTERFACE_DEPRECATED];
+
+/// Can an `accept` name this code? (check/accept.rs enforces it, schema/forms.rs offers it.)
+pub fn is_acceptable(code: Code) -> bool {
+    ITEM_WARNINGS.contains(&code) || TARGET_WARNINGS.contains(&code)
 }

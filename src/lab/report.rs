@@ -1,9 +1,9 @@
 //! The verify table: one line per expectation, pass or fail, what was seen, how long.
 
-use super::judge::Verdict;
-use crate::backend::TargetSpec;
+use super::judge::Judgement;
 use crate::diag::terminal::{MAX_COLUMN, column_width, escape, padded};
-use crate::model::{Expect, Outcome};
+use crate::plan::{Expect, Outcome};
+use crate::vocab::TargetSpec;
 use std::fmt::{self, Write};
 use std::time::Duration;
 
@@ -16,13 +16,13 @@ pub struct ExpectResult {
     pub expected: String,
     /// The same probe before natc's config was loaded (arrival expectations only): it must
     /// not pass, or the expectation proves nothing about the config.
-    pub control: Option<Verdict>,
-    pub verdict: Verdict,
+    pub control: Option<Judgement>,
+    pub verdict: Judgement,
     pub time: Duration,
 }
 
 impl ExpectResult {
-    pub fn new(e: &Expect, control: Option<Verdict>, verdict: Verdict, time: Duration) -> ExpectResult {
+    pub fn new(e: &Expect, control: Option<Judgement>, verdict: Judgement, time: Duration) -> ExpectResult {
         let target = match e.port {
             Some(port) => format!("{}:{port}", e.to.value),
             None => e.to.value.to_string(),
@@ -120,7 +120,7 @@ mod tests {
             sent: "icmp a → 10.0.1.2".into(),
             expected: "arrives at b".into(),
             control: None,
-            verdict: Verdict { pass: false, seen: "nothing\narrived".into(), arrived: None, replied: false },
+            verdict: Judgement { pass: false, seen: "nothing\narrived".into(), arrived: None, replied: false },
             time: Duration::from_millis(3),
         }
     }

@@ -1,8 +1,8 @@
 //! The lab as namespaces and wires, worked out before anything is created: which node
 //! has which interfaces and addresses, and which interfaces share a layer-2 segment.
 
-use crate::model::{Attachment, Lab};
 use crate::plan::GatewayPlan;
+use crate::plan::{Attachment, Lab};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -155,7 +155,7 @@ mod tests {
 
     fn topology(text: &str) -> Topology {
         let compiled = crate::compile(text).expect("valid intent");
-        Topology::new(&compiled.plan.gateways, compiled.model.lab.as_ref().expect("a lab"))
+        Topology::new(&compiled.plan.gateways, compiled.plan.lab.as_ref().expect("a lab"))
     }
 
     const TWO_GATEWAYS: &str = r#"

@@ -1,8 +1,8 @@
 //! Target names and profiles: `iptables`, `nftables`, `firewalld`, `vyos[@1.4|1.5]`,
-//! `rtx[@MODEL]`. Shared by the intent (`targets = [...]`) and the command line.
+//! `rtx[@MODEL]`. Shared by the intent (`targets = [...]`, read in model/targets.rs), the
+//! JSON Schema and the command line.
 
-use crate::diag::{Code, Diagnostic, did_you_mean};
-use crate::intent::S;
+use super::suggest::did_you_mean;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,11 +42,86 @@ pub const VYOS_VERSIONS: &[&str] = &["1.4", "1.5"];
 pub const RTX_MODELS: &[&str] =
     &["RTX830", "RTX840", "RTX1200", "RTX1210", "RTX1220", "RTX1300", "RTX3500", "RTX3510", "RTX5000"];
 
+/// A VyOS release natc writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VyosVersion {
+    /// 1.4 LTS (sagitta), the default.
+    V1_4,
+    /// 1.5 (circinus) / rolling.
+    V1_5,
+}
+
+impl VyosVersion {
+    pub const DEFAULT: VyosVersion = VyosVersion::V1_4;
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VyosVersion::V1_4 => VYOS_VERSIONS[0],
+            VyosVersion::V1_5 => VYOS_VERSIONS[1],
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<VyosVersion> {
+        [VyosVersion::V1_4, VyosVersion::V1_5].into_iter().find(|v| v.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// A Yamaha RTX model, one of [`RTX_MODELS`], named in Yamaha's capitals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RtxModel(&'static str);
+
+impl RtxModel {
+    pub const DEFAULT: RtxModel = RtxModel("RTX1210");
+
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// Yamaha's documents write model names in capitals; any case is read.
+    pub fn parse(text: &str) -> Option<RtxModel> {
+        RTX_MODELS.iter().find(|m| m.eq_ignore_ascii_case(text)).map(|m| RtxModel(m))
+    }
+}
+
+/// A target's profile, typed by its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetProfile {
+    Vyos(VyosVersion),
+    Rtx(RtxModel),
+}
+
+impl fmt::Display for TargetProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetProfile::Vyos(v) => f.write_str(v.as_str()),
+            TargetProfile::Rtx(m) => f.write_str(m.name()),
+        }
+    }
+}
+
 /// A target with its profile, e.g. `vyos@1.5`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TargetSpec {
     pub kind: TargetKind,
-    pub profile: Option<String>,
+    pub profile: Option<TargetProfile>,
+}
+
+impl TargetSpec {
+    /// The VyOS release of a `vyos@…` spec (the default when it names none).
+    pub fn vyos_version(&self) -> VyosVersion {
+        match self.profile {
+            Some(TargetProfile::Vyos(v)) => v,
+            _ => VyosVersion::DEFAULT,
+        }
+    }
+
+    /// The model of an `rtx@…` spec (the default when it names none).
+    pub fn rtx_model(&self) -> RtxModel {
+        match self.profile {
+            Some(TargetProfile::Rtx(m)) => m,
+            _ => RtxModel::DEFAULT,
+        }
+    }
 }
 
 impl fmt::Display for TargetSpec {
@@ -98,64 +173,22 @@ impl std::str::FromStr for TargetSpec {
             return Err(SpecError::UnknownTarget { name: name.to_string(), suggestion });
         };
         if let Some(p) = profile {
-            // RTX model names are written in capitals in Yamaha's documents; accept any case.
-            let known = kind.profiles();
-            let Some(canonical) = known.iter().find(|k| k.eq_ignore_ascii_case(p)) else {
-                return Err(SpecError::UnknownProfile { target: kind.name(), profile: p.to_string(), known });
+            let typed = match kind {
+                TargetKind::Vyos => VyosVersion::parse(p).map(TargetProfile::Vyos),
+                TargetKind::Rtx => RtxModel::parse(p).map(TargetProfile::Rtx),
+                _ => None,
             };
-            return Ok(TargetSpec { kind, profile: Some((*canonical).to_string()) });
+            let Some(typed) = typed else {
+                return Err(SpecError::UnknownProfile {
+                    target: kind.name(),
+                    profile: p.to_string(),
+                    known: kind.profiles(),
+                });
+            };
+            return Ok(TargetSpec { kind, profile: Some(typed) });
         }
         Ok(TargetSpec { kind, profile: None })
     }
-}
-
-pub fn check_target_name(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
-    match raw.get_ref().parse::<TargetSpec>() {
-        Ok(_) => true,
-        Err(e) => {
-            let span = crate::model::inner_span(raw.span(), raw.get_ref());
-            out.push(match &e {
-                SpecError::UnknownTarget { .. } => Diagnostic::error(Code::UNKNOWN_TARGET, e.to_string())
-                    .label(span, "not a target natc knows")
-                    .help(format!("targets: {}", TargetKind::ALL.map(TargetKind::name).join(", "))),
-                SpecError::UnknownProfile { target, known: [], .. } => {
-                    Diagnostic::error(Code::UNKNOWN_PROFILE, e.to_string())
-                        .label(span, format!("{target} takes no profile"))
-                        .help(format!("write \"{target}\" without a profile"))
-                }
-                SpecError::UnknownProfile { target, known, .. } => {
-                    Diagnostic::error(Code::UNKNOWN_PROFILE, e.to_string())
-                        .label(span, format!("not a {target} profile"))
-                        .help(format!("profiles of {target}: {}", known.join(", ")))
-                }
-            });
-            false
-        }
-    }
-}
-
-fn check_profile(raw: &S<String>, kind: TargetKind, out: &mut Vec<Diagnostic>) -> bool {
-    let known = kind.profiles();
-    if known.iter().any(|k| k.eq_ignore_ascii_case(raw.get_ref())) {
-        return true;
-    }
-    let mut d =
-        Diagnostic::error(Code::UNKNOWN_PROFILE, format!("unknown {} profile `{}`", kind.name(), raw.get_ref()))
-            .label(crate::model::inner_span(raw.span(), raw.get_ref()), "not a known profile");
-    d = match did_you_mean(raw.get_ref(), known.iter().copied()) {
-        Some(s) => d.help(format!("did you mean \"{s}\"? (known: {})", known.join(", "))),
-        None => d.help(format!("known: {}", known.join(", "))),
-    };
-    out.push(d);
-    false
-}
-
-pub fn check_vyos_version(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
-    check_profile(raw, TargetKind::Vyos, out)
-}
-
-pub fn check_rtx_model(raw: &S<String>, out: &mut Vec<Diagnostic>) -> bool {
-    check_profile(raw, TargetKind::Rtx, out)
 }
 
 #[cfg(test)]
@@ -165,8 +198,8 @@ mod tests {
     #[test]
     fn parses_targets_and_profiles() {
         assert_eq!("nftables".parse::<TargetSpec>().unwrap().kind, TargetKind::Nftables);
-        assert_eq!("vyos@1.5".parse::<TargetSpec>().unwrap().profile.as_deref(), Some("1.5"));
-        assert_eq!("rtx@rtx830".parse::<TargetSpec>().unwrap().profile.as_deref(), Some("RTX830"));
+        assert_eq!("vyos@1.5".parse::<TargetSpec>().unwrap().profile, Some(TargetProfile::Vyos(VyosVersion::V1_5)));
+        assert_eq!("rtx@rtx830".parse::<TargetSpec>().unwrap().rtx_model().name(), "RTX830");
         assert!(matches!("vyos@1.3".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
         assert!(matches!(
             "nftable".parse::<TargetSpec>(),

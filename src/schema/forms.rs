@@ -86,8 +86,8 @@ macro_rules! string_form {
 string_form!(
     /// Intent, gateway, item, lab host and segment names (model/names.rs `check_name`).
     Name,
-    format!("[a-z0-9-]+, 1 to {} characters, not starting with `-`", crate::model::MAX_NAME),
-    format!("[a-z0-9][a-z0-9-]{{0,{}}}", crate::model::MAX_NAME - 1),
+    format!("[a-z0-9-]+, 1 to {} characters, not starting with `-`", crate::vocab::limits::MAX_NAME),
+    format!("[a-z0-9][a-z0-9-]{{0,{}}}", crate::vocab::limits::MAX_NAME - 1),
     ["natgw", "to-vm03"]
 );
 
@@ -96,9 +96,9 @@ string_form!(
     InterfaceName,
     format!(
         "the device's own interface name: letters, digits, `.`, `_`, `-`, at most {} characters",
-        crate::model::MAX_INTERFACE
+        crate::vocab::limits::MAX_INTERFACE
     ),
-    format!("[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}}", crate::model::MAX_INTERFACE - 1),
+    format!("[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}}", crate::vocab::limits::MAX_INTERFACE - 1),
     ["eth0", "eth0.10", "lan3", "vti0", "lo"]
 );
 
@@ -146,12 +146,12 @@ string_form!(
     /// `attach` and link ends (model/lab.rs `attachment`).
     Attachment,
     "\"gateway.interface\" (an interface of a [[gateway]] here), or a lab segment name",
-    format!("[a-z0-9][a-z0-9-]{{0,{}}}(?:\\.[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}})?", crate::model::MAX_NAME - 1, crate::model::MAX_INTERFACE - 1),
+    format!("[a-z0-9][a-z0-9-]{{0,{}}}(?:\\.[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}})?", crate::vocab::limits::MAX_NAME - 1, crate::vocab::limits::MAX_INTERFACE - 1),
     ["vm02.eth0", "office-lan"]
 );
 
 string_form!(
-    /// `targets` entries (target/spec.rs `TargetSpec::from_str`).
+    /// `targets` entries (vocab/targets.rs `TargetSpec::from_str`).
     Target,
     "iptables, nftables, firewalld, vyos[@1.4|1.5] or rtx[@MODEL]",
     target_pattern(),
@@ -159,7 +159,7 @@ string_form!(
 );
 
 fn target_pattern() -> String {
-    use crate::backend::spec::TargetKind;
+    use crate::vocab::targets::TargetKind;
     let alternatives: Vec<String> = TargetKind::ALL
         .iter()
         .map(|kind| match kind.profiles() {
@@ -197,7 +197,7 @@ impl JsonSchema for VyosVersion {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let words = crate::backend::spec::VYOS_VERSIONS;
+        let words = crate::vocab::targets::VYOS_VERSIONS;
         word_choice("the VyOS version to write for (default 1.4)", words, true, false)
     }
 }
@@ -211,12 +211,12 @@ impl JsonSchema for RtxModel {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let words = crate::backend::spec::RTX_MODELS;
+        let words = crate::vocab::targets::RTX_MODELS;
         word_choice("the Yamaha RTX model to write for (default RTX1210)", words, true, false)
     }
 }
 
-/// `accept.code`: a warning an item may accept (check/accept.rs `is_acceptable`), trimmed.
+/// `accept.code`: a warning an item may accept (vocab/codes.rs `is_acceptable`), trimmed.
 pub enum AcceptCode {}
 
 impl JsonSchema for AcceptCode {
@@ -225,8 +225,11 @@ impl JsonSchema for AcceptCode {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let codes: Vec<&str> =
-            crate::diag::CODES.iter().filter(|(c, _)| crate::check::is_acceptable(*c)).map(|(c, _)| c.0).collect();
+        let codes: Vec<&str> = crate::vocab::CODES
+            .iter()
+            .filter(|(c, _)| crate::vocab::codes::is_acceptable(*c))
+            .map(|(c, _)| c.0)
+            .collect();
         word_choice(
             "the code of a warning this item knowingly lives with (docs/checks.md); N301 and N303 only on a [[gateway]]",
             &codes,
@@ -248,7 +251,7 @@ impl JsonSchema for SchemaVersion {
         json_schema!({
             "type": "integer",
             "description": "the intent file format version; this natc reads version 1",
-            "enum": [crate::model::SCHEMA_VERSION],
+            "enum": [crate::vocab::limits::SCHEMA_VERSION],
         })
     }
 }

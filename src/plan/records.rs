@@ -1,0 +1,115 @@
+//! The plan's records for what the intent states and no pass rewrites: interfaces,
+//! IPsec tunnels, BGP and `accept` entries. resolve (model/) builds them directly, lower copies them into each
+//! [`super::GatewayPlan`], the VyOS and RTX targets render them. Values keep their spans
+//! (`At`), since targets point at them when they cannot express one.
+
+use crate::vocab::{At, DpdAction, Kind, Origin, Span};
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+#[derive(Debug, Clone)]
+pub struct Interface {
+    /// The device's name (also `origin.name`).
+    pub name: String,
+    /// `gateway interface/NAME` and the `[[gateway.interface]]` table.
+    pub origin: Origin,
+    /// Address with prefix length, host bits as configured (192.168.82.4/26).
+    pub addresses: Vec<At<Ipv4Net>>,
+    pub description: Option<At<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    Env(String),
+    File(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Tunnel {
+    pub origin: Origin,
+    pub remote: At<Ipv4Addr>,
+    pub local_address: Option<At<Ipv4Addr>>,
+    pub psk: At<SecretRef>,
+    pub ike: Ike,
+    pub esp: Esp,
+    pub dpd: Option<Dpd>,
+    pub nat_traversal: bool,
+    pub mode: TunnelMode,
+    pub description: Option<At<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ike {
+    pub version: u8,
+    pub encryption: String,
+    pub hash: String,
+    pub dh_group: u32,
+    pub lifetime: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Esp {
+    pub encryption: String,
+    pub hash: String,
+    pub pfs: bool,
+    pub lifetime: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dpd {
+    pub action: DpdAction,
+    pub interval: u32,
+    pub timeout: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vti {
+    pub name: At<String>,
+    pub address: At<Ipv4Net>,
+    pub mtu: Option<At<u32>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TunnelMode {
+    /// Route-based: traffic is routed into a VTI.
+    Vti(Vti),
+    /// Policy-based: traffic selectors, written with the post-NAT prefixes.
+    Policy { local: Vec<At<Ipv4Net>>, remote: Vec<At<Ipv4Net>> },
+}
+
+impl Tunnel {
+    pub fn vti(&self) -> Option<&Vti> {
+        match &self.mode {
+            TunnelMode::Vti(v) => Some(v),
+            TunnelMode::Policy { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Bgp {
+    pub origin: Origin,
+    pub asn: At<u32>,
+    pub networks: Vec<At<Ipv4Net>>,
+    pub neighbors: Vec<BgpNeighbor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BgpNeighbor {
+    pub address: At<Ipv4Addr>,
+    pub remote_as: At<u32>,
+    pub holdtime: Option<u32>,
+    pub keepalive: Option<u32>,
+}
+
+/// `accept = [{ code, reason }]` on an item: that item knowingly lives with a warning.
+#[derive(Debug, Clone)]
+pub struct Accept {
+    /// The accepting item: its kind and name (`Kind::Gateway` and the gateway's name: all of it).
+    pub kind: Kind,
+    pub name: String,
+    pub code: At<String>,
+    pub reason: Option<At<String>>,
+    /// The whole `{ … }` entry.
+    pub span: Span,
+}

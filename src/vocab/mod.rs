@@ -1,0 +1,19 @@
+//! The vocabulary every stage shares, and the bottom of the module graph: it imports no
+//! other module of natc, and every module may import it. Only words and values live here,
+//! never a pass: limits and the schema version, target kinds and profiles, diagnostic
+//! codes, the intent's enumerated words, ports, the origin every record carries, and the
+//! spelling suggestion that picks among words.
+
+pub mod codes;
+pub mod limits;
+pub mod origin;
+pub mod ports;
+pub mod suggest;
+pub mod targets;
+pub mod words;
+
+pub use codes::{CODES, Code};
+pub use origin::{At, Kind, Origin, Span};
+pub use ports::{PortRange, PortSet};
+pub use targets::{RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec, VYOS_VERSIONS, VyosVersion};
+pub use words::{Chain, Claim, DpdAction, Protocol, Verdict};
