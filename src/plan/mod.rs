@@ -204,7 +204,7 @@ pub struct ChainPolicy {
 }
 
 /// An accept line the intent implies rather than states, made in lower: under a drop
-/// policy the replies of allowed flows come back (INTENT.md §2.4), and under an input drop
+/// policy the replies of allowed flows come back (docs/intent.md, policies), and under an input drop
 /// policy the gateway still talks to itself. Its origin is the policy that implies it.
 #[derive(Debug, Clone)]
 pub struct ImplicitFilter {
