@@ -1,0 +1,70 @@
+//! The kernel sample: Linux files of valid intents loaded in one fresh network namespace
+//! (`unshare --net`, gone when its shell exits), in a single batch so it stays cheap.
+//! Rules files are loaded for real with `iptables-restore` and nft scripts with `nft -f`:
+//! the namespace is thrown away, and a real load also refuses what `--test` and `nft -c`
+//! let through (a jump to a chain that does not exist). The setup and firewalld scripts
+//! get `sh -n` (a quote in a description must not break them).
+
+use super::oracle::LinuxFile;
+use std::process::Command;
+
+/// One file the kernel or the shell refused, with what it said.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub index: usize,
+    pub message: String,
+}
+
+pub fn require_tools() {
+    let uid = Command::new("id").arg("-u").output().expect("id runs");
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "0",
+        "the kernel sample needs root (run scripts/test.sh as root)"
+    );
+    for tool in ["unshare", "iptables-restore", "nft", "sh"] {
+        let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).status().expect("sh runs");
+        assert!(found.success(), "`{tool}` is missing: scripts/test.sh installs it when run as root");
+    }
+}
+
+/// The command that judges one file.
+fn judge(f: &LinuxFile) -> &'static str {
+    if f.name.ends_with(".rules") {
+        "iptables-restore <"
+    } else if f.name.ends_with(".nft") {
+        "nft -f"
+    } else {
+        "sh -n"
+    }
+}
+
+/// Load every file in one namespace; the files it refused, by index.
+pub fn load(files: &[LinuxFile]) -> Vec<Refusal> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut script = String::from("cd \"$1\"\n");
+    for (i, f) in files.iter().enumerate() {
+        std::fs::write(dir.path().join(i.to_string()), &f.contents).expect("write a sample file");
+        script.push_str(&format!(
+            "{} {i} >/dev/null 2>err || {{ echo \"FAIL {i} $(head -c 300 err | tr '\\n' ' ')\"; }}\n",
+            judge(f)
+        ));
+    }
+    let out = Command::new("unshare")
+        .args(["--net", "sh", "-c", &script, "sh"])
+        .arg(dir.path())
+        .output()
+        .expect("unshare runs");
+    assert!(out.status.success(), "the kernel sample did not run: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("FAIL ")?;
+            let (index, message) = rest.split_once(' ').unwrap_or((rest, ""));
+            Some(Refusal { index: index.parse().ok()?, message: message.trim().to_string() })
+        })
+        .collect()
+}
