@@ -3,6 +3,7 @@
 //! minimised and saved; valid intents' Linux files go to the kernel in batches. A watchdog
 //! turns a case that hangs into a finding too.
 
+use super::cli;
 use super::generate;
 use super::kernel;
 use super::minimize::{Budget, minimize};
@@ -28,6 +29,8 @@ pub struct Config {
     /// run, which must not depend on what a previous run left behind).
     pub grown_corpus: bool,
     pub crash_dir: Option<PathBuf>,
+    /// Every how many cases the command line is run too (0: never).
+    pub cli_every: u64,
     /// Time allowed to minimise one finding.
     pub minimize_time: Duration,
 }
@@ -51,10 +54,31 @@ impl std::fmt::Display for Report {
         }
         writeln!(f, "  minimised intent ({} bytes):", self.minimized.len())?;
         for line in self.minimized.lines().take(60) {
-            writeln!(f, "  | {}", line.escape_debug())?;
+            writeln!(f, "  | {}", printable(line))?;
         }
         Ok(())
     }
+}
+
+/// A line of a finding as a terminal can show it: control and separator characters
+/// escaped, and a very long line cut (the saved file has it whole).
+fn printable(line: &str) -> String {
+    let count = line.chars().count();
+    let mut out: String = line
+        .chars()
+        .take(160)
+        .map(|c| {
+            if c.is_control() || ('\u{2028}'..='\u{202e}').contains(&c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    if count > 160 {
+        out.push_str(&format!("… ({count} characters)"));
+    }
+    out
 }
 
 #[derive(Debug, Default)]
@@ -183,7 +207,10 @@ pub fn run(cfg: &Config, root: &Path) -> Stats {
     while index < cfg.cases && start.elapsed() < cfg.time {
         let c = case(cfg.seed, index, &corpus);
         *current.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), index, c.text.clone()));
-        let outcome = oracle::run(&Real, &c.text, c.related.as_deref(), c.pick);
+        let mut outcome = oracle::run(&Real, &c.text, c.related.as_deref(), c.pick);
+        if outcome.finding.is_none() && cfg.cli_every > 0 && index % cfg.cli_every == 0 {
+            outcome.finding = cli::check(&c.text).err();
+        }
         *current.lock().unwrap_or_else(|e| e.into_inner()) = None;
         stats.cases += 1;
         stats.generated += u64::from(c.generated);
@@ -252,11 +279,14 @@ fn flush(cfg: &Config, batch: &mut Vec<(u64, Case, LinuxFile)>, stats: &mut Stat
 /// Minimise a finding (for a kernel refusal: the same file still refused) and save it.
 fn report(cfg: &Config, index: u64, c: &Case, finding: Finding, kernel_file: Option<String>) -> Report {
     let signature = finding.signature();
+    // A finding of the command line (stage `natc build`, `natc check`) is replayed there.
+    let via_cli = finding.stage.starts_with("natc ");
     let mut budget = Budget::new(5_000, cfg.minimize_time);
     let related = c.related.as_deref();
     let minimized = minimize(&c.text, &mut budget, &mut |t: &str| {
         let outcome = oracle::run(&Real, t, related, c.pick);
         match &kernel_file {
+            None if via_cli => cli::check(t).err().is_some_and(|f| f.signature() == signature),
             None => outcome.finding.is_some_and(|f| f.signature() == signature),
             Some(name) => {
                 let files: Vec<LinuxFile> = outcome.linux_files.into_iter().filter(|f| &f.name == name).collect();

@@ -98,7 +98,7 @@ impl Gen<'_> {
     }
 
     fn hostile_string(&mut self) -> String {
-        if pools::known() && self.rng.chance(10) {
+        if pools::known() && self.rng.chance(20) {
             return self.rng.pick(&pools::known_strings()).clone();
         }
         self.rng.pick(pools::hostile_strings()).clone()
@@ -122,10 +122,12 @@ impl Gen<'_> {
         self.text(format!("{base}-{n}"))
     }
 
+    /// Descriptions and reasons take any text, so a hostile string there keeps the intent
+    /// valid and reaches every target's comments: a quarter of them are hostile, whatever
+    /// the case's hostility.
     fn free_text(&mut self) -> Value {
         let valid = self.rng.pick(&["office LAN", "segment A", "Internet (ISP)", "AWS VPC", "é ü 日本"]).to_string();
-        // Free text is where hostile strings are most at home: twice the rate.
-        if self.roll() || self.roll() { Value::Str(self.hostile_string()) } else { Value::Str(valid) }
+        if self.rng.chance(25) { Value::Str(self.hostile_string()) } else { Value::Str(valid) }
     }
 
     fn address(&mut self, valid: String) -> Value {
@@ -658,7 +660,8 @@ impl Gen<'_> {
             let (from, _, _) = self.rng.pick(&hosts).clone();
             let (to_host, _, to_addr) = self.rng.pick(&hosts).clone();
             let mut t = Table::new("expect", true);
-            let name = if self.roll() || self.roll() { self.hostile_string() } else { format!("expectation {i}") };
+            // Expectation names are free text too (trace and verify print them in columns).
+            let name = if self.rng.chance(25) { self.hostile_string() } else { format!("expectation {i}") };
             t.set("name", Value::Str(name));
             let v = self.text(from);
             t.set("from", v);

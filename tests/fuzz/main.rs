@@ -11,6 +11,7 @@
 //! Stable Rust, no libFuzzer: our own seeded PRNG, generator, mutators and minimiser.
 
 mod campaign;
+mod cli;
 mod generate;
 mod kernel;
 mod minimize;
@@ -48,6 +49,7 @@ fn a_short_seeded_run_keeps_every_property() {
         cases: env_u64("FUZZ_CASES").unwrap_or(1000),
         time: Duration::from_secs(600),
         kernel: false,
+        cli_every: 10,
         corpus_dir: None,
         grown_corpus: false,
         crash_dir: None,
@@ -68,6 +70,7 @@ fn a_short_seeded_run_loads_in_the_kernel() {
         cases: env_u64("FUZZ_KERNEL_CASES").unwrap_or(300),
         time: Duration::from_secs(600),
         kernel: true,
+        cli_every: 0,
         corpus_dir: None,
         grown_corpus: false,
         crash_dir: None,
@@ -113,6 +116,7 @@ fn long_run() {
         cases: u64::MAX,
         time: Duration::from_secs(env_u64("FUZZ_SECONDS").unwrap_or(60)),
         kernel: std::env::var("FUZZ_KERNEL").map_or(true, |v| v != "0"),
+        cli_every: 10,
         corpus_dir: Some(root().join("fuzz/corpus/run")),
         grown_corpus: true,
         crash_dir: Some(root().join("fuzz/crashes")),
