@@ -194,8 +194,9 @@ impl Gen<'_> {
     }
 
     fn gateway(&mut self, g: usize) {
-        // 0 Linux, 1 VyOS, 2 RTX, 3 anything.
-        let family = self.rng.below(4);
+        // 0 Linux, 1 VyOS (and Linux), 2 RTX (and Linux), 3 any targets at all (mostly
+        // refused somewhere: VyOS and RTX name interfaces differently).
+        let family = *self.rng.pick(&[0, 0, 1, 1, 2, 2, 3]);
         let mut t = Table::new("gateway", true);
         let name = self.name();
         let gw_name = match &name {
@@ -223,7 +224,7 @@ impl Gen<'_> {
             t.set("description", d);
         }
         if self.rng.chance(10) {
-            let a = self.accepts();
+            let a = self.accepts(true);
             t.set("accept", a);
         }
         self.doc.tables.push(t);
@@ -244,7 +245,8 @@ impl Gen<'_> {
             let n = self.text(ifname.to_string());
             it.set("name", n);
             let addr = self.address(format!("{}/24", seg.host(last)));
-            if self.rng.chance(15) {
+            // RTX takes one address per interface (N301).
+            if family != 2 && self.rng.chance(15) {
                 let extra = Value::Str(format!("{}/24", seg.host(last + 100)));
                 it.set("address", Value::Array(vec![addr, extra]));
             } else if !self.rng.chance(5) {
@@ -267,8 +269,8 @@ impl Gen<'_> {
         }
         let choices: &[&str] = match family {
             0 => &["iptables", "nftables", "firewalld"],
-            1 => &["vyos", "vyos@1.4", "vyos@1.5"],
-            2 => &["rtx", "rtx@RTX830", "rtx@RTX1210", "rtx@rtx1200", "rtx@RTX3510"],
+            1 => &["vyos", "vyos@1.4", "vyos@1.5", "vyos", "nftables"],
+            2 => &["rtx", "rtx@RTX830", "rtx@RTX1210", "rtx@rtx1200", "rtx@RTX3510", "iptables"],
             _ => TARGETS,
         };
         let n = self.rng.range(1, 3);
@@ -304,7 +306,8 @@ impl Gen<'_> {
             let arg = to_seg.host(self.rng.range(2, 199) as u8);
             let to = self.address(arg);
             t.set("to", to);
-            if self.rng.chance(60) {
+            // RTX translates on an interface's NAT descriptor: it needs in_interface.
+            if family == 2 || self.rng.chance(60) {
                 let v = self.text(ifname(&in_seg));
                 t.set("in_interface", v);
             }
@@ -435,7 +438,7 @@ impl Gen<'_> {
                 t.set("interface", v);
             }
             if self.rng.chance(10) {
-                let a = self.accepts();
+                let a = self.accepts(false);
                 t.set("accept", a);
             }
             self.doc.tables.push(t);
@@ -517,13 +520,14 @@ impl Gen<'_> {
             t.set("description", d);
         }
         if self.rng.chance(10) {
-            let a = self.accepts();
+            let a = self.accepts(false);
             t.set("accept", a);
         }
     }
 
-    fn accepts(&mut self) -> Value {
-        let code = if self.roll() { self.hostile_string() } else { self.rng.pick(pools::CODES).to_string() };
+    fn accepts(&mut self, gateway: bool) -> Value {
+        let codes = if gateway { pools::GATEWAY_CODES } else { pools::CODES };
+        let code = if self.roll() { self.hostile_string() } else { self.rng.pick(codes).to_string() };
         let mut entry = vec![("code".to_string(), Value::Str(code))];
         if !self.roll() {
             let r = self.free_text();
@@ -560,7 +564,9 @@ impl Gen<'_> {
                 let arg = self.rng.pick(&["sha1", "sha256", "md5"]).to_string();
                 ike.push(("hash".into(), self.text(arg)));
             }
-            ike.push(("dh_group".into(), Value::Int(self.int(1, 32))));
+            // The groups every target has; others (1, 7, …) are refused by some (N301).
+            let group = if self.roll() { self.int(1, 32) } else { *self.rng.pick(&[2, 14, 19, 20]) };
+            ike.push(("dh_group".into(), Value::Int(group)));
             ike.push(("lifetime".into(), Value::Int(self.int(30, 86400))));
             t.set("ike", Value::Inline(ike));
         }

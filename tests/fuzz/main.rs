@@ -128,7 +128,7 @@ fn long_run() {
 }
 
 /// Replays one case of a run: FUZZ_SEED and FUZZ_CASE (as a finding's report names them);
-/// prints the intent and what the oracle found.
+/// prints the intent (and writes it to FUZZ_DUMP when set) and what the oracle found.
 #[test]
 #[ignore = "a tool: FUZZ_SEED=S FUZZ_CASE=N cargo test --test fuzz replay -- --ignored --nocapture"]
 fn replay() {
@@ -139,6 +139,9 @@ fn replay() {
     let corpus = campaign::seeds(&root(), false);
     let c = campaign::case(seed, index, &corpus);
     println!("{}", c.text);
+    if let Ok(path) = std::env::var("FUZZ_DUMP") {
+        std::fs::write(&path, &c.text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
     let outcome = oracle::run(&oracle::Real, &c.text, c.related.as_deref(), c.pick);
     println!("# valid: {}; features: {:?}", outcome.valid, outcome.features);
     if let Some(f) = outcome.finding {

@@ -79,46 +79,58 @@ fn once(rng: &mut Rng, text: &str, other: &str) -> String {
     }
     let i = rng.below(toks.len());
     let mut out: Vec<String> = toks.iter().map(|t| t.to_string()).collect();
-    match rng.below(12) {
-        0 => {
+    // About half the edits keep the TOML valid (values, whole lines), so that mutants get
+    // past the parser and reach the checks and targets; the rest break anything.
+    match rng.below(20) {
+        0..=5 => return hostile_value(rng, text, None),
+        6..=8 => return hostile_value(rng, text, Some(other)),
+        9..=11 => return lines(rng, text, other),
+        12 if toks[i].chars().all(|c| c.is_ascii_digit()) => out[i] = rng.pick(pools::BOUNDARY_INTS).to_string(),
+        12 | 13 => {
             out.remove(i);
         }
-        1 => out.insert(i, toks[rng.below(toks.len())].to_string()),
-        2 => {
+        14 => out.insert(i, toks[rng.below(toks.len())].to_string()),
+        15 => {
             let j = rng.below(toks.len());
             out.swap(i, j);
         }
-        3 => out[i] = rng.pick(SYNTAX).to_string(),
-        4 => {
+        16 => out[i] = rng.pick(SYNTAX).to_string(),
+        17 => {
             let other_toks = tokens(other);
             if !other_toks.is_empty() {
                 out[i] = other_toks[rng.below(other_toks.len())].to_string();
             }
         }
-        5 => out[i] = rng.pick(pools::BOUNDARY_INTS).to_string(),
-        6 => return hostile_value(rng, text),
-        7 => return lines(rng, text, other),
-        8 => out[i] = char_edit(rng, &out[i]),
-        9 => out[i] = out[i].repeat(rng.range(2, 50)),
-        10 => out[i] = rng.pick(pools::BOUNDARY_ADDRESSES).to_string(),
-        _ => out[i] = rng.pick(pools::TARGETS).to_string(),
+        18 => out[i] = char_edit(rng, &out[i]),
+        _ => out[i] = out[i].repeat(rng.range(2, 50)),
     }
     out.concat()
 }
 
-/// Replace the contents of one quoted value with a hostile string (escaped, so the TOML
-/// stays valid and natc sees the value itself).
-fn hostile_value(rng: &mut Rng, text: &str) -> String {
+/// Replace the contents of one quoted value with a hostile string, a boundary address or
+/// target, or (with `other`) a quoted value of another intent; escaped, so the TOML stays
+/// valid and natc sees the value itself.
+fn hostile_value(rng: &mut Rng, text: &str, other: Option<&str>) -> String {
     let quotes: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
     if quotes.len() < 2 {
         return text.to_string();
     }
     let k = rng.below(quotes.len() / 2) * 2;
     let (open, close) = (quotes[k], quotes[k + 1]);
-    let value = if pools::known() && rng.chance(10) {
-        rng.pick(&pools::known_strings()).clone()
-    } else {
-        rng.pick(pools::hostile_strings()).clone()
+    let value = match other {
+        Some(o) => {
+            let theirs: Vec<&str> = o.split('"').skip(1).step_by(2).collect();
+            if theirs.is_empty() {
+                return text.to_string();
+            }
+            return format!("{}\"{}\"{}", &text[..open], rng.pick(&theirs), &text[close + 1..]);
+        }
+        None if pools::known() && rng.chance(10) => rng.pick(&pools::known_strings()).clone(),
+        None => match rng.below(4) {
+            0 => rng.pick(pools::BOUNDARY_ADDRESSES).to_string(),
+            1 => rng.pick(pools::TARGETS).to_string(),
+            _ => rng.pick(pools::hostile_strings()).clone(),
+        },
     };
     format!("{}{}{}", &text[..open], toml_doc::quote(&value), &text[close + 1..])
 }

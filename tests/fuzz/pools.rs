@@ -239,6 +239,7 @@ pub const BOUNDARY_PORTS: &[&str] = &[
     "99999999999999999999",
 ];
 
-/// The warnings an `accept` may name (and, rarely, errors it may not: N215).
-pub const CODES: &[&str] =
-    &["N203", "N204", "N205", "N206", "N208", "N209", "N210", "N211", "N213", "N214", "N303", "N303", "N204", "N201"];
+/// The warnings an item's `accept` may name; N201 (an error) is refused with N215.
+pub const CODES: &[&str] = &["N203", "N204", "N205", "N206", "N208", "N209", "N210", "N211", "N214", "N204", "N201"];
+/// What a gateway's `accept` may name: its targets' warnings and its items'.
+pub const GATEWAY_CODES: &[&str] = &["N303", "N303", "N204", "N210", "N213"];
