@@ -8,7 +8,7 @@ use super::generate;
 use super::kernel;
 use super::minimize::{Budget, minimize};
 use super::mutate;
-use super::oracle::{self, Finding, FindingKind, LinuxFile, Real};
+use super::oracle::{self, Finding, FindingKind, Real, SampleFile};
 use super::rng::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -101,7 +101,7 @@ impl std::fmt::Display for Stats {
         write!(
             f,
             "fuzz: {} cases in {:.1} s = {:.1} exec/s ({} generated, {} mutated; {} valid intents), \
-             {} features, corpus {}, {} Linux files loaded in the kernel, {} finding(s)",
+             {} features, corpus {}, {} sample files judged (kernel, sh -n, PyYAML), {} finding(s)",
             self.cases,
             secs,
             self.cases as f64 / secs,
@@ -128,10 +128,16 @@ pub fn seeds(root: &Path, grown: bool) -> Vec<String> {
         collect_toml(&root.join(dir), &mut files);
     }
     if grown {
-        collect_toml(&root.join("fuzz/corpus/run"), &mut files);
+        collect_toml(&grown_corpus(root), &mut files);
     }
     files.sort();
     files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+}
+
+/// Where a long run keeps its corpus: apart for FUZZ_KNOWN runs, whose inputs carry the
+/// known defects' triggers into every later run that mutates them.
+pub fn grown_corpus(root: &Path) -> PathBuf {
+    root.join(if super::pools::known() { "fuzz/corpus/run-known" } else { "fuzz/corpus/run" })
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -200,7 +206,7 @@ pub fn run(cfg: &Config, root: &Path) -> Stats {
     let mut features: BTreeSet<String> = BTreeSet::new();
     let mut stats = Stats::default();
     let mut seen: BTreeMap<String, ()> = BTreeMap::new();
-    let mut batch: Vec<(u64, Case, LinuxFile)> = Vec::new();
+    let mut batch: Vec<(u64, Case, SampleFile)> = Vec::new();
     let current: Current = Arc::new(Mutex::new(None));
     watchdog(current.clone(), cfg.seed, cfg.crash_dir.clone());
     let mut index = 0;
@@ -234,8 +240,9 @@ pub fn run(cfg: &Config, root: &Path) -> Stats {
         if cfg.kernel && outcome.valid {
             // One file of each kind per case keeps the batch varied and small.
             let mut kinds = BTreeSet::new();
-            for f in outcome.linux_files {
-                if kinds.insert((f.kind, f.name.ends_with(".sh"))) {
+            for f in outcome.sample_files {
+                let extension = f.name.rsplit('.').next().unwrap_or_default().to_string();
+                if kinds.insert((f.kind, extension)) {
                     batch.push((index, copy(&c), f));
                 }
             }
@@ -259,8 +266,8 @@ fn copy(c: &Case) -> Case {
 }
 
 /// Load the batch in one namespace; each refused file is a finding of its case.
-fn flush(cfg: &Config, batch: &mut Vec<(u64, Case, LinuxFile)>, stats: &mut Stats, seen: &mut BTreeMap<String, ()>) {
-    let files: Vec<LinuxFile> = batch.iter().map(|(_, _, f)| f.clone()).collect();
+fn flush(cfg: &Config, batch: &mut Vec<(u64, Case, SampleFile)>, stats: &mut Stats, seen: &mut BTreeMap<String, ()>) {
+    let files: Vec<SampleFile> = batch.iter().map(|(_, _, f)| f.clone()).collect();
     stats.kernel_files += files.len();
     for refusal in kernel::load(&files) {
         let (index, c, file) = &batch[refusal.index];
@@ -289,7 +296,7 @@ fn report(cfg: &Config, index: u64, c: &Case, finding: Finding, kernel_file: Opt
             None if via_cli => cli::check(t).err().is_some_and(|f| f.signature() == signature),
             None => outcome.finding.is_some_and(|f| f.signature() == signature),
             Some(name) => {
-                let files: Vec<LinuxFile> = outcome.linux_files.into_iter().filter(|f| &f.name == name).collect();
+                let files: Vec<SampleFile> = outcome.sample_files.into_iter().filter(|f| &f.name == name).collect();
                 !kernel::load(&files).is_empty()
             }
         }

@@ -3,9 +3,10 @@
 //! Rules files are loaded for real with `iptables-restore` and nft scripts with `nft -f`:
 //! the namespace is thrown away, and a real load also refuses what `--test` and `nft -c`
 //! let through (a jump to a chain that does not exist). The setup and firewalld scripts
-//! get `sh -n` (a quote in a description must not break them).
+//! get `sh -n` (a quote in a description must not break them), and the packagings' YAML
+//! (cloud-init, Ansible) is read by PyYAML, as Ansible and cloud-init read it.
 
-use super::oracle::LinuxFile;
+use super::oracle::SampleFile;
 use std::process::Command;
 
 /// One file the kernel or the shell refused, with what it said.
@@ -22,14 +23,27 @@ pub fn require_tools() {
         "0",
         "the kernel sample needs root (run scripts/test.sh as root)"
     );
-    for tool in ["unshare", "iptables-restore", "nft", "sh"] {
+    for tool in ["unshare", "iptables-restore", "nft", "sh", "python3"] {
         let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).status().expect("sh runs");
         assert!(found.success(), "`{tool}` is missing: scripts/test.sh installs it when run as root");
     }
 }
 
+fn is_yaml(f: &SampleFile) -> bool {
+    f.name.ends_with(".yml") || f.name.ends_with(".yaml")
+}
+
+/// Reads each file named on the command line as YAML documents, as Ansible and cloud-init do.
+const YAML_JUDGE: &str = "import sys, yaml
+for name in sys.argv[1:]:
+    try:
+        list(yaml.safe_load_all(open(name, encoding='utf-8')))
+    except Exception as e:
+        print('FAIL', name, ' '.join(str(e).split())[:300])
+";
+
 /// The command that judges one file.
-fn judge(f: &LinuxFile) -> &'static str {
+fn judge(f: &SampleFile) -> &'static str {
     if f.name.ends_with(".rules") {
         "iptables-restore <"
     } else if f.name.ends_with(".nft") {
@@ -40,14 +54,19 @@ fn judge(f: &LinuxFile) -> &'static str {
 }
 
 /// Load every file in one namespace; the files it refused, by index.
-pub fn load(files: &[LinuxFile]) -> Vec<Refusal> {
+pub fn load(files: &[SampleFile]) -> Vec<Refusal> {
     if files.is_empty() {
         return Vec::new();
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let mut script = String::from("cd \"$1\"\n");
+    let mut yaml = Vec::new();
     for (i, f) in files.iter().enumerate() {
         std::fs::write(dir.path().join(i.to_string()), &f.contents).expect("write a sample file");
+        if is_yaml(f) {
+            yaml.push(i.to_string());
+            continue;
+        }
         script.push_str(&format!(
             "{} {i} >/dev/null 2>err || {{ echo \"FAIL {i} $(head -c 300 err | tr '\\n' ' ')\"; }}\n",
             judge(f)
@@ -59,7 +78,19 @@ pub fn load(files: &[LinuxFile]) -> Vec<Refusal> {
         .output()
         .expect("unshare runs");
     assert!(out.status.success(), "the kernel sample did not run: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
+    let mut report = String::from_utf8_lossy(&out.stdout).to_string();
+    if !yaml.is_empty() {
+        // One interpreter for all the YAML files: starting Python per file costs more than the rest.
+        let out = Command::new("python3")
+            .args(["-c", YAML_JUDGE])
+            .args(&yaml)
+            .current_dir(dir.path())
+            .output()
+            .expect("python3 runs");
+        assert!(out.status.success(), "the YAML judge did not run: {}", String::from_utf8_lossy(&out.stderr));
+        report.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    report
         .lines()
         .filter_map(|l| {
             let rest = l.strip_prefix("FAIL ")?;

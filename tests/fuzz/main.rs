@@ -117,7 +117,7 @@ fn long_run() {
         time: Duration::from_secs(env_u64("FUZZ_SECONDS").unwrap_or(60)),
         kernel: std::env::var("FUZZ_KERNEL").map_or(true, |v| v != "0"),
         cli_every: 10,
-        corpus_dir: Some(root().join("fuzz/corpus/run")),
+        corpus_dir: Some(campaign::grown_corpus(&root())),
         grown_corpus: true,
         crash_dir: Some(root().join("fuzz/crashes")),
         minimize_time: Duration::from_secs(60),

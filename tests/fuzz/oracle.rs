@@ -53,10 +53,12 @@ impl std::fmt::Display for Finding {
     }
 }
 
-/// A Linux file a valid intent produced, for the kernel sample.
+/// A file a valid intent produced, for the sample that real parsers judge: a Linux
+/// target's rules and scripts (the kernel, `sh -n`), a packaging's YAML (PyYAML).
 #[derive(Debug, Clone)]
-pub struct LinuxFile {
-    pub kind: TargetKind,
+pub struct SampleFile {
+    /// The target; none for a packaging's files.
+    pub kind: Option<TargetKind>,
     pub name: String,
     pub contents: String,
 }
@@ -65,7 +67,7 @@ pub struct LinuxFile {
 pub struct Outcome {
     pub valid: bool,
     pub features: BTreeSet<String>,
-    pub linux_files: Vec<LinuxFile>,
+    pub sample_files: Vec<SampleFile>,
     pub finding: Option<Finding>,
 }
 
@@ -195,7 +197,7 @@ fn run_inner(natc: &dyn Natc, text: &str, related: Option<&str>, pick: u64, out:
                 for x in &a {
                     located(&stage, text, &x.warnings, true)?;
                     features_of(&mut out.features, x);
-                    collect_linux(&mut out.linux_files, x);
+                    collect_samples(&mut out.sample_files, x);
                 }
                 artifacts.extend(a);
             }
@@ -239,6 +241,10 @@ fn packagings(text: &str, compiled: &Compiled, artifacts: &[Artifact], out: &mut
                     return Err(violation(&stage, "deterministic", "two packagings differ".into()));
                 }
                 out.features.extend(a.iter().map(|f| format!("{stage} file {}", shape(&f.path.to_string_lossy()))));
+                for f in a.iter().filter(|f| f.path.extension().is_some_and(|e| e == "yml" || e == "yaml")) {
+                    let name = f.path.to_string_lossy().to_string();
+                    out.sample_files.push(SampleFile { kind: None, name, contents: f.contents.clone() });
+                }
             }
             (Err(a), Err(b)) => {
                 same(&stage, &a, &b)?;
@@ -398,7 +404,7 @@ fn shape(line: &str) -> String {
     out.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
-fn collect_linux(files: &mut Vec<LinuxFile>, a: &Artifact) {
+fn collect_samples(files: &mut Vec<SampleFile>, a: &Artifact) {
     for f in &a.files {
         let wanted = match a.target.kind {
             TargetKind::Iptables => f.name.ends_with(".rules") || f.name.ends_with(".sh"),
@@ -407,7 +413,7 @@ fn collect_linux(files: &mut Vec<LinuxFile>, a: &Artifact) {
             _ => false,
         };
         if wanted {
-            files.push(LinuxFile { kind: a.target.kind, name: f.name.clone(), contents: f.contents.clone() });
+            files.push(SampleFile { kind: Some(a.target.kind), name: f.name.clone(), contents: f.contents.clone() });
         }
     }
 }

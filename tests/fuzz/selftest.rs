@@ -1,7 +1,7 @@
 //! The oracle must be able to say no: each property is shown failing on a library with a
 //! planted fault, and the kernel sample on a file the kernel refuses.
 
-use super::oracle::{self, FindingKind, LinuxFile, Natc};
+use super::oracle::{self, FindingKind, Natc, SampleFile};
 use natc::backend::TargetKind;
 use natc::diag::{Code, Diagnostic};
 use natc::{Artifact, BuildError, BuildOptions, Compiled};
@@ -37,7 +37,7 @@ fn property(natc: &dyn Natc, text: &str) -> String {
 fn the_real_library_passes_on_an_example() {
     let outcome = oracle::run(&oracle::Real, VALID, Some(CHECK_FAILS), 1);
     assert!(outcome.finding.is_none(), "{:?}", outcome.finding);
-    assert!(outcome.valid && !outcome.linux_files.is_empty() && !outcome.features.is_empty());
+    assert!(outcome.valid && !outcome.sample_files.is_empty() && !outcome.features.is_empty());
 }
 
 #[test]
@@ -113,15 +113,21 @@ fn a_build_that_ignores_the_checks_is_caught() {
 }
 
 #[test]
-fn the_kernel_sample_refuses_a_broken_file_and_loads_a_good_one() {
+fn the_sample_judges_refuse_broken_files_and_load_good_ones() {
     super::kernel::require_tools();
-    let good = oracle::run(&oracle::Real, VALID, None, 0).linux_files;
-    assert!(good.iter().any(|f| f.kind == TargetKind::Nftables) && good.iter().any(|f| f.kind == TargetKind::Iptables));
+    let good = oracle::run(&oracle::Real, VALID, None, 0).sample_files;
+    assert!(
+        good.iter().any(|f| f.kind == Some(TargetKind::Nftables))
+            && good.iter().any(|f| f.kind == Some(TargetKind::Iptables))
+    );
     let mut files = good.clone();
-    let bad = |kind, name: &str, contents: &str| LinuxFile { kind, name: name.into(), contents: contents.into() };
-    files.push(bad(TargetKind::Nftables, "nftables.nft", "table ip t { chain c { bogus; } }\n"));
-    files.push(bad(TargetKind::Iptables, "iptables.rules", "*nat\n-A NOCHAIN -j ACCEPT\nCOMMIT\n"));
-    files.push(bad(TargetKind::Iptables, "iptables-setup.sh", "echo 'unterminated\n"));
+    let bad = |kind, name: &str, contents: &str| SampleFile { kind, name: name.into(), contents: contents.into() };
+    files.push(bad(Some(TargetKind::Nftables), "nftables.nft", "table ip t { chain c { bogus; } }\n"));
+    files.push(bad(Some(TargetKind::Iptables), "iptables.rules", "*nat\n-A NOCHAIN -j ACCEPT\nCOMMIT\n"));
+    files.push(bad(Some(TargetKind::Iptables), "iptables-setup.sh", "echo 'unterminated\n"));
+    files.push(bad(None, "gw/site.yml", "- hosts: [gw\n  tasks: {\n"));
+    files.push(bad(None, "gw/nftables.cloud-config.yaml", "#cloud-config\nwrite_files: []\n"));
     let refused: Vec<usize> = super::kernel::load(&files).iter().map(|r| r.index).collect();
-    assert_eq!(refused, vec![good.len(), good.len() + 1, good.len() + 2]);
+    // The well-formed cloud-config (the last file) loads.
+    assert_eq!(refused, vec![good.len(), good.len() + 1, good.len() + 2, good.len() + 3]);
 }
