@@ -272,8 +272,10 @@ fn flush(cfg: &Config, batch: &mut Vec<(u64, Case, SampleFile)>, stats: &mut Sta
     for refusal in kernel::load(&files) {
         let (index, c, file) = &batch[refusal.index];
         let finding = Finding {
-            stage: format!("kernel {}", file.name),
-            kind: FindingKind::Property("Linux outputs load in the kernel"),
+            // The refusal's first words (digits as 9) are part of the stage, so that a second
+            // kind of refusal of the same file is a finding of its own.
+            stage: format!("loading {}: {}", file.name, oracle::shape(&refusal.message)),
+            kind: FindingKind::Property("outputs load in their real parser"),
             detail: refusal.message.clone(),
         };
         if seen.insert(finding.signature(), ()).is_none() {

@@ -5,6 +5,10 @@
 //! let through (a jump to a chain that does not exist). The setup and firewalld scripts
 //! get `sh -n` (a quote in a description must not break them), and the packagings' YAML
 //! (cloud-init, Ansible) is read by PyYAML, as Ansible and cloud-init read it.
+//!
+//! VyOS and RTX outputs are judged only when FUZZ_DEVICE_CHECKERS names a folder with the
+//! `vyos-check` and `rtx-check` grammar checkers (scripts/fuzz.sh passes the project's
+//! shared tools when they are beside the checkout): the repository's tests never need them.
 
 use super::oracle::SampleFile;
 use std::process::Command;
@@ -26,6 +30,28 @@ pub fn require_tools() {
     for tool in ["unshare", "iptables-restore", "nft", "sh", "python3"] {
         let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).status().expect("sh runs");
         assert!(found.success(), "`{tool}` is missing: scripts/test.sh installs it when run as root");
+    }
+}
+
+/// The folder of `vyos-check` and `rtx-check`, when FUZZ_DEVICE_CHECKERS names one.
+pub fn device_checkers() -> Option<String> {
+    std::env::var("FUZZ_DEVICE_CHECKERS").ok().filter(|d| !d.is_empty())
+}
+
+/// The checker command for a VyOS or RTX file, when FUZZ_DEVICE_CHECKERS is set.
+fn device_checker(f: &SampleFile) -> Option<Vec<String>> {
+    use natc::backend::TargetKind;
+    let dir = device_checkers();
+    let tool = |name: &str| dir.as_ref().map(|d| format!("{d}/{name}"));
+    match f.kind {
+        Some(TargetKind::Vyos) => {
+            let schema = if f.profile.as_deref() == Some("1.4") { "1.4" } else { "current" };
+            Some(vec![tool("vyos-check")?, "--strict".into(), "--schema".into(), schema.into()])
+        }
+        Some(TargetKind::Rtx) => {
+            Some(vec![tool("rtx-check")?, "--model".into(), f.profile.clone().unwrap_or_else(|| "RTX1210".into())])
+        }
+        _ => None,
     }
 }
 
@@ -61,10 +87,15 @@ pub fn load(files: &[SampleFile]) -> Vec<Refusal> {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut script = String::from("cd \"$1\"\n");
     let mut yaml = Vec::new();
+    let mut devices: std::collections::BTreeMap<Vec<String>, Vec<String>> = Default::default();
     for (i, f) in files.iter().enumerate() {
         std::fs::write(dir.path().join(i.to_string()), &f.contents).expect("write a sample file");
         if is_yaml(f) {
             yaml.push(i.to_string());
+            continue;
+        }
+        if let Some(checker) = device_checker(f) {
+            devices.entry(checker).or_default().push(i.to_string());
             continue;
         }
         script.push_str(&format!(
@@ -89,6 +120,26 @@ pub fn load(files: &[SampleFile]) -> Vec<Refusal> {
             .expect("python3 runs");
         assert!(out.status.success(), "the YAML judge did not run: {}", String::from_utf8_lossy(&out.stderr));
         report.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    for (command, names) in devices {
+        // The checkers report `<file>:<line>: <problem>`, one line per problem.
+        let out = Command::new(&command[0])
+            .args(&command[1..])
+            .args(&names)
+            .current_dir(dir.path())
+            .output()
+            .expect("a checker runs");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{} failed: {}",
+            command[0],
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some((file, problem)) = line.split_once(':') {
+                report.push_str(&format!("FAIL {file} {}\n", problem.chars().take(300).collect::<String>()));
+            }
+        }
     }
     report
         .lines()

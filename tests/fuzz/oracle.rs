@@ -7,7 +7,8 @@
 //! - `natc check` and `natc build` agree: a build of the declared targets fails exactly
 //!   when check reports an error;
 //! - a packaging refuses only with N304, never with an internal error;
-//! - the same input gives byte-equal outputs (targets, packagings, trace, diagnostics).
+//! - the same input gives byte-equal outputs (targets, packagings, trace, diagnostics),
+//!   and `natc diff` of an intent with itself is empty (no file diff, no change script).
 //!
 //! What the case produced is summed up as features (diagnostic codes, output line shapes)
 //! for the corpus, and its Linux files are handed back for the kernel sample.
@@ -59,6 +60,8 @@ impl std::fmt::Display for Finding {
 pub struct SampleFile {
     /// The target; none for a packaging's files.
     pub kind: Option<TargetKind>,
+    /// The target's profile (VyOS release, RTX model), for the device checkers.
+    pub profile: Option<String>,
     pub name: String,
     pub contents: String,
 }
@@ -214,6 +217,13 @@ fn run_inner(natc: &dyn Natc, text: &str, related: Option<&str>, pick: u64, out:
     }
     packagings(text, &compiled, &artifacts, out)?;
     traces(&compiled, pick, out)?;
+    let unchanged = guarded("diff", || {
+        (natc::diff::diff_artifacts(&artifacts, &artifacts), natc::diff::change_scripts(&artifacts, &artifacts))
+    })?;
+    if !unchanged.0.is_empty() || !unchanged.1.is_empty() {
+        let what = format!("{} file diff(s), {} change script(s)", unchanged.0.len(), unchanged.1.len());
+        return Err(violation("diff", "an intent diffed with itself changes nothing", what));
+    }
     if let Some(new) = related {
         diff(natc, &artifacts, new, pick)?;
     }
@@ -243,7 +253,7 @@ fn packagings(text: &str, compiled: &Compiled, artifacts: &[Artifact], out: &mut
                 out.features.extend(a.iter().map(|f| format!("{stage} file {}", shape(&f.path.to_string_lossy()))));
                 for f in a.iter().filter(|f| f.path.extension().is_some_and(|e| e == "yml" || e == "yaml")) {
                     let name = f.path.to_string_lossy().to_string();
-                    out.sample_files.push(SampleFile { kind: None, name, contents: f.contents.clone() });
+                    out.sample_files.push(SampleFile { kind: None, profile: None, name, contents: f.contents.clone() });
                 }
             }
             (Err(a), Err(b)) => {
@@ -390,7 +400,7 @@ fn features_of(features: &mut BTreeSet<String>, a: &Artifact) {
 
 /// A line's shape: its first three words, digits as 9 and quoted text dropped, so that
 /// a new kind of output line is a new feature and a new address is not.
-fn shape(line: &str) -> String {
+pub fn shape(line: &str) -> String {
     let mut out = String::new();
     let mut quoted = false;
     for c in line.chars() {
@@ -410,10 +420,16 @@ fn collect_samples(files: &mut Vec<SampleFile>, a: &Artifact) {
             TargetKind::Iptables => f.name.ends_with(".rules") || f.name.ends_with(".sh"),
             TargetKind::Nftables => f.name.ends_with(".nft") || f.name.ends_with(".sh"),
             TargetKind::Firewalld => f.name.ends_with(".sh"),
-            _ => false,
+            // Judged only where the device checkers are (FUZZ_DEVICE_CHECKERS, kernel.rs).
+            TargetKind::Vyos | TargetKind::Rtx => f.primary && super::kernel::device_checkers().is_some(),
         };
         if wanted {
-            files.push(SampleFile { kind: Some(a.target.kind), name: f.name.clone(), contents: f.contents.clone() });
+            files.push(SampleFile {
+                kind: Some(a.target.kind),
+                profile: a.target.profile.clone(),
+                name: f.name.clone(),
+                contents: f.contents.clone(),
+            });
         }
     }
 }

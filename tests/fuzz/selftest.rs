@@ -121,7 +121,12 @@ fn the_sample_judges_refuse_broken_files_and_load_good_ones() {
             && good.iter().any(|f| f.kind == Some(TargetKind::Iptables))
     );
     let mut files = good.clone();
-    let bad = |kind, name: &str, contents: &str| SampleFile { kind, name: name.into(), contents: contents.into() };
+    let bad = |kind, name: &str, contents: &str| SampleFile {
+        kind,
+        profile: None,
+        name: name.into(),
+        contents: contents.into(),
+    };
     files.push(bad(Some(TargetKind::Nftables), "nftables.nft", "table ip t { chain c { bogus; } }\n"));
     files.push(bad(Some(TargetKind::Iptables), "iptables.rules", "*nat\n-A NOCHAIN -j ACCEPT\nCOMMIT\n"));
     files.push(bad(Some(TargetKind::Iptables), "iptables-setup.sh", "echo 'unterminated\n"));
