@@ -87,6 +87,8 @@ pub struct Stats {
     pub generated: u64,
     pub valid: u64,
     pub elapsed: Duration,
+    /// Of `elapsed`, the time spent minimising findings (not counted in exec/s).
+    pub minimizing: Duration,
     pub features: usize,
     pub corpus: usize,
     pub kernel_files: usize,
@@ -97,13 +99,14 @@ pub struct Stats {
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        let secs = (self.elapsed.as_secs_f64() - self.minimizing.as_secs_f64()).max(1e-9);
         write!(
             f,
-            "fuzz: {} cases in {:.1} s = {:.1} exec/s ({} generated, {} mutated; {} valid intents), \
+            "fuzz: {} cases in {:.1} s (+ {:.1} s minimising) = {:.1} exec/s ({} generated, {} mutated; {} valid intents), \
              {} features, corpus {}, {} sample files judged (kernel, sh -n, PyYAML), {} finding(s)",
             self.cases,
             secs,
+            self.minimizing.as_secs_f64(),
             self.cases as f64 / secs,
             self.generated,
             self.cases - self.generated,
@@ -235,7 +238,9 @@ pub fn run(cfg: &Config, root: &Path) -> Stats {
         if let Some(f) = outcome.finding
             && seen.insert(f.signature(), ()).is_none()
         {
+            let started = Instant::now();
             stats.reports.push(report(cfg, index, &c, f, None));
+            stats.minimizing += started.elapsed();
         }
         if cfg.kernel && outcome.valid {
             // One file of each kind per case keeps the batch varied and small.
@@ -279,7 +284,9 @@ fn flush(cfg: &Config, batch: &mut Vec<(u64, Case, SampleFile)>, stats: &mut Sta
             detail: refusal.message.clone(),
         };
         if seen.insert(finding.signature(), ()).is_none() {
+            let started = Instant::now();
             stats.reports.push(report(cfg, *index, c, finding, Some(file.name.clone())));
+            stats.minimizing += started.elapsed();
         }
     }
     batch.clear();

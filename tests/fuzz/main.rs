@@ -120,7 +120,7 @@ fn long_run() {
         corpus_dir: Some(campaign::grown_corpus(&root())),
         grown_corpus: true,
         crash_dir: Some(root().join("fuzz/crashes")),
-        minimize_time: Duration::from_secs(60),
+        minimize_time: Duration::from_secs(30),
     };
     eprintln!("fuzz: seed {seed}, {} s", cfg.time.as_secs());
     let stats = campaign::run(&cfg, &root());
