@@ -16,7 +16,7 @@
 use natc::backend::{TargetKind, TargetSpec};
 use natc::diag::Diagnostic;
 use natc::package::Packaging;
-use natc::{Artifact, BuildError, BuildOptions, Compiled};
+use natc::{Artifact, BuildOptions, Compiled, Error};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::panic::{self, AssertUnwindSafe};
@@ -80,7 +80,7 @@ pub trait Natc {
     fn compile(&self, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         natc::compile(text)
     }
-    fn build(&self, compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
+    fn build(&self, compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, Error> {
         natc::build(compiled, options)
     }
 }
@@ -180,11 +180,13 @@ fn run_inner(natc: &dyn Natc, text: &str, related: Option<&str>, pick: u64, out:
             let codes: Vec<String> = checked.iter().filter(|d| d.is_error()).map(|d| d.code.to_string()).collect();
             return Err(violation("build", "check and build agree", format!("check errors {codes:?}, build passed")));
         }
-        (Err(BuildError::Invalid(d)), false) => {
+        (Err(Error::Invalid(d)), false) => {
             let what: Vec<String> = d.iter().map(|d| format!("{} {}", d.code, d.message)).collect();
             return Err(violation("build", "check and build agree", format!("check passed, build refused: {what:?}")));
         }
-        (Err(BuildError::Usage(m)), _) => return Err(violation("build", "check and build agree", m.clone())),
+        (Err(other @ (Error::Usage(_) | Error::Refused(_) | Error::Differs | Error::Stdout | Error::ExpectationFailed | Error::Environment(_))), _) => {
+            return Err(violation("build", "check and build agree", other.to_string()));
+        }
         _ => {}
     }
 
@@ -204,12 +206,12 @@ fn run_inner(natc: &dyn Natc, text: &str, related: Option<&str>, pick: u64, out:
                 }
                 artifacts.extend(a);
             }
-            (Err(BuildError::Invalid(a)), Err(BuildError::Invalid(b))) => {
+            (Err(Error::Invalid(a)), Err(Error::Invalid(b))) => {
                 same(&stage, &a, &b)?;
                 located(&stage, text, &a, true)?;
                 out.features.extend(a.iter().map(|d| format!("{stage} refuses {}", d.code)));
             }
-            (Err(BuildError::Usage(m)), _) | (_, Err(BuildError::Usage(m))) => {
+            (Err(Error::Usage(m)), _) | (_, Err(Error::Usage(m))) => {
                 return Err(violation(&stage, "no usage error for a declared gateway", m));
             }
             _ => return Err(violation(&stage, "deterministic", "one build failed, the other did not".into())),
@@ -273,7 +275,7 @@ fn packagings(text: &str, compiled: &Compiled, artifacts: &[Artifact], out: &mut
 /// `natc trace` and the verify report on the same results (both print expectation names
 /// in columns), and one single-packet trace per gateway.
 fn traces(compiled: &Compiled, pick: u64, out: &mut Outcome) -> Result<(), Finding> {
-    if compiled.model.lab.is_some() && !compiled.model.expects.is_empty() {
+    if compiled.plan.lab.is_some() && !compiled.plan.expects.is_empty() {
         let once = guarded("trace", || natc::trace::trace(compiled).map(|r| (r.to_string(), r)))?;
         let twice = guarded("trace", || natc::trace::trace(compiled).map(|r| r.to_string()))?;
         match (once, twice) {
@@ -283,7 +285,7 @@ fn traces(compiled: &Compiled, pick: u64, out: &mut Outcome) -> Result<(), Findi
                 }
                 out.features.insert(format!("trace passed {}", report.passed()));
                 let results = report.results.iter().map(|r| r.result.clone()).collect();
-                let verify = natc::verify::Report {
+                let verify = natc::lab::Report {
                     intent: report.intent.clone(),
                     target: TargetSpec { kind: TargetKind::Nftables, profile: None },
                     lab: "natc-fuzz".into(),
@@ -298,9 +300,9 @@ fn traces(compiled: &Compiled, pick: u64, out: &mut Outcome) -> Result<(), Findi
     }
     for gw in &compiled.plan.gateways {
         let protocol = [
-            natc::verify::probe::ProbeProtocol::Icmp,
-            natc::verify::probe::ProbeProtocol::Tcp,
-            natc::verify::probe::ProbeProtocol::Udp,
+            natc::lab::probe::ProbeProtocol::Icmp,
+            natc::lab::probe::ProbeProtocol::Tcp,
+            natc::lab::probe::ProbeProtocol::Udp,
         ][(pick % 3) as usize];
         let port = (!pick.is_multiple_of(3)).then_some(80);
         let query = natc::trace::PacketQuery {

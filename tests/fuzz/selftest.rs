@@ -4,7 +4,7 @@
 use super::oracle::{self, FindingKind, Natc, SampleFile};
 use natc::backend::TargetKind;
 use natc::diag::{Code, Diagnostic};
-use natc::{Artifact, BuildError, BuildOptions, Compiled};
+use natc::{Artifact, BuildOptions, Compiled, Error};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const VALID: &str = include_str!("../../examples/seed-003-lab.toml");
@@ -56,7 +56,7 @@ fn a_panic_is_caught_with_its_location() {
 fn outputs_that_change_between_two_builds_are_caught() {
     struct Drifts(AtomicU64);
     impl Natc for Drifts {
-        fn build(&self, c: &Compiled, o: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
+        fn build(&self, c: &Compiled, o: &BuildOptions) -> Result<Vec<Artifact>, Error> {
             let n = self.0.fetch_add(1, Ordering::Relaxed);
             natc::build(c, o).map(|mut a| {
                 for f in a.iter_mut().flat_map(|a| a.files.iter_mut()) {
@@ -104,7 +104,7 @@ fn a_build_that_ignores_the_checks_is_caught() {
     // CLI must never write.
     struct Ignores;
     impl Natc for Ignores {
-        fn build(&self, _: &Compiled, _: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
+        fn build(&self, _: &Compiled, _: &BuildOptions) -> Result<Vec<Artifact>, Error> {
             Ok(Vec::new())
         }
     }
