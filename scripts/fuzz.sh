@@ -5,7 +5,7 @@
 # and loads a sample of the Linux outputs in a throwaway network namespace (root; set
 # FUZZ_KERNEL=0 to leave it out). New corpus entries go to fuzz/corpus/run/, minimised
 # findings to fuzz/crashes/; it ends with executions per second and totals, and exits 1
-# when it found something. FUZZ_KNOWN=1 also draws the triggers of known defects.
+# when it found something.
 # With the project's shared tools beside the checkout (../shared/tools/vyos-check and
 # rtx-check), VyOS and RTX outputs are judged by those grammar checkers too
 # (FUZZ_DEVICE_CHECKERS=DIR names another folder; empty turns it off).

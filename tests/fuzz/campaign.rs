@@ -137,10 +137,9 @@ pub fn seeds(root: &Path, grown: bool) -> Vec<String> {
     files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
 }
 
-/// Where a long run keeps its corpus: apart for FUZZ_KNOWN runs, whose inputs carry the
-/// known defects' triggers into every later run that mutates them.
+/// Where a long run keeps the inputs it found interesting, for later runs to mutate.
 pub fn grown_corpus(root: &Path) -> PathBuf {
-    root.join(if super::pools::known() { "fuzz/corpus/run-known" } else { "fuzz/corpus/run" })
+    root.join("fuzz/corpus/run")
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -98,8 +98,8 @@ impl Gen<'_> {
     }
 
     fn hostile_string(&mut self) -> String {
-        if pools::known() && self.rng.chance(20) {
-            return self.rng.pick(&pools::known_strings()).clone();
+        if self.rng.chance(2) {
+            return self.rng.pick(&pools::former_defects()).clone();
         }
         self.rng.pick(pools::hostile_strings()).clone()
     }
@@ -122,12 +122,17 @@ impl Gen<'_> {
         self.text(format!("{base}-{n}"))
     }
 
-    /// Descriptions and reasons take any text, so a hostile string there keeps the intent
-    /// valid and reaches every target's comments: a quarter of them are hostile, whatever
-    /// the case's hostility.
+    /// Descriptions and reasons take any visible text, so a hostile string there mostly keeps
+    /// the intent valid and reaches every target's comments: a quarter of them are hostile,
+    /// whatever the case's hostility, and most of those lose the characters natc refuses in
+    /// free text (N122: control, separator and format characters), so that they get through.
     fn free_text(&mut self) -> Value {
         let valid = self.rng.pick(&["office LAN", "segment A", "Internet (ISP)", "AWS VPC", "é ü 日本"]).to_string();
-        if self.rng.chance(25) { Value::Str(self.hostile_string()) } else { Value::Str(valid) }
+        if !self.rng.chance(25) {
+            return Value::Str(valid);
+        }
+        let hostile = self.hostile_string();
+        if self.rng.chance(20) { Value::Str(hostile) } else { Value::Str(visible(&hostile)) }
     }
 
     fn address(&mut self, valid: String) -> Value {
@@ -698,4 +703,15 @@ impl Gen<'_> {
             self.doc.tables.push(t);
         }
     }
+}
+
+/// `text` without the characters natc refuses in free text (model/text.rs, N122): control
+/// characters, U+2028/2029 and the format characters (Unicode category Cf) that hide or
+/// reorder text.
+fn visible(text: &str) -> String {
+    let format = |c: char| {
+        matches!(c as u32, 0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F
+            | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB)
+    };
+    text.chars().filter(|&c| !c.is_control() && c != '\u{2028}' && c != '\u{2029}' && !format(c)).collect()
 }

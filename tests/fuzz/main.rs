@@ -145,33 +145,3 @@ fn replay() {
         panic!("{f}");
     }
 }
-
-/// The minimised reproducers of known defects (fuzz/known/, issue 12) still show their
-/// finding: with the library (a panic, a property) or with a judge of the sample (the
-/// kernel; the RTX one needs FUZZ_DEVICE_CHECKERS). When one no longer does, its defect is
-/// fixed: move the file to fuzz/corpus/seed/, where it must keep every property.
-#[test]
-#[ignore = "fails as the defects get fixed: FUZZ_DEVICE_CHECKERS=../shared/tools cargo test --test fuzz known -- --ignored"]
-fn the_known_defects_are_still_found() {
-    let dir = root().join("fuzz/known");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("fuzz/known")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty());
-    for path in files {
-        let text = std::fs::read_to_string(&path).expect("readable");
-        let outcome = oracle::run(&oracle::Real, &text, None, 0);
-        let found = match outcome.finding {
-            Some(f) => f.to_string(),
-            None => {
-                kernel::load(&outcome.sample_files).iter().map(|r| r.message.clone()).collect::<Vec<_>>().join("; ")
-            }
-        };
-        assert!(!found.is_empty(), "{}: no longer found; the defect is fixed", path.display());
-        eprintln!("{}: {}", path.display(), found.chars().take(200).collect::<String>());
-    }
-}

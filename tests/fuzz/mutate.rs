@@ -125,7 +125,7 @@ fn hostile_value(rng: &mut Rng, text: &str, other: Option<&str>) -> String {
             }
             return format!("{}\"{}\"{}", &text[..open], rng.pick(&theirs), &text[close + 1..]);
         }
-        None if pools::known() && rng.chance(10) => rng.pick(&pools::known_strings()).clone(),
+        None if rng.chance(5) => rng.pick(&pools::former_defects()).clone(),
         None => match rng.below(4) {
             0 => rng.pick(pools::BOUNDARY_ADDRESSES).to_string(),
             1 => rng.pick(pools::TARGETS).to_string(),

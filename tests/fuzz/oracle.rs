@@ -138,8 +138,11 @@ pub fn specs(pick: u64) -> Vec<TargetSpec> {
         .iter()
         .map(|&kind| {
             let profiles = kind.profiles();
-            let profile = (!profiles.is_empty()).then(|| profiles[(pick as usize) % profiles.len()].to_string());
-            TargetSpec { kind, profile }
+            let text = match profiles.is_empty() {
+                true => kind.name().to_string(),
+                false => format!("{}@{}", kind.name(), profiles[(pick as usize) % profiles.len()]),
+            };
+            text.parse::<TargetSpec>().expect("natc's own profile names parse")
         })
         .collect()
 }
@@ -184,7 +187,17 @@ fn run_inner(natc: &dyn Natc, text: &str, related: Option<&str>, pick: u64, out:
             let what: Vec<String> = d.iter().map(|d| format!("{} {}", d.code, d.message)).collect();
             return Err(violation("build", "check and build agree", format!("check passed, build refused: {what:?}")));
         }
-        (Err(other @ (Error::Usage(_) | Error::Refused(_) | Error::Differs | Error::Stdout | Error::ExpectationFailed | Error::Environment(_))), _) => {
+        (
+            Err(
+                other @ (Error::Usage(_)
+                | Error::Refused(_)
+                | Error::Differs
+                | Error::Stdout
+                | Error::ExpectationFailed
+                | Error::Environment(_)),
+            ),
+            _,
+        ) => {
             return Err(violation("build", "check and build agree", other.to_string()));
         }
         _ => {}
@@ -306,7 +319,7 @@ fn traces(compiled: &Compiled, pick: u64, out: &mut Outcome) -> Result<(), Findi
         ][(pick % 3) as usize];
         let port = (!pick.is_multiple_of(3)).then_some(80);
         let query = natc::trace::PacketQuery {
-            gateway: gw.name.clone(),
+            gateway: Some(gw.name.clone()),
             from: std::net::Ipv4Addr::new(10, 0, 0, 10),
             to: std::net::Ipv4Addr::new(198, 51, 100, 7),
             protocol,
@@ -428,7 +441,7 @@ fn collect_samples(files: &mut Vec<SampleFile>, a: &Artifact) {
         if wanted {
             files.push(SampleFile {
                 kind: Some(a.target.kind),
-                profile: a.target.profile.clone(),
+                profile: a.target.profile.as_ref().map(ToString::to_string),
                 name: f.name.clone(),
                 contents: f.contents.clone(),
             });
