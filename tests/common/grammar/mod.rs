@@ -6,6 +6,7 @@
 //! VyOS and RTX output of the tests goes through them (tests/common/mod.rs).
 
 pub mod rtx;
+mod values;
 pub mod vyos;
 
 /// One shell word of a VyOS line and whether any part of it was in single quotes.

@@ -4,7 +4,7 @@
 //! `tunnel select` context, for one model, and says what is wrong with each line. It
 //! knows nothing of src/backend/rtx: it checks it.
 
-use std::net::Ipv4Addr;
+use super::values::{host_bits, ipv4, number, with_length};
 use std::sync::OnceLock;
 
 const TEXT: &str = include_str!("rtx.commands");
@@ -354,25 +354,6 @@ fn split(line: &str) -> Result<Vec<&str>, String> {
         words.push(&line[s..]);
     }
     Ok(words)
-}
-
-fn number(s: &str) -> Option<u64> {
-    (!s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0')))
-        .then(|| s.parse().ok())
-        .flatten()
-}
-
-fn ipv4(s: &str) -> Option<Ipv4Addr> {
-    s.parse().ok()
-}
-
-fn with_length(s: &str) -> Option<(Ipv4Addr, u32)> {
-    let (a, l) = s.split_once('/')?;
-    Some((ipv4(a)?, number(l).filter(|l| *l <= 32)? as u32))
-}
-
-fn host_bits(a: Ipv4Addr, len: u32) -> u32 {
-    u32::from(a) & u32::MAX.checked_shr(len).unwrap_or(0)
 }
 
 fn port(s: &str) -> bool {

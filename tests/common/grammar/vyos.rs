@@ -4,8 +4,8 @@
 //! `delete` lines (commands.vyos and change scripts) as VyOS's vbash does and says what is
 //! wrong with each line. It knows nothing of src/backend/vyos: it checks it.
 
+use super::values::{host_bits, ipv4, number, with_length};
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 use std::sync::OnceLock;
 
 /// What a node is.
@@ -62,28 +62,6 @@ impl Type {
             Alt::Named(name) => named(name, value) == Some(true),
         })
     }
-}
-
-fn number(s: &str) -> Option<u64> {
-    (!s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0')))
-        .then(|| s.parse().ok())
-        .flatten()
-}
-
-fn ipv4(s: &str) -> Option<Ipv4Addr> {
-    // Dotted quad only: no leading zeros, four parts (Rust's parser agrees).
-    s.parse().ok()
-}
-
-/// `a.b.c.d/len` with its parts.
-fn with_length(s: &str) -> Option<(Ipv4Addr, u8)> {
-    let (a, l) = s.split_once('/')?;
-    let len = number(l).filter(|l| *l <= 32)? as u8;
-    Some((ipv4(a)?, len))
-}
-
-fn host_bits(a: Ipv4Addr, len: u8) -> u32 {
-    u32::from(a) & u32::MAX.checked_shr(u32::from(len)).unwrap_or(0)
 }
 
 /// A network prefix: host bits zero (VyOS's ipv4-prefix validator).
