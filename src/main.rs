@@ -262,7 +262,15 @@ fn build(
         .map_err(|diagnostics| input.failure(Error::Invalid(diagnostics)))?;
     match (layout.dir, layout.check) {
         (Some(dir), true) => {
-            let stale = natc::emit::stale_files(dir, &files);
+            let gateways: Vec<(String, Vec<&'static str>)> = compiled
+                .plan
+                .gateways
+                .iter()
+                .map(|g| (g.name.clone(), g.targets.iter().map(|t| t.spec.kind.name()).collect()))
+                .collect();
+            let built = natc::emit::Built { intent: &compiled.plan.intent, gateways: &gateways };
+            let mut stale = natc::emit::stale_files(dir, &files);
+            stale.extend(natc::emit::leftovers(dir, &built, &files));
             for (path, why) in &stale {
                 eprintln!("stale: {} ({why})", escape(&path.display().to_string()));
             }
