@@ -190,6 +190,13 @@ pub enum Command {
         #[command(flatten)]
         reporting: Reporting<DiagnosticFormat>,
     },
+    /// Write a commented starter intent (one gateway, a port forward, a masquerade, a lab
+    /// with expectations) to stdout, or to FILE: `natc init > intent.toml`.
+    Init {
+        /// Write the intent to FILE; an existing FILE is never overwritten (exit 2).
+        #[arg(long = "output", short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]

@@ -59,6 +59,7 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
             let options = BuildOptions { targets, gateways, ..Default::default() };
             diff(reporter, &old, &new, &options, exit_code, change_script)
         }
+        Command::Init { output } => init(output.as_deref()),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "natc", &mut std::io::stdout());
@@ -155,7 +156,7 @@ impl Reporter {
             | Command::Diff { reporting, .. }
             | Command::Verify { reporting, .. }
             | Command::Trace { reporting, .. } => (reporting.diagnostics(), reporting.color),
-            Command::Completions { .. } | Command::Man { .. } | Command::Schema => (None, None),
+            Command::Init { .. } | Command::Completions { .. } | Command::Man { .. } | Command::Schema => (None, None),
         };
         let format = format
             .or(before.diagnostics)
@@ -222,6 +223,28 @@ fn compile_file(path: &Path) -> Result<(Input, natc::Compiled), Failure> {
 
 fn stdout(bytes: &[u8]) -> Result<(), Failure> {
     std::io::stdout().lock().write_all(bytes).map_err(|_| Error::Stdout.into())
+}
+
+/// `natc init`'s starter intent: it passes `natc check --strict`, `trace` and `verify` as
+/// written (tests/init.rs).
+const STARTER_INTENT: &str = include_str!("../templates/init/intent.toml");
+
+/// `natc init [-o FILE]`: the starter intent on stdout, or in a new FILE (never replaced).
+fn init(output: Option<&Path>) -> Result<(), Failure> {
+    let Some(path) = output else { return stdout(STARTER_INTENT.as_bytes()) };
+    let shown = path.display().to_string();
+    let shown = escape(&shown);
+    // create_new: an existing file (or a symbolic link, even a dangling one) is refused.
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Usage(format!("{shown} already exists; natc init never overwrites a file"))
+        } else {
+            Error::Usage(format!("cannot create {shown}: {e}"))
+        }
+    })?;
+    file.write_all(STARTER_INTENT.as_bytes()).map_err(|e| Error::Usage(format!("writing {shown}: {e}")))?;
+    eprintln!("wrote {shown}; next: natc check --strict {shown}");
+    Ok(())
 }
 
 /// `--strict`: the warnings as errors, or `None` when there are none.
