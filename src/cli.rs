@@ -145,6 +145,10 @@ pub enum Command {
         /// With -o: write nothing, exit 1 when DIR differs from what would be written.
         #[arg(long, requires = "output")]
         check: bool,
+        /// With -o: after writing, delete the files natc wrote for a gateway or target the
+        /// intent no longer builds (natc's header, this intent); never any other file.
+        #[arg(long, requires = "output", conflicts_with = "check")]
+        prune: bool,
         /// Warnings are errors: exit 1 and write nothing (an item's `accept` keeps one).
         #[arg(long)]
         strict: bool,

@@ -40,7 +40,7 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
         .into());
     }
     match command {
-        Command::Build { intent, targets, gateways, output, check, strict, secrets, package, reporting } => {
+        Command::Build { intent, targets, gateways, output, check, prune, strict, secrets, package, reporting } => {
             let packaging = packaging(&[package, reporting.package(), before.format.and_then(FormatValue::package)])?;
             let secrets = match secrets {
                 cli::Secrets::Placeholder => SecretMode::Placeholder,
@@ -50,7 +50,7 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
                 }
             };
             let options = BuildOptions { targets, gateways, secrets };
-            let layout = Layout { dir: output.as_deref(), check, packaging };
+            let layout = Layout { dir: output.as_deref(), check, prune, packaging };
             build(reporter, &intent, &options, &layout, strict)
         }
         Command::Check { intent, strict, .. } => check(reporter, &intent, strict),
@@ -252,10 +252,18 @@ fn strict_failure(strict: bool, warnings: &[Diagnostic]) -> Option<Vec<Diagnosti
     (strict && !warnings.is_empty()).then(|| natc::pipeline::strict(warnings))
 }
 
+/// Each gateway with the target kinds it declares, for `--check` and `--prune` to tell
+/// natc's leftovers (`natc::emit::leftovers`).
+fn built_gateways(plan: &natc::plan::Plan) -> Vec<(String, Vec<&'static str>)> {
+    plan.gateways.iter().map(|g| (g.name.clone(), g.targets.iter().map(|t| t.spec.kind.name()).collect())).collect()
+}
+
 /// Where and how `build` puts its files.
 struct Layout<'a> {
     dir: Option<&'a Path>,
     check: bool,
+    /// `--prune`: after writing, delete natc's files that the intent no longer builds.
+    prune: bool,
     packaging: Packaging,
 }
 
@@ -285,12 +293,7 @@ fn build(
         .map_err(|diagnostics| input.failure(Error::Invalid(diagnostics)))?;
     match (layout.dir, layout.check) {
         (Some(dir), true) => {
-            let gateways: Vec<(String, Vec<&'static str>)> = compiled
-                .plan
-                .gateways
-                .iter()
-                .map(|g| (g.name.clone(), g.targets.iter().map(|t| t.spec.kind.name()).collect()))
-                .collect();
+            let gateways = built_gateways(&compiled.plan);
             let built = natc::emit::Built { intent: &compiled.plan.intent, gateways: &gateways };
             let mut stale = natc::emit::stale_files(dir, &files);
             stale.extend(natc::emit::leftovers(dir, &built, &files));
@@ -311,6 +314,16 @@ fn build(
             }
             for p in written.paths {
                 eprintln!("wrote {}", escape(&p.display().to_string()));
+            }
+            if layout.prune {
+                let gateways = built_gateways(&compiled.plan);
+                let built = natc::emit::Built { intent: &compiled.plan.intent, gateways: &gateways };
+                for (path, why) in natc::emit::leftovers(dir, &built, &files) {
+                    let shown = path.display().to_string();
+                    let shown = escape(&shown);
+                    std::fs::remove_file(&path).map_err(|e| Error::Usage(format!("removing {shown}: {e}")))?;
+                    eprintln!("removed {shown} ({why})");
+                }
             }
             Ok(())
         }
