@@ -145,6 +145,10 @@ pub enum Command {
         /// With -o: write nothing, exit 1 when DIR differs from what would be written.
         #[arg(long, requires = "output")]
         check: bool,
+        /// With -o: after writing, delete the files natc wrote for a gateway or target the
+        /// intent no longer builds (natc's header, this intent); never any other file.
+        #[arg(long, requires = "output", conflicts_with = "check")]
+        prune: bool,
         /// Warnings are errors: exit 1 and write nothing (an item's `accept` keeps one).
         #[arg(long)]
         strict: bool,
@@ -189,6 +193,13 @@ pub enum Command {
         change_script: bool,
         #[command(flatten)]
         reporting: Reporting<DiagnosticFormat>,
+    },
+    /// Write a commented starter intent (one gateway, a port forward, a masquerade, a lab
+    /// with expectations) to stdout, or to FILE: `natc init > intent.toml`.
+    Init {
+        /// Write the intent to FILE; an existing FILE is never overwritten (exit 2).
+        #[arg(long = "output", short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {

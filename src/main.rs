@@ -40,7 +40,7 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
         .into());
     }
     match command {
-        Command::Build { intent, targets, gateways, output, check, strict, secrets, package, reporting } => {
+        Command::Build { intent, targets, gateways, output, check, prune, strict, secrets, package, reporting } => {
             let packaging = packaging(&[package, reporting.package(), before.format.and_then(FormatValue::package)])?;
             let secrets = match secrets {
                 cli::Secrets::Placeholder => SecretMode::Placeholder,
@@ -50,7 +50,7 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
                 }
             };
             let options = BuildOptions { targets, gateways, secrets };
-            let layout = Layout { dir: output.as_deref(), check, packaging };
+            let layout = Layout { dir: output.as_deref(), check, prune, packaging };
             build(reporter, &intent, &options, &layout, strict)
         }
         Command::Check { intent, strict, .. } => check(reporter, &intent, strict),
@@ -59,6 +59,7 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
             let options = BuildOptions { targets, gateways, ..Default::default() };
             diff(reporter, &old, &new, &options, exit_code, change_script)
         }
+        Command::Init { output } => init(output.as_deref()),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "natc", &mut std::io::stdout());
@@ -155,7 +156,7 @@ impl Reporter {
             | Command::Diff { reporting, .. }
             | Command::Verify { reporting, .. }
             | Command::Trace { reporting, .. } => (reporting.diagnostics(), reporting.color),
-            Command::Completions { .. } | Command::Man { .. } | Command::Schema => (None, None),
+            Command::Init { .. } | Command::Completions { .. } | Command::Man { .. } | Command::Schema => (None, None),
         };
         let format = format
             .or(before.diagnostics)
@@ -224,15 +225,45 @@ fn stdout(bytes: &[u8]) -> Result<(), Failure> {
     std::io::stdout().lock().write_all(bytes).map_err(|_| Error::Stdout.into())
 }
 
+/// `natc init`'s starter intent: it passes `natc check --strict`, `trace` and `verify` as
+/// written (tests/init.rs).
+const STARTER_INTENT: &str = include_str!("../templates/init/intent.toml");
+
+/// `natc init [-o FILE]`: the starter intent on stdout, or in a new FILE (never replaced).
+fn init(output: Option<&Path>) -> Result<(), Failure> {
+    let Some(path) = output else { return stdout(STARTER_INTENT.as_bytes()) };
+    let shown = path.display().to_string();
+    let shown = escape(&shown);
+    // create_new: an existing file (or a symbolic link, even a dangling one) is refused.
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Usage(format!("{shown} already exists; natc init never overwrites a file"))
+        } else {
+            Error::Usage(format!("cannot create {shown}: {e}"))
+        }
+    })?;
+    file.write_all(STARTER_INTENT.as_bytes()).map_err(|e| Error::Usage(format!("writing {shown}: {e}")))?;
+    eprintln!("wrote {shown}; next: natc check --strict {shown}");
+    Ok(())
+}
+
 /// `--strict`: the warnings as errors, or `None` when there are none.
 fn strict_failure(strict: bool, warnings: &[Diagnostic]) -> Option<Vec<Diagnostic>> {
     (strict && !warnings.is_empty()).then(|| natc::pipeline::strict(warnings))
+}
+
+/// Each gateway with the target kinds it declares, for `--check` and `--prune` to tell
+/// natc's leftovers (`natc::emit::leftovers`).
+fn built_gateways(plan: &natc::plan::Plan) -> Vec<(String, Vec<&'static str>)> {
+    plan.gateways.iter().map(|g| (g.name.clone(), g.targets.iter().map(|t| t.spec.kind.name()).collect())).collect()
 }
 
 /// Where and how `build` puts its files.
 struct Layout<'a> {
     dir: Option<&'a Path>,
     check: bool,
+    /// `--prune`: after writing, delete natc's files that the intent no longer builds.
+    prune: bool,
     packaging: Packaging,
 }
 
@@ -262,7 +293,10 @@ fn build(
         .map_err(|diagnostics| input.failure(Error::Invalid(diagnostics)))?;
     match (layout.dir, layout.check) {
         (Some(dir), true) => {
-            let stale = natc::emit::stale_files(dir, &files);
+            let gateways = built_gateways(&compiled.plan);
+            let built = natc::emit::Built { intent: &compiled.plan.intent, gateways: &gateways };
+            let mut stale = natc::emit::stale_files(dir, &files);
+            stale.extend(natc::emit::leftovers(dir, &built, &files));
             for (path, why) in &stale {
                 eprintln!("stale: {} ({why})", escape(&path.display().to_string()));
             }
@@ -280,6 +314,16 @@ fn build(
             }
             for p in written.paths {
                 eprintln!("wrote {}", escape(&p.display().to_string()));
+            }
+            if layout.prune {
+                let gateways = built_gateways(&compiled.plan);
+                let built = natc::emit::Built { intent: &compiled.plan.intent, gateways: &gateways };
+                for (path, why) in natc::emit::leftovers(dir, &built, &files) {
+                    let shown = path.display().to_string();
+                    let shown = escape(&shown);
+                    std::fs::remove_file(&path).map_err(|e| Error::Usage(format!("removing {shown}: {e}")))?;
+                    eprintln!("removed {shown} ({why})");
+                }
             }
             Ok(())
         }

@@ -243,7 +243,7 @@ fn man_page_documents_every_subcommand() {
     let page = String::from_utf8_lossy(&out.stdout);
     assert!(page.contains(".TH natc 1"), "{page}");
     let subcommands = page.split(".SH SUBCOMMANDS").nth(1).expect("a SUBCOMMANDS section");
-    for sub in ["build", "check", "verify", "completions", "man"] {
+    for sub in ["build", "check", "verify", "init", "completions", "man"] {
         assert!(subcommands.contains(&format!("natc\\-{sub}(1)")), "man page lacks {sub}:\n{subcommands}");
     }
 }

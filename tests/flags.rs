@@ -45,7 +45,7 @@ fn only_build_offers_packaging_and_only_the_reporting_subcommands_offer_format()
             assert!(!text.contains("cloud-init") && !text.contains("ansible"), "natc {sub} --help:\n{text}");
         }
     }
-    for sub in ["man", "schema", "completions"] {
+    for sub in ["init", "man", "schema", "completions"] {
         let text = help(&[sub]);
         assert!(!text.contains("--format") && !text.contains("--color"), "natc {sub} --help:\n{text}");
     }

@@ -88,9 +88,14 @@ fn every_readme_example_runs_as_written() {
     assert!(failures.is_empty(), "README examples that do not run as written:\n{}", failures.join("\n"));
     assert!(ran >= 20, "only {ran} natc lines found in the README's sh blocks: {lines:#?}");
     // The lines that write files wrote them.
-    for written in
-        ["out/natgw/nftables.nft", "user-data", "deploy/site.yml", "natc-intent.schema.json", "man/natc-build.1"]
-    {
+    for written in [
+        "intent.toml",
+        "out/natgw/nftables.nft",
+        "user-data",
+        "deploy/site.yml",
+        "natc-intent.schema.json",
+        "man/natc-build.1",
+    ] {
         assert!(dir.path().join(written).is_file(), "no {written} after the README's examples");
     }
 }

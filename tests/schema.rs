@@ -241,3 +241,20 @@ fn every_key_of_the_schema_is_used_by_a_valid_intent() {
     let unknown: BTreeSet<String> = used.difference(&offered).cloned().collect();
     assert!(unknown.is_empty(), "keys the intents use that the schema lacks: {unknown:?}");
 }
+
+/// `natc init`'s `#:schema` line names `natc-intent.schema.json` beside the intent, where
+/// `natc schema >` puts it: Taplo validates the starter intent with it, and finds a bad value.
+#[test]
+fn the_init_intent_is_valid_under_the_schema_its_directive_names() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let schema = natc().arg("schema").assert().success().get_output().stdout.clone();
+    std::fs::write(dir.path().join("natc-intent.schema.json"), schema).expect("write schema");
+    let good = dir.path().join("intent.toml");
+    natc().args(["init", "-o"]).arg(&good).assert().success();
+    let text = std::fs::read_to_string(&good).expect("read");
+    assert_eq!(text.lines().next(), Some("#:schema natc-intent.schema.json"));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, text.replacen("address = \"10.0.0.1/24\"", "address = \"10.0.0.300/24\"", 1)).expect("write");
+    let rejected = taplo::rejected(&[good, bad.clone()], Wiring::Directive);
+    assert_eq!(rejected, BTreeSet::from([bad]));
+}

@@ -33,7 +33,7 @@ for intent in "$intents"/*.toml; do
         if "$natc" build "$intent" -o "$fresh" >/dev/null 2>&1; then
             echo "natc: $configs is not what $intent builds; the difference:" >&2
             diff -ruN "$configs" "$fresh" >&2
-            echo "natc: run \`natc build $intent -o $configs\` and commit the result" >&2
+            echo "natc: run \`natc build $intent -o $configs --prune\` and commit the result (--prune deletes the files named as written by natc for a gateway or target no longer built)" >&2
         fi
         rm -rf "$fresh"
     fi
