@@ -166,6 +166,9 @@ fn check_vyos_script(
     failures: &mut Vec<String>,
 ) {
     let script = changed_lines(dir, "vyos", old, new, true);
+    if let Err(report) = common::grammar::vyos::Grammar::of("1.4").check(&script.join("\n")) {
+        failures.push(format!("{what}: natc's VyOS grammar refuses change-script lines:\n{report}"));
+    }
     let (in_diff, in_script) = (vyos_rules(diff), vyos_rules(&script));
     if in_diff != in_script || in_diff.len() != rules {
         failures.push(format!(
@@ -199,7 +202,20 @@ fn own_lines(dir: &std::path::Path, target: &str, shape: Shape) -> usize {
         );
         std::fs::read_dir(out_dir.join("gw"))
             .expect("gw/")
-            .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("readable").lines().count())
+            .map(|e| {
+                let path = e.expect("entry").path();
+                let text = std::fs::read_to_string(&path).expect("readable");
+                if path.ends_with("commands.vyos") {
+                    let checked = common::grammar::vyos::Grammar::of("1.4").check(&text);
+                    assert!(
+                        checked.is_ok(),
+                        "natc's VyOS grammar refuses {}:\n{}",
+                        path.display(),
+                        checked.unwrap_err()
+                    );
+                }
+                text.lines().count()
+            })
             .sum::<usize>()
     };
     lines(&all) - lines(&all[1..])
