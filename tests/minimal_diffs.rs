@@ -7,6 +7,7 @@
 mod common;
 
 use assert_cmd::Command;
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 const MAPPINGS: usize = 100;
@@ -20,6 +21,9 @@ enum Shape {
     PortForward,
     /// A public address per LAN host, both ways (a DNAT and its SNAT).
     OneToOne,
+    /// tcp on one public address, each mapping its own 100 ports (1024+100i…), taking in
+    /// turn one port (to port 80), a list of three ports, and a range of 100: all disjoint.
+    PortSets,
 }
 
 impl Shape {
@@ -27,6 +31,24 @@ impl Shape {
         match self {
             Shape::PortForward => "port forwards on one address",
             Shape::OneToOne => "1:1 host maps (dnat + snat)",
+            Shape::PortSets => "port forwards, ports/lists/ranges",
+        }
+    }
+
+    /// VyOS rules per mapping.
+    fn rules(self) -> usize {
+        match self {
+            Shape::OneToOne => 2,
+            _ => 1,
+        }
+    }
+
+    /// The targets that can express the shape: an RTX static entry forwards single ports
+    /// only (a range is N301 there).
+    fn targets(self) -> &'static [&'static str] {
+        match self {
+            Shape::PortSets => &TARGETS[..4],
+            _ => &TARGETS,
         }
     }
 }
@@ -59,6 +81,20 @@ fn intent(target: &str, shape: Shape, ids: &[usize], changed: Option<usize>) -> 
                 10000 + i,
                 host(i)
             ),
+            Shape::PortSets => {
+                let base = 1024 + 100 * i;
+                let ports = match i % 3 {
+                    0 => format!("{base}\nto_port = 80"),
+                    1 => format!("[{base}, {}, {}]", base + 7, base + 50),
+                    _ => format!("\"{base}-{}\"", base + 99),
+                };
+                write!(
+                    text,
+                    "\n[[gateway.dnat]]\nname = \"svc-{i:03}\"\nin_interface = \"{wan}\"\ndestination = \"198.51.100.2\"\n\
+                     protocol = \"tcp\"\nport = {ports}\nto = \"{}\"\nreturn_route = true\n",
+                    host(i)
+                )
+            }
             Shape::OneToOne => write!(
                 text,
                 "\n[[gateway.dnat]]\nname = \"in-{i:03}\"\nin_interface = \"{wan}\"\ndestination = \"{}\"\nto = \"{}\"\nreturn_route = true\n\
@@ -79,23 +115,67 @@ fn intent(target: &str, shape: Shape, ids: &[usize], changed: Option<usize>) -> 
     text
 }
 
-/// The changed lines (`+`/`-`, without the file headers) `natc diff` prints between two intents.
-fn changed_lines(dir: &std::path::Path, target: &str, old: &str, new: &str) -> usize {
+/// The changed lines (`+`/`-`, without the file headers) `natc diff` prints between two
+/// intents; with `script`, the command lines (not `#`) of `natc diff --change-script`.
+fn changed_lines(dir: &std::path::Path, target: &str, old: &str, new: &str, script: bool) -> Vec<String> {
     let (a, b) = (dir.join("old.toml"), dir.join("new.toml"));
     std::fs::write(&a, old).expect("write old");
     std::fs::write(&b, new).expect("write new");
-    let out = Command::new(assert_cmd::cargo::cargo_bin!("natc"))
-        .arg("diff")
-        .args([&a, &b])
-        .args(["--target", target])
-        .output()
-        .expect("natc diff runs");
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin!("natc"));
+    command.arg("diff");
+    if script {
+        command.arg("--change-script");
+    }
+    let out = command.args([&a, &b]).args(["--target", target]).output().expect("natc diff runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "natc diff --target {target}: {}", String::from_utf8_lossy(&out.stderr));
     stdout
         .lines()
-        .filter(|l| (l.starts_with('+') && !l.starts_with("+++")) || (l.starts_with('-') && !l.starts_with("---")))
-        .count()
+        .filter(|l| {
+            if script {
+                !l.trim().is_empty() && !l.starts_with('#')
+            } else {
+                (l.starts_with('+') && !l.starts_with("+++")) || (l.starts_with('-') && !l.starts_with("---"))
+            }
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The VyOS rules (`nat destination rule 643559`) that lines name.
+fn vyos_rules(lines: &[String]) -> BTreeSet<String> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let at = words.iter().position(|w| *w == "rule")?;
+            Some(words[1..=at + 1].join(" "))
+        })
+        .collect()
+}
+
+/// On VyOS, the change script of an edit touches exactly the rules whose lines the diff
+/// changes, and those are the edited mappings' own rules (`rules` of them): no other
+/// rule is renumbered or rewritten.
+fn check_vyos_script(
+    dir: &std::path::Path,
+    (old, new): (&str, &str),
+    diff: &[String],
+    rules: usize,
+    what: &str,
+    failures: &mut Vec<String>,
+) {
+    let script = changed_lines(dir, "vyos", old, new, true);
+    if let Err(report) = common::grammar::vyos::Grammar::of("1.4").check(&script.join("\n")) {
+        failures.push(format!("{what}: natc's VyOS grammar refuses change-script lines:\n{report}"));
+    }
+    let (in_diff, in_script) = (vyos_rules(diff), vyos_rules(&script));
+    if in_diff != in_script || in_diff.len() != rules {
+        failures.push(format!(
+            "{what}: the diff changes {in_diff:?}, the change script {in_script:?}; expected {rules} rule(s)\n{}",
+            script.join("\n")
+        ));
+    }
 }
 
 /// The lines one mapping adds to the output: every file of the build, with and without it.
@@ -122,7 +202,20 @@ fn own_lines(dir: &std::path::Path, target: &str, shape: Shape) -> usize {
         );
         std::fs::read_dir(out_dir.join("gw"))
             .expect("gw/")
-            .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("readable").lines().count())
+            .map(|e| {
+                let path = e.expect("entry").path();
+                let text = std::fs::read_to_string(&path).expect("readable");
+                if path.ends_with("commands.vyos") {
+                    let checked = common::grammar::vyos::Grammar::of("1.4").check(&text);
+                    assert!(
+                        checked.is_ok(),
+                        "natc's VyOS grammar refuses {}:\n{}",
+                        path.display(),
+                        checked.unwrap_err()
+                    );
+                }
+                text.lines().count()
+            })
             .sum::<usize>()
     };
     lines(&all) - lines(&all[1..])
@@ -138,8 +231,8 @@ fn one_changed_mapping_changes_only_its_own_lines_in_every_target() {
          |---|---|---|---|---|---|\n",
     );
     let mut failures = Vec::new();
-    for shape in [Shape::PortForward, Shape::OneToOne] {
-        for target in TARGETS {
+    for shape in [Shape::PortForward, Shape::OneToOne, Shape::PortSets] {
+        for &target in shape.targets() {
             let own = own_lines(dir.path(), target, shape);
             let base = intent(target, shape, &all, None);
             let mut cells = Vec::new();
@@ -159,7 +252,12 @@ fn one_changed_mapping_changes_only_its_own_lines_in_every_target() {
                         }
                         Edit::Change => intent(target, shape, &all, Some(at)),
                     };
-                    let changed = changed_lines(dir.path(), target, &base, &new);
+                    let diff = changed_lines(dir.path(), target, &base, &new, false);
+                    let changed = diff.len();
+                    if target == "vyos" {
+                        let what = format!("{} vyos: {where_}", shape.name());
+                        check_vyos_script(dir.path(), (&base, &new), &diff, shape.rules(), &what, &mut failures);
+                    }
                     let budget = match edit {
                         Edit::Add | Edit::Remove => own + CONSTANT,
                         Edit::Change => 2 * own + CONSTANT,
@@ -175,6 +273,16 @@ fn one_changed_mapping_changes_only_its_own_lines_in_every_target() {
                 cells.push(figures.join(" / "));
             }
             writeln!(table, "| {} | {target} | {own} | {} |", shape.name(), cells.join(" | ")).expect("write");
+            if target == "vyos" {
+                // Removing one mapping and adding another in its place (the case that once
+                // rewrote a third rule's number): two rules, theirs alone.
+                let mut ids: Vec<usize> = all.iter().copied().filter(|&i| i != MAPPINGS / 2).collect();
+                ids.insert(MAPPINGS / 2, 500);
+                let new = intent(target, shape, &ids, None);
+                let diff = changed_lines(dir.path(), target, &base, &new, false);
+                let what = format!("{} vyos: replace middle", shape.name());
+                check_vyos_script(dir.path(), (&base, &new), &diff, 2 * shape.rules(), &what, &mut failures);
+            }
         }
     }
     assert!(failures.is_empty(), "edits change more than their own lines:\n{}\n\n{table}", failures.join("\n"));

@@ -6,18 +6,24 @@
 //! Where the device evaluates rules *by number* (VyOS NAT), rules that can match one packet
 //! must keep their intent order: a later rule whose hashed number would sort before an
 //! earlier overlapping one is moved up to the next free number after it. Rules overlap when
-//! their scope prefixes nest (one contains the other) and their classes allow it (the same
-//! protocol and single port, or either matches any port); others never constrain each
-//! other, so forwarding 100 ports of one public address does not chain them all together.
+//! their scope prefixes nest (one contains the other) and their classes can meet: a rule
+//! without a class meets everything; two classes meet when they name the same protocol and
+//! their destination port sets intersect (single ports, lists and ranges alike). Rules of
+//! different protocols, or of disjoint ports, never constrain each other, so forwarding
+//! 100 ports of one public address does not chain them all together.
 //!
 //! [`layers`] does the same for firewalld, whose direct rules have priorities and no order
 //! among equal priorities: a rule's priority is one more than the highest priority of the
 //! earlier rules it overlaps, so a new rule that overlaps nothing is priority 0 and moves
 //! nothing else.
 //!
-//! Every pass here is O(n · 33): one hash-map lookup per prefix length, never pairwise.
+//! Every pass here is O(n · 33 · k · 17), never pairwise: one hash-map lookup per prefix
+//! length, and within one (protocol, prefix) bucket a port interval index
+//! ([`PortIndex`], a segment tree over the 65,536 ports) that answers "the highest value
+//! of an earlier rule whose ports meet these" in O(17) per port range (k ranges a rule).
 
 use crate::plan::Match;
+use crate::vocab::{PortRange, Protocol};
 use ipnet::Ipv4Net;
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
@@ -30,10 +36,30 @@ pub struct Request {
     /// `Some`: the device evaluates by number, and this rule must come after every earlier
     /// rule it overlaps. `None`: order does not matter.
     pub scope: Option<Ipv4Net>,
-    /// What else the rule matches, as far as it tells rules apart: two different classes
-    /// never match one packet; `None` (no class) may match anything in its scope.
-    pub class: Option<String>,
+    /// What else the rule matches, as far as it tells rules apart (see [`Class`]); `None`
+    /// (no class) may match anything in its scope.
+    pub class: Option<Class>,
 }
+
+/// A rule's protocol and destination ports. Two rules whose classes have different
+/// protocols, or disjoint port sets, never match one packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Class {
+    pub protocol: Protocol,
+    /// The destination ports the rule matches; every port when the match names none.
+    pub ports: Vec<PortRange>,
+}
+
+impl Class {
+    /// A protocol with its ports (`Class::new(Protocol::Tcp, &[PortRange::single(443)])`);
+    /// no ranges means every port.
+    pub fn new(protocol: Protocol, ports: &[PortRange]) -> Self {
+        let ports = if ports.is_empty() { vec![EVERY_PORT] } else { ports.to_vec() };
+        Class { protocol, ports }
+    }
+}
+
+const EVERY_PORT: PortRange = PortRange { first: 0, last: u16::MAX };
 
 impl Request {
     /// A rule whose order does not matter.
@@ -42,12 +68,11 @@ impl Request {
     }
 }
 
-/// The class of a match that names one protocol and a single destination port
-/// (`tcp/8443`): a port forward. Anything broader has no class.
-pub fn port_class(matcher: &Match) -> Option<String> {
-    let protocol = matcher.protocol?;
-    let range = matcher.ports.as_ref()?.as_single_range()?;
-    (range.first == range.last).then(|| format!("{}/{}", protocol.as_str(), range.first))
+/// The class of a match that names a protocol: the protocol and its destination ports
+/// (every port when it names none). A match of any protocol has no class.
+pub fn port_class(matcher: &Match) -> Option<Class> {
+    let protocol = matcher.protocol.filter(|p| *p != Protocol::Any)?;
+    Some(Class::new(protocol, matcher.ports.as_ref().map_or(&[][..], |p| &p.ranges)))
 }
 
 /// The number space is full, or too small for the order the rules need.
@@ -94,12 +119,13 @@ pub fn layers(requests: &[Request]) -> Vec<u32> {
 
 /// For the rules seen so far, the highest value (number or layer) given to a rule with
 /// exactly a scope (`exact`) and to any rule inside it (`subtree`): once over all rules,
-/// once per class, and once over the rules without a class (`wild`).
+/// once over the rules without a class (`wild`), and per protocol with the ports of each
+/// rule (`by_protocol`).
 #[derive(Default)]
 struct Overlaps {
     all: Nesting,
     wild: Nesting,
-    by_class: HashMap<String, Nesting>,
+    by_protocol: HashMap<Protocol, PortNesting>,
 }
 
 #[derive(Default)]
@@ -108,13 +134,22 @@ struct Nesting {
     subtree: HashMap<Ipv4Net, u32>,
 }
 
+/// [`Nesting`] with a port index in place of each value.
+#[derive(Default)]
+struct PortNesting {
+    exact: HashMap<Ipv4Net, PortIndex>,
+    subtree: HashMap<Ipv4Net, PortIndex>,
+}
+
 impl Overlaps {
     /// The highest value of an earlier rule that `r` overlaps.
     fn highest(&self, r: &Request) -> Option<u32> {
         let scope = r.scope?;
         match &r.class {
             None => self.all.highest(scope),
-            Some(c) => self.wild.highest(scope).max(self.by_class.get(c).and_then(|n| n.highest(scope))),
+            Some(c) => {
+                self.wild.highest(scope).max(self.by_protocol.get(&c.protocol).and_then(|n| n.highest(scope, &c.ports)))
+            }
         }
     }
 
@@ -123,7 +158,7 @@ impl Overlaps {
         self.all.record(scope, n);
         match &r.class {
             None => self.wild.record(scope, n),
-            Some(c) => self.by_class.entry(c.clone()).or_default().record(scope, n),
+            Some(c) => self.by_protocol.entry(c.protocol).or_default().record(scope, &c.ports, n),
         }
     }
 }
@@ -141,6 +176,84 @@ impl Nesting {
         for len in 0..=scope.prefix_len() {
             raise(&mut self.subtree, truncate(scope, len), n);
         }
+    }
+}
+
+impl PortNesting {
+    /// The highest value among rules whose scope contains `scope` or lies inside it and
+    /// whose ports meet `ports`.
+    fn highest(&self, scope: Ipv4Net, ports: &[PortRange]) -> Option<u32> {
+        let inside = self.subtree.get(&scope).and_then(|i| i.highest(ports));
+        let around = (0..scope.prefix_len())
+            .filter_map(|len| self.exact.get(&truncate(scope, len)).and_then(|i| i.highest(ports)))
+            .max();
+        inside.max(around)
+    }
+
+    fn record(&mut self, scope: Ipv4Net, ports: &[PortRange], n: u32) {
+        self.exact.entry(scope).or_default().record(ports, n);
+        for len in 0..=scope.prefix_len() {
+            self.subtree.entry(truncate(scope, len)).or_default().record(ports, n);
+        }
+    }
+}
+
+/// Port ranges with values: "the highest value of a recorded range that meets these
+/// ranges" in O(17) node visits per range, whatever was recorded. A segment tree over the
+/// ports 0–65535, allocated sparsely: node 1 spans every port, node `i`'s halves are `2i`
+/// and `2i + 1`. A recorded range raises `cover` on the O(log) nodes it spans whole and
+/// `within` on those and every node above them; a query range meets a recorded one exactly
+/// when one of its whole nodes lies under (`within`) or on top of (`cover` of the nodes on
+/// the way down) one of the recorded range's.
+#[derive(Default)]
+struct PortIndex {
+    nodes: HashMap<u32, Cell>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Cell {
+    cover: Option<u32>,
+    within: Option<u32>,
+}
+
+const PORTS_LAST: u32 = u16::MAX as u32;
+
+impl PortIndex {
+    fn record(&mut self, ports: &[PortRange], n: u32) {
+        for r in ports {
+            self.raise(1, 0, PORTS_LAST, u32::from(r.first), u32::from(r.last), n);
+        }
+    }
+
+    fn raise(&mut self, node: u32, lo: u32, hi: u32, first: u32, last: u32, n: u32) {
+        if last < lo || hi < first {
+            return;
+        }
+        let cell = self.nodes.entry(node).or_default();
+        cell.within = cell.within.max(Some(n));
+        if first <= lo && hi <= last {
+            cell.cover = cell.cover.max(Some(n));
+            return;
+        }
+        let mid = lo + (hi - lo) / 2;
+        self.raise(2 * node, lo, mid, first, last, n);
+        self.raise(2 * node + 1, mid + 1, hi, first, last, n);
+    }
+
+    fn highest(&self, ports: &[PortRange]) -> Option<u32> {
+        ports.iter().filter_map(|r| self.find(1, 0, PORTS_LAST, u32::from(r.first), u32::from(r.last))).max()
+    }
+
+    fn find(&self, node: u32, lo: u32, hi: u32, first: u32, last: u32) -> Option<u32> {
+        if last < lo || hi < first {
+            return None;
+        }
+        let cell = self.nodes.get(&node)?;
+        if first <= lo && hi <= last {
+            return cell.within;
+        }
+        let mid = lo + (hi - lo) / 2;
+        cell.cover.max(self.find(2 * node, lo, mid, first, last)).max(self.find(2 * node + 1, mid + 1, hi, first, last))
     }
 }
 
@@ -171,7 +284,110 @@ mod tests {
     }
 
     fn forward(key: &str, scope: &str, port: u16) -> Request {
-        Request { key: key.into(), scope: Some(scope.parse().unwrap()), class: Some(format!("tcp/{port}")) }
+        ports(key, scope, Protocol::Tcp, &[(port, port)])
+    }
+
+    fn ports(key: &str, scope: &str, protocol: Protocol, ranges: &[(u16, u16)]) -> Request {
+        let ranges: Vec<PortRange> = ranges.iter().map(|&(first, last)| PortRange { first, last }).collect();
+        Request { key: key.into(), scope: Some(scope.parse().unwrap()), class: Some(Class::new(protocol, &ranges)) }
+    }
+
+    /// 60 forwards of one address with disjoint ports: single ports, lists, ranges and a
+    /// list of ranges, each rule's ports in 100 ports of its own.
+    fn disjoint_forwards() -> Vec<Request> {
+        (0..60u16)
+            .map(|i| {
+                let base = 10_000 + 100 * i;
+                let ranges: &[(u16, u16)] = match i % 4 {
+                    0 => &[(base, base)],
+                    1 => &[(base, base), (base + 7, base + 7), (base + 50, base + 50)],
+                    2 => &[(base, base + 99)],
+                    _ => &[(base + 10, base + 19), (base + 3, base + 3), (base + 60, base + 89)],
+                };
+                ports(&format!("dnat/p{i}"), "198.51.100.2/32", Protocol::Tcp, ranges)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn disjoint_ports_of_one_address_never_push_each_other() {
+        let before = disjoint_forwards();
+        // Every rule keeps its hashed number: nothing was moved above an earlier rule.
+        let hashed: Vec<u32> = before.iter().map(|r| slot(&r.key, 1000, 999_999)).collect();
+        assert_eq!(assign(&before, 1000..=999_999).unwrap(), hashed);
+        assert_eq!(layers(&before), vec![0; before.len()]);
+        // Adding one at the start, removing one in the middle, both at once: the others stay.
+        let mut after = before.clone();
+        after.remove(30);
+        after.insert(0, ports("dnat/new", "198.51.100.2/32", Protocol::Tcp, &[(20_000, 20_999), (40_000, 40_000)]));
+        let b = assign(&after, 1000..=999_999).unwrap();
+        let mut expected = hashed.clone();
+        expected.remove(30);
+        assert_eq!(b[1..], expected[..]);
+        // The same ports under another protocol, and a protocol without ports, meet nothing.
+        let mut mixed = before.clone();
+        mixed.push(ports("dnat/udp", "198.51.100.0/24", Protocol::Udp, &[(10_000, 16_000)]));
+        mixed.push(ports("dnat/ping", "198.51.100.2/32", Protocol::Icmp, &[]));
+        let n = assign(&mixed, 1000..=999_999).unwrap();
+        assert_eq!(n[60..], [slot("dnat/udp", 1000, 999_999), slot("dnat/ping", 1000, 999_999)]);
+    }
+
+    #[test]
+    fn overlapping_port_sets_keep_first_match_order() {
+        // Each later rule meets an earlier one in exactly one port, or in a whole range.
+        let rules = [
+            ports("dnat/range", "198.51.100.2/32", Protocol::Tcp, &[(8000, 8099)]),
+            ports("dnat/list", "198.51.100.2/32", Protocol::Tcp, &[(22, 22), (8099, 8099)]),
+            ports("dnat/wider", "198.51.100.0/24", Protocol::Tcp, &[(7000, 7010), (8050, 8098)]),
+            ports("dnat/any-port", "198.51.100.2/32", Protocol::Tcp, &[]),
+            ports("dnat/beside", "198.51.100.2/32", Protocol::Tcp, &[(8100, 8199)]),
+        ];
+        for space in [100..=199, 100..=9999, 1..=1_000_000] {
+            let n = assign(&rules, space.clone()).unwrap();
+            assert!(n[0] < n[1] && n[0] < n[2] && n[1] < n[3] && n[2] < n[3], "{space:?}: {n:?}");
+            assert!(n[2] < n[4] && n[3] < n[4], "{space:?}: {n:?}");
+        }
+        assert_eq!(layers(&rules), vec![0, 1, 1, 2, 3]);
+        // Touching ranges meet only when they share a port.
+        let touching = [
+            ports("dnat/a", "198.51.100.2/32", Protocol::Tcp, &[(8000, 8099)]),
+            ports("dnat/b", "198.51.100.2/32", Protocol::Tcp, &[(8100, 8199)]),
+            ports("dnat/c", "198.51.100.2/32", Protocol::Tcp, &[(7000, 8000)]),
+        ];
+        assert_eq!(layers(&touching), vec![0, 0, 1]);
+    }
+
+    #[test]
+    fn the_port_index_agrees_with_comparing_every_pair() {
+        // A fixed pseudo-random sequence (xorshift), checked against the quadratic answer.
+        let mut x: u32 = 0x9e37_79b9;
+        let mut next = |m: u32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % m
+        };
+        let mut index = PortIndex::default();
+        let mut seen: Vec<(Vec<PortRange>, u32)> = Vec::new();
+        for n in 0..400 {
+            let ranges: Vec<PortRange> = (0..1 + next(3))
+                .map(|_| {
+                    let first = next(65_536) as u16;
+                    let width = [0, 1, 10, 5000, 65_535][next(5) as usize];
+                    PortRange { first, last: first.saturating_add(width) }
+                })
+                .collect();
+            let meets = |a: &PortRange, b: &PortRange| a.first <= b.last && b.first <= a.last;
+            let naive = seen
+                .iter()
+                .filter(|(r, _)| r.iter().any(|a| ranges.iter().any(|b| meets(a, b))))
+                .map(|&(_, v)| v)
+                .max();
+            assert_eq!(index.highest(&ranges), naive, "query {n}: {ranges:?}");
+            let value = next(1000);
+            index.record(&ranges, value);
+            seen.push((ranges, value));
+        }
     }
 
     #[test]
