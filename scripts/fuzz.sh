@@ -6,9 +6,8 @@
 # FUZZ_KERNEL=0 to leave it out). New corpus entries go to fuzz/corpus/run/, minimised
 # findings to fuzz/crashes/; it ends with executions per second and totals, and exits 1
 # when it found something.
-# With the project's shared tools beside the checkout (../shared/tools/vyos-check and
-# rtx-check), VyOS and RTX outputs are judged by those grammar checkers too
-# (FUZZ_DEVICE_CHECKERS=DIR names another folder; empty turns it off).
+# FUZZ_DEVICE_CHECKERS=DIR, a folder holding the external `vyos-check` and `rtx-check`
+# grammar checkers, has VyOS and RTX outputs judged by them too (off when unset).
 #
 # Built with the `fuzz` profile (Cargo.toml): optimised, but with overflow checks and
 # debug assertions on, so that an arithmetic overflow is a panic the run finds.
@@ -17,9 +16,6 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 seed=${2:-$(date +%s)}
 case "$seconds$seed" in *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS] [SEED] (whole numbers)" >&2; exit 2;; esac
-if [ -z "${FUZZ_DEVICE_CHECKERS+set}" ] && [ -x ../shared/tools/vyos-check ] && [ -x ../shared/tools/rtx-check ]; then
-    FUZZ_DEVICE_CHECKERS="$(cd ../shared/tools && pwd)"
-fi
 export FUZZ_DEVICE_CHECKERS="${FUZZ_DEVICE_CHECKERS:-}"
 echo "fuzz: building (profile fuzz)…" >&2
 cargo test --profile fuzz --test fuzz --no-run >&2

@@ -7,8 +7,8 @@
 //! (cloud-init, Ansible) is read by PyYAML, as Ansible and cloud-init read it.
 //!
 //! VyOS and RTX outputs are judged only when FUZZ_DEVICE_CHECKERS names a folder with the
-//! `vyos-check` and `rtx-check` grammar checkers (scripts/fuzz.sh passes the project's
-//! shared tools when they are beside the checkout): the repository's tests never need them.
+//! external `vyos-check` and `rtx-check` grammar checkers: the repository's tests never
+//! need them.
 
 use super::oracle::SampleFile;
 use std::process::Command;
