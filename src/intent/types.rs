@@ -126,6 +126,10 @@ pub struct Interface {
     /// One "a.b.c.d/len" or a list of them.
     #[schemars(with = "Option<forms::InterfaceAddresses>")]
     pub address: Option<S<OneOrMany>>,
+    /// Clamp the TCP MSS of connections leaving through this interface: a size
+    /// (536–1460) or "auto" (the route's path MTU minus 40).
+    #[schemars(with = "Option<forms::TcpMss>")]
+    pub tcp_mss: Option<S<toml::Value>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -381,6 +385,22 @@ pub struct Tunnel {
     /// Dead peer detection.
     #[schemars(with = "Option<Dpd>")]
     pub dpd: Option<S<Dpd>>,
+    /// Our IKE identity: an IPv4 address, a DNS name or user@fqdn (default: `local_address`;
+    /// without it, the address the IKE packets leave from).
+    #[schemars(with = "Option<forms::IkeId>")]
+    pub local_id: Option<S<String>>,
+    /// The identity the peer must prove (default: `remote`). Behind 1:1 NAT (a cloud
+    /// Elastic IP) the peer's private address.
+    #[schemars(with = "Option<forms::IkeId>")]
+    pub remote_id: Option<S<String>>,
+    /// The far end, when it is a gateway of this intent: "<gateway>/<tunnel>". natc then
+    /// checks the two ends against each other (docs/checks.md, N217–N223).
+    #[schemars(with = "Option<forms::TunnelPeer>")]
+    pub peer: Option<S<String>>,
+    /// Clamp the TCP MSS of connections through the tunnel: a size (536–1460) or "auto"
+    /// (the route's path MTU minus 40). What N214 asks for.
+    #[schemars(with = "Option<forms::TcpMss>")]
+    pub tcp_mss: Option<S<toml::Value>>,
     /// We sit behind NAT: use NAT traversal (UDP 4500).
     #[schemars(with = "Option<bool>")]
     pub nat_traversal: Option<S<bool>>,

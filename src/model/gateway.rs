@@ -177,8 +177,10 @@ fn interfaces(gateway: &str, raw: &[S<intent::Interface>], out: &mut Vec<Diagnos
                 }
             }
         }
+        let tcp_mss = r.tcp_mss.as_ref().and_then(|m| super::tunnel::tcp_mss_value(m, out));
         result.push(Interface {
             name: r.name.get_ref().clone(),
+            tcp_mss,
             origin: Origin {
                 gateway: gateway.to_string(),
                 kind: Kind::Interface,

@@ -6,6 +6,8 @@ use super::rules::Ctx;
 use super::*;
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, S};
+use crate::plan::TunnelPeer;
+use crate::vocab::{IkeId, TcpMss};
 
 /// A number from the intent within `lo..=hi`, or a located N118.
 fn ranged(cx: &mut Ctx, v: &Option<S<i64>>, default: u32, lo: i64, hi: i64, what: &str) -> Option<u32> {
@@ -101,10 +103,107 @@ pub fn tunnel(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<Tunnel> {
         }
     };
     let mode = mode(cx, raw);
+    let local_id = optional(r.local_id.as_ref().map(|v| ike_id(cx, v, "local_id")));
+    let remote_id = optional(r.remote_id.as_ref().map(|v| ike_id(cx, v, "remote_id")));
+    let peer = optional(r.peer.as_ref().map(|v| peer(cx, v)));
+    let tcp_mss = optional(r.tcp_mss.as_ref().map(|v| tcp_mss(cx, v)));
     let (remote, local_address, psk, ike, esp, dpd, mode) = (remote?, local_address?, psk?, ike?, esp?, dpd?, mode?);
+    let (local_id, remote_id, peer, tcp_mss) = (local_id?, remote_id?, peer?, tcp_mss?);
     let nat_traversal = r.nat_traversal.as_ref().is_some_and(|b| *b.get_ref());
     let description = r.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span()));
-    Some(Tunnel { origin, remote, local_address, psk, ike, esp, dpd, nat_traversal, mode, description })
+    Some(Tunnel {
+        origin,
+        remote,
+        local_address,
+        local_id,
+        remote_id,
+        peer,
+        psk,
+        ike,
+        esp,
+        dpd,
+        nat_traversal,
+        tcp_mss,
+        mode,
+        description,
+    })
+}
+
+/// An optional key's value: absent is fine (`Some(None)`), present and refused is not (`None`).
+fn optional<T>(value: Option<Option<T>>) -> Option<Option<T>> {
+    match value {
+        None => Some(None),
+        Some(v) => v.map(Some),
+    }
+}
+
+fn ike_id(cx: &mut Ctx, raw: &S<String>, key: &str) -> Option<At<IkeId>> {
+    match IkeId::parse(raw.get_ref()) {
+        Ok(id) => Some(At::new(id, raw.span())),
+        Err(why) => {
+            cx.out.push(
+                Diagnostic::error(Code::INVALID_VALUE, format!("`{key}` is not an IKE identity: {why}"))
+                    .label(raw.span(), "not an address, DNS name or user@fqdn")
+                    .help(format!("write {key} = \"192.0.2.1\", \"vpn.example.com\" or \"vpn@example.com\"")),
+            );
+            None
+        }
+    }
+}
+
+/// `peer = "<gateway>/<tunnel>"`: its form here; whether it names a tunnel of this
+/// intent is the cross-end check's (check/, which sees every gateway).
+fn peer(cx: &mut Ctx, raw: &S<String>) -> Option<At<TunnelPeer>> {
+    let text = raw.get_ref();
+    let parsed = text.split_once('/').filter(|(g, t)| {
+        [g, t].iter().all(|n| {
+            !n.is_empty()
+                && n.len() <= crate::vocab::limits::MAX_NAME
+                && !n.starts_with('-')
+                && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+    });
+    match parsed {
+        Some((gateway, tunnel)) => {
+            Some(At::new(TunnelPeer { gateway: gateway.to_string(), tunnel: tunnel.to_string() }, raw.span()))
+        }
+        None => {
+            cx.out.push(
+                Diagnostic::error(Code::INVALID_VALUE, "`peer` names the far end as \"<gateway>/<tunnel>\"")
+                    .label(raw.span(), "not <gateway>/<tunnel>")
+                    .help("write the far gateway's name and its tunnel's name, e.g. peer = \"utm-b/to-utm-a\""),
+            );
+            None
+        }
+    }
+}
+
+/// `tcp_mss`: a size in MSS_MIN..=MSS_MAX or "auto". Shared with `[[gateway.interface]]`.
+pub fn tcp_mss(cx: &mut Ctx, raw: &S<toml::Value>) -> Option<At<TcpMss>> {
+    tcp_mss_value(raw, cx.out)
+}
+
+pub fn tcp_mss_value(raw: &S<toml::Value>, out: &mut Vec<Diagnostic>) -> Option<At<TcpMss>> {
+    use crate::vocab::ipsec::{MSS_MAX, MSS_MIN};
+    let value = match raw.get_ref() {
+        toml::Value::String(s) if s == "auto" => Some(TcpMss::Auto),
+        toml::Value::Integer(n) => {
+            u16::try_from(*n).ok().filter(|n| (MSS_MIN..=MSS_MAX).contains(n)).map(TcpMss::Fixed)
+        }
+        _ => None,
+    };
+    if value.is_none() {
+        let (code, what) = match raw.get_ref() {
+            toml::Value::Integer(n) => {
+                (Code::INVALID_RANGE, format!("tcp_mss must be between {MSS_MIN} and {MSS_MAX}, not {n}"))
+            }
+            _ => (Code::INVALID_VALUE, "tcp_mss is a size (a number) or \"auto\"".to_string()),
+        };
+        out.push(Diagnostic::error(code, what).label(raw.span(), "not an MSS").help(format!(
+            "write tcp_mss = \"auto\" (clamp to the path MTU) or a size from {MSS_MIN} to {MSS_MAX} (MTU minus 40)"
+        )));
+    }
+    value.map(|v| At::new(v, raw.span()))
 }
 
 fn ike(cx: &mut Ctx, raw: Option<&S<intent::Ike>>) -> Option<Ike> {

@@ -3,7 +3,7 @@
 //! [`super::GatewayPlan`], the VyOS and RTX targets render them. Values keep their spans
 //! (`At`), since targets point at them when they cannot express one.
 
-use crate::vocab::{At, DpdAction, Kind, Origin, Span};
+use crate::vocab::{At, DpdAction, IkeId, Kind, Origin, Span, TcpMss};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -15,6 +15,8 @@ pub struct Interface {
     pub origin: Origin,
     /// Address with prefix length, host bits as configured (192.168.82.4/26).
     pub addresses: Vec<At<Ipv4Net>>,
+    /// Clamp the MSS of TCP SYNs leaving through this interface.
+    pub tcp_mss: Option<At<TcpMss>>,
     pub description: Option<At<String>>,
 }
 
@@ -29,13 +31,28 @@ pub struct Tunnel {
     pub origin: Origin,
     pub remote: At<Ipv4Addr>,
     pub local_address: Option<At<Ipv4Addr>>,
+    /// `local_id` as written; see [`Tunnel::local_identity`] for the one IKE uses.
+    pub local_id: Option<At<IkeId>>,
+    /// `remote_id` as written; see [`Tunnel::remote_identity`].
+    pub remote_id: Option<At<IkeId>>,
+    /// The far end in this intent (`peer = "gateway/tunnel"`), checked against this one.
+    pub peer: Option<At<TunnelPeer>>,
     pub psk: At<SecretRef>,
     pub ike: Ike,
     pub esp: Esp,
     pub dpd: Option<Dpd>,
     pub nat_traversal: bool,
+    /// Clamp the MSS of TCP SYNs through the tunnel.
+    pub tcp_mss: Option<At<TcpMss>>,
     pub mode: TunnelMode,
     pub description: Option<At<String>>,
+}
+
+/// `peer = "<gateway>/<tunnel>"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelPeer {
+    pub gateway: String,
+    pub tunnel: String,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +95,19 @@ pub enum TunnelMode {
 }
 
 impl Tunnel {
+    /// The identity this end proves: `local_id`, else `local_address`; `None` when neither
+    /// is given (then IKE uses the address its packets leave from).
+    pub fn local_identity(&self) -> Option<At<IkeId>> {
+        self.local_id
+            .clone()
+            .or_else(|| self.local_address.as_ref().map(|a| At::new(IkeId::Address(a.value), a.span.clone())))
+    }
+
+    /// The identity the peer must prove: `remote_id`, else the peer's address `remote`.
+    pub fn remote_identity(&self) -> At<IkeId> {
+        self.remote_id.clone().unwrap_or_else(|| At::new(IkeId::Address(self.remote.value), self.remote.span.clone()))
+    }
+
     pub fn vti(&self) -> Option<&Vti> {
         match &self.mode {
             TunnelMode::Vti(v) => Some(v),

@@ -239,6 +239,49 @@ impl JsonSchema for AcceptCode {
     }
 }
 
+string_form!(
+    /// `local_id` / `remote_id` (vocab/ipsec.rs `IkeId::parse`).
+    IkeId,
+    "an IKE identity: an IPv4 address (192.168.1.10), a DNS name (vpn.example.com) or user@fqdn; the last label of a name has a letter",
+    {
+        let label = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+        let last = "(?:[A-Za-z]|[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z])";
+        let fqdn = format!("(?:{label}\\.)*{last}");
+        format!("{}|{fqdn}|[A-Za-z0-9._+-]+@{fqdn}", host())
+    },
+    ["192.168.1.10", "vpn.example.com", "vpn@example.com"]
+);
+
+string_form!(
+    /// `peer` on a tunnel (model/tunnel.rs `peer`).
+    TunnelPeer,
+    "the far end of this tunnel in this intent: \"<gateway>/<tunnel>\"",
+    format!(
+        "[a-z0-9][a-z0-9-]{{0,{max}}}/[a-z0-9][a-z0-9-]{{0,{max}}}",
+        max = crate::vocab::limits::MAX_NAME - 1
+    ),
+    ["utm-b/to-utm-a"]
+);
+
+/// `tcp_mss` on a tunnel or an interface (model/tunnel.rs `tcp_mss`).
+pub enum TcpMss {}
+
+impl JsonSchema for TcpMss {
+    fn schema_name() -> Cow<'static, str> {
+        "TcpMss".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "clamp the TCP MSS of SYNs: a size, or \"auto\" (the route's path MTU minus 40)",
+            "anyOf": [
+                { "type": "integer", "minimum": crate::vocab::ipsec::MSS_MIN, "maximum": crate::vocab::ipsec::MSS_MAX },
+                { "enum": ["auto"] },
+            ],
+        })
+    }
+}
+
 /// `natc = 1`.
 pub enum SchemaVersion {}
 

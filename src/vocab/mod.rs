@@ -5,6 +5,7 @@
 //! spelling suggestion that picks among words.
 
 pub mod codes;
+pub mod ipsec;
 pub mod limits;
 pub mod origin;
 pub mod ports;
@@ -13,6 +14,7 @@ pub mod targets;
 pub mod words;
 
 pub use codes::{CODES, Code};
+pub use ipsec::{IkeId, TcpMss};
 pub use origin::{At, Kind, Origin, Span};
 pub use ports::{PortRange, PortSet};
 pub use targets::{RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec, VYOS_VERSIONS, VyosVersion};

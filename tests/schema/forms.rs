@@ -26,6 +26,7 @@ address = "192.168.1.1/24"
 [[gateway.interface]]
 name = "eth1"
 address = "192.168.2.1/24"
+tcp_mss = 1360
 
 [[gateway.address]]
 interface = "lo"
@@ -83,6 +84,10 @@ address = "198.51.100.2/24"
 name = "t"
 remote = "203.0.113.1"
 psk = { env = "PSK" }
+local_id = "gw.example.com"
+remote_id = "203.0.113.1"
+peer = "gw/t"
+tcp_mss = "auto"
 vti = { name = "vti0", address = "169.254.0.1/30" }
 ike = { version = 2, dh_group = 14 }
 "#;
@@ -252,6 +257,38 @@ pub const FORMS: &[Form] = &[
             ("\"-eth0\"", false),
             ("\"eth0 \"", false),
             ("\"abcdefghijklmnop\"", false),
+        ],
+    },
+    Form {
+        line: "local_id = \"gw.example.com\"",
+        template: "local_id = {}",
+        values: &[
+            ("\"192.0.2.1\"", true),
+            ("\"vpn\"", true),
+            ("\"a-1.example.com\"", true),
+            ("\"ops+vpn@example.com\"", true),
+            ("\"192.0.2.300\"", false),
+            ("\"10.0.0\"", false),
+            ("\"a.b.123\"", false),
+            ("\"-a.example\"", false),
+            ("\"a..b\"", false),
+            ("\"@example.com\"", false),
+            ("\"a b\"", false),
+            ("\"\"", false),
+            ("42", false),
+        ],
+    },
+    Form {
+        line: "tcp_mss = 1360",
+        template: "tcp_mss = {}",
+        values: &[
+            ("536", true),
+            ("1460", true),
+            ("\"auto\"", true),
+            ("535", false),
+            ("1461", false),
+            ("\"Auto\"", false),
+            ("\"1360\"", false),
         ],
     },
     Form {
