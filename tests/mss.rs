@@ -29,28 +29,7 @@ tcp_mss = TCP_MSS
 "#;
 
 /// Reads the first SYN to port 5001 from a raw socket and prints its MSS option.
-const READ_MSS: &str = r#"
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
-s.settimeout(5)
-open(sys.argv[1], "w").close()
-while True:
-    pkt = s.recv(65535)
-    tcp = pkt[(pkt[0] & 15) * 4:]
-    if struct.unpack("!H", tcp[2:4])[0] != 5001 or not tcp[13] & 2:
-        continue
-    opts, i = tcp[20:(tcp[12] >> 4) * 4], 0
-    while i < len(opts) and opts[i] != 0:
-        if opts[i] == 1:
-            i += 1
-            continue
-        if opts[i] == 2:
-            print(struct.unpack("!H", opts[i + 2:i + 4])[0])
-            sys.exit(0)
-        i += opts[i + 1]
-    print("none")
-    sys.exit(0)
-"#;
+const READ_MSS: &str = include_str!("firewalld/read_mss.py");
 
 /// `firewall-cmd --permanent --direct` calls as iptables commands (as tests/kernel.rs does).
 const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
@@ -159,4 +138,56 @@ fn tcp_mss_auto_clamps_to_the_route_mtu() {
         assert_eq!(arriving_mss("\"auto\"", target, false, false, None, 1400), "1460", "{target}: no rules");
         assert_eq!(arriving_mss("\"auto\"", target, true, false, None, 1400), "1360", "{target}: auto");
     }
+}
+
+/// Tunnels: a route-based one is clamped on its VTI/XFRM interface, a policy-based one by
+/// its remote selectors, both directions. (The Linux targets render these clamps once they
+/// take tunnels; here the shared rules are read directly.)
+#[test]
+fn tunnel_clamps_match_the_vti_or_the_remote_selectors() {
+    let intent = r#"
+natc = 1
+name = "mss-tunnels"
+
+[[gateway]]
+name = "gw"
+targets = ["nftables"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "192.0.2.1/24"
+
+[[gateway.tunnel]]
+name = "routed"
+remote = "203.0.113.9"
+local_address = "192.0.2.1"
+psk = { env = "A_PSK" }
+vti = { name = "xfrm1", address = "169.254.0.1/30", mtu = 1400 }
+tcp_mss = "auto"
+
+[[gateway.tunnel]]
+name = "policy"
+remote = "203.0.113.10"
+local_address = "192.0.2.1"
+psk = { env = "B_PSK" }
+local_networks = ["10.1.0.0/24"]
+remote_networks = ["10.2.0.0/24", "10.3.0.9/32"]
+tcp_mss = 1360
+"#;
+    let compiled = natc::compile(intent).unwrap_or_else(|e| panic!("{e:#?}"));
+    let rules: Vec<String> =
+        natc::backend::mss::clamps(&compiled.plan.gateways[0]).iter().map(natc::backend::mss::nft_rule).collect();
+    let syn = "tcp flags & (syn | rst) == syn";
+    let fixed = "tcp option maxseg size > 1360 tcp option maxseg size set 1360";
+    assert_eq!(
+        rules,
+        [
+            format!("oifname \"xfrm1\" {syn} tcp option maxseg size set rt mtu comment \"gw tunnel/routed\""),
+            format!("iifname \"xfrm1\" {syn} tcp option maxseg size set rt mtu comment \"gw tunnel/routed\""),
+            format!("ip daddr 10.2.0.0/24 {syn} {fixed} comment \"gw tunnel/policy\""),
+            format!("ip daddr 10.3.0.9 {syn} {fixed} comment \"gw tunnel/policy\""),
+            format!("ip saddr 10.2.0.0/24 {syn} {fixed} comment \"gw tunnel/policy\""),
+            format!("ip saddr 10.3.0.9 {syn} {fixed} comment \"gw tunnel/policy\""),
+        ]
+    );
 }
