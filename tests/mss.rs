@@ -137,6 +137,8 @@ fn tcp_mss_auto_clamps_to_the_route_mtu() {
         // eth1 has MTU 1400: a SYN leaving through it may announce 1360 at most.
         assert_eq!(arriving_mss("\"auto\"", target, false, false, None, 1400), "1460", "{target}: no rules");
         assert_eq!(arriving_mss("\"auto\"", target, true, false, None, 1400), "1360", "{target}: auto");
+        // "auto" lowers only, too: 1000 stays 1000 below the route's 1360.
+        assert_eq!(arriving_mss("\"auto\"", target, true, false, Some(1000), 1400), "1000", "{target}: smaller");
     }
 }
 
