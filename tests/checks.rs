@@ -374,6 +374,20 @@ fn a_vti_mtu_of_1500_needs_no_clamp_and_a_smaller_one_can_be_accepted() {
     assert_eq!(codes(&format!("{BEHIND_NAT}{accepted}")), Vec::<&str>::new());
 }
 
+#[test]
+fn tcp_mss_on_the_tunnel_silences_n214_and_its_help_names_the_key() {
+    let vti = "vti = { name = \"vti0\", address = \"169.254.0.2/30\", mtu = 1436 }";
+    let bare = format!("{BEHIND_NAT}{}", tunnel("a", vti, ""));
+    let help = diagnostics(&bare).first().and_then(|d| d.help.clone()).unwrap_or_default();
+    assert!(help.contains("tcp_mss = 1396") && help.contains("\"auto\""), "{help}");
+    for mss in ["tcp_mss = 1396", "tcp_mss = \"auto\""] {
+        assert_eq!(codes(&format!("{BEHIND_NAT}{}", tunnel("a", vti, mss))), Vec::<&str>::new(), "{mss}");
+    }
+    // An interface's clamp is not this tunnel's (a VTI cannot be declared as an interface: N105).
+    let other = "[[gateway.interface]]\nname = \"eth1\"\ntcp_mss = 1396\n";
+    assert_eq!(codes(&format!("{BEHIND_NAT}{other}{}", tunnel("a", vti, ""))), ["N214"]);
+}
+
 // ------------------------------------------------------------------ N210
 
 #[test]

@@ -57,6 +57,24 @@ fn seed_003_works_under_a_real_firewalld() {
     assert_eq!(fact("after 8081"), "192.168.200.2", "forward = accept lets every port through\n{context}");
     assert_eq!(fact("masquerade only"), "192.168.200.2", "firewalld rejected a routed, masqueraded flow\n{context}");
     assert_eq!(fact("sysctl file"), "1", "{context}");
+    assert_eq!(fact("mss"), "1460", "nothing clamps without tcp_mss\n{context}");
+}
+
+/// `tcp_mss` on the gateway's eth1 under a real firewalld: the direct rule in mangle's
+/// natc-mss chain is accepted at --reload, survives a second run, and clamps vm01's SYN.
+#[test]
+fn tcp_mss_clamps_under_a_real_firewalld() {
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let intent = seed_003().replace("description = \"segment B\"\n", "description = \"segment B\"\ntcp_mss = 1300\n");
+    let script = script_for(&intent);
+    assert!(script.contains("rule mangle natc-mss 0 -o eth1"), "the variant must clamp:\n{script}");
+    let facts = lab(&script);
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    let context = format!("{facts:#?}");
+    assert_eq!(fact("run1"), "ok", "{context}");
+    assert_eq!(fact("idempotent"), "yes", "{context}");
+    assert_eq!(fact("firewalld after"), "running", "{context}");
+    assert_eq!(fact("mss"), "1300", "{context}");
 }
 
 /// The same lab under `forward = "drop"` with one allow: natc's chain, not firewalld's

@@ -381,3 +381,37 @@ fn a_list_longer_than_the_model_allows_is_refused() {
     assert!(report.contains("N301") && report.contains("at most 129 filters"), "{report}");
     assert!(report.contains("edge allow/a128"), "the first allow that does not fit is named:\n{report}");
 }
+
+/// IKEv2 identities are `ipsec ike local name` / `remote name` with their type; tcp_mss is
+/// `ip tunnel tcp mss limit` inside the tunnel block and `ip lanN tcp mss limit` on a LAN.
+#[test]
+fn identities_and_mss_limits_are_written_where_the_reference_puts_them() {
+    let intent = |ike: u8, ids: &str| {
+        format!(
+            "natc = 1\nname = \"ids\"\n[[gateway]]\nname = \"hq\"\ntargets = [\"rtx\"]\n\
+             [[gateway.interface]]\nname = \"lan1\"\naddress = \"192.0.2.1/24\"\ntcp_mss = 1414\n\
+             [[gateway.tunnel]]\nname = \"to-b\"\nremote = \"198.51.100.7\"\nlocal_address = \"192.0.2.1\"\n{ids}\
+             psk = {{ env = \"B_PSK\" }}\nike = {{ version = {ike} }}\ntcp_mss = \"auto\"\n\
+             vti = {{ name = \"tunnel1\", address = \"169.254.0.1/30\" }}\n"
+        )
+    };
+    let ids = "local_id = \"hq@example.com\"\nremote_id = \"vpn.example.net\"\n";
+    let text = built(&intent(2, ids));
+    let block =
+        &text[text.find("tunnel select 1").expect("a tunnel block")..text.find("tunnel select none").expect("its end")];
+    for line in [
+        "  ipsec ike local name 1 hq@example.com user-fqdn",
+        "  ipsec ike remote name 1 vpn.example.net fqdn",
+        " ip tunnel tcp mss limit auto",
+    ] {
+        assert!(block.lines().any(|l| l == line), "missing `{line}` in the tunnel block:\n{text}");
+    }
+    assert!(text.lines().any(|l| l == "ip lan1 tcp mss limit 1414"), "{text}");
+    common::rtx_check(&text, "RTX1210").unwrap_or_else(|e| panic!("{e}"));
+    // The addresses as identities in IKEv1 main mode: nothing to write, nothing refused.
+    let same = built(&intent(1, "local_id = \"192.0.2.1\"\nremote_id = \"198.51.100.7\"\n"));
+    assert!(!same.contains(" name "), "{same}");
+    // A name in IKEv1 would be aggressive mode: refused, naming the tunnel.
+    let refused = common::build_text(&intent(1, ids), "rtx").expect_err("IKEv1 names are refused");
+    assert!(refused.contains("N301") && refused.contains("hq tunnel/to-b"), "{refused}");
+}

@@ -149,7 +149,7 @@ fn an_unset_reference_is_located_and_nothing_is_written() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("N121") && stderr.contains("VPC_TUNNEL1_PSK"), "{stderr}");
-    assert!(stderr.contains("seed-004-vyos-rtx.toml:120:"), "not located at the psk line: {stderr}");
+    assert!(stderr.contains("seed-004-vyos-rtx.toml:126:"), "not located at the psk line: {stderr}");
     assert!(!out.exists(), "wrote {}", out.display());
     assert_no_value("stderr", &stderr);
 }

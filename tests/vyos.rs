@@ -138,6 +138,10 @@ fn seed_004_vyos_box_has_its_tunnels_psk_placeholders_and_bgp() {
             format!("set vpn ipsec ike-group {name} dead-peer-detection action 'restart'"),
             format!("set vpn ipsec esp-group {name} pfs 'enable'"),
             format!("set interfaces vti {vti} mtu '1436'"),
+            // tcp_mss = 1396 (the VTI's MTU minus 40), instead of accepting N214.
+            format!("set interfaces vti {vti} ip adjust-mss '1396'"),
+            // No remote_id: the peer proves its address.
+            format!("{peer} authentication remote-id '{remote}'"),
         ] {
             assert!(text.lines().any(|l| l == line), "missing `{line}`:\n{text}");
         }
@@ -404,4 +408,47 @@ fn every_kind_of_line_passes_both_grammars() {
     };
     assert!(number("gw snat/masq-all") < number("gw snat/one"), "{text}");
     assert!(artifacts[0].warnings.iter().any(|w| w.message.contains("DPD timeout")), "{:?}", artifacts[0].warnings);
+}
+
+/// local_id and remote_id: what this end proves and what it demands, and the PSK found by
+/// them; without them the lines are those of the addresses.
+#[test]
+fn identities_become_local_id_remote_id_and_select_the_psk() {
+    let intent = |ids: &str| {
+        format!(
+            "natc = 1\nname = \"ids\"\n[[gateway]]\nname = \"a\"\ntargets = [\"vyos\"]\n\
+             [[gateway.interface]]\nname = \"eth0\"\naddress = \"10.0.0.5/24\"\n\
+             [[gateway.tunnel]]\nname = \"to-b\"\nremote = \"198.51.100.7\"\nlocal_address = \"10.0.0.5\"\n{ids}\
+             psk = {{ env = \"B_PSK\" }}\nlocal_networks = [\"192.168.10.0/24\"]\nremote_networks = [\"192.168.20.0/24\"]\n"
+        )
+    };
+    let text = |ids: &str| {
+        let artifacts = common::build_text(&intent(ids), "vyos").unwrap_or_else(|e| panic!("{e}"));
+        common::primary(&artifacts[0]).to_string()
+    };
+    let peer = "set vpn ipsec site-to-site peer to-b authentication";
+    let psk = "set vpn ipsec authentication psk to-b id";
+    let plain = text("");
+    assert!(plain.contains(&format!("{peer} remote-id '198.51.100.7'\n")), "{plain}");
+    assert!(!plain.contains("local-id"), "no local_id, no local-id line:\n{plain}");
+    assert_eq!(plain.matches(psk).count(), 2, "{plain}");
+    // Seed 002's case: the peer behind 1:1 NAT proves its private address.
+    let ids = text("local_id = \"10.0.0.5\"\nremote_id = \"172.31.5.9\"\n");
+    for line in [
+        format!("{peer} local-id '10.0.0.5'"),
+        format!("{peer} remote-id '172.31.5.9'"),
+        format!("{psk} '10.0.0.5'"),
+        format!("{psk} '198.51.100.7'"),
+        format!("{psk} '172.31.5.9'"),
+    ] {
+        assert!(ids.lines().any(|l| l == line), "missing `{line}`:\n{ids}");
+    }
+    assert_eq!(ids.matches(psk).count(), 3, "the local_id equal to local_address is listed once:\n{ids}");
+    let names = text("local_id = \"hq@example.com\"\nremote_id = \"vpn.example.net\"\n");
+    assert!(names.contains(&format!("{peer} local-id 'hq@example.com'\n")), "{names}");
+    assert!(names.contains(&format!("{peer} remote-id 'vpn.example.net'\n")), "{names}");
+    for (_, version) in PROFILES {
+        let (ok, report) = common::vyos_check(&names, version);
+        assert!(ok, "{report}");
+    }
 }

@@ -32,8 +32,10 @@ impl Target for Firewalld {
             chain("nat", "natc-snat", "POSTROUTING", translation_rules(&gw.snat)),
             chain("filter", "natc-input", "INPUT", filter_rules(gw, FilterChain::Input)),
             chain("filter", "natc-forward", "FORWARD", filter_rules(gw, FilterChain::Forward)),
+            // Always there, empty without tcp_mss: a run must remove the clamps of the last one.
+            chain("mangle", "natc-mss", "FORWARD", mss_rules(gw)),
         ];
-        let tables = ["nat", "filter"]
+        let tables = ["nat", "filter", "mangle"]
             .into_iter()
             .map(|t| TableView { name: t, chains: chains.iter().filter(|c| c.table == t).map(|c| c.name).collect() })
             .collect();
@@ -45,7 +47,7 @@ impl Target for Firewalld {
                 format!("sh {SCRIPT_FILE}   (as root, on the gateway, with firewalld running)"),
                 vec![
                     "firewalld's direct interface is deprecated upstream; see docs/targets.md.".into(),
-                    "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward".into(),
+                    "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss".into(),
                     "and the policies natc-forward, natc-input: edit them through the intent.".into(),
                 ],
             ),
@@ -141,4 +143,11 @@ fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<Prioritized> {
         rules.push(Prioritized { priority: 1, rule });
     }
     rules
+}
+
+/// The `tcp_mss` clamps, the iptables target's rules. TCPMSS only lowers the MSS and the
+/// clamps of different items may match one packet in any order with the same result (the
+/// lowest size wins either way), so they share one priority.
+fn mss_rules(gw: &GatewayPlan) -> Vec<Prioritized> {
+    iptables::mss_rules(gw).into_iter().map(|rule| Prioritized { priority: 0, rule }).collect()
 }

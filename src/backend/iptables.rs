@@ -23,16 +23,20 @@ impl Target for Iptables {
     }
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
+        let mut notes = vec![
+            "This file replaces the whole nat and filter tables, like rules.v4.".to_string(),
+            "Test first: a restore that fails half-way may leave one table applied.".into(),
+        ];
+        if !super::mss::clamps(gw).is_empty() {
+            notes.push("With tcp_mss it replaces the mangle table too (the clamps, in FORWARD).".into());
+        }
         let view = RulesView {
             header: header_view(
                 header,
                 gw,
                 NAME,
                 format!("iptables-restore --test {RULES_FILE} && iptables-restore {RULES_FILE}"),
-                vec![
-                    "This file replaces the whole nat and filter tables, like rules.v4.".into(),
-                    "Test first: a restore that fails half-way may leave one table applied.".into(),
-                ],
+                notes,
             ),
             prerouting: gw.dnat.iter().flat_map(translation_lines).collect(),
             postrouting: gw.snat.iter().flat_map(translation_lines).collect(),
@@ -40,6 +44,7 @@ impl Target for Iptables {
             forward_policy: policy(gw.filters.policy(FilterChain::Forward)),
             input: filter_chain(gw, FilterChain::Input),
             forward: filter_chain(gw, FilterChain::Forward),
+            mangle_forward: mss_rules(gw).iter().map(|r| r.restore_line("FORWARD")).collect(),
         };
         linux::rules_and_setup("iptables/rules.tera", &view, header, gw, NAME, RULES_FILE)
     }
@@ -54,6 +59,8 @@ struct RulesView {
     forward_policy: &'static str,
     input: Vec<String>,
     forward: Vec<String>,
+    /// `tcp_mss` clamps; the `*mangle` table is written only when there are some.
+    mangle_forward: Vec<String>,
 }
 
 fn policy(v: Verdict) -> &'static str {
@@ -211,4 +218,15 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
         FilterChain::Input => "INPUT",
     };
     filter_rules(gw, chain).iter().map(|r| r.restore_line(name)).collect()
+}
+
+/// `tcp_mss` (backend/mss.rs) as mangle FORWARD rules; firewalld writes the same ones.
+pub fn mss_rules(gw: &GatewayPlan) -> Vec<RuleParts> {
+    super::mss::clamps(gw)
+        .iter()
+        .map(|c| {
+            let (matches, target) = super::mss::iptables_parts(c);
+            RuleParts { matches, comment: c.comment.clone(), target }
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@ pub(crate) mod header;
 mod iptables;
 pub mod limits;
 pub mod linux;
+pub mod mss;
 mod nftables;
 pub mod numbering;
 pub mod quote;

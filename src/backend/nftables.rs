@@ -63,6 +63,9 @@ impl Target for Nftables {
                 });
             }
         }
+        if let Some(mss) = mss_chain(gw) {
+            chains.push(mss);
+        }
         let view = RulesView {
             header: header_view(
                 header,
@@ -311,4 +314,14 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
             rule(&matcher, "accept", &line.comment())
         })
         .collect()
+}
+
+/// `tcp_mss` (backend/mss.rs): a forward-hook chain at mangle priority, before the filter.
+fn mss_chain(gw: &GatewayPlan) -> Option<ChainView> {
+    let rules: Vec<String> = super::mss::clamps(gw).iter().map(super::mss::nft_rule).collect();
+    (!rules.is_empty()).then(|| ChainView {
+        name: "mss",
+        declaration: "type filter hook forward priority mangle; policy accept;".into(),
+        rules,
+    })
 }

@@ -282,15 +282,18 @@ fn filtered(facts: &Facts, plan: &GatewayPlan, t: &Tunnel, found: &mut Findings)
 }
 
 /// N214: a tunnel MTU below 1500 makes TCP depend on path-MTU discovery (ICMP "fragmentation
-/// needed" reaching every sender) unless the MSS is clamped. natc has no MSS key yet, so
-/// this is a reminder to clamp on the device or to accept the warning with the reason.
+/// needed" reaching every sender) unless the MSS is clamped: `tcp_mss` on the tunnel silences
+/// it (a VTI cannot also be a `[[gateway.interface]]`, N105, so the tunnel is the one place).
 fn mtu_without_clamp(t: &Tunnel, found: &mut Findings) {
-    let Some(mtu) = t.vti().and_then(|v| v.mtu.as_ref()) else { return };
+    let Some(vti) = t.vti() else { return };
+    let Some(mtu) = vti.mtu.as_ref() else { return };
     if mtu.value >= 1500 {
         return;
     }
+    if t.tcp_mss.is_some() {
+        return;
+    }
     let mss = mtu.value.saturating_sub(40);
-    let vti = t.vti().map_or("vti0", |v| v.name.value.as_str());
     found.push(
         &t.origin,
         Diagnostic::warning(
@@ -299,7 +302,7 @@ fn mtu_without_clamp(t: &Tunnel, found: &mut Findings) {
         )
         .label(mtu.span.clone(), format!("TCP segments above {mss} bytes depend on path-MTU discovery"))
         .help(format!(
-            "natc cannot write MSS clamping yet: clamp it on the device (VyOS: set interfaces vti {vti} ip adjust-mss {mss}; RTX: ip tunnel tcp mss limit auto), then write accept = [{{ code = \"N214\", reason = \"…\" }}] on this tunnel"
+            "clamp it on this tunnel: tcp_mss = {mss} (its MTU minus 40) or tcp_mss = \"auto\" (the route's MTU); docs/intent.md"
         )),
     );
 }

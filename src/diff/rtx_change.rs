@@ -103,6 +103,8 @@ fn classify(words: &[&str], line: &str) -> (String, Layer, Option<String>) {
         ["ip", "filter", n, ..] if number(n) => (first(3), Layer::Filter, None),
         ["ip", "route", _, ..] => (first(3), Layer::Route, None),
         ["ip", "tunnel", "address", ..] => (first(3), Layer::TunnelSetting, None),
+        ["ip", "tunnel", "tcp", "mss", "limit", ..] => (first(5), Layer::TunnelSetting, None),
+        ["ip", _, "tcp", "mss", "limit", ..] => (first(5), Layer::Address, None),
         ["ip", _, "address", ..] => (first(3), Layer::Address, None),
         ["ip", _, "nat", "descriptor", ..] => (first(4), Layer::Binding, None),
         ["ip", _, "secure", "filter", "in" | "out", ..] => (first(5), Layer::Binding, None),

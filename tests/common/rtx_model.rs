@@ -45,6 +45,8 @@ const COMMANDS: &[(&str, usize)] = &[
     ("ipsec ike keepalive use", 1),
     ("ipsec ike local address", 1),
     ("ipsec ike remote address", 1),
+    ("ipsec ike local name", 1),
+    ("ipsec ike remote name", 1),
     ("ipsec ike nat-traversal", 1),
     ("ipsec ike pre-shared-key", 1),
     ("ipsec auto refresh", 0),
@@ -54,7 +56,8 @@ const COMMANDS: &[(&str, usize)] = &[
 ];
 
 /// Per-interface commands: `ip <interface> …`.
-const INTERFACE_COMMANDS: &[&str] = &["address", "nat descriptor", "secure filter in", "secure filter out"];
+const INTERFACE_COMMANDS: &[&str] =
+    &["address", "nat descriptor", "secure filter in", "secure filter out", "tcp mss limit"];
 
 /// (tunnel for per-tunnel commands, identity words).
 pub type Identity = (Option<String>, String);

@@ -85,3 +85,11 @@ echo "after: $(probe 192.168.100.3)"
 echo "after 8081: $(probe 192.168.100.3 8081)"
 echo "masquerade only: $(probe 192.168.200.3)"
 echo "sysctl file: $(cat "$work"/sysctl.d/*.conf | grep -c ip_forward)"
+# The MSS vm03 reads on a SYN from vm01 (masqueraded, through eth1): 1460 from the 1500-byte
+# veth, unless the intent clamps it (tcp_mss).
+ip netns exec $b python3 "$(dirname "$0")/read_mss.py" "$work/mss-ready" > "$work/mss" &
+reader=$!
+for _ in $(seq 100); do [ -e "$work/mss-ready" ] && break; sleep 0.05; done
+ip netns exec $a python3 -c 'import socket; s = socket.socket(); s.settimeout(1); s.connect_ex(("192.168.200.3", 5001))'
+wait $reader || true
+echo "mss: $(cat "$work/mss")"

@@ -2,10 +2,11 @@
 //! VTI is named `tunnelN`. Tunnel number, security gateway id and SA policy id are all N,
 //! so they follow the name and never move. Pre-shared keys are placeholders.
 
-use super::{Block, Ctx, IfClass, classify};
+use super::{Block, Ctx, IfClass, NAME, classify};
 use crate::backend::secret;
+use crate::backend::{cannot_express, quote};
 use crate::plan::{Tunnel, TunnelMode};
-use crate::vocab::DpdAction;
+use crate::vocab::{DpdAction, IkeId};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -22,6 +23,8 @@ pub struct TunnelView {
     /// value goes there after rendering, quoted with `rtx_escape`.
     pub psk: String,
     pub address: String,
+    /// `ip tunnel tcp mss limit …` (tcp_mss), or none: the router's default.
+    pub mss: Option<String>,
     /// `ip tunnel …` lines from NAT and filters (the `{if}` prefix already replaced).
     pub interface: Vec<Block>,
     #[serde(skip)]
@@ -185,6 +188,7 @@ fn tunnel(cx: &mut Ctx, index: usize, t: &Tunnel) -> Option<TunnelView> {
     if let Some(local) = &t.local_address {
         ike.push(format!("local address {n} {}", local.value));
     }
+    ike.extend(identities(cx, t, n));
     ike.push(format!("remote address {n} {}", t.remote.value));
     if t.nat_traversal {
         ike.push(format!("nat-traversal {n} on"));
@@ -211,7 +215,46 @@ fn tunnel(cx: &mut Ctx, index: usize, t: &Tunnel) -> Option<TunnelView> {
         ike,
         psk: secret::slot_marker(index),
         address: vti.address.value.to_string(),
+        mss: t.tcp_mss.as_ref().map(|m| super::mss_limit(m.value)),
         interface: Vec::new(),
         interface_name: vti.name.value.clone(),
     })
+}
+
+/// The IKE identities (`local_id`, `remote_id`) as `ipsec ike local name` / `remote name`
+/// (command reference §15.17, §15.14). Those names are IKEv2 identities, and in IKEv1 they
+/// switch the router to aggressive mode; natc writes IKEv1 in main mode, where each end is
+/// known by its address, so there an identity other than the address is N301.
+fn identities(cx: &mut Ctx, t: &Tunnel, n: u32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let address = |id: &IkeId, a: Option<std::net::Ipv4Addr>| matches!(id, IkeId::Address(x) if Some(*x) == a);
+    for (side, id, own) in [
+        ("local", &t.local_id, t.local_address.as_ref().map(|a| a.value)),
+        ("remote", &t.remote_id, Some(t.remote.value)),
+    ] {
+        let Some(id) = id else { continue };
+        if t.ike.version == 2 {
+            let kind = match id.value {
+                IkeId::Address(_) => "ipv4-addr",
+                IkeId::Fqdn(_) => "fqdn",
+                IkeId::UserFqdn(_) => "user-fqdn",
+            };
+            lines.push(format!("{side} name {n} {} {kind}", quote::rtx_escape(&id.value.to_string())));
+        } else if !address(&id.value, own) {
+            let key = if side == "local" { "local_address" } else { "remote" };
+            cx.errors.push(
+                cannot_express(
+                    NAME,
+                    &t.origin,
+                    &format!(
+                        "with IKEv1 natc writes main mode, where each end is known by its address, so the {side} identity must be `{key}`, not `{}`",
+                        id.value
+                    ),
+                    "use ike.version = 2 (the RTX sends and checks names there), or drop the identity",
+                )
+                .label(id.span.clone(), "this identity"),
+            );
+        }
+    }
+    lines
 }

@@ -11,7 +11,7 @@ use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, Target, TargetKind, cannot_express, engine};
 use crate::diag::Diagnostic;
 use crate::plan::{GatewayPlan, Nexthop};
-use crate::vocab::{Kind, Origin, RtxModel};
+use crate::vocab::{Kind, Origin, RtxModel, TcpMss};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -154,6 +154,16 @@ impl Ctx<'_> {
     }
 }
 
+/// `ip <if> tcp mss limit` (command reference §8.1.21): 536..1460 or `auto` (from the
+/// interface's MTU). It limits the MSS of the TCP handshakes passing the interface, in
+/// both directions.
+pub fn mss_limit(m: TcpMss) -> String {
+    match m {
+        TcpMss::Auto => "auto".into(),
+        TcpMss::Fixed(n) => n.to_string(),
+    }
+}
+
 /// Interface names, addresses and owned addresses: what `ip <if> address` can say.
 fn interfaces(cx: &mut Ctx) -> Vec<Block> {
     let gw = cx.gw;
@@ -190,6 +200,17 @@ fn interfaces(cx: &mut Ctx) -> Vec<Block> {
         }
         if let Some(a) = i.addresses.first() {
             block.lines.push(format!("ip {} address {}", i.name, a.value));
+        }
+        if let Some(m) = &i.tcp_mss {
+            if classify(&i.name) == Some(IfClass::Lan) {
+                block.lines.push(format!("ip {} tcp mss limit {}", i.name, mss_limit(m.value)));
+            } else {
+                cx.refuse(
+                    &origin,
+                    &format!("the RTX reference natc follows limits the TCP MSS on LAN, WAN, PP and tunnel interfaces, not on `{}`", i.name),
+                    "set tcp_mss on the LAN interface or the tunnel the traffic leaves through",
+                );
+            }
         }
         blocks.push(block);
     }

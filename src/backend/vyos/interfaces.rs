@@ -6,7 +6,7 @@ use super::{Block, NAME};
 use crate::backend::cannot_express;
 use crate::diag::Diagnostic;
 use crate::plan::GatewayPlan;
-use crate::vocab::Origin;
+use crate::vocab::{At, Origin, TcpMss};
 use ipnet::Ipv4Net;
 
 /// Where an interface lives in the VyOS tree.
@@ -99,7 +99,7 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
             ));
             continue;
         };
-        if iface.addresses.is_empty() && iface.description.is_none() {
+        if iface.addresses.is_empty() && iface.description.is_none() && iface.tcp_mss.is_none() {
             continue;
         }
         let mut block = Block::new(origin.describe(), order(&at.path));
@@ -114,6 +114,9 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
             // Written as it is: the intent refuses what a one-line label cannot hold (N122) and
             // the target what is longer than `.{0,255}` (N305), so nothing is cut or trimmed.
             block.leaf(format!("{} description", at.path), d.value.clone());
+        }
+        if let Some(m) = &iface.tcp_mss {
+            adjust_mss(&mut block, &at, &iface.name, m, origin, findings);
         }
         if !at.complete {
             findings.push(
@@ -184,9 +187,56 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
         if let Some(mtu) = &vti.mtu {
             block.leaf(format!("{path} mtu"), mtu.value);
         }
+        if let Some(m) = &t.tcp_mss {
+            let at = IfPath { path: path.clone(), complete: true, proxy_arp: false };
+            adjust_mss(&mut block, &at, &vti.name.value, m, &t.origin, findings);
+        }
         blocks.push(block);
     }
     blocks
+}
+
+/// `tcp_mss` as `ip adjust-mss`, on the interface types natc writes whole and that forward
+/// (ethernet, bonding, bridge, their VLANs, VTI). VyOS clamps the handshake packets that
+/// leave the interface only (vyos-1x: an `oifname` rule), while natc's meaning is both
+/// directions (docs/intent.md): the warning says so, and the far end clamps the other way.
+fn adjust_mss(
+    block: &mut Block,
+    at: &IfPath,
+    name: &str,
+    mss: &At<TcpMss>,
+    origin: &Origin,
+    findings: &mut Vec<Diagnostic>,
+) {
+    let writes = at.proxy_arp || at.path.starts_with("interfaces vti ");
+    if !writes {
+        findings.push(cannot_express(
+            NAME,
+            origin,
+            &format!(
+                "natc writes `ip adjust-mss` only on ethernet, bonding, bridge and VTI interfaces, not on `{}`",
+                at.path
+            ),
+            "set tcp_mss on the ethernet or VTI interface the traffic leaves through",
+        ));
+        return;
+    }
+    let value = match mss.value {
+        TcpMss::Auto => "clamp-mss-to-pmtu".to_string(),
+        TcpMss::Fixed(n) => n.to_string(),
+    };
+    block.leaf(format!("{} ip adjust-mss", at.path), value);
+    findings.push(
+        Diagnostic::warning(
+            crate::diag::Code::TARGET_CANNOT_EXPRESS,
+            format!(
+                "target {NAME}: `ip adjust-mss` clamps the TCP handshakes that leave `{name}` ({}); those that arrive through it keep the MSS the far end lets through",
+                origin.describe()
+            ),
+        )
+        .label(mss.span.clone(), "both directions on the Linux targets and RTX")
+        .help("clamp on the far end too (tcp_mss there; a cloud VPN gateway usually does), then accept N301 on this gateway with that reason"),
+    );
 }
 
 fn network_address(origin: &Origin, net: &Ipv4Net) -> Diagnostic {

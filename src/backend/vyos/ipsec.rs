@@ -156,6 +156,17 @@ fn tunnel(
             "use group 1, 2, 5 or 14-32 (14 or higher is advised)",
         ));
     }
+    if let (Some(m), TunnelMode::Policy { .. }) = (&t.tcp_mss, &t.mode) {
+        findings.push(
+            cannot_express(
+                NAME,
+                &t.origin,
+                "VyOS clamps the MSS per interface (`ip adjust-mss`), and a policy-based tunnel has none",
+                "make the tunnel route-based (vti = { … }), or set tcp_mss on the interface its traffic leaves through",
+            )
+            .label(m.span.clone(), "tcp_mss"),
+        );
+    }
     if findings.len() > errors {
         return None;
     }
@@ -204,15 +215,19 @@ fn tunnel(
     b.leaf(format!("{esp} proposal 1 encryption"), &t.esp.encryption);
     b.leaf(format!("{esp} proposal 1 hash"), &t.esp.hash);
 
-    // The ids select the secret: our address (when we have one) and the peer's.
-    if let Some(local) = &t.local_address {
-        b.leaf(format!("{psk} id"), local.value);
+    // The ids select the secret: our address (when we have one) and the peer's, and the
+    // IKE identities when they are other than these (strongSwan looks the key up by them).
+    for id in psk_ids(t) {
+        b.leaf(format!("{psk} id"), id);
     }
-    b.leaf(format!("{psk} id"), t.remote.value);
     b.secret(format!("{psk} secret"), index);
 
     b.leaf(format!("{peer} authentication mode"), "pre-shared-secret");
-    b.leaf(format!("{peer} authentication remote-id"), t.remote.value);
+    // Without local_id, VyOS proves the address the tunnel leaves from: local_identity()'s default.
+    if let Some(id) = &t.local_id {
+        b.leaf(format!("{peer} authentication local-id"), &id.value);
+    }
+    b.leaf(format!("{peer} authentication remote-id"), t.remote_identity().value);
     b.leaf(format!("{peer} connection-type"), "initiate");
     b.leaf(format!("{peer} description"), t.origin.describe());
     b.leaf(format!("{peer} ike-group"), name);
@@ -260,6 +275,19 @@ fn tunnel(
         }
     }
     Some(b)
+}
+
+/// The `authentication psk … id` values: the addresses, then identities that differ from them.
+fn psk_ids(t: &Tunnel) -> Vec<String> {
+    let mut ids: Vec<String> = t.local_address.iter().map(|a| a.value.to_string()).collect();
+    ids.push(t.remote.value.to_string());
+    for id in [t.local_id.as_ref(), t.remote_id.as_ref()].into_iter().flatten() {
+        let id = id.value.to_string();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
 }
 
 /// Traffic selectors are prefixes: a host is `/32` here.

@@ -466,6 +466,11 @@ fn named(name: &str, v: &str, model: &Model) -> Option<bool> {
         "ipsec-encryption" => ["3des-cbc", "des-cbc", "aes-cbc", "aes256-cbc"].contains(&v),
         "dh-group" => ["modp768", "modp1024", "modp1536", "modp2048"].contains(&v),
         "psk-text" => psk_text(v),
+        // `ipsec ike local name` / `remote name`: at most 256 characters, none the command
+        // line would take for a separator or comment.
+        "ike-name" => {
+            (1..=256).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic() && !b"#?|>'\"\\".contains(&b))
+        }
         _ => return None,
     })
 }
