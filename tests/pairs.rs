@@ -285,3 +285,26 @@ fn an_aead_cipher_at_both_ends_makes_the_esp_hash_moot() {
     let text = two("198.51.100.1/24", "198.51.100.254", &cbc("sha256"), "198.51.100.1", &cbc("sha1"));
     assert!(cross_end(&text).contains(&"N221"));
 }
+
+#[test]
+fn different_lifetimes_are_a_warning_accepted_on_the_first_end() {
+    let a = "psk = { env = \"B_PSK\" }\nike = { lifetime = 3600 }";
+    let text =
+        two("198.51.100.1/24", "198.51.100.254", a, "198.51.100.1", "").replacen("psk = { env = \"A_PSK\" }\n", "", 1);
+    let found = all(&text);
+    assert_eq!(found.iter().map(|d| d.code.0).collect::<Vec<_>>(), ["N223"], "{found:#?}");
+    assert!(!found[0].is_error());
+    assert!(found[0].message.contains("`utm-a/to-b` rekeys first"), "{}", found[0].message);
+    let accept = "accept = [{ code = \"N223\", reason = \"the branch rekeys hourly on purpose\" }]";
+    let accepted = text.replacen("ike = { lifetime = 3600 }", &format!("ike = {{ lifetime = 3600 }}\n{accept}"), 1);
+    assert_eq!(all(&accepted).len(), 0, "{:#?}", all(&accepted));
+    // On the second end the accept silences nothing (N216) and the warning stays.
+    let wrong = text.replacen(
+        "remote_networks = [\"192.168.10.0/24\"]",
+        &format!("remote_networks = [\"192.168.10.0/24\"]\n{accept}"),
+        1,
+    );
+    let mut codes: Vec<&str> = all(&wrong).iter().map(|d| d.code.0).collect();
+    codes.sort();
+    assert_eq!(codes, ["N216", "N223"]);
+}
