@@ -80,7 +80,7 @@ codes! {
     PSK_MISMATCH = "N225", "the two ends of a tunnel reference different pre-shared keys";
     SELECTORS_NOT_MIRRORED = "N226", "the two ends' traffic selectors do not mirror each other";
     TUNNEL_MODE_MISMATCH = "N227", "one end of a tunnel is route-based (vti), the other policy-based";
-    NAT_TRAVERSAL_ONE_SIDED = "N228", "a NAT between the two ends of a tunnel, but not both set nat_traversal";
+    NAT_TRAVERSAL_ONE_SIDED = "N228", "a NAT between the two ends of a tunnel, and an end that needs nat_traversal to speak NAT-T without it";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
     PACKAGING_CANNOT_DEPLOY = "N304", "the --package packaging cannot deploy this target's files";

@@ -9,7 +9,7 @@ use super::End;
 use crate::check::{Findings, head};
 use crate::diag::{Code, Diagnostic, Span};
 use crate::model::{At, Nexthop};
-use crate::vocab::IkeId;
+use crate::vocab::{IkeId, TargetKind};
 use std::net::Ipv4Addr;
 
 pub fn check(a: &End, b: &End, found: &mut Findings) {
@@ -126,9 +126,28 @@ fn behind(x: &End, y: &End) -> Option<Behind> {
     (o.address.value != remote && !x.facts.own.contains(&remote)).then_some(Behind::Addresses(o))
 }
 
-/// N228: with a NAT between the ends, both must set `nat_traversal`.
+/// Why an end must write `nat_traversal` to speak NAT-T (`None`: its device detects NAT
+/// by itself). RTX speaks it only with `ipsec ike nat-traversal … on`, which natc writes
+/// from the key; strongSwan (the `strongswan` target, VyOS) detects NAT in IKE and then
+/// encapsulates, and natc's Linux packet filters let udp/4500 in for every tunnel. A
+/// gateway that declares no targets may be built for any, so it needs the key too.
+fn needs_key(e: &End) -> Option<&'static str> {
+    if e.t.nat_traversal {
+        return None;
+    }
+    if e.gw.targets.is_empty() {
+        return Some("declares no targets, so it may be built for RTX, which speaks NAT-T only with the key");
+    }
+    e.gw.targets
+        .iter()
+        .any(|t| t.value.kind == TargetKind::Rtx)
+        .then_some("is built for RTX, which speaks NAT-T only with `ipsec ike nat-traversal … on` (the key)")
+}
+
+/// N228: with a NAT between the ends, each end whose device needs `nat_traversal` to speak
+/// NAT-T must set it.
 fn nat_traversal(a: &End, b: &End, found: &mut Findings) {
-    let missing: Vec<&End> = [a, b].into_iter().filter(|e| !e.t.nat_traversal).collect();
+    let missing: Vec<(&End, &str)> = [a, b].into_iter().filter_map(|e| needs_key(e).map(|why| (e, why))).collect();
     if missing.is_empty() {
         return;
     }
@@ -138,12 +157,12 @@ fn nat_traversal(a: &End, b: &End, found: &mut Findings) {
     let mut d = Diagnostic::error(
         Code::NAT_TRAVERSAL_ONE_SIDED,
         format!(
-            "a NAT sits between tunnel `{}` and its far end `{}`, but {}",
+            "a NAT sits between tunnel `{}` and its far end `{}`, but {} nat_traversal",
             a.name(),
             b.name(),
             match missing.as_slice() {
-                [one] => format!("`{}` does not set nat_traversal", one.name()),
-                _ => "neither end sets nat_traversal".to_string(),
+                [(one, _)] => format!("`{}` does not set", one.name()),
+                _ => "neither end sets".to_string(),
             }
         ),
     );
@@ -169,13 +188,15 @@ fn nat_traversal(a: &End, b: &End, found: &mut Findings) {
                 ),
             ),
     };
-    for e in &missing {
+    for (e, _) in &missing {
         d = d.label(head(&e.t.origin), format!("`{}`: no nat_traversal", e.name()));
     }
+    let whys: Vec<String> = missing.iter().map(|(e, why)| format!("`{}` {why}", e.gw.name)).collect();
     found.push(
         &a.t.origin,
-        d.help(
-            "write nat_traversal = true at both ends: RTX speaks NAT-T only with `ipsec ike nat-traversal … on` at each end, VyOS and strongSwan then encapsulate ESP in UDP 4500 from the start, and natc's input-filter check (N209) asks for udp/4500 only where the key is set",
-        ),
+        d.help(format!(
+            "{}: write nat_traversal = true there (at both ends is clearest: strongSwan and VyOS then encapsulate ESP in UDP 4500 from the start)",
+            whys.join("; ")
+        )),
     );
 }
