@@ -338,3 +338,25 @@ fn nat_traversal_is_asked_of_the_ends_whose_device_needs_the_key() {
     assert_eq!(n228.len(), 1, "{found:#?}");
     assert!(n228[0].message.contains("`utm-b/to-a` does not set"), "{}", n228[0].message);
 }
+
+#[test]
+fn many_wrong_peers_stay_cheap_and_say_what_exists() {
+    // "Did you mean" scans every gateway name, so only the first 64 wrong peers get it;
+    // the rest list the first few names.
+    let mut text = String::from("natc = 1\nname = \"t\"\n");
+    for g in 0..70 {
+        text.push_str(&format!(
+            "[[gateway]]\nname = \"gw-{g}\"\n[[gateway.tunnel]]\nname = \"t\"\nremote = \"203.0.113.1\"\npsk = {{ env = \"P\" }}\npeer = \"gw-x{g}/t\"\nvti = {{ name = \"vti0\", address = \"169.254.0.1/30\" }}\n"
+        ));
+    }
+    let found = all(&text);
+    let n217: Vec<_> = found.iter().filter(|d| d.code.0 == "N217").collect();
+    assert_eq!(n217.len(), 70);
+    let suggested = n217.iter().filter(|d| d.help.as_deref().is_some_and(|h| h.starts_with("did you mean"))).count();
+    assert_eq!(suggested, 64);
+    let listed = n217.iter().find(|d| !d.help.as_deref().unwrap_or_default().starts_with("did you mean")).expect("one");
+    assert!(
+        listed.help.as_deref().unwrap_or_default().ends_with("gw-0, gw-1, gw-2, gw-3, gw-4, gw-5, gw-6, gw-7, …"),
+        "{listed:#?}"
+    );
+}

@@ -80,6 +80,7 @@ fn by_peer(model: &Model, partner: &mut HashMap<Ref, Ref>, found: &mut Findings)
         .enumerate()
         .flat_map(|(g, gw)| gw.tunnels.iter().enumerate().map(move |(i, t)| ((g, t.origin.name.as_str()), i)))
         .collect();
+    let mut suggested = 0;
     for (g, gw) in model.gateways.iter().enumerate() {
         for (i, t) in gw.tunnels.iter().enumerate() {
             let Some(peer) = &t.peer else { continue };
@@ -88,11 +89,11 @@ fn by_peer(model: &Model, partner: &mut HashMap<Ref, Ref>, found: &mut Findings)
             let Some(&h) = gateways.get(wanted_gw) else {
                 // Its own gateway is never the far end (N218), so it is no suggestion.
                 let names = model.gateways.iter().map(|x| x.name.as_str()).filter(|n| *n != gw.name);
-                let help = match did_you_mean(wanted_gw, names.clone()) {
+                let help = match suggest(&mut suggested, wanted_gw, names.clone()) {
                     Some(s) => format!("did you mean peer = \"{s}/{wanted_tunnel}\"?"),
                     None => format!(
                         "peer names a gateway of this intent and one of its tunnels; the gateways are: {}",
-                        names.collect::<Vec<_>>().join(", ")
+                        some(names)
                     ),
                 };
                 found.push(
@@ -111,7 +112,7 @@ fn by_peer(model: &Model, partner: &mut HashMap<Ref, Ref>, found: &mut Findings)
             };
             let Some(&j) = tunnels.get(&(h, wanted_tunnel)) else {
                 let names = model.gateways[h].tunnels.iter().map(|x| x.origin.name.as_str());
-                let help = match did_you_mean(wanted_tunnel, names.clone()) {
+                let help = match suggest(&mut suggested, wanted_tunnel, names.clone()) {
                     Some(s) => format!("did you mean peer = \"{wanted_gw}/{s}\"?"),
                     None if model.gateways[h].tunnels.is_empty() => {
                         format!(
@@ -119,7 +120,7 @@ fn by_peer(model: &Model, partner: &mut HashMap<Ref, Ref>, found: &mut Findings)
                         )
                     }
                     None => {
-                        format!("the tunnels of gateway `{wanted_gw}` are: {}", names.collect::<Vec<_>>().join(", "))
+                        format!("the tunnels of gateway `{wanted_gw}` are: {}", some(names))
                     }
                 };
                 found.push(
@@ -208,6 +209,27 @@ fn by_peer(model: &Model, partner: &mut HashMap<Ref, Ref>, found: &mut Findings)
             }
         }
     }
+}
+
+/// "Did you mean": a scan of every name, so only for the first [`SUGGESTIONS`] wrong
+/// peers (an intent with thousands of them stays linear; the rest get the list).
+const SUGGESTIONS: usize = 64;
+
+fn suggest<'a>(count: &mut usize, word: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    *count += 1;
+    if *count > SUGGESTIONS {
+        return None;
+    }
+    did_you_mean(word, names)
+}
+
+/// The first few names, for a help line.
+fn some<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut shown: Vec<&str> = names.take(9).collect();
+    if shown.len() == 9 {
+        shown[8] = "…";
+    }
+    shown.join(", ")
 }
 
 /// Pairs the addresses show, among the tunnels that neither have nor are a `peer`: both
