@@ -12,6 +12,7 @@ mod facts;
 pub mod index;
 mod maps;
 mod matching;
+mod pairs;
 mod payload;
 mod reach;
 mod rules;
@@ -78,15 +79,17 @@ impl Findings {
 /// plus what is wrong with the `accept` entries themselves (N215, N216).
 pub fn run(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
     let mut found = Findings::default();
-    for (gw, gw_plan) in model.gateways.iter().zip(&plan.gateways) {
-        let facts = Facts::new(model, gw);
-        maps::check(&facts, gw_plan, &mut found);
-        addresses::check(&facts, &mut found);
-        reach::check(&facts, gw_plan, &mut found);
-        rules::check(&facts, gw_plan, &mut found);
-        payload::check(&facts, &mut found);
-        tunnels::check(&facts, gw_plan, &mut found);
+    let facts: Vec<Facts> = model.gateways.iter().map(|gw| Facts::new(model, gw)).collect();
+    for (facts, gw_plan) in facts.iter().zip(&plan.gateways) {
+        maps::check(facts, gw_plan, &mut found);
+        addresses::check(facts, &mut found);
+        reach::check(facts, gw_plan, &mut found);
+        rules::check(facts, gw_plan, &mut found);
+        payload::check(facts, &mut found);
+        tunnels::check(facts, gw_plan, &mut found);
     }
+    // Across gateways: the two ends of each tunnel (check/pairs.rs).
+    pairs::check(model, &facts, &mut found);
     rules::unused_networks(model, &mut found);
     accept::apply(model, found.0)
 }

@@ -394,7 +394,7 @@ pub struct Tunnel {
     #[schemars(with = "Option<forms::IkeId>")]
     pub remote_id: Option<S<String>>,
     /// The far end, when it is a gateway of this intent: "<gateway>/<tunnel>". natc then
-    /// checks the two ends against each other (docs/checks.md, N217–N223).
+    /// checks the two ends against each other (docs/checks.md, N217–N228).
     #[schemars(with = "Option<forms::TunnelPeer>")]
     pub peer: Option<S<String>>,
     /// Clamp the TCP MSS of connections through the tunnel: a size (536–1460) or "auto"

@@ -6,7 +6,7 @@ use super::rules::Ctx;
 use super::*;
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, S};
-use crate::plan::TunnelPeer;
+use crate::plan::{KeySpans, TunnelPeer};
 use crate::vocab::{IkeId, TcpMss};
 
 /// A number from the intent within `lo..=hi`, or a located N118.
@@ -110,6 +110,7 @@ pub fn tunnel(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<Tunnel> {
     let (remote, local_address, psk, ike, esp, dpd, mode) = (remote?, local_address?, psk?, ike?, esp?, dpd?, mode?);
     let (local_id, remote_id, peer, tcp_mss) = (local_id?, remote_id?, peer?, tcp_mss?);
     let nat_traversal = r.nat_traversal.as_ref().is_some_and(|b| *b.get_ref());
+    let nat_traversal_span = r.nat_traversal.as_ref().map(|b| b.span());
     let description = r.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span()));
     Some(Tunnel {
         origin,
@@ -123,6 +124,7 @@ pub fn tunnel(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<Tunnel> {
         esp,
         dpd,
         nat_traversal,
+        nat_traversal_span,
         tcp_mss,
         mode,
         description,
@@ -218,6 +220,16 @@ fn ike(cx: &mut Ctx, raw: Option<&S<intent::Ike>>) -> Option<Ike> {
         hash: word(&r.hash, "sha256"),
         dh_group: dh_group?,
         lifetime: lifetime?,
+        spans: KeySpans {
+            table: raw.map(|r| r.span()),
+            keys: written(&[
+                ("version", r.version.as_ref().map(|v| v.span())),
+                ("encryption", r.encryption.as_ref().map(|v| v.span())),
+                ("hash", r.hash.as_ref().map(|v| v.span())),
+                ("dh_group", r.dh_group.as_ref().map(|v| v.span())),
+                ("lifetime", r.lifetime.as_ref().map(|v| v.span())),
+            ]),
+        },
     })
 }
 
@@ -230,7 +242,21 @@ fn esp(cx: &mut Ctx, raw: Option<&S<intent::Esp>>) -> Option<Esp> {
         hash: word(&r.hash, "sha256"),
         pfs: r.pfs.as_ref().is_none_or(|b| *b.get_ref()),
         lifetime,
+        spans: KeySpans {
+            table: raw.map(|r| r.span()),
+            keys: written(&[
+                ("encryption", r.encryption.as_ref().map(|v| v.span())),
+                ("hash", r.hash.as_ref().map(|v| v.span())),
+                ("pfs", r.pfs.as_ref().map(|v| v.span())),
+                ("lifetime", r.lifetime.as_ref().map(|v| v.span())),
+            ]),
+        },
     })
+}
+
+/// The keys of a table that are written, with their values' spans.
+fn written(keys: &[(&'static str, Option<Span>)]) -> Vec<(&'static str, Span)> {
+    keys.iter().filter_map(|(k, s)| s.clone().map(|s| (*k, s))).collect()
 }
 
 fn mode(cx: &mut Ctx, raw: &S<intent::Tunnel>) -> Option<TunnelMode> {

@@ -10,7 +10,9 @@ mod records;
 
 pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 pub use port_step::{PortShift, PortStep};
-pub use records::{Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, SecretRef, Tunnel, TunnelMode, TunnelPeer, Vti};
+pub use records::{
+    Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, KeySpans, SecretRef, Tunnel, TunnelMode, TunnelPeer, Vti,
+};
 
 use crate::vocab::{
     At, Origin, PortSet, Protocol, RtxModel, Span, TargetKind, TargetProfile, TargetSpec, Verdict, VyosVersion,

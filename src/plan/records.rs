@@ -42,6 +42,8 @@ pub struct Tunnel {
     pub esp: Esp,
     pub dpd: Option<Dpd>,
     pub nat_traversal: bool,
+    /// Where `nat_traversal` is written (`None`: not written, off).
+    pub nat_traversal_span: Option<Span>,
     /// Clamp the MSS of TCP SYNs through the tunnel.
     pub tcp_mss: Option<At<TcpMss>>,
     pub mode: TunnelMode,
@@ -62,6 +64,8 @@ pub struct Ike {
     pub hash: String,
     pub dh_group: u32,
     pub lifetime: u32,
+    /// Where the `ike` keys are written: the cross-end check points at them.
+    pub spans: KeySpans,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +74,24 @@ pub struct Esp {
     pub hash: String,
     pub pfs: bool,
     pub lifetime: u32,
+    /// Where the `esp` keys are written.
+    pub spans: KeySpans,
+}
+
+/// Where the keys of an `ike` or `esp` table are written; a key that is not written has
+/// its default. Diagnostics about a value point at its key, else at the table.
+#[derive(Debug, Clone, Default)]
+pub struct KeySpans {
+    /// The table itself (`None`: not written, every key has its default).
+    pub table: Option<Span>,
+    /// (key, its value's span) for the keys written.
+    pub keys: Vec<(&'static str, Span)>,
+}
+
+impl KeySpans {
+    pub fn key(&self, name: &str) -> Option<&Span> {
+        self.keys.iter().find(|(k, _)| *k == name).map(|(_, s)| s)
+    }
 }
 
 #[derive(Debug, Clone)]

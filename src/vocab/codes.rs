@@ -69,6 +69,18 @@ codes! {
     MTU_WITHOUT_MSS_CLAMP = "N214", "a tunnel MTU below 1500 without TCP MSS clamping";
     INVALID_ACCEPT = "N215", "an accept without a reason, or of a code that is not a warning";
     UNUSED_ACCEPT = "N216", "an accept of a warning that does not occur on that item";
+    TUNNEL_PEER_UNKNOWN = "N217", "a tunnel's peer names no gateway or no tunnel of the intent";
+    TUNNEL_PEER_NOT_MUTUAL = "N218", "a tunnel's peer is itself, on its own gateway, or a tunnel paired with another";
+    IKE_VERSION_MISMATCH = "N219", "the two ends of a tunnel speak different IKE versions";
+    IKE_PROPOSAL_MISMATCH = "N220", "the two ends of a tunnel propose a different IKE encryption, hash or DH group";
+    ESP_PROPOSAL_MISMATCH = "N221", "the two ends of a tunnel propose a different ESP encryption or hash";
+    PFS_MISMATCH = "N222", "PFS is on at one end of a tunnel and off at the other";
+    LIFETIMES_DIFFER = "N223", "the two ends of a tunnel have different IKE or ESP lifetimes";
+    IDENTITY_MISMATCH = "N224", "one end's IKE identity is not the one the other end expects";
+    PSK_MISMATCH = "N225", "the two ends of a tunnel reference different pre-shared keys";
+    SELECTORS_NOT_MIRRORED = "N226", "the two ends' traffic selectors do not mirror each other";
+    TUNNEL_MODE_MISMATCH = "N227", "one end of a tunnel is route-based (vti), the other policy-based";
+    NAT_TRAVERSAL_ONE_SIDED = "N228", "a NAT between the two ends of a tunnel, and an end that needs nat_traversal to speak NAT-T without it";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
     PACKAGING_CANNOT_DEPLOY = "N304", "the --package packaging cannot deploy this target's files";
@@ -87,6 +99,7 @@ pub const ITEM_WARNINGS: &[Code] = &[
     Code::PAYLOAD_ADDRESSES,
     Code::SHADOWED_RULE,
     Code::MTU_WITHOUT_MSS_CLAMP,
+    Code::LIFETIMES_DIFFER,
 ];
 
 /// Warnings of a target (N301 in its warning form: natc writes part of an item and says so;

@@ -86,10 +86,33 @@ remote = "203.0.113.1"
 psk = { env = "PSK" }
 local_id = "gw.example.com"
 remote_id = "203.0.113.1"
-peer = "gw/t"
 tcp_mss = "auto"
 vti = { name = "vti0", address = "169.254.0.1/30" }
 ike = { version = 2, dh_group = 14 }
+
+# A pair whose ends name each other: natc compares them (N217-N228), so the forms above
+# vary tunnel `t`, whose far end is not in this intent.
+[[gateway.tunnel]]
+name = "u"
+remote = "203.0.113.7"
+psk = { env = "PSK_U" }
+peer = "vpn-b/u"
+vti = { name = "vti1", address = "169.254.1.1/30" }
+
+[[gateway]]
+name = "vpn-b"
+targets = ["vyos"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "203.0.113.7/24"
+
+[[gateway.tunnel]]
+name = "u"
+remote = "198.51.100.2"
+psk = { env = "PSK_U" }
+peer = "vpn/u"
+vti = { name = "vti0", address = "169.254.1.2/30" }
 "#;
 
 /// One form: the line of [`BASE`] it replaces, the replacement with `{}` for the value, and
