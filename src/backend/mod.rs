@@ -14,6 +14,7 @@ pub mod numbering;
 pub mod quote;
 mod rtx;
 pub mod secret;
+pub mod strongswan;
 mod vyos;
 
 use crate::diag::{Code, Diagnostic};
@@ -27,7 +28,7 @@ pub struct OutputFile {
     pub contents: String,
     /// The file `natc build` prints to stdout (the rules); the others are companions.
     pub primary: bool,
-    /// Where the pre-shared keys stand in `contents`, in file order (VyOS and RTX only).
+    /// Where the pre-shared keys stand in `contents`, in file order (VyOS, RTX, strongSwan).
     pub secrets: Vec<secret::SecretSlot>,
 }
 
@@ -106,7 +107,33 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
         TargetKind::Firewalld => Box::new(firewalld::Firewalld),
         TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),
         TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.rtx_model())),
+        TargetKind::Strongswan => Box::new(strongswan::Strongswan),
     }
+}
+
+/// N301 for every translation and filter that names a policy-based tunnel where an
+/// interface goes (plan `Match::in_policy_tunnel`/`out_policy_tunnel`), for the targets
+/// that only match real interfaces (VyOS, RTX).
+pub(crate) fn policy_tunnel_interfaces(target: &str, gw: &GatewayPlan, help: &str) -> Vec<Diagnostic> {
+    let translations = gw.dnat.iter().chain(&gw.snat).map(|t| (&t.origin, &t.matcher));
+    let filters = gw.filters.rules.iter().map(|f| (&f.origin, &f.matcher));
+    let mut seen: Vec<&crate::vocab::Origin> = Vec::new();
+    let mut out = Vec::new();
+    for (origin, m) in translations.chain(filters) {
+        let Some(tunnel) = m.in_policy_tunnel.as_ref().or(m.out_policy_tunnel.as_ref()) else { continue };
+        // A netmap's two halves are one item: one error.
+        if seen.iter().any(|o| o.span == origin.span) {
+            continue;
+        }
+        seen.push(origin);
+        out.push(cannot_express(
+            target,
+            origin,
+            &format!("it names policy-based tunnel `{tunnel}` as an interface, and {target} matches traffic by real interfaces only"),
+            help,
+        ));
+    }
+    out
 }
 
 /// N301 for an item the target cannot express.
