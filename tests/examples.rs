@@ -109,3 +109,40 @@ fn every_rule_line_carries_its_origin() {
         }
     }
 }
+
+#[test]
+fn seed_000_ipsec_builds_for_its_targets_with_what_the_tunnel_needs() {
+    let path = common::root().join("examples/seed-000-ipsec.toml");
+    for target in ["nftables", "strongswan"] {
+        if let Err(e) = common::build(&path, target) {
+            panic!("seed-000-ipsec must build for {target}:\n{e}");
+        }
+    }
+    let nft = common::primary_of("examples/seed-000-ipsec.toml", "nftables", "natgw");
+    // input = "drop": the peer's IKE, NAT-T and ESP get in, from the peer only.
+    for line in [
+        "ip saddr 203.0.113.72 udp dport 500 accept comment \"natgw tunnel/to-onprem (IKE)\"",
+        "ip saddr 203.0.113.72 udp dport 4500 accept comment \"natgw tunnel/to-onprem (NAT-T)\"",
+        "ip saddr 203.0.113.72 meta l4proto esp accept comment \"natgw tunnel/to-onprem (ESP)\"",
+    ] {
+        assert!(nft.contains(line), "{line}\n{nft}");
+    }
+    // The policy tunnel named as in_interface: matched by its addresses, no interface.
+    assert!(
+        nft.contains(
+            "ip saddr 192.168.72.0/24 ip daddr 192.168.150.0/24 tcp dport 22 accept comment \"natgw allow/ssh-to-aix\""
+        ),
+        "{nft}"
+    );
+    assert!(!nft.contains("to-onprem\" ") && !nft.contains("iifname \"to-onprem\""), "{nft}");
+    let swanctl = common::primary_of("examples/seed-000-ipsec.toml", "strongswan", "natgw");
+    for line in [
+        "id = \"198.51.100.82\"",
+        "id = \"203.0.113.72\"",
+        "local_ts = 192.168.82.64/26",
+        "remote_ts = 192.168.72.0/24",
+        "encap = yes",
+    ] {
+        assert!(swanctl.contains(line), "{line}\n{swanctl}");
+    }
+}
