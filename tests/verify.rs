@@ -382,3 +382,25 @@ fn a_missing_key_is_an_environment_error_naming_the_reference() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("the environment variable NATC_NATT_PSK_HQ is not set"), "{}", text(&out));
 }
+
+/// A lab with tunnels needs swanctl (and charon): a missing one is exit 4 with its package.
+#[test]
+fn a_lab_with_tunnels_names_a_missing_swanctl() {
+    common::require_root_and(&["ip", "nft", "sysctl"]);
+    let bin = tempfile::tempdir().expect("tempdir");
+    for tool in ["ip", "nft", "sysctl", "unshare", "mount"] {
+        let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().expect("sh runs");
+        let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+        std::os::unix::fs::symlink(&path, bin.path().join(tool)).expect("symlink");
+    }
+    let out = natc()
+        .args(["verify", "--target", "nftables"])
+        .arg(natt())
+        .env("PATH", bin.path())
+        .env("NATC_NATT_PSK_BRANCH", NATT_KEY)
+        .env("NATC_NATT_PSK_HQ", NATT_KEY)
+        .output()
+        .expect("natc runs");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("apt-get install strongswan-swanctl"), "{}", text(&out));
+}
