@@ -55,8 +55,16 @@ fn assert_verifies(stem: &str, target: &str) {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stem} × {target}:\n{all}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let expects = common::compile(&path).plan.expects.len();
+    let compiled = common::compile(&path);
+    let expects = compiled.plan.expects.len();
     assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS ")).count(), expects, "{all}");
+    // A lab with tunnels: every end came up, and the control with no tunnel up ran.
+    let ends: usize = compiled.plan.gateways.iter().map(|g| g.tunnels.len()).sum();
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("TUNNEL UP  ")).count(), ends, "{all}");
+    if ends > 0 {
+        let control = stdout.lines().find(|l| l.starts_with("tunnel control: ")).expect("the tunnel control");
+        assert!(control.ends_with(" 0 passed") && !control.starts_with("tunnel control: 0 "), "{all}");
+    }
     assert!(leftovers(&lab_prefix(&stdout)).is_empty(), "namespaces left behind by {stem} × {target}");
 }
 
