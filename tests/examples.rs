@@ -127,7 +127,7 @@ fn seed_000_ipsec_builds_for_its_targets_with_what_the_tunnel_needs() {
     ] {
         assert!(nft.contains(line), "{line}\n{nft}");
     }
-    // The policy tunnel named as in_interface: matched by its addresses, no interface.
+    // Tunnel traffic is matched by its addresses: no interface names the tunnel.
     assert!(
         nft.contains(
             "ip saddr 192.168.72.0/24 ip daddr 192.168.150.0/24 tcp dport 22 accept comment \"natgw allow/ssh-to-aix\""

@@ -47,10 +47,10 @@ fn strongswan_refusal(
 ) -> Diagnostic {
     let d = Diagnostic::error(
         crate::diag::Code::PACKAGING_CANNOT_DEPLOY,
-        format!("--package {packaging} cannot deploy gateway `{}`'s strongswan file yet", gw.name),
+        format!("--package {packaging} cannot deploy gateway `{}`'s strongswan file", gw.name),
     );
     let d = match gw.targets.iter().find(|t| t.spec.kind == target.kind) {
-        Some(t) => d.label(t.span.clone(), format!("{packaging} does not install swanctl.conf yet")),
+        Some(t) => d.label(t.span.clone(), format!("{packaging} does not install swanctl.conf (docs/deploy.md)")),
         None => d.label(
             gw.span.start..gw.span.start + "[[gateway]]".len().min(gw.span.len()),
             "built for strongswan by --target",

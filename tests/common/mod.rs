@@ -26,17 +26,17 @@ pub fn examples() -> Vec<PathBuf> {
     files
 }
 
-/// The examples the VyOS tests build: all but those whose gateways are Linux boxes with
-/// tunnels (target `strongswan`), whose netmaps name a policy-based tunnel as their
-/// interface, a Linux-target reference that VyOS refuses (N301). seed-002-overlap-vyos.toml
-/// is seed 002's VyOS variant.
+/// The examples the VyOS tests build: every one VyOS can express. The others are Linux
+/// gateways whose netmaps name a policy-based tunnel as their interface (a Linux-target
+/// reference, N301 on VyOS), and each must have its VyOS variant `<stem>-vyos.toml`
+/// (seed-002-overlap-vyos.toml), so that no scenario leaves the VyOS tests unnoticed.
 pub fn vyos_examples() -> Vec<PathBuf> {
-    examples()
-        .into_iter()
-        .filter(|p| {
-            !compile(p).plan.gateways.iter().any(|g| g.targets.iter().any(|t| t.spec.kind.name() == "strongswan"))
-        })
-        .collect()
+    let (built, refused): (Vec<PathBuf>, Vec<PathBuf>) = examples().into_iter().partition(|p| build(p, "vyos").is_ok());
+    for p in &refused {
+        let variant = p.with_file_name(format!("{}-vyos.toml", stem(p)));
+        assert!(built.contains(&variant), "{} does not build for vyos and has no VyOS variant", p.display());
+    }
+    built
 }
 
 pub fn stem(path: &Path) -> String {
