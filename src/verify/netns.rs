@@ -76,6 +76,9 @@ impl LabNamespaces {
     pub fn create(topology: &Topology, prefix: &str) -> Result<LabNamespaces, String> {
         let work = std::env::temp_dir().join(format!("{prefix}.lab"));
         std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+        // Root only: a tunnel lab's swanctl.conf in here holds the pre-shared keys.
+        std::fs::set_permissions(&work, <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700))
+            .map_err(|e| format!("cannot restrict {}: {e}", work.display()))?;
         let mut lab = LabNamespaces { prefix: prefix.to_string(), nodes: Vec::new(), owned: Vec::new(), work };
         lab.own(Owned::Directory(lab.work.clone()));
         lab.wire(topology)?;
@@ -95,7 +98,7 @@ impl LabNamespaces {
     }
 
     fn wire(&mut self, topology: &Topology) -> Result<(), String> {
-        let switch = format!("{}-switch", self.prefix);
+        let switch = self.switch();
         self.add_namespace(switch.clone())?;
         for node in &topology.nodes {
             let ns = format!("{}-{}", self.prefix, node.name);
@@ -108,7 +111,7 @@ impl LabNamespaces {
             run("ip", &["-n", &switch, "link", "set", &bridge, "up"])?;
             for (p, port) in segment.ports.iter().enumerate() {
                 let ns = &self.nodes[port.node];
-                let peer = format!("s{s}p{p}");
+                let peer = Self::switch_port(s, p);
                 // Both ends are born inside their namespaces: names like eth0 never meet in the root namespace.
                 run(
                     "ip",
@@ -156,6 +159,17 @@ impl LabNamespaces {
             run("ip", &["-n", ns, "neigh", "flush", "all"])?;
         }
         Ok(())
+    }
+
+    /// The namespace holding one bridge per segment.
+    pub fn switch(&self) -> String {
+        format!("{}-switch", self.prefix)
+    }
+
+    /// The switch side of port `port` of segment `segment` (topology order): what a capture
+    /// of that segment listens on.
+    pub fn switch_port(segment: usize, port: usize) -> String {
+        format!("s{segment}p{port}")
     }
 
     pub fn namespace(&self, node: usize) -> &str {

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod grammar;
 pub mod rtx_model;
 pub mod vyos_model;
@@ -23,6 +24,19 @@ pub fn examples() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The examples the VyOS tests build: every one VyOS can express. The others are Linux
+/// gateways whose netmaps name a policy-based tunnel as their interface (a Linux-target
+/// reference, N301 on VyOS), and each must have its VyOS variant `<stem>-vyos.toml`
+/// (seed-002-overlap-vyos.toml), so that no scenario leaves the VyOS tests unnoticed.
+pub fn vyos_examples() -> Vec<PathBuf> {
+    let (built, refused): (Vec<PathBuf>, Vec<PathBuf>) = examples().into_iter().partition(|p| build(p, "vyos").is_ok());
+    for p in &refused {
+        let variant = p.with_file_name(format!("{}-vyos.toml", stem(p)));
+        assert!(built.contains(&variant), "{} does not build for vyos and has no VyOS variant", p.display());
+    }
+    built
 }
 
 pub fn stem(path: &Path) -> String {
