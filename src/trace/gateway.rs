@@ -117,6 +117,10 @@ impl Node<'_> {
             Lookup::Route(r) => {
                 let route = r.clone();
                 rec.step(&self.name, format!("routing: {}", route.describe()));
+                if route.dev == super::tunnel::TUN {
+                    // Its source would be the lab's address inside the local selectors.
+                    rec.unmodelled(&self.name, "a packet the gateway itself sends into an IPsec tunnel");
+                }
                 self.postrouting(ct, state, &mut p, &route, rec)
             }
         }

@@ -19,6 +19,7 @@ mod packet;
 pub mod render;
 mod rules;
 mod single;
+mod tunnel;
 
 pub use single::{PacketQuery, PacketTrace, trace_packet};
 
@@ -48,6 +49,8 @@ pub struct ExpectTrace {
 #[derive(Debug, Clone)]
 pub struct TraceReport {
     pub intent: String,
+    /// One line per IPsec tunnel pair: up, or why it does not come up.
+    pub tunnels: Vec<String>,
     pub results: Vec<ExpectTrace>,
 }
 
@@ -91,7 +94,7 @@ pub fn trace(compiled: &Compiled) -> Result<TraceReport, Error> {
             }
         })
         .collect();
-    Ok(TraceReport { intent: compiled.plan.intent.clone(), results })
+    Ok(TraceReport { intent: compiled.plan.intent.clone(), tunnels: lab.tunnels.summary.clone(), results })
 }
 
 fn missing(what: &str, help: &str) -> Error {
@@ -123,6 +126,9 @@ fn without_config(g: &GatewayPlan) -> GatewayPlan {
 impl fmt::Display for TraceReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "natc trace: {} (the compiled rules, simulated: no root, no packets)", escape(&self.intent))?;
+        for line in &self.tunnels {
+            writeln!(f, "{}", escape(line))?;
+        }
         let controls: Vec<&ExpectTrace> = self.results.iter().filter(|r| r.result.control.is_some()).collect();
         let answered = controls.iter().filter(|r| r.result.control.as_ref().is_some_and(|c| c.pass)).count();
         writeln!(

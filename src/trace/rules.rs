@@ -7,6 +7,7 @@ use super::gateway::{Decision, Node, State};
 use super::net::RouteEntry;
 use super::packet::{Packet, Tuple, change, shift};
 use super::render::Recorder;
+use super::tunnel::interface_seen;
 use crate::lab::probe::ProbeProtocol;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Match, Step};
 use crate::vocab::{Protocol, Verdict};
@@ -21,7 +22,10 @@ impl Node<'_> {
         in_iface: &str,
         rec: &mut Recorder,
     ) -> Option<String> {
-        let Some(t) = plan.dnat.iter().find(|t| matches(&t.matcher, &p.tuple, Some(in_iface), None)) else {
+        let Some(t) = plan.dnat.iter().find(|t| {
+            let in_iface = interface_seen(plan, t.matcher.in_interface.as_deref(), Some(in_iface));
+            matches(&t.matcher, &p.tuple, in_iface, None)
+        }) else {
             if !plan.dnat.is_empty() {
                 rec.step(&self.name, "prerouting: no DNAT rule matches");
             }
@@ -92,7 +96,12 @@ impl Node<'_> {
             let hit = match &line {
                 FilterLine::Loopback(_) => in_iface == Some("lo"),
                 FilterLine::Replies(_) => ct.established(state.class),
-                FilterLine::Allow(f) => matches(&f.matcher, t, in_iface, out_iface),
+                FilterLine::Allow(f) => matches(
+                    &f.matcher,
+                    t,
+                    interface_seen(plan, f.matcher.in_interface.as_deref(), in_iface),
+                    interface_seen(plan, f.matcher.out_interface.as_deref(), out_iface),
+                ),
             };
             if hit {
                 rec.step(&self.name, format!("{name}: accept ({})", line.comment()));
@@ -154,7 +163,11 @@ impl Node<'_> {
                 }
             }
             Class::New => {
-                match plan.snat.iter().find(|t| matches(&t.matcher, &p.tuple, None, Some(&route.dev))) {
+                let taken = plan.snat.iter().find(|t| {
+                    let out = interface_seen(plan, t.matcher.out_interface.as_deref(), Some(&route.dev));
+                    matches(&t.matcher, &p.tuple, None, out)
+                });
+                match taken {
                     None if !plan.snat.is_empty() => rec.step(&self.name, "postrouting: no SNAT rule matches"),
                     None => {}
                     Some(t) => {

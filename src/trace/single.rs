@@ -206,7 +206,7 @@ pub fn choose_gateway<'c>(compiled: &'c Compiled, q: &PacketQuery) -> Result<(&'
     let sport = (q.protocol != ProbeProtocol::Icmp).then_some(SOURCE_PORT);
     let tuple =
         Tuple { protocol: q.protocol, source: q.from, destination: q.to, source_port: sport, destination_port: q.port };
-    let mut ct = vec![Conntrack::default(); lab.nodes.len()];
+    let mut ct = lab.conntrack();
     let mut rec = Recorder::default();
     lab.walk(&mut ct, sender, Packet::new(tuple, Kind::request(q.protocol)), &mut rec);
     let mut crossed: Vec<usize> = Vec::new();

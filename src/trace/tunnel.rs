@@ -1,0 +1,416 @@
+//! IPsec tunnels as `natc verify`'s lab runs them: one charon per gateway with
+//! strongSwan's userspace ESP (libipsec). For each policy-based tunnel charon installs a
+//! route for the remote selectors into the TUN device `ipsec0` (table 220, consulted
+//! before the main table: `net.rs`). A packet routed there after POSTROUTING (SNAT done)
+//! is taken by the tunnel whose selectors hold its (source, destination); it travels as
+//! an outer packet, ESP in UDP 4500 (libipsec always encapsulates, NAT or not), walked
+//! through the lab like any packet (NAT and conntrack on the way included), and comes out
+//! at the far end's `ipsec0`, where its netfilter walk goes on.
+//!
+//! Before any probe, every tunnel is brought up as charon would: its IKE packets (udp 500,
+//! then 4500) are walked from its local address to `remote` and answered back. The far
+//! end is the gateway they arrive at, which must have a policy-based tunnel whose
+//! `remote` is the address they arrive from (the addresses pairing of the design); then
+//! `peer`, the selectors (mirrored), proposals, PSK references and identities must agree.
+//! A tunnel that cannot come up is a line naming it, and every expectation fails with it
+//! (verify stops when a CHILD_SA does not come up). Nothing here guesses: what IKE would
+//! make of a disagreement (narrowing, another proposal) is "not modelled".
+
+use super::conntrack::Conntrack;
+use super::lab::{End, Lab};
+use super::packet::{Kind, Packet, Tuple};
+use super::render::Recorder;
+use crate::lab::probe::ProbeProtocol;
+use crate::lab::topology::NodeKind;
+use crate::plan::{GatewayPlan, Tunnel, TunnelMode};
+use crate::vocab::ipsec::IkeId;
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+/// libipsec's TUN device: where tunnel traffic leaves and comes in, in the lab.
+pub const TUN: &str = "ipsec0";
+const IKE_PORT: u16 = 500;
+const NATT_PORT: u16 = 4500;
+
+/// One policy-based tunnel of a gateway node.
+#[derive(Debug, Clone)]
+pub struct TunnelEnd<'a> {
+    pub node: usize,
+    pub tunnel: &'a Tunnel,
+    pub local: Vec<Ipv4Net>,
+    pub remote: Vec<Ipv4Net>,
+    /// Its security association, once up.
+    pub sa: Option<Sa>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sa {
+    /// The far end (an index into `Tunnels::ends`).
+    pub peer: usize,
+    /// The outer packet as this end sends it: udp local:4500 → remote:4500.
+    pub sends: Tuple,
+    /// The same packet as the far end receives it, after any NAT on the way.
+    pub arrives: Tuple,
+}
+
+impl Sa {
+    fn behind_nat(&self) -> bool {
+        self.sends != self.arrives
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Tunnels<'a> {
+    pub ends: Vec<TunnelEnd<'a>>,
+    /// What happened to each tunnel, one line each, for the report's head.
+    pub summary: Vec<String>,
+    /// Tunnels that cannot come up, one line each naming them.
+    pub down: Vec<String>,
+    /// The lab's conntrack after the IKE exchanges: every expectation starts from it.
+    pub conntrack: Vec<Conntrack>,
+}
+
+impl<'a> Tunnels<'a> {
+    /// Bring every policy-based tunnel of the lab up, or say why it cannot come up.
+    pub fn establish(lab: &Lab<'a>) -> Tunnels<'a> {
+        let mut ends = Vec::new();
+        for (n, node) in lab.nodes.iter().enumerate() {
+            for t in node.plan.map(|p| p.tunnels.as_slice()).unwrap_or_default() {
+                if let TunnelMode::Policy { local, remote } = &t.mode {
+                    let nets = |v: &[crate::vocab::At<Ipv4Net>]| v.iter().map(|n| n.value).collect();
+                    ends.push(TunnelEnd { node: n, tunnel: t, local: nets(local), remote: nets(remote), sa: None });
+                }
+            }
+        }
+        let mut tunnels = Tunnels { conntrack: vec![Conntrack::default(); lab.nodes.len()], ..Tunnels::default() };
+        if ends.is_empty() {
+            return tunnels;
+        }
+        // Each end initiates in intent order; one that gets through pairs both ends. A
+        // failed attempt leaves no conntrack state (retransmissions are not modelled).
+        let mut failed: Vec<Option<String>> = vec![None; ends.len()];
+        let mut settled = vec![false; ends.len()];
+        for i in 0..ends.len() {
+            if settled[i] {
+                continue;
+            }
+            let mut ct = tunnels.conntrack.clone();
+            match initiate(lab, &mut ct, &ends, i) {
+                Err(why) => failed[i] = Some(why),
+                Ok((j, sends, arrives)) if !settled[j] => {
+                    settled[i] = true;
+                    settled[j] = true;
+                    let problems = disagreements(lab, &ends[i], &ends[j], sends.source, arrives.destination);
+                    let pair = format!("{} ↔ {}", describe(&ends[i]), describe(&ends[j]));
+                    if problems.is_empty() {
+                        tunnels.conntrack = ct;
+                        ends[i].sa = Some(Sa { peer: j, sends, arrives });
+                        ends[j].sa = Some(Sa { peer: i, sends: arrives.inverted(), arrives: sends.inverted() });
+                        let how = if sends != arrives { ", NAT on the way" } else { "" };
+                        tunnels.summary.push(format!(
+                            "tunnel {pair}: up (IKE from {}; ESP in UDP 4500 {} ⇄ {}{how})",
+                            lab.nodes[ends[i].node].name, sends.source, sends.destination
+                        ));
+                    } else {
+                        tunnels.down.push(format!("{pair}: {}", problems.join("; ")));
+                    }
+                }
+                Ok((j, ..)) => {
+                    settled[i] = true;
+                    failed[i] =
+                        Some(format!("its IKE packets reach {}, whose far end is already paired", describe(&ends[j])));
+                }
+            }
+        }
+        for (i, why) in failed.into_iter().enumerate() {
+            if let (Some(why), None) = (why, &ends[i].sa)
+                && !tunnels.down.iter().any(|d| d.contains(&describe(&ends[i])))
+            {
+                tunnels.down.push(format!("{} did not come up: {why}", describe(&ends[i])));
+            }
+        }
+        for d in &tunnels.down {
+            tunnels.summary.push(format!("tunnel {d}"));
+        }
+        tunnels.ends = ends;
+        tunnels
+    }
+
+    /// The tunnel on `node` whose selectors take this packet: the policy libipsec looks up
+    /// for what reaches `ipsec0`.
+    fn taking(&self, node: usize, t: &Tuple) -> Vec<usize> {
+        (0..self.ends.len())
+            .filter(|&i| {
+                let e = &self.ends[i];
+                e.node == node
+                    && e.local.iter().any(|n| n.contains(&t.source))
+                    && e.remote.iter().any(|n| n.contains(&t.destination))
+            })
+            .collect()
+    }
+}
+
+/// `utm-a tunnel/to-utm-b`
+fn describe(e: &TunnelEnd) -> String {
+    e.tunnel.origin.describe()
+}
+
+/// End `i` initiates: IKE on udp 500, then (after the NAT-T float libipsec always does)
+/// on udp 4500, each answered by the far end. Gives the far end and the 4500 packet as
+/// sent and as it arrives.
+fn initiate(lab: &Lab, ct: &mut [Conntrack], ends: &[TunnelEnd], i: usize) -> Result<(usize, Tuple, Tuple), String> {
+    let e = &ends[i];
+    let node = &lab.nodes[e.node];
+    let remote = e.tunnel.remote.value;
+    let source = match &e.tunnel.local_address {
+        Some(a) if node.net.local(a.value).is_none() => {
+            return Err(format!("local_address {} is not an address of {}", a.value, node.name));
+        }
+        Some(a) => a.value,
+        None => node.source_towards(remote).ok_or_else(|| format!("{} has no route to {remote}", node.name))?,
+    };
+    let udp = |port| Tuple {
+        protocol: ProbeProtocol::Udp,
+        source,
+        destination: remote,
+        source_port: Some(port),
+        destination_port: Some(port),
+    };
+    let (far, _) = exchange(lab, ct, e.node, udp(IKE_PORT))?;
+    let (far_natt, arrives) = exchange(lab, ct, e.node, udp(NATT_PORT))?;
+    if far != far_natt {
+        return Err(format!(
+            "its udp 500 and 4500 packets reach different nodes ({} and {})",
+            lab.nodes[far].name, lab.nodes[far_natt].name
+        ));
+    }
+    let far_name = &lab.nodes[far].name;
+    let j = ends.iter().position(|f| {
+        f.node == far
+            && f.tunnel.remote.value == arrives.source
+            && f.tunnel.local_address.as_ref().is_none_or(|a| a.value == arrives.destination)
+    });
+    j.map(|j| (j, udp(NATT_PORT), arrives)).ok_or_else(|| {
+        format!(
+            "no tunnel at the far end: its IKE packets reach {far_name} as {arrives}, and {far_name} has no policy-based tunnel with remote = {} (not modelled)",
+            arrives.source
+        )
+    })
+}
+
+/// One IKE packet there and its answer back. Gives the node that took it and the packet
+/// as it arrived there.
+fn exchange(lab: &Lab, ct: &mut [Conntrack], from: usize, t: Tuple) -> Result<(usize, Tuple), String> {
+    let port = t.destination_port.unwrap_or(0);
+    let what = format!("its IKE packets (udp {port} {} → {})", t.source, t.destination);
+    let last = |rec: &Recorder| rec.steps.last().map(|s| format!("{}: {}", s.node, s.text)).unwrap_or_default();
+    let mut rec = Recorder::default();
+    let end = lab.walk(ct, from, Packet::new(t, Kind::Datagram), &mut rec);
+    if !rec.unmodelled.is_empty() {
+        return Err(format!("{what} meet what trace does not model: {}", rec.unmodelled.join("; ")));
+    }
+    let (far, arrived) = match end {
+        End::Delivered { node, packet } if lab.kinds[node] == NodeKind::Gateway => (node, packet),
+        End::Delivered { node, .. } => {
+            return Err(format!("{what} arrive at {}, a lab host that runs no IKE", lab.nodes[node].name));
+        }
+        _ => return Err(format!("{what} do not reach the far end (last: {})", last(&rec))),
+    };
+    let mut back = Recorder::default();
+    let answer = Packet::new(arrived.tuple.inverted(), Kind::Answer);
+    match lab.walk(ct, far, answer, &mut back) {
+        End::Delivered { node, packet }
+            if node == from && packet.tuple == t.inverted() && back.unmodelled.is_empty() =>
+        {
+            Ok((far, arrived.tuple))
+        }
+        _ => Err(format!("the answers to {what} do not get back (last: {})", last(&back))),
+    }
+}
+
+/// What keeps a pair from coming up: a `peer` that names another tunnel, selectors that
+/// do not mirror, proposals or PSK references that differ (what IKE makes of those is not
+/// modelled), identities that do not match (authentication fails).
+fn disagreements(lab: &Lab, a: &TunnelEnd, b: &TunnelEnd, a_source: Ipv4Addr, b_source: Ipv4Addr) -> Vec<String> {
+    let mut out = Vec::new();
+    for (x, y) in [(a, b), (b, a)] {
+        if let Some(p) = &x.tunnel.peer {
+            let (gw, name) = (&lab.nodes[y.node].name, &y.tunnel.origin.name);
+            if (&p.value.gateway, &p.value.tunnel) != (gw, name) {
+                out.push(format!(
+                    "{} says peer = \"{}/{}\", but its IKE partner is {}",
+                    describe(x),
+                    p.value.gateway,
+                    p.value.tunnel,
+                    describe(y)
+                ));
+            }
+        }
+    }
+    let sorted = |v: &[Ipv4Net]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v.dedup();
+        v
+    };
+    if sorted(&a.local) != sorted(&b.remote) || sorted(&a.remote) != sorted(&b.local) {
+        let nets = |v: &[Ipv4Net]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+        out.push(format!(
+            "selectors do not mirror: {} has local [{}] remote [{}], {} has local [{}] remote [{}] (IKE would narrow or refuse them: not modelled)",
+            describe(a),
+            nets(&a.local),
+            nets(&a.remote),
+            describe(b),
+            nets(&b.local),
+            nets(&b.remote)
+        ));
+    }
+    let (ta, tb) = (a.tunnel, b.tunnel);
+    let ike = |t: &Tunnel| {
+        format!(
+            "IKEv{} {}-{}-dh{}, ESP {}-{}{}",
+            t.ike.version,
+            t.ike.encryption,
+            t.ike.hash,
+            t.ike.dh_group,
+            t.esp.encryption,
+            t.esp.hash,
+            if t.esp.pfs { " pfs" } else { "" }
+        )
+    };
+    if ike(ta) != ike(tb) {
+        out.push(format!(
+            "proposals differ ({}: {}; {}: {}): whether IKE still agrees is not modelled",
+            describe(a),
+            ike(ta),
+            describe(b),
+            ike(tb)
+        ));
+    }
+    if ta.psk.value != tb.psk.value {
+        out.push(format!(
+            "the PSK references differ ({:?}, {:?}): whether the keys match is not modelled",
+            ta.psk.value, tb.psk.value
+        ));
+    }
+    // Without local_id (or local_address) IKE proves the address it sends from (the
+    // responder: the address it was reached at).
+    for (x, y, source) in [(a, b, a_source), (b, a, b_source)] {
+        let proves = x.tunnel.local_identity().map_or(IkeId::Address(source), |i| i.value);
+        let expects = y.tunnel.remote_identity().value;
+        if proves != expects {
+            out.push(format!(
+                "identities differ: {} proves {proves}, {} expects {expects} (authentication fails)",
+                describe(x),
+                describe(y)
+            ));
+        }
+    }
+    out
+}
+
+/// A rule that names a policy-based tunnel where an interface goes matches by its
+/// addresses only (design decision 3: Linux renders no interface match for it), so the
+/// interface it is held against is the one it names.
+pub fn interface_seen<'x>(plan: &GatewayPlan, named: Option<&'x str>, actual: Option<&'x str>) -> Option<&'x str> {
+    match named {
+        Some(n) if plan.tunnels.iter().any(|t| t.origin.name == n && matches!(t.mode, TunnelMode::Policy { .. })) => {
+            Some(n)
+        }
+        _ => actual,
+    }
+}
+
+impl Lab<'_> {
+    /// A packet `at` routed into `ipsec0`: the tunnel whose selectors take it carries it
+    /// to its far end, where it comes in on `ipsec0`. Gives that node and the packet, or
+    /// how the walk ends (a drop, said in a step).
+    pub(super) fn through_tunnel(
+        &self,
+        ct: &mut [Conntrack],
+        at: usize,
+        p: Packet,
+        rec: &mut Recorder,
+        depth: usize,
+    ) -> Result<(usize, Packet), End> {
+        let name = &self.nodes[at].name;
+        let taking = self.tunnels.taking(at, &p.tuple);
+        let e = match taking.as_slice() {
+            [] => {
+                rec.step(name, format!("{TUN}: no tunnel's selectors take {}: charon drops it", p.tuple));
+                return Err(End::Dropped);
+            }
+            [one] => &self.tunnels.ends[*one],
+            several => {
+                let names: Vec<String> = several.iter().map(|&i| describe(&self.tunnels.ends[i])).collect();
+                rec.unmodelled(
+                    name,
+                    &format!("the selectors of several tunnels take {} ({})", p.tuple, names.join(", ")),
+                );
+                return Err(End::Dropped);
+            }
+        };
+        let tunnel = &e.tunnel.origin.name;
+        let Some(sa) = e.sa else {
+            rec.step(name, format!("into tunnel {tunnel}: it is not up, the packet is lost"));
+            return Err(End::Dropped);
+        };
+        if depth > 0 {
+            rec.unmodelled(name, &format!("a tunnel's packet inside tunnel {tunnel}"));
+            return Err(End::Dropped);
+        }
+        let how = if sa.behind_nat() {
+            "NAT-T: NAT on the way"
+        } else if e.tunnel.nat_traversal {
+            "NAT-T"
+        } else {
+            "libipsec's UDP encapsulation"
+        };
+        rec.step(
+            name,
+            format!(
+                "into tunnel {tunnel} (ESP in UDP 4500 {} → {}; {how}): {}",
+                sa.sends.source, sa.sends.destination, p
+            ),
+        );
+        let outer = Packet::new(sa.sends, Kind::Datagram);
+        let far = &self.tunnels.ends[sa.peer];
+        let far_name = &self.nodes[far.node].name;
+        match self.walk_at(ct, at, outer, rec, depth + 1) {
+            End::Delivered { node, packet } if node == far.node && packet.tuple == sa.arrives => {
+                if !(far.remote.iter().any(|n| n.contains(&p.tuple.source))
+                    && far.local.iter().any(|n| n.contains(&p.tuple.destination)))
+                {
+                    rec.step(
+                        far_name,
+                        format!("out of tunnel {}: not in its selectors, dropped", far.tunnel.origin.name),
+                    );
+                    return Err(End::Dropped);
+                }
+                rec.step(
+                    far_name,
+                    format!(
+                        "out of tunnel {} (from {}): {} comes in on {TUN}",
+                        far.tunnel.origin.name, packet.tuple.source, p
+                    ),
+                );
+                rec.reached.push(node);
+                Ok((node, p))
+            }
+            End::Delivered { node, packet } => {
+                rec.unmodelled(
+                    name,
+                    &format!(
+                        "tunnel {tunnel}'s outer packet arrives at {} as {}, not at {far_name} as {} (how its SA was set up)",
+                        self.nodes[node].name, packet.tuple, sa.arrives
+                    ),
+                );
+                Err(End::Dropped)
+            }
+            _ => {
+                rec.step(name, format!("tunnel {tunnel}: the outer packet does not get through, {} is lost", p.tuple));
+                Err(End::Dropped)
+            }
+        }
+    }
+}
