@@ -212,3 +212,125 @@ fn usage_errors_exit_2_and_an_intent_without_a_lab_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("the intent has no [lab]"), "{}", text(&out));
 }
+
+/// Trace of one of the tunnel labs under tests/trace/, through the library (the
+/// verdicts and steps) and the command line (the exit code, no root).
+fn tunnel_lab(file: &str) -> (TraceReport, Output) {
+    let path = common::root().join("tests/trace").join(file);
+    let traced = natc::trace::trace(&common::compile(&path)).expect("trace runs");
+    (traced, trace_unprivileged(&path))
+}
+
+/// (node, source, destination) where a probe arrived.
+type Seen = (String, String, String);
+
+/// Each expectation: its name, pass, and where it arrived with which addresses (none:
+/// it arrived nowhere).
+fn arrivals(r: &TraceReport) -> Vec<(String, bool, Option<Seen>)> {
+    let seen = |o: &natc::verify::probe::Observation| (o.node.clone(), o.source.to_string(), o.destination.to_string());
+    r.results
+        .iter()
+        .map(|x| (x.result.name.clone(), x.result.passed(), x.result.verdict.arrived.as_ref().map(seen)))
+        .collect()
+}
+
+/// The steps of one way as `node: text` lines.
+fn lines(steps: &[natc::trace::render::Step]) -> Vec<String> {
+    steps.iter().map(|s| format!("{}: {}", s.node, s.text)).collect()
+}
+
+fn position(lines: &[String], needle: &str) -> usize {
+    lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("no `{needle}` in:\n{}", lines.join("\n")))
+}
+
+/// Seed 002 over a policy-based tunnel: each receiver sees the other side's virtual
+/// address; the 1:1 map runs before the tunnel takes the packet and after it comes out.
+#[test]
+fn a_policy_tunnel_carries_both_ways_between_the_virtual_prefixes() {
+    let (r, out) = tunnel_lab("tunnel-policy.toml");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = |a: &str| a.to_string();
+    assert_eq!(
+        arrivals(&r),
+        vec![
+            (s("a pings b as 192.168.20.175"), true, Some((s("instance-b"), s("192.168.10.118"), s("192.168.1.175")))),
+            (s("b pings a as 192.168.10.118"), true, Some((s("instance-a"), s("192.168.20.175"), s("192.168.1.118")))),
+            (s("a opens ssh to b"), true, Some((s("instance-b"), s("192.168.10.118"), s("192.168.1.175")))),
+        ]
+    );
+    assert!(r.results.iter().all(|x| x.result.verdict.replied && x.unmodelled.is_empty()));
+    assert_eq!(r.tunnels.len(), 1);
+    assert!(r.tunnels[0].starts_with("tunnel utm-a tunnel/to-utm-b ↔ utm-b tunnel/to-utm-a: up"), "{:?}", r.tunnels);
+    let way = lines(&r.results[0].request);
+    let snat = position(&way, "utm-a: SNAT utm-a snat/a-out: source 192.168.1.118 → 192.168.10.118");
+    let into = position(&way, "utm-a: into tunnel to-utm-b (ESP in UDP 4500 203.0.113.10 → 203.0.113.20;");
+    let wire = position(&way, "utm-a → utm-b: 203.0.113.10:4500 → 203.0.113.20:4500  udp");
+    let out_of = position(&way, "utm-b: out of tunnel to-utm-a (from 203.0.113.10): 192.168.10.118 → 192.168.20.175");
+    let dnat = position(&way, "utm-b: DNAT utm-b dnat/b-in: destination 192.168.20.175 → 192.168.1.175");
+    assert!(snat < into && into < wire && wire < out_of && out_of < dnat, "{}", way.join("\n"));
+    // The answer comes back through the tunnel the other way, its NAT undone at each end.
+    let back = lines(&r.results[0].reply);
+    let into = position(&back, "utm-b: into tunnel to-utm-a (ESP in UDP 4500 203.0.113.20 → 203.0.113.10;");
+    let undo = position(&back, "utm-a: conntrack: reply, de-SNAT utm-a snat/a-out");
+    assert!(into < undo);
+    // On the wire between the gateways only the outer packets travel.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for l in stdout.lines().filter(|l| l.contains("utm-a → utm-b") || l.contains("utm-b → utm-a")) {
+        assert!(l.contains(":4500  udp") && !l.contains("192.168."), "{l}");
+    }
+}
+
+/// One end behind a masquerading natc gateway: the far end sees the NAT's address, the
+/// Internet segment carries only UDP 4500 between outer addresses, and traffic outside
+/// the selectors is not tunnelled.
+#[test]
+fn a_tunnel_through_a_masquerade_is_nat_traversal() {
+    let (r, out) = tunnel_lab("tunnel-natt.toml");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let verdicts: Vec<(String, bool)> = arrivals(&r).into_iter().map(|(name, pass, _)| (name, pass)).collect();
+    assert!(verdicts.iter().all(|(_, pass)| *pass), "{verdicts:?}");
+    let seen = |i: usize| r.results[i].result.verdict.arrived.as_ref().map(|o| (o.node.clone(), o.source.to_string()));
+    assert_eq!(seen(0), Some(("b".to_string(), "192.168.31.10".to_string())));
+    assert_eq!(seen(1), Some(("a".to_string(), "192.168.32.10".to_string())));
+    assert_eq!(seen(3), None, "outside the selectors: dropped by nat");
+    assert!(r.tunnels[0].contains("up (IKE from ini; ESP in UDP 4500 192.168.30.2 ⇄ 198.18.1.2, NAT on the way)"));
+    let way = lines(&r.results[0].request);
+    position(&way, "ini: into tunnel to-rsp (ESP in UDP 4500 192.168.30.2 → 198.18.1.2; NAT-T: NAT on the way)");
+    position(&way, "nat: conntrack: known flow, SNAT nat snat/masquerade: source 192.168.30.2 → 198.18.1.1");
+    position(&way, "rsp: out of tunnel to-ini (from 198.18.1.1)");
+    // b's probe rides the flow ini's IKE set up through nat: a reply there.
+    let from_b = lines(&r.results[1].request);
+    position(&from_b, "nat: conntrack: reply, de-SNAT nat snat/masquerade: destination 198.18.1.1 → 192.168.30.2");
+    // What an observer on the Internet segment would see of the tunnelled probes.
+    for x in &r.results[..3] {
+        for l in lines(&x.request).iter().chain(&lines(&x.reply)) {
+            if l.starts_with("nat → rsp:") || l.starts_with("rsp → nat:") {
+                assert!(l.contains("198.18.1.1:4500") && l.contains("198.18.1.2:4500"), "{l}");
+                assert!(!l.contains("192.168."), "an inner address on the Internet segment: {l}");
+            }
+        }
+    }
+}
+
+/// Selectors that do not mirror: the tunnel cannot come up, and every expectation fails
+/// with a line naming both ends (exit 3).
+#[test]
+fn a_tunnel_whose_selectors_do_not_mirror_fails_naming_it() {
+    let (r, out) = tunnel_lab("tunnel-mirror.toml");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(!r.passed());
+    let pair = "utm-a tunnel/to-utm-b ↔ utm-b tunnel/to-utm-a: selectors do not mirror";
+    assert_eq!(r.tunnels.len(), 1);
+    assert!(r.tunnels[0].contains(pair), "{:?}", r.tunnels);
+    for x in &r.results {
+        assert!(!x.result.passed(), "{}", x.result.name);
+        assert!(
+            x.result.verdict.seen.starts_with(&format!("a tunnel does not come up: {pair}")),
+            "{}",
+            x.result.verdict.seen
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().filter(|l| l.starts_with("FAIL ")).count() == 3, "{stdout}");
+    assert!(stdout.contains("utm-a               into tunnel to-utm-b: it is not up, the packet is lost"), "{stdout}");
+}

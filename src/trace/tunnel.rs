@@ -414,3 +414,142 @@ impl Lab<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = include_str!("../../tests/trace/tunnel-policy.toml");
+    const NATT: &str = include_str!("../../tests/trace/tunnel-natt.toml");
+
+    /// Loaded and lowered without the field checks: the disagreements below are what
+    /// `natc check` may refuse, and trace must still not pass them.
+    fn unchecked(text: &str) -> crate::Compiled {
+        let file = crate::intent::parse(text).expect("TOML");
+        let model = crate::model::resolve(&file).expect("resolves");
+        let plan = crate::lower::lower(&model).expect("lowers");
+        crate::Compiled { plan, warnings: Vec::new() }
+    }
+
+    /// The lab's tunnels: (what the report heads with, the lines of tunnels that are down).
+    fn brought_up(text: &str) -> (Vec<String>, Vec<String>) {
+        let c = unchecked(text);
+        let lab = Lab::new(&c.plan.gateways, c.plan.lab.as_ref().expect("a lab"));
+        (lab.tunnels.summary.clone(), lab.tunnels.down.clone())
+    }
+
+    fn edit(text: &str, from: &str, to: &str) -> String {
+        assert!(text.contains(from), "{from}");
+        text.replacen(from, to, 1)
+    }
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_pair_comes_up_with_each_end_knowing_the_outer_packet_both_ways() {
+        let c = unchecked(POLICY);
+        let lab = Lab::new(&c.plan.gateways, c.plan.lab.as_ref().unwrap());
+        assert!(lab.tunnels.down.is_empty(), "{:?}", lab.tunnels.down);
+        let [a, b] = [&lab.tunnels.ends[0], &lab.tunnels.ends[1]];
+        let (sa, sb) = (a.sa.expect("up"), b.sa.expect("up"));
+        assert_eq!((sa.peer, sb.peer), (1, 0));
+        assert_eq!((sa.sends.source, sa.sends.destination), (ip("203.0.113.10"), ip("203.0.113.20")));
+        assert_eq!((sa.sends.source_port, sa.sends.destination_port), (Some(4500), Some(4500)));
+        assert_eq!(sb.sends, sa.arrives.inverted());
+        assert!(!sa.behind_nat());
+    }
+
+    #[test]
+    fn behind_a_masquerade_the_far_end_sees_the_nat_address_and_conntrack_keeps_the_mapping() {
+        let c = unchecked(NATT);
+        let lab = Lab::new(&c.plan.gateways, c.plan.lab.as_ref().unwrap());
+        assert!(lab.tunnels.down.is_empty(), "{:?}", lab.tunnels.down);
+        let ini = lab.tunnels.ends[0].sa.expect("up");
+        assert_eq!(ini.sends.source, ip("192.168.30.2"));
+        assert_eq!(ini.arrives.source, ip("198.18.1.1"), "masqueraded");
+        assert!(ini.behind_nat());
+        let nat = lab.node("nat").unwrap();
+        let flows: Vec<(Option<u16>, Ipv4Addr)> =
+            lab.tunnels.conntrack[nat].entries.iter().map(|e| (e.original.source_port, e.translated.source)).collect();
+        assert_eq!(flows, vec![(Some(500), ip("198.18.1.1")), (Some(4500), ip("198.18.1.1"))]);
+        assert!(lab.tunnels.summary[0].contains("NAT on the way"), "{:?}", lab.tunnels.summary);
+    }
+
+    #[test]
+    fn without_the_nat_boxs_allow_the_ike_packets_never_arrive() {
+        let text = edit(NATT, "port = [500, 4500]", "port = [501]");
+        let (_, down) = brought_up(&text);
+        assert_eq!(down.len(), 2, "{down:?}");
+        assert!(down[0].starts_with("ini tunnel/to-rsp did not come up: its IKE packets (udp 500"), "{down:?}");
+        assert!(down[0].contains("nat: forward: drop (nat policy/forward)"), "{down:?}");
+        // rsp's own attempt reaches nat itself, which runs no tunnel back.
+        assert!(down[1].starts_with("rsp tunnel/to-ini did not come up: no tunnel at the far end"), "{down:?}");
+    }
+
+    #[test]
+    fn a_far_end_without_a_tunnel_pointing_back_is_named() {
+        let text = edit(POLICY, "remote = \"203.0.113.10\"", "remote = \"203.0.113.99\"");
+        let (_, down) = brought_up(&text);
+        assert!(
+            down.iter().any(|d| d.starts_with("utm-a tunnel/to-utm-b did not come up: no tunnel at the far end: its IKE packets reach utm-b as 203.0.113.10:4500 → 203.0.113.20:4500")),
+            "{down:?}"
+        );
+        assert!(down.iter().any(|d| d.starts_with("utm-b tunnel/to-utm-a did not come up:")), "{down:?}");
+    }
+
+    #[test]
+    fn each_disagreement_of_a_pair_keeps_it_down_and_is_said() {
+        let cases = [
+            (
+                edit(POLICY, "remote_networks = [\"@vpca\"]", "remote_networks = [\"192.168.30.0/24\"]"),
+                "selectors do not mirror",
+            ),
+            (edit(POLICY, "{ env = \"TRACE_TUNNEL_PSK\" }", "{ env = \"OTHER_PSK\" }"), "the PSK references differ"),
+            (
+                edit(POLICY, "remote = \"203.0.113.10\"", "remote = \"203.0.113.10\"\nike = { version = 1 }"),
+                "proposals differ",
+            ),
+            (
+                edit(POLICY, "remote = \"203.0.113.10\"", "remote = \"203.0.113.10\"\nremote_id = \"a.example\""),
+                "identities differ: utm-a tunnel/to-utm-b proves 203.0.113.10, utm-b tunnel/to-utm-a expects a.example",
+            ),
+            (
+                edit(POLICY, "remote = \"203.0.113.20\"", "remote = \"203.0.113.20\"\npeer = \"utm-a/to-utm-b\""),
+                "utm-a tunnel/to-utm-b says peer = \"utm-a/to-utm-b\", but its IKE partner is utm-b tunnel/to-utm-a",
+            ),
+            (edit(NATT, "remote_id = \"ini.example\"", "remote_id = \"198.18.1.1\""), "proves ini.example"),
+        ];
+        for (text, said) in cases {
+            let (summary, down) = brought_up(&text);
+            assert_eq!(down.len(), 1, "{said}: {down:?}");
+            assert!(down[0].contains(said), "{said}: {down:?}");
+            assert!(summary.iter().all(|s| !s.contains(": up")), "{summary:?}");
+        }
+        // Without the identities, the NAT-T pair would prove its private address.
+        let text = NATT.replace("local_id = \"ini.example\"\nremote_id = \"rsp.example\"\n", "");
+        let text = text.replace("local_id = \"rsp.example\"\nremote_id = \"ini.example\"\n", "");
+        let (_, down) = brought_up(&text);
+        assert!(
+            down[0].contains("ini tunnel/to-rsp proves 192.168.30.2, rsp tunnel/to-ini expects 198.18.1.1"),
+            "{down:?}"
+        );
+    }
+
+    #[test]
+    fn a_route_based_tunnel_is_not_modelled_and_names_stand_for_their_addresses() {
+        let text = edit(
+            POLICY,
+            "local_networks = [\"@vpca\"]\nremote_networks = [\"@vpcb\"]",
+            "vti = { name = \"vti0\", address = \"169.254.0.1/30\" }",
+        );
+        let c = unchecked(&text);
+        let net = super::super::net::Net::gateway(&c.plan.gateways[0]);
+        assert!(net.unmodelled.iter().any(|u| u.contains("route-based IPsec tunnel utm-a tunnel/to-utm-b")), "{net:?}");
+        let policy = unchecked(POLICY);
+        let plan = &policy.plan.gateways[0];
+        assert_eq!(interface_seen(plan, Some("to-utm-b"), Some(TUN)), Some("to-utm-b"));
+        assert_eq!(interface_seen(plan, Some("eth1"), Some(TUN)), Some(TUN), "a real interface is matched as it is");
+    }
+}
