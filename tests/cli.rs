@@ -146,13 +146,14 @@ fn check_reports_valid_and_invalid() {
 
 #[test]
 fn check_also_asks_the_declared_targets() {
-    // targets = ["nftables"] on a gateway with an IPsec tunnel: valid TOML, unbuildable.
+    // targets = ["nftables"] on a gateway with an IPsec tunnel and without strongswan:
+    // valid TOML, unbuildable.
     natc()
         .arg("check")
-        .arg(common::root().join("tests/invalid/56-tunnel-on-nftables.toml"))
+        .arg(common::root().join("tests/invalid/56-tunnel-on-nftables-without-strongswan.toml"))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("N301").and(predicate::str::contains("tunnel/vpc-tunnel-1")));
+        .stderr(predicate::str::contains("N115").and(predicate::str::contains("tunnel `vpc-tunnel-1`")));
 }
 
 #[test]

@@ -14,6 +14,7 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("firewalld/script.tera", include_str!("../../templates/firewalld/script.tera")),
     ("vyos/commands.tera", include_str!("../../templates/vyos/commands.tera")),
     ("rtx/config.tera", include_str!("../../templates/rtx/config.tera")),
+    ("strongswan/swanctl.conf.tera", include_str!("../../templates/strongswan/swanctl.conf.tera")),
     ("cloud-init/cloud-config.tera", include_str!("../../templates/cloud-init/cloud-config.tera")),
     ("cloud-init/unit.service.tera", include_str!("../../templates/cloud-init/unit.service.tera")),
     ("cloud-init/sysctl.conf.tera", include_str!("../../templates/cloud-init/sysctl.conf.tera")),

@@ -65,7 +65,8 @@ pub fn check(spec: &TargetSpec, plan: &Plan, gw: &GatewayPlan) -> Vec<Diagnostic
                 comment_lines_fit(d, RTX_LINE, "an RTX command line holds at most 4,095 characters", spec, &mut out);
             }
         }
-        TargetKind::Nftables | TargetKind::Firewalld => {}
+        // strongSwan: descriptions are `#` comment lines, which its reader takes at any length.
+        TargetKind::Nftables | TargetKind::Firewalld | TargetKind::Strongswan => {}
     }
     out
 }

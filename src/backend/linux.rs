@@ -3,22 +3,38 @@
 
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, cannot_express, engine, quote};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::plan::{GatewayPlan, Nexthop};
+use crate::vocab::TargetKind;
 use crate::vocab::Verdict;
 use serde::Serialize;
 
-/// Linux targets render NAT, filters and host state; not IPsec or BGP (those run in
-/// strongSwan and FRR, which natc does not configure yet).
+/// Linux targets render NAT, filters and host state. Tunnels run in strongSwan: a gateway
+/// with tunnels must also declare the `strongswan` target, which writes them, while this
+/// target writes what they need from the packet filter and the host (input allows, XFRM
+/// interfaces). BGP runs in FRR, which natc does not configure.
 pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
-    for t in &gw.tunnels {
-        errors.push(cannot_express(
-            target,
-            &t.origin,
-            "it renders NAT and filter rules, not IPsec tunnels",
-            "build this gateway for vyos or rtx, or remove the tunnel from the gateways built for Linux targets",
-        ));
+    if let Some(t) = gw.tunnels.first()
+        && !gw.targets.iter().any(|d| d.spec.kind == TargetKind::Strongswan)
+    {
+        let here = gw.targets.iter().find(|d| d.spec.kind.name() == target);
+        let mut d = Diagnostic::error(
+            Code::MISSING_DEPENDENCY,
+            format!(
+                "gateway `{}` has tunnels and is built for {target}, which writes no IPsec: it must also declare the strongswan target",
+                gw.name
+            ),
+        );
+        d = match here {
+            Some(h) => d.label(h.span.clone(), format!("{target} writes the NAT and filters only")),
+            None => d.label(header(&gw.span, "[[gateway]]"), "this gateway"),
+        };
+        errors.push(
+            d.label(header(&t.origin.span, "[[gateway.tunnel]]"), format!("tunnel `{}`", t.origin.name)).help(format!(
+                "add \"strongswan\" to the gateway's targets, e.g. targets = [\"{target}\", \"strongswan\"]: it writes the tunnels as swanctl.conf"
+            )),
+        );
     }
     if let Some(b) = &gw.bgp {
         errors.push(cannot_express(
@@ -34,6 +50,11 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
             "remove `stateful = false` (replies are then let back in), or use the rtx target, whose filters can be stateless"));
     }
     errors
+}
+
+/// The first `len(text)` bytes of a table's span: its `[[…]]` header line.
+fn header(span: &crate::vocab::Span, text: &str) -> crate::vocab::Span {
+    span.start..(span.start + text.len()).min(span.end)
 }
 
 #[derive(Serialize)]

@@ -13,6 +13,7 @@ pub mod numbering;
 pub mod quote;
 mod rtx;
 pub mod secret;
+pub mod strongswan;
 mod vyos;
 
 use crate::diag::{Code, Diagnostic};
@@ -26,7 +27,7 @@ pub struct OutputFile {
     pub contents: String,
     /// The file `natc build` prints to stdout (the rules); the others are companions.
     pub primary: bool,
-    /// Where the pre-shared keys stand in `contents`, in file order (VyOS and RTX only).
+    /// Where the pre-shared keys stand in `contents`, in file order (VyOS, RTX, strongSwan).
     pub secrets: Vec<secret::SecretSlot>,
 }
 
@@ -105,6 +106,7 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
         TargetKind::Firewalld => Box::new(firewalld::Firewalld),
         TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),
         TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.rtx_model())),
+        TargetKind::Strongswan => Box::new(strongswan::Strongswan),
     }
 }
 

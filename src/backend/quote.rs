@@ -38,6 +38,16 @@ fn single_quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
+/// A quoted value in swanctl.conf (strongSwan's settings syntax, `settings_lexer.l`): inside
+/// `"…"` a backslash escapes the next character and only `"` ends the string, so `\` and
+/// `"` are escaped; a carriage return would be dropped silently and a line break kept, so
+/// control characters become spaces. `#`, `{`, `}` and `=` are text inside the quotes.
+/// (Pre-shared keys never get here with a control character: `secret::quoted` refuses them.)
+pub fn swanctl_string(text: &str) -> String {
+    let clean = single_line(text);
+    format!("\"{}\"", clean.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// One parameter of a Yamaha RTX command line (command reference §1.4): `#`, `?`, `|`, `>`, `'`, `"`,
 /// `\` and spaces inside a parameter are escaped with `\`, so the value stays one word and
 /// cannot start a comment or end the line. RTX has no escape for a line break: control
@@ -164,6 +174,13 @@ mod tests {
     fn yaml_comment_cannot_break_the_line() {
         assert_eq!(yaml_comment("a\u{2028}b: c\rd\u{85}"), "a b: c d ");
         assert_eq!(yaml_comment("tab\tok é"), "tab\tok é");
+    }
+
+    #[test]
+    fn swanctl_string_keeps_one_value() {
+        assert_eq!(swanctl_string("vpn.example.com"), "\"vpn.example.com\"");
+        assert_eq!(swanctl_string("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(swanctl_string("x\n}\r# y"), "\"x } # y\"");
     }
 
     #[test]

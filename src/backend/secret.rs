@@ -3,7 +3,7 @@
 //! value itself (docs/intent.md §2.6).
 
 use crate::backend::TargetKind;
-use crate::backend::quote::{rtx_escape, vyos_quote};
+use crate::backend::quote::{rtx_escape, swanctl_string, vyos_quote};
 use crate::intent::PLACEHOLDER_PREFIX;
 use crate::plan::SecretRef;
 use std::ops::Range;
@@ -83,6 +83,7 @@ pub fn quoted(kind: TargetKind, value: &str) -> Result<String, &'static str> {
             Err("RTX takes `ipsec ike pre-shared-key N text` with at most 128 ASCII characters")
         }
         TargetKind::Rtx => Ok(rtx_escape(value)),
+        TargetKind::Strongswan => Ok(swanctl_string(value)),
         TargetKind::Iptables | TargetKind::Nftables | TargetKind::Firewalld => {
             Err("the Linux targets write no pre-shared keys")
         }
@@ -142,6 +143,7 @@ pub fn place(kind: TargetKind, secrets: &[&SecretRef], text: &str) -> Result<(St
 fn quoted_placeholder(kind: TargetKind, secret: &SecretRef) -> String {
     match kind {
         TargetKind::Rtx => rtx_escape(&placeholder(secret)),
+        TargetKind::Strongswan => swanctl_string(&placeholder(secret)),
         _ => vyos_quote(&placeholder(secret)),
     }
 }

@@ -21,7 +21,7 @@ pub fn tools(kind: TargetKind) -> Vec<(&'static str, &'static str)> {
             ("unshare", "util-linux"),
             ("iptables-restore", "iptables"),
         ],
-        TargetKind::Vyos | TargetKind::Rtx => &[],
+        TargetKind::Vyos | TargetKind::Rtx | TargetKind::Strongswan => &[],
     });
     tools
 }
@@ -76,7 +76,9 @@ pub fn load(
                 &[("DBUS_SYSTEM_BUS_ADDRESS", &bus), ("NATC_SYSCTL_DIR", &sysctl_dir)],
             )?;
         }
-        TargetKind::Vyos | TargetKind::Rtx => return Err(format!("{} is not a Linux target", kind.name())),
+        TargetKind::Vyos | TargetKind::Rtx | TargetKind::Strongswan => {
+            return Err(format!("{} is not a Linux packet-filter target", kind.name()));
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! natc output is loaded: a pass must be the config's doing) → load every gateway →
 //! probes → verdicts. The namespaces go away on every path out (see [`netns`]).
 
+pub mod charon;
 pub mod load;
 pub mod netns;
 pub mod probe;

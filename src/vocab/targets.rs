@@ -1,5 +1,5 @@
 //! Target names and profiles: `iptables`, `nftables`, `firewalld`, `vyos[@1.4|1.5]`,
-//! `rtx[@MODEL]`. Shared by the intent (`targets = [...]`, read in model/targets.rs), the
+//! `rtx[@MODEL]`, `strongswan` (the IPsec companion of the Linux packet-filter targets). Shared by the intent (`targets = [...]`, read in model/targets.rs), the
 //! JSON Schema and the command line.
 
 use super::suggest::did_you_mean;
@@ -12,11 +12,26 @@ pub enum TargetKind {
     Firewalld,
     Vyos,
     Rtx,
+    /// strongSwan's swanctl.conf: the tunnels of a Linux gateway (its NAT and filters stay
+    /// with iptables, nftables or firewalld).
+    Strongswan,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 5] =
-        [TargetKind::Iptables, TargetKind::Nftables, TargetKind::Firewalld, TargetKind::Vyos, TargetKind::Rtx];
+    pub const ALL: [TargetKind; 6] = [
+        TargetKind::Iptables,
+        TargetKind::Nftables,
+        TargetKind::Firewalld,
+        TargetKind::Vyos,
+        TargetKind::Rtx,
+        TargetKind::Strongswan,
+    ];
+
+    /// The Linux packet-filter targets: they render NAT and filters, and a gateway of theirs
+    /// with tunnels also needs `strongswan`.
+    pub fn is_linux_filter(self) -> bool {
+        matches!(self, TargetKind::Iptables | TargetKind::Nftables | TargetKind::Firewalld)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -25,6 +40,7 @@ impl TargetKind {
             TargetKind::Firewalld => "firewalld",
             TargetKind::Vyos => "vyos",
             TargetKind::Rtx => "rtx",
+            TargetKind::Strongswan => "strongswan",
         }
     }
 

@@ -437,6 +437,8 @@ fn collect_samples(files: &mut Vec<SampleFile>, a: &Artifact) {
             TargetKind::Firewalld => f.name.ends_with(".sh"),
             // Judged only where the device checkers are (FUZZ_DEVICE_CHECKERS, kernel.rs).
             TargetKind::Vyos | TargetKind::Rtx => f.primary && super::kernel::device_checkers().is_some(),
+            // Loaded into charon by tests/strongswan.rs, not by the fuzzer's kernel samples.
+            TargetKind::Strongswan => false,
         };
         if wanted {
             files.push(SampleFile {

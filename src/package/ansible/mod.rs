@@ -39,7 +39,9 @@ enum Platform {
 impl Platform {
     fn of(kind: TargetKind) -> Platform {
         match kind {
-            TargetKind::Iptables | TargetKind::Nftables | TargetKind::Firewalld => Platform::Linux,
+            TargetKind::Iptables | TargetKind::Nftables | TargetKind::Firewalld | TargetKind::Strongswan => {
+                Platform::Linux
+            }
             TargetKind::Vyos => Platform::Vyos,
             TargetKind::Rtx => Platform::Rtx,
         }
