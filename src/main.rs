@@ -370,7 +370,10 @@ fn verify(reporter: &Reporter, path: &Path, targets: Vec<TargetSpec>, timeout: f
         .into());
     }
     natc::verify::netns::remove_on_interrupt();
-    let options = natc::verify::VerifyOptions { timeout: std::time::Duration::from_secs_f64(timeout) };
+    let options = natc::verify::VerifyOptions {
+        timeout: std::time::Duration::from_secs_f64(timeout),
+        intent_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
     let mut failed = false;
     for spec in &targets {
         let mut progress = |line: &str| {

@@ -9,4 +9,4 @@ pub mod report;
 pub mod topology;
 
 pub use judge::Judgement;
-pub use report::{ExpectResult, Report};
+pub use report::{ExpectResult, Report, TunnelResult};

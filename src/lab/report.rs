@@ -19,6 +19,9 @@ pub struct ExpectResult {
     pub control: Option<Judgement>,
     pub verdict: Judgement,
     pub time: Duration,
+    /// The same probe with the packet filter loaded and no tunnel up, for expectations only
+    /// a tunnel can carry (verify/tunnels.rs `crossing`): it must not pass either.
+    pub tunnel_control: Option<Judgement>,
 }
 
 impl ExpectResult {
@@ -37,17 +40,26 @@ impl ExpectResult {
             control,
             verdict,
             time,
+            tunnel_control: None,
         }
     }
 
-    /// Passes with the config and did not pass without it.
+    /// Passes with the config and did not pass without it (nor without its tunnel).
     pub fn passed(&self) -> bool {
-        self.verdict.pass && !self.control.as_ref().is_some_and(|c| c.pass)
+        self.verdict.pass
+            && !self.control.as_ref().is_some_and(|c| c.pass)
+            && !self.tunnel_control.as_ref().is_some_and(|c| c.pass)
     }
 
     fn seen(&self) -> String {
-        match &self.control {
-            Some(c) if c.pass => format!("passes without natc's config too, so it proves nothing — before: {}", c.seen),
+        match (&self.control, &self.tunnel_control) {
+            (Some(c), _) if c.pass => {
+                format!("passes without natc's config too, so it proves nothing — before: {}", c.seen)
+            }
+            (_, Some(c)) if c.pass => format!(
+                "passes with the packet filter loaded and no tunnel up, so the tunnel is not what carries it — then: {}",
+                c.seen
+            ),
             _ => self.verdict.seen.clone(),
         }
     }
@@ -61,11 +73,76 @@ pub struct Report {
     pub lab: String,
     pub results: Vec<ExpectResult>,
     pub elapsed: Duration,
+    /// Every tunnel end of the lab's gateways (empty without tunnels).
+    pub tunnels: Vec<TunnelResult>,
 }
 
 impl Report {
     pub fn passed(&self) -> bool {
-        self.results.iter().all(ExpectResult::passed)
+        self.results.iter().all(ExpectResult::passed) && self.tunnels.iter().all(TunnelResult::passed)
+    }
+}
+
+/// One tunnel end in a verify lab: did its charon bring it up, and how.
+#[derive(Debug, Clone)]
+pub struct TunnelResult {
+    pub gateway: String,
+    pub tunnel: String,
+    /// Policy-based (proven with packets); route-based tunnels are only loaded.
+    pub policy: bool,
+    /// An ESTABLISHED IKE_SA with every CHILD_SA INSTALLED.
+    pub up: bool,
+    /// `IKE_SA ESTABLISHED between 203.0.113.1 and 203.0.113.2`, `no IKE_SA`.
+    pub state: String,
+    /// Every installed CHILD_SA carries ESP in UDP.
+    pub encapsulated: bool,
+    /// charon found this end behind a NAT (its NAT detection, "local host is behind NAT").
+    pub behind_nat: bool,
+    /// Packets in and out through the installed CHILD_SAs.
+    pub packets: (u64, u64),
+    /// How long verify waited for the tunnels.
+    pub waited: Duration,
+    /// The last lines of this end's charon log when it did not come up.
+    pub log: Vec<String>,
+}
+
+impl TunnelResult {
+    /// Route-based tunnels are not required to come up (docs/verify.md).
+    pub fn passed(&self) -> bool {
+        self.up || !self.policy
+    }
+
+    fn line(&self) -> String {
+        let name = format!("{}/{}", escape(&self.gateway), escape(&self.tunnel));
+        if !self.policy {
+            return format!(
+                "TUNNEL LOADED  {name}  route-based: loaded by charon, not proven with packets (libipsec has no XFRM interfaces); {}",
+                escape(&self.state)
+            );
+        }
+        if !self.up {
+            let mut text = format!(
+                "TUNNEL DOWN  {name}  did not come up in {:.0} s: {}",
+                self.waited.as_secs_f64(),
+                escape(&self.state)
+            );
+            if !self.log.is_empty() {
+                // One escaped log line per report line, indented: none can pass for a result.
+                text.push_str("; the last lines of its charon log:");
+                for l in &self.log {
+                    let _ = write!(text, "\n    | {}", escape(l));
+                }
+            }
+            return text;
+        }
+        format!(
+            "TUNNEL UP  {name}  {}; CHILD_SA installed, {}{}; {} packets in, {} out",
+            escape(&self.state),
+            if self.encapsulated { "ESP in UDP" } else { "ESP" },
+            if self.behind_nat { ", this end is behind NAT" } else { "" },
+            self.packets.0,
+            self.packets.1
+        )
     }
 }
 
@@ -78,6 +155,18 @@ impl fmt::Display for Report {
             "negative control: {} arrival probe(s) sent before natc's config was loaded, {answered} passed",
             controls.len()
         )?;
+        let crossing: Vec<&ExpectResult> = self.results.iter().filter(|r| r.tunnel_control.is_some()).collect();
+        if !self.tunnels.is_empty() {
+            let passed = crossing.iter().filter(|r| r.tunnel_control.as_ref().is_some_and(|c| c.pass)).count();
+            writeln!(
+                f,
+                "tunnel control: {} probe(s) only a tunnel can carry, sent with the packet filter loaded and no tunnel up, {passed} passed",
+                crossing.len()
+            )?;
+        }
+        for t in &self.tunnels {
+            writeln!(f, "{}", t.line())?;
+        }
         // Widths are measured on the escaped text and capped: a name of any length or
         // content is one line and never an out-of-range format width.
         let name_width = column_width(self.results.iter().map(|r| r.name.as_str()), MAX_COLUMN);
@@ -98,9 +187,11 @@ impl fmt::Display for Report {
             writeln!(f, "{line}")?;
         }
         let failed = self.results.iter().filter(|r| !r.passed()).count();
+        let down = self.tunnels.iter().filter(|t| !t.passed()).count();
+        let tunnels = if down > 0 { format!(", {down} tunnel(s) did not come up") } else { String::new() };
         writeln!(
             f,
-            "{} passed, {failed} failed ({}, {}, {:.1} s)",
+            "{} passed, {failed} failed{tunnels} ({}, {}, {:.1} s)",
             self.results.len() - failed,
             escape(&self.intent),
             self.target,
@@ -122,6 +213,7 @@ mod tests {
             control: None,
             verdict: Judgement { pass: false, seen: "nothing\narrived".into(), arrived: None, replied: false },
             time: Duration::from_millis(3),
+            tunnel_control: None,
         }
     }
 
@@ -132,6 +224,7 @@ mod tests {
             lab: "natc-x".into(),
             results: names.iter().map(|n| result(n)).collect(),
             elapsed: Duration::from_millis(9),
+            tunnels: Vec::new(),
         };
         report.to_string()
     }

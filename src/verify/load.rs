@@ -26,9 +26,21 @@ pub fn tools(kind: TargetKind) -> Vec<(&'static str, &'static str)> {
     tools
 }
 
+/// What a lab with tunnels needs besides charon itself (verify/charon.rs `CHARON`).
+pub fn tunnel_tools() -> Vec<(&'static str, &'static str)> {
+    vec![("swanctl", "strongswan-swanctl"), ("unshare", "util-linux"), ("mount", "mount")]
+}
+
 /// Daemons started for the lab; the namespace removal kills them, this reaps them.
 #[derive(Default)]
 pub struct Daemons(Vec<Child>);
+
+impl Daemons {
+    /// Keep `child` to reap when the lab goes.
+    pub fn push(&mut self, child: Child) {
+        self.0.push(child);
+    }
+}
 
 impl Drop for Daemons {
     fn drop(&mut self) {

@@ -4,15 +4,20 @@
 //! Order of a run: preflight (root, tools) → build the target's files → create and wire
 //! the namespaces → start the observers → negative control (the same probes before any
 //! natc output is loaded: a pass must be the config's doing) → load every gateway →
-//! probes → verdicts. The namespaces go away on every path out (see [`netns`]).
+//! with tunnels: a second control with no tunnel up, then one charon per gateway with
+//! tunnels and a bounded wait for the SAs ([`tunnels`]) → probes → verdicts. The
+//! namespaces go away on every path out (see [`netns`]).
 
 pub mod charon;
 pub mod load;
 pub mod netns;
 pub mod probe;
+pub mod sas;
+pub mod tunnels;
 
 pub use crate::lab::{ExpectResult, Report, judge, topology};
 
+use crate::backend::secret::SecretMode;
 use crate::backend::{TargetKind, TargetSpec};
 use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
@@ -21,6 +26,7 @@ use crate::plan::{Expect, Outcome};
 use netns::LabNamespaces;
 use probe::{Observers, Probe, SendOutcome, Watch};
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use topology::{NodeKind, Topology};
 
@@ -28,13 +34,35 @@ use topology::{NodeKind, Topology};
 pub struct VerifyOptions {
     /// How long a probe waits for its reply.
     pub timeout: Duration,
+    /// Where a tunnel's relative `psk = { file = … }` is read from: the intent's directory.
+    pub intent_dir: PathBuf,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        VerifyOptions { timeout: Duration::from_millis(1000) }
+        VerifyOptions { timeout: Duration::from_millis(1000), intent_dir: PathBuf::from(".") }
     }
 }
+
+/// A look into a running lab, for tests and tools that watch what verify cannot judge
+/// itself (a capture on a segment, a NAT box's conntrack, charon's log).
+pub struct LabView<'a> {
+    pub namespaces: &'a LabNamespaces,
+    pub topology: &'a Topology,
+    /// Each charon's log file, by gateway (empty before the charons start).
+    pub charon_logs: Vec<(String, PathBuf)>,
+}
+
+/// Called at fixed points of a run; the lab is alive during each call.
+pub trait LabHooks {
+    /// The packet filters are loaded and no charon runs yet (called only for labs with tunnels).
+    fn tunnels_starting(&mut self, _lab: &LabView) {}
+    /// The probes are done; every namespace and charon is still there.
+    fn probes_done(&mut self, _lab: &LabView) {}
+}
+
+struct NoHooks;
+impl LabHooks for NoHooks {}
 
 /// The Linux targets `natc verify` runs by default: those every gateway declares.
 pub fn default_targets(compiled: &Compiled) -> Vec<TargetSpec> {
@@ -98,6 +126,17 @@ pub fn verify(
     options: &VerifyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Report, Error> {
+    verify_with_hooks(compiled, spec, options, progress, &mut NoHooks)
+}
+
+/// [`verify`], calling `hooks` while the lab runs.
+pub fn verify_with_hooks(
+    compiled: &Compiled,
+    spec: &TargetSpec,
+    options: &VerifyOptions,
+    progress: &mut dyn FnMut(&str),
+    hooks: &mut dyn LabHooks,
+) -> Result<Report, Error> {
     let started = Instant::now();
     let lab = lab_of(compiled)?;
     preflight(spec.kind)?;
@@ -105,6 +144,22 @@ pub fn verify(
         compiled,
         &BuildOptions { targets: vec![spec.clone()], gateways: Vec::new(), ..Default::default() },
     )?;
+    // Gateways with tunnels also get the strongswan target's file, keys filled in.
+    let tunnel_gateways = tunnels::gateways(&compiled.plan);
+    let ipsec = if tunnel_gateways.is_empty() {
+        Vec::new()
+    } else {
+        preflight_tunnels()?;
+        tunnels::read_keys(&tunnel_gateways, &options.intent_dir)?;
+        crate::pipeline::build(
+            compiled,
+            &BuildOptions {
+                targets: vec![strongswan_spec()?],
+                gateways: tunnel_gateways.iter().map(|g| g.name.clone()).collect(),
+                secrets: SecretMode::Inline { base: options.intent_dir.clone() },
+            },
+        )?
+    };
     let topology = Topology::new(&compiled.plan.gateways, lab);
     let prefix = LabNamespaces::unique_prefix();
     progress(&format!(
@@ -131,11 +186,43 @@ pub fn verify(
             .map_err(|e| Error::Environment(format!("loading {} into {}: {e}", spec, artifact.gateway)))?;
     }
 
+    // Tunnels: a control with the packet filter loaded and no tunnel up, then the charons.
+    let crossing = tunnels::crossing(&compiled.plan, expects);
+    let tunnel_keys: Vec<u32> = (1..=expects.len() as u32).map(|k| k + 20_000).collect();
+    let mut tunnel_control = vec![None; expects.len()];
+    let mut ipsec_lab = None;
+    let mut tunnel_results = Vec::new();
+    if !ipsec.is_empty() {
+        namespaces.forget_neighbours().map_err(Error::Environment)?;
+        tunnel_control = run_probes(&topology, &namespaces, expects, &crossing, &tunnel_keys, options);
+        hooks.tunnels_starting(&LabView { namespaces: &namespaces, topology: &topology, charon_logs: Vec::new() });
+        let files: Vec<(String, crate::backend::OutputFile)> = ipsec
+            .iter()
+            .filter_map(|a| a.files.iter().find(|f| f.primary).map(|f| (a.gateway.clone(), f.clone())))
+            .collect();
+        let started = tunnels::Tunnels::start(&namespaces, &topology, &compiled.plan, &files)
+            .map_err(|e| Error::Environment(format!("starting the tunnels: {e}")))?;
+        for line in &started.adjustments {
+            progress(&format!("lab-only: {line}"));
+        }
+        tunnel_results = started.wait();
+        ipsec_lab = Some(started);
+    }
+
     namespaces.forget_neighbours().map_err(Error::Environment)?;
     let keys: Vec<u32> = (1..=expects.len() as u32).map(|k| k + 10_000).collect();
     let all: Vec<usize> = (0..expects.len()).collect();
     let outcomes = run_probes(&topology, &namespaces, expects, &all, &keys, options);
+    if let Some(ipsec) = &ipsec_lab {
+        tunnel_results = ipsec.after_probes(&tunnel_results);
+    }
+    hooks.probes_done(&LabView {
+        namespaces: &namespaces,
+        topology: &topology,
+        charon_logs: ipsec_lab.as_ref().map(tunnels::Tunnels::logs).unwrap_or_default(),
+    });
     let seen = observers.stop();
+    drop(ipsec_lab);
     drop(daemons);
     drop(namespaces);
 
@@ -159,7 +246,11 @@ pub fn verify(
                     Duration::ZERO,
                 ),
             };
-            ExpectResult::new(e, control, verdict, time)
+            let mut result = ExpectResult::new(e, control, verdict, time);
+            result.tunnel_control = tunnel_control[i]
+                .as_ref()
+                .map(|(outcome, _)| judge::judge(e, outcome, &judge::arrivals(&seen, protocol, tunnel_keys[i])));
+            result
         })
         .collect();
     Ok(Report {
@@ -168,7 +259,26 @@ pub fn verify(
         lab: prefix,
         results,
         elapsed: started.elapsed(),
+        tunnels: tunnel_results,
     })
+}
+
+/// charon and swanctl, for labs whose gateways have tunnels.
+fn preflight_tunnels() -> Result<(), Error> {
+    if !std::path::Path::new(charon::CHARON).is_file() {
+        return Err(Error::Environment(format!(
+            "the lab's gateways have tunnels and {} is not installed; install it with: apt-get install strongswan-charon libcharon-extra-plugins",
+            charon::CHARON
+        )));
+    }
+    for (tool, package) in load::tunnel_tools() {
+        if !on_path(tool) {
+            return Err(Error::Environment(format!(
+                "the lab's gateways have tunnels and `{tool}` is not installed (not on PATH); install it with: apt-get install {package}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Observers on every node; listeners only on hosts, on every port an expectation uses.
@@ -243,4 +353,9 @@ fn run_probes(
         });
     }
     results
+}
+
+// TEMPORARY until the strongswan branch is merged.
+fn strongswan_spec() -> Result<TargetSpec, Error> {
+    Err(Error::Environment("MERGE-PENDING".into()))
 }

@@ -304,6 +304,7 @@ fn traces(compiled: &Compiled, pick: u64, out: &mut Outcome) -> Result<(), Findi
                     lab: "natc-fuzz".into(),
                     results,
                     elapsed: std::time::Duration::ZERO,
+                    tunnels: Vec::new(),
                 };
                 guarded("verify report", || verify.to_string())?;
             }
