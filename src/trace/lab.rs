@@ -69,6 +69,18 @@ impl<'a> Lab<'a> {
         let kinds = topology.nodes.iter().map(|n| n.kind).collect();
         let mut lab = Lab { nodes, kinds, topology, ports, tunnels: Tunnels::default() };
         lab.tunnels = Tunnels::establish(&lab);
+        super::tunnel::install_routes(&mut lab);
+        lab
+    }
+
+    /// The lab with natc's config loaded and no tunnel up (no charon runs): verify's
+    /// tunnel control.
+    pub fn without_tunnels(plans: &'a [GatewayPlan], lab: &crate::plan::Lab) -> Lab<'a> {
+        let mut lab = Lab::new(plans, lab);
+        lab.tunnels = Tunnels::default();
+        for node in &mut lab.nodes {
+            node.net.tunnel_routes.clear();
+        }
         lab
     }
 

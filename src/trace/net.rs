@@ -57,9 +57,12 @@ pub struct Net {
     pub interfaces: Vec<(String, Vec<Ipv4Net>)>,
     pub locals: Vec<Local>,
     pub routes: Vec<RouteEntry>,
-    /// The routes charon installs for policy-based tunnels (table 220, consulted before
-    /// the main table): each remote selector, into libipsec's TUN device.
+    /// The routes charon installs for policy-based tunnels that are up (table 220,
+    /// consulted before the main table): each remote selector, into libipsec's TUN device.
     pub tunnel_routes: Vec<RouteEntry>,
+    /// The same routes of tunnels that are not up: charon installed none (`tunnel.rs`).
+    /// Each with the tunnel's name.
+    pub idle_tunnel_routes: Vec<(String, RouteEntry)>,
     pub forwarding: bool,
     /// Interfaces with `proxy_arp = 1`.
     pub proxy_arp: Vec<String>,
@@ -107,12 +110,10 @@ impl Net {
         }
         for t in &plan.tunnels {
             match &t.mode {
-                TunnelMode::Policy { remote, .. } => net.tunnel_routes.extend(remote.iter().map(|r| RouteEntry {
-                    to: r.value,
-                    dev: TUN.into(),
-                    via: None,
-                    source: None,
-                    why: format!("{}: charon's route, table 220", t.origin.describe()),
+                // Idle until the tunnel comes up (`Tunnels::establish`).
+                TunnelMode::Policy { remote, .. } => net.idle_tunnel_routes.extend(remote.iter().map(|r| {
+                    let why = format!("{}: charon's route, table 220", t.origin.describe());
+                    (t.origin.name.clone(), RouteEntry { to: r.value, dev: TUN.into(), via: None, source: None, why })
                 })),
                 TunnelMode::Vti(_) => net.unmodelled.push(format!(
                     "route-based IPsec tunnel {} (an XFRM interface: libipsec in the lab carries only policy-based tunnels)",
