@@ -58,7 +58,10 @@ fn assert_trace_agrees_with_verify(path: &Path, target: &str) {
     common::require_root_and(&["ip", "nft", "iptables-restore", "firewalld", "dbus-daemon"]);
     let compiled = common::compile(path);
     let spec = target.parse().expect("a target");
-    let verified: Report = natc::verify::verify(&compiled, &spec, &VerifyOptions::default(), &mut |_| {})
+    // A tunnel's `psk = { file = … }` is read next to the intent, as `natc verify` does.
+    let options =
+        VerifyOptions { intent_dir: path.parent().expect("a directory").to_path_buf(), ..VerifyOptions::default() };
+    let verified: Report = natc::verify::verify(&compiled, &spec, &options, &mut |_| {})
         .unwrap_or_else(|e| panic!("verify {} for {target} could not run: {e:?}", path.display()));
     let traced: TraceReport = natc::trace::trace(&compiled).expect("trace runs");
     assert_eq!(verified.results.len(), traced.results.len());
@@ -82,8 +85,16 @@ fn assert_trace_agrees_with_verify(path: &Path, target: &str) {
         assert_eq!(v.verdict.seen, t.verdict.seen, "what was seen differs — {context}");
         let control = |c: &Option<natc::lab::Judgement>| c.as_ref().map(|c| c.pass);
         assert_eq!(control(&v.control), control(&t.control), "the negative control differs — {context}");
+        assert_eq!(control(&v.tunnel_control), control(&t.tunnel_control), "the tunnel control differs — {context}");
         assert_eq!(v.passed(), t.passed(), "{context}");
     }
+    // The tunnels: as many policy-based ends did not come up in the kernels as in trace.
+    let down = verified.tunnels.iter().filter(|t| !t.passed()).count();
+    assert_eq!(
+        down, traced.tunnels_failed,
+        "tunnels that did not come up: {:?} / {:?}",
+        verified.tunnels, traced.tunnels
+    );
     assert_eq!(verified.passed(), traced.passed());
 }
 
@@ -109,6 +120,12 @@ agrees! {
     corners_nftables: "tests/trace/corners.toml", "nftables";
     corners_iptables: "tests/trace/corners.toml", "iptables";
     corners_firewalld: "tests/trace/corners.toml", "firewalld";
+    tunnel_policy_nftables: "tests/trace/tunnel-policy.toml", "nftables";
+    tunnel_policy_iptables: "tests/trace/tunnel-policy.toml", "iptables";
+    tunnel_policy_firewalld: "tests/trace/tunnel-policy.toml", "firewalld";
+    tunnel_natt_nftables: "tests/trace/tunnel-natt.toml", "nftables";
+    tunnel_natt_iptables: "tests/trace/tunnel-natt.toml", "iptables";
+    tunnel_mirror_nftables: "tests/trace/tunnel-mirror.toml", "nftables";
 }
 
 /// The macro above must cover every example with a lab, for nftables and iptables.

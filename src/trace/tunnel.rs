@@ -592,11 +592,7 @@ mod tests {
                 "identities differ: utm-a tunnel/to-utm-b proves 203.0.113.10, utm-b tunnel/to-utm-a expects a.example (authentication fails)",
             ),
             (edit(NATT, "remote_id = \"ini.example\"", "remote_id = \"198.18.1.1\""), true, "proves ini.example"),
-            (
-                edit(POLICY, "{ env = \"TRACE_TUNNEL_PSK\" }", "{ env = \"OTHER_PSK\" }"),
-                false,
-                "the PSK references differ",
-            ),
+            (edit(POLICY, "{ file = \"tunnel.psk\" }", "{ env = \"OTHER_PSK\" }"), false, "the PSK references differ"),
             (
                 edit(POLICY, "remote = \"203.0.113.10\"", "remote = \"203.0.113.10\"\nike = { version = 1 }"),
                 false,
