@@ -15,6 +15,11 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus-daemon)
 command -v firewalld >/dev/null 2>&1 || missing+=(firewalld)
 command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
+# natc verify with tunnels (tests/verify.rs, tests/verify_charon.rs): strongSwan's charon,
+# swanctl, and userspace ESP (kernel-libipsec, in libcharon-extra-plugins: this kernel has no ESP).
+[ -x /usr/lib/ipsec/charon ] || missing+=(strongswan-charon)
+command -v swanctl >/dev/null 2>&1 || missing+=(strongswan-swanctl)
+[ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] || missing+=(libcharon-extra-plugins)
 # tests/ansible.rs: ansible-core plus the community collections (vyos.vyos, ansible.netcommon).
 command -v ansible-community >/dev/null 2>&1 || missing+=(ansible)
 command -v git >/dev/null 2>&1 || missing+=(git)

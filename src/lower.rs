@@ -32,6 +32,10 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         snat.push(out);
         dnat.push(back);
     }
+    let tunnels = PolicyTunnels::of(g);
+    for t in dnat.iter_mut().chain(snat.iter_mut()) {
+        t.matcher = tunnels.apply(std::mem::take(&mut t.matcher));
+    }
     dnat.sort_by_key(|t| t.origin.span.start);
     snat.sort_by_key(|t| t.origin.span.start);
 
@@ -78,7 +82,16 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     let (forward, input) = (chain_policy("forward", &g.policy.forward), chain_policy("input", &g.policy.input));
     let implicit =
         implicit_filters(FilterChain::Input, &input).chain(implicit_filters(FilterChain::Forward, &forward)).collect();
-    let filters = Filters { forward, input, rules: g.allows.iter().map(filter).collect(), implicit };
+    let rules = g
+        .allows
+        .iter()
+        .map(filter)
+        .map(|mut f| {
+            f.matcher = tunnels.apply(std::mem::take(&mut f.matcher));
+            f
+        })
+        .collect();
+    let filters = Filters { forward, input, rules, implicit };
     let vyos_version = g.vyos.as_ref().map_or(VyosVersion::DEFAULT, |v| v.value);
     let rtx_model = g.rtx.as_ref().map_or(RtxModel::DEFAULT, |m| m.value);
     let mut gateway = GatewayPlan {
@@ -109,6 +122,39 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
 
 fn value<T: Clone>(v: &Option<crate::model::At<T>>) -> Option<T> {
     v.as_ref().map(|a| a.value.clone())
+}
+
+/// The names of a gateway's policy-based tunnels (model/rules.rs lets them stand for an
+/// interface in translations and filters).
+struct PolicyTunnels(Vec<String>);
+
+impl PolicyTunnels {
+    fn of(g: &Gateway) -> Self {
+        PolicyTunnels(
+            g.tunnels
+                .iter()
+                .filter(|t| matches!(t.mode, TunnelMode::Policy { .. }))
+                .map(|t| t.origin.name.clone())
+                .collect(),
+        )
+    }
+
+    /// An interface key as (interface, policy tunnel): a tunnel's name leaves no interface.
+    fn split(&self, name: Option<String>) -> (Option<String>, Option<String>) {
+        match name {
+            Some(n) if self.0.contains(&n) => (None, Some(n)),
+            other => (other, None),
+        }
+    }
+
+    /// Moves the interface names of `m` that are policy tunnels to their tunnel fields.
+    fn apply(&self, mut m: Match) -> Match {
+        let (i, t) = self.split(m.in_interface.take());
+        (m.in_interface, m.in_policy_tunnel) = (i, t);
+        let (o, t) = self.split(m.out_interface.take());
+        (m.out_interface, m.out_policy_tunnel) = (o, t);
+        m
+    }
 }
 
 /// A host `to` sets the address (and maybe the port); a prefix `to` is a 1:1 block map,

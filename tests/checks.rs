@@ -575,11 +575,11 @@ fn a_partial_rendering_warning_of_vyos_can_be_accepted_on_the_gateway_but_no_err
     let tunnel = format!(
         "{}{}",
         tun.replacen("name = \"gw\"\n", accept, 1),
-        tunnel("t", "vti = { name = \"vti0\", address = \"169.254.0.2/30\" }", "")
+        tunnel("t", "vti = { name = \"vti0\", address = \"169.254.0.2/30\" }", "ike = { encryption = \"des\" }")
     );
     let compiled = natc::compile(&intent(&tunnel)).expect("compiles");
     let options =
-        natc::BuildOptions { targets: vec!["nftables".parse().unwrap()], gateways: vec![], ..Default::default() };
+        natc::BuildOptions { targets: vec!["strongswan".parse().unwrap()], gateways: vec![], ..Default::default() };
     assert!(
         matches!(natc::build(&compiled, &options), Err(natc::Error::Invalid(d)) if d.iter().any(|d| d.code.0 == "N301" && d.is_error()))
     );

@@ -179,3 +179,206 @@ fn ctrl_c_removes_the_lab() {
     assert_eq!(status.code(), Some(130));
     assert!(leftovers(&prefix).is_empty(), "left behind: {:?}", leftovers(&prefix));
 }
+
+// ---------------------------------------------------------------- tunnels (IPsec, libipsec)
+
+/// The NAT-T lab: branch behind the masquerading `nat` gateway, hq on the Internet.
+fn natt() -> PathBuf {
+    common::root().join("tests/verify/natt.toml")
+}
+
+/// The lab keys of tests/verify/natt.toml, equal on both ends (the same value under two
+/// references, which is why the ends must not be recognised as a pair).
+const NATT_KEY: &str = "natc-natt-lab-key-0123456789";
+
+fn set_natt_keys() {
+    // SAFETY: every test of this binary that sets them sets the same values.
+    unsafe {
+        std::env::set_var("NATC_NATT_PSK_BRANCH", NATT_KEY);
+        std::env::set_var("NATC_NATT_PSK_HQ", NATT_KEY);
+    }
+}
+
+/// What the NAT-T test looks at while the lab runs: a capture on the Internet segment
+/// from just before charon starts, and afterwards the NAT box's conntrack and charon's logs.
+#[derive(Default)]
+struct NattWatch {
+    capture: Option<common::capture::Capture>,
+    seen: Vec<common::capture::Seen>,
+    conntrack: String,
+    logs: Vec<(String, String)>,
+}
+
+impl natc::verify::LabHooks for NattWatch {
+    fn tunnels_starting(&mut self, lab: &natc::verify::LabView) {
+        let (nat, hq) = (lab.topology.node("nat").expect("nat"), lab.topology.node("hq").expect("hq"));
+        let (s, segment) = lab
+            .topology
+            .segments
+            .iter()
+            .enumerate()
+            .find(|(_, seg)| seg.ports.iter().any(|p| p.node == nat && p.interface == "eth1"))
+            .expect("the Internet segment");
+        assert!(segment.ports.iter().any(|p| p.node == hq), "hq is on the Internet segment");
+        let ports = (0..segment.ports.len()).map(|p| natc::verify::netns::LabNamespaces::switch_port(s, p)).collect();
+        self.capture = Some(common::capture::Capture::start(&lab.namespaces.switch(), ports));
+    }
+
+    fn probes_done(&mut self, lab: &natc::verify::LabView) {
+        let nat = lab.topology.node("nat").expect("nat");
+        let out = Command::new("ip")
+            .args(["netns", "exec", lab.namespaces.namespace(nat), "conntrack", "-L", "-p", "udp"])
+            .output()
+            .expect("conntrack runs");
+        self.conntrack = String::from_utf8_lossy(&out.stdout).into_owned();
+        self.logs =
+            lab.charon_logs.iter().map(|(g, p)| (g.clone(), std::fs::read_to_string(p).unwrap_or_default())).collect();
+        self.seen = self.capture.take().expect("a capture").stop().expect("the capture ran");
+    }
+}
+
+/// NAT-T: both directions pass through a tunnel whose branch end sits behind a natc
+/// gateway that masquerades; the SA is UDP-encapsulated; branch's charon found itself
+/// behind NAT; the NAT box's conntrack holds the masqueraded 4500 flow (libipsec always
+/// encapsulates, so this, not "UDP 4500", is the proof of NAT-T); and the Internet segment
+/// carries only UDP 500/4500 between the outer addresses, never an inner address.
+fn assert_natt(target: &str) {
+    common::require_root_and(&["ip", "swanctl", "/usr/lib/ipsec/charon", "conntrack", "nft", "iptables-restore"]);
+    set_natt_keys();
+    let compiled = common::compile(&natt());
+    let spec = target.parse().expect("a target");
+    let options = natc::verify::VerifyOptions {
+        intent_dir: natt().parent().expect("a directory").to_path_buf(),
+        ..Default::default()
+    };
+    let mut watch = NattWatch::default();
+    let report = natc::verify::verify_with_hooks(&compiled, &spec, &options, &mut |_| {}, &mut watch)
+        .unwrap_or_else(|e| panic!("verify natt × {target} could not run: {e}"));
+    let text = report.to_string();
+    assert!(report.passed(), "{text}");
+    assert_eq!(report.results.len(), 3, "{text}");
+    assert!(report.results.iter().all(|r| r.tunnel_control.as_ref().is_some_and(|c| !c.pass)), "{text}");
+    let tunnel = |gw: &str| report.tunnels.iter().find(|t| t.gateway == gw).expect("the tunnel's result");
+    let (branch, hq) = (tunnel("branch"), tunnel("hq"));
+    assert!(branch.up && branch.encapsulated && branch.behind_nat, "{text}");
+    assert!(hq.up && hq.encapsulated && !hq.behind_nat, "{text}");
+    assert!(branch.packets.0 > 0 && branch.packets.1 > 0, "the probes went through the SA: {text}");
+
+    let branch_log = &watch.logs.iter().find(|(g, _)| g == "branch").expect("branch's log").1;
+    assert!(branch_log.contains("local host is behind NAT"), "{branch_log}");
+    // Masqueraded NAT-T: branch's 4500 flow leaves with the NAT's address as its source.
+    assert!(
+        watch.conntrack.lines().any(|l| l.contains("src=192.168.30.2 dst=198.18.1.2 sport=4500 dport=4500")
+            && l.contains("src=198.18.1.2 dst=198.18.1.1 sport=4500")),
+        "no masqueraded NAT-T flow on the NAT box:\n{}",
+        watch.conntrack
+    );
+    assert!(
+        !watch.conntrack.contains("192.168.31.") && !watch.conntrack.contains("192.168.32."),
+        "{}",
+        watch.conntrack
+    );
+
+    let outer: [std::net::Ipv4Addr; 2] = ["198.18.1.1".parse().unwrap(), "198.18.1.2".parse().unwrap()];
+    let esp_in_udp = watch.seen.iter().filter(|s| s.ports == Some((4500, 4500)) && s.length > 100).count();
+    assert!(esp_in_udp >= 6, "the probes crossed the Internet in UDP 4500: {:#?}", watch.seen);
+    let foreign = common::capture::not_ike(&watch.seen, &outer);
+    assert!(
+        foreign.is_empty(),
+        "the Internet segment saw more than IKE/NAT-T between the outer addresses:\n{foreign:#?}"
+    );
+}
+
+#[test]
+fn natt_nftables() {
+    assert_natt("nftables");
+}
+
+#[test]
+fn natt_iptables() {
+    assert_natt("iptables");
+}
+
+#[test]
+fn natt_firewalld() {
+    assert_natt("firewalld");
+}
+
+/// The capture check can fail: a plaintext inner packet, or IKE from a third address, is named.
+#[test]
+fn the_internet_observer_names_anything_but_ike_between_the_outer_addresses() {
+    let outer: [std::net::Ipv4Addr; 2] = ["198.18.1.1".parse().unwrap(), "198.18.1.2".parse().unwrap()];
+    let seen = |source: &str, destination: &str, protocol: u8, ports: Option<(u16, u16)>| common::capture::Seen {
+        source: source.parse().unwrap(),
+        destination: destination.parse().unwrap(),
+        protocol,
+        ports,
+        length: 120,
+        quoted: None,
+    };
+    let ok = seen("198.18.1.1", "198.18.1.2", 17, Some((4500, 4500)));
+    let remapped = seen("198.18.1.1", "198.18.1.2", 17, Some((277, 500)));
+    let unreachable = common::capture::Seen {
+        quoted: Some(Box::new(seen("198.18.1.2", "198.18.1.1", 17, Some((500, 500))))),
+        ..seen("198.18.1.1", "198.18.1.2", 1, None)
+    };
+    let inner = seen("192.168.31.10", "192.168.32.10", 1, None);
+    let third = seen("198.18.1.9", "198.18.1.2", 17, Some((500, 500)));
+    let esp = seen("198.18.1.1", "198.18.1.2", 50, None);
+    let other_port = seen("198.18.1.1", "198.18.1.2", 17, Some((53, 53)));
+    let quoting_inner = common::capture::Seen { quoted: Some(Box::new(inner.clone())), ..unreachable.clone() };
+    let all = [ok, remapped, unreachable, inner, third, esp, other_port, quoting_inner];
+    let found = common::capture::not_ike(&all, &outer);
+    assert_eq!(found.len(), 5, "{found:#?}");
+    assert!(found[0].contains("192.168.31.10"), "{found:#?}");
+    // And a real frame parses: Ethernet + IPv4 + UDP 4500.
+    let mut frame = vec![0u8; 14];
+    frame[12] = 0x08;
+    frame.extend([0x45, 0, 0, 48, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 1, 1, 198, 18, 1, 2, 0x11, 0x94, 0x11, 0x94]);
+    frame.extend([0u8; 24]);
+    let parsed = common::capture::parse(&frame).expect("an IPv4 frame");
+    assert_eq!(parsed.ports, Some((4500, 4500)));
+    assert!(common::capture::not_ike(&[parsed], &outer).is_empty());
+}
+
+/// The PSK-mismatch control: the same NAT-T lab with a different value under each end's
+/// reference. verify exits 3 and names each tunnel that did not come up, with charon's
+/// own reason in the log lines it shows.
+#[test]
+fn a_psk_mismatch_fails_with_exit_3_and_says_which_tunnel_did_not_come_up() {
+    common::require_root_and(&["ip", "nft", "swanctl", "/usr/lib/ipsec/charon"]);
+    let out = natc()
+        .args(["verify", "--target", "nftables"])
+        .arg(natt())
+        .env("NATC_NATT_PSK_BRANCH", "natc-natt-lab-key-one-0123456789")
+        .env("NATC_NATT_PSK_HQ", "natc-natt-lab-key-two-0123456789")
+        .output()
+        .expect("natc runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    for end in ["branch/to-hq", "hq/to-branch"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("TUNNEL DOWN  {end}  did not come up in 15 s"))),
+            "{end}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("AUTHENTICATION_FAILED") || stdout.contains("MAC mismatched"), "{stdout}");
+    assert!(stdout.contains("2 tunnel(s) did not come up"), "{stdout}");
+    assert!(!stdout.lines().any(|l| l.starts_with("PASS ")), "{stdout}");
+    assert!(leftovers(&lab_prefix(&stdout)).is_empty());
+}
+
+/// A key the lab cannot read is this machine's problem (exit 4), named by its reference.
+#[test]
+fn a_missing_key_is_an_environment_error_naming_the_reference() {
+    common::require_root_and(&["ip", "nft", "swanctl", "/usr/lib/ipsec/charon"]);
+    let out = natc()
+        .args(["verify", "--target", "nftables"])
+        .arg(natt())
+        .env("NATC_NATT_PSK_BRANCH", NATT_KEY)
+        .env_remove("NATC_NATT_PSK_HQ")
+        .output()
+        .expect("natc runs");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("the environment variable NATC_NATT_PSK_HQ is not set"), "{}", text(&out));
+}

@@ -186,16 +186,27 @@ fn to_port(port: &Option<PortStep>) -> String {
 
 /// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule).
 pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
-    gw.filters
-        .lines(chain)
-        .into_iter()
-        .flat_map(|line| {
-            let comment = line.comment();
+    let lines = gw.filters.lines(chain);
+    let mut rules: Vec<(Vec<String>, String)> = lines
+        .iter()
+        .map(|line| {
             let matches = match line {
                 FilterLine::Loopback(_) => vec![" -i lo".to_string()],
                 FilterLine::Replies(_) => vec![" -m conntrack --ctstate ESTABLISHED,RELATED".to_string()],
                 FilterLine::Allow(f) => match_variants(&f.matcher),
             };
+            (matches, line.comment())
+        })
+        .collect();
+    if chain == FilterChain::Input {
+        // The tunnels' IKE, NAT-T and ESP, after the implied lines and before the rules.
+        let implied = lines.iter().take_while(|l| !matches!(l, FilterLine::Allow(_))).count();
+        let tunnels = gw.tunnel_input().into_iter().map(|t| (match_variants(&t.matcher), t.comment()));
+        rules.splice(implied..implied, tunnels);
+    }
+    rules
+        .into_iter()
+        .flat_map(|(matches, comment)| {
             matches.into_iter().map(move |matches| RuleParts {
                 matches,
                 comment: comment.clone(),

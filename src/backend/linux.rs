@@ -4,7 +4,7 @@
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::{Code, Diagnostic};
-use crate::plan::{GatewayPlan, Nexthop};
+use crate::plan::{GatewayPlan, Nexthop, TunnelMode};
 use crate::vocab::TargetKind;
 use crate::vocab::Verdict;
 use serde::Serialize;
@@ -36,6 +36,7 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
             )),
         );
     }
+    errors.extend(policy_tunnel_matches(target, gw));
     if let Some(b) = &gw.bgp {
         errors.push(cannot_express(
             target,
@@ -48,6 +49,52 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
         errors.push(cannot_express(target, &f.origin,
             "under a drop policy the kernel targets accept replies of every tracked flow, so a stateless rule would behave as a stateful one",
             "remove `stateful = false` (replies are then let back in), or use the rtx target, whose filters can be stateless"));
+    }
+    errors
+}
+
+/// A policy tunnel's name where an interface goes is rendered without an interface match
+/// (docs/tunnels.md): the addresses must then say which traffic is the tunnel's. That holds
+/// when the traffic's far side lies inside the tunnel's remote networks: the kernel's IPsec
+/// policy only lets such packets in decrypted, and takes every such packet out. Otherwise
+/// the rule would also match other traffic: N301.
+fn policy_tunnel_matches(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
+    let remote_of = |name: &str| {
+        gw.tunnels.iter().find(|t| t.origin.name == name).and_then(|t| match &t.mode {
+            TunnelMode::Policy { remote, .. } => Some(remote.iter().map(|r| r.value).collect::<Vec<_>>()),
+            TunnelMode::Vti(_) => None,
+        })
+    };
+    let inside = |net: Option<ipnet::Ipv4Net>, remote: &[ipnet::Ipv4Net]| {
+        net.is_some_and(|n| remote.iter().any(|r| r.contains(&n)))
+    };
+    let translations = gw.dnat.iter().chain(&gw.snat).map(|t| (&t.origin, &t.matcher));
+    let filters = gw.filters.rules.iter().map(|f| (&f.origin, &f.matcher));
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    let mut refused: Vec<&crate::vocab::Span> = Vec::new();
+    for (origin, m) in translations.chain(filters) {
+        let sides = [
+            (&m.in_policy_tunnel, m.source, "in_interface", "from/source"),
+            (&m.out_policy_tunnel, m.destination, "out_interface", "to/destination"),
+        ];
+        for (tunnel, far, key, address_key) in sides {
+            let Some(tunnel) = tunnel else { continue };
+            let remote = remote_of(tunnel).unwrap_or_default();
+            if inside(far, &remote) || refused.contains(&&origin.span) {
+                continue;
+            }
+            refused.push(&origin.span);
+            let nets: Vec<String> = remote.iter().map(ToString::to_string).collect();
+            errors.push(cannot_express(
+                target,
+                origin,
+                &format!(
+                    "its {key} is policy-based tunnel `{tunnel}`, which Linux matches by addresses only, and its far side is not inside the tunnel's remote networks ({})",
+                    nets.join(", ")
+                ),
+                &format!("give it a {address_key} inside {}: then the addresses select the tunnel's traffic exactly", nets.join(", ")),
+            ));
+        }
     }
     errors
 }
@@ -69,6 +116,9 @@ struct SetupView {
 #[derive(Serialize)]
 pub struct HostState {
     pub sysctls: Vec<SysctlLine>,
+    /// Route-based tunnels' XFRM interfaces, their addresses and MTUs: before the routes
+    /// that name them.
+    pub links: Vec<SetupLine>,
     pub addresses: Vec<SetupLine>,
     pub routes: Vec<SetupLine>,
 }
@@ -110,6 +160,7 @@ pub fn host_state(gw: &GatewayPlan) -> HostState {
             .iter()
             .map(|s| SysctlLine { key: sysctl_key(&s.key), value: s.value.clone(), origin: s.origin.describe() })
             .collect(),
+        links: xfrm_links(gw),
         addresses: gw
             .owned
             .iter()
@@ -130,6 +181,33 @@ pub fn host_state(gw: &GatewayPlan) -> HostState {
             })
             .collect(),
     }
+}
+
+/// A route-based tunnel's interface: an XFRM interface whose `if_id` is the one the
+/// strongswan target writes for the tunnel's CHILD_SA (strongswan/xfrm.rs), on the device
+/// IKE leaves through (the owner of `local_address`, when the gateway declares it). Created
+/// only when missing, then its address and MTU set, so the script stays idempotent.
+fn xfrm_links(gw: &GatewayPlan) -> Vec<SetupLine> {
+    let mut lines = Vec::new();
+    for t in &gw.tunnels {
+        let Some(v) = t.vti() else { continue };
+        let name = quote::shell_quote(&v.name.value);
+        let dev = t
+            .local_address
+            .as_ref()
+            .and_then(|local| gw.interfaces.iter().find(|i| i.addresses.iter().any(|a| a.value.addr() == local.value)))
+            .map(|i| format!(" dev {}", quote::shell_quote(&i.name)))
+            .unwrap_or_default();
+        let id = super::strongswan::xfrm::if_id(&v.name.value);
+        let origin = t.origin.describe();
+        let line = |command: String| SetupLine { command, origin: origin.clone() };
+        lines
+            .push(line(format!("ip link show {name} >/dev/null 2>&1 || ip link add {name} type xfrm{dev} if_id {id}")));
+        lines.push(line(format!("ip address replace {} dev {name}", v.address.value)));
+        let mtu = v.mtu.as_ref().map(|m| format!(" mtu {}", m.value)).unwrap_or_default();
+        lines.push(line(format!("ip link set {name}{mtu} up")));
+    }
+    lines
 }
 
 /// `<target>-setup.sh`: the host state as runtime commands (`sysctl -w`).

@@ -110,6 +110,31 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
     }
 }
 
+/// N301 for every translation and filter that names a policy-based tunnel where an
+/// interface goes (plan `Match::in_policy_tunnel`/`out_policy_tunnel`), for the targets
+/// that only match real interfaces (VyOS, RTX).
+pub(crate) fn policy_tunnel_interfaces(target: &str, gw: &GatewayPlan, help: &str) -> Vec<Diagnostic> {
+    let translations = gw.dnat.iter().chain(&gw.snat).map(|t| (&t.origin, &t.matcher));
+    let filters = gw.filters.rules.iter().map(|f| (&f.origin, &f.matcher));
+    let mut seen: Vec<&crate::vocab::Origin> = Vec::new();
+    let mut out = Vec::new();
+    for (origin, m) in translations.chain(filters) {
+        let Some(tunnel) = m.in_policy_tunnel.as_ref().or(m.out_policy_tunnel.as_ref()) else { continue };
+        // A netmap's two halves are one item: one error.
+        if seen.iter().any(|o| o.span == origin.span) {
+            continue;
+        }
+        seen.push(origin);
+        out.push(cannot_express(
+            target,
+            origin,
+            &format!("it names policy-based tunnel `{tunnel}` as an interface, and {target} matches traffic by real interfaces only"),
+            help,
+        ));
+    }
+    out
+}
+
 /// N301 for an item the target cannot express.
 pub(crate) fn cannot_express(target: &str, origin: &crate::vocab::Origin, what: &str, help: &str) -> Diagnostic {
     Diagnostic::error(

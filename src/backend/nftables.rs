@@ -299,16 +299,23 @@ fn host_run(list: &[Translation]) -> usize {
 }
 
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
-    gw.filters
-        .lines(chain)
-        .into_iter()
+    let lines = gw.filters.lines(chain);
+    let mut rules: Vec<String> = lines
+        .iter()
         .map(|line| {
-            let matcher = match &line {
+            let matcher = match line {
                 FilterLine::Loopback(_) => "iifname \"lo\"".to_string(),
                 FilterLine::Replies(_) => "ct state established,related".to_string(),
                 FilterLine::Allow(f) => match_text(&f.matcher),
             };
             rule(&matcher, "accept", &line.comment())
         })
-        .collect()
+        .collect();
+    if chain == FilterChain::Input {
+        // The tunnels' IKE, NAT-T and ESP, after the implied lines and before the rules.
+        let implied = lines.iter().take_while(|l| !matches!(l, FilterLine::Allow(_))).count();
+        let tunnels = gw.tunnel_input().into_iter().map(|t| rule(&match_text(&t.matcher), "accept", &t.comment()));
+        rules.splice(implied..implied, tunnels);
+    }
+    rules
 }

@@ -10,6 +10,7 @@ use super::{Findings, head};
 use crate::diag::{Code, Diagnostic, Span};
 use crate::model::{At, Origin, Protocol, SnatTo, Tunnel, TunnelMode, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, IpsecMatch, Step, Translation};
+use crate::vocab::TargetKind;
 use ipnet::Ipv4Net;
 
 pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
@@ -61,8 +62,15 @@ fn remote_overlaps(facts: &Facts, found: &mut Findings) {
         });
     }
     for n in &facts.gw.netmaps {
-        let exit = n.interface.value.clone();
-        let exit_name = facts.describe_exit(&exit);
+        // A netmap through a policy tunnel (its name as the interface) leaves the way the
+        // tunnel does: the same exit as the tunnel's own remote networks below.
+        let through_tunnel = facts
+            .gw
+            .tunnels
+            .iter()
+            .any(|t| matches!(t.mode, TunnelMode::Policy { .. }) && t.origin.name == n.interface.value);
+        let exit = if through_tunnel { format!("tunnel `{}`", n.interface.value) } else { n.interface.value.clone() };
+        let exit_name = if through_tunnel { exit.clone() } else { facts.describe_exit(&exit) };
         remotes.push(Remote { origin: &n.origin, at: &n.remote_as, exit_name, exit, carrier: None });
     }
     for t in &facts.gw.tunnels {
@@ -212,7 +220,8 @@ fn snat_catches_tunnel(facts: &Facts, found: &mut Findings) {
                 SnatTo::Prefix(x) => p.local.iter().any(|l| l.value.contains(x)),
                 SnatTo::Masquerade => false,
             };
-            (out.is_none() || p.egress.is_none() || out == p.egress)
+            // Out of the tunnel's exit, or out of the tunnel itself (its name as out_interface).
+            (out.is_none() || p.egress.is_none() || out == p.egress || out == Some(p.tunnel.origin.name.as_str()))
                 && p.remote.iter().any(|r| overlap_opt(destination, Some(r.value)))
                 && !new_inside
         });
@@ -236,6 +245,13 @@ fn snat_catches_tunnel(facts: &Facts, found: &mut Findings) {
 /// replies), and the peer's rekeying and restarts fail.
 fn filtered(facts: &Facts, plan: &GatewayPlan, t: &Tunnel, found: &mut Findings) {
     if plan.filters.input.verdict != Verdict::Drop {
+        return;
+    }
+    // The Linux packet-filter targets let each tunnel's IKE, NAT-T and ESP in themselves
+    // (GatewayPlan::tunnel_input): nothing to warn about when they are all it is built for.
+    let linux_only = !plan.targets.is_empty()
+        && plan.targets.iter().all(|d| d.spec.kind.is_linux_filter() || d.spec.kind == TargetKind::Strongswan);
+    if linux_only {
         return;
     }
     let egress = facts.egress(t.remote.value);

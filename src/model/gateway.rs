@@ -40,7 +40,30 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         }
     }
 
-    let mut cx = Ctx { gateway: &name, nets, interfaces: &known, out };
+    // A policy-based tunnel's name may stand where a translation or filter names an
+    // interface (docs/tunnels.md): the traffic its policy takes. So it must not be an
+    // interface's name too.
+    let mut policy_tunnels: BTreeSet<String> = BTreeSet::new();
+    for t in &g.tunnel {
+        let r = t.get_ref();
+        if r.vti.is_some() || (r.local_networks.is_none() && r.remote_networks.is_none()) {
+            continue;
+        }
+        let tname = r.name.get_ref();
+        if known.contains(tname) {
+            out.push(
+                Diagnostic::error(
+                    Code::DUPLICATE_NAME,
+                    format!("policy-based tunnel `{tname}` has the name of an interface of this gateway"),
+                )
+                .label(r.name.span(), "a tunnel name that is also an interface name")
+                .help("a policy tunnel's name may stand for an interface in translations and filters, so it must differ from every interface and VTI name: rename the tunnel"),
+            );
+        } else {
+            policy_tunnels.insert(tname.clone());
+        }
+    }
+    let mut cx = Ctx { gateway: &name, nets, interfaces: &known, policy_tunnels: &policy_tunnels, out };
     let addresses = owned_addresses(&mut cx, &g.addresses);
 
     let mut rule_names = UniqueNames::default();

@@ -16,6 +16,9 @@ pub struct Ctx<'a> {
     pub gateway: &'a str,
     pub nets: &'a Networks,
     pub interfaces: &'a BTreeSet<String>,
+    /// The names of the policy-based tunnels: they may stand where a translation or filter
+    /// names an interface ([`Ctx::traffic_iface`]).
+    pub policy_tunnels: &'a BTreeSet<String>,
     pub out: &'a mut Vec<Diagnostic>,
 }
 
@@ -58,6 +61,17 @@ impl Ctx<'_> {
         if name == "lo" || self.interfaces.contains(name) {
             return Some(At::new(name.clone(), raw.span()));
         }
+        if self.policy_tunnels.contains(name) {
+            self.out.push(
+                Diagnostic::error(
+                    Code::UNKNOWN_INTERFACE,
+                    format!("`{name}` is a policy-based tunnel of gateway `{}`, not an interface", self.gateway),
+                )
+                .label(inner(raw.span(), name), "a policy tunnel has no interface")
+                .help("a policy tunnel's name stands for an interface only in a translation's or filter's interface keys; routes and addresses need a real interface (a route-based tunnel has one: its `vti`)"),
+            );
+            return None;
+        }
         let mut d =
             Diagnostic::error(Code::UNKNOWN_INTERFACE, format!("gateway `{}` has no interface `{name}`", self.gateway))
                 .label(inner(raw.span(), name), "not declared on this gateway");
@@ -71,10 +85,19 @@ impl Ctx<'_> {
         None
     }
 
-    pub fn opt_iface(&mut self, raw: &Option<S<String>>) -> Option<Option<At<String>>> {
+    /// An interface where a translation or filter matches traffic: a declared interface, or
+    /// a policy-based tunnel's name (the traffic the tunnel's policy takes).
+    pub fn traffic_iface(&mut self, raw: &S<String>) -> Option<At<String>> {
+        if self.policy_tunnels.contains(raw.get_ref()) {
+            return Some(At::new(raw.get_ref().clone(), raw.span()));
+        }
+        self.iface(raw)
+    }
+
+    pub fn opt_traffic_iface(&mut self, raw: &Option<S<String>>) -> Option<Option<At<String>>> {
         match raw {
             None => Some(None),
-            Some(r) => self.iface(r).map(Some),
+            Some(r) => self.traffic_iface(r).map(Some),
         }
     }
 
@@ -140,7 +163,7 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
     let origin = cx.origin(Kind::Dnat, r.name.get_ref(), raw.span());
     let destination = cx.addr(&r.destination);
     let to = cx.addr(&r.to);
-    let in_interface = cx.opt_iface(&r.in_interface);
+    let in_interface = cx.opt_traffic_iface(&r.in_interface);
     let source = cx.opt_addr(&r.source);
     let pp = cx.protocol_ports(&r.protocol, &r.port);
     let (destination, to, in_interface, source, (protocol, ports)) = (destination?, to?, in_interface?, source?, pp?);
@@ -262,7 +285,7 @@ fn describe_range(r: PortRange) -> String {
 pub fn snat(cx: &mut Ctx, raw: &S<intent::Snat>) -> Option<Snat> {
     let r = raw.get_ref();
     let origin = cx.origin(Kind::Snat, r.name.get_ref(), raw.span());
-    let out_interface = cx.opt_iface(&r.out_interface);
+    let out_interface = cx.opt_traffic_iface(&r.out_interface);
     let source = cx.opt_addr(&r.source);
     let destination = cx.opt_addr(&r.destination);
     let pp = cx.protocol_ports(&r.protocol, &r.port);
@@ -320,7 +343,7 @@ pub fn netmap(cx: &mut Ctx, raw: &S<intent::Netmap>) -> Option<Netmap> {
     let r = raw.get_ref();
     let origin = cx.origin(Kind::Netmap, r.name.get_ref(), raw.span());
     let (local, local_as, remote_as, interface) =
-        (cx.addr(&r.local), cx.addr(&r.local_as), cx.addr(&r.remote_as), cx.iface(&r.interface));
+        (cx.addr(&r.local), cx.addr(&r.local_as), cx.addr(&r.remote_as), cx.traffic_iface(&r.interface));
     let (local, local_as, remote_as, interface) = (local?, local_as?, remote_as?, interface?);
     if !cx.prefix_lengths_match(&local, &local_as, "`local_as` is how the far side sees `local`, address for address") {
         return None;
@@ -333,8 +356,8 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
     let origin = cx.origin(Kind::Allow, r.name.get_ref(), raw.span());
     let from = cx.opt_addr(&r.from);
     let to = cx.opt_addr(&r.to);
-    let in_interface = cx.opt_iface(&r.in_interface);
-    let out_interface = cx.opt_iface(&r.out_interface);
+    let in_interface = cx.opt_traffic_iface(&r.in_interface);
+    let out_interface = cx.opt_traffic_iface(&r.out_interface);
     let pp = cx.protocol_ports(&r.protocol, &r.port);
     let chain = r.chain.as_ref().map_or(Chain::Forward, |c| *c.get_ref());
     if let (Chain::Input, Some(o)) = (chain, &r.out_interface) {

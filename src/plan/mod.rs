@@ -82,6 +82,53 @@ impl GatewayPlan {
     }
 }
 
+/// One accept line the Linux packet-filter targets add to the input chain under
+/// `input = "drop"` for a tunnel: IKE (udp/500), NAT-T (udp/4500) or ESP from the tunnel's
+/// `remote` only. Both ends of a tunnel initiate, rekey and send DPD, so the peer's own
+/// exchanges must get in, not just the replies to ours. VyOS and RTX do not render these.
+#[derive(Debug, Clone)]
+pub struct TunnelInput<'a> {
+    pub origin: &'a Origin,
+    /// `IKE`, `NAT-T` or `ESP`: the comment's suffix.
+    pub what: &'static str,
+    pub matcher: Match,
+}
+
+impl TunnelInput<'_> {
+    /// `gw tunnel/to-b (IKE)`.
+    pub fn comment(&self) -> String {
+        format!("{} ({})", self.origin.describe(), self.what)
+    }
+}
+
+impl GatewayPlan {
+    /// The input lines each tunnel needs under `input = "drop"` (none under accept), in
+    /// tunnel order; they come after the implied lines and before the `allow` rules.
+    pub fn tunnel_input(&self) -> Vec<TunnelInput<'_>> {
+        if self.filters.policy(FilterChain::Input) != Verdict::Drop {
+            return Vec::new();
+        }
+        let mut lines = Vec::new();
+        for t in &self.tunnels {
+            let from = Some(Ipv4Net::from(t.remote.value));
+            let udp = |port: u16| Match {
+                source: from,
+                protocol: Some(Protocol::Udp),
+                ports: Some(PortSet { ranges: vec![crate::vocab::PortRange::single(port)] }),
+                ..Match::default()
+            };
+            lines.push(TunnelInput { origin: &t.origin, what: "IKE", matcher: udp(500) });
+            lines.push(TunnelInput { origin: &t.origin, what: "NAT-T", matcher: udp(4500) });
+            lines.push(TunnelInput {
+                origin: &t.origin,
+                what: "ESP",
+                matcher: Match { source: from, protocol: Some(Protocol::Esp), ..Match::default() },
+            });
+        }
+        lines
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hook {
     /// Rewrites the destination before routing (PREROUTING).
@@ -109,6 +156,12 @@ pub struct Match {
     /// Destination ports; only with tcp or udp.
     pub ports: Option<PortSet>,
     pub ipsec: IpsecMatch,
+    /// The intent named this policy-based tunnel where `in_interface` goes: the traffic its
+    /// policy takes (decrypted traffic from its remote selectors). `in_interface` is then
+    /// `None`: the Linux targets match by addresses only; VyOS and RTX refuse it (N301).
+    pub in_policy_tunnel: Option<String>,
+    /// The same for `out_interface`: traffic the tunnel's policy will encrypt.
+    pub out_policy_tunnel: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -154,7 +154,7 @@ pub fn verify_with_hooks(
         crate::pipeline::build(
             compiled,
             &BuildOptions {
-                targets: vec![strongswan_spec()?],
+                targets: vec![TargetSpec { kind: TargetKind::Strongswan, profile: None }],
                 gateways: tunnel_gateways.iter().map(|g| g.name.clone()).collect(),
                 secrets: SecretMode::Inline { base: options.intent_dir.clone() },
             },
@@ -353,9 +353,4 @@ fn run_probes(
         });
     }
     results
-}
-
-// TEMPORARY until the strongswan branch is merged.
-fn strongswan_spec() -> Result<TargetSpec, Error> {
-    Err(Error::Environment("MERGE-PENDING".into()))
 }

@@ -95,7 +95,7 @@ impl LabNamespaces {
     }
 
     fn wire(&mut self, topology: &Topology) -> Result<(), String> {
-        let switch = format!("{}-switch", self.prefix);
+        let switch = self.switch();
         self.add_namespace(switch.clone())?;
         for node in &topology.nodes {
             let ns = format!("{}-{}", self.prefix, node.name);
@@ -108,7 +108,7 @@ impl LabNamespaces {
             run("ip", &["-n", &switch, "link", "set", &bridge, "up"])?;
             for (p, port) in segment.ports.iter().enumerate() {
                 let ns = &self.nodes[port.node];
-                let peer = format!("s{s}p{p}");
+                let peer = Self::switch_port(s, p);
                 // Both ends are born inside their namespaces: names like eth0 never meet in the root namespace.
                 run(
                     "ip",
@@ -156,6 +156,17 @@ impl LabNamespaces {
             run("ip", &["-n", ns, "neigh", "flush", "all"])?;
         }
         Ok(())
+    }
+
+    /// The namespace holding one bridge per segment.
+    pub fn switch(&self) -> String {
+        format!("{}-switch", self.prefix)
+    }
+
+    /// The switch side of port `port` of segment `segment` (topology order): what a capture
+    /// of that segment listens on.
+    pub fn switch_port(segment: usize, port: usize) -> String {
+        format!("s{segment}p{port}")
     }
 
     pub fn namespace(&self, node: usize) -> &str {

@@ -125,7 +125,7 @@ impl Tunnels {
                     &["-n", lab.namespace(node), "address", "add", &format!("{address}/32"), "dev", "lo"],
                 )?;
                 adjustments.push(format!(
-                    "{address}/32 on {gateway}'s lo (lab only: libipsec routes a policy only from a local address inside its selector {network})"
+                    "{address}/32 on {gateway}'s lo (libipsec installs a policy's route only with a local address inside its selector {network})"
                 ));
             }
             let charon = &mut charons[i];
@@ -140,6 +140,8 @@ impl Tunnels {
                 });
             }
         }
+        // Results in the intent's order, whatever order the charons were started in.
+        ends.sort_by_key(|e| plan.gateways.iter().position(|g| g.name == e.gateway));
         Ok(Tunnels { charons, ends, adjustments })
     }
 

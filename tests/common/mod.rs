@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod grammar;
 pub mod rtx_model;
 pub mod vyos_model;

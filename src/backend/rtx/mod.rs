@@ -256,6 +256,13 @@ fn routes(cx: &mut Ctx) -> Vec<Block> {
 }
 
 fn refuse_unsupported(cx: &mut Ctx) {
+    // RTX IPsec is route-based (ipsec.rs refuses policy tunnels): a policy tunnel's name
+    // as an interface has nothing to stand for.
+    cx.errors.extend(crate::backend::policy_tunnel_interfaces(
+        NAME,
+        cx.gw,
+        "make the tunnel route-based (vti = { name = \"tunnel1\", … }) and name its tunnel interface",
+    ));
     if let Some(b) = &cx.gw.bgp {
         let origin = b.origin.clone();
         cx.refuse(&origin, "RTX BGP exports routes with `bgp import` filters and sets no keepalive timer, which is not what `networks` and `keepalive` say",

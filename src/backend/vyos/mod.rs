@@ -63,12 +63,14 @@ pub struct Vyos {
 
 impl Target for Vyos {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
-        configuration(gw).findings
+        let mut findings = configuration(gw).findings;
+        findings.extend(policy_tunnels(gw));
+        findings
     }
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
         let built = configuration(gw);
-        if let Some(error) = built.findings.into_iter().find(Diagnostic::is_error) {
+        if let Some(error) = built.findings.into_iter().chain(policy_tunnels(gw)).find(Diagnostic::is_error) {
             return Err(error);
         }
         let mut notes = vec![
@@ -91,6 +93,16 @@ impl Target for Vyos {
         let text = engine::render("vyos/commands.tera", &view)?;
         Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, &text, true)?])
     }
+}
+
+/// VyOS NAT and firewall rules match interfaces; a policy tunnel has none (its traffic
+/// leaves through the WAN interface, before and after encryption).
+fn policy_tunnels(gw: &GatewayPlan) -> Vec<Diagnostic> {
+    super::policy_tunnel_interfaces(
+        NAME,
+        gw,
+        "name the interface the tunnel's traffic leaves through (the WAN interface), or make the tunnel route-based (vti) and name its VTI",
+    )
 }
 
 /// One `set` line: a path of words natc has validated (no quoting needed) and an optional
