@@ -260,8 +260,9 @@ fn position(lines: &[String], needle: &str) -> usize {
     lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("no `{needle}` in:\n{}", lines.join("\n")))
 }
 
-/// Seed 002 over a policy-based tunnel: each receiver sees the other side's virtual
-/// address; the 1:1 map runs before the tunnel takes the packet and after it comes out.
+/// Seed 002 over a policy-based tunnel, each netmap naming the tunnel as its interface:
+/// each receiver sees the other side's virtual address; the 1:1 map runs before the
+/// tunnel takes the packet and after it comes out.
 #[test]
 fn a_policy_tunnel_carries_both_ways_between_the_virtual_prefixes() {
     let (r, out) = tunnel_lab("tunnel-policy.toml");
@@ -285,16 +286,16 @@ fn a_policy_tunnel_carries_both_ways_between_the_virtual_prefixes() {
         r.tunnels
     );
     let way = lines(&r.results[0].request);
-    let snat = position(&way, "utm-a: SNAT utm-a snat/a-out: source 192.168.1.118 → 192.168.10.118");
+    let snat = position(&way, "utm-a: SNAT utm-a netmap/vpc-a (snat): source 192.168.1.118 → 192.168.10.118");
     let into = position(&way, "utm-a: into tunnel to-utm-b (ESP in UDP 4500 203.0.113.10 → 203.0.113.20;");
     let wire = position(&way, "utm-a → utm-b: 203.0.113.10:4500 → 203.0.113.20:4500  udp");
     let out_of = position(&way, "utm-b: out of tunnel to-utm-a (from 203.0.113.10): 192.168.10.118 → 192.168.20.175");
-    let dnat = position(&way, "utm-b: DNAT utm-b dnat/b-in: destination 192.168.20.175 → 192.168.1.175");
+    let dnat = position(&way, "utm-b: DNAT utm-b netmap/vpc-b (dnat): destination 192.168.20.175 → 192.168.1.175");
     assert!(snat < into && into < wire && wire < out_of && out_of < dnat, "{}", way.join("\n"));
     // The answer comes back through the tunnel the other way, its NAT undone at each end.
     let back = lines(&r.results[0].reply);
     let into = position(&back, "utm-b: into tunnel to-utm-a (ESP in UDP 4500 203.0.113.20 → 203.0.113.10;");
-    let undo = position(&back, "utm-a: conntrack: reply, de-SNAT utm-a snat/a-out");
+    let undo = position(&back, "utm-a: conntrack: reply, de-SNAT utm-a netmap/vpc-a (snat)");
     assert!(into < undo);
     // On the wire between the gateways only the outer packets travel.
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -7,7 +7,6 @@ use super::gateway::{Decision, Node, State};
 use super::net::RouteEntry;
 use super::packet::{Packet, Tuple, change, shift};
 use super::render::Recorder;
-use super::tunnel::interface_seen;
 use crate::lab::probe::ProbeProtocol;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Match, Step};
 use crate::vocab::{Protocol, Verdict};
@@ -22,10 +21,7 @@ impl Node<'_> {
         in_iface: &str,
         rec: &mut Recorder,
     ) -> Option<String> {
-        let Some(t) = plan.dnat.iter().find(|t| {
-            let in_iface = interface_seen(plan, t.matcher.in_interface.as_deref(), Some(in_iface));
-            matches(&t.matcher, &p.tuple, in_iface, None)
-        }) else {
+        let Some(t) = plan.dnat.iter().find(|t| matches(&t.matcher, &p.tuple, Some(in_iface), None)) else {
             if !plan.dnat.is_empty() {
                 rec.step(&self.name, "prerouting: no DNAT rule matches");
             }
@@ -92,21 +88,36 @@ impl Node<'_> {
             FilterChain::Forward => "forward",
             FilterChain::Input => "input",
         };
+        // Under input = "drop" the Linux targets let each tunnel's IKE, NAT-T and ESP in
+        // from its remote, after the implied lines and before the allows.
+        let tunnels = if chain == FilterChain::Input { plan.tunnel_input() } else { Vec::new() };
+        let tunnel_line = |rec: &mut Recorder| match tunnels.iter().find(|l| matches(&l.matcher, t, in_iface, None)) {
+            Some(l) => {
+                rec.step(&self.name, format!("{name}: accept ({})", l.comment()));
+                true
+            }
+            None => false,
+        };
+        let mut tunnels_seen = false;
         for line in plan.filters.lines(chain) {
+            if !tunnels_seen && matches!(line, FilterLine::Allow(_)) {
+                tunnels_seen = true;
+                if tunnel_line(rec) {
+                    return true;
+                }
+            }
             let hit = match &line {
                 FilterLine::Loopback(_) => in_iface == Some("lo"),
                 FilterLine::Replies(_) => ct.established(state.class),
-                FilterLine::Allow(f) => matches(
-                    &f.matcher,
-                    t,
-                    interface_seen(plan, f.matcher.in_interface.as_deref(), in_iface),
-                    interface_seen(plan, f.matcher.out_interface.as_deref(), out_iface),
-                ),
+                FilterLine::Allow(f) => matches(&f.matcher, t, in_iface, out_iface),
             };
             if hit {
                 rec.step(&self.name, format!("{name}: accept ({})", line.comment()));
                 return true;
             }
+        }
+        if !tunnels_seen && tunnel_line(rec) {
+            return true;
         }
         let policy = plan.filters.chain_policy(chain);
         match policy.verdict {
@@ -163,11 +174,7 @@ impl Node<'_> {
                 }
             }
             Class::New => {
-                let taken = plan.snat.iter().find(|t| {
-                    let out = interface_seen(plan, t.matcher.out_interface.as_deref(), Some(&route.dev));
-                    matches(&t.matcher, &p.tuple, None, out)
-                });
-                match taken {
+                match plan.snat.iter().find(|t| matches(&t.matcher, &p.tuple, None, Some(&route.dev))) {
                     None if !plan.snat.is_empty() => rec.step(&self.name, "postrouting: no SNAT rule matches"),
                     None => {}
                     Some(t) => {
@@ -215,8 +222,10 @@ impl Node<'_> {
     }
 }
 
-/// Does a rule's match take this packet? `ipsec = NotIpsec` always holds: the Linux
-/// targets refuse tunnels, so no IPsec policy exists on a Linux gateway.
+/// Does a rule's match take this packet? `ipsec = NotIpsec` (`except_ipsec`) always
+/// holds: in the lab no packet meets a kernel IPsec policy, libipsec being userspace (so a
+/// policy-based tunnel's name, which lower turns into no interface match, matches by the
+/// addresses alone, as the Linux targets render it).
 pub fn matches(m: &Match, t: &Tuple, in_iface: Option<&str>, out_iface: Option<&str>) -> bool {
     let protocol = |p: Protocol| match p {
         Protocol::Any => true,
