@@ -8,7 +8,8 @@
 //!
 //! Files by concept: `packet` (the 5-tuple), `net` (a node's addresses and routes),
 //! `conntrack`, `gateway` (one node's netfilter walk), `lab` (hop by hop), `expect`
-//! (one expectation), `single` (one packet at one gateway), `render` (the steps).
+//! (one expectation), `single` (one packet at one gateway), `render` (the steps),
+//! `tunnel` (IPsec tunnels brought up by walking IKE, and packets carried through them).
 
 mod conntrack;
 mod expect;

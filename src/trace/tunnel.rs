@@ -23,7 +23,7 @@ use super::packet::{Kind, Packet, Tuple};
 use super::render::Recorder;
 use crate::lab::probe::ProbeProtocol;
 use crate::lab::topology::NodeKind;
-use crate::plan::{Tunnel, TunnelMode};
+use crate::plan::{SecretRef, Tunnel, TunnelMode};
 use crate::vocab::ipsec::IkeId;
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
@@ -357,10 +357,11 @@ fn disagreements(
         ));
     }
     if ta.psk.value != tb.psk.value {
-        unsure.push(format!(
-            "the PSK references differ ({:?}, {:?}): whether the keys match",
-            ta.psk.value, tb.psk.value
-        ));
+        let psk = |t: &Tunnel| match &t.psk.value {
+            SecretRef::Env(name) => format!("env {name}"),
+            SecretRef::File(path) => format!("file {path}"),
+        };
+        unsure.push(format!("the PSK references differ ({}, {}): whether the keys match", psk(ta), psk(tb)));
     }
     (certain, unsure)
 }
