@@ -379,3 +379,31 @@ fn a_tunnel_whose_selectors_do_not_mirror_fails_naming_it() {
         "{stdout}"
     );
 }
+
+/// One packet at one tunnel gateway: its tunnels are assumed up (said), a packet SNATed
+/// into the selectors goes into the tunnel, one outside them is dropped by charon.
+#[test]
+fn one_packet_at_a_tunnel_gateway_goes_into_the_tunnel_whose_selectors_take_it() {
+    let path = common::root().join("tests/trace/tunnel-policy.toml");
+    let run = |from: &str| {
+        natc()
+            .args(["trace", "-g", "utm-a", "--from", from, "--in-interface", "eth0", "--to", "192.168.20.175"])
+            .arg(&path)
+            .output()
+            .expect("natc runs")
+    };
+    let out = run("192.168.1.118");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let at = |s: &str, needle: &str| s.find(needle).unwrap_or_else(|| panic!("no `{needle}` in:\n{s}"));
+    let assumed = at(&stdout, "utm-a  assuming its IPsec tunnels are up (to-utm-b)");
+    let snat = at(&stdout, "SNAT utm-a netmap/vpc-a (snat): source 192.168.1.118 → 192.168.10.118");
+    let into = at(&stdout, "utm-a  into tunnel to-utm-b (its far end is not walked here");
+    assert!(assumed < snat && snat < into, "{stdout}");
+    // From outside the netmap's local network no SNAT applies: no selector takes it.
+    let out = run("192.168.9.1");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    at(&stdout, "ipsec0: no tunnel's selectors take 192.168.9.1 → 192.168.20.175: charon drops it");
+    assert!(stdout.ends_with("FAIL  192.168.9.1 → 192.168.20.175: no tunnel of utm-a takes it\n"), "{stdout}");
+}

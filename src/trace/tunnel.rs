@@ -23,7 +23,7 @@ use super::packet::{Kind, Packet, Tuple};
 use super::render::Recorder;
 use crate::lab::probe::ProbeProtocol;
 use crate::lab::topology::NodeKind;
-use crate::plan::{SecretRef, Tunnel, TunnelMode};
+use crate::plan::{GatewayPlan, SecretRef, Tunnel, TunnelMode};
 use crate::vocab::ipsec::IkeId;
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
@@ -185,6 +185,40 @@ pub fn install_routes(lab: &mut Lab) {
         net.idle_tunnel_routes = idle;
         net.tunnel_routes.extend(live.into_iter().map(|(_, r)| r));
     }
+}
+
+/// One gateway on its own (`natc trace --from/--to`): its policy tunnels' routes as if
+/// they were up. Gives their names, if it has any.
+pub fn assume_up(net: &mut Net) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (name, route) in std::mem::take(&mut net.idle_tunnel_routes) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+        net.tunnel_routes.push(route);
+    }
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+/// One gateway on its own: a packet it sends into `ipsec0` must be in a policy tunnel's
+/// selectors, or charon drops it; the step names the tunnel (whose far end is not
+/// walked) or says it is dropped.
+pub fn taken_alone(plan: &GatewayPlan, t: &Tuple, rec: &mut Recorder) -> bool {
+    let Some(route) = plan.tunnels.iter().find(|tunnel| match &tunnel.mode {
+        TunnelMode::Policy { local, remote } => {
+            local.iter().any(|n| n.value.contains(&t.source)) && remote.iter().any(|n| n.value.contains(&t.destination))
+        }
+        TunnelMode::Vti(_) => false,
+    }) else {
+        rec.step(&plan.name, format!("{TUN}: no tunnel's selectors take {t}: charon drops it"));
+        return false;
+    };
+    let name = &route.origin.name;
+    rec.step(
+        &plan.name,
+        format!("into tunnel {name} (its far end is not walked here: natc trace INTENT walks the lab)"),
+    );
+    true
 }
 
 /// A destination inside the remote selectors of a tunnel that is not up: charon
