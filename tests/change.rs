@@ -333,12 +333,12 @@ fn edits_of_the_examples_round_trip_both_ways() {
             &["vyos"],
         ),
         (
-            example("seed-002-overlap.toml"),
+            example("seed-002-overlap-vyos.toml"),
             edited(
                 d,
-                &example("seed-002-overlap.toml"),
-                "s2-route.toml",
-                &[("via = \"198.19.0.2\"", "via = \"198.19.0.3\"")],
+                &example("seed-002-overlap-vyos.toml"),
+                "s2-description.toml",
+                &[("\"VPC A subnet (real 192.168.1.0/24)\"", "\"VPC A subnet\"")],
             ),
             &["vyos"],
         ),
@@ -562,7 +562,7 @@ fn random_edits_of_an_rtx_gateway_round_trip() {
 /// grammars mark `multi` (VyOS's `<multi/>`), for every leaf in every output the tests build.
 #[test]
 fn the_multi_valued_leaves_of_the_change_script_are_the_grammars() {
-    let mut intents: Vec<PathBuf> = common::examples();
+    let mut intents: Vec<PathBuf> = common::vyos_examples();
     intents.push(common::root().join("tests/vyos-kitchen-sink.toml"));
     for f in ["seed-004-edited.toml", "kitchen-sink-edited.toml"] {
         intents.push(fixture(f));

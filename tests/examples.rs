@@ -61,12 +61,14 @@ fn output_is_byte_identical_across_runs() {
 
 #[test]
 fn netmap_becomes_two_one_to_one_prefix_maps() {
+    // The netmap's interface is the tunnel: Linux matches by the translation's addresses
+    // (inside the tunnel's selectors) and names no interface (docs/tunnels.md).
     let nft = common::primary_of("examples/seed-002-overlap.toml", "nftables", "utm-a");
-    assert!(nft.contains("oifname \"tun0\" ip saddr 192.168.1.0/24 ip daddr 192.168.20.0/24 snat ip prefix to ip saddr map { 192.168.1.0/24 : 192.168.10.0/24 }"), "{nft}");
-    assert!(nft.contains("iifname \"tun0\" ip saddr 192.168.20.0/24 ip daddr 192.168.10.0/24 dnat ip prefix to ip daddr map { 192.168.10.0/24 : 192.168.1.0/24 }"), "{nft}");
+    assert!(nft.contains("\t\tip saddr 192.168.1.0/24 ip daddr 192.168.20.0/24 snat ip prefix to ip saddr map { 192.168.1.0/24 : 192.168.10.0/24 }"), "{nft}");
+    assert!(nft.contains("\t\tip saddr 192.168.20.0/24 ip daddr 192.168.10.0/24 dnat ip prefix to ip daddr map { 192.168.10.0/24 : 192.168.1.0/24 }"), "{nft}");
     let ipt = common::primary_of("examples/seed-002-overlap.toml", "iptables", "utm-b");
-    assert!(ipt.contains("-A POSTROUTING -o tun0 -s 192.168.1.0/24 -d 192.168.10.0/24 -m comment --comment \"utm-b netmap/vpc-b (snat)\" -j NETMAP --to 192.168.20.0/24"), "{ipt}");
-    assert!(ipt.contains("-A PREROUTING -i tun0 -s 192.168.10.0/24 -d 192.168.20.0/24 -m comment --comment \"utm-b netmap/vpc-b (dnat)\" -j NETMAP --to 192.168.1.0/24"), "{ipt}");
+    assert!(ipt.contains("-A POSTROUTING -s 192.168.1.0/24 -d 192.168.10.0/24 -m comment --comment \"utm-b netmap/vpc-b (snat)\" -j NETMAP --to 192.168.20.0/24"), "{ipt}");
+    assert!(ipt.contains("-A PREROUTING -s 192.168.10.0/24 -d 192.168.20.0/24 -m comment --comment \"utm-b netmap/vpc-b (dnat)\" -j NETMAP --to 192.168.1.0/24"), "{ipt}");
 }
 
 #[test]
@@ -105,5 +107,42 @@ fn every_rule_line_carries_its_origin() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn seed_000_ipsec_builds_for_its_targets_with_what_the_tunnel_needs() {
+    let path = common::root().join("examples/seed-000-ipsec.toml");
+    for target in ["nftables", "strongswan"] {
+        if let Err(e) = common::build(&path, target) {
+            panic!("seed-000-ipsec must build for {target}:\n{e}");
+        }
+    }
+    let nft = common::primary_of("examples/seed-000-ipsec.toml", "nftables", "natgw");
+    // input = "drop": the peer's IKE, NAT-T and ESP get in, from the peer only.
+    for line in [
+        "ip saddr 203.0.113.72 udp dport 500 accept comment \"natgw tunnel/to-onprem (IKE)\"",
+        "ip saddr 203.0.113.72 udp dport 4500 accept comment \"natgw tunnel/to-onprem (NAT-T)\"",
+        "ip saddr 203.0.113.72 meta l4proto esp accept comment \"natgw tunnel/to-onprem (ESP)\"",
+    ] {
+        assert!(nft.contains(line), "{line}\n{nft}");
+    }
+    // The policy tunnel named as in_interface: matched by its addresses, no interface.
+    assert!(
+        nft.contains(
+            "ip saddr 192.168.72.0/24 ip daddr 192.168.150.0/24 tcp dport 22 accept comment \"natgw allow/ssh-to-aix\""
+        ),
+        "{nft}"
+    );
+    assert!(!nft.contains("to-onprem\" ") && !nft.contains("iifname \"to-onprem\""), "{nft}");
+    let swanctl = common::primary_of("examples/seed-000-ipsec.toml", "strongswan", "natgw");
+    for line in [
+        "id = \"198.51.100.82\"",
+        "id = \"203.0.113.72\"",
+        "local_ts = 192.168.82.64/26",
+        "remote_ts = 192.168.72.0/24",
+        "encap = yes",
+    ] {
+        assert!(swanctl.contains(line), "{line}\n{swanctl}");
     }
 }

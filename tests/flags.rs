@@ -178,8 +178,9 @@ fn trace_finds_the_gateway_when_none_is_named() {
     let lab = example("seed-003-lab.toml");
     let named = stdout(&["trace", "-g", "vm02", "--from", "192.168.100.1", "--to", "192.168.100.3"], &lab, 0);
     assert_eq!(stdout(&["trace", "--from", "192.168.100.1", "--to", "192.168.100.3"], &lab, 0), named);
-    // Two gateways: the one the lab routes the packet through first.
-    let overlap = example("seed-002-overlap.toml");
+    // Two gateways: the one the lab routes the packet through first. (The link-based seed
+    // 002 of tests/verify/: the example's IPsec tunnel is trace's to walk, branch trace-tunnel.)
+    let overlap = common::root().join("tests/verify/seed-002-swapped-netmap.toml");
     let args = ["trace", "--from", "192.168.1.118", "--to", "192.168.20.175", "--protocol", "tcp", "--port", "22"];
     let chosen = natc().args(args).arg(&overlap).output().expect("runs");
     assert_eq!(chosen.status.code(), Some(0), "{}", String::from_utf8_lossy(&chosen.stderr));

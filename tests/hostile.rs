@@ -174,8 +174,8 @@ fn hostile_descriptions_are_refused_or_read_back_exactly() {
     let mut batch = Batch::default();
     let mut refused = 0;
     for (n, v) in values.iter().enumerate() {
-        for target in ["nftables", "iptables", "firewalld", "vyos", "rtx"] {
-            let tunnel = matches!(target, "vyos" | "rtx");
+        for target in ["nftables", "iptables", "firewalld", "vyos", "rtx", "strongswan"] {
+            let tunnel = matches!(target, "vyos" | "rtx" | "strongswan");
             let text = described(n, v, target, tunnel);
             let hostile = match build(&text, target) {
                 Ok(built) => built,
@@ -228,7 +228,7 @@ fn hostile_descriptions_are_refused_or_read_back_exactly() {
             }
         }
     }
-    assert!(refused > 0 && refused < values.len() * 5, "{refused} refusals");
+    assert!(refused > 0 && refused < values.len() * 6, "{refused} refusals");
     check_with_readers(&batch);
 }
 
@@ -299,12 +299,41 @@ fn rtx_words(line: &str) -> Vec<String> {
     words
 }
 
+/// A swanctl.conf value as strongSwan's settings lexer reads it (settings_lexer.l): a `"…"`
+/// string where `\n`, `\r`, `\t` are controls and `\x` is `x`; a bare value up to a space
+/// or `#`. One word, so it compares like the other readers'.
+fn swanctl_value(text: &str) -> Vec<String> {
+    let Some(quoted) = text.strip_prefix('"') else {
+        return vec![text.split([' ', '#']).next().unwrap_or_default().to_string()];
+    };
+    let (mut value, mut chars) = (String::new(), quoted.chars());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                // Anything after the closing quote would be read as more of the value.
+                let rest: String = chars.collect();
+                return if rest.trim().is_empty() { vec![value] } else { vec![value, rest] };
+            }
+            '\\' => match chars.next() {
+                Some('n') => value.push('\n'),
+                Some('r') => value.push('\r'),
+                Some('t') => value.push('\t'),
+                Some(other) => value.push(other),
+                None => break,
+            },
+            '\r' => {}
+            c => value.push(c),
+        }
+    }
+    vec![format!("unterminated: {value}")]
+}
+
 #[test]
 fn hostile_secret_references_are_refused_or_read_back_exactly() {
     let mut accepted = 0;
     for v in corpus() {
         for (key, kind) in [("env", "env"), ("file", "file")] {
-            for target in ["vyos", "rtx"] {
+            for target in ["vyos", "rtx", "strongswan"] {
                 let text = described(0, BENIGN, target, true)
                     .replace("psk = { env = \"CLOUD_PSK\" }", &format!("psk = {{ {key} = {} }}", toml_string(&v)));
                 let placeholder = format!("@@natc-secret:{kind}:{v}@@");
@@ -329,6 +358,8 @@ fn hostile_secret_references_are_refused_or_read_back_exactly() {
                 let config = common::primary(&artifacts[0]);
                 let read: Vec<Vec<String>> = if target == "vyos" {
                     vbash_words(config).into_iter().filter(|w| w.contains(&"secret".to_string())).collect()
+                } else if target == "strongswan" {
+                    config.lines().filter_map(|l| l.trim().strip_prefix("secret = ")).map(swanctl_value).collect()
                 } else {
                     config.lines().filter(|l| l.contains("pre-shared-key")).map(rtx_words).collect()
                 };

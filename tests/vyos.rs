@@ -19,7 +19,7 @@ fn set_lines(text: &str) -> Vec<&str> {
 
 #[test]
 fn every_example_builds_and_passes_the_vyos_grammar() {
-    for path in common::examples() {
+    for path in common::vyos_examples() {
         for (target, schema) in PROFILES {
             let artifacts = common::build(&path, target)
                 .unwrap_or_else(|e| panic!("{} must build for {target}:\n{e}", common::stem(&path)));
@@ -39,7 +39,7 @@ fn every_example_builds_and_passes_the_vyos_grammar() {
 
 #[test]
 fn snapshots_of_every_example() {
-    for path in common::examples() {
+    for path in common::vyos_examples() {
         let artifacts = build(path.to_str().expect("utf-8 path"), "vyos@1.4");
         insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!(format!("{}@vyos", common::stem(&path)), common::snapshot_text(&artifacts));
@@ -52,7 +52,7 @@ fn snapshots_of_every_example() {
 /// grammar above). If a future change makes the syntax differ, this test says where.
 #[test]
 fn the_profiles_differ_only_in_the_header() {
-    for path in common::examples() {
+    for path in common::vyos_examples() {
         let p = path.to_str().expect("utf-8 path");
         let v14 = common::snapshot_text(&build(p, "vyos@1.4"));
         let v15 = common::snapshot_text(&build(p, "vyos@1.5"));
@@ -178,7 +178,7 @@ fn psk_values_never_reach_the_output() {
 
 #[test]
 fn netmap_becomes_two_one_to_one_prefix_translations() {
-    let text = common::primary_of("examples/seed-002-overlap.toml", "vyos", "utm-a");
+    let text = common::primary_of("examples/seed-002-overlap-vyos.toml", "vyos", "utm-a");
     let rule = |tree: &str, desc: &str| -> Vec<String> {
         let number = text
             .lines()
@@ -193,7 +193,7 @@ fn netmap_becomes_two_one_to_one_prefix_translations() {
     };
     let snat = rule("source", "utm-a netmap/vpc-a (snat)");
     for leaf in [
-        "outbound-interface name 'tun0'",
+        "outbound-interface name 'eth1'",
         "source address '192.168.1.0/24'",
         "destination address '192.168.20.0/24'",
         "translation address '192.168.10.0/24'",
@@ -202,7 +202,7 @@ fn netmap_becomes_two_one_to_one_prefix_translations() {
     }
     let dnat = rule("destination", "utm-a netmap/vpc-a (dnat)");
     for leaf in [
-        "inbound-interface name 'tun0'",
+        "inbound-interface name 'eth1'",
         "source address '192.168.20.0/24'",
         "destination address '192.168.10.0/24'",
         "translation address '192.168.1.0/24'",
@@ -229,7 +229,7 @@ fn seed_000_loopback_claims_and_stateful_forward_filter() {
 
 #[test]
 fn every_rule_carries_its_origin_as_description() {
-    for path in common::examples() {
+    for path in common::vyos_examples() {
         for a in build(path.to_str().expect("utf-8"), "vyos") {
             let text = common::primary(&a);
             let rules: BTreeSet<String> = set_lines(text)
@@ -337,7 +337,8 @@ fn a_hostile_description_stays_inside_one_quoted_value() {
 
 #[test]
 fn a_tunnel_interface_is_written_with_a_warning() {
-    let artifacts = build("examples/seed-002-overlap.toml", "vyos");
+    let text = "natc = 1\nname = \"link\"\n[[gateway]]\nname = \"gw\"\n[[gateway.interface]]\nname = \"tun0\"\naddress = \"198.19.0.1/30\"\n";
+    let artifacts = common::build_text(text, "vyos").expect("builds");
     for a in &artifacts {
         assert!(common::primary(a).contains("set interfaces tunnel tun0 address "), "{}", common::primary(a));
         assert!(
@@ -362,7 +363,7 @@ fn proxy_arp_is_the_interface_setting_plus_the_host_route() {
 
 #[test]
 fn output_is_byte_identical_across_runs() {
-    for path in common::examples() {
+    for path in common::vyos_examples() {
         let p = path.to_str().expect("utf-8");
         assert_eq!(common::snapshot_text(&build(p, "vyos")), common::snapshot_text(&build(p, "vyos")), "{p}");
     }

@@ -25,8 +25,16 @@ use units::{Installed, UNIT_DIR};
 /// The documents for every artifact, or one N304 error per artifact of a target that
 /// cloud-init does not configure.
 pub fn package(compiled: &Compiled, artifacts: &[Artifact]) -> Result<Vec<PlannedFile>, Vec<Diagnostic>> {
-    let refused: Vec<Diagnostic> =
-        artifacts.iter().filter(|a| !is_linux(a.target.kind)).map(|a| refusal(compiled, a)).collect();
+    let refused: Vec<Diagnostic> = artifacts
+        .iter()
+        .filter(|a| !is_linux(a.target.kind))
+        .map(|a| match compiled.plan.gateways.iter().find(|g| g.name == a.gateway) {
+            Some(gw) if a.target.kind == TargetKind::Strongswan => {
+                super::strongswan_refusal("cloud-init", gw, &a.target)
+            }
+            _ => refusal(compiled, a),
+        })
+        .collect();
     if !refused.is_empty() {
         return Err(refused);
     }

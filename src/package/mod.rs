@@ -36,6 +36,31 @@ pub fn package(
     }
 }
 
+/// N304 for the strongswan target's file under `--package cloud-init` or `ansible`: natc
+/// does not yet install swanctl.conf (mode 0600 when it holds keys, then `swanctl
+/// --load-all`) or fill its key slots from Ansible variables (docs/tunnels.md). Located
+/// at the `targets` entry, or the gateway when `--target` asked for it.
+fn strongswan_refusal(
+    packaging: &str,
+    gw: &crate::plan::GatewayPlan,
+    target: &crate::backend::TargetSpec,
+) -> Diagnostic {
+    let d = Diagnostic::error(
+        crate::diag::Code::PACKAGING_CANNOT_DEPLOY,
+        format!("--package {packaging} cannot deploy gateway `{}`'s strongswan file yet", gw.name),
+    );
+    let d = match gw.targets.iter().find(|t| t.spec.kind == target.kind) {
+        Some(t) => d.label(t.span.clone(), format!("{packaging} does not install swanctl.conf yet")),
+        None => d.label(
+            gw.span.start..gw.span.start + "[[gateway]]".len().min(gw.span.len()),
+            "built for strongswan by --target",
+        ),
+    };
+    d.help(format!(
+        "build it natively (natc build -t strongswan -o DIR), install the file into /etc/swanctl/conf.d/ with mode 0600 and run swanctl --load-all (docs/tunnels.md); package the packet-filter target with --package {packaging} -t nftables"
+    ))
+}
+
 /// What a packaging reports when the targets' files are not what it knows how to wrap: a
 /// bug in natc, never the user's intent.
 fn internal(packaging: &str, what: String) -> Diagnostic {

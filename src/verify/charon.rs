@@ -135,10 +135,17 @@ impl Charon {
     }
 
     /// Puts `name` (e.g. natc-<intent>.conf) with `contents` into conf.d, as production
-    /// does under /etc/swanctl/conf.d, and runs `swanctl --load-all` on the tree. A
-    /// connection or secret that charon refuses is an error, even if swanctl exits 0.
+    /// does under /etc/swanctl/conf.d, as the only file there (a previous load's file goes),
+    /// and runs `swanctl --load-all` on the tree: charon then holds exactly this file's
+    /// connections and secrets. A connection or secret that charon refuses is an error,
+    /// even if swanctl exits 0.
     pub fn load(&self, name: &str, contents: &str) -> Result<String, String> {
-        let path = self.dir.join("swanctl").join("conf.d").join(name);
+        let conf_d = self.dir.join("swanctl").join("conf.d");
+        for old in std::fs::read_dir(&conf_d).map_err(|e| format!("cannot read {}: {e}", conf_d.display()))? {
+            let old = old.map_err(|e| format!("cannot read {}: {e}", conf_d.display()))?.path();
+            std::fs::remove_file(&old).map_err(|e| format!("cannot remove {}: {e}", old.display()))?;
+        }
+        let path = conf_d.join(name);
         std::fs::write(&path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         let file = self.dir.join("swanctl").join("swanctl.conf");
         let out = self.swanctl("--load-all", &["--file", &file.display().to_string()])?;

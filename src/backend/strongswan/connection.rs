@@ -124,6 +124,9 @@ pub fn view(index: usize, t: &Tunnel) -> Option<(ConnectionView, SecretView)> {
     }
     settings.push(set("remote_addrs", t.remote.value));
     settings.push(set("proposals", p.ike));
+    // Keep trying until the peer answers (the default gives up after one retransmission
+    // sequence): a tunnel whose peer is not up yet comes up when it is (docs/tunnels.md).
+    settings.push(set("keyingtries", 0));
     if t.nat_traversal {
         // Always UDP-encapsulate ESP, also when no NAT is detected (the intent says so).
         settings.push(set("encap", "yes"));

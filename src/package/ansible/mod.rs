@@ -110,6 +110,14 @@ struct HeaderView {
 
 pub fn package(compiled: &Compiled, artifacts: &[Artifact]) -> Result<Vec<PlannedFile>, Vec<Diagnostic>> {
     let deployed = deployed(compiled, artifacts)?;
+    let refused: Vec<Diagnostic> = deployed
+        .iter()
+        .filter(|d| d.artifact.target.kind == TargetKind::Strongswan)
+        .map(|d| super::strongswan_refusal("ansible", d.plan, &d.artifact.target))
+        .collect();
+    if !refused.is_empty() {
+        return Err(refused);
+    }
     let plans: Vec<&GatewayPlan> = deployed.iter().map(|d| d.plan).collect();
     let secret_vars = secrets::variables(&plans)?;
     let intent = &compiled.plan.intent;
