@@ -110,6 +110,7 @@ agrees! {
     seed_000_iptables: "examples/seed-000-powervs.toml", "iptables";
     seed_002_nftables: "examples/seed-002-overlap.toml", "nftables";
     seed_002_iptables: "examples/seed-002-overlap.toml", "iptables";
+    seed_002_firewalld: "examples/seed-002-overlap.toml", "firewalld";
     seed_003_nftables: "examples/seed-003-lab.toml", "nftables";
     seed_003_iptables: "examples/seed-003-lab.toml", "iptables";
     port_forward_nftables: "examples/port-forward.toml", "nftables";
