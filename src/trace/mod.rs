@@ -14,6 +14,7 @@
 mod conntrack;
 mod expect;
 mod gateway;
+mod ike;
 mod lab;
 mod net;
 mod packet;
