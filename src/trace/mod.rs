@@ -9,7 +9,8 @@
 //! Files by concept: `packet` (the 5-tuple), `net` (a node's addresses and routes),
 //! `conntrack`, `gateway` (one node's netfilter walk), `lab` (hop by hop), `expect`
 //! (one expectation), `single` (one packet at one gateway), `render` (the steps),
-//! `tunnel` (IPsec tunnels brought up by walking IKE, and packets carried through them).
+//! `ike` (IPsec tunnels brought up by walking IKE), `tunnel` (charon's routes, and
+//! packets carried through a tunnel to its far end).
 
 mod conntrack;
 mod expect;
