@@ -44,6 +44,15 @@ impl<'a> Lab<'a> {
     /// The lab of an intent: `plans` are the gateways (with natc's config loaded, or
     /// stripped for the negative control), the hosts come from `[lab]`.
     pub fn new(plans: &'a [GatewayPlan], lab: &crate::plan::Lab) -> Lab<'a> {
+        let mut lab = Lab::without_tunnels(plans, lab);
+        lab.tunnels = Tunnels::establish(&lab);
+        super::tunnel::install_routes(&mut lab);
+        lab
+    }
+
+    /// The lab with natc's config loaded and no tunnel up (no charon runs): verify's
+    /// tunnel control, and where `new` starts.
+    pub fn without_tunnels(plans: &'a [GatewayPlan], lab: &crate::plan::Lab) -> Lab<'a> {
         let topology = Topology::new(plans, lab);
         let mut ports = HashMap::new();
         let mut by_node: Vec<Vec<&Port>> = vec![Vec::new(); topology.nodes.len()];
@@ -67,21 +76,7 @@ impl<'a> Lab<'a> {
             })
             .collect();
         let kinds = topology.nodes.iter().map(|n| n.kind).collect();
-        let mut lab = Lab { nodes, kinds, topology, ports, tunnels: Tunnels::default() };
-        lab.tunnels = Tunnels::establish(&lab);
-        super::tunnel::install_routes(&mut lab);
-        lab
-    }
-
-    /// The lab with natc's config loaded and no tunnel up (no charon runs): verify's
-    /// tunnel control.
-    pub fn without_tunnels(plans: &'a [GatewayPlan], lab: &crate::plan::Lab) -> Lab<'a> {
-        let mut lab = Lab::new(plans, lab);
-        lab.tunnels = Tunnels::default();
-        for node in &mut lab.nodes {
-            node.net.tunnel_routes.clear();
-        }
-        lab
+        Lab { nodes, kinds, topology, ports, tunnels: Tunnels::default() }
     }
 
     /// The conntrack tables a probe starts with: empty, but for the flows of the IKE
