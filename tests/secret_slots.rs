@@ -122,3 +122,28 @@ fn a_rendered_file_knows_its_key_slots_and_inlining_fills_only_those() {
         assert_eq!(a, b);
     }
 }
+
+/// The strongswan target's file knows its key slots too: each is the swanctl-quoted
+/// placeholder, and `--secrets inline` puts the swanctl-quoted key exactly there.
+#[test]
+fn strongswan_key_slots_hold_the_quoted_placeholder_then_the_quoted_key() {
+    let path = common::root().join("tests/strongswan/pair.toml");
+    let compiled = common::compile(&path);
+    let build = |secrets| {
+        let options =
+            natc::BuildOptions { targets: vec!["strongswan".parse().unwrap()], secrets, ..Default::default() };
+        natc::build(&compiled, &options).unwrap_or_else(|e| panic!("{e}"))
+    };
+    for a in build(natc::backend::secret::SecretMode::Placeholder) {
+        let f = a.files.iter().find(|f| f.primary).expect("file");
+        assert_eq!(f.secrets.len(), 1, "{}", f.contents);
+        assert_eq!(&f.contents[f.secrets[0].range.clone()], "\"@@natc-secret:file:pair.psk@@\"");
+        assert!(!f.holds_keys());
+    }
+    let base = common::root().join("tests/strongswan");
+    for a in build(natc::backend::secret::SecretMode::Inline { base }) {
+        let f = a.files.iter().find(|f| f.primary).expect("file");
+        assert_eq!(&f.contents[f.secrets[0].range.clone()], r#""natc test key \"pair\" with a \\ and a # inside""#);
+        assert!(f.holds_keys() && !f.contents.contains("@@natc-secret:"), "{}", f.contents);
+    }
+}

@@ -260,3 +260,19 @@ fn both_ends_come_up_by_themselves_when_loaded() {
     let (ok, said) = up(&wrong, std::time::Duration::from_secs(3));
     assert!(!ok, "with different keys the tunnel must stay down:\n{said}");
 }
+
+/// A netmap whose `interface` is a policy tunnel's name: no warning (N206 sees it leave the
+/// tunnel's way), and the Linux rules match by addresses only, the tunnel's remote network
+/// on the far side; VyOS refuses it (tests/invalid/143).
+#[test]
+fn a_netmap_through_a_policy_tunnel_matches_by_addresses() {
+    let path = common::root().join("tests/strongswan/kitchen-sink.toml");
+    let compiled = common::compile(&path);
+    assert!(compiled.warnings.is_empty(), "{:#?}", compiled.warnings);
+    let nft = common::primary_of("tests/strongswan/kitchen-sink.toml", "nftables", "hub");
+    let snat = nft.lines().find(|l| l.contains("hub netmap/lab-as-branch-net (snat)")).expect("the SNAT half");
+    let dnat = nft.lines().find(|l| l.contains("hub netmap/lab-as-branch-net (dnat)")).expect("the DNAT half");
+    assert!(snat.trim().starts_with("ip saddr 192.168.50.0/24 ip daddr 10.2.0.0/24 snat"), "{snat}");
+    assert!(dnat.trim().starts_with("ip saddr 10.2.0.0/24 ip daddr 10.1.1.0/24 dnat"), "{dnat}");
+    assert!(!nft.contains("branch-a\" "), "no interface match names the tunnel:\n{nft}");
+}

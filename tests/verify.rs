@@ -55,8 +55,16 @@ fn assert_verifies(stem: &str, target: &str) {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stem} × {target}:\n{all}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let expects = common::compile(&path).plan.expects.len();
+    let compiled = common::compile(&path);
+    let expects = compiled.plan.expects.len();
     assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS ")).count(), expects, "{all}");
+    // A lab with tunnels: every end came up, and the control with no tunnel up ran.
+    let ends: usize = compiled.plan.gateways.iter().map(|g| g.tunnels.len()).sum();
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("TUNNEL UP  ")).count(), ends, "{all}");
+    if ends > 0 {
+        let control = stdout.lines().find(|l| l.starts_with("tunnel control: ")).expect("the tunnel control");
+        assert!(control.ends_with(" 0 passed") && !control.starts_with("tunnel control: 0 "), "{all}");
+    }
     assert!(leftovers(&lab_prefix(&stdout)).is_empty(), "namespaces left behind by {stem} × {target}");
 }
 
@@ -381,4 +389,26 @@ fn a_missing_key_is_an_environment_error_naming_the_reference() {
         .expect("natc runs");
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("the environment variable NATC_NATT_PSK_HQ is not set"), "{}", text(&out));
+}
+
+/// A lab with tunnels needs swanctl (and charon): a missing one is exit 4 with its package.
+#[test]
+fn a_lab_with_tunnels_names_a_missing_swanctl() {
+    common::require_root_and(&["ip", "nft", "sysctl"]);
+    let bin = tempfile::tempdir().expect("tempdir");
+    for tool in ["ip", "nft", "sysctl", "unshare", "mount"] {
+        let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().expect("sh runs");
+        let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+        std::os::unix::fs::symlink(&path, bin.path().join(tool)).expect("symlink");
+    }
+    let out = natc()
+        .args(["verify", "--target", "nftables"])
+        .arg(natt())
+        .env("PATH", bin.path())
+        .env("NATC_NATT_PSK_BRANCH", NATT_KEY)
+        .env("NATC_NATT_PSK_HQ", NATT_KEY)
+        .output()
+        .expect("natc runs");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("apt-get install strongswan-swanctl"), "{}", text(&out));
 }

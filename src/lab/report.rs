@@ -229,6 +229,60 @@ mod tests {
         report.to_string()
     }
 
+    fn tunnel(up: bool) -> TunnelResult {
+        TunnelResult {
+            gateway: "a".into(),
+            tunnel: "to-b".into(),
+            policy: true,
+            up,
+            state: if up { "IKE_SA ESTABLISHED between 1.1.1.1 and 2.2.2.2".into() } else { "no IKE_SA".into() },
+            encapsulated: up,
+            behind_nat: false,
+            packets: (3, 4),
+            waited: Duration::from_secs(15),
+            log: vec!["12[IKE] received AUTHENTICATION_FAILED notify error".into(), "PASS  forged".into()],
+        }
+    }
+
+    /// An expectation that passes with no tunnel up proves nothing about the tunnel.
+    #[test]
+    fn a_pass_without_the_tunnel_fails_the_expectation() {
+        let mut r = result("crosses");
+        r.verdict.pass = true;
+        assert!(r.passed());
+        r.tunnel_control = Some(Judgement { pass: true, seen: "at b: in clear".into(), arrived: None, replied: true });
+        assert!(!r.passed());
+        assert!(r.seen().starts_with("passes with the packet filter loaded and no tunnel up"), "{}", r.seen());
+        r.tunnel_control.as_mut().unwrap().pass = false;
+        assert!(r.passed());
+    }
+
+    /// A tunnel that did not come up fails the run, names itself, and shows charon's log
+    /// indented so that no log line passes for a result line.
+    #[test]
+    fn a_tunnel_down_fails_the_report_with_its_log() {
+        let mut report = Report {
+            intent: "p".into(),
+            target: "nftables".parse().unwrap(),
+            lab: "natc-x".into(),
+            results: Vec::new(),
+            elapsed: Duration::from_millis(9),
+            tunnels: vec![tunnel(true)],
+        };
+        assert!(report.passed());
+        assert!(report.to_string().contains("TUNNEL UP  a/to-b  IKE_SA ESTABLISHED"), "{report}");
+        report.tunnels.push(tunnel(false));
+        assert!(!report.passed());
+        let text = report.to_string();
+        assert!(text.contains("TUNNEL DOWN  a/to-b  did not come up in 15 s: no IKE_SA"), "{text}");
+        assert!(text.contains("\n    | 12[IKE] received AUTHENTICATION_FAILED notify error\n"), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("PASS")), "{text}");
+        assert!(text.contains("1 tunnel(s) did not come up"), "{text}");
+        // A route-based tunnel is loaded only: not up is no failure.
+        report.tunnels[1].policy = false;
+        assert!(report.passed(), "{report}");
+    }
+
     /// A 65,536-character name used to panic (`{:width$}` past u16::MAX).
     #[test]
     fn names_of_any_length_print() {

@@ -35,13 +35,6 @@ pub fn tunnel_tools() -> Vec<(&'static str, &'static str)> {
 #[derive(Default)]
 pub struct Daemons(Vec<Child>);
 
-impl Daemons {
-    /// Keep `child` to reap when the lab goes.
-    pub fn push(&mut self, child: Child) {
-        self.0.push(child);
-    }
-}
-
 impl Drop for Daemons {
     fn drop(&mut self) {
         for child in &mut self.0 {

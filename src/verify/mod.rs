@@ -205,6 +205,11 @@ pub fn verify_with_hooks(
         for line in &started.adjustments {
             progress(&format!("lab-only: {line}"));
         }
+        progress(&format!(
+            "tunnels: one charon per gateway with tunnels ({}), waiting for their SAs (at most {} s)",
+            tunnel_gateways.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", "),
+            tunnels::WAIT.as_secs()
+        ));
         tunnel_results = started.wait();
         ipsec_lab = Some(started);
     }

@@ -76,6 +76,9 @@ impl LabNamespaces {
     pub fn create(topology: &Topology, prefix: &str) -> Result<LabNamespaces, String> {
         let work = std::env::temp_dir().join(format!("{prefix}.lab"));
         std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+        // Root only: a tunnel lab's swanctl.conf in here holds the pre-shared keys.
+        std::fs::set_permissions(&work, <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700))
+            .map_err(|e| format!("cannot restrict {}: {e}", work.display()))?;
         let mut lab = LabNamespaces { prefix: prefix.to_string(), nodes: Vec::new(), owned: Vec::new(), work };
         lab.own(Owned::Directory(lab.work.clone()));
         lab.wire(topology)?;

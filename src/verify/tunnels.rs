@@ -225,6 +225,10 @@ impl Tunnels {
                     policy: e.policy,
                     up,
                     state: match best {
+                        Some(s) if s.established() && !up => format!(
+                            "IKE_SA ESTABLISHED between {} and {}, but its CHILD_SA is not installed",
+                            s.local_host, s.remote_host
+                        ),
                         Some(s) => format!("IKE_SA {} between {} and {}", s.state, s.local_host, s.remote_host),
                         None => "no IKE_SA".to_string(),
                     },

@@ -86,6 +86,18 @@ pub fn check(t: &Tunnel, findings: &mut Vec<Diagnostic>) {
             ));
         }
     }
+    if let TunnelMode::Policy { local, remote } = &t.mode
+        && t.ike.version == 1
+        && (local.len() > 1 || remote.len() > 1)
+    {
+        // swanctl.conf(5), local_ts: "When IKEv1 is used only the first selector is interpreted".
+        findings.push(cannot_express(
+            NAME,
+            &t.origin,
+            "with IKEv1 strongSwan negotiates only the first traffic selector of each side, and this tunnel has several",
+            "use ike.version = 2, or one tunnel per pair of networks",
+        ));
+    }
     if let Some(d) = &t.dpd
         && t.ike.version == 2
     {

@@ -43,6 +43,7 @@ impl Target for Strongswan {
             connection::check(t, &mut findings);
         }
         findings.extend(xfrm::check_ids(gw));
+        findings.extend(shared_identities(gw));
         findings
     }
 
@@ -81,6 +82,32 @@ impl Target for Strongswan {
         let text = engine::render("strongswan/swanctl.conf.tera", &view)?;
         Ok(vec![OutputFile::with_secret_slots(TargetKind::Strongswan, gw, name, &text, true)?])
     }
+}
+
+/// charon picks a pre-shared key by the two identities alone: two tunnels with the same
+/// pair and different keys would get one of the two keys. Refused at the later tunnel.
+fn shared_identities(gw: &GatewayPlan) -> Vec<Diagnostic> {
+    let mut seen: Vec<(Option<crate::vocab::IkeId>, crate::vocab::IkeId, &crate::plan::Tunnel)> = Vec::new();
+    let mut out = Vec::new();
+    for t in &gw.tunnels {
+        let local = t.local_identity().map(|i| i.value);
+        let remote = t.remote_identity().value;
+        match seen.iter().find(|(l, r, _)| *l == local && *r == remote) {
+            Some((_, _, other)) if other.psk.value != t.psk.value => out.push(cannot_express(
+                NAME,
+                &t.origin,
+                &format!(
+                    "it has the identities of tunnel `{}` (local {}, remote {remote}) and another key, and strongSwan selects a key by the identities alone",
+                    other.origin.name,
+                    local.as_ref().map_or_else(|| "its address".to_string(), ToString::to_string)
+                ),
+                "give one of the tunnels its own local_id or remote_id, or the same psk",
+            )),
+            Some(_) => {}
+            None => seen.push((local, remote, t)),
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
