@@ -54,7 +54,7 @@ pub struct Simulated {
 
 /// Simulate expectation `e` with probe key `key` (as verify numbers them).
 pub fn simulate(lab: &Lab, e: &Expect, key: u32, listening: &Listening) -> Simulated {
-    let mut ct = vec![Conntrack::default(); lab.nodes.len()];
+    let mut ct = lab.conntrack();
     let mut request = Recorder::default();
     let mut reply = Recorder::default();
     let protocol = judge::probe_protocol(e);
@@ -72,6 +72,11 @@ pub fn simulate(lab: &Lab, e: &Expect, key: u32, listening: &Listening) -> Simul
     if !unmodelled.is_empty() {
         verdict.pass = false;
         verdict.seen = format!("trace cannot tell, not modelled: {} — {}", unmodelled.join("; "), verdict.seen);
+    }
+    // Whether a tunnel comes up is what every walk through the lab depends on.
+    if !lab.tunnels.unsure.is_empty() {
+        verdict.pass = false;
+        verdict.seen = format!("trace cannot tell, not modelled: {} — {}", lab.tunnels.unsure.join("; "), verdict.seen);
     }
     Simulated { verdict, request: request.steps, reply: reply.steps, unmodelled }
 }

@@ -52,6 +52,7 @@ impl Node<'_> {
         }
         let state = self.prerouting(ct, &mut p, Some(in_iface), rec);
         let destination = p.tuple.destination;
+        super::tunnel::note_idle(&self.net, &self.name, destination, rec);
         let route = match self.net.lookup(destination) {
             Lookup::Local(local) => {
                 if self.plan.is_some() {
@@ -105,6 +106,7 @@ impl Node<'_> {
         self.check_modelled(&p, rec);
         let state = self.prerouting(ct, &mut p, None, rec);
         let destination = p.tuple.destination;
+        super::tunnel::note_idle(&self.net, &self.name, destination, rec);
         match self.net.lookup(destination) {
             Lookup::Local(local) => {
                 rec.step(&self.name, format!("routing: {destination} is local ({})", local.why));
@@ -117,6 +119,10 @@ impl Node<'_> {
             Lookup::Route(r) => {
                 let route = r.clone();
                 rec.step(&self.name, format!("routing: {}", route.describe()));
+                if route.dev == super::tunnel::TUN {
+                    // Its source would be the lab's address inside the local selectors.
+                    rec.unmodelled(&self.name, "a packet the gateway itself sends into an IPsec tunnel");
+                }
                 self.postrouting(ct, state, &mut p, &route, rec)
             }
         }

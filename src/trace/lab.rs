@@ -8,6 +8,7 @@ use super::gateway::{Decision, Node};
 use super::net::Net;
 use super::packet::{ErrorKind, INITIAL_TTL, Packet};
 use super::render::Recorder;
+use super::tunnel::{TUN, Tunnels};
 use crate::lab::topology::{NodeKind, Port, Topology};
 use crate::plan::GatewayPlan;
 use std::collections::HashMap;
@@ -22,6 +23,8 @@ pub struct Lab<'a> {
     pub topology: Topology,
     /// (node, interface) → (segment, port on it).
     ports: HashMap<(usize, String), (usize, usize)>,
+    /// The gateways' IPsec tunnels, brought up (or not) before any probe.
+    pub tunnels: Tunnels<'a>,
 }
 
 /// Where a walk ended.
@@ -41,6 +44,15 @@ impl<'a> Lab<'a> {
     /// The lab of an intent: `plans` are the gateways (with natc's config loaded, or
     /// stripped for the negative control), the hosts come from `[lab]`.
     pub fn new(plans: &'a [GatewayPlan], lab: &crate::plan::Lab) -> Lab<'a> {
+        let mut lab = Lab::without_tunnels(plans, lab);
+        lab.tunnels = Tunnels::establish(&lab);
+        super::tunnel::install_routes(&mut lab);
+        lab
+    }
+
+    /// The lab with natc's config loaded and no tunnel up (no charon runs): verify's
+    /// tunnel control, and where `new` starts.
+    pub fn without_tunnels(plans: &'a [GatewayPlan], lab: &crate::plan::Lab) -> Lab<'a> {
         let topology = Topology::new(plans, lab);
         let mut ports = HashMap::new();
         let mut by_node: Vec<Vec<&Port>> = vec![Vec::new(); topology.nodes.len()];
@@ -64,7 +76,17 @@ impl<'a> Lab<'a> {
             })
             .collect();
         let kinds = topology.nodes.iter().map(|n| n.kind).collect();
-        Lab { nodes, kinds, topology, ports }
+        Lab { nodes, kinds, topology, ports, tunnels: Tunnels::default() }
+    }
+
+    /// The conntrack tables a probe starts with: empty, but for the flows of the IKE
+    /// exchanges that brought the tunnels up.
+    pub fn conntrack(&self) -> Vec<Conntrack> {
+        if self.tunnels.conntrack.is_empty() {
+            vec![Conntrack::default(); self.nodes.len()]
+        } else {
+            self.tunnels.conntrack.clone()
+        }
     }
 
     pub fn node(&self, name: &str) -> Option<usize> {
@@ -73,6 +95,18 @@ impl<'a> Lab<'a> {
 
     /// Walk a packet that node `start` originates (its source already chosen).
     pub fn walk(&self, ct: &mut [Conntrack], start: usize, p: Packet, rec: &mut Recorder) -> End {
+        self.walk_at(ct, start, p, rec, 0)
+    }
+
+    /// `walk`, `depth` tunnels deep (the outer packet of a tunnel is walked at depth 1).
+    pub(super) fn walk_at(
+        &self,
+        ct: &mut [Conntrack],
+        start: usize,
+        p: Packet,
+        rec: &mut Recorder,
+        depth: usize,
+    ) -> End {
         let mut at = start;
         let mut decision = self.nodes[at].output(&mut ct[at], p, rec);
         for _ in 0..MAX_STEPS {
@@ -83,6 +117,16 @@ impl<'a> Lab<'a> {
                 Decision::NoRoute => return End::NoRoute,
                 Decision::Send { packet, dev, next_hop } => (packet, dev, next_hop),
             };
+            if dev == TUN && self.nodes[at].plan.is_some() {
+                match self.through_tunnel(ct, at, packet, rec, depth) {
+                    Ok((node, inner)) => {
+                        at = node;
+                        decision = self.nodes[at].receive(&mut ct[at], inner, TUN, rec);
+                        continue;
+                    }
+                    Err(end) => return end,
+                }
+            }
             let name = &self.nodes[at].name;
             let Some(&(segment, port)) = self.ports.get(&(at, dev.clone())) else {
                 rec.unmodelled(name, &format!("sending out of {dev}, which the lab does not wire"));

@@ -8,17 +8,21 @@
 //!
 //! Files by concept: `packet` (the 5-tuple), `net` (a node's addresses and routes),
 //! `conntrack`, `gateway` (one node's netfilter walk), `lab` (hop by hop), `expect`
-//! (one expectation), `single` (one packet at one gateway), `render` (the steps).
+//! (one expectation), `single` (one packet at one gateway), `render` (the steps),
+//! `ike` (IPsec tunnels brought up by walking IKE), `tunnel` (charon's routes, and
+//! packets carried through a tunnel to its far end).
 
 mod conntrack;
 mod expect;
 mod gateway;
+mod ike;
 mod lab;
 mod net;
 mod packet;
 pub mod render;
 mod rules;
 mod single;
+mod tunnel;
 
 pub use single::{PacketQuery, PacketTrace, trace_packet};
 
@@ -48,12 +52,18 @@ pub struct ExpectTrace {
 #[derive(Debug, Clone)]
 pub struct TraceReport {
     pub intent: String,
+    /// One line per IPsec tunnel pair or end, as verify's `TUNNEL …` lines: up, down
+    /// and why, or what trace cannot tell about it.
+    pub tunnels: Vec<String>,
+    /// The policy-based tunnel ends that do not come up (or that trace cannot tell
+    /// about): the report fails with them, as verify's does with an end that did not.
+    pub tunnels_failed: usize,
     pub results: Vec<ExpectTrace>,
 }
 
 impl TraceReport {
     pub fn passed(&self) -> bool {
-        self.results.iter().all(|r| r.result.passed())
+        self.results.iter().all(|r| r.result.passed()) && self.tunnels_failed == 0
     }
 }
 
@@ -74,6 +84,9 @@ pub fn trace(compiled: &Compiled) -> Result<TraceReport, Error> {
     let lab = lab::Lab::new(&compiled.plan.gateways, lab_model);
     let bare: Vec<GatewayPlan> = compiled.plan.gateways.iter().map(without_config).collect();
     let control_lab = lab::Lab::new(&bare, lab_model);
+    // verify's tunnel control: the packet filters loaded and no charon running.
+    let with_tunnels = compiled.plan.gateways.iter().any(|g| !g.tunnels.is_empty());
+    let tunnel_lab = with_tunnels.then(|| lab::Lab::without_tunnels(&compiled.plan.gateways, lab_model));
     let results = expects
         .iter()
         .enumerate()
@@ -82,16 +95,22 @@ pub fn trace(compiled: &Compiled) -> Result<TraceReport, Error> {
             // verify's keys: 1..=n for the control, 10 001.. for the real probes.
             let control = matches!(e.outcome, Outcome::Arrives { .. })
                 .then(|| expect::simulate(&control_lab, e, key, &listening).verdict);
+            let tunnel_control = tunnel_lab
+                .as_ref()
+                .filter(|_| tunnel::crossing(&compiled.plan, e))
+                .map(|l| expect::simulate(l, e, key + 20_000, &listening).verdict);
             let run = expect::simulate(&lab, e, key + 10_000, &listening);
-            ExpectTrace {
-                result: ExpectResult::new(e, control, run.verdict, Duration::ZERO),
-                request: run.request,
-                reply: run.reply,
-                unmodelled: run.unmodelled,
-            }
+            let mut result = ExpectResult::new(e, control, run.verdict, Duration::ZERO);
+            result.tunnel_control = tunnel_control;
+            ExpectTrace { result, request: run.request, reply: run.reply, unmodelled: run.unmodelled }
         })
         .collect();
-    Ok(TraceReport { intent: compiled.plan.intent.clone(), results })
+    Ok(TraceReport {
+        intent: compiled.plan.intent.clone(),
+        tunnels: lab.tunnels.summary.clone(),
+        tunnels_failed: lab.tunnels.ends.iter().filter(|e| e.sa.is_none()).count(),
+        results,
+    })
 }
 
 fn missing(what: &str, help: &str) -> Error {
@@ -130,6 +149,19 @@ impl fmt::Display for TraceReport {
             "negative control: {} arrival probe(s) simulated without natc's config, {answered} passed",
             controls.len()
         )?;
+        if !self.tunnels.is_empty() {
+            let crossing: Vec<&ExpectResult> =
+                self.results.iter().map(|r| &r.result).filter(|r| r.tunnel_control.is_some()).collect();
+            let passed = crossing.iter().filter(|r| r.tunnel_control.as_ref().is_some_and(|c| c.pass)).count();
+            writeln!(
+                f,
+                "tunnel control: {} probe(s) only a tunnel can carry, simulated with the packet filter loaded and no tunnel up, {passed} passed",
+                crossing.len()
+            )?;
+        }
+        for line in &self.tunnels {
+            writeln!(f, "{}", escape(line))?;
+        }
         // Widths are measured on the escaped text and capped: a name of any length or
         // content is one line and never an out-of-range format width.
         let width =
@@ -138,10 +170,15 @@ impl fmt::Display for TraceReport {
         for r in &self.results {
             let x = &r.result;
             let mark = if x.passed() { "PASS" } else { "FAIL" };
-            let seen = match &x.control {
-                Some(c) if c.pass => {
+            // As verify words them (lab/report.rs).
+            let seen = match (&x.control, &x.tunnel_control) {
+                (Some(c), _) if c.pass => {
                     format!("passes without natc's config too, so it proves nothing — before: {}", c.seen)
                 }
+                (_, Some(c)) if c.pass => format!(
+                    "passes with the packet filter loaded and no tunnel up, so the tunnel is not what carries it — then: {}",
+                    c.seen
+                ),
                 _ => x.verdict.seen.clone(),
             };
             writeln!(
@@ -159,6 +196,15 @@ impl fmt::Display for TraceReport {
             }
         }
         let failed = self.results.iter().filter(|r| !r.result.passed()).count();
-        writeln!(f, "{} passed, {failed} failed ({}, trace)", self.results.len() - failed, escape(&self.intent))
+        let tunnels = match self.tunnels_failed {
+            0 => String::new(),
+            n => format!(", {n} tunnel(s) did not come up"),
+        };
+        writeln!(
+            f,
+            "{} passed, {failed} failed{tunnels} ({}, trace)",
+            self.results.len() - failed,
+            escape(&self.intent)
+        )
     }
 }

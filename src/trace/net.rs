@@ -3,8 +3,9 @@
 //! (interfaces, then what natc's setup script adds: sysctls, owned addresses, routes with
 //! `ip route replace`); a lab host's from the lab (docs/verify.md).
 
+use super::tunnel::TUN;
 use crate::lab::topology::{Node, Port};
-use crate::plan::{GatewayPlan, Nexthop};
+use crate::plan::{GatewayPlan, Nexthop, TunnelMode};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -56,6 +57,12 @@ pub struct Net {
     pub interfaces: Vec<(String, Vec<Ipv4Net>)>,
     pub locals: Vec<Local>,
     pub routes: Vec<RouteEntry>,
+    /// The routes charon installs for policy-based tunnels that are up (table 220,
+    /// consulted before the main table): each remote selector, into libipsec's TUN device.
+    pub tunnel_routes: Vec<RouteEntry>,
+    /// The same routes of tunnels that are not up: charon installed none (`tunnel.rs`).
+    /// Each with the tunnel's name.
+    pub idle_tunnel_routes: Vec<(String, RouteEntry)>,
     pub forwarding: bool,
     /// Interfaces with `proxy_arp = 1`.
     pub proxy_arp: Vec<String>,
@@ -102,7 +109,17 @@ impl Net {
             }
         }
         for t in &plan.tunnels {
-            net.unmodelled.push(format!("IPsec tunnel {}", t.origin.describe()));
+            match &t.mode {
+                // Idle until the tunnel comes up (`Tunnels::establish`).
+                TunnelMode::Policy { remote, .. } => net.idle_tunnel_routes.extend(remote.iter().map(|r| {
+                    let why = format!("{}: charon's route, table 220", t.origin.describe());
+                    (t.origin.name.clone(), RouteEntry { to: r.value, dev: TUN.into(), via: None, source: None, why })
+                })),
+                TunnelMode::Vti(_) => net.unmodelled.push(format!(
+                    "route-based IPsec tunnel {} (an XFRM interface: libipsec in the lab carries only policy-based tunnels)",
+                    t.origin.describe()
+                )),
+            }
         }
         if let Some(b) = &plan.bgp {
             net.unmodelled.push(format!("BGP ({})", b.origin.describe()));
@@ -194,18 +211,16 @@ impl Net {
         self.locals.iter().find(|l| l.net.contains(&address))
     }
 
-    /// The kernel's lookup: local addresses first, then the most specific route.
+    /// The kernel's lookup: local addresses first (rule 0, table local), then the most
+    /// specific of charon's tunnel routes (rule 220, table 220), then the most specific
+    /// route of the main table.
     pub fn lookup(&self, destination: Ipv4Addr) -> Lookup<'_> {
         if let Some(local) = self.local(destination) {
             return Lookup::Local(local);
         }
-        let mut best: Option<&RouteEntry> = None;
-        for r in self.routes.iter().filter(|r| r.to.contains(&destination)) {
-            if best.is_none_or(|b| r.to.prefix_len() > b.to.prefix_len()) {
-                best = Some(r);
-            }
-        }
-        best.map_or(Lookup::Unreachable, Lookup::Route)
+        most_specific(&self.tunnel_routes, destination)
+            .or_else(|| most_specific(&self.routes, destination))
+            .map_or(Lookup::Unreachable, Lookup::Route)
     }
 
     /// The source address the kernel picks for a packet leaving by `dev` towards
@@ -260,6 +275,16 @@ impl Net {
             .find(|a| a.prefix_len() < 31 && (a.broadcast() == destination || a.network() == destination));
         broadcast.map(|a| format!("{destination} is the network or broadcast address of {a}"))
     }
+}
+
+fn most_specific(table: &[RouteEntry], destination: Ipv4Addr) -> Option<&RouteEntry> {
+    let mut best: Option<&RouteEntry> = None;
+    for r in table.iter().filter(|r| r.to.contains(&destination)) {
+        if best.is_none_or(|b| r.to.prefix_len() > b.to.prefix_len()) {
+            best = Some(r);
+        }
+    }
+    best
 }
 
 #[cfg(test)]

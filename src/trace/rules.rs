@@ -88,7 +88,24 @@ impl Node<'_> {
             FilterChain::Forward => "forward",
             FilterChain::Input => "input",
         };
+        // Under input = "drop" the Linux targets let each tunnel's IKE, NAT-T and ESP in
+        // from its remote, after the implied lines and before the allows.
+        let tunnels = if chain == FilterChain::Input { plan.tunnel_input() } else { Vec::new() };
+        let tunnel_line = |rec: &mut Recorder| match tunnels.iter().find(|l| matches(&l.matcher, t, in_iface, None)) {
+            Some(l) => {
+                rec.step(&self.name, format!("{name}: accept ({})", l.comment()));
+                true
+            }
+            None => false,
+        };
+        let mut tunnels_seen = false;
         for line in plan.filters.lines(chain) {
+            if !tunnels_seen && matches!(line, FilterLine::Allow(_)) {
+                tunnels_seen = true;
+                if tunnel_line(rec) {
+                    return true;
+                }
+            }
             let hit = match &line {
                 FilterLine::Loopback(_) => in_iface == Some("lo"),
                 FilterLine::Replies(_) => ct.established(state.class),
@@ -98,6 +115,9 @@ impl Node<'_> {
                 rec.step(&self.name, format!("{name}: accept ({})", line.comment()));
                 return true;
             }
+        }
+        if !tunnels_seen && tunnel_line(rec) {
+            return true;
         }
         let policy = plan.filters.chain_policy(chain);
         match policy.verdict {
@@ -202,8 +222,10 @@ impl Node<'_> {
     }
 }
 
-/// Does a rule's match take this packet? `ipsec = NotIpsec` always holds: the Linux
-/// targets refuse tunnels, so no IPsec policy exists on a Linux gateway.
+/// Does a rule's match take this packet? `ipsec = NotIpsec` (`except_ipsec`) always
+/// holds: in the lab no packet meets a kernel IPsec policy, libipsec being userspace (so a
+/// policy-based tunnel's name, which lower turns into no interface match, matches by the
+/// addresses alone, as the Linux targets render it).
 pub fn matches(m: &Match, t: &Tuple, in_iface: Option<&str>, out_iface: Option<&str>) -> bool {
     let protocol = |p: Protocol| match p {
         Protocol::Any => true,

@@ -61,7 +61,9 @@ pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace,
         }
         _ => {}
     }
-    let node = Node { name: plan.name.clone(), net: Net::gateway(plan), plan: Some(plan) };
+    let mut node = Node { name: plan.name.clone(), net: Net::gateway(plan), plan: Some(plan) };
+    // Without the lab nothing says whether a tunnel comes up: assumed up, and said.
+    let tunnels_assumed = super::tunnel::assume_up(&mut node.net);
     let in_iface = match &q.in_interface {
         Some(i) if i == "lo" || node.net.interfaces.iter().any(|(n, _)| n == i) => i.clone(),
         Some(i) => return Err(Error::Usage(format!("gateway `{}` has no interface `{i}`", plan.name))),
@@ -88,6 +90,9 @@ pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace,
     let mut request = Recorder::default();
     let mut reply = Recorder::default();
     let probe = Packet::new(tuple, Kind::request(q.protocol));
+    if let Some(names) = tunnels_assumed {
+        request.step(&node.name, format!("assuming its IPsec tunnels are up ({names}): charon's routes into ipsec0"));
+    }
     request.step(&node.name, format!("{probe} comes in on {in_iface}"));
     let mut trace = PacketTrace {
         gateway: node.name.clone(),
@@ -115,6 +120,10 @@ pub fn trace_packet(compiled: &Compiled, q: &PacketQuery) -> Result<PacketTrace,
         }
         Decision::Send { packet, dev, next_hop } => {
             request.step(&node.name, format!("leaves by {dev} for {next_hop}: {packet}"));
+            if dev == super::tunnel::TUN && !super::tunnel::taken_alone(plan, &packet.tuple, &mut request) {
+                trace.summary = format!("{tuple}: no tunnel of {} takes it", node.name);
+                return Ok(finish(trace, request, reply));
+            }
             forwarded = Some(packet.tuple);
             trace.reply_assumes = Some(format!(
                 "{} answers and its answer comes back to {} on {dev}",
@@ -206,7 +215,7 @@ pub fn choose_gateway<'c>(compiled: &'c Compiled, q: &PacketQuery) -> Result<(&'
     let sport = (q.protocol != ProbeProtocol::Icmp).then_some(SOURCE_PORT);
     let tuple =
         Tuple { protocol: q.protocol, source: q.from, destination: q.to, source_port: sport, destination_port: q.port };
-    let mut ct = vec![Conntrack::default(); lab.nodes.len()];
+    let mut ct = lab.conntrack();
     let mut rec = Recorder::default();
     lab.walk(&mut ct, sender, Packet::new(tuple, Kind::request(q.protocol)), &mut rec);
     let mut crossed: Vec<usize> = Vec::new();
