@@ -53,27 +53,10 @@ fn load_script(artifact: &Artifact) -> String {
         // firewalld's direct rules, applied with plain iptables by a stand-in firewall-cmd
         // (the real daemon runs in tests/firewalld.rs); the script's own preflight loads
         // them into a throwaway namespace first.
-        natc::backend::TargetKind::Firewalld => format!(
-            "mkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
-             chmod +x \"$D/bin/firewall-cmd\"\n\
-             PATH=\"$D/bin:$PATH\" NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\niptables-save\n"
-        ),
+        natc::backend::TargetKind::Firewalld => format!("{}iptables-save\n", common::firewalld_direct_load()),
         other => panic!("not a kernel target: {other:?}"),
     }
 }
-
-/// `firewall-cmd --permanent --direct` calls as iptables commands (linux-kernel-testing.md
-/// §1c'); everything else (policies, reload) only concerns the daemon.
-const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
-[ "$1" = --permanent ] && shift
-[ "$1" = --direct ] || exit 0
-case "$2" in
-    --add-chain) iptables -t "$4" -N "$5" ;;
-    --remove-rules) iptables -t "$4" -F "$5" ;;
-    --add-rule) t=$4 c=$5; shift 6; iptables -t "$t" -A "$c" "$@" ;;
-    *) echo "unexpected: $*" >&2; exit 2 ;;
-esac
-"#;
 
 /// Every rule comment natc generated must be in the kernel's own listing: proof that no
 /// rule was dropped on the way in.

@@ -31,27 +31,11 @@ tcp_mss = TCP_MSS
 /// Reads the first SYN to port 5001 from a raw socket and prints its MSS option.
 const READ_MSS: &str = include_str!("firewalld/read_mss.py");
 
-/// `firewall-cmd --permanent --direct` calls as iptables commands (as tests/kernel.rs does).
-const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
-[ "$1" = --permanent ] && shift
-[ "$1" = --direct ] || exit 0
-case "$2" in
-    --add-chain) iptables -t "$4" -N "$5" ;;
-    --remove-rules) iptables -t "$4" -F "$5" ;;
-    --add-rule) t=$4 c=$5; shift 6; iptables -t "$t" -A "$c" "$@" ;;
-    *) echo "unexpected: $*" >&2; exit 2 ;;
-esac
-"#;
-
 fn load(target: &str) -> String {
     match target {
         "nftables" => "sh \"$D/nftables-setup.sh\"\nnft -f \"$D/nftables.nft\"\n".into(),
         "iptables" => "sh \"$D/iptables-setup.sh\"\niptables-restore \"$D/iptables.rules\"\n".into(),
-        "firewalld" => format!(
-            "mkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
-             chmod +x \"$D/bin/firewall-cmd\"\n\
-             PATH=\"$D/bin:$PATH\" NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
-        ),
+        "firewalld" => common::firewalld_direct_load(),
         other => panic!("not a Linux target: {other}"),
     }
 }

@@ -242,3 +242,27 @@ pub fn interfaces_script(compiled: &natc::Compiled, gateway: &str) -> String {
     }
     script
 }
+
+/// `firewall-cmd --permanent --direct` calls as iptables commands (linux-kernel-testing.md
+/// §1c'); everything else (policies, reload) only concerns the daemon.
+const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
+[ "$1" = --permanent ] && shift
+[ "$1" = --direct ] || exit 0
+case "$2" in
+    --add-chain) iptables -t "$4" -N "$5" ;;
+    --remove-rules) iptables -t "$4" -F "$5" ;;
+    --add-rule) t=$4 c=$5; shift 6; iptables -t "$t" -A "$c" "$@" ;;
+    *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"#;
+
+/// Shell lines that run `$D/firewalld.sh` with [`FAKE_FIREWALL_CMD`] first on PATH: the
+/// script's direct rules land in the kernel through plain iptables (the real daemon runs
+/// in tests/firewalld.rs).
+pub fn firewalld_direct_load() -> String {
+    format!(
+        "mkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
+         chmod +x \"$D/bin/firewall-cmd\"\n\
+         PATH=\"$D/bin:$PATH\" NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
+    )
+}
