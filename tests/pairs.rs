@@ -360,3 +360,23 @@ fn many_wrong_peers_stay_cheap_and_say_what_exists() {
         "{listed:#?}"
     );
 }
+
+#[test]
+fn verify_psk_mismatch_lab_is_unpaired_until_peer_names_the_far_end() {
+    // tests/verify/natt.toml is verify's PSK-mismatch negative control (two env
+    // references): check cannot pair its ends across the NAT box, so verify runs and shows
+    // the tunnel down; with `peer` written, `natc check` reports the mismatch first.
+    let text = std::fs::read_to_string(common::root().join("tests/verify/natt.toml")).expect("natt.toml");
+    assert_eq!(cross_end(&text), Vec::<&str>::new(), "the NAT-T lab is paired without peer");
+    let anchor = "name = \"to-hq\"\n";
+    assert!(text.contains(anchor), "natt.toml no longer names its tunnel to-hq");
+    let with_peer = text.replacen(anchor, &format!("{anchor}peer = \"hq/to-branch\"\n"), 1);
+    let found = all(&with_peer);
+    assert_eq!(cross_end(&with_peer), ["N225"], "{found:#?}");
+    let psk = found.iter().find(|d| d.code.0 == "N225").expect("N225");
+    assert!(
+        psk.message.contains("NATC_NATT_PSK_BRANCH") && psk.message.contains("NATC_NATT_PSK_HQ"),
+        "{}",
+        psk.message
+    );
+}
