@@ -161,3 +161,47 @@ fn rtx_lines(spec: &TargetSpec, gw: &GatewayPlan, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::Kind;
+
+    fn described(text: &str) -> At<String> {
+        At::new(text.to_string(), 3..9)
+    }
+
+    #[test]
+    fn a_description_follows_the_origin_and_an_empty_one_adds_nothing() {
+        assert_eq!(with_description("gw dnat/web".into(), Some(&described("shop"))), "gw dnat/web: shop");
+        assert_eq!(with_description("gw dnat/web".into(), Some(&described(""))), "gw dnat/web");
+        assert_eq!(with_description("gw dnat/web".into(), None), "gw dnat/web");
+    }
+
+    /// A netmap's two halves are one item: one refusal, at the description, for the longer
+    /// comment (`(dnat)` and `(snat)` are as long: either), and the codes by cause.
+    #[test]
+    fn each_item_is_refused_once_at_its_description_with_the_right_code() {
+        let text = "natc = 1\nname = \"t\"\n\n[[gateway]]\nname = \"gw\"\n\n\
+                    [[gateway.interface]]\nname = \"eth0\"\naddress = \"10.0.0.1/24\"\n\n\
+                    [[gateway.netmap]]\nname = \"vpc\"\nlocal = \"10.0.0.0/24\"\nlocal_as = \"10.9.0.0/24\"\n\
+                    remote_as = \"10.8.0.0/24\"\ninterface = \"eth0\"\ndescription = \"DESC\"\n";
+        let check_with = |desc: &str, target: &str| {
+            let compiled = crate::pipeline::compile(&text.replace("DESC", desc)).expect("compiles");
+            let gw = &compiled.plan.gateways[0];
+            assert!(gw.description_of(&gw.dnat[0].origin).is_some());
+            assert_eq!(gw.dnat[0].origin.kind, Kind::Netmap);
+            let mut out = Vec::new();
+            check(&target.parse().expect("target"), gw, &mut out);
+            out.iter().map(|d| d.code.0).collect::<Vec<_>>()
+        };
+        assert_eq!(check_with("fits", "nftables"), Vec::<&str>::new());
+        assert_eq!(check_with(&"x".repeat(128), "nftables"), ["N305"]);
+        assert_eq!(check_with(&"x".repeat(128), "iptables"), Vec::<&str>::new());
+        assert_eq!(check_with("two\\nlines", "iptables"), ["N301"]);
+        assert_eq!(check_with("two\\nlines", "rtx"), Vec::<&str>::new());
+        assert_eq!(check_with("say \\\"hi\\\"", "nftables"), ["N301"]);
+        assert_eq!(check_with("say \\\"hi\\\"", "iptables"), Vec::<&str>::new());
+        assert_eq!(check_with("C:\\\\x", "firewalld"), ["N301"]);
+    }
+}
