@@ -87,7 +87,8 @@ pub fn check(spec: &TargetSpec, gw: &GatewayPlan, out: &mut Vec<Diagnostic>) {
         TargetKind::Nftables => (NFT_COMMENT, "an nft rule comment", &['"']),
         TargetKind::Iptables => (XT_COMMENT, "an iptables rule comment (xt_comment)", &[]),
         // firewalld hands direct rules to iptables-restore wrapped in `"…"` without
-        // escaping (ipXtables.py set_rules): a `"` would end the comment, a `\` vanish.
+        // escaping (ipXtables.py set_rules): a `"` would end the comment, a `\` vanish
+        // (tested under firewalld 1.3.3: the reload fails, `Bad argument` from iptables-restore).
         TargetKind::Firewalld => (XT_COMMENT, "a firewalld direct rule's comment (xt_comment)", &['"', '\\']),
         TargetKind::Vyos => (VYOS_DESCRIPTION, "a VyOS rule description", &[]),
         TargetKind::Rtx => {
