@@ -110,6 +110,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         tunnels: g.tunnels.clone(),
         bgp: g.bgp.clone(),
         interfaces: g.interfaces.clone(),
+        descriptions: descriptions(g),
         accepts: g.accepts.clone(),
     };
     gateway.targets = g
@@ -118,6 +119,20 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         .map(|t| DeclaredTarget { spec: gateway.with_profile(t.value.clone()), span: t.span.clone() })
         .collect();
     Ok(gateway)
+}
+
+/// The rule items' descriptions, keyed as `GatewayPlan::description_of` looks them up.
+fn descriptions(g: &Gateway) -> std::collections::BTreeMap<(Kind, String), At<String>> {
+    let dnats = g.dnats.iter().map(|d| (&d.origin, &d.description));
+    let snats = g.snats.iter().map(|s| (&s.origin, &s.description));
+    let netmaps = g.netmaps.iter().map(|n| (&n.origin, &n.description));
+    let allows = g.allows.iter().map(|a| (&a.origin, &a.description));
+    dnats
+        .chain(snats)
+        .chain(netmaps)
+        .chain(allows)
+        .filter_map(|(o, d)| d.as_ref().map(|d| ((o.kind, o.name.clone()), d.clone())))
+        .collect()
 }
 
 fn value<T: Clone>(v: &Option<crate::model::At<T>>) -> Option<T> {

@@ -38,6 +38,7 @@ fn lab(script: &str) -> HashMap<String, String> {
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .chain([("logs".to_string(), logs)])
+        .chain([("state".to_string(), std::fs::read_to_string(work.path().join("state1")).unwrap_or_default())])
         .collect()
 }
 
@@ -95,6 +96,50 @@ fn a_drop_policy_under_a_real_firewalld_forwards_only_what_is_allowed() {
     assert_eq!(fact("after"), "192.168.200.2", "the allowed port must pass\n{context}");
     assert_eq!(fact("masquerade only"), "192.168.200.2", "the allow matches the real destination\n{context}");
     assert_eq!(fact("after 8081"), "unreachable", "a port nobody allowed was forwarded\n{context}");
+}
+
+/// The `--comment` values of iptables-save lines, as iptables-restore reads them: `"…"` with
+/// `\` escaping the next character (iptables-save escapes `"`, `\` and `'`), or a word.
+fn xt_comments(listing: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in listing.lines() {
+        let Some((_, rest)) = line.split_once("--comment ") else { continue };
+        let Some(quoted) = rest.strip_prefix('"') else {
+            out.push(rest.split(' ').next().unwrap_or_default().to_string());
+            continue;
+        };
+        let (mut value, mut chars) = (String::new(), quoted.chars());
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => value.extend(chars.next()),
+                '"' => break,
+                c => value.push(c),
+            }
+        }
+        out.push(value);
+    }
+    out
+}
+
+/// An item's description reaches the kernel through a real firewalld exactly: the direct
+/// rule's comment, after the origin, with the characters a shell, firewalld's own quoting
+/// (`"…"` around words with spaces) and iptables-restore each treat specially (`'`, `$`,
+/// backticks, `#`, `;`, `*`, braces), as iptables-save lists it after `--reload`.
+#[test]
+fn a_description_reaches_the_kernel_through_a_real_firewalld() {
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let description = "vm03's web: $(reboot) `x` #1 ; * {a} 日本";
+    let intent = seed_003().replace(
+        "name = \"to-vm03\"\n",
+        &format!("name = \"to-vm03\"\ndescription = \"{}\"\n", description.replace('\\', "\\\\")),
+    );
+    let facts = lab(&script_for(&intent));
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    assert_eq!(fact("run1"), "ok", "{facts:#?}");
+    assert_eq!(fact("after"), "192.168.200.2", "the described rule still works\n{facts:#?}");
+    let comments = xt_comments(fact("state"));
+    let expected = format!("vm02 dnat/to-vm03: {description}");
+    assert!(comments.contains(&expected), "the kernel lists {comments:#?}, not {expected:?}");
 }
 
 /// A rule the box's iptables refuses must stop the script before firewalld's permanent

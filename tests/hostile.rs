@@ -2,11 +2,14 @@
 //! an output, for every target and packaging. Each value is either refused with a located
 //! error, or the device's own reader takes the output and reads back exactly the value:
 //! - names: refused unless `[a-z0-9][a-z0-9-]{0,39}` (N006), each at its own line;
-//! - descriptions: refused (N122, N305 for the target) or they change nothing but `#`
-//!   comment lines, except the VyOS `description` leaf, which bash (vbash's reader) reads
-//!   back as exactly the value; the files load in `nft -c`, `iptables-restore --test`
-//!   (inside `unshare --net`), `bash -n`, vyos-check and rtx-check, and the cloud-init and
-//!   Ansible YAML loads in PyYAML (and Ansible's Jinja renders back the target's text);
+//! - descriptions: refused (N122, N301 or N305 for the target, at the description) or they
+//!   change nothing but `#` comment lines and the rule comments they belong in (after the
+//!   origin: `gw dnat/web: VALUE`): the VyOS `description` leaves, which bash (vbash's
+//!   reader) reads back as exactly the value, and the nft and xt_comment comments, which the
+//!   kernel lists back exactly (nft loaded and listed as JSON, iptables-restore then
+//!   iptables-save, inside `unshare --net`); the files pass `bash -n`, vyos-check and
+//!   rtx-check, and the cloud-init and Ansible YAML loads in PyYAML (and Ansible's Jinja
+//!   renders back the target's text);
 //! - psk references: refused (N116) or bash and the RTX escape rules read the placeholder
 //!   back exactly;
 //! - `[[expect]]` names: `natc trace` prints each as one escaped line.
@@ -111,18 +114,23 @@ fn described(n: usize, desc: &str, target: &str, tunnel: bool) -> String {
         "vyos" => (format!("eth{}", n + 2), "eth1"),
         _ => ("eth0".to_string(), "eth1"),
     };
+    // VyOS: and its own rules and peer, whose descriptions hold the value.
+    let (web, masq, cloud, vti, inside) = match target {
+        "vyos" => (format!("web-{n}"), format!("masq-{n}"), format!("cloud-{n}"), format!("vti{n}"), n),
+        "rtx" => ("web".into(), "masq".into(), "cloud".into(), "tunnel1".into(), 10),
+        _ => ("web".into(), "masq".into(), "cloud".into(), "vti0".into(), 10),
+    };
     let mut text = format!(
         "natc = 1\nname = \"h{n}\"\ndescription = {d}\n\n[[gateway]]\nname = \"gw\"\ndescription = {d}\n\n\
          [[gateway.interface]]\nname = \"{inner}\"\naddress = \"192.168.0.1/24\"\ndescription = {d}\n\n\
          [[gateway.interface]]\nname = \"{outer}\"\naddress = \"198.51.100.2/29\"\n\n\
-         [[gateway.dnat]]\nname = \"web\"\ndestination = \"198.51.100.2\"\nin_interface = \"{outer}\"\nprotocol = \"tcp\"\nport = 80\nto = \"192.168.0.10\"\ndescription = {d}\n\n\
-         [[gateway.snat]]\nname = \"masq\"\nsource = \"192.168.0.0/24\"\nout_interface = \"{outer}\"\nto = \"masquerade\"\ndescription = {d}\n"
+         [[gateway.dnat]]\nname = \"{web}\"\ndestination = \"198.51.100.2\"\nin_interface = \"{outer}\"\nprotocol = \"tcp\"\nport = 80\nto = \"192.168.0.10\"\ndescription = {d}\n\n\
+         [[gateway.snat]]\nname = \"{masq}\"\nsource = \"192.168.0.0/24\"\nout_interface = \"{outer}\"\nto = \"masquerade\"\ndescription = {d}\n"
     );
     if tunnel {
-        let vti = if target == "rtx" { "tunnel1" } else { "vti0" };
         text.push_str(&format!(
-            "\n[[gateway.tunnel]]\nname = \"cloud\"\ndescription = {d}\nremote = \"203.0.113.10\"\nlocal_address = \"198.51.100.2\"\n\
-             psk = {{ env = \"CLOUD_PSK\" }}\nvti = {{ name = \"{vti}\", address = \"169.254.10.2/30\" }}\n"
+            "\n[[gateway.tunnel]]\nname = \"{cloud}\"\ndescription = {d}\nremote = \"203.0.113.10\"\nlocal_address = \"198.51.100.2\"\n\
+             psk = {{ env = \"CLOUD_PSK\" }}\nvti = {{ name = \"{vti}\", address = \"169.254.{inside}.2/30\" }}\n"
         ));
     }
     text
@@ -164,6 +172,9 @@ struct Batch {
     shell: Vec<String>,
     vyos: String,
     rtx: Vec<String>,
+    /// (target, value): the nftables and iptables builds whose rule comments must list
+    /// back as `gw dnat/web: VALUE` and `gw snat/masq: VALUE`.
+    described: Vec<(&'static str, String)>,
     /// JSON items for the YAML/Jinja reader (see `YAML_READER`).
     yaml: Vec<serde_json::Value>,
 }
@@ -181,8 +192,8 @@ fn hostile_descriptions_are_refused_or_read_back_exactly() {
                 Ok(built) => built,
                 Err(errors) => {
                     refused += 1;
-                    for d in &errors {
-                        assert!(matches!(d.code.0, "N122" | "N305"), "{v:?} on {target}: {d:?}");
+                    for d in errors.iter().filter(|d| d.severity == natc::diag::Severity::Error) {
+                        assert!(matches!(d.code.0, "N122" | "N301" | "N305"), "{v:?} on {target}: {d:?}");
                         let line = text.lines().nth(line_of(&text, d) - 1).unwrap_or_default();
                         assert!(line.starts_with("description = "), "{v:?} on {target}: {d:?} points at {line:?}");
                     }
@@ -197,11 +208,19 @@ fn hostile_descriptions_are_refused_or_read_back_exactly() {
                     // vbash reads the same commands, the description being exactly the value.
                     let expected: Vec<Vec<String>> = vbash_words(b)
                         .into_iter()
-                        .map(|w| w.into_iter().map(|x| if x == BENIGN { v.clone() } else { x }).collect())
+                        .map(|w| w.into_iter().map(|x| with_value(&x, v)).collect())
                         .collect();
                     assert_eq!(vbash_words(h), expected, "{v:?}: {name}");
                 } else {
-                    assert_eq!(without_comments(h), without_comments(b), "{v:?} changed more than comments in {name}");
+                    let expected = in_rule_comments(b, v, target);
+                    assert_eq!(
+                        without_comments(h),
+                        without_comments(&expected),
+                        "{v:?} changed more than comments in {name}"
+                    );
+                }
+                if v.as_str() != "" && matches!(target, "nftables" | "iptables") {
+                    batch.described.push((target, v.clone()));
                 }
                 match (target, name.as_str()) {
                     ("nftables", n) if n.ends_with(".nft") => batch.nft.push_str(h),
@@ -222,6 +241,7 @@ fn hostile_descriptions_are_refused_or_read_back_exactly() {
                 let b = natc::package::package(&benign.0, &benign.1, p).expect("packages");
                 batch.yaml.push(serde_json::json!({
                     "value": v,
+                    "subs": comment_substitutions(v, target),
                     "hostile": h.iter().map(|f| (f.path.display().to_string(), f.contents.clone())).collect::<Vec<_>>(),
                     "benign": b.iter().map(|f| (f.path.display().to_string(), f.contents.clone())).collect::<Vec<_>>(),
                 }));
@@ -233,11 +253,25 @@ fn hostile_descriptions_are_refused_or_read_back_exactly() {
 }
 
 fn check_with_readers(batch: &Batch) {
-    let (ok, out) = run("unshare", &["--net", "nft", "-c", "-f", "-"], &batch.nft);
-    assert!(ok, "nft -c: {out}");
+    // The kernel lists every rule comment back: the descriptions in them are exact.
+    let (ok, listed) = run("unshare", &["--net", "sh", "-c", "nft -f - && nft -j list ruleset"], &batch.nft);
+    assert!(ok, "nft loads: {listed}");
+    let json: serde_json::Value = serde_json::from_str(&listed).expect("nft -j prints JSON");
+    let nft: Vec<&str> =
+        json["nftables"].as_array().expect("list").iter().filter_map(|o| o["rule"]["comment"].as_str()).collect();
+    let mut saved = Vec::new();
     for file in &batch.iptables {
-        let (ok, out) = run("unshare", &["--net", "iptables-restore", "--test"], file);
-        assert!(ok, "iptables-restore --test: {out}\n{}", &file[..file.len().min(2000)]);
+        let (ok, out) = run("unshare", &["--net", "sh", "-c", "iptables-restore && iptables-save"], file);
+        assert!(ok, "iptables-restore: {out}\n{}", &file[..file.len().min(2000)]);
+        saved.extend(out.lines().flat_map(xt_comments));
+    }
+    for (target, v) in &batch.described {
+        let listed: Vec<&str> =
+            if *target == "nftables" { nft.clone() } else { saved.iter().map(String::as_str).collect() };
+        for rule in ["gw dnat/web", "gw snat/masq"] {
+            let comment = format!("{rule}: {v}");
+            assert!(listed.contains(&comment.as_str()), "{target}: the kernel does not list {comment:?}");
+        }
     }
     for script in &batch.shell {
         let (ok, out) = run("bash", &["-n"], script);
@@ -258,13 +292,15 @@ fn check_with_readers(batch: &Batch) {
 /// data once `#` lines inside embedded files are dropped.
 const YAML_READER: &str = r##"
 import json, sys, yaml
-def norm(x):
+def norm(x, subs=()):
     if isinstance(x, str):
+        for b, h in subs:
+            x = x.replace(b, h)
         return "\n".join(l for l in x.split("\n") if not l.lstrip().startswith("#"))
     if isinstance(x, list):
-        return [norm(i) for i in x]
+        return [norm(i, subs) for i in x]
     if isinstance(x, dict):
-        return {k: norm(v) for k, v in x.items()}
+        return {k: norm(v, subs) for k, v in x.items()}
     return x
 bad, checked = 0, 0
 for item in json.load(sys.stdin):
@@ -273,12 +309,71 @@ for item in json.load(sys.stdin):
             continue
         hd, bd = list(yaml.safe_load_all(h)), list(yaml.safe_load_all(b))
         checked += 1
-        if norm(hd) != norm(bd):
+        # The benign rule comments as the hostile build writes them (the kernel checks those).
+        if norm(hd) != norm(bd, item["subs"]):
             bad += 1
             print("differs:", repr(item["value"])[:80], path)
 print("checked", checked, "YAML files")
 sys.exit(1 if bad or checked == 0 else 0)
 "##;
+
+/// A word of the benign build as the hostile build writes it: the description itself, or a
+/// rule comment ending in it (`gw dnat/web: benign`).
+fn with_value(word: &str, v: &str) -> String {
+    if word == BENIGN {
+        v.to_string()
+    } else if let Some(origin) = word.strip_suffix(&format!(": {BENIGN}")) {
+        // An empty description adds nothing to the comment.
+        if v.is_empty() { origin.to_string() } else { format!("{origin}: {v}") }
+    } else {
+        word.to_string()
+    }
+}
+
+/// The benign file with its rule comments holding `v`, quoted as the target quotes a rule
+/// comment (checks only that nothing else changed: the kernel checks the value).
+fn in_rule_comments(benign: &str, v: &str, target: &str) -> String {
+    comment_substitutions(v, target).iter().fold(benign.to_string(), |text, (b, h)| text.replace(b, h))
+}
+
+/// (benign, hostile): the end of a rule comment in the benign file and in the hostile one.
+fn comment_substitutions(v: &str, target: &str) -> Vec<(String, String)> {
+    let (close, quoted) = match target {
+        "nftables" => ('"', v.to_string()),
+        "iptables" => ('"', v.replace('\\', "\\\\").replace('"', "\\\"")),
+        "firewalld" => ('\'', v.replace('\'', "'\\''")),
+        _ => return Vec::new(),
+    };
+    // An empty description adds nothing to the comment.
+    let hostile = if v.is_empty() { close.to_string() } else { format!(": {quoted}{close}") };
+    vec![(format!(": {BENIGN}{close}"), hostile)]
+}
+
+/// The `--comment` values of an iptables-save line, read as iptables-restore reads them:
+/// `"…"` with `\` escaping the next character, or a bare word.
+fn xt_comments(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("--comment ") {
+        rest = &rest[at + "--comment ".len()..];
+        let mut value = String::new();
+        let mut chars = rest.char_indices();
+        if rest.starts_with('"') {
+            chars.next();
+            while let Some((_, c)) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value = rest.split(' ').next().unwrap_or_default().to_string();
+        }
+        out.push(value);
+    }
+    out
+}
 
 /// One word of an RTX command line as the router reads it (REFERENCE §1): `\x` is `x`, and
 /// `"…"` quotes (an empty value is `""`). Returns the words of the line.

@@ -292,3 +292,49 @@ fn one_changed_mapping_changes_only_its_own_lines_in_every_target() {
         "docs/minimal-diffs.md does not hold the current figures; put this table there:\n\n{table}"
     );
 }
+
+/// `text` with a description on every mapping's items (`svc-007: mapping 7`); mapping
+/// `edited` (if any) says something else.
+fn described(text: &str, edited: Option<usize>) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        let Some(name) = line.strip_prefix("name = \"").and_then(|n| n.strip_suffix('"')) else { continue };
+        let Some(i) = name.rsplit('-').next().and_then(|n| n.parse::<usize>().ok()) else { continue };
+        let note = if edited == Some(i) { ", moved to rack 2" } else { "" };
+        out.push_str(&format!("description = \"mapping {i}: customer {}{note}\"\n", i * 7));
+    }
+    out
+}
+
+/// Editing one item's description changes that item's comment and nothing else: one `-`
+/// and one `+` line per rule of the item (the nft comment, the xt_comment, the VyOS rule
+/// description, the RTX `#` line), and on VyOS the change script sets only that rule's
+/// description.
+#[test]
+fn a_description_edit_changes_one_line_per_rule_in_every_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let all: Vec<usize> = (0..MAPPINGS).collect();
+    let mut failures = Vec::new();
+    for shape in [Shape::PortForward, Shape::OneToOne] {
+        for &target in shape.targets() {
+            let base = described(&intent(target, shape, &all, None), None);
+            for at in [0, MAPPINGS / 2, MAPPINGS - 1] {
+                let new = described(&intent(target, shape, &all, None), Some(at));
+                let diff = changed_lines(dir.path(), target, &base, &new, false);
+                // A 1:1 map is two items (a dnat and an snat), each with its description.
+                let rules = shape.rules();
+                if diff.len() != 2 * rules || !diff.iter().all(|l| l.contains("moved to rack 2") || l.starts_with('-'))
+                {
+                    failures.push(format!("{} {target}: mapping {at}: {diff:#?}", shape.name()));
+                }
+                if target == "vyos" {
+                    let what = format!("{} vyos: description of mapping {at}", shape.name());
+                    check_vyos_script(dir.path(), (&base, &new), &diff, rules, &what, &mut failures);
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "a description edit changes more than its own comments:\n{}", failures.join("\n"));
+}

@@ -28,8 +28,8 @@ impl Target for Firewalld {
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
         let chains = vec![
-            chain("nat", "natc-dnat", "PREROUTING", translation_rules(&gw.dnat)),
-            chain("nat", "natc-snat", "POSTROUTING", translation_rules(&gw.snat)),
+            chain("nat", "natc-dnat", "PREROUTING", translation_rules(gw, &gw.dnat)),
+            chain("nat", "natc-snat", "POSTROUTING", translation_rules(gw, &gw.snat)),
             chain("filter", "natc-input", "INPUT", filter_rules(gw, FilterChain::Input)),
             chain("filter", "natc-forward", "FORWARD", filter_rules(gw, FilterChain::Forward)),
             // Always there, empty without tcp_mss: a run must remove the clamps of the last one.
@@ -118,7 +118,7 @@ fn chain(table: &'static str, name: &'static str, parent: &'static str, rules: V
 
 /// Translations take priorities from the overlap of their scopes and ports, as VyOS rule
 /// numbers do (`numbering::layers`); the iptables rules of one translation share its priority.
-fn translation_rules(list: &[Translation]) -> Vec<Prioritized> {
+fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Prioritized> {
     let requests: Vec<Request> = list
         .iter()
         .map(|t| Request { key: t.comment(), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
@@ -126,7 +126,7 @@ fn translation_rules(list: &[Translation]) -> Vec<Prioritized> {
     list.iter()
         .zip(numbering::layers(&requests))
         .flat_map(|(t, priority)| {
-            iptables::translation_rules(t).into_iter().map(move |rule| Prioritized { priority, rule })
+            iptables::translation_rules(gw, t).into_iter().map(move |rule| Prioritized { priority, rule })
         })
         .collect()
 }

@@ -38,8 +38,8 @@ impl Target for Iptables {
                 format!("iptables-restore --test {RULES_FILE} && iptables-restore {RULES_FILE}"),
                 notes,
             ),
-            prerouting: gw.dnat.iter().flat_map(translation_lines).collect(),
-            postrouting: gw.snat.iter().flat_map(translation_lines).collect(),
+            prerouting: gw.dnat.iter().flat_map(|t| translation_lines(gw, t)).collect(),
+            postrouting: gw.snat.iter().flat_map(|t| translation_lines(gw, t)).collect(),
             input_policy: policy(gw.filters.policy(FilterChain::Input)),
             forward_policy: policy(gw.filters.policy(FilterChain::Forward)),
             input: filter_chain(gw, FilterChain::Input),
@@ -150,21 +150,21 @@ impl RuleParts {
 }
 
 /// The rules of a translation: one per port chunk, all with the same target.
-pub fn translation_rules(t: &Translation) -> Vec<RuleParts> {
+pub fn translation_rules(gw: &GatewayPlan, t: &Translation) -> Vec<RuleParts> {
     let target = nat_target(t);
-    let comment = t.comment();
+    let comment = super::describe::rule_comment(gw, &t.origin, t.comment());
     match_variants(&t.matcher)
         .into_iter()
         .map(|matches| RuleParts { matches, comment: comment.clone(), target: target.clone() })
         .collect()
 }
 
-fn translation_lines(t: &Translation) -> Vec<String> {
+fn translation_lines(gw: &GatewayPlan, t: &Translation) -> Vec<String> {
     let chain = match t.hook {
         Hook::Destination => "PREROUTING",
         Hook::Source => "POSTROUTING",
     };
-    translation_rules(t).iter().map(|r| r.restore_line(chain)).collect()
+    translation_rules(gw, t).iter().map(|r| r.restore_line(chain)).collect()
 }
 
 fn nat_target(t: &Translation) -> String {
@@ -202,7 +202,7 @@ pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
                 FilterLine::Replies(_) => vec![" -m conntrack --ctstate ESTABLISHED,RELATED".to_string()],
                 FilterLine::Allow(f) => match_variants(&f.matcher),
             };
-            (matches, line.comment())
+            (matches, super::describe::line_comment(gw, line))
         })
         .collect();
     if chain == FilterChain::Input {

@@ -11,7 +11,9 @@
 //!   lines are held to that too, counted in bytes.
 //!
 //! Rule comments (`gateway kind/name (part)`) are built from names of at most 40
-//! characters and fit nft's 128 bytes and xt_comment's 255 by construction (tested below).
+//! characters and fit nft's 128 bytes and xt_comment's 255 by construction (tested below);
+//! an item's description after its origin (`edge dnat/web: shop front`) is held to those
+//! limits, and to VyOS's 255, in backend/describe.rs.
 
 use super::quote::comment_lines;
 use super::{TargetKind, TargetSpec};
@@ -23,6 +25,10 @@ use crate::vocab::At;
 pub const IPTABLES_LINE: usize = 10_239;
 /// A VyOS `description` leaf: `.{0,255}`.
 pub const VYOS_DESCRIPTION: usize = 255;
+/// An nft comment (a rule's or a map element's): nft refuses a longer one.
+pub const NFT_COMMENT: usize = 128;
+/// An xt_comment `--comment`: the kernel keeps 255 bytes and a NUL.
+pub const XT_COMMENT: usize = 255;
 /// A Yamaha RTX command or comment line.
 pub const RTX_LINE: usize = 4_095;
 /// What a description line gets in front of it in a `#` comment.
@@ -68,6 +74,8 @@ pub fn check(spec: &TargetSpec, plan: &Plan, gw: &GatewayPlan) -> Vec<Diagnostic
         // strongSwan: descriptions are `#` comment lines, which its reader takes at any length.
         TargetKind::Nftables | TargetKind::Firewalld | TargetKind::Strongswan => {}
     }
+    // The items' descriptions in their rules' comments (backend/describe.rs).
+    super::describe::check(spec, gw, &mut out);
     out
 }
 

@@ -2,6 +2,7 @@
 //! (an error names the intent item and the target, never a silent approximation), then
 //! builds a small view model and hands it to its embedded Tera templates.
 
+pub(crate) mod describe;
 pub(crate) mod engine;
 mod firewalld;
 pub(crate) mod header;

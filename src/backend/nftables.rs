@@ -4,7 +4,7 @@
 
 use super::header::{HeaderView, header_view};
 use super::linux;
-use super::{Header, OutputFile, Target, cannot_express, quote};
+use super::{Header, OutputFile, Target, cannot_express, describe, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{PortSet, Protocol, Verdict};
@@ -226,7 +226,11 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
         let run = host_run(&list[i..]);
         if run < 2 {
             let t = &list[i];
-            rules.push(rule(&match_text(&t.matcher), &nat_statement(t), &t.comment()));
+            rules.push(rule(
+                &match_text(&t.matcher),
+                &nat_statement(t),
+                &describe::rule_comment(gw, &t.origin, t.comment()),
+            ));
             i += 1;
             continue;
         }
@@ -239,7 +243,8 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
         let elements = members
             .iter()
             .filter_map(|t| {
-                host_key(t).map(|(k, to)| format!("{k} comment {} : {to}", quote::nft_string(&t.comment())))
+                let comment = describe::rule_comment(gw, &t.origin, t.comment());
+                host_key(t).map(|(k, to)| format!("{k} comment {} : {to}", quote::nft_string(&comment)))
             })
             .collect();
         // Neither the count nor the first member: adding a mapping changes one element line.
@@ -311,7 +316,7 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
                 FilterLine::Replies(_) => "ct state established,related".to_string(),
                 FilterLine::Allow(f) => match_text(&f.matcher),
             };
-            rule(&matcher, "accept", &line.comment())
+            rule(&matcher, "accept", &describe::line_comment(gw, line))
         })
         .collect();
     if chain == FilterChain::Input {

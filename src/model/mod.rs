@@ -87,7 +87,7 @@ pub struct Dnat {
     pub claim: At<Claim>,
     /// `return_route = true`: `to` routes its replies back through this gateway.
     pub return_route: Option<At<bool>>,
-    pub description: Option<String>,
+    pub description: Option<At<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ pub struct Snat {
     pub ports: Option<At<PortSet>>,
     pub to: At<SnatTo>,
     pub except_ipsec: bool,
-    pub description: Option<String>,
+    pub description: Option<At<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -118,7 +118,7 @@ pub struct Netmap {
     pub local_as: At<Ipv4Net>,
     pub remote_as: At<Ipv4Net>,
     pub interface: At<String>,
-    pub description: Option<String>,
+    pub description: Option<At<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,7 +132,7 @@ pub struct Allow {
     pub out_interface: Option<At<String>>,
     pub chain: Chain,
     pub stateful: bool,
-    pub description: Option<String>,
+    pub description: Option<At<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -154,8 +154,9 @@ impl Ctx<'_> {
     }
 }
 
-fn text(d: &Option<S<String>>) -> Option<String> {
-    d.as_ref().map(|s| s.get_ref().clone())
+/// A description with its span: backends point at it when a target cannot carry it.
+fn text(d: &Option<S<String>>) -> Option<At<String>> {
+    d.as_ref().map(|s| At::new(s.get_ref().clone(), s.span()))
 }
 
 pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {

@@ -15,9 +15,10 @@ pub use records::{
 };
 
 use crate::vocab::{
-    At, Origin, PortSet, Protocol, RtxModel, Span, TargetKind, TargetProfile, TargetSpec, Verdict, VyosVersion,
+    At, Kind, Origin, PortSet, Protocol, RtxModel, Span, TargetKind, TargetProfile, TargetSpec, Verdict, VyosVersion,
 };
 use ipnet::Ipv4Net;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone)]
@@ -57,6 +58,10 @@ pub struct GatewayPlan {
     pub tunnels: Vec<Tunnel>,
     pub bgp: Option<Bgp>,
     pub interfaces: Vec<Interface>,
+    /// The `description` of each dnat, snat, netmap and allow item, by kind and name: the
+    /// targets add it to that item's rules (backend/describe.rs). Interfaces and tunnels
+    /// carry their own.
+    pub descriptions: BTreeMap<(Kind, String), At<String>>,
     /// Every `accept` entry of the gateway and its items, in file order: a target's warning
     /// that the gateway accepts is dropped (check/accept.rs decides which entries count).
     pub accepts: Vec<Accept>,
@@ -71,6 +76,11 @@ pub struct DeclaredTarget {
 }
 
 impl GatewayPlan {
+    /// The description of the item `origin` names, if it has one.
+    pub fn description_of(&self, origin: &Origin) -> Option<&At<String>> {
+        self.descriptions.get(&(origin.kind, origin.name.clone()))
+    }
+
     /// `spec` with this gateway's profile when it names none (`vyos` → `vyos@1.5`).
     pub fn with_profile(&self, mut spec: TargetSpec) -> TargetSpec {
         if spec.profile.is_none() {

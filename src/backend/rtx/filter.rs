@@ -95,11 +95,15 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
     }
     let mut out = empty();
     let no_filter = |f: &Filter| Block {
-        comments: vec![format!(
-            "{}: no filter: the {} policy is accept, and an applied RTX list would discard what it does not pass",
-            f.origin.describe(),
-            chain_name(f.chain)
-        )],
+        comments: crate::backend::describe::comment_block(
+            gw,
+            &f.origin,
+            format!(
+                "{}: no filter: the {} policy is accept, and an applied RTX list would discard what it does not pass",
+                f.origin.describe(),
+                chain_name(f.chain)
+            ),
+        ),
         lines: Vec::new(),
     };
     if forward.verdict == Verdict::Accept {
@@ -210,7 +214,8 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
     let mut lists = [(Direction::Out, Vec::new(), Vec::new()), (Direction::In, Vec::new(), Vec::new())];
     let mut dynamic_numbers = dynamics.into_iter();
     for (e, s) in entries.iter().zip(statics) {
-        defs.push((s, Block { comments: vec![e.comment.clone()], lines: vec![format!("ip filter {s} {}", e.body)] }));
+        let comments = crate::backend::describe::comment_block(cx.gw, &e.origin, e.comment.clone());
+        defs.push((s, Block { comments, lines: vec![format!("ip filter {s} {}", e.body)] }));
         let d = e.stateful.then(|| dynamic_numbers.next()).flatten();
         if let Some(d) = d {
             dyn_defs.push((

@@ -9,6 +9,7 @@
 //! - a port forward on the masquerade address: `nat descriptor masquerade static`.
 
 use super::{Block, Ctx, DESCRIPTOR_IDS, ENTRY_IDS, IfClass, classify};
+use crate::backend::describe;
 use crate::backend::numbering::{self, Request};
 use crate::plan::{GatewayPlan, PortStep, Step, Translation};
 use crate::vocab::Protocol;
@@ -139,6 +140,22 @@ pub fn descriptors(cx: &mut Ctx) -> Nat {
         render_descriptor(cx, id, b, &mut nat);
     }
     nat
+}
+
+/// The comments of a static entry: each translation's origin, and its item's description
+/// once (a netmap's two halves share one entry and one description).
+fn static_comments<'a>(gw: &GatewayPlan, translations: impl Iterator<Item = &'a Translation>) -> Vec<String> {
+    let mut comments = Vec::new();
+    let mut described: Vec<&crate::vocab::Origin> = Vec::new();
+    for t in translations {
+        if described.iter().any(|o| o.kind == t.origin.kind && o.name == t.origin.name) {
+            comments.push(t.comment());
+        } else {
+            comments.extend(describe::comment_block(gw, &t.origin, t.comment()));
+            described.push(&t.origin);
+        }
+    }
+    comments
 }
 
 /// One numbered entry before numbering: (stable key, origin comments, the line's tail).
@@ -298,7 +315,8 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
                 Some(o) if f.ports.len() > 1 => format!("{}/{o}", key_of(f.t)),
                 _ => key_of(f.t),
             };
-            lines.push((key, vec![f.t.comment()], format!("{} {}{port}", f.inner, f.protocol)));
+            let comments = describe::comment_block(cx.gw, &f.t.origin, f.t.comment());
+            lines.push((key, comments, format!("{} {}{port}", f.inner, f.protocol)));
         }
         forward_entries.extend(lines);
     }
@@ -311,7 +329,7 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
                 Outer::Address(a) => a.to_string(),
             },
             m.source.map_or("auto".to_string(), range),
-            vec![format!("{} (masquerade)", m.t.comment())],
+            describe::comment_block(cx.gw, &m.t.origin, format!("{} (masquerade)", m.t.comment())),
         ),
         None => (
             "nat",
@@ -324,7 +342,7 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
     let static_entries = statics
         .iter()
         .map(|s| {
-            let origins = s.dnat.iter().chain(s.snat.iter()).map(|t| t.comment()).collect();
+            let origins = static_comments(cx.gw, s.dnat.iter().chain(s.snat.iter()).copied());
             let key = s.dnat.or(s.snat).map(key_of).unwrap_or_default();
             let count = 1u64 << (32 - s.inner.prefix_len());
             let count = if count > 1 { format!(" {count}") } else { String::new() };

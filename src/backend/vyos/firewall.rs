@@ -75,7 +75,7 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
         let path = format!("{base} rule {number}");
         let mut b = Block::new(line.comment(), (number, String::new()));
         b.leaf(format!("{path} action"), "accept");
-        b.leaf(format!("{path} description"), line.comment());
+        b.leaf(format!("{path} description"), crate::backend::describe::line_comment(gw, line));
         match line {
             FilterLine::Replies(_) => {
                 b.leaf(format!("{path} state"), "established");

@@ -229,7 +229,8 @@ fn tunnel(
     }
     b.leaf(format!("{peer} authentication remote-id"), t.remote_identity().value);
     b.leaf(format!("{peer} connection-type"), "initiate");
-    b.leaf(format!("{peer} description"), t.origin.describe());
+    let description = crate::backend::describe::with_description(t.origin.describe(), t.description.as_ref());
+    b.leaf(format!("{peer} description"), description);
     b.leaf(format!("{peer} ike-group"), name);
     b.leaf(format!("{peer} remote-address"), t.remote.value);
     match &t.local_address {

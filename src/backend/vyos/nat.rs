@@ -4,18 +4,18 @@
 //! every pair of rules that can match one packet in intent order.
 
 use super::{Block, HASHED_RULES, NAME, address, interfaces};
-use crate::backend::cannot_express;
 use crate::backend::numbering::{self, Request};
+use crate::backend::{cannot_express, describe};
 use crate::diag::Diagnostic;
 use crate::plan::{GatewayPlan, Hook, IpsecMatch, PortStep, Step, Translation};
 use crate::vocab::{PortSet, Protocol};
 
 pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
-    rules(&gw.dnat, Hook::Destination, findings)
+    rules(gw, &gw.dnat, Hook::Destination, findings)
 }
 
 pub fn source(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
-    rules(&gw.snat, Hook::Source, findings)
+    rules(gw, &gw.snat, Hook::Source, findings)
 }
 
 /// The stable key of a translation's number: `dnat/web`, `netmap/vpc-a`.
@@ -23,7 +23,7 @@ fn key(t: &Translation) -> String {
     format!("{}/{}", t.origin.kind.as_str(), t.origin.name)
 }
 
-fn rules(list: &[Translation], hook: Hook, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+fn rules(gw: &GatewayPlan, list: &[Translation], hook: Hook, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     let requests: Vec<Request> = list
         .iter()
         .map(|t| Request { key: key(t), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
@@ -46,10 +46,10 @@ fn rules(list: &[Translation], hook: Hook, findings: &mut Vec<Diagnostic>) -> Ve
             return Vec::new();
         }
     };
-    list.iter().zip(numbers).filter_map(|(t, n)| rule(t, n, hook, findings)).collect()
+    list.iter().zip(numbers).filter_map(|(t, n)| rule(gw, t, n, hook, findings)).collect()
 }
 
-fn rule(t: &Translation, number: u32, hook: Hook, findings: &mut Vec<Diagnostic>) -> Option<Block> {
+fn rule(gw: &GatewayPlan, t: &Translation, number: u32, hook: Hook, findings: &mut Vec<Diagnostic>) -> Option<Block> {
     let tree = match hook {
         Hook::Destination => "destination",
         Hook::Source => "source",
@@ -61,7 +61,7 @@ fn rule(t: &Translation, number: u32, hook: Hook, findings: &mut Vec<Diagnostic>
     let path = format!("nat {tree} rule {number}");
     let m = &t.matcher;
     let mut b = Block::new(t.comment(), (number, String::new()));
-    b.leaf(format!("{path} description"), t.comment());
+    b.leaf(format!("{path} description"), describe::rule_comment(gw, &t.origin, t.comment()));
     for (iface, dir) in [(&m.in_interface, "inbound-interface"), (&m.out_interface, "outbound-interface")] {
         if let Some(i) = iface {
             // An interface VyOS has no name for is refused in the interfaces section.
