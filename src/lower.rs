@@ -27,6 +27,11 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     // the file, so sort by where each item was written.
     let mut dnat: Vec<Translation> = g.dnats.iter().map(dnat_translation).collect::<Result<_, _>>()?;
     let mut snat: Vec<Translation> = g.snats.iter().map(snat_translation).collect();
+    for d in g.dnats.iter().filter(|d| d.hairpin.is_some()) {
+        let (inside_dnat, masquerade) = hairpin_translations(d, &dnat)?;
+        dnat.extend(inside_dnat);
+        snat.push(masquerade);
+    }
     for n in &g.netmaps {
         let (out, back) = netmap_translations(n);
         snat.push(out);
@@ -196,6 +201,7 @@ fn dnat_translation(d: &Dnat) -> Result<Translation, Diagnostic> {
     Ok(Translation {
         origin: d.origin.clone(),
         half: None,
+        hairpin: false,
         hook: Hook::Destination,
         matcher: Match {
             in_interface: value(&d.in_interface),
@@ -213,6 +219,7 @@ fn snat_translation(s: &Snat) -> Translation {
     Translation {
         origin: s.origin.clone(),
         half: None,
+        hairpin: false,
         hook: Hook::Source,
         matcher: Match {
             out_interface: value(&s.out_interface),
@@ -231,11 +238,62 @@ fn snat_translation(s: &Snat) -> Translation {
     }
 }
 
+/// `hairpin = true` (docs/intent.md, "Hairpin"): the DNAT once more for clients on the
+/// inside interface (unless the DNAT already matches every interface), and the masquerade
+/// out of the inside interface, for flows from the inside subnet to the DNAT's `to` and
+/// translated ports, so the server answers the gateway and conntrack undoes both.
+/// Both sort next to the DNAT (its span): after it among the DNATs, and in the SNAT list
+/// where the DNAT was written.
+fn hairpin_translations(d: &Dnat, lowered: &[Translation]) -> Result<(Option<Translation>, Translation), Diagnostic> {
+    let Some(h) = &d.hairpin else { return Err(broken(&d.origin, d.origin.span.clone(), "a hairpin without one")) };
+    let original = lowered
+        .iter()
+        .find(|t| t.origin == d.origin)
+        .ok_or_else(|| broken(&d.origin, h.span.clone(), "a hairpin of a DNAT that was not lowered"))?;
+    let inside_dnat = match &original.matcher.in_interface {
+        Some(i) if *i != h.interface => Some(Translation {
+            hairpin: true,
+            matcher: Match {
+                in_interface: Some(h.interface.clone()),
+                source: Some(h.subnet),
+                ..original.matcher.clone()
+            },
+            ..original.clone()
+        }),
+        // Without in_interface the DNAT matches inside clients already; on the inside
+        // interface itself only the masquerade is missing.
+        _ => None,
+    };
+    // The ports the server sees: the DNAT's `to_port` (one port or the shifted range),
+    // else the matched ones.
+    let ports = match &d.to_port {
+        Some(p) => Some(crate::vocab::PortSet { ranges: vec![p.value] }),
+        None => value(&d.ports),
+    };
+    let masquerade = Translation {
+        origin: d.origin.clone(),
+        half: None,
+        hairpin: true,
+        hook: Hook::Source,
+        matcher: Match {
+            out_interface: Some(h.interface.clone()),
+            source: Some(h.subnet),
+            destination: Some(d.to.value),
+            protocol: d.protocol.as_ref().map(|p| p.value),
+            ports,
+            ..Match::default()
+        },
+        step: Step::Masquerade,
+    };
+    Ok((inside_dnat, masquerade))
+}
+
 /// docs/intent.md §2.3: SNAT local → local_as towards remote_as, DNAT local_as → local from remote_as.
 fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
     let out = Translation {
         origin: n.origin.clone(),
         half: Some(NetmapHalf::Snat),
+        hairpin: false,
         hook: Hook::Source,
         matcher: Match {
             out_interface: Some(n.interface.value.clone()),
@@ -248,6 +306,7 @@ fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
     let back = Translation {
         origin: n.origin.clone(),
         half: Some(NetmapHalf::Dnat),
+        hairpin: false,
         hook: Hook::Destination,
         matcher: Match {
             in_interface: Some(n.interface.value.clone()),
