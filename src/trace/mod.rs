@@ -16,6 +16,7 @@ mod gateway;
 mod lab;
 mod net;
 mod packet;
+mod redirect;
 pub mod render;
 mod rules;
 mod single;
