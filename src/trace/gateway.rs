@@ -467,9 +467,9 @@ via = "10.1.0.254"
         );
         let n = node(&c);
         let mut rec = Recorder::default();
-        // Linux sends it before the forward filter, which drops this packet; on this
-        // gateway with NAT, the NAT hook drops the redirect of a flow's first packet
-        // (trace/redirect.rs, which also has the cases where it leaves the box).
+        // Linux sends it before the forward filter, which drops this packet; on a gateway
+        // natc configures, the NAT hook drops the redirect of a flow's first packet
+        // (trace/redirect.rs, which also has the cases trace does not model).
         n.receive(
             &mut Conntrack::default(),
             packet(ProbeProtocol::Icmp, "10.0.0.50", "10.9.5.1", None),
