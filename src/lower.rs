@@ -459,6 +459,39 @@ to_port = 443
         assert_eq!(comments(FilterChain::Forward), ["gw policy/forward (replies)"]);
     }
 
+    /// `hairpin = true`: with an `in_interface` the DNAT is repeated for the inside
+    /// interface (its subnet as source) right after itself; the masquerade out of the
+    /// inside interface matches the server and the ports it sees (the shifted range).
+    /// Without `in_interface` the DNAT already matches the inside: only the masquerade.
+    #[test]
+    fn a_hairpin_is_an_inside_dnat_and_a_masquerade_with_the_dnats_origin() {
+        let text = INTENT
+            .replace("to_port = \"9000-9099\"", "to_port = \"9000-9099\"\nin_interface = \"eth0\"\nhairpin = true")
+            .replace("to_port = 443", "to_port = 443\nhairpin = true");
+        let file = crate::intent::parse(&text).expect("TOML");
+        let gw = lower(&crate::model::resolve(&file).expect("resolves")).expect("lowers").gateways.remove(0);
+        let comments: Vec<String> = gw.dnat.iter().map(Translation::comment).collect();
+        assert_eq!(comments, ["gw dnat/range", "gw dnat/range (hairpin)", "gw dnat/one"]);
+        let inside = &gw.dnat[1].matcher;
+        assert_eq!(
+            (inside.in_interface.as_deref(), inside.source, inside.destination),
+            (Some("eth1"), "192.168.200.0/24".parse().ok(), gw.dnat[0].matcher.destination)
+        );
+        assert_eq!(gw.dnat[1].step, gw.dnat[0].step);
+        let snats: Vec<(String, &Match, &Step)> = gw.snat.iter().map(|t| (t.comment(), &t.matcher, &t.step)).collect();
+        assert_eq!(snats.len(), 2);
+        let (comment, m, step) = &snats[0];
+        assert_eq!((comment.as_str(), *step), ("gw dnat/range (hairpin)", &Step::Masquerade));
+        assert_eq!(
+            (m.out_interface.as_deref(), m.source, m.destination),
+            (Some("eth1"), "192.168.200.0/24".parse().ok(), "192.168.200.10/32".parse().ok())
+        );
+        let range = &m.ports.as_ref().expect("ports").ranges[0];
+        assert_eq!((range.first, range.last), (9000, 9099), "the ports the server sees");
+        assert_eq!(snats[1].0, "gw dnat/one (hairpin)");
+        assert_eq!(snats[1].1.ports.as_ref().map(|p| p.ranges[0].first), Some(443));
+    }
+
     /// The model refuses a prefix map with `to_port` (N114); were one to reach lower, it is
     /// natc's bug (N901), not a plan with the port silently dropped.
     #[test]
