@@ -27,6 +27,11 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     // the file, so sort by where each item was written.
     let mut dnat: Vec<Translation> = g.dnats.iter().map(dnat_translation).collect::<Result<_, _>>()?;
     let mut snat: Vec<Translation> = g.snats.iter().map(snat_translation).collect();
+    for d in g.dnats.iter().filter(|d| d.hairpin.is_some()) {
+        let (inside_dnat, masquerade) = hairpin_translations(d, &dnat)?;
+        dnat.extend(inside_dnat);
+        snat.push(masquerade);
+    }
     for n in &g.netmaps {
         let (out, back) = netmap_translations(n);
         snat.push(out);
@@ -211,6 +216,7 @@ fn dnat_translation(d: &Dnat) -> Result<Translation, Diagnostic> {
     Ok(Translation {
         origin: d.origin.clone(),
         half: None,
+        hairpin: false,
         hook: Hook::Destination,
         matcher: Match {
             in_interface: value(&d.in_interface),
@@ -228,6 +234,7 @@ fn snat_translation(s: &Snat) -> Translation {
     Translation {
         origin: s.origin.clone(),
         half: None,
+        hairpin: false,
         hook: Hook::Source,
         matcher: Match {
             out_interface: value(&s.out_interface),
@@ -246,11 +253,62 @@ fn snat_translation(s: &Snat) -> Translation {
     }
 }
 
+/// `hairpin = true` (docs/intent.md, "Hairpin"): the DNAT once more for clients on the
+/// inside interface (unless the DNAT already matches every interface), and the masquerade
+/// out of the inside interface, for flows from the inside subnet to the DNAT's `to` and
+/// translated ports, so the server answers the gateway and conntrack undoes both.
+/// Both sort next to the DNAT (its span): after it among the DNATs, and in the SNAT list
+/// where the DNAT was written.
+fn hairpin_translations(d: &Dnat, lowered: &[Translation]) -> Result<(Option<Translation>, Translation), Diagnostic> {
+    let Some(h) = &d.hairpin else { return Err(broken(&d.origin, d.origin.span.clone(), "a hairpin without one")) };
+    let original = lowered
+        .iter()
+        .find(|t| t.origin == d.origin)
+        .ok_or_else(|| broken(&d.origin, h.span.clone(), "a hairpin of a DNAT that was not lowered"))?;
+    let inside_dnat = match &original.matcher.in_interface {
+        Some(i) if *i != h.interface => Some(Translation {
+            hairpin: true,
+            matcher: Match {
+                in_interface: Some(h.interface.clone()),
+                source: Some(h.subnet),
+                ..original.matcher.clone()
+            },
+            ..original.clone()
+        }),
+        // Without in_interface the DNAT matches inside clients already; on the inside
+        // interface itself only the masquerade is missing.
+        _ => None,
+    };
+    // The ports the server sees: the DNAT's `to_port` (one port or the shifted range),
+    // else the matched ones.
+    let ports = match &d.to_port {
+        Some(p) => Some(crate::vocab::PortSet { ranges: vec![p.value] }),
+        None => value(&d.ports),
+    };
+    let masquerade = Translation {
+        origin: d.origin.clone(),
+        half: None,
+        hairpin: true,
+        hook: Hook::Source,
+        matcher: Match {
+            out_interface: Some(h.interface.clone()),
+            source: Some(h.subnet),
+            destination: Some(d.to.value),
+            protocol: d.protocol.as_ref().map(|p| p.value),
+            ports,
+            ..Match::default()
+        },
+        step: Step::Masquerade,
+    };
+    Ok((inside_dnat, masquerade))
+}
+
 /// docs/intent.md §2.3: SNAT local → local_as towards remote_as, DNAT local_as → local from remote_as.
 fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
     let out = Translation {
         origin: n.origin.clone(),
         half: Some(NetmapHalf::Snat),
+        hairpin: false,
         hook: Hook::Source,
         matcher: Match {
             out_interface: Some(n.interface.value.clone()),
@@ -263,6 +321,7 @@ fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
     let back = Translation {
         origin: n.origin.clone(),
         half: Some(NetmapHalf::Dnat),
+        hairpin: false,
         hook: Hook::Destination,
         matcher: Match {
             in_interface: Some(n.interface.value.clone()),
@@ -413,6 +472,39 @@ to_port = 443
         let comments = |chain| gw.filters.lines(chain).iter().map(FilterLine::comment).collect::<Vec<_>>();
         assert_eq!(comments(FilterChain::Input), ["gw policy/input (loopback)", "gw policy/input (replies)"]);
         assert_eq!(comments(FilterChain::Forward), ["gw policy/forward (replies)"]);
+    }
+
+    /// `hairpin = true`: with an `in_interface` the DNAT is repeated for the inside
+    /// interface (its subnet as source) right after itself; the masquerade out of the
+    /// inside interface matches the server and the ports it sees (the shifted range).
+    /// Without `in_interface` the DNAT already matches the inside: only the masquerade.
+    #[test]
+    fn a_hairpin_is_an_inside_dnat_and_a_masquerade_with_the_dnats_origin() {
+        let text = INTENT
+            .replace("to_port = \"9000-9099\"", "to_port = \"9000-9099\"\nin_interface = \"eth0\"\nhairpin = true")
+            .replace("to_port = 443", "to_port = 443\nhairpin = true");
+        let file = crate::intent::parse(&text).expect("TOML");
+        let gw = lower(&crate::model::resolve(&file).expect("resolves")).expect("lowers").gateways.remove(0);
+        let comments: Vec<String> = gw.dnat.iter().map(Translation::comment).collect();
+        assert_eq!(comments, ["gw dnat/range", "gw dnat/range (hairpin)", "gw dnat/one"]);
+        let inside = &gw.dnat[1].matcher;
+        assert_eq!(
+            (inside.in_interface.as_deref(), inside.source, inside.destination),
+            (Some("eth1"), "192.168.200.0/24".parse().ok(), gw.dnat[0].matcher.destination)
+        );
+        assert_eq!(gw.dnat[1].step, gw.dnat[0].step);
+        let snats: Vec<(String, &Match, &Step)> = gw.snat.iter().map(|t| (t.comment(), &t.matcher, &t.step)).collect();
+        assert_eq!(snats.len(), 2);
+        let (comment, m, step) = &snats[0];
+        assert_eq!((comment.as_str(), *step), ("gw dnat/range (hairpin)", &Step::Masquerade));
+        assert_eq!(
+            (m.out_interface.as_deref(), m.source, m.destination),
+            (Some("eth1"), "192.168.200.0/24".parse().ok(), "192.168.200.10/32".parse().ok())
+        );
+        let range = &m.ports.as_ref().expect("ports").ranges[0];
+        assert_eq!((range.first, range.last), (9000, 9099), "the ports the server sees");
+        assert_eq!(snats[1].0, "gw dnat/one (hairpin)");
+        assert_eq!(snats[1].1.ports.as_ref().map(|p| p.ranges[0].first), Some(443));
     }
 
     /// The model refuses a prefix map with `to_port` (N114); were one to reach lower, it is

@@ -127,6 +127,29 @@ agrees! {
     tunnel_natt_nftables: "tests/trace/tunnel-natt.toml", "nftables";
     tunnel_natt_iptables: "tests/trace/tunnel-natt.toml", "iptables";
     tunnel_mirror_nftables: "tests/trace/tunnel-mirror.toml", "nftables";
+    hairpin_nftables: "tests/verify/hairpin.toml", "nftables";
+    hairpin_iptables: "tests/verify/hairpin.toml", "iptables";
+    hairpin_firewalld: "tests/verify/hairpin.toml", "firewalld";
+}
+
+/// The hairpin lab (issue 17): trace passes it with nothing "not modelled". The gateway
+/// sends the LAN client's packet back out of the LAN, where Linux would send ICMP
+/// redirects; NAT drops them (trace/redirect.rs), and trace says so at both steps.
+#[test]
+fn the_hairpin_lab_passes_and_its_redirects_are_dropped_by_nat() {
+    let path = common::root().join("tests/verify/hairpin.toml");
+    let out = natc().arg("trace").arg(&path).output().expect("natc runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!stdout.contains("not modelled"), "{stdout}");
+    let line = stdout.lines().find(|l| l.contains("laptop reaches the web server")).expect("the expectation");
+    assert!(line.starts_with("PASS ") && line.contains("at web: 10.0.0.1 → 10.0.0.10:443; reply came back"), "{line}");
+    for redirect in [
+        "ICMP redirect to 10.0.0.20 (use 10.0.0.10) dropped by the NAT hook: its flow's NAT is not set up yet",
+        "ICMP redirect to 10.0.0.10 (use 10.0.0.20) dropped by the NAT hook: its flow is translated",
+    ] {
+        assert!(stdout.contains(redirect), "{redirect}:\n{stdout}");
+    }
 }
 
 /// The macro above must cover every example with a lab, for nftables and iptables.

@@ -49,13 +49,17 @@ fn examples_with_labs() -> Vec<(PathBuf, Vec<String>)> {
 }
 
 fn assert_verifies(stem: &str, target: &str) {
+    assert_verifies_file(&common::root().join("examples").join(format!("{stem}.toml")), target);
+}
+
+fn assert_verifies_file(path: &Path, target: &str) {
     common::require_root_and(&["ip", "nft", "iptables-restore", "firewalld", "dbus-daemon"]);
-    let path = common::root().join("examples").join(format!("{stem}.toml"));
-    let out = verify(&path, target);
+    let stem = common::stem(path);
+    let out = verify(path, target);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stem} × {target}:\n{all}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let compiled = common::compile(&path);
+    let compiled = common::compile(path);
     let expects = compiled.plan.expects.len();
     assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS ")).count(), expects, "{all}");
     // A lab with tunnels: every end came up, and the control with no tunnel up ran.
@@ -66,6 +70,44 @@ fn assert_verifies(stem: &str, target: &str) {
         assert!(control.ends_with(" 0 passed") && !control.starts_with("tunnel control: 0 "), "{all}");
     }
     assert!(leftovers(&lab_prefix(&stdout)).is_empty(), "namespaces left behind by {stem} × {target}");
+}
+
+/// Hairpin NAT (issue 17): a LAN client reaches the port forward of its own LAN's server
+/// through the public address, and the server sees the gateway's LAN address.
+#[test]
+fn hairpin_nftables() {
+    assert_verifies_file(&common::root().join("tests/verify/hairpin.toml"), "nftables");
+}
+
+#[test]
+fn hairpin_iptables() {
+    assert_verifies_file(&common::root().join("tests/verify/hairpin.toml"), "iptables");
+}
+
+#[test]
+fn hairpin_firewalld() {
+    assert_verifies_file(&common::root().join("tests/verify/hairpin.toml"), "firewalld");
+}
+
+/// The same lab without `hairpin`: the kernel shows that the LAN client's expectations
+/// need it (so the passes above are the hairpin's doing), and the outside one does not.
+#[test]
+fn without_hairpin_the_lan_client_never_arrives() {
+    common::require_root_and(&["ip", "nft"]);
+    let text_of = std::fs::read_to_string(common::root().join("tests/verify/hairpin.toml")).expect("the lab");
+    assert_eq!(text_of.matches("hairpin = true").count(), 2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("no-hairpin.toml");
+    std::fs::write(&path, text_of.replace("hairpin = true", "hairpin = false").replace("#:schema", "# schema"))
+        .expect("write");
+    let out = verify(&path, "nftables");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let line = |name: &str| stdout.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name}:\n{stdout}"));
+    assert!(line("laptop reaches the web server").starts_with("FAIL "), "{stdout}");
+    assert!(line("laptop pings the public address").starts_with("FAIL "), "{stdout}");
+    assert!(line("outside reaches the web server").starts_with("PASS "), "{stdout}");
+    assert!(leftovers(&lab_prefix(&stdout)).is_empty());
 }
 
 /// One test per example and target so that they run in parallel and fail by name.

@@ -453,3 +453,57 @@ fn identities_become_local_id_remote_id_and_select_the_psk() {
         assert!(ok, "{report}");
     }
 }
+
+/// Hairpin (issue 17): the port forward once more with inbound-interface the LAN and the
+/// LAN as source, and a source rule masquerading LAN → server out of the LAN interface;
+/// both grammars accept the lines.
+#[test]
+fn a_hairpin_is_a_lan_destination_rule_and_a_lan_masquerade() {
+    for (target, schema) in PROFILES {
+        let artifacts = build("tests/verify/hairpin.toml", target);
+        let text = common::primary(&artifacts[0]);
+        let (ok, report) = common::vyos_check(text, schema);
+        assert!(ok, "hairpin {target}: the VyOS {schema} checks refused:\n{report}");
+        let lines = set_lines(text);
+        // The rule numbers of one rule: those of the lines carrying its description.
+        let rule_of = |description: &str, tree: &str| -> BTreeSet<String> {
+            let prefix = format!("set nat {tree} rule ");
+            let number = lines
+                .iter()
+                .find(|l| l.starts_with(&prefix) && l.ends_with(&format!("description '{description}'")))
+                .and_then(|l| l[prefix.len()..].split_whitespace().next())
+                .unwrap_or_else(|| panic!("no {tree} rule `{description}`:\n{text}"));
+            let rule = format!("{prefix}{number} ");
+            lines.iter().filter(|l| l.starts_with(&rule)).map(|l| l[rule.len()..].to_string()).collect()
+        };
+        let dnat = rule_of("edge dnat/https-to-web (hairpin)", "destination");
+        let expected: BTreeSet<String> = [
+            "description 'edge dnat/https-to-web (hairpin)'",
+            "destination address '198.51.100.2'",
+            "destination port '8443'",
+            "inbound-interface name 'eth1'",
+            "protocol 'tcp'",
+            "source address '10.0.0.0/24'",
+            "translation address '10.0.0.10'",
+            "translation port '443'",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(dnat, expected, "{text}");
+        let snat = rule_of("edge dnat/https-to-web (hairpin)", "source");
+        let expected: BTreeSet<String> = [
+            "description 'edge dnat/https-to-web (hairpin)'",
+            "destination address '10.0.0.10'",
+            "destination port '443'",
+            "outbound-interface name 'eth1'",
+            "protocol 'tcp'",
+            "source address '10.0.0.0/24'",
+            "translation address 'masquerade'",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(snat, expected, "{text}");
+        // The forward from outside is still its own rule, on eth0.
+        assert!(rule_of("edge dnat/https-to-web", "destination").contains("inbound-interface name 'eth0'"));
+    }
+}

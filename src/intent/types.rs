@@ -215,6 +215,10 @@ pub struct Dnat {
     /// Declares that `to` routes its replies back through this gateway (no SNAT needed).
     #[schemars(with = "Option<bool>")]
     pub return_route: Option<S<bool>>,
+    /// Hairpin (NAT reflection): hosts on `to`'s own subnet reach the forward through
+    /// `destination` too; their flows are masqueraded to the gateway's inside address.
+    #[schemars(with = "Option<bool>")]
+    pub hairpin: Option<S<bool>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,

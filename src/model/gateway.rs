@@ -99,7 +99,15 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         }
     }
 
-    let dnats: Vec<_> = g.dnat.iter().filter_map(|d| rules::dnat(&mut cx, d)).collect();
+    let dnats: Vec<_> = g
+        .dnat
+        .iter()
+        .filter_map(|d| {
+            let mut dnat = rules::dnat(&mut cx, d)?;
+            dnat.hairpin = super::hairpin::resolve(d.get_ref(), &dnat, &interfaces, cx.out).ok()?;
+            Some(dnat)
+        })
+        .collect();
     let snats: Vec<_> = g.snat.iter().filter_map(|s| rules::snat(&mut cx, s)).collect();
     let netmaps: Vec<_> = g.netmap.iter().filter_map(|n| rules::netmap(&mut cx, n)).collect();
     let allows: Vec<_> = g.allow.iter().filter_map(|a| rules::allow(&mut cx, a)).collect();

@@ -5,6 +5,7 @@
 
 mod address;
 mod gateway;
+mod hairpin;
 mod lab;
 mod names;
 mod ports;
@@ -87,7 +88,17 @@ pub struct Dnat {
     pub claim: At<Claim>,
     /// `return_route = true`: `to` routes its replies back through this gateway.
     pub return_route: Option<At<bool>>,
+    /// `hairpin = true`, resolved to the inside interface (model/hairpin.rs).
+    pub hairpin: Option<Hairpin>,
     pub description: Option<At<String>>,
+}
+
+/// A DNAT's hairpin: the interface on which its `to` is connected, and that subnet.
+#[derive(Debug, Clone)]
+pub struct Hairpin {
+    pub span: Span,
+    pub interface: String,
+    pub subnet: Ipv4Net,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -209,6 +209,8 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
         to_port,
         claim,
         return_route: r.return_route.as_ref().map(|b| At::new(*b.get_ref(), b.span())),
+        // Needs the interfaces' subnets: model/hairpin.rs, called by gateway.rs.
+        hairpin: None,
         description: text(&r.description),
     })
 }

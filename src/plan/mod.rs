@@ -195,6 +195,10 @@ pub struct Translation {
     pub origin: Origin,
     /// For a netmap, which of its two halves this is.
     pub half: Option<NetmapHalf>,
+    /// Made by lower from a DNAT's `hairpin = true` (docs/intent.md, "Hairpin"): the DNAT
+    /// for the inside interface, or the masquerade that brings the reply back. The origin
+    /// stays the DNAT's, so comments and diagnostics name it.
+    pub hairpin: bool,
     pub hook: Hook,
     pub matcher: Match,
     pub step: Step,
@@ -228,11 +232,13 @@ impl Translation {
         }
     }
 
-    /// The comment every rendered rule carries: `natgw dnat/aix-tmgw01`, `utm-a netmap/vpc-a (dnat)`.
+    /// The comment every rendered rule carries: `natgw dnat/aix-tmgw01`, `utm-a netmap/vpc-a (dnat)`,
+    /// `edge dnat/web (hairpin)`.
     pub fn comment(&self) -> String {
-        match self.half {
-            Some(half) => format!("{} ({})", self.origin.describe(), half.as_str()),
-            None => self.origin.describe(),
+        match (self.half, self.hairpin) {
+            (Some(half), _) => format!("{} ({})", self.origin.describe(), half.as_str()),
+            (None, true) => format!("{} (hairpin)", self.origin.describe()),
+            (None, false) => self.origin.describe(),
         }
     }
 

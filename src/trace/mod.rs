@@ -19,6 +19,7 @@ mod ike;
 mod lab;
 mod net;
 mod packet;
+mod redirect;
 pub mod render;
 mod rules;
 mod single;

@@ -284,6 +284,15 @@ fn refuse_unsupported(cx: &mut Ctx) {
         cx.gw,
         "make the tunnel route-based (vti = { name = \"tunnel1\", … }) and name its tunnel interface",
     ));
+    // One refusal per DNAT (its masquerade half carries the same origin).
+    let hairpins: Vec<_> = cx.gw.snat.iter().filter(|t| t.hairpin).map(|t| t.origin.clone()).collect();
+    for origin in hairpins {
+        cx.refuse(
+            &origin,
+            "an RTX reflects NAT only with `nat descriptor type … hairpin=on`, which the reference does not define as natc's hairpin (which source the server sees), and which RTX1210, RTX5000 and RTX3500 lack",
+            "build this gateway for vyos or a Linux target, or configure hairpin on the RTX by hand and drop `hairpin`",
+        );
+    }
     if let Some(b) = &cx.gw.bgp {
         let origin = b.origin.clone();
         cx.refuse(&origin, "RTX BGP exports routes with `bgp import` filters and sets no keepalive timer, which is not what `networks` and `keepalive` say",

@@ -109,10 +109,19 @@ pub fn descriptors(cx: &mut Ctx) -> Nat {
             }
         }
     };
-    let snats: Vec<(String, &Translation)> =
-        gw.snat.iter().filter_map(|t| usable(t, &t.matcher.out_interface, cx, "out").map(|i| (i, t))).collect();
-    let dnats: Vec<(String, &Translation)> =
-        gw.dnat.iter().filter_map(|t| usable(t, &t.matcher.in_interface, cx, "in").map(|i| (i, t))).collect();
+    // A hairpin's translations are refused once, for their DNAT (mod.rs, refuse_unsupported).
+    let snats: Vec<(String, &Translation)> = gw
+        .snat
+        .iter()
+        .filter(|t| !t.hairpin)
+        .filter_map(|t| usable(t, &t.matcher.out_interface, cx, "out").map(|i| (i, t)))
+        .collect();
+    let dnats: Vec<(String, &Translation)> = gw
+        .dnat
+        .iter()
+        .filter(|t| !t.hairpin)
+        .filter_map(|t| usable(t, &t.matcher.in_interface, cx, "in").map(|i| (i, t)))
+        .collect();
 
     let mut built = Vec::new();
     for iface in interfaces_with_nat(gw) {

@@ -18,9 +18,11 @@ pub fn source(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     rules(gw, &gw.snat, Hook::Source, findings)
 }
 
-/// The stable key of a translation's number: `dnat/web`, `netmap/vpc-a`.
+/// The stable key of a translation's number: `dnat/web`, `netmap/vpc-a`, and
+/// `dnat/web/hairpin` for a hairpin's rules (a second destination rule of the same DNAT).
 fn key(t: &Translation) -> String {
-    format!("{}/{}", t.origin.kind.as_str(), t.origin.name)
+    let suffix = if t.hairpin { "/hairpin" } else { "" };
+    format!("{}/{}{suffix}", t.origin.kind.as_str(), t.origin.name)
 }
 
 fn rules(gw: &GatewayPlan, list: &[Translation], hook: Hook, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
