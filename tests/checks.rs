@@ -645,3 +645,93 @@ fn strict_counts_target_warnings_too() {
         .stderr(predicate::str::contains("N303"));
     natc().args(["build", "--strict", "-t", "nftables"]).arg(&path).assert().code(0);
 }
+
+// ------------------------------------------------------------------ issue 17: the N202 fix
+
+/// Every diagnostic of a whole intent (errors, else warnings).
+fn found(text: &str) -> Vec<Diagnostic> {
+    match natc::compile(text) {
+        Ok(c) => c.warnings,
+        Err(d) => d,
+    }
+}
+
+/// The one diagnostic with `code` among `found`, and the (trimmed) source line each of its
+/// labels starts on, primary first.
+fn labelled<'d>(text: &str, all: &'d [Diagnostic], code: &str) -> (&'d Diagnostic, Vec<String>) {
+    let mut with: Vec<&Diagnostic> = all.iter().filter(|d| d.code.0 == code).collect();
+    assert_eq!(with.len(), 1, "one {code} expected: {all:#?}");
+    let d = with.remove(0);
+    let lines = d
+        .labels
+        .iter()
+        .map(|l| {
+            let start = text[..l.span.start].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            text[start..end].trim().to_string()
+        })
+        .collect();
+    (d, lines)
+}
+
+fn all_codes(text: &str) -> Vec<&'static str> {
+    found(text).iter().map(|d| d.code.0).collect()
+}
+
+/// Issue 17: an internal /28 mapped 1:1 onto spare addresses of the ISP subnet on the WAN.
+const SPARE: &str = r#"natc = 1
+name = "spare"
+[[gateway]]
+name = "edge"
+[[gateway.interface]]
+name = "eth0"
+address = "203.0.113.2/24"
+[[gateway.interface]]
+name = "eth1"
+address = "10.0.0.1/24"
+[[gateway.snat]]
+name = "servers-out"
+out_interface = "eth0"
+source = "10.0.0.16/28"
+to = "203.0.113.16/28"
+[[gateway.dnat]]
+name = "servers-in"
+in_interface = "eth0"
+destination = "203.0.113.16/28"
+to = "10.0.0.16/28"
+claim = "proxy-arp"
+return_route = true
+"#;
+
+#[test]
+fn n202_spare_addresses_the_gateway_proxy_arps_are_not_a_clash() {
+    assert_eq!(all_codes(SPARE), Vec::<&str>::new());
+    // Without the claim nobody answers for them on eth0: still N202 (and the routed
+    // destination on its own segment is N203's, a warning the error hides).
+    let routed = SPARE.replace("claim = \"proxy-arp\"\n", "");
+    let all = found(&routed);
+    let (d, lines) = labelled(&routed, &all, "N202");
+    assert!(d.is_error());
+    assert_eq!(lines[0], "to = \"203.0.113.16/28\"");
+    // A proxy-arp claim of only part of the /28 leaves the rest unanswered.
+    let part = SPARE.replace(
+        "destination = \"203.0.113.16/28\"\nto = \"10.0.0.16/28\"",
+        "destination = \"203.0.113.16/29\"\nto = \"10.0.0.16/29\"",
+    );
+    assert!(all_codes(&part).contains(&"N202"), "{:?}", all_codes(&part));
+}
+
+#[test]
+fn n202_spare_addresses_the_gateway_owns_are_not_a_clash() {
+    let owned = |hosts: std::ops::Range<u8>| -> String {
+        let addresses: String = hosts
+            .map(|h| format!("[[gateway.address]]\ninterface = \"eth0\"\naddress = \"203.0.113.{h}/24\"\n"))
+            .collect();
+        let body = SPARE
+            .replace("/28", "/30")
+            .replace("[[gateway.dnat]]\nname = \"servers-in\"\nin_interface = \"eth0\"\ndestination = \"203.0.113.16/30\"\nto = \"10.0.0.16/30\"\nclaim = \"proxy-arp\"\nreturn_route = true\n", "");
+        format!("{body}{addresses}")
+    };
+    assert_eq!(all_codes(&owned(16..20)), Vec::<&str>::new());
+    assert_eq!(all_codes(&owned(16..19)), ["N202"], "203.0.113.19 is nobody's");
+}
