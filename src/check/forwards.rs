@@ -115,9 +115,9 @@ fn sends(t: &Translation, destination: Ipv4Net) -> Option<(Ipv4Addr, Option<Port
     match &t.step {
         Step::SetAddress(a, p) => Some((*a, *p)),
         Step::ShiftIntoPrefix(p) if destination.prefix_len() == 32 => {
-            let from = t.matcher.destination?;
-            let offset = u32::from(destination.addr()) - u32::from(from.network());
-            Some((Ipv4Addr::from(u32::from(p.network()) + offset), None))
+            let from = t.matcher.destination.filter(|f| f.contains(&destination))?;
+            let offset = u32::from(destination.addr()).checked_sub(u32::from(from.network()))?;
+            Some((Ipv4Addr::from(u32::from(p.network()).checked_add(offset)?), None))
         }
         _ => None,
     }
