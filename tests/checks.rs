@@ -417,9 +417,10 @@ port = [21, 22]
 "#,
     );
     assert_eq!(codes(&forward_all), ["N210"]);
+    // No allow reaches .3 at all: no FTP passes (no N210), and the forward is dead (N229).
     assert_eq!(
         codes(&forward_all.replace("to = \"192.168.200.3\"\nprotocol", "to = \"192.168.200.9\"\nprotocol")),
-        Vec::<&str>::new()
+        ["N229"]
     );
     assert_eq!(codes(&forward_all.replace("port = [21, 22]", "port = 22")), Vec::<&str>::new());
 }
@@ -644,4 +645,310 @@ fn strict_counts_target_warnings_too() {
         .code(1)
         .stderr(predicate::str::contains("N303"));
     natc().args(["build", "--strict", "-t", "nftables"]).arg(&path).assert().code(0);
+}
+
+// ------------------------------------------------------------------ issue 17: the N202 fix
+
+/// Every diagnostic of a whole intent (errors, else warnings).
+fn found(text: &str) -> Vec<Diagnostic> {
+    match natc::compile(text) {
+        Ok(c) => c.warnings,
+        Err(d) => d,
+    }
+}
+
+/// The one diagnostic with `code` among `found`, and the (trimmed) source line each of its
+/// labels starts on, primary first.
+fn labelled<'d>(text: &str, all: &'d [Diagnostic], code: &str) -> (&'d Diagnostic, Vec<String>) {
+    let mut with: Vec<&Diagnostic> = all.iter().filter(|d| d.code.0 == code).collect();
+    assert_eq!(with.len(), 1, "one {code} expected: {all:#?}");
+    let d = with.remove(0);
+    let lines = d
+        .labels
+        .iter()
+        .map(|l| {
+            let start = text[..l.span.start].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            text[start..end].trim().to_string()
+        })
+        .collect();
+    (d, lines)
+}
+
+fn all_codes(text: &str) -> Vec<&'static str> {
+    found(text).iter().map(|d| d.code.0).collect()
+}
+
+/// Issue 17: an internal /28 mapped 1:1 onto spare addresses of the ISP subnet on the WAN.
+const SPARE: &str = r#"natc = 1
+name = "spare"
+[[gateway]]
+name = "edge"
+[[gateway.interface]]
+name = "eth0"
+address = "203.0.113.2/24"
+[[gateway.interface]]
+name = "eth1"
+address = "10.0.0.1/24"
+[[gateway.snat]]
+name = "servers-out"
+out_interface = "eth0"
+source = "10.0.0.16/28"
+to = "203.0.113.16/28"
+[[gateway.dnat]]
+name = "servers-in"
+in_interface = "eth0"
+destination = "203.0.113.16/28"
+to = "10.0.0.16/28"
+claim = "proxy-arp"
+return_route = true
+"#;
+
+#[test]
+fn n202_spare_addresses_the_gateway_proxy_arps_are_not_a_clash() {
+    assert_eq!(all_codes(SPARE), Vec::<&str>::new());
+    // Without the claim nobody answers for them on eth0: still N202 (and the routed
+    // destination on its own segment is N203's, a warning the error hides).
+    let routed = SPARE.replace("claim = \"proxy-arp\"\n", "");
+    let all = found(&routed);
+    let (d, lines) = labelled(&routed, &all, "N202");
+    assert!(d.is_error());
+    assert_eq!(lines[0], "to = \"203.0.113.16/28\"");
+    // A proxy-arp claim of only part of the /28 leaves the rest unanswered.
+    let part = SPARE.replace(
+        "destination = \"203.0.113.16/28\"\nto = \"10.0.0.16/28\"",
+        "destination = \"203.0.113.16/29\"\nto = \"10.0.0.16/29\"",
+    );
+    assert!(all_codes(&part).contains(&"N202"), "{:?}", all_codes(&part));
+}
+
+#[test]
+fn n202_spare_addresses_the_gateway_owns_are_not_a_clash() {
+    let owned = |hosts: std::ops::Range<u8>| -> String {
+        let addresses: String = hosts
+            .map(|h| format!("[[gateway.address]]\ninterface = \"eth0\"\naddress = \"203.0.113.{h}/24\"\n"))
+            .collect();
+        let body = SPARE
+            .replace("/28", "/30")
+            .replace("[[gateway.dnat]]\nname = \"servers-in\"\nin_interface = \"eth0\"\ndestination = \"203.0.113.16/30\"\nto = \"10.0.0.16/30\"\nclaim = \"proxy-arp\"\nreturn_route = true\n", "");
+        format!("{body}{addresses}")
+    };
+    assert_eq!(all_codes(&owned(16..20)), Vec::<&str>::new());
+    assert_eq!(all_codes(&owned(16..19)), ["N202"], "203.0.113.19 is nobody's");
+}
+
+// ------------------------------------------------------------------ issue 17: N229–N231
+
+/// A case file's text.
+fn case(path: &str) -> String {
+    std::fs::read_to_string(common::root().join(path)).expect("readable")
+}
+
+const EDGE: &str = r#"
+[[gateway]]
+name = "edge"
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.100.2/24"
+[[gateway.interface]]
+name = "eth1"
+address = "10.0.0.1/24"
+"#;
+
+fn port_forward(name: &str, port: &str, to: &str) -> String {
+    format!(
+        "[[gateway.dnat]]\nname = \"{name}\"\nin_interface = \"eth0\"\ndestination = \"198.51.100.2\"\nprotocol = \"tcp\"\n{port}\nto = \"{to}\"\nreturn_route = true\n"
+    )
+}
+
+fn forward_drop(allows: &str) -> String {
+    format!("[gateway.policy]\nforward = \"drop\"\n{allows}")
+}
+
+fn allow(name: &str, lines: &str) -> String {
+    format!("[[gateway.allow]]\nname = \"{name}\"\nchain = \"forward\"\n{lines}\n")
+}
+
+#[test]
+fn n229_a_port_forward_the_forward_filter_drops_is_found_per_port() {
+    let text = case("tests/warnings/dnat-dropped-by-forward-filter.toml");
+    let all = found(&text);
+    let (d, lines) = labelled(&text, &all, "N229");
+    assert!(!d.is_error());
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(lines, ["port = 80", "forward = \"drop\""]);
+    assert!(d.message.contains("tcp port 80") && d.message.contains("`http`"), "{}", d.message);
+    assert!(d.help.as_deref().unwrap().contains("to = \"10.0.0.10\", protocol = \"tcp\", port = 80"), "{d:#?}");
+    // The fix: the allow takes port 80 as well.
+    let fixed = text.replace("port = 443\nchain", "port = [80, 443]\nchain");
+    assert_eq!(all_codes(&fixed), Vec::<&str>::new());
+
+    // Per port through a to_port shift: 8000-8009 become 9000-9009; only 9000-9004 allowed.
+    let shifted = |allowed: &str| {
+        format!(
+            "natc = 1\nname = \"t\"\n{EDGE}{}{}",
+            port_forward("app", "port = \"8000-8009\"\nto_port = \"9000-9009\"", "10.0.0.10"),
+            forward_drop(&allow("app-in", &format!("to = \"10.0.0.10\"\nprotocol = \"tcp\"\nport = \"{allowed}\"")))
+        )
+    };
+    let text = shifted("9000-9004");
+    let all = found(&text);
+    let (d, _) = labelled(&text, &all, "N229");
+    assert!(d.message.contains("tcp port 8005-8009 (to 9005-9009)"), "{}", d.message);
+    assert_eq!(all_codes(&shifted("9000-9009")), Vec::<&str>::new());
+
+    // to_port = one port: the allow must name the real port, not the public one.
+    let single = |allowed: u16| {
+        format!(
+            "natc = 1\nname = \"t\"\n{EDGE}{}{}",
+            port_forward("alt", "port = 8080\nto_port = 80", "10.0.0.10"),
+            forward_drop(&allow("w", &format!("to = \"10.0.0.10\"\nprotocol = \"tcp\"\nport = {allowed}")))
+        )
+    };
+    assert_eq!(all_codes(&single(8080)), ["N229"], "the allow names the public port");
+    assert_eq!(all_codes(&single(80)), Vec::<&str>::new());
+}
+
+#[test]
+fn n229_is_generous_where_it_cannot_be_sure_and_quiet_without_a_drop_policy() {
+    let forward = port_forward("http", "port = 80", "10.0.0.10");
+    let with = |allows: &str| format!("natc = 1\nname = \"t\"\n{EDGE}{forward}{}", forward_drop(allows));
+    // An allow from some clients only, or without a protocol, may let the flow through.
+    assert_eq!(all_codes(&with(&allow("some", "from = \"192.0.2.0/24\"\nto = \"10.0.0.10\""))), Vec::<&str>::new());
+    assert_eq!(all_codes(&with(&allow("subnet", "to = \"10.0.0.0/24\""))), Vec::<&str>::new());
+    // An allow for traffic arriving on the inside cannot match a forward from eth0.
+    assert_eq!(all_codes(&with(&allow("inside", "in_interface = \"eth1\"\nto = \"10.0.0.10\""))), ["N229"]);
+    assert_eq!(all_codes(&with(&allow("other-host", "to = \"10.0.0.11\""))), ["N229"]);
+    // forward = "accept": nothing is dropped.
+    assert_eq!(all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{forward}")), Vec::<&str>::new());
+    // A DNAT of every port, narrowed by the allows, is a choice; with no allow at all it is dead.
+    let everything = "[[gateway.dnat]]\nname = \"dmz\"\nin_interface = \"eth0\"\ndestination = \"198.51.100.2\"\nto = \"10.0.0.10\"\nreturn_route = true\n";
+    let dmz = |allows: &str| format!("natc = 1\nname = \"t\"\n{EDGE}{everything}{}", forward_drop(allows));
+    let https = allow("https", "to = \"10.0.0.10\"\nprotocol = \"tcp\"\nport = 443");
+    assert_eq!(all_codes(&dmz(&https)), Vec::<&str>::new());
+    assert_eq!(all_codes(&dmz(&allow("elsewhere", "to = \"10.0.0.99\""))), ["N229"]);
+    // A port forward to the gateway itself is the input chain's.
+    let own = port_forward("self", "port = 2222\nto_port = 22", "10.0.0.1");
+    assert_eq!(all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{own}{}", forward_drop(""))), Vec::<&str>::new());
+    // An accept with a reason silences it on the dnat.
+    let accepted = port_forward(
+        "http",
+        "port = 80\naccept = [{ code = \"N229\", reason = \"closed until launch\" }]",
+        "10.0.0.10",
+    );
+    assert_eq!(all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{accepted}{}", forward_drop(""))), Vec::<&str>::new());
+}
+
+#[test]
+fn n230_the_lan_masqueraded_out_of_the_lan_is_found_hairpin_and_one_arm_are_not() {
+    let text = case("tests/warnings/masquerade-out-of-the-lan.toml");
+    let all = found(&text);
+    let (d, lines) = labelled(&text, &all, "N230");
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(lines, ["out_interface = \"eth1\"", "source = \"192.168.1.0/24\"", "address = \"192.168.1.1/24\""]);
+    assert!(d.help.as_deref().unwrap().contains("out_interface = \"eth0\""), "{d:#?}");
+    let fixed = text.replace("out_interface = \"eth1\"", "out_interface = \"eth0\"");
+    assert_eq!(all_codes(&fixed), Vec::<&str>::new());
+    // Hairpin NAT: LAN clients to a LAN server through the public address.
+    let hairpin = text.replace("to = \"masquerade\"", "destination = \"192.168.1.10\"\nto = \"masquerade\"");
+    assert_eq!(all_codes(&hairpin), Vec::<&str>::new());
+    // One-armed: the default route leaves by the LAN interface.
+    let one_arm = text.replace("via = \"198.51.100.1\"", "via = \"192.168.1.254\"");
+    assert_eq!(all_codes(&one_arm), Vec::<&str>::new());
+    // A source that only contains the interface's subnet is not the LAN on its own wire.
+    let wide = text.replace("source = \"192.168.1.0/24\"", "source = \"192.168.0.0/16\"");
+    assert_eq!(all_codes(&wide), Vec::<&str>::new());
+    // Part of the LAN is still the LAN.
+    let part = text.replace("source = \"192.168.1.0/24\"", "source = \"192.168.1.128/25\"");
+    assert_eq!(all_codes(&part), ["N230"]);
+}
+
+#[test]
+fn n231_two_port_forwards_of_one_port_to_different_hosts_is_an_error() {
+    let text = case("tests/invalid/147-two-port-forwards-one-port.toml");
+    let all = found(&text);
+    let (d, lines) = labelled(&text, &all, "N231");
+    assert!(d.is_error());
+    assert_eq!(all.len(), 1, "N211 stays quiet where N231 speaks: {all:#?}");
+    assert_eq!(lines, ["[[gateway.dnat]]", "[[gateway.dnat]]", "to = \"10.0.0.20\""]);
+    assert!(d.labels[0].span.start > d.labels[1].span.start, "the later dnat is the primary label");
+    assert!(d.message.contains("tcp port 443 of 198.51.100.2 to 10.0.0.20"), "{}", d.message);
+    // The fix: different ports.
+    assert_eq!(all_codes(&text.replace("port = [443, 993]", "port = 993")), Vec::<&str>::new());
+    // Another source narrows the earlier one: the later still gets everyone else.
+    let narrowed = text.replace(
+        "protocol = \"tcp\"\nport = [80, 443]",
+        "source = \"192.0.2.0/24\"\nprotocol = \"tcp\"\nport = [80, 443]",
+    );
+    assert_eq!(all_codes(&narrowed), Vec::<&str>::new());
+    // The same host twice is harmless dead code: N211, a warning.
+    assert_eq!(
+        all_codes(&text.replace("to = \"10.0.0.20\"", "to = \"10.0.0.10\"")),
+        Vec::<&str>::new(),
+        "443 and 993 differ as sets"
+    );
+    let same = format!(
+        "natc = 1\nname = \"t\"\n{EDGE}{}{}",
+        port_forward("a", "port = 443", "10.0.0.10"),
+        port_forward("b", "port = 443", "10.0.0.10")
+    );
+    assert_eq!(all_codes(&same), ["N211"]);
+    let other = same.replace("name = \"b\"\nin_interface = \"eth0\"\ndestination = \"198.51.100.2\"\nprotocol = \"tcp\"\nport = 443\nto = \"10.0.0.10\"", "name = \"b\"\nin_interface = \"eth0\"\ndestination = \"198.51.100.2\"\nprotocol = \"tcp\"\nport = 443\nto = \"10.0.0.11\"");
+    assert_eq!(all_codes(&other), ["N231"]);
+    // A different to_port is a different place too.
+    let other_port = format!(
+        "natc = 1\nname = \"t\"\n{EDGE}{}{}",
+        port_forward("a", "port = 443", "10.0.0.10"),
+        port_forward("b", "port = 443\nto_port = 8443", "10.0.0.10")
+    );
+    assert_eq!(all_codes(&other_port), ["N231"]);
+}
+
+#[test]
+fn n231_catch_all_order_and_per_port_first_match() {
+    let all_to_web = "[[gateway.dnat]]\nname = \"all-to-web\"\nin_interface = \"eth0\"\ndestination = \"198.51.100.2\"\nto = \"10.0.0.10\"\nreturn_route = true\n";
+    let ssh = port_forward("ssh-to-admin", "port = 22", "10.0.0.22");
+    // Catch-all first: the specific forward to another host never matches.
+    assert_eq!(all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{all_to_web}{ssh}")), ["N231"]);
+    // Carved out first, the rest afterwards: the usual way, quiet.
+    assert_eq!(all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{ssh}{all_to_web}")), Vec::<&str>::new());
+    // Each port goes to the first DNAT that takes it.
+    let a = port_forward("a", "port = \"80-90\"", "10.0.0.10");
+    let b = port_forward("b", "port = 85", "10.0.0.10");
+    let c = port_forward("c", "port = \"80-85\"", "10.0.0.20");
+    let text = format!("natc = 1\nname = \"t\"\n{EDGE}{a}{b}{c}");
+    let all = found(&text);
+    let (d, _) = labelled(&text, &all, "N231");
+    assert!(
+        d.message.contains("`edge dnat/c` forwards tcp port 80-85") && d.message.contains("earlier `edge dnat/a`"),
+        "{}",
+        d.message
+    );
+    // b (85 → the same host as a) is dead but harmless; c is the error.
+    let c_same = port_forward("c", "port = \"85\"", "10.0.0.10");
+    assert_eq!(
+        all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{a}{c_same}")),
+        Vec::<&str>::new(),
+        "a port inside a range is not looked for by N211"
+    );
+    // Disjoint ports of one address never conflict, whatever the order and count.
+    let many: String = (0..100u16)
+        .map(|i| {
+            port_forward(
+                &format!("f{i}"),
+                &format!("port = [{}, \"{}-{}\"]", 1000 + i, 20000 + i * 10, 20000 + i * 10 + 9),
+                &format!("10.0.1.{}", i + 1),
+            )
+        })
+        .collect();
+    assert_eq!(all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{many}")), Vec::<&str>::new());
+    // A 1:1 prefix map and a host DNAT inside it to the same host: N211, not N231.
+    let map = "[[gateway.dnat]]\nname = \"map\"\nin_interface = \"eth0\"\ndestination = \"192.0.2.16/28\"\nto = \"10.0.0.16/28\"\nreturn_route = true\n";
+    let host = |to: &str| {
+        format!(
+            "[[gateway.dnat]]\nname = \"host\"\nin_interface = \"eth0\"\ndestination = \"192.0.2.20\"\nto = \"{to}\"\nreturn_route = true\n"
+        )
+    };
+    assert_eq!(all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{map}{}", host("10.0.0.20"))), ["N211"]);
+    assert_eq!(all_codes(&format!("natc = 1\nname = \"t\"\n{EDGE}{map}{}", host("10.0.0.99"))), ["N231"]);
 }

@@ -6,7 +6,12 @@
 //!
 //! Not a clash: a DNAT destination the gateway owns, claims on `lo`, or answers ARP for
 //! on the segment of its `in_interface` (proxy-arp); a routed destination on its own
-//! `in_interface`'s segment is N203's question, not this one.
+//! `in_interface`'s segment is N203's question, not this one. Nor a virtual prefix (a 1:1
+//! SNAT `to`, a netmap `local_as`, a DNAT destination) made of spare addresses of a
+//! connected subnet that the gateway answers for on that segment, every one of them:
+//! owned (`[[gateway.address]]`) or claimed by a proxy-arp DNAT there (issue 17: an
+//! internal /28 mapped 1:1 onto spare addresses of the ISP subnet). Hosts there ARP for
+//! them, the gateway answers, and its local route is the right one.
 
 use super::facts::{Connected, Facts};
 use super::index::PrefixIndex;
@@ -26,6 +31,17 @@ pub fn check(facts: &Facts, found: &mut Findings) {
 
 fn first_connected<'f>(facts: &'f Facts, net: Ipv4Net) -> Option<&'f Connected<'f>> {
     facts.connected.overlapping(net).map(|(_, c)| c).next()
+}
+
+/// For a virtual prefix (ours): the first connected network whose segment would deliver
+/// addresses of `net` that the gateway does not answer for there.
+fn first_unanswered<'f>(facts: &'f Facts, net: Ipv4Net) -> Option<&'f Connected<'f>> {
+    facts.connected.overlapping(net).map(|(_, c)| c).find(|c| !answered(facts, net, c))
+}
+
+/// Does the gateway answer on `c`'s segment for every address of `net` that lies in it?
+fn answered(facts: &Facts, net: Ipv4Net, c: &Connected) -> bool {
+    c.subnet().contains(&net) && facts.answers_for(net, c.interface)
 }
 
 /// `remote_as of netmap/vpc-a`, `this route`.
@@ -59,7 +75,9 @@ fn clash(origin: &Origin, what: &str, at: &At<Ipv4Net>, c: &Connected, help: Str
 fn virtual_and_remote_prefixes(facts: &Facts, found: &mut Findings) {
     for n in &facts.gw.netmaps {
         for (what, at) in [("local_as", &n.local_as), ("remote_as", &n.remote_as)] {
-            if let Some(c) = first_connected(facts, at.value) {
+            let c =
+                if what == "local_as" { first_unanswered(facts, at.value) } else { first_connected(facts, at.value) };
+            if let Some(c) = c {
                 let help = format!(
                     "{LOCAL_ROUTE_WINS}; pick a {what} outside every connected network (seed 002 used 192.168.10.0/24 and 192.168.20.0/24 for two VPCs on 192.168.1.0/24)"
                 );
@@ -69,11 +87,11 @@ fn virtual_and_remote_prefixes(facts: &Facts, found: &mut Findings) {
     }
     for s in &facts.gw.snats {
         if let SnatTo::Prefix(p) = &s.to.value
-            && let Some(c) = first_connected(facts, *p)
+            && let Some(c) = first_unanswered(facts, *p)
         {
             let at = At::new(*p, s.to.span.clone());
             let help = format!(
-                "replies to {p} are delivered on `{}`'s segment, where no host answers for them; map to a prefix outside every connected network and route it to this gateway",
+                "replies to {p} are delivered on `{}`'s segment, where no host answers for them; map to a prefix outside every connected network and route it to this gateway, or make the gateway answer for each of them there ([[gateway.address]], or a DNAT of them with claim = \"proxy-arp\")",
                 c.interface
             );
             found.push(&s.origin, clash(&s.origin, "the new source", &at, c, help));
@@ -101,9 +119,12 @@ fn dnat_destinations(facts: &Facts, found: &mut Findings) {
             continue;
         }
         let in_if = d.in_interface.as_ref().map(|i| i.value.as_str());
-        let Some(c) = facts.connected.overlapping(dest).map(|(_, c)| c).find(|c| match d.claim.value {
-            Claim::ProxyArp => Some(c.interface) != in_if,
-            _ => in_if.is_some_and(|i| i != c.interface),
+        let Some(c) = facts.connected.overlapping(dest).map(|(_, c)| c).find(|c| {
+            !answered(facts, dest, c)
+                && match d.claim.value {
+                    Claim::ProxyArp => Some(c.interface) != in_if,
+                    _ => in_if.is_some_and(|i| i != c.interface),
+                }
         }) else {
             continue;
         };

@@ -27,6 +27,8 @@ pub struct Facts<'a> {
     pub connected: PrefixIndex<Connected<'a>>,
     /// Interface addresses, `[[gateway.address]]` and loopback claims.
     pub own: HashSet<Ipv4Addr>,
+    /// `claim = "proxy-arp"` destinations, with the interface the gateway answers ARP on.
+    proxy_arp: PrefixIndex<&'a str>,
     routes: PrefixIndex<&'a Route>,
     /// VTI interface name → its tunnel.
     pub vti: HashMap<&'a str, &'a Tunnel>,
@@ -62,6 +64,12 @@ impl<'a> Facts<'a> {
                 .filter(|d| d.claim.value == Claim::Loopback && d.destination.value.prefix_len() == 32)
                 .map(|d| d.destination.value.addr()),
         );
+        let mut proxy_arp = PrefixIndex::default();
+        for d in gw.dnats.iter().filter(|d| d.claim.value == Claim::ProxyArp) {
+            if let Some(i) = &d.in_interface {
+                proxy_arp.insert(d.destination.value, i.value.as_str());
+            }
+        }
         let mut routes = PrefixIndex::default();
         for r in &gw.routes {
             routes.insert(r.to.value, r);
@@ -71,7 +79,7 @@ impl<'a> Facts<'a> {
         let dnats = gw.dnats.iter().map(|d| (d.origin.name.as_str(), d)).collect();
         let snats = gw.snats.iter().map(|s| (s.origin.name.as_str(), s)).collect();
         let netmaps = gw.netmaps.iter().map(|n| (n.origin.name.as_str(), n)).collect();
-        Facts { gw, connected, own, routes, vti, lab, dnats, snats, netmaps }
+        Facts { gw, connected, own, proxy_arp, routes, vti, lab, dnats, snats, netmaps }
     }
 
     /// Where a translation's matched address and its new address are written in the intent:
@@ -100,6 +108,17 @@ impl<'a> Facts<'a> {
     /// Does the gateway own every address of `net` (a host it owns)?
     pub fn owns(&self, net: Ipv4Net) -> bool {
         net.prefix_len() == 32 && self.own.contains(&net.addr())
+    }
+
+    /// Does the gateway answer for every address of `net` on `interface`'s segment: it owns
+    /// the address (an interface address or `[[gateway.address]]`), or a DNAT claims it
+    /// with proxy ARP on that interface? Then hosts there deliver those addresses to the
+    /// gateway, and the local route delivers them to the gateway's translation.
+    /// Prefixes wider than /16 are not walked (no gateway answers for 65 536 spares).
+    pub fn answers_for(&self, net: Ipv4Net, interface: &str) -> bool {
+        let proxied = |a: Ipv4Addr| self.proxy_arp.containing(Ipv4Net::from(a)).any(|(_, i)| *i == interface);
+        let (first, last) = (u32::from(net.network()), u32::from(net.broadcast()));
+        net.prefix_len() >= 16 && (first..=last).map(Ipv4Addr::from).all(|a| self.own.contains(&a) || proxied(a))
     }
 
     /// The user-written route that carries `addr`, if no connected subnet does.

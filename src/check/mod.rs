@@ -9,11 +9,15 @@
 mod accept;
 mod addresses;
 mod facts;
+mod filtered;
+mod forwards;
 pub mod index;
 mod maps;
 mod matching;
+mod own_segment;
 mod pairs;
 mod payload;
+mod ports;
 mod reach;
 mod rules;
 mod tunnels;
@@ -84,7 +88,10 @@ pub fn run(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
         maps::check(facts, gw_plan, &mut found);
         addresses::check(facts, &mut found);
         reach::check(facts, gw_plan, &mut found);
-        rules::check(facts, gw_plan, &mut found);
+        let conflicting = forwards::check(facts, gw_plan, &mut found);
+        rules::check(facts, gw_plan, &conflicting, &mut found);
+        filtered::check(facts, gw_plan, &mut found);
+        own_segment::check(facts, &mut found);
         payload::check(facts, &mut found);
         tunnels::check(facts, gw_plan, &mut found);
     }

@@ -8,12 +8,13 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{Model, Origin, PortSet, Protocol};
 use crate::plan::{FilterChain, GatewayPlan, IpsecMatch, Match, Step, Translation};
 use ipnet::Ipv4Net;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
+/// `conflicting`: the DNATs (indices in `plan.dnat`) that N231 already reported.
+pub fn check(facts: &Facts, plan: &GatewayPlan, conflicting: &HashSet<usize>, found: &mut Findings) {
     rewrites_everything(facts, found);
-    shadowed(&translations(&plan.dnat), "DNAT", found);
-    shadowed(&translations(&plan.snat), "SNAT", found);
+    shadowed(&translations(&plan.dnat), "DNAT", conflicting, found);
+    shadowed(&translations(&plan.snat), "SNAT", &HashSet::new(), found);
     for chain in [FilterChain::Forward, FilterChain::Input] {
         let rules: Vec<Rule> = plan
             .filters
@@ -25,7 +26,8 @@ pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
                 effect: Effect::Accept(f.stateful),
             })
             .collect();
-        shadowed(&rules, if chain == FilterChain::Forward { "forward filter" } else { "input filter" }, found);
+        let what = if chain == FilterChain::Forward { "forward filter" } else { "input filter" };
+        shadowed(&rules, what, &HashSet::new(), found);
     }
     needs_forwarding(facts, plan, found);
 }
@@ -107,8 +109,9 @@ fn wider<T: Copy>(v: Option<T>) -> Vec<Option<T>> {
 
 /// N211: a rule never matches when an earlier rule of the same hook or chain matches all
 /// its packets (first match wins). Exact look-ups of the possible covering keys keep this
-/// n·log n; a covering rule is found when its ports are absent or the same set.
-fn shadowed(rules: &[Rule], what: &str, found: &mut Findings) {
+/// n·log n; a covering rule is found when its ports are absent or the same set. A DNAT that
+/// an earlier one beats towards another host is N231's (forwards.rs), an error: `skip`.
+fn shadowed(rules: &[Rule], what: &str, skip: &HashSet<usize>, found: &mut Findings) {
     let (src_lengths, dst_lengths) = (lengths(rules, |m| m.source), lengths(rules, |m| m.destination));
     let mut seen: HashMap<Key, Bucket> = HashMap::new();
     for (i, r) in rules.iter().enumerate() {
@@ -138,7 +141,7 @@ fn shadowed(rules: &[Rule], what: &str, found: &mut Findings) {
                 }
             }
         }
-        if let Some(j) = cover {
+        if let Some(j) = cover.filter(|_| !skip.contains(&i)) {
             found.push(r.origin, never_matches(&rules[j], r, what));
         }
         let key = (m.destination, m.source, m.in_interface.as_deref(), m.out_interface.as_deref(), m.protocol);

@@ -81,6 +81,9 @@ codes! {
     SELECTORS_NOT_MIRRORED = "N226", "the two ends' traffic selectors do not mirror each other";
     TUNNEL_MODE_MISMATCH = "N227", "one end of a tunnel is route-based (vti), the other policy-based";
     NAT_TRAVERSAL_ONE_SIDED = "N228", "a NAT between the two ends of a tunnel, and an end that needs nat_traversal to speak NAT-T without it";
+    DNAT_FILTERED = "N229", "a DNAT whose forwarded flow the gateway's own forward filter drops";
+    SNAT_OWN_SEGMENT = "N230", "a SNAT whose out_interface is the interface its source network sits on";
+    DNAT_CONFLICT = "N231", "two DNATs of the same address, protocol and port to different destinations";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
     PACKAGING_CANNOT_DEPLOY = "N304", "the --package packaging cannot deploy this target's files";
@@ -100,6 +103,8 @@ pub const ITEM_WARNINGS: &[Code] = &[
     Code::SHADOWED_RULE,
     Code::MTU_WITHOUT_MSS_CLAMP,
     Code::LIFETIMES_DIFFER,
+    Code::DNAT_FILTERED,
+    Code::SNAT_OWN_SEGMENT,
 ];
 
 /// Warnings of a target (N301 in its warning form: natc writes part of an item and says so;

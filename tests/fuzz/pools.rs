@@ -234,7 +234,8 @@ pub const BOUNDARY_PORTS: &[&str] = &[
     "99999999999999999999",
 ];
 
-/// The warnings an item's `accept` may name; N201 (an error) is refused with N215.
-pub const CODES: &[&str] = &["N203", "N204", "N205", "N206", "N208", "N209", "N210", "N211", "N214", "N204", "N201"];
+/// The warnings an item's `accept` may name; N201 and N231 (errors) are refused with N215.
+pub const CODES: &[&str] =
+    &["N203", "N204", "N205", "N206", "N208", "N209", "N210", "N211", "N214", "N229", "N230", "N204", "N201", "N231"];
 /// What a gateway's `accept` may name: its targets' warnings and its items'.
 pub const GATEWAY_CODES: &[&str] = &["N303", "N303", "N204", "N210", "N213"];
