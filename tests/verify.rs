@@ -83,6 +83,9 @@ verifies! {
     service_address_iptables: "service-address", "iptables";
     service_address_nftables: "service-address", "nftables";
     service_address_firewalld: "service-address", "firewalld";
+    protocols_iptables: "protocols", "iptables";
+    protocols_nftables: "protocols", "nftables";
+    protocols_firewalld: "protocols", "firewalld";
 }
 
 /// The macro above must cover every example with a lab and every Linux target it declares.

@@ -22,6 +22,7 @@ impl Target for Firewalld {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         // The rules are iptables rules: the same limits, plus a word about the interface.
         let mut findings = linux::check_common(NAME, gw);
+        findings.extend(iptables::protocol_zero(NAME, gw));
         findings.push(deprecation(gw));
         findings
     }

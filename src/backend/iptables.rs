@@ -8,6 +8,7 @@ use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{PortRange, PortSet, Protocol, Verdict};
 use serde::Serialize;
+use std::borrow::Cow;
 
 pub struct Iptables;
 
@@ -19,7 +20,9 @@ const MULTIPORT_BUDGET: usize = 15;
 impl Target for Iptables {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         // NETMAP, NAT and MASQUERADE express every other step of the IR exactly.
-        linux::check_common(NAME, gw)
+        let mut findings = linux::check_common(NAME, gw);
+        findings.extend(protocol_zero(NAME, gw));
+        findings
     }
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
@@ -70,11 +73,33 @@ fn policy(v: Verdict) -> &'static str {
     }
 }
 
-fn protocol(p: Protocol) -> &'static str {
+/// iptables' built-in names by name, every other protocol by number: iptables looks `gre`
+/// up in /etc/protocols, which a minimal host may lack. Number 0 would mean "all" to
+/// iptables: `Iptables::check` refuses it (`protocol_zero`).
+fn protocol(p: Protocol) -> Cow<'static, str> {
     match p {
-        Protocol::Any => "all",
-        p => p.as_str(),
+        Protocol::Any => "all".into(),
+        Protocol::Tcp | Protocol::Udp | Protocol::Icmp | Protocol::Esp | Protocol::Ah => p.as_str(),
+        Protocol::Gre | Protocol::Number(_) => p.iana().unwrap_or_default().to_string().into(),
     }
+}
+
+/// N301 for protocol 0: `iptables -p 0` matches every protocol, not protocol 0 (iptables(8)).
+pub fn protocol_zero(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
+    let translations = gw.dnat.iter().chain(&gw.snat).map(|t| (&t.matcher, &t.origin));
+    let filters = gw.filters.rules.iter().map(|f| (&f.matcher, &f.origin));
+    translations
+        .chain(filters)
+        .filter(|(m, _)| m.protocol == Some(Protocol::Number(0)))
+        .map(|(_, origin)| {
+            super::cannot_express(
+                target,
+                origin,
+                "iptables reads `-p 0` as every protocol, so it cannot match IP protocol 0",
+                "build this gateway for nftables, which matches `meta l4proto 0`, or leave protocol 0 out",
+            )
+        })
+        .collect()
 }
 
 fn range(r: &PortRange, sep: char) -> String {

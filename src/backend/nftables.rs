@@ -9,6 +9,7 @@ use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{PortSet, Protocol, Verdict};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
@@ -103,10 +104,13 @@ struct MapView {
     elements: Vec<String>,
 }
 
-fn protocol(p: Protocol) -> &'static str {
+/// nft's own keywords by name, every other protocol by number: nft 1.0.6 looks `gre` up
+/// in /etc/protocols, which a minimal host may lack (tested by hiding the file).
+fn protocol(p: Protocol) -> Cow<'static, str> {
     match p {
-        Protocol::Any => "ip",
-        p => p.as_str(),
+        Protocol::Any => "ip".into(),
+        Protocol::Tcp | Protocol::Udp | Protocol::Icmp | Protocol::Esp | Protocol::Ah => p.as_str(),
+        Protocol::Gre | Protocol::Number(_) => p.iana().unwrap_or_default().to_string().into(),
     }
 }
 
