@@ -66,11 +66,27 @@ struct RulesView {
     mangle_forward: Vec<String>,
 }
 
+/// A chain policy cannot be REJECT: a reject policy is DROP plus `reject_rules` at the end.
 fn policy(v: Verdict) -> &'static str {
     match v {
         Verdict::Accept => "ACCEPT",
-        Verdict::Drop => "DROP",
+        Verdict::Drop | Verdict::Reject => "DROP",
     }
+}
+
+/// `policy = "reject"`: the chain's last rules answer what no allow accepted, TCP with a
+/// reset and everything else with ICMP port unreachable (what a closed port answers).
+pub fn reject_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
+    let policy = gw.filters.chain_policy(chain);
+    if policy.verdict != Verdict::Reject {
+        return Vec::new();
+    }
+    let rule = |matches: &str, with: &str| RuleParts {
+        matches: matches.into(),
+        comment: policy.origin.describe(),
+        target: format!("REJECT --reject-with {with}"),
+    };
+    vec![rule(" -p tcp", "tcp-reset"), rule("", "icmp-port-unreachable")]
 }
 
 /// iptables' built-in names by name, every other protocol by number: iptables looks `gre`
@@ -253,7 +269,7 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
         FilterChain::Forward => "FORWARD",
         FilterChain::Input => "INPUT",
     };
-    filter_rules(gw, chain).iter().map(|r| r.restore_line(name)).collect()
+    filter_rules(gw, chain).iter().chain(&reject_rules(gw, chain)).map(|r| r.restore_line(name)).collect()
 }
 
 /// `tcp_mss` (backend/mss.rs) as mangle FORWARD rules; firewalld writes the same ones.

@@ -56,7 +56,7 @@ impl Target for Nftables {
         ];
         for (chain, name) in [(FilterChain::Input, "input"), (FilterChain::Forward, "forward")] {
             if !gw.filters.is_inert(chain) {
-                let policy = if gw.filters.policy(chain) == Verdict::Drop { "drop" } else { "accept" };
+                let policy = if gw.filters.policy(chain).closes() { "drop" } else { "accept" };
                 chains.push(ChainView {
                     name,
                     declaration: format!("type filter hook {name} priority filter; policy {policy};"),
@@ -324,7 +324,23 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
         let tunnels = gw.tunnel_input().into_iter().map(|t| rule(&match_text(&t.matcher), "accept", &t.comment()));
         rules.splice(implied..implied, tunnels);
     }
+    rules.extend(reject_rules(gw, chain));
     rules
+}
+
+/// `policy = "reject"`: the chain's policy stays drop (a base chain's policy is accept or
+/// drop) and its last rules answer what no allow accepted: TCP with a reset, everything
+/// else with ICMP port unreachable, as a closed port would.
+fn reject_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
+    let policy = gw.filters.chain_policy(chain);
+    if policy.verdict != Verdict::Reject {
+        return Vec::new();
+    }
+    let comment = policy.origin.describe();
+    vec![
+        rule("meta l4proto tcp", "reject with tcp reset", &comment),
+        rule("", "reject with icmp type port-unreachable", &comment),
+    ]
 }
 
 /// `tcp_mss` (backend/mss.rs): a forward-hook chain at mangle priority, before the filter.

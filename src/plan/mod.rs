@@ -107,7 +107,7 @@ impl GatewayPlan {
     /// The input lines each tunnel needs under `input = "drop"` (none under accept), in
     /// tunnel order; they come after the implied lines and before the `allow` rules.
     pub fn tunnel_input(&self) -> Vec<TunnelInput<'_>> {
-        if self.filters.policy(FilterChain::Input) != Verdict::Drop {
+        if !self.filters.policy(FilterChain::Input).closes() {
             return Vec::new();
         }
         let mut lines = Vec::new();

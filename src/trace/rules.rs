@@ -109,6 +109,13 @@ impl Node<'_> {
                 rec.step(&self.name, format!("{name}: drop ({})", policy.origin.describe()));
                 false
             }
+            // The packet goes no further, as under drop; the answer the gateway sends back
+            // (a TCP reset or ICMP port unreachable) is not walked, so trace says so.
+            Verdict::Reject => {
+                rec.step(&self.name, format!("{name}: reject ({})", policy.origin.describe()));
+                rec.unmodelled(&self.name, "the answer of a reject policy (a TCP reset or ICMP port unreachable)");
+                false
+            }
         }
     }
 

@@ -133,13 +133,23 @@ pub enum Claim {
     ProxyArp,
 }
 
-/// accept or drop.
+/// accept, drop, or reject (drop, and tell the sender: a TCP reset, or ICMP port unreachable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     #[default]
     Accept,
     Drop,
+    Reject,
+}
+
+impl Verdict {
+    /// Does the policy close the chain (drop or reject what no allow accepts)? Everything
+    /// that follows from a closed chain (replies accepted, loopback on input, stateless
+    /// rules refused on Linux) holds for both.
+    pub fn closes(self) -> bool {
+        matches!(self, Verdict::Drop | Verdict::Reject)
+    }
 }
 
 /// forward (through the gateway) or input (to the gateway itself).

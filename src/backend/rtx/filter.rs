@@ -88,9 +88,17 @@ fn chain_name(c: FilterChain) -> &'static str {
 pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
     let gw = cx.gw;
     let (forward, input) = (&gw.filters.forward, &gw.filters.input);
-    if input.verdict == Verdict::Drop {
+    if input.verdict.closes() {
         cx.refuse(&input.origin, "RTX filters traffic per interface, and letting in the replies to the router's own connections would need dynamic filters for every protocol",
             "keep input = \"accept\" for the rtx target");
+        return empty();
+    }
+    if forward.verdict == Verdict::Reject {
+        cx.refuse(
+            &forward.origin,
+            "an RTX `reject` filter discards without a TCP reset or an ICMP answer, so it would be a drop",
+            "use forward = \"drop\" for the rtx target",
+        );
         return empty();
     }
     let mut out = empty();
