@@ -104,6 +104,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         dnat,
         snat,
         filters,
+        counters: g.counters.clone(),
         routes,
         owned,
         sysctls,

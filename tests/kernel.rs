@@ -149,6 +149,32 @@ fn protocols_load_without_etc_protocols() {
     }
 }
 
+/// `counters = true` (port-forward with a reject input policy, so NAT, accept, map-free and
+/// reject rules all occur): every rule natc wrote carries a counter in the kernel, which
+/// counts. Without the key the same intent's rules carry none (the snapshots are unchanged).
+#[test]
+fn counters_reach_every_nft_rule() {
+    require_kernel_tools();
+    let path = common::root().join("examples/port-forward.toml");
+    let text = std::fs::read_to_string(&path)
+        .expect("example")
+        .replace("name = \"edge\"\n", "name = \"edge\"\ncounters = true\n")
+        .replace("input = \"drop\"", "input = \"reject\"");
+    assert!(text.contains("counters = true"));
+    let compiled = natc::compile(&text).expect("compiles");
+    let artifacts = common::build_text(&text, "nftables").expect("builds");
+    let script = common::interfaces_script(&compiled, "edge") + &load_script(&artifacts[0]);
+    let listing = in_namespace(&artifacts[0], &script);
+    let comments = comments_of(&artifacts[0]);
+    assert!(comments.iter().any(|c| c.contains("policy/input")), "the reject rules are there: {comments:?}");
+    for comment in comments {
+        let line = listing.lines().find(|l| l.contains(&format!("comment \"{comment}\""))).unwrap_or_default();
+        assert!(line.contains("counter packets"), "`{comment}` has no counter in the kernel:\n{listing}");
+    }
+    let plain = common::build(&path, "nftables").expect("builds");
+    assert!(!plain[0].files.iter().any(|f| f.contents.contains("counter")), "counters without the key");
+}
+
 #[test]
 fn setup_scripts_put_their_state_into_the_kernel() {
     require_kernel_tools();

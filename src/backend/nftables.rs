@@ -156,6 +156,12 @@ fn address(net: &ipnet::Ipv4Net) -> String {
     if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() }
 }
 
+/// `counters = true`: a `counter` right before the statement, so it counts the packets the
+/// rule matches (before the match it would count every packet that reaches the rule).
+fn counted(gw: &GatewayPlan, statement: &str) -> String {
+    if gw.counters.is_some() { format!("counter {statement}") } else { statement.to_string() }
+}
+
 fn rule(matcher: &str, statement: &str, comment: &str) -> String {
     let sep = if matcher.is_empty() { "" } else { " " };
     format!("{matcher}{sep}{statement} comment {}", quote::nft_string(comment))
@@ -230,7 +236,7 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
         let run = host_run(&list[i..]);
         if run < 2 {
             let t = &list[i];
-            rules.push(rule(&match_text(&t.matcher), &nat_statement(t), &t.comment()));
+            rules.push(rule(&match_text(&t.matcher), &counted(gw, &nat_statement(t)), &t.comment()));
             i += 1;
             continue;
         }
@@ -248,7 +254,11 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
             .collect();
         // Neither the count nor the first member: adding a mapping changes one element line.
         let comment = format!("{} {verb} map: each element names its {verb}", gw.name);
-        rules.push(rule(&match_text(&shape(&members[0])), &format!("{verb} to ip {field} map @{name}"), &comment));
+        rules.push(rule(
+            &match_text(&shape(&members[0])),
+            &counted(gw, &format!("{verb} to ip {field} map @{name}")),
+            &comment,
+        ));
         maps.push(MapView { name, elements });
         i += run;
     }
@@ -315,13 +325,14 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
                 FilterLine::Replies(_) => "ct state established,related".to_string(),
                 FilterLine::Allow(f) => match_text(&f.matcher),
             };
-            rule(&matcher, "accept", &line.comment())
+            rule(&matcher, &counted(gw, "accept"), &line.comment())
         })
         .collect();
     if chain == FilterChain::Input {
         // The tunnels' IKE, NAT-T and ESP, after the implied lines and before the rules.
         let implied = lines.iter().take_while(|l| !matches!(l, FilterLine::Allow(_))).count();
-        let tunnels = gw.tunnel_input().into_iter().map(|t| rule(&match_text(&t.matcher), "accept", &t.comment()));
+        let tunnels =
+            gw.tunnel_input().into_iter().map(|t| rule(&match_text(&t.matcher), &counted(gw, "accept"), &t.comment()));
         rules.splice(implied..implied, tunnels);
     }
     rules.extend(reject_rules(gw, chain));
@@ -338,8 +349,8 @@ fn reject_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
     }
     let comment = policy.origin.describe();
     vec![
-        rule("meta l4proto tcp", "reject with tcp reset", &comment),
-        rule("", "reject with icmp type port-unreachable", &comment),
+        rule("meta l4proto tcp", &counted(gw, "reject with tcp reset"), &comment),
+        rule("", &counted(gw, "reject with icmp type port-unreachable"), &comment),
     ]
 }
 

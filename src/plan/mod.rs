@@ -50,6 +50,8 @@ pub struct GatewayPlan {
     /// Source NAT (postrouting), in intent order.
     pub snat: Vec<Translation>,
     pub filters: Filters,
+    /// `counters = true` and its span: count every NAT and filter rule (targets.md#counters).
+    pub counters: Option<Span>,
     pub routes: Vec<Route>,
     pub owned: Vec<OwnedAddress>,
     pub sysctls: Vec<Sysctl>,
