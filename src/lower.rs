@@ -109,6 +109,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         dnat,
         snat,
         filters,
+        counters: g.counters.clone(),
         routes,
         owned,
         sysctls,
@@ -338,8 +339,8 @@ fn netmap_translations(n: &Netmap) -> (Translation, Translation) {
 fn implicit_filters(chain: FilterChain, policy: &ChainPolicy) -> impl Iterator<Item = ImplicitFilter> + use<> {
     let implied: &[Implicit] = match (policy.verdict, chain) {
         (Verdict::Accept, _) => &[],
-        (Verdict::Drop, FilterChain::Input) => &[Implicit::Loopback, Implicit::Replies],
-        (Verdict::Drop, FilterChain::Forward) => &[Implicit::Replies],
+        (Verdict::Drop | Verdict::Reject, FilterChain::Input) => &[Implicit::Loopback, Implicit::Replies],
+        (Verdict::Drop | Verdict::Reject, FilterChain::Forward) => &[Implicit::Replies],
     };
     let origin = policy.origin.clone();
     implied.iter().map(move |&accepts| ImplicitFilter { origin: origin.clone(), chain, accepts })

@@ -117,6 +117,8 @@ agrees! {
     port_forward_iptables: "examples/port-forward.toml", "iptables";
     service_address_nftables: "examples/service-address.toml", "nftables";
     service_address_iptables: "examples/service-address.toml", "iptables";
+    protocols_nftables: "examples/protocols.toml", "nftables";
+    protocols_iptables: "examples/protocols.toml", "iptables";
     swapped_netmap_nftables: "tests/verify/seed-002-swapped-netmap.toml", "nftables";
     corners_nftables: "tests/trace/corners.toml", "nftables";
     corners_iptables: "tests/trace/corners.toml", "iptables";

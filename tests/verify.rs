@@ -133,6 +133,9 @@ verifies! {
     service_address_iptables: "service-address", "iptables";
     service_address_nftables: "service-address", "nftables";
     service_address_firewalld: "service-address", "firewalld";
+    protocols_iptables: "protocols", "iptables";
+    protocols_nftables: "protocols", "nftables";
+    protocols_firewalld: "protocols", "firewalld";
 }
 
 /// The macro above must cover every example with a lab and every Linux target it declares.
@@ -144,6 +147,33 @@ fn every_example_lab_and_target_is_verified() {
             let line = format!("\"{}\", \"{target}\";", common::stem(&path));
             assert!(source.contains(&line), "tests/verify.rs does not verify {line}");
         }
+    }
+}
+
+/// `policy = "reject"` answers: every blocked probe of the lab is told, a TCP reset or ICMP
+/// port unreachable for tcp and udp ("refused"), the gateway's port unreachable for a ping,
+/// on the input chain and on the forward chain, where a drop policy leaves "no reply".
+#[test]
+fn a_reject_policy_answers_the_blocked_probes() {
+    common::require_root_and(&["ip", "nft", "iptables-restore", "firewalld", "dbus-daemon"]);
+    let path = common::root().join("tests/verify/reject-policy.toml");
+    for target in ["nftables", "iptables", "firewalld"] {
+        let out = verify(&path, target);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{target}:\n{}", text(&out));
+        let seen = |name: &str| {
+            let line = stdout.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("no line for {name}"));
+            assert!(line.starts_with("PASS "), "{target}: {line}");
+            line.to_string()
+        };
+        for name in
+            ["tcp to the gateway is reset", "udp to the gateway is refused", "tcp forwarded but not allowed is reset"]
+        {
+            assert!(seen(name).contains("arrived nowhere; refused"), "{target}: {}", seen(name));
+        }
+        let ping = seen("a ping to the gateway gets port unreachable");
+        assert!(ping.contains("port unreachable (from 198.51.100.2)"), "{target}: {ping}");
+        assert!(leftovers(&lab_prefix(&stdout)).is_empty());
     }
 }
 

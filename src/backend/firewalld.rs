@@ -22,6 +22,7 @@ impl Target for Firewalld {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         // The rules are iptables rules: the same limits, plus a word about the interface.
         let mut findings = linux::check_common(NAME, gw);
+        findings.extend(iptables::protocol_zero(NAME, gw));
         findings.push(deprecation(gw));
         findings
     }
@@ -142,6 +143,10 @@ fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<Prioritized> {
         let rule = RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "DROP".into() };
         rules.push(Prioritized { priority: 1, rule });
     }
+    // Reject: the tcp reset before the catch-all ICMP answer (priorities 1, 2).
+    rules.extend(
+        iptables::reject_rules(gw, chain).into_iter().zip(1..).map(|(rule, priority)| Prioritized { priority, rule }),
+    );
     rules
 }
 

@@ -8,6 +8,7 @@ use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{PortRange, PortSet, Protocol, Verdict};
 use serde::Serialize;
+use std::borrow::Cow;
 
 pub struct Iptables;
 
@@ -19,7 +20,9 @@ const MULTIPORT_BUDGET: usize = 15;
 impl Target for Iptables {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         // NETMAP, NAT and MASQUERADE express every other step of the IR exactly.
-        linux::check_common(NAME, gw)
+        let mut findings = linux::check_common(NAME, gw);
+        findings.extend(protocol_zero(NAME, gw));
+        findings
     }
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
@@ -63,18 +66,56 @@ struct RulesView {
     mangle_forward: Vec<String>,
 }
 
+/// A chain policy cannot be REJECT: a reject policy is DROP plus `reject_rules` at the end.
 fn policy(v: Verdict) -> &'static str {
     match v {
         Verdict::Accept => "ACCEPT",
-        Verdict::Drop => "DROP",
+        Verdict::Drop | Verdict::Reject => "DROP",
     }
 }
 
-fn protocol(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Any => "all",
-        p => p.as_str(),
+/// `policy = "reject"`: the chain's last rules answer what no allow accepted, TCP with a
+/// reset and everything else with ICMP port unreachable (what a closed port answers).
+pub fn reject_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
+    let policy = gw.filters.chain_policy(chain);
+    if policy.verdict != Verdict::Reject {
+        return Vec::new();
     }
+    let rule = |matches: &str, with: &str| RuleParts {
+        matches: matches.into(),
+        comment: policy.origin.describe(),
+        target: format!("REJECT --reject-with {with}"),
+    };
+    vec![rule(" -p tcp", "tcp-reset"), rule("", "icmp-port-unreachable")]
+}
+
+/// iptables' built-in names by name, every other protocol by number: iptables looks `gre`
+/// up in /etc/protocols, which a minimal host may lack. Number 0 would mean "all" to
+/// iptables: `Iptables::check` refuses it (`protocol_zero`).
+fn protocol(p: Protocol) -> Cow<'static, str> {
+    match p {
+        Protocol::Any => "all".into(),
+        Protocol::Tcp | Protocol::Udp | Protocol::Icmp | Protocol::Esp | Protocol::Ah => p.as_str(),
+        Protocol::Gre | Protocol::Number(_) => p.iana().unwrap_or_default().to_string().into(),
+    }
+}
+
+/// N301 for protocol 0: `iptables -p 0` matches every protocol, not protocol 0 (iptables(8)).
+pub fn protocol_zero(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
+    let translations = gw.dnat.iter().chain(&gw.snat).map(|t| (&t.matcher, &t.origin));
+    let filters = gw.filters.rules.iter().map(|f| (&f.matcher, &f.origin));
+    translations
+        .chain(filters)
+        .filter(|(m, _)| m.protocol == Some(Protocol::Number(0)))
+        .map(|(_, origin)| {
+            super::cannot_express(
+                target,
+                origin,
+                "iptables reads `-p 0` as every protocol, so it cannot match IP protocol 0",
+                "build this gateway for nftables, which matches `meta l4proto 0`, or leave protocol 0 out",
+            )
+        })
+        .collect()
 }
 
 fn range(r: &PortRange, sep: char) -> String {
@@ -228,7 +269,7 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
         FilterChain::Forward => "FORWARD",
         FilterChain::Input => "INPUT",
     };
-    filter_rules(gw, chain).iter().map(|r| r.restore_line(name)).collect()
+    filter_rules(gw, chain).iter().chain(&reject_rules(gw, chain)).map(|r| r.restore_line(name)).collect()
 }
 
 /// `tcp_mss` (backend/mss.rs) as mangle FORWARD rules; firewalld writes the same ones.

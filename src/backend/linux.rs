@@ -6,7 +6,6 @@ use super::{Header, OutputFile, cannot_express, engine, quote};
 use crate::diag::{Code, Diagnostic};
 use crate::plan::{GatewayPlan, Nexthop, TunnelMode};
 use crate::vocab::TargetKind;
-use crate::vocab::Verdict;
 use serde::Serialize;
 
 /// Linux targets render NAT, filters and host state. Tunnels run in strongSwan: a gateway
@@ -45,7 +44,7 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
             "build this gateway for vyos, or configure BGP in FRR by hand",
         ));
     }
-    for f in gw.filters.rules.iter().filter(|f| !f.stateful && gw.filters.policy(f.chain) == Verdict::Drop) {
+    for f in gw.filters.rules.iter().filter(|f| !f.stateful && gw.filters.policy(f.chain).closes()) {
         errors.push(cannot_express(target, &f.origin,
             "under a drop policy the kernel targets accept replies of every tracked flow, so a stateless rule would behave as a stateful one",
             "remove `stateful = false` (replies are then let back in), or use the rtx target, whose filters can be stateless"));

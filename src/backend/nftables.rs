@@ -9,6 +9,7 @@ use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{PortSet, Protocol, Verdict};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
@@ -55,7 +56,7 @@ impl Target for Nftables {
         ];
         for (chain, name) in [(FilterChain::Input, "input"), (FilterChain::Forward, "forward")] {
             if !gw.filters.is_inert(chain) {
-                let policy = if gw.filters.policy(chain) == Verdict::Drop { "drop" } else { "accept" };
+                let policy = if gw.filters.policy(chain).closes() { "drop" } else { "accept" };
                 chains.push(ChainView {
                     name,
                     declaration: format!("type filter hook {name} priority filter; policy {policy};"),
@@ -103,10 +104,13 @@ struct MapView {
     elements: Vec<String>,
 }
 
-fn protocol(p: Protocol) -> &'static str {
+/// nft's own keywords by name, every other protocol by number: nft 1.0.6 looks `gre` up
+/// in /etc/protocols, which a minimal host may lack (tested by hiding the file).
+fn protocol(p: Protocol) -> Cow<'static, str> {
     match p {
-        Protocol::Any => "ip",
-        p => p.as_str(),
+        Protocol::Any => "ip".into(),
+        Protocol::Tcp | Protocol::Udp | Protocol::Icmp | Protocol::Esp | Protocol::Ah => p.as_str(),
+        Protocol::Gre | Protocol::Number(_) => p.iana().unwrap_or_default().to_string().into(),
     }
 }
 
@@ -150,6 +154,12 @@ fn match_text(m: &Match) -> String {
 /// A host without `/32`, as nft lists it back.
 fn address(net: &ipnet::Ipv4Net) -> String {
     if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() }
+}
+
+/// `counters = true`: a `counter` right before the statement, so it counts the packets the
+/// rule matches (before the match it would count every packet that reaches the rule).
+fn counted(gw: &GatewayPlan, statement: &str) -> String {
+    if gw.counters.is_some() { format!("counter {statement}") } else { statement.to_string() }
 }
 
 fn rule(matcher: &str, statement: &str, comment: &str) -> String {
@@ -228,7 +238,7 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
             let t = &list[i];
             rules.push(rule(
                 &match_text(&t.matcher),
-                &nat_statement(t),
+                &counted(gw, &nat_statement(t)),
                 &describe::rule_comment(gw, &t.origin, t.comment()),
             ));
             i += 1;
@@ -249,7 +259,11 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
             .collect();
         // Neither the count nor the first member: adding a mapping changes one element line.
         let comment = format!("{} {verb} map: each element names its {verb}", gw.name);
-        rules.push(rule(&match_text(&shape(&members[0])), &format!("{verb} to ip {field} map @{name}"), &comment));
+        rules.push(rule(
+            &match_text(&shape(&members[0])),
+            &counted(gw, &format!("{verb} to ip {field} map @{name}")),
+            &comment,
+        ));
         maps.push(MapView { name, elements });
         i += run;
     }
@@ -316,16 +330,33 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
                 FilterLine::Replies(_) => "ct state established,related".to_string(),
                 FilterLine::Allow(f) => match_text(&f.matcher),
             };
-            rule(&matcher, "accept", &describe::line_comment(gw, line))
+            rule(&matcher, &counted(gw, "accept"), &describe::line_comment(gw, line))
         })
         .collect();
     if chain == FilterChain::Input {
         // The tunnels' IKE, NAT-T and ESP, after the implied lines and before the rules.
         let implied = lines.iter().take_while(|l| !matches!(l, FilterLine::Allow(_))).count();
-        let tunnels = gw.tunnel_input().into_iter().map(|t| rule(&match_text(&t.matcher), "accept", &t.comment()));
+        let tunnels =
+            gw.tunnel_input().into_iter().map(|t| rule(&match_text(&t.matcher), &counted(gw, "accept"), &t.comment()));
         rules.splice(implied..implied, tunnels);
     }
+    rules.extend(reject_rules(gw, chain));
     rules
+}
+
+/// `policy = "reject"`: the chain's policy stays drop (a base chain's policy is accept or
+/// drop) and its last rules answer what no allow accepted: TCP with a reset, everything
+/// else with ICMP port unreachable, as a closed port would.
+fn reject_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
+    let policy = gw.filters.chain_policy(chain);
+    if policy.verdict != Verdict::Reject {
+        return Vec::new();
+    }
+    let comment = policy.origin.describe();
+    vec![
+        rule("meta l4proto tcp", &counted(gw, "reject with tcp reset"), &comment),
+        rule("", &counted(gw, "reject with icmp type port-unreachable"), &comment),
+    ]
 }
 
 /// `tcp_mss` (backend/mss.rs): a forward-hook chain at mangle priority, before the filter.

@@ -147,15 +147,21 @@ impl<'a> Flow<'a> {
 
 fn warning(plan: &GatewayPlan, d: &Dnat, flow: &Flow, dropped: &Dropped) -> Diagnostic {
     let to = show(flow.destination);
-    let proto = flow.t.matcher.protocol.map_or("any", |p| p.as_str());
+    let proto = flow.t.matcher.protocol.map_or_else(|| "any".to_string(), |p| p.as_str().into_owned());
+    // The hint's value as the intent writes it: a word in quotes, a number bare (`protocol = 47`).
+    let proto_toml = match flow.t.matcher.protocol.and_then(|p| p.word()) {
+        Some(word) => format!("\"{word}\""),
+        None if flow.t.matcher.protocol.is_some() => proto.clone(),
+        None => "\"any\"".to_string(),
+    };
     let policy = &plan.filters.forward.origin;
     let (message, what, port_hint) = match dropped {
         Dropped::All => (
             format!("the forward filter drops everything `{}` forwards to {to}: no allow matches it", d.origin.name),
             "no allow of the forward chain matches this flow".to_string(),
             match &flow.ports {
-                Some(p) => format!(", protocol = \"{proto}\", port = {}", p.as_toml()),
-                None if flow.t.matcher.protocol.is_some() => format!(", protocol = \"{proto}\""),
+                Some(p) => format!(", protocol = {proto_toml}, port = {}", p.as_toml()),
+                None if flow.t.matcher.protocol.is_some() => format!(", protocol = {proto_toml}"),
                 None => String::new(),
             },
         ),
@@ -168,7 +174,7 @@ fn warning(plan: &GatewayPlan, d: &Dnat, flow: &Flow, dropped: &Dropped) -> Diag
             (
                 format!("the forward filter drops {shown} that `{}` forwards to {to}", d.origin.name),
                 format!("{proto} port {public} is forwarded, and no allow takes it"),
-                format!(", protocol = \"{proto}\", port = {}", real.as_toml()),
+                format!(", protocol = {proto_toml}, port = {}", real.as_toml()),
             )
         }
     };

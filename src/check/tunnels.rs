@@ -8,7 +8,7 @@ use super::facts::Facts;
 use super::index::{PrefixIndex, overlap, overlap_opt};
 use super::{Findings, head};
 use crate::diag::{Code, Diagnostic, Span};
-use crate::model::{At, Origin, Protocol, SnatTo, Tunnel, TunnelMode, Verdict};
+use crate::model::{At, Origin, Protocol, SnatTo, Tunnel, TunnelMode};
 use crate::plan::{FilterChain, GatewayPlan, IpsecMatch, Step, Translation};
 use crate::vocab::TargetKind;
 use ipnet::Ipv4Net;
@@ -244,7 +244,7 @@ fn snat_catches_tunnel(facts: &Facts, found: &mut Findings) {
 /// allowed in, or only this side can ever start the tunnel (its own exchanges come back as
 /// replies), and the peer's rekeying and restarts fail.
 fn filtered(facts: &Facts, plan: &GatewayPlan, t: &Tunnel, found: &mut Findings) {
-    if plan.filters.input.verdict != Verdict::Drop {
+    if !plan.filters.input.verdict.closes() {
         return;
     }
     // The Linux packet-filter targets let each tunnel's IKE, NAT-T and ESP in themselves

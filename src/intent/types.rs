@@ -64,6 +64,10 @@ pub struct Gateway {
     /// Enable IPv4 forwarding where the target has such a knob (default true; false emits nothing).
     #[schemars(with = "Option<bool>")]
     pub forwarding: Option<S<bool>>,
+    /// Count packets and bytes on every NAT and filter rule natc writes (default false):
+    /// nftables writes `counter`; iptables and VyOS count every rule anyway; RTX refuses it.
+    #[schemars(with = "Option<bool>")]
+    pub counters: Option<S<bool>>,
     /// The VyOS version to write for (default "1.4").
     #[schemars(with = "Option<forms::VyosVersion>")]
     pub vyos: Option<S<String>>,

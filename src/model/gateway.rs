@@ -128,6 +128,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         targets,
         forwarding,
         forwarding_span: g.forwarding.as_ref().map(|f| f.span()),
+        counters: g.counters.as_ref().filter(|c| *c.get_ref()).map(|c| c.span()),
         vyos,
         rtx,
         description: g.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span())),

@@ -50,6 +50,8 @@ pub struct Gateway {
     pub forwarding: bool,
     /// Where `forwarding` was written, if it was.
     pub forwarding_span: Option<Span>,
+    /// `counters = true`, where it was written (absent or false: `None`).
+    pub counters: Option<Span>,
     pub vyos: Option<At<VyosVersion>>,
     pub rtx: Option<At<RtxModel>>,
     pub description: Option<At<String>>,

@@ -51,6 +51,8 @@ pub struct GatewayPlan {
     /// Source NAT (postrouting), in intent order.
     pub snat: Vec<Translation>,
     pub filters: Filters,
+    /// `counters = true` and its span: count every NAT and filter rule (targets.md#counters).
+    pub counters: Option<Span>,
     pub routes: Vec<Route>,
     pub owned: Vec<OwnedAddress>,
     pub sysctls: Vec<Sysctl>,
@@ -117,7 +119,7 @@ impl GatewayPlan {
     /// The input lines each tunnel needs under `input = "drop"` (none under accept), in
     /// tunnel order; they come after the implied lines and before the `allow` rules.
     pub fn tunnel_input(&self) -> Vec<TunnelInput<'_>> {
-        if self.filters.policy(FilterChain::Input) != Verdict::Drop {
+        if !self.filters.policy(FilterChain::Input).closes() {
             return Vec::new();
         }
         let mut lines = Vec::new();

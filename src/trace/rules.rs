@@ -129,6 +129,13 @@ impl Node<'_> {
                 rec.step(&self.name, format!("{name}: drop ({})", policy.origin.describe()));
                 false
             }
+            // The packet goes no further, as under drop; the answer the gateway sends back
+            // (a TCP reset or ICMP port unreachable) is not walked, so trace says so.
+            Verdict::Reject => {
+                rec.step(&self.name, format!("{name}: reject ({})", policy.origin.describe()));
+                rec.unmodelled(&self.name, "the answer of a reject policy (a TCP reset or ICMP port unreachable)");
+                false
+            }
         }
     }
 
@@ -232,7 +239,8 @@ pub fn matches(m: &Match, t: &Tuple, in_iface: Option<&str>, out_iface: Option<&
         Protocol::Tcp => t.protocol == ProbeProtocol::Tcp,
         Protocol::Udp => t.protocol == ProbeProtocol::Udp,
         Protocol::Icmp => t.protocol == ProbeProtocol::Icmp,
-        Protocol::Esp => false,
+        // A probe is icmp, tcp or udp (`Protocol::Number` is never 1, 6 or 17).
+        Protocol::Esp | Protocol::Gre | Protocol::Ah | Protocol::Number(_) => false,
     };
     m.in_interface.as_deref().is_none_or(|i| in_iface == Some(i))
         && m.out_interface.as_deref().is_none_or(|o| out_iface == Some(o))

@@ -216,6 +216,37 @@ pub const FORMS: &[Form] = &[
             ("\"10.9.9\"", false),
         ],
     },
+    // counters: a boolean on a gateway.
+    Form {
+        line: "rtx = \"RTX1210\"",
+        template: "rtx = \"RTX1210\"\n{}",
+        values: &[
+            ("counters = true", true),
+            ("counters = false", true),
+            ("counters = \"yes\"", false),
+            ("counters = 1", false),
+        ],
+    },
+    // A protocol (vocab::Protocol): a word or a number 0-255; the allow's port goes, since
+    // only tcp and udp have ports (N108).
+    Form {
+        line: "protocol = \"tcp\"\nport = 22",
+        template: "protocol = {}",
+        values: &[
+            ("\"gre\"", true),
+            ("\"ah\"", true),
+            ("\"any\"", true),
+            ("0", true),
+            ("6", true),
+            ("47", true),
+            ("255", true),
+            ("256", false),
+            ("-1", false),
+            ("\"47\"", false),
+            ("\"GRE\"", false),
+            ("\"\"", false),
+        ],
+    },
     Form {
         line: "port = 443",
         template: "port = {}",

@@ -19,6 +19,7 @@ use crate::backend::numbering::{self, Request};
 use crate::plan::{Filter, FilterChain};
 use crate::vocab::{Origin, PortSet, Protocol, Verdict};
 use ipnet::Ipv4Net;
+use std::borrow::Cow;
 
 pub struct Filters {
     pub definitions: Vec<Block>,
@@ -53,13 +54,12 @@ fn address(net: Option<Ipv4Net>) -> String {
     }
 }
 
-fn protocol(p: Option<Protocol>) -> &'static str {
+/// `ip filter`'s protocol field: the mnemonics of the command reference (§8.1.10: icmp tcp
+/// udp gre esp ah) or a decimal 0..255.
+fn protocol(p: Option<Protocol>) -> Cow<'static, str> {
     match p {
-        Some(Protocol::Tcp) => "tcp",
-        Some(Protocol::Udp) => "udp",
-        Some(Protocol::Icmp) => "icmp",
-        Some(Protocol::Esp) => "esp",
-        Some(Protocol::Any) | None => "*",
+        Some(Protocol::Any) | None => "*".into(),
+        Some(p) => p.as_str(),
     }
 }
 
@@ -88,9 +88,17 @@ fn chain_name(c: FilterChain) -> &'static str {
 pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
     let gw = cx.gw;
     let (forward, input) = (&gw.filters.forward, &gw.filters.input);
-    if input.verdict == Verdict::Drop {
+    if input.verdict.closes() {
         cx.refuse(&input.origin, "RTX filters traffic per interface, and letting in the replies to the router's own connections would need dynamic filters for every protocol",
             "keep input = \"accept\" for the rtx target");
+        return empty();
+    }
+    if forward.verdict == Verdict::Reject {
+        cx.refuse(
+            &forward.origin,
+            "an RTX `reject` filter discards without a TCP reset or an ICMP answer, so it would be a drop",
+            "use forward = \"drop\" for the rtx target",
+        );
         return empty();
     }
     let mut out = empty();
@@ -173,7 +181,7 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
         let Some(directions) = directions(cx, f, w, l) else { continue };
         let proto = f.matcher.protocol.filter(|p| *p != Protocol::Any);
         if f.stateful && !matches!(proto, Some(Protocol::Tcp | Protocol::Udp)) {
-            cx.refuse(&f.origin, &format!("RTX dynamic filters let replies back in for tcp and udp connections, not for {}", match proto { None => "every protocol", Some(p) => protocol(Some(p)) }),
+            cx.refuse(&f.origin, &format!("RTX dynamic filters let replies back in for tcp and udp connections, not for {}", match proto { None => "every protocol".into(), Some(p) => protocol(Some(p)) }),
                 "split it into tcp and udp allows, or set stateful = false and allow the replies with an allow of their own");
             continue;
         }

@@ -276,6 +276,20 @@ fn routes(cx: &mut Ctx) -> Vec<Block> {
     blocks
 }
 
+/// `counters = true`: the command reference gives RTX filters and NAT entries no counter
+/// to switch on, so the key cannot be honoured.
+fn refuse_counters(gw: &GatewayPlan) -> Option<Diagnostic> {
+    let span = gw.counters.clone()?;
+    Some(
+        Diagnostic::error(
+            crate::diag::Code::TARGET_CANNOT_EXPRESS,
+            format!("target rtx cannot express gateway `{}`'s counters exactly: the RTX command reference gives filters and NAT entries no counter to switch on", gw.name),
+        )
+        .label(span, "counters asked for here")
+        .help("leave counters out for the rtx target"),
+    )
+}
+
 fn refuse_unsupported(cx: &mut Ctx) {
     // RTX IPsec is route-based (ipsec.rs refuses policy tunnels): a policy tunnel's name
     // as an interface has nothing to stand for.
@@ -327,6 +341,7 @@ struct ConfigView {
 /// Builds the whole view; every problem found on the way is in `cx.errors`.
 fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
     refuse_unsupported(cx);
+    cx.errors.extend(refuse_counters(cx.gw));
     let interface_blocks = interfaces(cx);
     let nat = nat::descriptors(cx);
     let filters = filter::filters(cx, &nat::interfaces_with_nat(cx.gw));

@@ -56,8 +56,10 @@ struct StaticMap<'a> {
 struct Forward<'a> {
     t: &'a Translation,
     inner: Ipv4Addr,
-    protocol: &'static str,
-    /// (outer, inner) port per entry; `None` for esp.
+    /// `tcp`, `udp`, `esp`, or a protocol number (gre and ah too: [CR] §23.8 lists no
+    /// mnemonic for them, only numbers).
+    protocol: String,
+    /// (outer, inner) port per entry; `None` for a protocol without ports.
     ports: Vec<Option<(u16, u16)>>,
 }
 
@@ -262,7 +264,7 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
         Outer::Primary => cx.primary_address(iface).map(|a| a.addr()),
         Outer::Address(a) => Some(a),
     });
-    let mut seen: Vec<(&'static str, Option<u16>, String)> = Vec::new();
+    let mut seen: Vec<(&str, Option<u16>, String)> = Vec::new();
     let mut forward_entries = Vec::new();
     for f in &forwards {
         let Some(m) = &masq else {
@@ -314,7 +316,7 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
                 );
                 continue;
             }
-            seen.push((f.protocol, outer_port, f.t.origin.describe()));
+            seen.push((&f.protocol, outer_port, f.t.origin.describe()));
             let port = match p {
                 Some((o, i)) if o == i => format!(" {o}"),
                 Some((o, i)) => format!(" {o}={i}"),
@@ -420,7 +422,11 @@ fn classify_dnat<'a>(cx: &mut Ctx, d: &'a Translation) -> Option<DnatKind<'a>> {
         ),
         (Step::SetAddress(to, None), None) => Some(DnatKind::Static(destination, Ipv4Net::from(*to))),
         (Step::SetAddress(to, _), Some(Protocol::Esp)) => {
-            Some(DnatKind::Forward(Forward { t: d, inner: *to, protocol: "esp", ports: vec![None] }))
+            Some(DnatKind::Forward(Forward { t: d, inner: *to, protocol: "esp".into(), ports: vec![None] }))
+        }
+        (Step::SetAddress(to, _), Some(p @ (Protocol::Gre | Protocol::Ah | Protocol::Number(_)))) => {
+            let protocol = p.iana().unwrap_or_default().to_string();
+            Some(DnatKind::Forward(Forward { t: d, inner: *to, protocol, ports: vec![None] }))
         }
         (Step::SetAddress(to, port_step), Some(p @ (Protocol::Tcp | Protocol::Udp))) => {
             let Some(ports) = &d.matcher.ports else {
@@ -448,14 +454,14 @@ fn classify_dnat<'a>(cx: &mut Ctx, d: &'a Translation) -> Option<DnatKind<'a>> {
                     "write one dnat per port",
                 );
             }
-            let protocol = if p == Protocol::Tcp { "tcp" } else { "udp" };
+            let protocol = if p == Protocol::Tcp { "tcp" } else { "udp" }.to_string();
             let ports = ports.ranges.iter().map(|r| Some((r.first, to_port.unwrap_or(r.first)))).collect();
             Some(DnatKind::Forward(Forward { t: d, inner: *to, protocol, ports }))
         }
         _ => refuse(
             cx,
-            "an RTX masquerade static entry forwards tcp or udp ports or esp, not this protocol",
-            "forward tcp/udp ports or esp, or map the whole address 1:1",
+            "natc writes RTX masquerade static entries for tcp or udp ports and for whole protocols other than icmp",
+            "forward tcp/udp ports or another protocol, or map the whole address 1:1",
         ),
     }
 }

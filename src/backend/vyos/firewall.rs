@@ -29,10 +29,15 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
         return Vec::new();
     }
     let policy = gw.filters.chain_policy(ir);
-    for f in gw.filters.in_chain(ir).filter(|f| !f.stateful && policy.verdict == Verdict::Drop) {
+    for f in gw.filters.in_chain(ir).filter(|f| !f.stateful && policy.verdict.closes()) {
         findings.push(cannot_express(NAME, &f.origin,
             "under a drop policy the rule accepting `state established/related` lets the replies of every flow back in, so a stateless rule would behave as a stateful one",
             "remove `stateful = false` (replies are then let back in), or use the rtx target, whose filters can be stateless"));
+    }
+    if policy.verdict == Verdict::Reject {
+        findings.push(cannot_express(NAME, &policy.origin,
+            "a VyOS base chain's `default-action` is drop or accept (firewall.xml, default-action-base-chains), and a catch-all `action reject` rule would need the last rule number, which natc's stable numbers do not reserve",
+            "use \"drop\" for the vyos target"));
     }
     let mut blocks = Vec::new();
     let mut head = Block::new(policy.origin.describe(), (0, String::new()));
@@ -40,7 +45,8 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
         format!("{base} default-action"),
         match policy.verdict {
             Verdict::Accept => "accept",
-            Verdict::Drop => "drop",
+            // Refused above: a base chain's default-action is drop or accept.
+            Verdict::Drop | Verdict::Reject => "drop",
         },
     );
     blocks.push(head);

@@ -9,6 +9,7 @@ use crate::backend::{cannot_express, describe};
 use crate::diag::Diagnostic;
 use crate::plan::{GatewayPlan, Hook, IpsecMatch, PortStep, Step, Translation};
 use crate::vocab::{PortSet, Protocol};
+use std::borrow::Cow;
 
 pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     rules(gw, &gw.dnat, Hook::Destination, findings)
@@ -122,13 +123,11 @@ fn refusal(t: &Translation) -> Option<Diagnostic> {
     None
 }
 
-pub fn protocol(p: Protocol) -> Option<&'static str> {
+/// VyOS's `protocol` leaf takes a name of /etc/protocols (VyOS ships the file) or 0-255.
+pub fn protocol(p: Protocol) -> Option<Cow<'static, str>> {
     match p {
-        Protocol::Tcp => Some("tcp"),
-        Protocol::Udp => Some("udp"),
-        Protocol::Icmp => Some("icmp"),
-        Protocol::Esp => Some("esp"),
         Protocol::Any => None,
+        p => Some(p.as_str()),
     }
 }
 
