@@ -17,6 +17,7 @@
 //! DNATs, plus the ranges a rule overlaps.
 
 use super::facts::Facts;
+use super::matching::{absent_or_same, lengths, wider_prefixes};
 use super::ports::Ports;
 use super::{Findings, head, show};
 use crate::diag::{Code, Diagnostic};
@@ -82,33 +83,6 @@ fn in_key(m: &Match) -> (Option<&str>, Option<&str>) {
     (m.in_interface.as_deref(), m.in_policy_tunnel.as_deref())
 }
 
-fn lengths(list: &[Translation], pick: impl Fn(&Match) -> Option<Ipv4Net>) -> Vec<u8> {
-    let mut present = [false; 33];
-    for t in list {
-        if let Some(n) = pick(&t.matcher) {
-            present[usize::from(n.prefix_len())] = true;
-        }
-    }
-    (0..=32u8).filter(|&l| present[usize::from(l)]).collect()
-}
-
-fn wider_prefixes(net: Option<Ipv4Net>, lengths: &[u8]) -> Vec<Option<Ipv4Net>> {
-    let mut out = vec![None];
-    if let Some(n) = net {
-        out.extend(
-            lengths
-                .iter()
-                .filter(|&&l| l <= n.prefix_len())
-                .filter_map(|&l| Ipv4Net::new(n.network(), l).ok().map(|s| Some(s.trunc()))),
-        );
-    }
-    out
-}
-
-fn wider<T: Copy>(v: Option<T>) -> Vec<Option<T>> {
-    v.map_or_else(|| vec![None], |x| vec![None, Some(x)])
-}
-
 /// Where a DNAT sends a packet for `destination` (a host of its matched prefix): the
 /// address and the port step.
 fn sends(t: &Translation, destination: Ipv4Net) -> Option<(Ipv4Addr, Option<PortStep>)> {
@@ -139,7 +113,8 @@ fn same_place(earlier: &Translation, later: &Translation) -> bool {
 /// then leaves alone.
 pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) -> HashSet<usize> {
     let list = &plan.dnat;
-    let (src_lengths, dst_lengths) = (lengths(list, |m| m.source), lengths(list, |m| m.destination));
+    let matchers = || list.iter().map(|t| &t.matcher);
+    let (src_lengths, dst_lengths) = (lengths(matchers(), |m| m.source), lengths(matchers(), |m| m.destination));
     let mut seen: HashMap<Key, Taken> = HashMap::new();
     let mut reported = HashSet::new();
     let mut named = HashSet::new();
@@ -150,9 +125,9 @@ pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) -> HashSet
         let mut pieces = Vec::new();
         for dst in wider_prefixes(m.destination, &dst_lengths) {
             for src in wider_prefixes(m.source, &src_lengths) {
-                for i_if in wider(in_if) {
-                    for i_tun in wider(in_tunnel) {
-                        for proto in wider(m.protocol) {
+                for i_if in absent_or_same(in_if) {
+                    for i_tun in absent_or_same(in_tunnel) {
+                        for proto in absent_or_same(m.protocol) {
                             if let Some(taken) = seen.get(&(dst, src, i_if, i_tun, proto)) {
                                 taken.meets(ports.as_ref(), &mut pieces);
                             }

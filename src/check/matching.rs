@@ -54,6 +54,41 @@ pub fn covers(a: &Match, b: &Match) -> bool {
         && (a.ipsec == IpsecMatch::Any || a.ipsec == b.ipsec)
 }
 
+/// The prefix lengths that `pick` finds among the matches: the only lengths at which an
+/// earlier, covering prefix can exist (N211, N231 look those up instead of comparing pairs).
+pub(super) fn lengths<'a>(
+    matchers: impl Iterator<Item = &'a Match>,
+    pick: impl Fn(&Match) -> Option<Ipv4Net>,
+) -> Vec<u8> {
+    let mut present = [false; 33];
+    for m in matchers {
+        if let Some(n) = pick(m) {
+            present[usize::from(n.prefix_len())] = true;
+        }
+    }
+    (0..=32u8).filter(|&l| present[usize::from(l)]).collect()
+}
+
+/// The candidates for an earlier, covering value: absent, or one of the supernets present.
+pub(super) fn wider_prefixes(net: Option<Ipv4Net>, lengths: &[u8]) -> Vec<Option<Ipv4Net>> {
+    let mut out = vec![None];
+    if let Some(n) = net {
+        out.extend(
+            lengths
+                .iter()
+                .filter(|&&l| l <= n.prefix_len())
+                .filter_map(|&l| Ipv4Net::new(n.network(), l).ok())
+                .map(|s| Some(s.trunc())),
+        );
+    }
+    out
+}
+
+/// The candidates for an earlier, covering exact key: absent (matches anything), or the same.
+pub(super) fn absent_or_same<T: Copy>(v: Option<T>) -> Vec<Option<T>> {
+    v.map_or_else(|| vec![None], |x| vec![None, Some(x)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! N212 translations on a gateway that does not forward, N213 unused `[networks]` entries.
 
 use super::facts::Facts;
+use super::matching::{absent_or_same, lengths, wider_prefixes};
 use super::{Findings, head};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Model, Origin, PortSet, Protocol};
@@ -75,53 +76,22 @@ type Key<'a> = (Option<Ipv4Net>, Option<Ipv4Net>, Option<&'a str>, Option<&'a st
 /// Within a key: the first rule for each (IPsec exemption, port set) (`None` ports: all ports).
 type Bucket<'a> = HashMap<(bool, Option<&'a PortSet>), usize>;
 
-fn lengths(rules: &[Rule], pick: impl Fn(&Match) -> Option<Ipv4Net>) -> Vec<u8> {
-    let mut present = [false; 33];
-    for r in rules {
-        if let Some(n) = pick(r.matcher) {
-            present[usize::from(n.prefix_len())] = true;
-        }
-    }
-    (0..=32u8).filter(|&l| present[usize::from(l)]).collect()
-}
-
-/// The candidates for an earlier, covering value: absent, or one of the supernets present.
-fn wider_prefixes(net: Option<Ipv4Net>, lengths: &[u8]) -> Vec<Option<Ipv4Net>> {
-    let mut out = vec![None];
-    if let Some(n) = net {
-        out.extend(
-            lengths
-                .iter()
-                .filter(|&&l| l <= n.prefix_len())
-                .filter_map(|&l| Ipv4Net::new(n.network(), l).ok())
-                .map(|s| Some(s.trunc())),
-        );
-    }
-    out
-}
-
-fn wider<T: Copy>(v: Option<T>) -> Vec<Option<T>> {
-    match v {
-        Some(x) => vec![None, Some(x)],
-        None => vec![None],
-    }
-}
-
 /// N211: a rule never matches when an earlier rule of the same hook or chain matches all
 /// its packets (first match wins). Exact look-ups of the possible covering keys keep this
 /// n·log n; a covering rule is found when its ports are absent or the same set. A DNAT that
 /// an earlier one beats towards another host is N231's (forwards.rs), an error: `skip`.
 fn shadowed(rules: &[Rule], what: &str, skip: &HashSet<usize>, found: &mut Findings) {
-    let (src_lengths, dst_lengths) = (lengths(rules, |m| m.source), lengths(rules, |m| m.destination));
+    let matchers = || rules.iter().map(|r| r.matcher);
+    let (src_lengths, dst_lengths) = (lengths(matchers(), |m| m.source), lengths(matchers(), |m| m.destination));
     let mut seen: HashMap<Key, Bucket> = HashMap::new();
     for (i, r) in rules.iter().enumerate() {
         let m = r.matcher;
         let mut cover = None;
         'search: for dst in wider_prefixes(m.destination, &dst_lengths) {
             for src in wider_prefixes(m.source, &src_lengths) {
-                for in_if in wider(m.in_interface.as_deref()) {
-                    for out_if in wider(m.out_interface.as_deref()) {
-                        for proto in wider(m.protocol) {
+                for in_if in absent_or_same(m.in_interface.as_deref()) {
+                    for out_if in absent_or_same(m.out_interface.as_deref()) {
+                        for proto in absent_or_same(m.protocol) {
                             let Some(bucket) = seen.get(&(dst, src, in_if, out_if, proto)) else { continue };
                             let ipsecs = [false, m.ipsec == IpsecMatch::NotIpsec];
                             let ports = [None, m.ports.as_ref()];
