@@ -83,6 +83,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     let chain_policy = |name: &str, at: &crate::model::At<crate::model::Verdict>| ChainPolicy {
         verdict: at.value,
         origin: Origin { gateway: g.name.clone(), kind: Kind::Policy, name: name.into(), span: at.span.clone() },
+        log: g.policy.log.clone().filter(|_| at.value.closes()),
     };
     let (forward, input) = (chain_policy("forward", &g.policy.forward), chain_policy("input", &g.policy.input));
     let implicit =
@@ -363,6 +364,7 @@ fn filter(a: &crate::model::Allow) -> Filter {
             ..Match::default()
         },
         stateful: a.stateful,
+        log: a.log.clone(),
     }
 }
 

@@ -7,7 +7,7 @@ use super::linux;
 use super::{Header, OutputFile, Target, cannot_express, describe, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
-use crate::vocab::{PortSet, Protocol, Verdict};
+use crate::vocab::{Log, PortSet, Protocol, Verdict};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -330,7 +330,11 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
                 FilterLine::Replies(_) => "ct state established,related".to_string(),
                 FilterLine::Allow(f) => match_text(&f.matcher),
             };
-            rule(&matcher, &counted(gw, "accept"), &describe::line_comment(gw, line))
+            let log = match line {
+                FilterLine::Allow(f) => f.log.as_ref(),
+                _ => None,
+            };
+            rule(&matcher, &counted(gw, &logged(log, "accept")), &describe::line_comment(gw, line))
         })
         .collect();
     if chain == FilterChain::Input {
@@ -340,8 +344,28 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
             gw.tunnel_input().into_iter().map(|t| rule(&match_text(&t.matcher), &counted(gw, "accept"), &t.comment()));
         rules.splice(implied..implied, tunnels);
     }
+    rules.extend(policy_log(gw, chain));
     rules.extend(reject_rules(gw, chain));
     rules
+}
+
+/// `log = true`: `log prefix "…"` right before the statement, in the same rule, so it logs
+/// exactly what the rule matches.
+fn logged(log: Option<&Log>, statement: &str) -> String {
+    match log {
+        None => statement.to_string(),
+        Some(Log { prefix: None, .. }) => format!("log {statement}"),
+        Some(Log { prefix: Some(p), .. }) => format!("log prefix {} {statement}", quote::nft_string(p)),
+    }
+}
+
+/// A logged drop or reject policy: a last rule that logs every packet reaching it, which is
+/// every packet the policy (or the reject rules after it) is about to drop or reject.
+fn policy_log(gw: &GatewayPlan, chain: FilterChain) -> Option<String> {
+    let policy = gw.filters.chain_policy(chain);
+    let log = policy.log.as_ref()?;
+    let statement = logged(Some(log), "");
+    Some(rule("", &counted(gw, statement.trim_end()), &policy.origin.describe()))
 }
 
 /// `policy = "reject"`: the chain's policy stays drop (a base chain's policy is accept or

@@ -305,6 +305,13 @@ pub struct Policy {
     /// Traffic to the gateway itself (default "accept").
     #[schemars(with = "Option<Verdict>")]
     pub input: Option<S<Verdict>>,
+    /// Log what the drop or reject policies drop or reject (default false): the kernel log, under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"` or `\\`.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
 }
 
 /// A filter rule that lets matching traffic through.
@@ -338,6 +345,13 @@ pub struct Allow {
     /// Let the replies back in too (default true; RTX: a dynamic filter).
     #[schemars(with = "Option<bool>")]
     pub stateful: Option<S<bool>>,
+    /// Log what this rule accepts (default false): the kernel log, under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"` or `\\`.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,

@@ -7,6 +7,7 @@ mod address;
 mod gateway;
 mod hairpin;
 mod lab;
+mod log;
 mod names;
 mod ports;
 mod resolve;
@@ -146,12 +147,16 @@ pub struct Allow {
     pub chain: Chain,
     pub stateful: bool,
     pub description: Option<At<String>>,
+    /// `log = true` (docs/intent.md#logging).
+    pub log: Option<crate::vocab::Log>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub forward: At<Verdict>,
     pub input: At<Verdict>,
+    /// `log = true`: log what a closing policy drops or rejects.
+    pub log: Option<crate::vocab::Log>,
 }
 
 #[derive(Debug, Clone)]

@@ -373,6 +373,7 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
     }
     let (from, to, in_interface, out_interface, (protocol, ports)) = (from?, to?, in_interface?, out_interface?, pp?);
     let stateful = r.stateful.as_ref().is_none_or(|b| *b.get_ref());
+    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out);
     Some(Allow {
         origin,
         from,
@@ -384,6 +385,7 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
         chain,
         stateful,
         description: text(&r.description),
+        log,
     })
 }
 

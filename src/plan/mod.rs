@@ -266,6 +266,8 @@ pub struct Filter {
     pub matcher: Match,
     /// Replies are let back in (conntrack established/related).
     pub stateful: bool,
+    /// `log = true`: log what this rule accepts (targets.md#logging).
+    pub log: Option<crate::vocab::Log>,
 }
 
 /// A chain's default verdict, and the `[gateway.policy]` key it comes from.
@@ -274,6 +276,9 @@ pub struct ChainPolicy {
     pub verdict: Verdict,
     /// `gateway policy/forward` or `gateway policy/input`.
     pub origin: Origin,
+    /// `log = true` on the policy, on a chain whose policy drops or rejects: its last rule
+    /// logs what the policy is about to drop or reject (targets.md#logging).
+    pub log: Option<crate::vocab::Log>,
 }
 
 /// An accept line the intent implies rather than states, made in lower: under a drop

@@ -1,0 +1,15 @@
+//! `log = true` where a target cannot write it (docs/targets.md#logging): one N301 per
+//! logged allow or policy, naming the item, instead of a rule that silently logs nothing.
+
+use super::cannot_express;
+use crate::diag::Diagnostic;
+use crate::plan::{FilterChain, GatewayPlan};
+
+/// N301 for every logged allow rule if `allows`, and for the logged policies if `policies`.
+pub fn refuse(target: &str, gw: &GatewayPlan, allows: bool, policies: bool, why: &str) -> Vec<Diagnostic> {
+    let help = format!("leave `log` out for the {target} target");
+    let allows = gw.filters.rules.iter().filter(|f| allows && f.log.is_some()).map(|f| &f.origin);
+    let chains = [FilterChain::Forward, FilterChain::Input].map(|c| gw.filters.chain_policy(c));
+    let logged = chains.into_iter().filter(|p| policies && p.log.is_some()).map(|p| &p.origin);
+    allows.chain(logged).map(|origin| cannot_express(target, origin, &format!("its log: {why}"), &help)).collect()
+}
