@@ -158,7 +158,8 @@ fn counters_reach_every_nft_rule() {
     assert!(!plain[0].files.iter().any(|f| f.contents.contains("counter")), "counters without the key");
 }
 
-/// `log = true` with `log_prefix` on an allow and on the policy (tests/verify/logging.toml):
+/// `log = true` with `log_prefix` on an allow, on the policy and on a dnat, snat and netmap
+/// (tests/verify/logging.toml):
 /// the kernel's own listing of the nftables and iptables rules has each prefix, on the
 /// allow's rule (nft: in the accept rule; iptables: a LOG rule before the ACCEPT) and on a
 /// rule of the policy's own in each chain whose policy drops.
@@ -193,6 +194,16 @@ fn log_prefixes_reach_the_kernel() {
             }
         }
         assert!(!web.is_empty() && forward.len() == 1 && input.len() == 1, "{target}:\n{listing}");
+        // The translations: each one's rule (nft) or a LOG rule before it (iptables).
+        for (comment, prefix) in [
+            ("edge dnat/https-to-web", "natc dnat web: "),
+            ("edge snat/lan-out", "natc lan-out: "),
+            ("edge netmap/peer", "natc peer: "),
+        ] {
+            let found = lines(comment, &format!("\"{prefix}\""));
+            let statement = if target == "nftables" { "log prefix" } else { "-j LOG --log-prefix" };
+            assert!(found.iter().any(|l| l.contains(statement)), "{target}: no log for {comment}:\n{listing}");
+        }
     }
 }
 

@@ -30,6 +30,11 @@ impl Target for Firewalld {
             false,
             "firewalld keeps no order among direct rules of one priority, and natc's accept rules share priority 0, so a LOG rule cannot sit right before its ACCEPT",
         ));
+        findings.extend(super::log::refuse_translations(
+            NAME,
+            gw,
+            "firewalld keeps no order among direct rules of one priority, and a translation's LOG rule would share its NAT rule's priority",
+        ));
         findings.push(deprecation(gw));
         findings
     }

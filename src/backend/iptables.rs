@@ -194,9 +194,16 @@ impl RuleParts {
 pub fn translation_rules(gw: &GatewayPlan, t: &Translation) -> Vec<RuleParts> {
     let target = nat_target(t);
     let comment = super::describe::rule_comment(gw, &t.origin, t.comment());
+    let log = gw.log_of(&t.origin);
     match_variants(&t.matcher)
         .into_iter()
-        .map(|matches| RuleParts { matches, comment: comment.clone(), target: target.clone() })
+        .flat_map(|matches| {
+            // `log = true`: a LOG rule with the same match right before the NAT rule (the
+            // nat table sees a connection's first packet: one line per translated connection).
+            let log =
+                log.map(|l| RuleParts { matches: matches.clone(), comment: comment.clone(), target: log_target(l) });
+            log.into_iter().chain([RuleParts { matches, comment: comment.clone(), target: target.clone() }])
+        })
         .collect()
 }
 

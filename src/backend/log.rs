@@ -4,6 +4,7 @@
 use super::cannot_express;
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, GatewayPlan};
+use crate::vocab::Log;
 
 /// N301 for every logged allow rule if `allows`, and for the logged policies if `policies`.
 pub fn refuse(target: &str, gw: &GatewayPlan, allows: bool, policies: bool, why: &str) -> Vec<Diagnostic> {
@@ -12,4 +13,28 @@ pub fn refuse(target: &str, gw: &GatewayPlan, allows: bool, policies: bool, why:
     let chains = [FilterChain::Forward, FilterChain::Input].map(|c| gw.filters.chain_policy(c));
     let logged = chains.into_iter().filter(|p| policies && p.log.is_some()).map(|p| &p.origin);
     allows.chain(logged).map(|origin| cannot_express(target, origin, &format!("its log: {why}"), &help)).collect()
+}
+
+/// N301 for every logged dnat, snat and netmap item, once per item (its translations share
+/// the item's origin).
+pub fn refuse_translations(target: &str, gw: &GatewayPlan, why: &str) -> Vec<Diagnostic> {
+    let help = format!("leave `log` out for the {target} target");
+    refuse_translations_where(target, gw, |_| true, &format!("its log: {why}"), &help)
+}
+
+/// N301 for every dnat, snat and netmap item whose log `refused` picks, once per item.
+pub fn refuse_translations_where(
+    target: &str,
+    gw: &GatewayPlan,
+    refused: impl Fn(&Log) -> bool,
+    what: &str,
+    help: &str,
+) -> Vec<Diagnostic> {
+    let mut seen = std::collections::BTreeSet::new();
+    gw.dnat
+        .iter()
+        .chain(&gw.snat)
+        .filter(|t| gw.log_of(&t.origin).is_some_and(&refused) && seen.insert((t.origin.kind, t.origin.name.clone())))
+        .map(|t| cannot_express(target, &t.origin, what, help))
+        .collect()
 }

@@ -233,12 +233,12 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
     let mut names = MapNames::default();
     let mut i = 0;
     while i < list.len() {
-        let run = host_run(&list[i..]);
+        let run = host_run(gw, &list[i..]);
         if run < 2 {
             let t = &list[i];
             rules.push(rule(
                 &match_text(&t.matcher),
-                &counted(gw, &nat_statement(t)),
+                &counted(gw, &logged(gw.log_of(&t.origin), &nat_statement(t))),
                 &describe::rule_comment(gw, &t.origin, t.comment()),
             ));
             i += 1;
@@ -310,14 +310,21 @@ impl MapNames {
 
 /// How many translations from the start of `list` can share one map: same shape, host
 /// mappings, no key twice (a map cannot hold a key twice; the second would never match).
-fn host_run(list: &[Translation]) -> usize {
+fn host_run(gw: &GatewayPlan, list: &[Translation]) -> usize {
     let Some(first) = list.first() else { return 0 };
     if host_key(first).is_none() {
         return 0;
     }
     let first_shape = shape(first);
     let mut keys = HashSet::new();
-    list.iter().take_while(|t| host_key(t).is_some_and(|(k, _)| keys.insert(k)) && shape(t) == first_shape).count()
+    // A logged translation keeps a rule of its own: a map's one rule cannot log one element.
+    list.iter()
+        .take_while(|t| {
+            host_key(t).is_some_and(|(k, _)| keys.insert(k))
+                && shape(t) == first_shape
+                && gw.log_of(&t.origin).is_none()
+        })
+        .count()
 }
 
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {

@@ -223,6 +223,14 @@ pub struct Dnat {
     /// `destination` too; their flows are masqueraded to the gateway's inside address.
     #[schemars(with = "Option<bool>")]
     pub hairpin: Option<S<bool>>,
+    /// Log the connections this translation translates (default false): the kernel log,
+    /// under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"`, `\`, `$` or `` ` ``.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -259,6 +267,14 @@ pub struct Snat {
     /// Leave traffic that enters an IPsec tunnel untranslated (the IPsec NAT exemption).
     #[schemars(with = "Option<bool>")]
     pub except_ipsec: Option<S<bool>>,
+    /// Log the connections this translation translates (default false): the kernel log,
+    /// under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"`, `\`, `$` or `` ` ``.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -287,6 +303,14 @@ pub struct Netmap {
     /// The interface or tunnel towards the far side.
     #[schemars(with = "forms::InterfaceName")]
     pub interface: S<String>,
+    /// Log the connections this translation translates (default false): the kernel log,
+    /// under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"`, `\`, `$` or `` ` ``.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,

@@ -93,6 +93,8 @@ pub struct Dnat {
     pub return_route: Option<At<bool>>,
     /// `hairpin = true`, resolved to the inside interface (model/hairpin.rs).
     pub hairpin: Option<Hairpin>,
+    /// `log = true` (docs/intent.md#logging).
+    pub log: Option<crate::vocab::Log>,
     pub description: Option<At<String>>,
 }
 
@@ -122,6 +124,8 @@ pub struct Snat {
     pub ports: Option<At<PortSet>>,
     pub to: At<SnatTo>,
     pub except_ipsec: bool,
+    /// `log = true` (docs/intent.md#logging).
+    pub log: Option<crate::vocab::Log>,
     pub description: Option<At<String>>,
 }
 
@@ -132,6 +136,8 @@ pub struct Netmap {
     pub local_as: At<Ipv4Net>,
     pub remote_as: At<Ipv4Net>,
     pub interface: At<String>,
+    /// `log = true` (docs/intent.md#logging).
+    pub log: Option<crate::vocab::Log>,
     pub description: Option<At<String>>,
 }
 

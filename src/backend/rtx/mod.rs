@@ -343,6 +343,11 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
     refuse_unsupported(cx);
     cx.errors.extend(refuse_counters(cx.gw));
     // The policy's drop is the filter list's end, which has no log switch of its own.
+    cx.errors.extend(crate::backend::log::refuse_translations(
+        "rtx",
+        cx.gw,
+        "the RTX command reference gives NAT descriptors no log switch",
+    ));
     cx.errors.extend(crate::backend::log::refuse(
         "rtx",
         cx.gw,
