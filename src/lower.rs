@@ -83,6 +83,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     let chain_policy = |name: &str, at: &crate::model::At<crate::model::Verdict>| ChainPolicy {
         verdict: at.value,
         origin: Origin { gateway: g.name.clone(), kind: Kind::Policy, name: name.into(), span: at.span.clone() },
+        log: g.policy.log.clone().filter(|_| at.value.closes()),
     };
     let (forward, input) = (chain_policy("forward", &g.policy.forward), chain_policy("input", &g.policy.input));
     let implicit =
@@ -117,6 +118,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         bgp: g.bgp.clone(),
         interfaces: g.interfaces.clone(),
         descriptions: descriptions(g),
+        translation_logs: translation_logs(g),
         accepts: g.accepts.clone(),
     };
     gateway.targets = g
@@ -138,6 +140,18 @@ fn descriptions(g: &Gateway) -> std::collections::BTreeMap<(Kind, String), At<St
         .chain(netmaps)
         .chain(allows)
         .filter_map(|(o, d)| d.as_ref().map(|d| ((o.kind, o.name.clone()), d.clone())))
+        .collect()
+}
+
+/// The translation items' logs, keyed as `GatewayPlan::log_of` looks them up.
+fn translation_logs(g: &Gateway) -> std::collections::BTreeMap<(Kind, String), crate::vocab::Log> {
+    let dnats = g.dnats.iter().map(|d| (&d.origin, &d.log));
+    let snats = g.snats.iter().map(|s| (&s.origin, &s.log));
+    let netmaps = g.netmaps.iter().map(|n| (&n.origin, &n.log));
+    dnats
+        .chain(snats)
+        .chain(netmaps)
+        .filter_map(|(o, l)| l.as_ref().map(|l| ((o.kind, o.name.clone()), l.clone())))
         .collect()
 }
 
@@ -363,6 +377,7 @@ fn filter(a: &crate::model::Allow) -> Filter {
             ..Match::default()
         },
         stateful: a.stateful,
+        log: a.log.clone(),
     }
 }
 

@@ -163,6 +163,55 @@ fn counters_reach_every_nft_rule() {
     assert!(!plain[0].files.iter().any(|f| f.contents.contains("counter")), "counters without the key");
 }
 
+/// `log = true` with `log_prefix` on an allow, on the policy and on a dnat, snat and netmap
+/// (tests/verify/logging.toml):
+/// the kernel's own listing of the nftables and iptables rules has each prefix, on the
+/// allow's rule (nft: in the accept rule; iptables: a LOG rule before the ACCEPT) and on a
+/// rule of the policy's own in each chain whose policy drops.
+#[test]
+fn log_prefixes_reach_the_kernel() {
+    require_kernel_tools();
+    let path = common::root().join("tests/verify/logging.toml");
+    let text = std::fs::read_to_string(&path).expect("intent");
+    let compiled = natc::compile(&text).expect("compiles");
+    for target in ["nftables", "iptables"] {
+        let artifacts = common::build(&path, target).expect("builds");
+        let script = common::interfaces_script(&compiled, "edge") + &load_script(&artifacts[0]);
+        let listing = in_namespace(&artifacts[0], &script);
+        let lines = |comment: &str, prefix: &str| {
+            listing
+                .lines()
+                .filter(|l| l.contains(comment) && l.contains(prefix))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let web = lines("edge allow/web-in", "\"natc web-in: \"");
+        let forward = lines("edge policy/forward", "\"natc drop: \"");
+        let input = lines("edge policy/input", "\"natc drop: \"");
+        match target {
+            "nftables" => {
+                assert!(web.iter().any(|l| l.contains("log prefix") && l.contains("accept")), "{listing}");
+                assert!(forward.iter().chain(&input).all(|l| l.contains("log prefix")), "{listing}");
+            }
+            _ => {
+                assert!(web.iter().any(|l| l.contains("-j LOG --log-prefix")), "{listing}");
+                assert!(forward.iter().chain(&input).all(|l| l.contains("-j LOG --log-prefix")), "{listing}");
+            }
+        }
+        assert!(!web.is_empty() && forward.len() == 1 && input.len() == 1, "{target}:\n{listing}");
+        // The translations: each one's rule (nft) or a LOG rule before it (iptables).
+        for (comment, prefix) in [
+            ("edge dnat/https-to-web", "natc dnat web: "),
+            ("edge snat/lan-out", "natc lan-out: "),
+            ("edge netmap/peer", "natc peer: "),
+        ] {
+            let found = lines(comment, &format!("\"{prefix}\""));
+            let statement = if target == "nftables" { "log prefix" } else { "-j LOG --log-prefix" };
+            assert!(found.iter().any(|l| l.contains(statement)), "{target}: no log for {comment}:\n{listing}");
+        }
+    }
+}
+
 #[test]
 fn setup_scripts_put_their_state_into_the_kernel() {
     require_kernel_tools();

@@ -23,6 +23,18 @@ impl Target for Firewalld {
         // The rules are iptables rules: the same limits, plus a word about the interface.
         let mut findings = linux::check_common(NAME, gw);
         findings.extend(iptables::protocol_zero(NAME, gw));
+        findings.extend(super::log::refuse(
+            NAME,
+            gw,
+            true,
+            false,
+            "firewalld keeps no order among direct rules of one priority, and natc's accept rules share priority 0, so a LOG rule cannot sit right before its ACCEPT",
+        ));
+        findings.extend(super::log::refuse_translations(
+            NAME,
+            gw,
+            "firewalld keeps no order among direct rules of one priority, and a translation's LOG rule would share its NAT rule's priority",
+        ));
         findings.push(deprecation(gw));
         findings
     }
@@ -139,13 +151,21 @@ fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<Prioritized> {
     let mut rules: Vec<Prioritized> =
         iptables::filter_rules(gw, chain).into_iter().map(|rule| Prioritized { priority: 0, rule }).collect();
     let policy = gw.filters.chain_policy(chain);
+    // A logged policy: its LOG rule at priority 1, after every accept, and the drop or the
+    // reject rules one priority later (only then: outputs without logs keep their numbers).
+    let logged = iptables::policy_log(gw, chain).map(|rule| Prioritized { priority: 1, rule });
+    let after = 1 + u32::from(logged.is_some());
+    rules.extend(logged);
     if policy.verdict == Verdict::Drop {
         let rule = RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "DROP".into() };
-        rules.push(Prioritized { priority: 1, rule });
+        rules.push(Prioritized { priority: after, rule });
     }
     // Reject: the tcp reset before the catch-all ICMP answer (priorities 1, 2).
     rules.extend(
-        iptables::reject_rules(gw, chain).into_iter().zip(1..).map(|(rule, priority)| Prioritized { priority, rule }),
+        iptables::reject_rules(gw, chain)
+            .into_iter()
+            .zip(after..)
+            .map(|(rule, priority)| Prioritized { priority, rule }),
     );
     rules
 }

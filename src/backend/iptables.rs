@@ -6,7 +6,7 @@ use super::linux;
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
-use crate::vocab::{PortRange, PortSet, Protocol, Verdict};
+use crate::vocab::{Log, PortRange, PortSet, Protocol, Verdict};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -194,9 +194,16 @@ impl RuleParts {
 pub fn translation_rules(gw: &GatewayPlan, t: &Translation) -> Vec<RuleParts> {
     let target = nat_target(t);
     let comment = super::describe::rule_comment(gw, &t.origin, t.comment());
+    let log = gw.log_of(&t.origin);
     match_variants(&t.matcher)
         .into_iter()
-        .map(|matches| RuleParts { matches, comment: comment.clone(), target: target.clone() })
+        .flat_map(|matches| {
+            // `log = true`: a LOG rule with the same match right before the NAT rule (the
+            // nat table sees a connection's first packet: one line per translated connection).
+            let log =
+                log.map(|l| RuleParts { matches: matches.clone(), comment: comment.clone(), target: log_target(l) });
+            log.into_iter().chain([RuleParts { matches, comment: comment.clone(), target: target.clone() }])
+        })
         .collect()
 }
 
@@ -235,7 +242,7 @@ fn to_port(port: &Option<PortStep>) -> String {
 /// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule).
 pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
     let lines = gw.filters.lines(chain);
-    let mut rules: Vec<(Vec<String>, String)> = lines
+    let mut rules: Vec<(Vec<String>, String, Option<&Log>)> = lines
         .iter()
         .map(|line| {
             let matches = match line {
@@ -243,25 +250,50 @@ pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
                 FilterLine::Replies(_) => vec![" -m conntrack --ctstate ESTABLISHED,RELATED".to_string()],
                 FilterLine::Allow(f) => match_variants(&f.matcher),
             };
-            (matches, super::describe::line_comment(gw, line))
+            let log = match line {
+                FilterLine::Allow(f) => f.log.as_ref(),
+                _ => None,
+            };
+            (matches, super::describe::line_comment(gw, line), log)
         })
         .collect();
     if chain == FilterChain::Input {
         // The tunnels' IKE, NAT-T and ESP, after the implied lines and before the rules.
         let implied = lines.iter().take_while(|l| !matches!(l, FilterLine::Allow(_))).count();
-        let tunnels = gw.tunnel_input().into_iter().map(|t| (match_variants(&t.matcher), t.comment()));
+        let tunnels = gw.tunnel_input().into_iter().map(|t| (match_variants(&t.matcher), t.comment(), None));
         rules.splice(implied..implied, tunnels);
     }
     rules
         .into_iter()
-        .flat_map(|(matches, comment)| {
-            matches.into_iter().map(move |matches| RuleParts {
-                matches,
-                comment: comment.clone(),
-                target: "ACCEPT".into(),
+        .flat_map(|(matches, comment, log)| {
+            matches.into_iter().flat_map(move |matches| {
+                // `log = true`: a LOG rule with the same match right before the ACCEPT (LOG
+                // does not end the chain), so it logs exactly what the ACCEPT takes.
+                let log = log.map(|l| RuleParts {
+                    matches: matches.clone(),
+                    comment: comment.clone(),
+                    target: log_target(l),
+                });
+                log.into_iter().chain([RuleParts { matches, comment: comment.clone(), target: "ACCEPT".into() }])
             })
         })
         .collect()
+}
+
+/// `LOG` with the prefix, quoted as iptables-restore and firewall-cmd read it.
+pub fn log_target(log: &Log) -> String {
+    match &log.prefix {
+        None => "LOG".into(),
+        Some(p) => format!("LOG --log-prefix {}", quote::iptables_comment(p)),
+    }
+}
+
+/// A logged drop or reject policy: the chain's last LOG rule (before the reject rules), which
+/// every packet the policy drops or rejects reaches.
+pub fn policy_log(gw: &GatewayPlan, chain: FilterChain) -> Option<RuleParts> {
+    let policy = gw.filters.chain_policy(chain);
+    let log = policy.log.as_ref()?;
+    Some(RuleParts { matches: String::new(), comment: policy.origin.describe(), target: log_target(log) })
 }
 
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
@@ -269,7 +301,12 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
         FilterChain::Forward => "FORWARD",
         FilterChain::Input => "INPUT",
     };
-    filter_rules(gw, chain).iter().chain(&reject_rules(gw, chain)).map(|r| r.restore_line(name)).collect()
+    filter_rules(gw, chain)
+        .iter()
+        .chain(&policy_log(gw, chain))
+        .chain(&reject_rules(gw, chain))
+        .map(|r| r.restore_line(name))
+        .collect()
 }
 
 /// `tcp_mss` (backend/mss.rs) as mangle FORWARD rules; firewalld writes the same ones.

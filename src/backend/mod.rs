@@ -9,6 +9,7 @@ pub(crate) mod header;
 mod iptables;
 pub mod limits;
 pub mod linux;
+pub(crate) mod log;
 pub mod mss;
 mod nftables;
 pub mod numbering;

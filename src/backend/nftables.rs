@@ -7,7 +7,7 @@ use super::linux;
 use super::{Header, OutputFile, Target, cannot_express, describe, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
-use crate::vocab::{PortSet, Protocol, Verdict};
+use crate::vocab::{Log, PortSet, Protocol, Verdict};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -233,12 +233,12 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
     let mut names = MapNames::default();
     let mut i = 0;
     while i < list.len() {
-        let run = host_run(&list[i..]);
+        let run = host_run(gw, &list[i..]);
         if run < 2 {
             let t = &list[i];
             rules.push(rule(
                 &match_text(&t.matcher),
-                &counted(gw, &nat_statement(t)),
+                &counted(gw, &logged(gw.log_of(&t.origin), &nat_statement(t))),
                 &describe::rule_comment(gw, &t.origin, t.comment()),
             ));
             i += 1;
@@ -310,14 +310,21 @@ impl MapNames {
 
 /// How many translations from the start of `list` can share one map: same shape, host
 /// mappings, no key twice (a map cannot hold a key twice; the second would never match).
-fn host_run(list: &[Translation]) -> usize {
+fn host_run(gw: &GatewayPlan, list: &[Translation]) -> usize {
     let Some(first) = list.first() else { return 0 };
     if host_key(first).is_none() {
         return 0;
     }
     let first_shape = shape(first);
     let mut keys = HashSet::new();
-    list.iter().take_while(|t| host_key(t).is_some_and(|(k, _)| keys.insert(k)) && shape(t) == first_shape).count()
+    // A logged translation keeps a rule of its own: a map's one rule cannot log one element.
+    list.iter()
+        .take_while(|t| {
+            host_key(t).is_some_and(|(k, _)| keys.insert(k))
+                && shape(t) == first_shape
+                && gw.log_of(&t.origin).is_none()
+        })
+        .count()
 }
 
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
@@ -330,7 +337,11 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
                 FilterLine::Replies(_) => "ct state established,related".to_string(),
                 FilterLine::Allow(f) => match_text(&f.matcher),
             };
-            rule(&matcher, &counted(gw, "accept"), &describe::line_comment(gw, line))
+            let log = match line {
+                FilterLine::Allow(f) => f.log.as_ref(),
+                _ => None,
+            };
+            rule(&matcher, &counted(gw, &logged(log, "accept")), &describe::line_comment(gw, line))
         })
         .collect();
     if chain == FilterChain::Input {
@@ -340,8 +351,28 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
             gw.tunnel_input().into_iter().map(|t| rule(&match_text(&t.matcher), &counted(gw, "accept"), &t.comment()));
         rules.splice(implied..implied, tunnels);
     }
+    rules.extend(policy_log(gw, chain));
     rules.extend(reject_rules(gw, chain));
     rules
+}
+
+/// `log = true`: `log prefix "…"` right before the statement, in the same rule, so it logs
+/// exactly what the rule matches.
+fn logged(log: Option<&Log>, statement: &str) -> String {
+    match log {
+        None => statement.to_string(),
+        Some(Log { prefix: None, .. }) => format!("log {statement}"),
+        Some(Log { prefix: Some(p), .. }) => format!("log prefix {} {statement}", quote::nft_string(p)),
+    }
+}
+
+/// A logged drop or reject policy: a last rule that logs every packet reaching it, which is
+/// every packet the policy (or the reject rules after it) is about to drop or reject.
+fn policy_log(gw: &GatewayPlan, chain: FilterChain) -> Option<String> {
+    let policy = gw.filters.chain_policy(chain);
+    let log = policy.log.as_ref()?;
+    let statement = logged(Some(log), "");
+    Some(rule("", &counted(gw, statement.trim_end()), &policy.origin.describe()))
 }
 
 /// `policy = "reject"`: the chain's policy stays drop (a base chain's policy is accept or

@@ -223,6 +223,14 @@ pub struct Dnat {
     /// `destination` too; their flows are masqueraded to the gateway's inside address.
     #[schemars(with = "Option<bool>")]
     pub hairpin: Option<S<bool>>,
+    /// Log the connections this translation translates (default false): the kernel log,
+    /// under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"`, `\`, `$` or `` ` ``.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -259,6 +267,14 @@ pub struct Snat {
     /// Leave traffic that enters an IPsec tunnel untranslated (the IPsec NAT exemption).
     #[schemars(with = "Option<bool>")]
     pub except_ipsec: Option<S<bool>>,
+    /// Log the connections this translation translates (default false): the kernel log,
+    /// under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"`, `\`, `$` or `` ` ``.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -287,6 +303,14 @@ pub struct Netmap {
     /// The interface or tunnel towards the far side.
     #[schemars(with = "forms::InterfaceName")]
     pub interface: S<String>,
+    /// Log the connections this translation translates (default false): the kernel log,
+    /// under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"`, `\`, `$` or `` ` ``.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -305,6 +329,13 @@ pub struct Policy {
     /// Traffic to the gateway itself (default "accept").
     #[schemars(with = "Option<Verdict>")]
     pub input: Option<S<Verdict>>,
+    /// Log what the drop or reject policies drop or reject (default false): the kernel log, under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"` or `\\`.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
 }
 
 /// A filter rule that lets matching traffic through.
@@ -338,6 +369,13 @@ pub struct Allow {
     /// Let the replies back in too (default true; RTX: a dynamic filter).
     #[schemars(with = "Option<bool>")]
     pub stateful: Option<S<bool>>,
+    /// Log what this rule accepts (default false): the kernel log, under `log_prefix`.
+    #[schemars(with = "Option<bool>")]
+    pub log: Option<S<bool>>,
+    /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
+    /// without `"` or `\\`.
+    #[schemars(with = "Option<String>")]
+    pub log_prefix: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,

@@ -116,7 +116,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let bgp = g.bgp.as_ref().and_then(|b| tunnel::bgp(&mut cx, b));
     check_owned_twice(&addresses, &dnats, cx.out);
 
-    let policy = policy(g.policy.as_ref(), raw.span());
+    let policy = policy(g.policy.as_ref(), raw.span(), out);
     let forwarding = g.forwarding.as_ref().is_none_or(|f| *f.get_ref());
     let accepts = item_accepts(g);
     if out.len() > errors_before {
@@ -265,10 +265,26 @@ fn check_owned_twice(addresses: &[OwnedAddress], dnats: &[Dnat], out: &mut Vec<D
     }
 }
 
-fn policy(raw: Option<&S<intent::Policy>>, gateway_span: Span) -> Policy {
+fn policy(raw: Option<&S<intent::Policy>>, gateway_span: Span, out: &mut Vec<Diagnostic>) -> Policy {
     let span = raw.map_or(gateway_span, |p| p.span());
     let pick =
         |v: Option<&S<Verdict>>| v.map_or(At::new(Verdict::Accept, span.clone()), |v| At::new(*v.get_ref(), v.span()));
     let p = raw.map(|p| p.get_ref());
-    Policy { forward: pick(p.and_then(|p| p.forward.as_ref())), input: pick(p.and_then(|p| p.input.as_ref())) }
+    let (forward, input) = (pick(p.and_then(|p| p.forward.as_ref())), pick(p.and_then(|p| p.input.as_ref())));
+    let log = p.and_then(|p| super::log::log(p.log.as_ref(), p.log_prefix.as_ref(), out));
+    if let Some(l) = &log
+        && !forward.value.closes()
+        && !input.value.closes()
+    {
+        // An accept policy drops nothing: a log with nothing to log is a mistake, not a no-op.
+        out.push(
+            Diagnostic::error(
+                Code::MISSING_DEPENDENCY,
+                "the policy's `log = true` needs a policy that drops or rejects",
+            )
+            .label(l.span.clone(), "nothing to log: forward and input both accept")
+            .help("set `forward` or `input` to \"drop\" or \"reject\", or remove `log`"),
+        );
+    }
+    Policy { forward, input, log }
 }

@@ -7,6 +7,7 @@ mod address;
 mod gateway;
 mod hairpin;
 mod lab;
+mod log;
 mod names;
 mod ports;
 mod resolve;
@@ -92,6 +93,8 @@ pub struct Dnat {
     pub return_route: Option<At<bool>>,
     /// `hairpin = true`, resolved to the inside interface (model/hairpin.rs).
     pub hairpin: Option<Hairpin>,
+    /// `log = true` (docs/intent.md#logging).
+    pub log: Option<crate::vocab::Log>,
     pub description: Option<At<String>>,
 }
 
@@ -121,6 +124,8 @@ pub struct Snat {
     pub ports: Option<At<PortSet>>,
     pub to: At<SnatTo>,
     pub except_ipsec: bool,
+    /// `log = true` (docs/intent.md#logging).
+    pub log: Option<crate::vocab::Log>,
     pub description: Option<At<String>>,
 }
 
@@ -131,6 +136,8 @@ pub struct Netmap {
     pub local_as: At<Ipv4Net>,
     pub remote_as: At<Ipv4Net>,
     pub interface: At<String>,
+    /// `log = true` (docs/intent.md#logging).
+    pub log: Option<crate::vocab::Log>,
     pub description: Option<At<String>>,
 }
 
@@ -146,12 +153,16 @@ pub struct Allow {
     pub chain: Chain,
     pub stateful: bool,
     pub description: Option<At<String>>,
+    /// `log = true` (docs/intent.md#logging).
+    pub log: Option<crate::vocab::Log>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub forward: At<Verdict>,
     pub input: At<Verdict>,
+    /// `log = true`: log what a closing policy drops or rejects.
+    pub log: Option<crate::vocab::Log>,
 }
 
 #[derive(Debug, Clone)]

@@ -212,6 +212,7 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
         // Needs the interfaces' subnets: model/hairpin.rs, called by gateway.rs.
         hairpin: None,
         description: text(&r.description),
+        log: super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out),
     })
 }
 
@@ -339,6 +340,7 @@ pub fn snat(cx: &mut Ctx, raw: &S<intent::Snat>) -> Option<Snat> {
         to,
         except_ipsec,
         description: text(&r.description),
+        log: super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out),
     })
 }
 
@@ -351,7 +353,8 @@ pub fn netmap(cx: &mut Ctx, raw: &S<intent::Netmap>) -> Option<Netmap> {
     if !cx.prefix_lengths_match(&local, &local_as, "`local_as` is how the far side sees `local`, address for address") {
         return None;
     }
-    Some(Netmap { origin, local, local_as, remote_as, interface, description: text(&r.description) })
+    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out);
+    Some(Netmap { origin, local, local_as, remote_as, interface, description: text(&r.description), log })
 }
 
 pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
@@ -373,6 +376,7 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
     }
     let (from, to, in_interface, out_interface, (protocol, ports)) = (from?, to?, in_interface?, out_interface?, pp?);
     let stateful = r.stateful.as_ref().is_none_or(|b| *b.get_ref());
+    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out);
     Some(Allow {
         origin,
         from,
@@ -384,6 +388,7 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
         chain,
         stateful,
         description: text(&r.description),
+        log,
     })
 }
 

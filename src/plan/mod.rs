@@ -64,6 +64,9 @@ pub struct GatewayPlan {
     /// targets add it to that item's rules (backend/describe.rs). Interfaces and tunnels
     /// carry their own.
     pub descriptions: BTreeMap<(Kind, String), At<String>>,
+    /// The `log` of each dnat, snat and netmap item, by kind and name: every translation
+    /// rule of the item logs (targets.md#logging). Allows carry their own.
+    pub translation_logs: BTreeMap<(Kind, String), crate::vocab::Log>,
     /// Every `accept` entry of the gateway and its items, in file order: a target's warning
     /// that the gateway accepts is dropped (check/accept.rs decides which entries count).
     pub accepts: Vec<Accept>,
@@ -81,6 +84,11 @@ impl GatewayPlan {
     /// The description of the item `origin` names, if it has one.
     pub fn description_of(&self, origin: &Origin) -> Option<&At<String>> {
         self.descriptions.get(&(origin.kind, origin.name.clone()))
+    }
+
+    /// The log of the translation item `origin` names, if it has `log = true`.
+    pub fn log_of(&self, origin: &Origin) -> Option<&crate::vocab::Log> {
+        self.translation_logs.get(&(origin.kind, origin.name.clone()))
     }
 
     /// `spec` with this gateway's profile when it names none (`vyos` → `vyos@1.5`).
@@ -266,6 +274,8 @@ pub struct Filter {
     pub matcher: Match,
     /// Replies are let back in (conntrack established/related).
     pub stateful: bool,
+    /// `log = true`: log what this rule accepts (targets.md#logging).
+    pub log: Option<crate::vocab::Log>,
 }
 
 /// A chain's default verdict, and the `[gateway.policy]` key it comes from.
@@ -274,6 +284,9 @@ pub struct ChainPolicy {
     pub verdict: Verdict,
     /// `gateway policy/forward` or `gateway policy/input`.
     pub origin: Origin,
+    /// `log = true` on the policy, on a chain whose policy drops or rejects: its last rule
+    /// logs what the policy is about to drop or reject (targets.md#logging).
+    pub log: Option<crate::vocab::Log>,
 }
 
 /// An accept line the intent implies rather than states, made in lower: under a drop

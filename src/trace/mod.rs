@@ -121,7 +121,8 @@ fn missing(what: &str, help: &str) -> Error {
 /// A gateway as verify's negative control sees it: its interfaces and addresses, and
 /// nothing natc generates (no rules, no sysctls, no owned addresses, no routes).
 fn without_config(g: &GatewayPlan) -> GatewayPlan {
-    let accept = |p: &ChainPolicy| ChainPolicy { verdict: crate::vocab::Verdict::Accept, origin: p.origin.clone() };
+    let accept =
+        |p: &ChainPolicy| ChainPolicy { verdict: crate::vocab::Verdict::Accept, origin: p.origin.clone(), log: None };
     GatewayPlan {
         dnat: Vec::new(),
         snat: Vec::new(),

@@ -52,7 +52,7 @@ codes! {
     UNKNOWN_LAB_NAME = "N119", "a lab or expectation refers to a host or interface that does not exist";
     LAB_NEXT_HOP_OFF_LINK = "N120", "a lab route's next hop is on none of the host's subnets";
     SECRET_UNAVAILABLE = "N121", "a secret that --secrets inline cannot read (unset variable, unreadable or empty file)";
-    INVALID_TEXT = "N122", "a description holding a control, line-separator or format character (or a line break where one line is needed)";
+    INVALID_TEXT = "N122", "a description holding a control, line-separator or format character (or a line break where one line is needed), or a log_prefix no target carries exactly";
     MAP_NOT_ONE_TO_ONE = "N201", "two 1:1 prefix maps overlap, so the mapping is not one-to-one";
     ADDRESS_SPACE_CLASH = "N202", "a virtual or remote prefix, or a route, inside a network the gateway is connected to or claimed twice";
     DESTINATION_NOT_ATTRACTED = "N203", "a DNAT destination on a connected segment that nobody sends to the gateway";

@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod ipsec;
 pub mod limits;
+pub mod log;
 pub mod origin;
 pub mod ports;
 pub mod suggest;
@@ -15,6 +16,7 @@ pub mod words;
 
 pub use codes::{CODES, Code};
 pub use ipsec::{IkeId, TcpMss};
+pub use log::{LOG_PREFIX_MAX, Log};
 pub use origin::{At, Kind, Origin, Span};
 pub use ports::{PortRange, PortSet};
 pub use targets::{RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec, VYOS_VERSIONS, VyosVersion};

@@ -67,6 +67,11 @@ protocol = "tcp"
 port = 22
 accept = [{ code = "N211", reason = "the allow is only a form" }]
 
+[gateway.policy]
+input = "drop"
+log = true
+log_prefix = "natc input: "
+
 [[gateway.route]]
 to = "0.0.0.0/0"
 via = "192.168.1.254"
@@ -214,6 +219,17 @@ pub const FORMS: &[Form] = &[
             ("\" 10.9.9.9/24 \"", true),
             ("\"10.9.9.9/33\"", false),
             ("\"10.9.9\"", false),
+        ],
+    },
+    // log_prefix: printable ASCII without `"`, `\`, `$` and `` ` ``, at most 29 characters.
+    // The schema cannot see the characters natc refuses, so only length and type are cases.
+    Form {
+        line: "log_prefix = \"natc input: \"",
+        template: "{}",
+        values: &[
+            ("log_prefix = \"natc input: \"", true),
+            ("log_prefix = \"12345678901234567890123456789\"", true),
+            ("log_prefix = 5", false),
         ],
     },
     // counters: a boolean on a gateway.

@@ -188,13 +188,19 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
         let (src, dst) = (address(f.matcher.source), address(f.matcher.destination));
         let chunks = port_chunks(f.matcher.ports.as_ref());
         let several = chunks.len() > 1;
+        // `log = true`: `pass-log` ([CR] §8.1.10); RTX writes its own syslog line, no prefix.
+        let action = if f.log.is_some() { "pass-log" } else { "pass" };
+        if f.log.as_ref().is_some_and(|l| l.prefix.is_some()) {
+            cx.refuse(&f.origin, "its log_prefix: an RTX filter's log line has no prefix of the user's (`pass-log` only switches the syslog line on)",
+                "remove `log_prefix` for the rtx target (`log = true` alone is written as `pass-log`)");
+        }
         for (n, ports) in chunks.into_iter().enumerate() {
             let key = format!("allow/{}", f.origin.name) + &if several { format!("#{}", n + 1) } else { String::new() };
             entries.push(Entry {
                 key,
                 comment: f.origin.describe(),
                 origin: f.origin.clone(),
-                body: format!("pass {src} {dst} {} * {ports}", protocol(proto)),
+                body: format!("{action} {src} {dst} {} * {ports}", protocol(proto)),
                 src: src.clone(),
                 dst: dst.clone(),
                 stateful: f.stateful,

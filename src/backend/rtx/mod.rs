@@ -342,6 +342,19 @@ struct ConfigView {
 fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
     refuse_unsupported(cx);
     cx.errors.extend(refuse_counters(cx.gw));
+    // The policy's drop is the filter list's end, which has no log switch of its own.
+    cx.errors.extend(crate::backend::log::refuse_translations(
+        "rtx",
+        cx.gw,
+        "the RTX command reference gives NAT descriptors no log switch",
+    ));
+    cx.errors.extend(crate::backend::log::refuse(
+        "rtx",
+        cx.gw,
+        false,
+        true,
+        "an RTX filter list drops what no filter passes without a log switch of its own (only `pass-log`/`reject-log` filters log)",
+    ));
     let interface_blocks = interfaces(cx);
     let nat = nat::descriptors(cx);
     let filters = filter::filters(cx, &nat::interfaces_with_nat(cx.gw));

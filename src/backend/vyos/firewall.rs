@@ -39,6 +39,7 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
             "a VyOS base chain's `default-action` is drop or accept (firewall.xml, default-action-base-chains), and a catch-all `action reject` rule would need the last rule number, which natc's stable numbers do not reserve",
             "use \"drop\" for the vyos target"));
     }
+    refuse_prefixes(gw, ir, findings);
     let mut blocks = Vec::new();
     let mut head = Block::new(policy.origin.describe(), (0, String::new()));
     head.leaf(
@@ -49,6 +50,10 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
             Verdict::Drop | Verdict::Reject => "drop",
         },
     );
+    if policy.log.is_some() {
+        // `default-log`: VyOS logs what the base chain's default action drops.
+        head.node(format!("{base} default-log"));
+    }
     blocks.push(head);
 
     let lines = gw.filters.lines(ir);
@@ -110,9 +115,29 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
                 if let Some(ports) = &m.ports {
                     b.leaf(format!("{path} destination port"), nat::port_list(ports));
                 }
+                if f.log.is_some() {
+                    b.node(format!("{path} log"));
+                }
             }
         }
         blocks.push(b);
     }
     blocks
+}
+
+/// VyOS writes its own log prefix (`[ipv4-FWD-filter-10-A]`, the chain, rule and action) and
+/// has no node for another one: a `log_prefix` is refused, `log` alone is written.
+fn refuse_prefixes(gw: &GatewayPlan, ir: FilterChain, findings: &mut Vec<Diagnostic>) {
+    let policy = gw.filters.chain_policy(ir);
+    let allows = gw.filters.in_chain(ir).filter(|f| f.log.as_ref().is_some_and(|l| l.prefix.is_some()));
+    let origins =
+        allows.map(|f| &f.origin).chain(policy.log.iter().filter(|l| l.prefix.is_some()).map(|_| &policy.origin));
+    for origin in origins {
+        findings.push(cannot_express(
+            NAME,
+            origin,
+            "its log_prefix: VyOS writes its own log prefix (chain, rule and action) and has no node for another",
+            "remove `log_prefix` for the vyos target (`log = true` alone is written as VyOS `log`)",
+        ));
+    }
 }

@@ -12,6 +12,14 @@ use crate::vocab::{PortSet, Protocol};
 use std::borrow::Cow;
 
 pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+    // Once for both trees (a netmap has rules in each): VyOS writes its own log prefix.
+    findings.extend(crate::backend::log::refuse_translations_where(
+        super::NAME,
+        gw,
+        |l| l.prefix.is_some(),
+        "its log_prefix: VyOS writes its own log prefix (the NAT tree and rule) and has no node for another",
+        "remove `log_prefix` for the vyos target (`log = true` alone is written as the rule's `log`)",
+    ));
     rules(gw, &gw.dnat, Hook::Destination, findings)
 }
 
@@ -94,6 +102,9 @@ fn rule(gw: &GatewayPlan, t: &Translation, number: u32, hook: Hook, findings: &m
     }
     if let Some(p) = t.port_step() {
         b.leaf(format!("{path} translation port"), p.onto().first);
+    }
+    if gw.log_of(&t.origin).is_some() {
+        b.node(format!("{path} log"));
     }
     Some(b)
 }
