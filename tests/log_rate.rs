@@ -308,3 +308,38 @@ fn a_burst_is_logged_at_most_at_the_rate() {
         }
     }
 }
+
+/// The iptables refusal below 5/day (tests/invalid/log-14) is the kernel's: the legacy
+/// xt_limit (iptables-legacy, firewalld's iptables backend on older boxes) loads natc's
+/// rules at 5/day, the slowest rate natc writes for iptables, and refuses the same rules
+/// at 1/day ("Numerical result out of range"); nft's limit takes both.
+#[test]
+fn xt_limit_loads_the_slowest_rate_natc_writes_and_refuses_a_slower_one() {
+    common::require_root_and(&["unshare", "ip", "nft", "iptables-legacy-restore"]);
+    let text = std::fs::read_to_string(intent()).expect("intent").replace("\"2/second\"", "\"5/day\"");
+    let artifacts = common::build_text(&text, "iptables").expect("5/day builds for iptables");
+    let rules = common::primary(&artifacts[0]).to_string();
+    assert!(rules.contains("--limit 5/day --limit-burst 5"), "{rules}");
+    let slower = text.replace("\"5/day\"", "\"1/day\"");
+    assert!(common::build_text(&slower, "iptables").is_err(), "natc refuses 1/day for iptables");
+    assert!(common::build_text(&slower, "nftables").is_ok(), "nftables writes 1/day");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ok.rules"), &rules).expect("write");
+    std::fs::write(dir.path().join("slower.rules"), rules.replace("--limit 5/day", "--limit 1/day")).expect("write");
+    let load = |file: &str| {
+        Command::new("unshare")
+            .args(["--net", "iptables-legacy-restore"])
+            .arg(dir.path().join(file))
+            .output()
+            .expect("unshare runs")
+    };
+    let ok = load("ok.rules");
+    assert!(ok.status.success(), "5/day: {}", String::from_utf8_lossy(&ok.stderr));
+    let slower = load("slower.rules");
+    assert!(!slower.status.success(), "the legacy kernel took 1/day with a burst of 5");
+    // iptables-restore names only the COMMIT line; the same file at 2/day loads, so the
+    // rate is what the kernel refused (2/day loads with a wrapped credit: natc refuses it too).
+    std::fs::write(dir.path().join("two.rules"), rules.replace("--limit 5/day", "--limit 2/day")).expect("write");
+    let two = load("two.rules");
+    assert!(two.status.success(), "2/day: {}", String::from_utf8_lossy(&two.stderr));
+}
