@@ -166,3 +166,33 @@ fn a_bad_rule_stops_the_script_before_firewalld_is_touched() {
     assert!(!status.success(), "the broken script must fail");
     assert!(!calls.exists(), "firewall-cmd was called: {}", std::fs::read_to_string(&calls).unwrap_or_default());
 }
+
+/// The drop policy's log with a prefix and a rate under a real firewalld: the LOG direct
+/// rule (priority 1, after the accepts) with its `limit` match is accepted at --reload and
+/// listed by the kernel, the prefix whole after firewalld's own quoting; the drop still
+/// drops and the allow still forwards.
+#[test]
+fn a_logged_rate_limited_drop_policy_under_a_real_firewalld() {
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let intent = seed_003()
+        + "\n[gateway.policy]\nforward = \"drop\"\nlog = true\nlog_prefix = \"natc drop: \"\n\
+           log_rate = \"10/minute\"\n\n[[gateway.allow]]\nname = \"web-to-vm03\"\n\
+           to = \"192.168.200.3\"\nprotocol = \"tcp\"\nport = 8080\n";
+    let script = script_for(&intent);
+    assert!(script.contains("-m limit --limit 10/minute --limit-burst 5"), "the variant must log:\n{script}");
+    let facts = lab(&script);
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    let context = format!("{facts:#?}");
+    assert_eq!(fact("run1"), "ok", "{context}");
+    assert_eq!(fact("idempotent"), "yes", "{context}");
+    assert_eq!(fact("after"), "192.168.200.2", "the allowed port must pass\n{context}");
+    assert_eq!(fact("after 8081"), "unreachable", "the logged drop must still drop\n{context}");
+    let state = fact("state");
+    // The kernel's listing (`-A …`), not firewalld's own list of direct rules.
+    let log = state
+        .lines()
+        .find(|l| l.starts_with("-A ") && l.contains("-j LOG"))
+        .unwrap_or_else(|| panic!("no LOG rule in the kernel:\n{state}"));
+    assert!(log.contains("-m limit --limit 10/min") && log.contains("--log-prefix \"natc drop: \""), "{log}");
+    assert!(xt_comments(log).contains(&"vm02 policy/forward".to_string()), "{log}");
+}

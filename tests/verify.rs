@@ -89,6 +89,18 @@ fn hairpin_firewalld() {
     assert_verifies_file(&common::root().join("tests/verify/hairpin.toml"), "firewalld");
 }
 
+/// Logs change no verdict: the labs of tests/verify/logging.toml (log and log_prefix on every
+/// kind of item) and log-rate.toml (the same with log_rate) pass as a drop policy without
+/// logs would (docs/targets.md#logging said so; this proves it).
+#[test]
+fn logged_labs_pass_on_nftables_and_iptables() {
+    for lab in ["logging", "log-rate"] {
+        for target in ["nftables", "iptables"] {
+            assert_verifies_file(&common::root().join(format!("tests/verify/{lab}.toml")), target);
+        }
+    }
+}
+
 /// The same lab without `hairpin`: the kernel shows that the LAN client's expectations
 /// need it (so the passes above are the hairpin's doing), and the outside one does not.
 #[test]

@@ -35,6 +35,9 @@ impl Target for Firewalld {
             gw,
             "firewalld keeps no order among direct rules of one priority, and a translation's LOG rule would share its NAT rule's priority",
         ));
+        // Only the policy's LOG rule is written (the others are refused above).
+        let written = super::log::Written { allows: false, policies: true, translations: false };
+        findings.extend(iptables::rate_overflow(NAME, gw, written));
         findings.push(deprecation(gw));
         findings
     }

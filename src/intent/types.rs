@@ -231,6 +231,10 @@ pub struct Dnat {
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -275,6 +279,10 @@ pub struct Snat {
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -311,6 +319,10 @@ pub struct Netmap {
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -336,6 +348,10 @@ pub struct Policy {
     /// without `"` or `\\`.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
 }
 
 /// A filter rule that lets matching traffic through.
@@ -376,6 +392,10 @@ pub struct Allow {
     /// without `"` or `\\`.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,

@@ -271,7 +271,7 @@ fn policy(raw: Option<&S<intent::Policy>>, gateway_span: Span, out: &mut Vec<Dia
         |v: Option<&S<Verdict>>| v.map_or(At::new(Verdict::Accept, span.clone()), |v| At::new(*v.get_ref(), v.span()));
     let p = raw.map(|p| p.get_ref());
     let (forward, input) = (pick(p.and_then(|p| p.forward.as_ref())), pick(p.and_then(|p| p.input.as_ref())));
-    let log = p.and_then(|p| super::log::log(p.log.as_ref(), p.log_prefix.as_ref(), out));
+    let log = p.and_then(|p| super::log::log(p.log.as_ref(), p.log_prefix.as_ref(), p.log_rate.as_ref(), out));
     if let Some(l) = &log
         && !forward.value.closes()
         && !input.value.closes()

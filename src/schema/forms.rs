@@ -253,6 +253,18 @@ string_form!(
 );
 
 string_form!(
+    /// `log_rate` (model/log.rs `rate`): no blanks, no leading zeros, the unit spelled out.
+    LogRate,
+    format!(
+        "at most N log lines per second, minute, hour or day (N from 1 to {}), after a burst of {}",
+        crate::vocab::LOG_RATE_MAX,
+        crate::vocab::LOG_BURST
+    ),
+    "(?:10000|[1-9][0-9]{0,3})/(?:second|minute|hour|day)",
+    ["10/minute", "1/second"]
+);
+
+string_form!(
     /// `peer` on a tunnel (model/tunnel.rs `peer`).
     TunnelPeer,
     "the far end of this tunnel in this intent: \"<gateway>/<tunnel>\"",
