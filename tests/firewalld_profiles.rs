@@ -25,11 +25,20 @@ fn shim_dir() -> std::path::PathBuf {
 
 /// (a) Runs tests/firewalld/v06-lab.sh and returns its `key: value` facts.
 fn lab(script: &str) -> HashMap<String, String> {
+    lab_with(script, "shim")
+}
+
+/// v06-lab.sh with the gateway's firewalld: `shim` (0.6.3's layout) or `real` (1.3.3).
+fn lab_with(script: &str, firewalld: &str) -> HashMap<String, String> {
     common::require_root_and(&["ip", "iptables-restore", "iptables-save", "python3", "awk"]);
+    if firewalld == "real" {
+        common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "unshare"]);
+    }
     let work = tempfile::tempdir().expect("temp dir");
     let path = work.path().join("firewalld.sh");
     std::fs::write(&path, script).expect("script written");
     let out = Command::new(common::root().join("tests/firewalld/v06-lab.sh"))
+        .env("NATC_LAB_FIREWALLD", firewalld)
         .arg(&path)
         .arg(work.path())
         .output()
@@ -83,6 +92,33 @@ fn an_accept_policy_passes_firewalld_0_6_3s_zones() {
     assert_eq!(facts["http via .70"], "192.168.82.70", "forward = accept must pass the zones\n{facts:#?}");
     let facts = lab(&script.replace(last_accept, ""));
     assert_eq!(facts["http via .70"], "rejected", "without the last ACCEPT the zones reject\n{facts:#?}");
+}
+
+/// (c) The same `@0.6` script under the real firewalld 1.3.3 with FirewallBackend=iptables
+/// (a lab-only firewall-cmd says 0.6.3 to the guard): it loads, a second run changes
+/// nothing, and the flows that must pass do. The DNATed http is *not* stopped there: since
+/// 0.7 the iptables backend accepts DNATed flows before FORWARD_direct. That is why 1.3.3
+/// is no stand-in for 0.6 on drops, why (a) proves them, and why the 0.9 and 1 shapes reach
+/// natc's filter chains from the top of FORWARD instead (docs/targets.md).
+#[test]
+fn seed_000s_0_6_script_under_a_real_firewalld_1_3_3_with_the_iptables_backend() {
+    let facts = lab_with(&script(&seed_000(), "firewalld"), "real");
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    let context = format!("{facts:#?}");
+    assert_eq!(fact("before"), "dropped", "negative control\n{context}");
+    assert_eq!(fact("firewalld"), "running", "{context}");
+    assert_eq!(fact("run1"), "ok", "{context}");
+    assert_eq!(fact("run2"), "ok", "{context}");
+    assert_eq!(fact("idempotent"), "yes", "{context}");
+    assert_eq!(fact("firewalld after"), "running", "the reload must not leave firewalld FAILED\n{context}");
+    assert_eq!(fact("ssh via .70"), "192.168.82.70", "{context}");
+    assert_eq!(fact("ssh to gateway"), "192.168.72.4", "{context}");
+    assert_eq!(fact("telnet to gateway"), "dropped", "{context}");
+    assert_eq!(
+        fact("http via .70"),
+        "192.168.82.70",
+        "1.3.3 now holds 0.6's forward drop of DNATed flows: revisit docs/targets.md\n{context}"
+    );
 }
 
 /// The calls a run made, one a line, and how it ended.

@@ -181,10 +181,13 @@ pub fn verify_with_hooks(
     };
     let topology = Topology::new(&compiled.plan.gateways, lab);
     let prefix = LabNamespaces::unique_prefix();
+    let backend = match options.firewalld_backend {
+        Some(b) if spec.kind == TargetKind::Firewalld => format!(" with FirewallBackend={}", b.name()),
+        _ => String::new(),
+    };
     progress(&format!(
-        "natc verify: {} for {}, lab {prefix} ({} namespaces)",
+        "natc verify: {} for {spec}{backend}, lab {prefix} ({} namespaces)",
         compiled.plan.intent,
-        spec,
         topology.nodes.len() + 1
     ));
     let namespaces = LabNamespaces::create(&topology, &prefix).map_err(Error::Environment)?;

@@ -3,7 +3,10 @@
 # layout (v0.6.3/layout.rules), loaded by the 0.6.3 shim firewall-cmd as 0.6.3's --reload
 # does: on-prem – VPC router – natgw, and the PowerVS LPAR aix-tmgw01 behind the router.
 # Usage: v06-lab.sh SCRIPT WORKDIR. Prints "key: value" facts for tests/firewalld_profiles.rs;
-# exits non-zero only when the lab itself cannot be built.
+# exits non-zero only when the lab itself cannot be built. With NATC_LAB_FIREWALLD=real the
+# gateway runs the real firewalld (1.3.3 here) with FirewallBackend=iptables instead, on a
+# private D-Bus (as lab.sh), and the script's firewall-cmd says 0.6.3 to `--version` and
+# hands every other call to the real one (lab-only: it lets the @0.6 script past its guard).
 set -euo pipefail
 script=$1
 work=$2
@@ -69,10 +72,34 @@ except OSError as e:
 echo "before: $(probe 192.168.82.70 22)"     # negative control: nothing answers before the script ran
 
 mkdir -p "$work/bin" "$work/shim" "$work/sysctl.d"
-cp "$here/v0.6.3/firewall-cmd" "$here/v0.6.3/options" "$here/v0.6.3/layout.rules" "$work/bin/"
-export NATC_CALLS=$work/calls NATC_SHIM_DIR=$work/shim NATC_SHIM_KERNEL=1 NATC_SYSCTL_DIR=$work/sysctl.d
-# firewalld 0.6.3 is running: its layout is in the kernel before the script runs.
-ip netns exec $gw iptables-restore < "$here/v0.6.3/layout.rules"
+export NATC_SYSCTL_DIR=$work/sysctl.d
+if [ "${NATC_LAB_FIREWALLD:-shim}" = real ]; then
+    mkdir -p "$work/etc"
+    sed 's/^FirewallBackend=.*/FirewallBackend=iptables/' /etc/firewalld/firewalld.conf > "$work/etc/firewalld.conf"
+    cat > "$work/bus.conf" <<EOB
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>system</type><listen>unix:path=$work/bus.sock</listen><auth>EXTERNAL</auth>
+ <policy context="default"><allow user="*"/><allow own="*"/>
+  <allow send_type="method_call"/><allow send_type="signal"/><allow send_type="method_return"/><allow send_type="error"/>
+  <allow receive_type="method_call"/><allow receive_type="signal"/><allow receive_type="method_return"/><allow receive_type="error"/>
+ </policy></busconfig>
+EOB
+    ip netns exec $gw dbus-daemon --config-file="$work/bus.conf" --fork --print-pid > "$work/dbus.pid"
+    export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/bus.sock
+    ip netns exec $gw unshare -m --propagation private sh -c \
+        "mount -t tmpfs tmpfs /run && exec firewalld --nofork --nopid --system-config $work/etc --log-target file --log-file $work/firewalld.log" &
+    for _ in $(seq 100); do [ "$(firewall-cmd --state 2>/dev/null)" = running ] && break; sleep 0.1; done
+    echo "firewalld: $(firewall-cmd --state 2>&1)"
+    real=$(command -v firewall-cmd)
+    printf '#!/bin/sh\n[ "$*" = --version ] && { echo 0.6.3; exit 0; }\nexec %s "$@"\n' "$real" > "$work/bin/firewall-cmd"
+    chmod +x "$work/bin/firewall-cmd"
+else
+    cp "$here/v0.6.3/firewall-cmd" "$here/v0.6.3/options" "$here/v0.6.3/layout.rules" "$work/bin/"
+    export NATC_CALLS=$work/calls NATC_SHIM_DIR=$work/shim NATC_SHIM_KERNEL=1
+    # firewalld 0.6.3 is running: its layout is in the kernel before the script runs.
+    ip netns exec $gw iptables-restore < "$here/v0.6.3/layout.rules"
+fi
 ip netns exec $gw env PATH="$work/bin:$PATH" sh "$script" > "$work/run1.log" 2>&1 && echo "run1: ok" || echo "run1: failed $?"
 ip netns exec $gw iptables-save | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' > "$work/state1"
 ip netns exec $gw env PATH="$work/bin:$PATH" sh "$script" > "$work/run2.log" 2>&1 && echo "run2: ok" || echo "run2: failed $?"
@@ -82,3 +109,7 @@ echo "ssh via .70: $(probe 192.168.82.70 22)"
 echo "http via .70: $(probe 192.168.82.70 80)"
 echo "ssh to gateway: $(probe 192.168.82.4 22)"
 echo "telnet to gateway: $(probe 192.168.82.4 23)"
+if [ "${NATC_LAB_FIREWALLD:-shim}" = real ]; then
+    echo "firewalld after: $(firewall-cmd --state 2>&1)"
+    kill "$(cat "$work/dbus.pid")" 2>/dev/null || true
+fi
