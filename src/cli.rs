@@ -132,7 +132,7 @@ pub enum Command {
     Build {
         /// The intent file (TOML).
         intent: PathBuf,
-        /// Target, optionally with a profile: iptables, nftables, firewalld, vyos[@1.4|1.5], rtx[@MODEL], strongswan.
+        /// Target, optionally with a profile: iptables, nftables, firewalld[@0.6|0.9|1], vyos[@1.4|1.5], rtx[@MODEL], strongswan.
         /// Default: each gateway's `targets`.
         #[arg(long = "target", short = 't', value_parser = parse_target)]
         targets: Vec<TargetSpec>,
