@@ -249,6 +249,9 @@ pub fn interfaces_script(compiled: &natc::Compiled, gateway: &str) -> String {
 /// built for, so that its guard lets it run).
 const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
 [ "$1" = --version ] && { echo "$NATC_FAKE_FIREWALLD"; exit 0; }
+# Passthroughs wait for the reload, as firewalld applies them after the direct chains.
+later="$(dirname "$0")/passthroughs"
+[ "$1" = --reload ] && { [ ! -f "$later" ] || sh "$later"; exit 0; }
 [ "$1" = --permanent ] && shift
 [ "$1" = --direct ] || exit 0
 case "$2" in
@@ -256,7 +259,7 @@ case "$2" in
     --remove-rules) iptables -t "$4" -F "$5" ;;
     --add-rule) t=$4 c=$5; shift 6; iptables -t "$t" -A "$c" "$@" ;;
     --query-passthrough) exit 1 ;;
-    --add-passthrough) shift 3; iptables "$@" ;;
+    --add-passthrough) shift 3; printf 'iptables %s\n' "$*" >> "$later" ;;
     *) echo "unexpected: $*" >&2; exit 2 ;;
 esac
 "#;
