@@ -164,3 +164,22 @@ fn bus_config(socket: &Path) -> String {
         socket.display()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::FirewalldBackend;
+
+    #[test]
+    fn the_lab_backend_replaces_firewalld_confs_line() {
+        let conf = "# FirewallBackend\nDefaultZone=public\nFirewallBackend=nftables\nLogDenied=off\n";
+        let lab = with_backend(conf, Some(FirewalldBackend::Iptables));
+        assert_eq!(lab.matches("FirewallBackend=").count(), 1, "{lab}");
+        assert!(lab.contains("FirewallBackend=iptables\n") && lab.contains("DefaultZone=public\n"), "{lab}");
+        assert_eq!(with_backend(conf, None), conf);
+        assert!(
+            with_backend("DefaultZone=public\n", Some(FirewalldBackend::Nftables))
+                .ends_with("FirewallBackend=nftables\n")
+        );
+    }
+}
