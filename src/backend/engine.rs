@@ -12,6 +12,7 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("nftables/ruleset.tera", include_str!("../../templates/nftables/ruleset.tera")),
     ("linux/setup.sh.tera", include_str!("../../templates/linux/setup.sh.tera")),
     ("firewalld/script.tera", include_str!("../../templates/firewalld/script.tera")),
+    ("firewalld/guard.tera", include_str!("../../templates/firewalld/guard.tera")),
     ("vyos/commands.tera", include_str!("../../templates/vyos/commands.tera")),
     ("rtx/config.tera", include_str!("../../templates/rtx/config.tera")),
     ("strongswan/swanctl.conf.tera", include_str!("../../templates/strongswan/swanctl.conf.tera")),

@@ -68,6 +68,9 @@ pub struct Gateway {
     /// nftables writes `counter`; iptables and VyOS count every rule anyway; RTX refuses it.
     #[schemars(with = "Option<bool>")]
     pub counters: Option<S<bool>>,
+    /// The firewalld release line to write for: "0.6" (CentOS 7), "0.9" or "1" (default).
+    #[schemars(with = "Option<forms::FirewalldVersion>")]
+    pub firewalld: Option<S<String>>,
     /// The VyOS version to write for (default "1.4").
     #[schemars(with = "Option<forms::VyosVersion>")]
     pub vyos: Option<S<String>>,

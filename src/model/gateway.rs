@@ -3,7 +3,7 @@
 use super::address::{inner, interface_address};
 use super::names::{UniqueNames, check_interface_name, check_name};
 use super::rules::{self, Ctx};
-use super::targets::{rtx_model, target, vyos_version};
+use super::targets::{firewalld_version, rtx_model, target, vyos_version};
 use super::tunnel;
 use super::*;
 use crate::diag::{Code, Diagnostic};
@@ -19,6 +19,8 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let targets = g.targets.as_ref().map_or_else(Vec::new, |t| {
         t.get_ref().iter().filter_map(|s| target(s, out).map(|spec| At::new(spec, s.span()))).collect()
     });
+    let firewalld =
+        g.firewalld.as_ref().and_then(|v| firewalld_version(v, out).map(|version| At::new(version, v.span())));
     let vyos = g.vyos.as_ref().and_then(|v| vyos_version(v, out).map(|version| At::new(version, v.span())));
     let rtx = g.rtx.as_ref().and_then(|m| rtx_model(m, out).map(|model| At::new(model, m.span())));
 
@@ -129,6 +131,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         forwarding,
         forwarding_span: g.forwarding.as_ref().map(|f| f.span()),
         counters: g.counters.as_ref().filter(|c| *c.get_ref()).map(|c| c.span()),
+        firewalld,
         vyos,
         rtx,
         description: g.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span())),

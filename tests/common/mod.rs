@@ -244,14 +244,22 @@ pub fn interfaces_script(compiled: &natc::Compiled, gateway: &str) -> String {
 }
 
 /// `firewall-cmd --permanent --direct` calls as iptables commands (linux-kernel-testing.md
-/// §1c'); everything else (policies, reload) only concerns the daemon.
+/// §1c'); everything else (policies, reload) only concerns the daemon. `--version` says
+/// `$NATC_FAKE_FIREWALLD` (set by [`firewalld_direct_load`] to the line the script was
+/// built for, so that its guard lets it run).
 const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
+[ "$1" = --version ] && { echo "$NATC_FAKE_FIREWALLD"; exit 0; }
+# Passthroughs wait for the reload, as firewalld applies them after the direct chains.
+later="$(dirname "$0")/passthroughs"
+[ "$1" = --reload ] && { [ ! -f "$later" ] || sh "$later"; exit 0; }
 [ "$1" = --permanent ] && shift
 [ "$1" = --direct ] || exit 0
 case "$2" in
     --add-chain) iptables -t "$4" -N "$5" ;;
     --remove-rules) iptables -t "$4" -F "$5" ;;
     --add-rule) t=$4 c=$5; shift 6; iptables -t "$t" -A "$c" "$@" ;;
+    --query-passthrough) exit 1 ;;
+    --add-passthrough) shift 3; printf 'iptables %s\n' "$*" >> "$later" ;;
     *) echo "unexpected: $*" >&2; exit 2 ;;
 esac
 "#;
@@ -260,9 +268,14 @@ esac
 /// script's direct rules land in the kernel through plain iptables (the real daemon runs
 /// in tests/firewalld.rs).
 pub fn firewalld_direct_load() -> String {
+    // `: "${D:?}"`: without D the stand-in would land in /bin and replace the real firewall-cmd.
+    // A 0.6 script's guard also asks for firewalld 0.6's own FORWARD_direct chain.
     format!(
-        "mkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
+        ": \"${{D:?}}\"\nmkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
          chmod +x \"$D/bin/firewall-cmd\"\n\
-         PATH=\"$D/bin:$PATH\" NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
+         NATC_FAKE_FIREWALLD=1.3.3\n\
+         if grep -q '^\\[ \"\\$natc_line\" = 0.6 \\]' \"$D/firewalld.sh\"; then\n\
+         \x20   NATC_FAKE_FIREWALLD=0.6.3; iptables -N FORWARD_direct\nfi\n\
+         PATH=\"$D/bin:$PATH\" NATC_FAKE_FIREWALLD=$NATC_FAKE_FIREWALLD NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
     )
 }
