@@ -154,7 +154,8 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
     assert!(lines.contains(&format!("nat descriptor type {d} masquerade").as_str()), "{out}");
     assert!(lines.contains(&format!("nat descriptor address outer {d} 198.51.100.2").as_str()), "{out}");
 
-    // Filters: udp 500 and 4500 from the office, each with a dynamic filter triggered by it.
+    // Filters: udp 500 and 4500 from the office, and the seed's own application-form
+    // dynamic filter for their replies, shared by both.
     let filter_for = |port: &str| {
         let l = lines
             .iter()
@@ -163,14 +164,25 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
         l.split_whitespace().nth(2).expect("number").to_string()
     };
     let (ike, natt) = (filter_for("500"), filter_for("4500"));
-    let dynamic_for = |s: &str| {
-        let l = lines
+    let dynamics_of = |tail: &str| -> Vec<String> {
+        lines
             .iter()
-            .find(|l| l.starts_with("ip filter dynamic ") && l.ends_with(&format!(" 192.168.0.0/24 * filter {s}")))
-            .unwrap_or_else(|| panic!("no dynamic filter triggered by {s}:\n{out}"));
-        l.split_whitespace().nth(3).expect("number").to_string()
+            .filter(|l| l.starts_with("ip filter dynamic ") && l.ends_with(tail))
+            .map(|l| l.split_whitespace().nth(3).expect("number").to_string())
+            .collect()
     };
-    let (dyn_ike, dyn_natt) = (dynamic_for(&ike), dynamic_for(&natt));
+    let [replies] = dynamics_of(" 192.168.0.0/24 * udp").try_into().unwrap_or_else(|v| panic!("{v:?}:\n{out}"));
+    let filter_form =
+        |l: &&&str| l.starts_with("ip filter dynamic ") && l.split_whitespace().skip(4).any(|w| w == "filter");
+    assert!(!lines.iter().any(|l| filter_form(&l)), "no filter form:\n{out}");
+    // input = drop: replies to the router's own tcp, udp and ping flows, by application.
+    let own_flow = |app: &str| {
+        let [n] = dynamics_of(&format!(" 192.168.0.1,198.51.100.2 * {app}"))
+            .try_into()
+            .unwrap_or_else(|v| panic!("own {app}: {v:?}:\n{out}"));
+        n
+    };
+    let own = [own_flow("tcp"), own_flow("udp"), own_flow("ping")];
 
     // Applied on lan3 out, in intent order (500 before 4500), dynamics after `dynamic`.
     let applied = find("ip lan3 secure filter out ").unwrap_or_else(|| panic!("no out list on lan3:\n{out}"));
@@ -179,17 +191,49 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
     let (statics, dynamics) = (&words[..split], &words[split + 1..]);
     let at = |v: &[String], n: &str| v.iter().position(|w| w == n).unwrap_or_else(|| panic!("{n} not in {applied}"));
     assert!(at(statics, &ike) < at(statics, &natt), "intent order: {applied}");
-    assert!(at(dynamics, &dyn_ike) < at(dynamics, &dyn_natt), "intent order: {applied}");
+    assert_eq!(dynamics[0], replies, "{applied}");
+    for n in &own {
+        at(dynamics, n);
+    }
     // The only other out filter passes the router's own traffic, and it comes first.
     assert_eq!(statics.len(), 3, "{applied}");
     assert!(
         lines.contains(&format!("ip filter {} pass 192.168.0.1,198.51.100.2 * * * *", statics[0]).as_str()),
         "{out}"
     );
-    // forward = drop: traffic arriving on lan3 is filtered too (only the router's own addresses pass).
+    let filter_line = |n: &str| {
+        *lines
+            .iter()
+            .find(|l| l.starts_with(&format!("ip filter {n} ")))
+            .unwrap_or_else(|| panic!("filter {n} is not defined:\n{out}"))
+    };
+    // input = drop: nothing arriving on lan3 passes statically (the router is closed from
+    // the Internet); only dynamic-filter replies come in.
     let inbound = find("ip lan3 secure filter in ").unwrap_or_else(|| panic!("no in list on lan3:\n{out}"));
-    assert_eq!(numbers_after(inbound, "ip lan3 secure filter in ").len(), 1, "{inbound}");
-
+    let inbound = numbers_after(inbound, "ip lan3 secure filter in ");
+    assert!(!inbound.is_empty() && !inbound.contains(&"dynamic".to_string()), "{inbound:?}");
+    for n in &inbound {
+        let l = filter_line(n);
+        assert!(l.split_whitespace().nth(3) == Some("reject"), "lan3 in passes something: `{l}`");
+    }
+    // From the office (lan1): the router answers only DNS, NTP, ping and the admin ports;
+    // forwarded traffic passes to every destination but the router's.
+    let lan1_in = find("ip lan1 secure filter in ").unwrap_or_else(|| panic!("no in list on lan1:\n{out}"));
+    let lan1_in = numbers_after(lan1_in, "ip lan1 secure filter in ");
+    let router = ["192.168.0.1", "198.51.100.2"];
+    let mut to_router = Vec::new();
+    for n in &lan1_in {
+        let l = filter_line(n);
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let dst: Vec<&str> = w[5].split(',').collect();
+        if router.iter().any(|r| dst.contains(r)) {
+            to_router.push(format!("{} {}", w[6], w.get(8).copied().unwrap_or("*")));
+        } else {
+            assert_eq!(w[6..], ["*", "*", "*"], "a forward pass-through only: `{l}`");
+            assert!(w[5].contains("192.168.0.2-") && !w[5].contains("198.51.100.2-"), "`{l}`");
+        }
+    }
+    assert_eq!(to_router, ["udp 53", "tcp 53", "udp 123", "icmp *", "tcp 23,80"], "{out}");
     assert!(lines.contains(&"ip route default gateway 198.51.100.1"), "{out}");
 
     // Against the seed's hand-typed lines: the same commands with natc's numbers, except
@@ -205,14 +249,15 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
             .replace("ip filter 3000 ", &format!("ip filter {ike} "))
             .replace("ip filter 3001 ", &format!("ip filter {natt} "));
         let expected = match expected.as_str() {
-            // One dynamic filter per allow, triggered by that allow's filter: exactly the
-            // allowed flows, whatever order RTX gives the static and dynamic lists.
-            "ip filter dynamic 108 192.168.0.0/24 * udp" => {
-                format!("ip filter dynamic {dyn_ike} 192.168.0.0/24 * filter {ike}")
-            }
-            // The router's own traffic goes first (netfilter never filters OUTPUT).
+            "ip filter dynamic 108 192.168.0.0/24 * udp" => format!("ip filter dynamic {replies} 192.168.0.0/24 * udp"),
+            // The router's own traffic goes first (netfilter never filters OUTPUT), and
+            // input = drop adds the dynamic filters for the router's own flows.
             "ip lan3 secure filter out 3000 3001 dynamic 108" => {
-                format!("ip lan3 secure filter out {} {ike} {natt} dynamic {dyn_ike} {dyn_natt}", statics[0])
+                format!(
+                    "ip lan3 secure filter out {} {ike} {natt} dynamic {replies} {}",
+                    statics[0],
+                    dynamics[1..].join(" ")
+                )
             }
             other => other.to_string(),
         };

@@ -3,9 +3,11 @@
 //! IPsec tunnels (`ipsec.rs`) each build their part of the view; this file holds the
 //! interface names, the model limits, routes, addresses and the assembly. See docs/rtx.md.
 
+mod dynamic;
 mod filter;
 mod ipsec;
 mod nat;
+mod own;
 
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, Target, TargetKind, cannot_express, engine};
