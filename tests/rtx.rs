@@ -338,6 +338,44 @@ fn hostile_text_stays_in_comments_and_secrets_stay_placeholders() {
     );
 }
 
+/// The application form where it is the allow's exact replies; the filter form where a
+/// stateless allow on the same list shares its flows (rtx-office: syslog-out, udp, stateless).
+#[test]
+fn dynamic_filters_take_the_application_form_only_where_it_is_exact() {
+    let office = common::build(&common::root().join("tests/rtx/rtx-office.toml"), "rtx").expect("builds");
+    let out = config(&office[0]);
+    let lines: Vec<&str> = out.lines().collect();
+    let after = |comment: &str| {
+        let i = lines.iter().position(|l| *l == comment).unwrap_or_else(|| panic!("no `{comment}`:\n{out}"));
+        lines[i + 1..].iter().find(|l| !l.starts_with('#')).copied().expect("a line")
+    };
+    let number = |l: &str| l.split_whitespace().nth(2).expect("number").to_string();
+    // lan-web-out (tcp): no stateless tcp allow shares its flows.
+    let web = after("# branch-rtx allow/lan-web-out (replies: tcp from 192.168.10.0/24 to *)");
+    assert!(web.starts_with("ip filter dynamic ") && web.ends_with(" 192.168.10.0/24 * tcp"), "{web}");
+    // lan-dns-out (udp from the LAN to anywhere) would also give syslog-out replies: filter form.
+    let dns = number(after("# branch-rtx allow/lan-dns-out"));
+    let replies = after("# branch-rtx allow/lan-dns-out (replies)");
+    assert_eq!(
+        replies.split_whitespace().skip(4).collect::<Vec<_>>(),
+        ["192.168.10.0/24", "*", "filter", &dns],
+        "{out}"
+    );
+    assert!(!out.contains(" * udp\n"), "no udp application form:\n{out}");
+    // Without the stateless allow, the application form.
+    let text = std::fs::read_to_string(common::root().join("tests/rtx/rtx-office.toml")).expect("intent");
+    let without = text.replace(
+        "stateful = false\n\n[[gateway.allow]]\nname = \"lan-ping-out\"",
+        "\n[[gateway.allow]]\nname = \"lan-ping-out\"",
+    );
+    assert_ne!(without, text);
+    let built = built(&without);
+    assert!(
+        built.lines().any(|l| l.starts_with("ip filter dynamic ") && l.ends_with(" 192.168.10.0/24 * udp")),
+        "{built}"
+    );
+}
+
 /// `n` port forwards on lan2's masquerade address, with `extra` inserted at position 25.
 fn port_forwards(n: usize, extra: bool, filtered: bool) -> String {
     let mut text = String::from(
