@@ -376,6 +376,55 @@ fn dynamic_filters_take_the_application_form_only_where_it_is_exact() {
     );
 }
 
+/// input = "drop" with forward = "accept" (rtx-vpn-closed): every interface, the tunnel's
+/// included, gets an in list; for the router it passes only the LAN's SSH (lan1 only) and
+/// the peer's IKE, NAT-T and ESP (LAN interfaces only); the forward pass-through names no
+/// address of the router; every out list passes all and carries the own-flow dynamics.
+#[test]
+fn input_drop_closes_every_interface_to_all_but_what_input_allows_name() {
+    let a = common::build(&common::root().join("tests/rtx/rtx-vpn-closed.toml"), "rtx").expect("builds");
+    let out = config(&a[0]);
+    let lines: Vec<&str> = out.lines().map(str::trim_start).filter(|l| !l.starts_with('#')).collect();
+    let filter = |n: &str| {
+        let l =
+            lines.iter().find(|l| l.starts_with(&format!("ip filter {n} "))).unwrap_or_else(|| panic!("{n}:\n{out}"));
+        l.split_whitespace().skip(3).collect::<Vec<_>>().join(" ")
+    };
+    let list = |prefix: &str| {
+        let l = lines.iter().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}`:\n{out}"));
+        let words: Vec<String> = l[prefix.len()..].split_whitespace().map(str::to_string).collect();
+        let split = words.iter().position(|w| w == "dynamic").unwrap_or(words.len());
+        (words[..split].iter().map(|n| filter(n)).collect::<Vec<_>>(), words[split..].len().saturating_sub(1))
+    };
+    let router = "192.168.10.1,203.0.113.2,169.254.10.2";
+    let peer = [
+        format!("pass 198.51.100.10 {router} udp * 500"),
+        format!("pass 198.51.100.10 {router} udp * 4500"),
+        format!("pass 198.51.100.10 {router} esp"),
+    ];
+    let (lan1, _) = list("ip lan1 secure filter in ");
+    let (lan2, _) = list("ip lan2 secure filter in ");
+    let (tunnel, _) = list("ip tunnel secure filter in ");
+    assert_eq!(lan1[..3], peer, "{out}");
+    assert!(lan1[3].starts_with("pass 192.168.10.0/24 192.168.10.1,") && lan1[3].ends_with(" tcp * 22"), "{out}");
+    assert_eq!(lan2[..3], peer, "{out}");
+    assert_eq!((lan1.len(), lan2.len(), tunnel.len()), (5, 4, 1), "{out}");
+    let through = &tunnel[0];
+    assert_eq!([&lan1[4], &lan2[3]], [through, through]);
+    for own in router.split(',') {
+        assert!(!through.split([' ', ',']).any(|w| w == own || w.starts_with(&format!("{own}-"))), "{through}");
+    }
+    for prefix in ["ip lan1 secure filter out ", "ip lan2 secure filter out ", "ip tunnel secure filter out "] {
+        assert_eq!(list(prefix), (vec!["pass * * * * *".to_string()], 3), "{prefix}:\n{out}");
+    }
+    for app in ["tcp", "udp", "ping"] {
+        assert!(
+            lines.iter().any(|l| l.starts_with("ip filter dynamic ") && l.ends_with(&format!(" {router} * {app}"))),
+            "{out}"
+        );
+    }
+}
+
 /// `n` port forwards on lan2's masquerade address, with `extra` inserted at position 25.
 fn port_forwards(n: usize, extra: bool, filtered: bool) -> String {
     let mut text = String::from(
