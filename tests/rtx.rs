@@ -425,6 +425,55 @@ fn input_drop_closes_every_interface_to_all_but_what_input_allows_name() {
     }
 }
 
+/// Coexistence: `rtx_keep` on lan2 keeps the router's own descriptor 1 after natc's, its
+/// static filters before natc's and its dynamic filter after natc's; every list line says
+/// what it replaces; the router's config plus natc's lines pass the checks; a kept number
+/// in natc's own range is refused at the `rtx_keep` line.
+#[test]
+fn rtx_keep_keeps_the_routers_own_numbers_in_the_lists_natc_replaces() {
+    let text = std::fs::read_to_string(common::root().join("tests/rtx/rtx-office.toml")).expect("intent");
+    let keep = "rtx_keep = { nat_descriptors = [1], filters_in = [200003, 200020], dynamic_out = [200098] }\n";
+    let kept = text.replacen("description = \"ISP\"\n", &format!("description = \"ISP\"\n{keep}"), 1);
+    assert_ne!(kept, text);
+    let a = common::build_text(&kept, "rtx").unwrap_or_else(|e| panic!("{e}"));
+    let out = config(&a[0]);
+    let plain = config(&common::build_text(&text, "rtx").expect("builds")[0]).to_string();
+    let line =
+        |o: &str, p: &str| o.lines().find(|l| l.starts_with(p)).unwrap_or_else(|| panic!("no `{p}`:\n{o}")).to_string();
+    let nat = line(&plain, "ip lan2 nat descriptor ");
+    assert_eq!(line(out, "ip lan2 nat descriptor "), format!("{nat} 1"));
+    let inbound = line(&plain, "ip lan2 secure filter in ");
+    assert_eq!(
+        line(out, "ip lan2 secure filter in "),
+        inbound.replacen("ip lan2 secure filter in ", "ip lan2 secure filter in 200003 200020 ", 1)
+    );
+    assert_eq!(
+        line(out, "ip lan2 secure filter out "),
+        format!("{} 200098", line(&plain, "ip lan2 secure filter out "))
+    );
+    for (prefix, kept) in [("ip lan2 nat descriptor ", "1"), ("ip lan2 secure filter in ", "200003 200020")] {
+        let l = out.lines().position(|l| l.starts_with(prefix)).expect("line");
+        let above = out.lines().nth(l - 1).expect("comment");
+        assert!(
+            above.starts_with("# replaces lan2's ") && above.contains(&format!("keeping its own {kept} ")),
+            "{above}"
+        );
+    }
+    assert!(
+        plain.contains("# replaces lan2's secure filter in list on the router: what it had there stops"),
+        "{plain}"
+    );
+    // The router's own definitions (as its show config has them) plus natc's lines.
+    let router = "nat descriptor type 1 masquerade\nnat descriptor address outer 1 primary\n\
+                  ip filter 200003 reject 192.168.10.0/24 * * * *\nip filter 200020 reject * * udp,tcp 135 *\n\
+                  ip filter dynamic 200098 * * tcp\n";
+    common::rtx_check(&format!("{router}{out}"), "RTX1210").unwrap_or_else(|e| panic!("{e}"));
+    // natc's own range: refused, at the rtx_keep line.
+    let clash = kept.replace("200020", "150000");
+    let report = common::build_text(&clash, "rtx").expect_err("150000 is natc's");
+    assert!(report.contains("N301") && report.contains("filter 150000") && report.contains("rtx_keep = {"), "{report}");
+}
+
 /// `n` port forwards on lan2's masquerade address, with `extra` inserted at position 25.
 fn port_forwards(n: usize, extra: bool, filtered: bool) -> String {
     let mut text = String::from(

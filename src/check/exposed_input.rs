@@ -36,7 +36,9 @@ pub fn check(facts: &Facts, found: &mut Findings) {
             ),
         )
         .label(r.to.span.clone(), format!("the default route leaves through {side}"));
-        if input.span != gw.span && gw.policy.input.span.start != r.to.span.start {
+        // Only where `input = "accept"` is written (its value's span); the default spans
+        // the whole policy table or gateway, which a label would draw line by line.
+        if input.span.len() == "\"accept\"".len() {
             d = d.label(input.span.clone(), "input policy accept");
         }
         found.push(

@@ -11,7 +11,8 @@ mod records;
 pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 pub use port_step::{PortShift, PortStep};
 pub use records::{
-    Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, KeySpans, SecretRef, Tunnel, TunnelMode, TunnelPeer, Vti,
+    Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, KeySpans, RtxKeep, SecretRef, Tunnel, TunnelMode, TunnelPeer,
+    Vti,
 };
 
 use crate::vocab::{
