@@ -66,10 +66,11 @@ fn every_intent_builds_or_is_refused_and_every_output_passes_the_rtx_grammar() {
     let mut checked = 0;
     for path in intents() {
         let mut text = String::new();
+        let router = common::router_lines(&std::fs::read_to_string(&path).expect("readable"));
         for (gateway, built) in build_each(&path) {
             match built {
                 Ok(a) => {
-                    if let Err(report) = common::rtx_check(config(&a), &model(&a)) {
+                    if let Err(report) = common::rtx_check(&format!("{router}{}", config(&a)), &model(&a)) {
                         panic!(
                             "{} {gateway}: the RTX checks for {} reject the output:\n{report}\n{}",
                             common::stem(&path),
