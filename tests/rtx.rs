@@ -412,8 +412,21 @@ fn input_drop_closes_every_interface_to_all_but_what_input_allows_name() {
     assert_eq!((lan1.len(), lan2.len(), tunnel.len()), (5, 4, 1), "{out}");
     let through = &tunnel[0];
     assert_eq!([&lan1[4], &lan2[3]], [through, through]);
-    for own in router.split(',') {
-        assert!(!through.split([' ', ',']).any(|w| w == own || w.starts_with(&format!("{own}-"))), "{through}");
+    // Its destination field covers every address but the router's (and the broadcasts).
+    let dst = through.split_whitespace().nth(2).expect("destination");
+    let covers = |a: &str| {
+        let a: std::net::Ipv4Addr = a.parse().expect("address");
+        dst.split(',').any(|item| {
+            let (lo, hi) = item.split_once('-').unwrap_or((item, item));
+            let (lo, hi): (std::net::Ipv4Addr, std::net::Ipv4Addr) = (lo.parse().expect("lo"), hi.parse().expect("hi"));
+            lo <= a && a <= hi
+        })
+    };
+    for own in router.split(',').chain(["192.168.10.255", "255.255.255.255", "224.0.0.5"]) {
+        assert!(!covers(own), "{own} is the router's, and `{through}` passes it");
+    }
+    for other in ["192.168.10.5", "8.8.8.8", "172.16.0.1", "203.0.113.3", "0.0.0.0"] {
+        assert!(covers(other), "{other} is forwarded, and `{through}` does not pass it");
     }
     for prefix in ["ip lan1 secure filter out ", "ip lan2 secure filter out ", "ip tunnel secure filter out "] {
         assert_eq!(list(prefix), (vec!["pass * * * * *".to_string()], 3), "{prefix}:\n{out}");
