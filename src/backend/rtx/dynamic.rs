@@ -86,9 +86,15 @@ pub struct Dynamic {
 
 impl Dynamic {
     pub fn block(&self, n: u32, number_of_static: impl Fn(usize) -> u32) -> Block {
+        // The items it serves; a long share is cut so the comment stays one short line
+        // (a command line, comments included, holds at most 4,095 characters).
+        const NAMED: usize = 8;
         let mut comment = self.origins[0].describe();
-        for o in &self.origins[1..] {
+        for o in self.origins.iter().skip(1).take(NAMED - 1) {
             comment.push_str(&format!(", {}/{}", o.kind.as_str(), o.name));
+        }
+        if self.origins.len() > NAMED {
+            comment.push_str(&format!(" and {} more", self.origins.len() - NAMED));
         }
         let tail = match self.form {
             Form::App(a) => a.word().to_string(),
@@ -184,5 +190,36 @@ pub fn own_flows(input: &ChainPolicy, own: &[String], app: App) -> Dynamic {
         dst: "*".into(),
         form: Form::App(app),
         directions: vec![Direction::Out],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::Kind;
+
+    fn allow(name: &str) -> Origin {
+        Origin { gateway: "gw".into(), kind: Kind::Allow, name: name.into(), span: 0..1 }
+    }
+
+    #[test]
+    fn a_shared_application_form_names_its_allows_and_counts_the_rest() {
+        let mut d = Dynamic {
+            key: "dynamic/udp 192.168.0.0/24 *".into(),
+            origins: vec![allow("ike"), allow("nat-t")],
+            what: "replies: udp from 192.168.0.0/24 to *".into(),
+            src: "192.168.0.0/24".into(),
+            dst: "*".into(),
+            form: Form::App(App::Udp),
+            directions: vec![Direction::Out],
+        };
+        let b = d.block(108, |_| 0);
+        assert_eq!(b.lines, ["ip filter dynamic 108 192.168.0.0/24 * udp"]);
+        assert_eq!(b.comments, ["gw allow/ike, allow/nat-t (replies: udp from 192.168.0.0/24 to *)"]);
+        d.origins = (0..20).map(|i| allow(&format!("a{i}"))).collect();
+        let c = &d.block(108, |_| 0).comments[0];
+        assert!(c.starts_with("gw allow/a0, allow/a1,") && c.contains("allow/a7 and 12 more ("), "{c}");
+        d.form = Form::Filter(3);
+        assert_eq!(d.block(7, |i| 100 + i as u32).lines, ["ip filter dynamic 7 192.168.0.0/24 * filter 103"]);
     }
 }
