@@ -57,6 +57,8 @@ struct List {
     statics: Vec<usize>,
     dynamics: Vec<usize>,
     seen: HashSet<(bool, usize)>,
+    /// The interface's rtx_keep puts static filters of the router's own first (keep.rs).
+    kept_first: bool,
 }
 
 impl List {
@@ -118,6 +120,7 @@ impl Builder {
             statics: Vec::new(),
             dynamics: Vec::new(),
             seen: HashSet::new(),
+            kept_first: false,
         });
         self.lists.len() - 1
     }
@@ -497,7 +500,18 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
     // A list natc applies has at least one filter (an empty `secure filter` line has no
     // stated meaning): where input = drop leaves one empty, a reject of the unspecified
     // source 0.0.0.0, which no reply carries and the list's end would discard anyway.
-    if b.lists.iter().any(|l| l.statics.is_empty()) {
+    // (Not where the interface's rtx_keep puts the router's own filters first: keep.rs.)
+    let kept = |l: &List| {
+        gw.interfaces
+            .iter()
+            .find(|i| i.name == l.iface)
+            .and_then(|i| i.rtx_keep.as_ref())
+            .is_some_and(|k| !(if l.dir == Direction::In { &k.filters_in } else { &k.filters_out }).is_empty())
+    };
+    for i in 0..b.lists.len() {
+        b.lists[i].kept_first = kept(&b.lists[i]);
+    }
+    if b.lists.iter().any(|l| l.statics.is_empty() && !l.kept_first) {
         let s = b.add_static(Static {
             key: "policy/input/nothing".into(),
             comments: vec![format!(
@@ -507,7 +521,7 @@ pub fn filters(cx: &mut Ctx, nat_interfaces: &[String]) -> Filters {
             origin: input.origin.clone(),
             body: "reject 0.0.0.0 * * * *".into(),
         });
-        for l in b.lists.iter_mut().filter(|l| l.statics.is_empty()) {
+        for l in b.lists.iter_mut().filter(|l| l.statics.is_empty() && !l.kept_first) {
             l.push_static(s);
         }
     }
