@@ -7,8 +7,47 @@ mod common;
 use natc::diag::Diagnostic;
 
 /// The codes an intent's checks produce: its errors, else its warnings.
+/// The codes found, without N232 (the input policy left open towards the default route):
+/// most scenarios here keep the default input policy and have a default route, and N232 is
+/// asserted by its own tests (`n232_*`).
 fn codes(body: &str) -> Vec<&'static str> {
+    diagnostics(body).iter().map(|d| d.code.0).filter(|c| *c != "N232").collect()
+}
+
+fn every_code(body: &str) -> Vec<&'static str> {
     diagnostics(body).iter().map(|d| d.code.0).collect()
+}
+
+#[test]
+fn n232_an_open_input_policy_towards_the_default_route_is_found() {
+    let gateway = |policy: &str, route: &str| {
+        format!(
+            "[[gateway]]\nname = \"gw\"\n[[gateway.interface]]\nname = \"eth0\"\naddress = \"192.168.1.1/24\"\n\
+             [[gateway.interface]]\nname = \"eth1\"\naddress = \"203.0.113.2/29\"\n{policy}{route}"
+        )
+    };
+    let default_via = "[[gateway.route]]\nto = \"0.0.0.0/0\"\nvia = \"203.0.113.1\"\n";
+    let open = diagnostics(&gateway("", default_via));
+    let [d] = open.as_slice() else { panic!("{open:#?}") };
+    assert_eq!(d.code.0, "N232");
+    assert!(
+        d.message.contains("interface `eth1`") && d.help.as_deref().is_some_and(|h| h.contains("input = \"drop\"")),
+        "{d:#?}"
+    );
+    // Closed input, no default route, or a default route into a tunnel: quiet.
+    assert_eq!(every_code(&gateway("[gateway.policy]\ninput = \"drop\"\n", default_via)), Vec::<&str>::new());
+    assert_eq!(
+        every_code(&gateway("", "[[gateway.route]]\nto = \"10.0.0.0/8\"\nvia = \"203.0.113.1\"\n")),
+        Vec::<&str>::new()
+    );
+    let tunnel = "[[gateway.tunnel]]\nname = \"vpn\"\nremote = \"198.51.100.7\"\npsk = { env = \"P\" }\n\
+                  vti = { name = \"vti0\", address = \"169.254.0.1/30\" }\n\
+                  [[gateway.route]]\nto = \"0.0.0.0/0\"\ninterface = \"vti0\"\n";
+    assert!(!every_code(&gateway("", tunnel)).contains(&"N232"));
+    // Accepted on the gateway with a reason: silenced.
+    let accepted = gateway("", default_via)
+        .replace("name = \"gw\"\n", "name = \"gw\"\naccept = [{ code = \"N232\", reason = \"lab box\" }]\n");
+    assert_eq!(every_code(&accepted), Vec::<&str>::new());
 }
 
 fn diagnostics(body: &str) -> Vec<Diagnostic> {
@@ -378,7 +417,7 @@ fn a_vti_mtu_of_1500_needs_no_clamp_and_a_smaller_one_can_be_accepted() {
 fn tcp_mss_on_the_tunnel_silences_n214_and_its_help_names_the_key() {
     let vti = "vti = { name = \"vti0\", address = \"169.254.0.2/30\", mtu = 1436 }";
     let bare = format!("{BEHIND_NAT}{}", tunnel("a", vti, ""));
-    let help = diagnostics(&bare).first().and_then(|d| d.help.clone()).unwrap_or_default();
+    let help = diagnostics(&bare).into_iter().find(|d| d.code.0 == "N214").and_then(|d| d.help).unwrap_or_default();
     assert!(help.contains("tcp_mss = 1396") && help.contains("\"auto\""), "{help}");
     for mss in ["tcp_mss = 1396", "tcp_mss = \"auto\""] {
         assert_eq!(codes(&format!("{BEHIND_NAT}{}", tunnel("a", vti, mss))), Vec::<&str>::new(), "{mss}");
@@ -675,8 +714,9 @@ fn labelled<'d>(text: &str, all: &'d [Diagnostic], code: &str) -> (&'d Diagnosti
     (d, lines)
 }
 
+/// Without N232 (asserted by `n232_*`): these cases keep the default input policy.
 fn all_codes(text: &str) -> Vec<&'static str> {
-    found(text).iter().map(|d| d.code.0).collect()
+    found(text).iter().map(|d| d.code.0).filter(|c| *c != "N232").collect()
 }
 
 /// Issue 17: an internal /28 mapped 1:1 onto spare addresses of the ISP subnet on the WAN.
@@ -842,7 +882,8 @@ fn n229_is_generous_where_it_cannot_be_sure_and_quiet_without_a_drop_policy() {
 #[test]
 fn n230_the_lan_masqueraded_out_of_the_lan_is_found_hairpin_and_one_arm_are_not() {
     let text = case("tests/warnings/masquerade-out-of-the-lan.toml");
-    let all = found(&text);
+    // The case keeps the default input policy towards its default route: N232 too.
+    let all: Vec<Diagnostic> = found(&text).into_iter().filter(|d| d.code.0 != "N232").collect();
     let (d, lines) = labelled(&text, &all, "N230");
     assert_eq!(all.len(), 1, "{all:#?}");
     assert_eq!(lines, ["out_interface = \"eth1\"", "source = \"192.168.1.0/24\"", "address = \"192.168.1.1/24\""]);

@@ -36,7 +36,9 @@ fn outputs(target: &str) -> Vec<(String, String)> {
             if let Ok(artifacts) = common::build_gateways(&path, &text, target, vec![g.name.clone()]) {
                 for a in &artifacts {
                     let profile = a.target.profile.as_ref().map(ToString::to_string).unwrap_or_default();
-                    out.push((profile, common::primary(a).to_string()));
+                    // An intent's `rtx_keep` numbers are the router's own: its lines first.
+                    let router = if target == "rtx" { common::router_lines(&text) } else { String::new() };
+                    out.push((profile, format!("{router}{}", common::primary(a))));
                 }
             }
         }

@@ -66,10 +66,11 @@ fn every_intent_builds_or_is_refused_and_every_output_passes_the_rtx_grammar() {
     let mut checked = 0;
     for path in intents() {
         let mut text = String::new();
+        let router = common::router_lines(&std::fs::read_to_string(&path).expect("readable"));
         for (gateway, built) in build_each(&path) {
             match built {
                 Ok(a) => {
-                    if let Err(report) = common::rtx_check(config(&a), &model(&a)) {
+                    if let Err(report) = common::rtx_check(&format!("{router}{}", config(&a)), &model(&a)) {
                         panic!(
                             "{} {gateway}: the RTX checks for {} reject the output:\n{report}\n{}",
                             common::stem(&path),
@@ -154,7 +155,8 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
     assert!(lines.contains(&format!("nat descriptor type {d} masquerade").as_str()), "{out}");
     assert!(lines.contains(&format!("nat descriptor address outer {d} 198.51.100.2").as_str()), "{out}");
 
-    // Filters: udp 500 and 4500 from the office, each with a dynamic filter triggered by it.
+    // Filters: udp 500 and 4500 from the office, and the seed's own application-form
+    // dynamic filter for their replies, shared by both.
     let filter_for = |port: &str| {
         let l = lines
             .iter()
@@ -163,14 +165,25 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
         l.split_whitespace().nth(2).expect("number").to_string()
     };
     let (ike, natt) = (filter_for("500"), filter_for("4500"));
-    let dynamic_for = |s: &str| {
-        let l = lines
+    let dynamics_of = |tail: &str| -> Vec<String> {
+        lines
             .iter()
-            .find(|l| l.starts_with("ip filter dynamic ") && l.ends_with(&format!(" 192.168.0.0/24 * filter {s}")))
-            .unwrap_or_else(|| panic!("no dynamic filter triggered by {s}:\n{out}"));
-        l.split_whitespace().nth(3).expect("number").to_string()
+            .filter(|l| l.starts_with("ip filter dynamic ") && l.ends_with(tail))
+            .map(|l| l.split_whitespace().nth(3).expect("number").to_string())
+            .collect()
     };
-    let (dyn_ike, dyn_natt) = (dynamic_for(&ike), dynamic_for(&natt));
+    let [replies] = dynamics_of(" 192.168.0.0/24 * udp").try_into().unwrap_or_else(|v| panic!("{v:?}:\n{out}"));
+    let filter_form =
+        |l: &&&str| l.starts_with("ip filter dynamic ") && l.split_whitespace().skip(4).any(|w| w == "filter");
+    assert!(!lines.iter().any(|l| filter_form(&l)), "no filter form:\n{out}");
+    // input = drop: replies to the router's own tcp, udp and ping flows, by application.
+    let own_flow = |app: &str| {
+        let [n] = dynamics_of(&format!(" 192.168.0.1,198.51.100.2 * {app}"))
+            .try_into()
+            .unwrap_or_else(|v| panic!("own {app}: {v:?}:\n{out}"));
+        n
+    };
+    let own = [own_flow("tcp"), own_flow("udp"), own_flow("ping")];
 
     // Applied on lan3 out, in intent order (500 before 4500), dynamics after `dynamic`.
     let applied = find("ip lan3 secure filter out ").unwrap_or_else(|| panic!("no out list on lan3:\n{out}"));
@@ -179,17 +192,49 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
     let (statics, dynamics) = (&words[..split], &words[split + 1..]);
     let at = |v: &[String], n: &str| v.iter().position(|w| w == n).unwrap_or_else(|| panic!("{n} not in {applied}"));
     assert!(at(statics, &ike) < at(statics, &natt), "intent order: {applied}");
-    assert!(at(dynamics, &dyn_ike) < at(dynamics, &dyn_natt), "intent order: {applied}");
+    assert_eq!(dynamics[0], replies, "{applied}");
+    for n in &own {
+        at(dynamics, n);
+    }
     // The only other out filter passes the router's own traffic, and it comes first.
     assert_eq!(statics.len(), 3, "{applied}");
     assert!(
         lines.contains(&format!("ip filter {} pass 192.168.0.1,198.51.100.2 * * * *", statics[0]).as_str()),
         "{out}"
     );
-    // forward = drop: traffic arriving on lan3 is filtered too (only the router's own addresses pass).
+    let filter_line = |n: &str| {
+        *lines
+            .iter()
+            .find(|l| l.starts_with(&format!("ip filter {n} ")))
+            .unwrap_or_else(|| panic!("filter {n} is not defined:\n{out}"))
+    };
+    // input = drop: nothing arriving on lan3 passes statically (the router is closed from
+    // the Internet); only dynamic-filter replies come in.
     let inbound = find("ip lan3 secure filter in ").unwrap_or_else(|| panic!("no in list on lan3:\n{out}"));
-    assert_eq!(numbers_after(inbound, "ip lan3 secure filter in ").len(), 1, "{inbound}");
-
+    let inbound = numbers_after(inbound, "ip lan3 secure filter in ");
+    assert!(!inbound.is_empty() && !inbound.contains(&"dynamic".to_string()), "{inbound:?}");
+    for n in &inbound {
+        let l = filter_line(n);
+        assert!(l.split_whitespace().nth(3) == Some("reject"), "lan3 in passes something: `{l}`");
+    }
+    // From the office (lan1): the router answers only DNS, NTP, ping and the admin ports;
+    // forwarded traffic passes to every destination but the router's.
+    let lan1_in = find("ip lan1 secure filter in ").unwrap_or_else(|| panic!("no in list on lan1:\n{out}"));
+    let lan1_in = numbers_after(lan1_in, "ip lan1 secure filter in ");
+    let router = ["192.168.0.1", "198.51.100.2"];
+    let mut to_router = Vec::new();
+    for n in &lan1_in {
+        let l = filter_line(n);
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let dst: Vec<&str> = w[5].split(',').collect();
+        if router.iter().any(|r| dst.contains(r)) {
+            to_router.push(format!("{} {}", w[6], w.get(8).copied().unwrap_or("*")));
+        } else {
+            assert_eq!(w[6..], ["*", "*", "*"], "a forward pass-through only: `{l}`");
+            assert!(w[5].contains("192.168.0.2-") && !w[5].contains("198.51.100.2-"), "`{l}`");
+        }
+    }
+    assert_eq!(to_router, ["udp 53", "tcp 53", "udp 123", "icmp *", "tcp 23,80"], "{out}");
     assert!(lines.contains(&"ip route default gateway 198.51.100.1"), "{out}");
 
     // Against the seed's hand-typed lines: the same commands with natc's numbers, except
@@ -205,14 +250,15 @@ fn seed_004_office_rtx_says_what_the_seed_says() {
             .replace("ip filter 3000 ", &format!("ip filter {ike} "))
             .replace("ip filter 3001 ", &format!("ip filter {natt} "));
         let expected = match expected.as_str() {
-            // One dynamic filter per allow, triggered by that allow's filter: exactly the
-            // allowed flows, whatever order RTX gives the static and dynamic lists.
-            "ip filter dynamic 108 192.168.0.0/24 * udp" => {
-                format!("ip filter dynamic {dyn_ike} 192.168.0.0/24 * filter {ike}")
-            }
-            // The router's own traffic goes first (netfilter never filters OUTPUT).
+            "ip filter dynamic 108 192.168.0.0/24 * udp" => format!("ip filter dynamic {replies} 192.168.0.0/24 * udp"),
+            // The router's own traffic goes first (netfilter never filters OUTPUT), and
+            // input = drop adds the dynamic filters for the router's own flows.
             "ip lan3 secure filter out 3000 3001 dynamic 108" => {
-                format!("ip lan3 secure filter out {} {ike} {natt} dynamic {dyn_ike} {dyn_natt}", statics[0])
+                format!(
+                    "ip lan3 secure filter out {} {ike} {natt} dynamic {replies} {}",
+                    statics[0],
+                    dynamics[1..].join(" ")
+                )
             }
             other => other.to_string(),
         };
@@ -291,6 +337,155 @@ fn hostile_text_stays_in_comments_and_secrets_stay_placeholders() {
         out.contains("  ipsec ike pre-shared-key 1 text @@natc-secret:file:/etc/natc/cloud\\ \\#1.psk@@\n"),
         "{out}"
     );
+}
+
+/// The application form where it is the allow's exact replies; the filter form where a
+/// stateless allow on the same list shares its flows (rtx-office: syslog-out, udp, stateless).
+#[test]
+fn dynamic_filters_take_the_application_form_only_where_it_is_exact() {
+    let office = common::build(&common::root().join("tests/rtx/rtx-office.toml"), "rtx").expect("builds");
+    let out = config(&office[0]);
+    let lines: Vec<&str> = out.lines().collect();
+    let after = |comment: &str| {
+        let i = lines.iter().position(|l| *l == comment).unwrap_or_else(|| panic!("no `{comment}`:\n{out}"));
+        lines[i + 1..].iter().find(|l| !l.starts_with('#')).copied().expect("a line")
+    };
+    let number = |l: &str| l.split_whitespace().nth(2).expect("number").to_string();
+    // lan-web-out (tcp): no stateless tcp allow shares its flows.
+    let web = after("# branch-rtx allow/lan-web-out (replies: tcp from 192.168.10.0/24 to *)");
+    assert!(web.starts_with("ip filter dynamic ") && web.ends_with(" 192.168.10.0/24 * tcp"), "{web}");
+    // lan-dns-out (udp from the LAN to anywhere) would also give syslog-out replies: filter form.
+    let dns = number(after("# branch-rtx allow/lan-dns-out"));
+    let replies = after("# branch-rtx allow/lan-dns-out (replies)");
+    assert_eq!(
+        replies.split_whitespace().skip(4).collect::<Vec<_>>(),
+        ["192.168.10.0/24", "*", "filter", &dns],
+        "{out}"
+    );
+    assert!(!out.contains(" * udp\n"), "no udp application form:\n{out}");
+    // Without the stateless allow, the application form.
+    let text = std::fs::read_to_string(common::root().join("tests/rtx/rtx-office.toml")).expect("intent");
+    let without = text.replace(
+        "stateful = false\n\n[[gateway.allow]]\nname = \"lan-ping-out\"",
+        "\n[[gateway.allow]]\nname = \"lan-ping-out\"",
+    );
+    assert_ne!(without, text);
+    let built = built(&without);
+    assert!(
+        built.lines().any(|l| l.starts_with("ip filter dynamic ") && l.ends_with(" 192.168.10.0/24 * udp")),
+        "{built}"
+    );
+}
+
+/// input = "drop" with forward = "accept" (rtx-vpn-closed): every interface, the tunnel's
+/// included, gets an in list; for the router it passes only the LAN's SSH (lan1 only) and
+/// the peer's IKE, NAT-T and ESP (LAN interfaces only); the forward pass-through names no
+/// address of the router; every out list passes all and carries the own-flow dynamics.
+#[test]
+fn input_drop_closes_every_interface_to_all_but_what_input_allows_name() {
+    let a = common::build(&common::root().join("tests/rtx/rtx-vpn-closed.toml"), "rtx").expect("builds");
+    let out = config(&a[0]);
+    let lines: Vec<&str> = out.lines().map(str::trim_start).filter(|l| !l.starts_with('#')).collect();
+    let filter = |n: &str| {
+        let l =
+            lines.iter().find(|l| l.starts_with(&format!("ip filter {n} "))).unwrap_or_else(|| panic!("{n}:\n{out}"));
+        l.split_whitespace().skip(3).collect::<Vec<_>>().join(" ")
+    };
+    let list = |prefix: &str| {
+        let l = lines.iter().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}`:\n{out}"));
+        let words: Vec<String> = l[prefix.len()..].split_whitespace().map(str::to_string).collect();
+        let split = words.iter().position(|w| w == "dynamic").unwrap_or(words.len());
+        (words[..split].iter().map(|n| filter(n)).collect::<Vec<_>>(), words[split..].len().saturating_sub(1))
+    };
+    let router = "192.168.10.1,203.0.113.2,169.254.10.2";
+    let peer = [
+        format!("pass 198.51.100.10 {router} udp * 500"),
+        format!("pass 198.51.100.10 {router} udp * 4500"),
+        format!("pass 198.51.100.10 {router} esp"),
+    ];
+    let (lan1, _) = list("ip lan1 secure filter in ");
+    let (lan2, _) = list("ip lan2 secure filter in ");
+    let (tunnel, _) = list("ip tunnel secure filter in ");
+    assert_eq!(lan1[..3], peer, "{out}");
+    assert!(lan1[3].starts_with("pass 192.168.10.0/24 192.168.10.1,") && lan1[3].ends_with(" tcp * 22"), "{out}");
+    assert_eq!(lan2[..3], peer, "{out}");
+    assert_eq!((lan1.len(), lan2.len(), tunnel.len()), (5, 4, 1), "{out}");
+    let through = &tunnel[0];
+    assert_eq!([&lan1[4], &lan2[3]], [through, through]);
+    // Its destination field covers every address but the router's (and the broadcasts).
+    let dst = through.split_whitespace().nth(2).expect("destination");
+    let covers = |a: &str| {
+        let a: std::net::Ipv4Addr = a.parse().expect("address");
+        dst.split(',').any(|item| {
+            let (lo, hi) = item.split_once('-').unwrap_or((item, item));
+            let (lo, hi): (std::net::Ipv4Addr, std::net::Ipv4Addr) = (lo.parse().expect("lo"), hi.parse().expect("hi"));
+            lo <= a && a <= hi
+        })
+    };
+    for own in router.split(',').chain(["192.168.10.255", "255.255.255.255", "224.0.0.5"]) {
+        assert!(!covers(own), "{own} is the router's, and `{through}` passes it");
+    }
+    for other in ["192.168.10.5", "8.8.8.8", "172.16.0.1", "203.0.113.3", "0.0.0.0"] {
+        assert!(covers(other), "{other} is forwarded, and `{through}` does not pass it");
+    }
+    for prefix in ["ip lan1 secure filter out ", "ip lan2 secure filter out ", "ip tunnel secure filter out "] {
+        assert_eq!(list(prefix), (vec!["pass * * * * *".to_string()], 3), "{prefix}:\n{out}");
+    }
+    for app in ["tcp", "udp", "ping"] {
+        assert!(
+            lines.iter().any(|l| l.starts_with("ip filter dynamic ") && l.ends_with(&format!(" {router} * {app}"))),
+            "{out}"
+        );
+    }
+}
+
+/// Coexistence: `rtx_keep` on lan2 keeps the router's own descriptor 1 after natc's, its
+/// static filters before natc's and its dynamic filter after natc's; every list line says
+/// what it replaces; the router's config plus natc's lines pass the checks; a kept number
+/// in natc's own range is refused at the `rtx_keep` line.
+#[test]
+fn rtx_keep_keeps_the_routers_own_numbers_in_the_lists_natc_replaces() {
+    let text = std::fs::read_to_string(common::root().join("tests/rtx/rtx-office.toml")).expect("intent");
+    let keep = "rtx_keep = { nat_descriptors = [1], filters_in = [200003, 200020], dynamic_out = [200098] }\n";
+    let kept = text.replacen("description = \"ISP\"\n", &format!("description = \"ISP\"\n{keep}"), 1);
+    assert_ne!(kept, text);
+    let a = common::build_text(&kept, "rtx").unwrap_or_else(|e| panic!("{e}"));
+    let out = config(&a[0]);
+    let plain = config(&common::build_text(&text, "rtx").expect("builds")[0]).to_string();
+    let line =
+        |o: &str, p: &str| o.lines().find(|l| l.starts_with(p)).unwrap_or_else(|| panic!("no `{p}`:\n{o}")).to_string();
+    let nat = line(&plain, "ip lan2 nat descriptor ");
+    assert_eq!(line(out, "ip lan2 nat descriptor "), format!("{nat} 1"));
+    let inbound = line(&plain, "ip lan2 secure filter in ");
+    assert_eq!(
+        line(out, "ip lan2 secure filter in "),
+        inbound.replacen("ip lan2 secure filter in ", "ip lan2 secure filter in 200003 200020 ", 1)
+    );
+    assert_eq!(
+        line(out, "ip lan2 secure filter out "),
+        format!("{} 200098", line(&plain, "ip lan2 secure filter out "))
+    );
+    for (prefix, kept) in [("ip lan2 nat descriptor ", "1"), ("ip lan2 secure filter in ", "200003 200020")] {
+        let l = out.lines().position(|l| l.starts_with(prefix)).expect("line");
+        let above = out.lines().nth(l - 1).expect("comment");
+        assert!(
+            above.starts_with("# replaces lan2's ") && above.contains(&format!("keeping its own {kept} ")),
+            "{above}"
+        );
+    }
+    assert!(
+        plain.contains("# replaces lan2's secure filter in list on the router: what it had there stops"),
+        "{plain}"
+    );
+    // The router's own definitions (as its show config has them) plus natc's lines.
+    let router = "nat descriptor type 1 masquerade\nnat descriptor address outer 1 primary\n\
+                  ip filter 200003 reject 192.168.10.0/24 * * * *\nip filter 200020 reject * * udp,tcp 135 *\n\
+                  ip filter dynamic 200098 * * tcp\n";
+    common::rtx_check(&format!("{router}{out}"), "RTX1210").unwrap_or_else(|e| panic!("{e}"));
+    // natc's own range: refused, at the rtx_keep line.
+    let clash = kept.replace("200020", "150000");
+    let report = common::build_text(&clash, "rtx").expect_err("150000 is natc's");
+    assert!(report.contains("N301") && report.contains("filter 150000") && report.contains("rtx_keep = {"), "{report}");
 }
 
 /// `n` port forwards on lan2's masquerade address, with `extra` inserted at position 25.

@@ -8,6 +8,7 @@
 
 mod accept;
 mod addresses;
+mod exposed_input;
 mod facts;
 mod filtered;
 mod forwards;
@@ -92,6 +93,7 @@ pub fn run(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
         rules::check(facts, gw_plan, &conflicting, &mut found);
         filtered::check(facts, gw_plan, &mut found);
         own_segment::check(facts, &mut found);
+        exposed_input::check(facts, &mut found);
         payload::check(facts, &mut found);
         tunnels::check(facts, gw_plan, &mut found);
     }

@@ -247,10 +247,14 @@ fn filtered(facts: &Facts, plan: &GatewayPlan, t: &Tunnel, found: &mut Findings)
     if !plan.filters.input.verdict.closes() {
         return;
     }
-    // The Linux packet-filter targets let each tunnel's IKE, NAT-T and ESP in themselves
-    // (GatewayPlan::tunnel_input): nothing to warn about when they are all it is built for.
+    // The Linux packet-filter targets and RTX let each tunnel's IKE, NAT-T and ESP in
+    // themselves (GatewayPlan::tunnel_input): nothing to warn about when they are all it is
+    // built for.
     let linux_only = !plan.targets.is_empty()
-        && plan.targets.iter().all(|d| d.spec.kind.is_linux_filter() || d.spec.kind == TargetKind::Strongswan);
+        && plan
+            .targets
+            .iter()
+            .all(|d| d.spec.kind.is_linux_filter() || matches!(d.spec.kind, TargetKind::Strongswan | TargetKind::Rtx));
     if linux_only {
         return;
     }

@@ -140,6 +140,33 @@ pub struct Interface {
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
+    /// Yamaha RTX only: the router's own NAT descriptors and filters on this interface that
+    /// natc's `ip <if> nat descriptor` / `secure filter` lines must keep (docs/rtx.md,
+    /// "Coexistence"). Each such line replaces the interface's whole list on the router.
+    #[schemars(with = "Option<RtxKeep>")]
+    pub rtx_keep: Option<S<RtxKeep>>,
+}
+
+/// The numbers an RTX already uses on one interface (from its `show config`), kept in the
+/// lists natc writes there: descriptors after natc's, filters before natc's.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RtxKeep {
+    /// `ip <if> nat descriptor …`: the router's descriptor ids (1..2147483647).
+    #[serde(default)]
+    pub nat_descriptors: Vec<u32>,
+    /// `ip <if> secure filter in …`: static filter numbers (1..21474836).
+    #[serde(default)]
+    pub filters_in: Vec<u32>,
+    /// `ip <if> secure filter out …`: static filter numbers.
+    #[serde(default)]
+    pub filters_out: Vec<u32>,
+    /// The dynamic filter numbers after `dynamic` in the in list.
+    #[serde(default)]
+    pub dynamic_in: Vec<u32>,
+    /// The dynamic filter numbers after `dynamic` in the out list.
+    #[serde(default)]
+    pub dynamic_out: Vec<u32>,
 }
 
 /// One string, or a list of strings each with its own span. A hand-written visitor, because

@@ -224,6 +224,17 @@ fn interfaces(gateway: &str, raw: &[S<intent::Interface>], out: &mut Vec<Diagnos
             },
             addresses,
             description: r.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span())),
+            rtx_keep: r.rtx_keep.as_ref().map(|k| {
+                let v = k.get_ref();
+                crate::plan::RtxKeep {
+                    nat_descriptors: v.nat_descriptors.clone(),
+                    filters_in: v.filters_in.clone(),
+                    filters_out: v.filters_out.clone(),
+                    dynamic_in: v.dynamic_in.clone(),
+                    dynamic_out: v.dynamic_out.clone(),
+                    span: k.span(),
+                }
+            }),
         });
     }
     result

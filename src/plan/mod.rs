@@ -11,7 +11,8 @@ mod records;
 pub use lab::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
 pub use port_step::{PortShift, PortStep};
 pub use records::{
-    Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, KeySpans, SecretRef, Tunnel, TunnelMode, TunnelPeer, Vti,
+    Accept, Bgp, BgpNeighbor, Dpd, Esp, Ike, Interface, KeySpans, RtxKeep, SecretRef, Tunnel, TunnelMode, TunnelPeer,
+    Vti,
 };
 
 use crate::vocab::{
@@ -111,7 +112,8 @@ impl GatewayPlan {
 /// One accept line the Linux packet-filter targets add to the input chain under
 /// `input = "drop"` for a tunnel: IKE (udp/500), NAT-T (udp/4500) or ESP from the tunnel's
 /// `remote` only. Both ends of a tunnel initiate, rekey and send DPD, so the peer's own
-/// exchanges must get in, not just the replies to ours. VyOS and RTX do not render these.
+/// exchanges must get in, not just the replies to ours. RTX renders them too (on its
+/// in lists under `input = "drop"`); VyOS does not.
 #[derive(Debug, Clone)]
 pub struct TunnelInput<'a> {
     pub origin: &'a Origin,

@@ -18,6 +18,19 @@ pub struct Interface {
     /// Clamp the MSS of TCP SYNs leaving through this interface.
     pub tcp_mss: Option<At<TcpMss>>,
     pub description: Option<At<String>>,
+    /// `rtx_keep`: the RTX's own numbers natc's lists on this interface keep (docs/rtx.md).
+    pub rtx_keep: Option<RtxKeep>,
+}
+
+/// The RTX's own numbers on one interface, and where `rtx_keep` was written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RtxKeep {
+    pub nat_descriptors: Vec<u32>,
+    pub filters_in: Vec<u32>,
+    pub filters_out: Vec<u32>,
+    pub dynamic_in: Vec<u32>,
+    pub dynamic_out: Vec<u32>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

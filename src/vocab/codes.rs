@@ -84,6 +84,7 @@ codes! {
     DNAT_FILTERED = "N229", "a DNAT whose forwarded flow the gateway's own forward filter drops";
     SNAT_OWN_SEGMENT = "N230", "a SNAT whose out_interface is the interface its source network sits on";
     DNAT_CONFLICT = "N231", "two DNATs of the same address, protocol and port to different destinations";
+    INPUT_OPEN_TO_DEFAULT_ROUTE = "N232", "input = \"accept\" on a gateway whose default route leaves through an interface: the box's own services are reachable from that side";
     TARGET_CANNOT_EXPRESS = "N301", "the target cannot express this item exactly";
     TARGET_INTERFACE_DEPRECATED = "N303", "the target's configuration interface is deprecated upstream";
     PACKAGING_CANNOT_DEPLOY = "N304", "the --package packaging cannot deploy this target's files";
@@ -105,6 +106,7 @@ pub const ITEM_WARNINGS: &[Code] = &[
     Code::LIFETIMES_DIFFER,
     Code::DNAT_FILTERED,
     Code::SNAT_OWN_SEGMENT,
+    Code::INPUT_OPEN_TO_DEFAULT_ROUTE,
 ];
 
 /// Warnings of a target (N301 in its warning form: natc writes part of an item and says so;

@@ -184,6 +184,12 @@ pub fn vyos_check(text: &str, version: &str) -> (bool, String) {
 /// to (every filter a list names exists, a bound NAT descriptor has its type, an enabled
 /// tunnel has its SA policy, whose gateway has a key and a remote address, …) and that no
 /// setting is entered twice; with NATC_SHARED_CHECKS also `rtx-check --model MODEL`.
+/// The router's own lines an RTX test intent keeps with `rtx_keep` (its `# router: …`
+/// comment lines), to enter before natc's lines when a whole config is checked.
+pub fn router_lines(intent: &str) -> String {
+    intent.lines().filter_map(|l| l.strip_prefix("# router: ")).map(|l| format!("{l}\n")).collect()
+}
+
 pub fn rtx_check(config: &str, model: &str) -> Result<(), String> {
     let mut report = match grammar::rtx::Grammar::get().check(config, model) {
         Ok(()) => String::new(),

@@ -3,9 +3,12 @@
 //! IPsec tunnels (`ipsec.rs`) each build their part of the view; this file holds the
 //! interface names, the model limits, routes, addresses and the assembly. See docs/rtx.md.
 
+mod dynamic;
 mod filter;
 mod ipsec;
+mod keep;
 mod nat;
+mod own;
 
 use super::header::{HeaderView, header_view};
 use super::{Header, OutputFile, Target, TargetKind, cannot_express, engine};
@@ -378,11 +381,23 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
         Some(t) => t.interface.push(block.with_interface("ip tunnel")),
         None => lan.push(block.with_interface(&format!("ip {iface}"))),
     };
-    for (iface, block) in nat.bindings {
-        bind(iface, block, &mut lan_nat);
-    }
-    for (iface, block) in filters.applications {
-        bind(iface, block, &mut lan_filters);
+    // Each binding line replaces the interface's whole list on the router (keep.rs).
+    keep::check(cx);
+    let mut replaced: Vec<String> = Vec::new();
+    for (iface, block) in nat.bindings.into_iter().chain(filters.applications) {
+        let is_tunnel = matches!(classify(&iface), Some(IfClass::Tunnel(_)));
+        let block = if is_tunnel { block } else { keep::merge(cx, &iface, block) };
+        if !is_tunnel {
+            for l in &block.lines {
+                if let Some(rest) = l.strip_prefix("{if} ") {
+                    let what = rest.split(' ').take(if rest.starts_with("secure") { 3 } else { 2 }).collect::<Vec<_>>();
+                    replaced.push(format!("ip {iface} {}", what.join(" ")));
+                }
+            }
+        }
+        let target =
+            if block.lines.iter().any(|l| l.starts_with("{if} nat ")) { &mut lan_nat } else { &mut lan_filters };
+        bind(iface, block, target);
     }
     lan_nat.extend(nat.definitions);
 
@@ -402,6 +417,12 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
         ),
     ];
     notes.extend(filters.notes);
+    if !replaced.is_empty() {
+        notes.push(format!(
+            "Each of these lines replaces that whole list on the router (what it had there stops, unless the interface's rtx_keep lists it): {}.",
+            replaced.join(", ")
+        ));
+    }
     if !tunnels.is_empty() {
         notes.push(header.secrets_note().into());
     }
