@@ -19,5 +19,7 @@ pub use ipsec::{IkeId, TcpMss};
 pub use log::{LOG_PREFIX_MAX, Log};
 pub use origin::{At, Kind, Origin, Span};
 pub use ports::{PortRange, PortSet};
-pub use targets::{RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec, VYOS_VERSIONS, VyosVersion};
+pub use targets::{
+    IptablesShape, RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec, VYOS_VERSIONS, VyosVersion,
+};
 pub use words::{Chain, Claim, DpdAction, Protocol, Verdict};

@@ -49,12 +49,16 @@ impl TargetKind {
         match self {
             TargetKind::Vyos => VYOS_VERSIONS,
             TargetKind::Rtx => RTX_MODELS,
+            TargetKind::Iptables => IPTABLES_SHAPES,
             _ => &[],
         }
     }
 }
 
 pub const VYOS_VERSIONS: &[&str] = &["1.4", "1.5"];
+/// `iptables@tree` and `iptables@flat` force the chain layout; without a profile a chain
+/// becomes a lookup tree from `IptablesShape::THRESHOLD` rules on (docs/targets.md).
+pub const IPTABLES_SHAPES: &[&str] = &["tree", "flat"];
 pub const RTX_MODELS: &[&str] =
     &["RTX830", "RTX840", "RTX1200", "RTX1210", "RTX1220", "RTX1300", "RTX3500", "RTX3510", "RTX5000"];
 
@@ -99,11 +103,39 @@ impl RtxModel {
     }
 }
 
+/// How the iptables target lays out a chain of many rules (backend/iptables_tree.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IptablesShape {
+    /// Flat below `THRESHOLD` rules in a chain, a lookup tree from there on.
+    Auto,
+    Tree,
+    Flat,
+}
+
+impl IptablesShape {
+    /// Rules in one chain from which `Auto` builds the tree: below it a linear chain costs
+    /// the packet less than the tree's jumps would save, and small outputs stay as readable.
+    pub const THRESHOLD: usize = 64;
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IptablesShape::Auto => "auto",
+            IptablesShape::Tree => IPTABLES_SHAPES[0],
+            IptablesShape::Flat => IPTABLES_SHAPES[1],
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<IptablesShape> {
+        [IptablesShape::Tree, IptablesShape::Flat].into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
 /// A target's profile, typed by its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TargetProfile {
     Vyos(VyosVersion),
     Rtx(RtxModel),
+    Iptables(IptablesShape),
 }
 
 impl fmt::Display for TargetProfile {
@@ -111,6 +143,7 @@ impl fmt::Display for TargetProfile {
         match self {
             TargetProfile::Vyos(v) => f.write_str(v.as_str()),
             TargetProfile::Rtx(m) => f.write_str(m.name()),
+            TargetProfile::Iptables(s) => f.write_str(s.as_str()),
         }
     }
 }
@@ -128,6 +161,14 @@ impl TargetSpec {
         match self.profile {
             Some(TargetProfile::Vyos(v)) => v,
             _ => VyosVersion::DEFAULT,
+        }
+    }
+
+    /// The chain layout of an `iptables@…` spec (`Auto` when it names none).
+    pub fn iptables_shape(&self) -> IptablesShape {
+        match self.profile {
+            Some(TargetProfile::Iptables(s)) => s,
+            _ => IptablesShape::Auto,
         }
     }
 
@@ -192,6 +233,7 @@ impl std::str::FromStr for TargetSpec {
             let typed = match kind {
                 TargetKind::Vyos => VyosVersion::parse(p).map(TargetProfile::Vyos),
                 TargetKind::Rtx => RtxModel::parse(p).map(TargetProfile::Rtx),
+                TargetKind::Iptables => IptablesShape::parse(p).map(TargetProfile::Iptables),
                 _ => None,
             };
             let Some(typed) = typed else {
