@@ -1,4 +1,4 @@
-//! Target names and profiles: `iptables`, `nftables`, `firewalld`, `vyos[@1.4|1.5]`,
+//! Target names and profiles: `iptables[@tree|flat]`, `nftables`, `firewalld`, `vyos[@1.4|1.5]`,
 //! `rtx[@MODEL]`, `strongswan` (the IPsec companion of the Linux packet-filter targets). Shared by the intent (`targets = [...]`, read in model/targets.rs), the
 //! JSON Schema and the command line.
 
@@ -264,5 +264,8 @@ mod tests {
             Err(SpecError::UnknownTarget { suggestion: Some("nftables"), .. })
         ));
         assert!(matches!("iptables@x".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
+        assert_eq!("iptables@TREE".parse::<TargetSpec>().unwrap().iptables_shape(), IptablesShape::Tree);
+        assert_eq!("iptables@flat".parse::<TargetSpec>().unwrap().to_string(), "iptables@flat");
+        assert_eq!("iptables".parse::<TargetSpec>().unwrap().iptables_shape(), IptablesShape::Auto);
     }
 }
