@@ -10,9 +10,10 @@
 //! and jumps of its own path: nothing is rebalanced or renumbered. Chain names are the
 //! interface and the prefix (`D-eth0-198.51.100.16/28`), and each jump's comment says the same.
 //!
-//! Every rule in the tree is the flat chain's rule verbatim (its own `-i`/`-d` included), so a
+//! Every rule in the tree is the flat chain's rule verbatim (its own `-d` included), so a
 //! jump's condition is implied by the match of every rule below it: entering a chain never
-//! keeps a packet from a rule that could have matched it.
+//! keeps a packet from a rule that could have matched it. Only its `-i eth0` (`-o`) is left
+//! out below the interface's jump, which every packet there has passed.
 //!
 //! ## Why first-match order is kept
 //! Two rules can match one packet only if their keys overlap: the same interface (or one of
@@ -252,7 +253,7 @@ fn emit(nodes: &[Node], at: usize, keying: &Keying, slots: &mut [Option<RulePart
     let mut rules = Vec::with_capacity(nodes[at].entries.len());
     for entry in &nodes[at].entries {
         match *entry {
-            Entry::Rule(i) => rules.extend(slots[i].take()),
+            Entry::Rule(i) => rules.extend(slots[i].take().map(|r| without_interface(r, &nodes[at], keying))),
             Entry::Jump(child) => {
                 rules.push(jump(&nodes[child], keying));
                 emit(nodes, child, keying, slots, out);
@@ -260,6 +261,22 @@ fn emit(nodes: &[Node], at: usize, keying: &Keying, slots: &mut [Option<RulePart
         }
     }
     out[slot].rules = rules;
+}
+
+/// A rule below an interface's jump without its own `-i eth0` (`-o`): every packet there came
+/// in on (goes out of) that interface, and on iptables-nft an interface match costs a rule
+/// several times what an address match does. Rules in the built-in chain keep theirs.
+fn without_interface(mut rule: RuleParts, node: &Node, keying: &Keying) -> RuleParts {
+    let Some(interface) = &node.interface else { return rule };
+    let token = format!(" {} {interface}", if keying.source { "-o" } else { "-i" });
+    let found = rule.matches.match_indices(&token).map(|(at, _)| at).find(|&at| {
+        // The whole word: ` -i eth0` is not the start of ` -i eth0.5`.
+        rule.matches[at + token.len()..].chars().next().is_none_or(|c| c == ' ')
+    });
+    if let Some(at) = found {
+        rule.matches.replace_range(at..at + token.len(), "");
+    }
+    rule
 }
 
 fn chain_name(node: &Node, keying: &Keying) -> String {
@@ -290,40 +307,38 @@ mod tests {
     }
 
     fn rule(interface: Option<&str>, key: Option<&str>, id: usize) -> Keyed {
+        let key: Option<Ipv4Net> = key.map(|k| k.parse().expect("prefix"));
+        // As iptables.rs writes a match: ` -i eth0 -d 10.0.0.0/8 -p tcp`.
+        let mut matches = interface.map(|i| format!(" -i {i}")).unwrap_or_default();
+        matches.push_str(&key.map(|k| format!(" -d {k}")).unwrap_or_default());
+        matches.push_str(" -p tcp");
         Keyed {
             interface: interface.map(str::to_string),
-            key: key.map(|k| k.parse().expect("prefix")),
-            rule: RuleParts { matches: String::new(), comment: format!("r{id}"), target: "ACCEPT".into() },
+            key,
+            rule: RuleParts { matches, comment: format!("r{id}"), target: "ACCEPT".into() },
         }
     }
 
     /// The rules a packet meets, in order, walking the chains as iptables does (a jump whose
-    /// condition holds runs the chain and comes back): the rule ids whose own key matches.
-    fn walk(
-        chains: &[Chain],
-        keys: &HashMap<String, (Option<String>, Option<Ipv4Net>)>,
-        at: &str,
-        packet: (&str, Ipv4Addr),
-        met: &mut Vec<String>,
-    ) {
+    /// match holds runs the chain and comes back): the ids of the rules whose match, as
+    /// written in the chain, holds for the packet.
+    fn walk(chains: &[Chain], at: &str, packet: (&str, Ipv4Addr), met: &mut Vec<String>) {
         let chain = chains.iter().find(|c| c.name == at).expect("chain exists");
         for r in &chain.rules {
+            let words: Vec<&str> = r.matches.split_whitespace().collect();
+            let holds = words.chunks(2).all(|pair| match pair {
+                ["-i", i] => *i == packet.0,
+                ["-d", p] => p.parse::<Ipv4Net>().expect("prefix").contains(&packet.1),
+                ["-p", "tcp"] => true,
+                _ => panic!("unexpected match {}", r.matches),
+            });
+            if !holds {
+                continue;
+            }
             if r.comment.starts_with('r') {
-                let (i, k) = &keys[&r.comment];
-                if matches(i.as_deref(), *k, packet) {
-                    met.push(r.comment.clone());
-                }
+                met.push(r.comment.clone());
             } else {
-                // A jump: ` -i eth0` or ` -d 10.0.0.0/8`.
-                let words: Vec<&str> = r.matches.split_whitespace().collect();
-                let holds = match words[..] {
-                    ["-i", i] => i == packet.0,
-                    ["-d", p] => p.parse::<Ipv4Net>().expect("prefix").contains(&packet.1),
-                    _ => panic!("unexpected jump {}", r.matches),
-                };
-                if holds {
-                    walk(chains, keys, &r.target, packet, met);
-                }
+                walk(chains, &r.target, packet, met);
             }
         }
     }
@@ -349,13 +364,13 @@ mod tests {
     #[test]
     fn the_tree_meets_the_rules_a_packet_matches_in_flat_order() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let interfaces = [None, Some("eth0"), Some("eth1"), Some("ppp+")];
+        let interfaces = [None, Some("eth0"), Some("eth1"), Some("ppp+"), Some("eth0.5")];
         let mut lifted_somewhere = false;
         for round in 0..300 {
             let n = 1 + rng.next(60) as usize;
             let rules: Vec<Keyed> = (0..n)
                 .map(|id| {
-                    let interface = interfaces[rng.next(4) as usize];
+                    let interface = interfaces[rng.next(5) as usize];
                     let key = if rng.next(8) == 0 {
                         None
                     } else {
@@ -366,8 +381,6 @@ mod tests {
                     rule(interface, key.as_deref(), id)
                 })
                 .collect();
-            let keys: HashMap<String, (Option<String>, Option<Ipv4Net>)> =
-                rules.iter().map(|k| (k.rule.comment.clone(), (k.interface.clone(), k.key))).collect();
             let flat: Vec<(String, Option<String>, Option<Ipv4Net>)> =
                 rules.iter().map(|k| (k.rule.comment.clone(), k.interface.clone(), k.key)).collect();
             let tree = build(&rules);
@@ -380,7 +393,7 @@ mod tests {
                 n
             );
             for _ in 0..200 {
-                let interface = ["eth0", "eth1", "eth2"][rng.next(3) as usize];
+                let interface = ["eth0", "eth1", "eth2", "eth0.5"][rng.next(4) as usize];
                 let packet = Ipv4Addr::from(0x0a00_0000 | (rng.next(4) as u32) << 8 | (rng.next(64) as u32));
                 let expected: Vec<String> = flat
                     .iter()
@@ -388,7 +401,7 @@ mod tests {
                     .map(|(c, _, _)| c.clone())
                     .collect();
                 let mut met = Vec::new();
-                walk(&chains, &keys, "PREROUTING", (interface, packet), &mut met);
+                walk(&chains, "PREROUTING", (interface, packet), &mut met);
                 assert_eq!(met, expected, "round {round}: {interface} {packet}");
             }
         }
@@ -427,6 +440,8 @@ mod tests {
         let names: Vec<&str> = chains.iter().map(|c| c.name.as_str()).collect();
         assert!(names.contains(&"D-eth0-198.51.112.128/28"), "{names:?}");
         assert!(names.iter().all(|n| n.len() <= NAME_MAX));
+        // Below the interface's jump no rule compares the interface again.
+        assert!(chains.iter().skip(1).flat_map(|c| &c.rules).all(|r| !r.matches.contains("-i ")));
         // Every chain holds at most 16 jumps.
         assert!(chains.iter().all(|c| c.rules.iter().filter(|r| !r.comment.starts_with('r')).count() <= 16));
     }
