@@ -369,3 +369,34 @@ fn a_generated_10k_mapping_intent_loads_as_a_tree() {
         }
     }
 }
+
+/// firewalld's direct rules as lookup trees: 300 generated mappings (past the threshold)
+/// go through the script's own preflight (every rule restored into a throwaway namespace)
+/// and, by the stand-in firewall-cmd, into the kernel: every chain and rule is there.
+#[test]
+fn firewalld_direct_rules_load_as_a_tree() {
+    require_kernel_tools();
+    let text = common::mappings_intent(300, &[]);
+    let compiled = natc::compile(&text).expect("the generated intent compiles");
+    let artifacts = common::build_text(&text, "firewalld").expect("the generated intent builds");
+    let artifact = &artifacts[0];
+    let script = common::primary(artifact);
+    let rules: Vec<&str> = script.lines().filter(|l| l.trim_start().starts_with("rule ")).collect();
+    for chain in ["nD-eth0", "nS-eth0", "nF-eth0", "nD-eth0-100.65.1.48/28"] {
+        assert!(rules.iter().any(|r| r.ends_with(&format!(" -j {chain}"))), "no jump to {chain}: not a tree");
+    }
+    let load = common::interfaces_script(&compiled, &artifact.gateway) + &load_script(artifact);
+    let listing = in_namespace(artifact, &load);
+    let natc_rules = listing
+        .lines()
+        .filter(|l| l.starts_with("-A ") && l.contains("--comment \"gw "))
+        .filter(|l| !l.starts_with("-A PREROUTING") && !l.starts_with("-A POSTROUTING"))
+        .filter(|l| !l.starts_with("-A INPUT") && !l.starts_with("-A FORWARD"))
+        .count();
+    assert_eq!(natc_rules, rules.len(), "the kernel holds another number of natc's rules:\n{listing}");
+    for i in [0, 150, 299] {
+        for item in [format!("dnat/in-{i}"), format!("snat/out-{i}"), format!("allow/to-{i}")] {
+            assert!(listing.contains(&format!("\"gw {item}\"")), "the kernel lacks {item}");
+        }
+    }
+}

@@ -248,7 +248,7 @@ pub fn translation_rules(gw: &GatewayPlan, t: &Translation) -> Vec<RuleParts> {
 
 /// The rules of translations keyed for the lookup tree: a DNAT by its `-i` and destination,
 /// an SNAT by its `-o` and source.
-fn translation_keyed(gw: &GatewayPlan, list: &[Translation]) -> Vec<Keyed> {
+pub fn translation_keyed(gw: &GatewayPlan, list: &[Translation]) -> Vec<Keyed> {
     list.iter()
         .flat_map(|t| {
             let (interface, key) = match t.hook {
@@ -284,16 +284,12 @@ fn to_port(port: &Option<PortStep>) -> String {
     }
 }
 
-/// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule).
-pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
-    filter_keyed(gw, chain).into_iter().map(|k| k.rule).collect()
-}
-
 /// A filter line before its port variants: matches, comment, log, and the match it keys by.
 type FilterSource<'a> = (Vec<String>, String, Option<&'a Log>, Option<&'a Match>);
 
-/// The same, each with its `-i` and destination for the lookup tree.
-fn filter_keyed(gw: &GatewayPlan, chain: FilterChain) -> Vec<Keyed> {
+/// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule),
+/// each with its `-i` and destination for the lookup tree.
+pub fn filter_keyed(gw: &GatewayPlan, chain: FilterChain) -> Vec<Keyed> {
     let lines = gw.filters.lines(chain);
     let mut rules: Vec<FilterSource> = lines
         .iter()

@@ -72,6 +72,16 @@ pub struct Keying<'a> {
 pub struct Chain {
     pub name: String,
     pub rules: Vec<RuleParts>,
+    /// What each rule is, for a target that orders rules by priority (firewalld).
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The rule at this index of the flat chain.
+    Rule(usize),
+    /// A jump into a chain whose rules all lie in this prefix (`None`: an interface's, any).
+    Jump(Option<Ipv4Net>),
 }
 
 /// The chains `rules` become: the root alone (the flat chain) below the shape's threshold.
@@ -82,7 +92,9 @@ pub fn layout(shape: IptablesShape, keying: &Keying, rules: Vec<Keyed>) -> Vec<C
         IptablesShape::Auto => rules.len() >= IptablesShape::THRESHOLD,
     };
     if !tree || !short_names_are_distinct(keying, &rules) {
-        return vec![Chain { name: keying.root.to_string(), rules: rules.into_iter().map(|k| k.rule).collect() }];
+        let sources = (0..rules.len()).map(Source::Rule).collect();
+        let rules = rules.into_iter().map(|k| k.rule).collect();
+        return vec![Chain { name: keying.root.to_string(), rules, sources }];
     }
     let tree = build(&rules);
     let mut slots: Vec<Option<RuleParts>> = rules.into_iter().map(|k| Some(k.rule)).collect();
@@ -249,18 +261,24 @@ fn build(rules: &[Keyed]) -> Vec<Node> {
 fn emit(nodes: &[Node], at: usize, keying: &Keying, slots: &mut [Option<RuleParts>], out: &mut Vec<Chain>) {
     let name = chain_name(&nodes[at], keying);
     let slot = out.len();
-    out.push(Chain { name, rules: Vec::new() });
+    out.push(Chain { name, rules: Vec::new(), sources: Vec::new() });
     let mut rules = Vec::with_capacity(nodes[at].entries.len());
+    let mut sources = Vec::with_capacity(nodes[at].entries.len());
     for entry in &nodes[at].entries {
         match *entry {
-            Entry::Rule(i) => rules.extend(slots[i].take().map(|r| without_interface(r, &nodes[at], keying))),
+            Entry::Rule(i) => {
+                rules.extend(slots[i].take().map(|r| without_interface(r, &nodes[at], keying)));
+                sources.push(Source::Rule(i));
+            }
             Entry::Jump(child) => {
                 rules.push(jump(&nodes[child], keying));
+                sources.push(Source::Jump(nodes[child].prefix));
                 emit(nodes, child, keying, slots, out);
             }
         }
     }
     out[slot].rules = rules;
+    out[slot].sources = sources;
 }
 
 /// A rule below an interface's jump without its own `-i eth0` (`-o`): every packet there came
