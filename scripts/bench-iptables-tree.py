@@ -63,8 +63,10 @@ def mappings_intent(n):
 
 
 def addresses(i):
+    """Mapping i's public and host address: tests/common/mod.rs mapping_addresses below
+    64,000 mappings, spilling into the next second octet beyond."""
     x, y = i // 250, i % 250 + 1
-    return f"100.65.{x}.{y}", f"10.100.{x}.{y}"
+    return f"100.{65 + x // 256}.{x % 256}.{y}", f"10.{100 + x // 256}.{x % 256}.{y}"
 
 
 def build(natc, n, target, work):
@@ -94,7 +96,7 @@ def run(rules, restore, last, count, tag):
             f"ip -n {c} address add 10.99.2.1/24 dev eth0\nip -n {g} address add 10.99.2.254/24 dev eth1\n"
             f"for l in '{a} eth0' '{g} eth0' '{g} eth1' '{c} eth0'; do set -- $l; ip -n $1 link set $2 up; done\n"
             f"ip -n {a} route add default via 10.99.1.254\nip -n {c} route add default via 10.99.2.254\n"
-            f"ip -n {g} route add 10.100.0.0/16 via 10.99.2.1\n"
+            f"ip -n {g} route add 10.96.0.0/11 via 10.99.2.1\n"
             f"ip netns exec {g} sysctl -qw net.ipv4.ip_forward=1\n"
             f"ip netns exec {g} {restore} {rules}\n"
         )
@@ -119,6 +121,7 @@ def main():
     p.add_argument("--sizes", default="1,10000")
     p.add_argument("--count", type=int, default=20000)
     p.add_argument("--backends", default="iptables-nft-restore,iptables-legacy-restore")
+    p.add_argument("--flat-up-to", type=int, default=10**9, help="no flat variant above this many mappings")
     args = p.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     work = tempfile.mkdtemp(prefix="natcbench-")
@@ -126,6 +129,8 @@ def main():
     for restore in args.backends.split(","):
         for n in sizes:
             shapes = ["iptables"] if n == 1 else ["iptables@flat", "iptables@tree"]
+            if n > args.flat_up_to:
+                shapes.remove("iptables@flat")
             for target in shapes:
                 variants.append((restore, n, target, build(args.natc, n, target, work)))
     results = {v[:3]: [] for v in variants}

@@ -242,7 +242,11 @@ fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Ranked> {
 /// built-in chain's own policy belongs to firewalld. Accept rules are all priority 0
 /// (whichever of them matches first, the packet is accepted); the drop comes after them.
 fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<Ranked> {
-    let unkeyed = |priority, rule| Ranked { priority, keyed: Keyed { interface: None, key: None, rule }, order: None };
+    let unkeyed = |priority, rule| Ranked {
+        priority,
+        keyed: Keyed { interface: None, key: None, rule, commutes: false },
+        order: None,
+    };
     let mut rules: Vec<Ranked> =
         iptables::filter_keyed(gw, chain).into_iter().map(|keyed| Ranked { priority: 0, keyed, order: None }).collect();
     let policy = gw.filters.chain_policy(chain);

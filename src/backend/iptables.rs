@@ -255,7 +255,12 @@ pub fn translation_keyed(gw: &GatewayPlan, list: &[Translation]) -> Vec<Keyed> {
                 Hook::Destination => (&t.matcher.in_interface, t.matcher.destination),
                 Hook::Source => (&t.matcher.out_interface, t.matcher.source),
             };
-            translation_rules(gw, t).into_iter().map(move |rule| Keyed { interface: interface.clone(), key, rule })
+            translation_rules(gw, t).into_iter().map(move |rule| Keyed {
+                interface: interface.clone(),
+                key,
+                rule,
+                commutes: false,
+            })
         })
         .collect()
 }
@@ -334,7 +339,13 @@ pub fn filter_keyed(gw: &GatewayPlan, chain: FilterChain) -> Vec<Keyed> {
                 let interface = interface.clone();
                 log.into_iter()
                     .chain([RuleParts { matches, comment: comment.clone(), target: "ACCEPT".into() }])
-                    .map(move |rule| Keyed { interface: interface.clone(), key, rule })
+                    // An ACCEPT commutes with every other one; its LOG rule does not.
+                    .map(move |rule| Keyed {
+                        interface: interface.clone(),
+                        key,
+                        commutes: rule.target == "ACCEPT",
+                        rule,
+                    })
             })
         })
         .collect()
@@ -359,7 +370,7 @@ pub fn policy_log(gw: &GatewayPlan, chain: FilterChain) -> Option<RuleParts> {
 /// A filter chain's rules, then its logged policy and reject rules (which match every
 /// packet, so the tree keeps them last in the built-in chain).
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<Keyed> {
-    let unkeyed = |rule| Keyed { interface: None, key: None, rule };
+    let unkeyed = |rule| Keyed { interface: None, key: None, rule, commutes: false };
     let mut rules = filter_keyed(gw, chain);
     rules.extend(policy_log(gw, chain).map(unkeyed));
     rules.extend(reject_rules(gw, chain).into_iter().map(unkeyed));

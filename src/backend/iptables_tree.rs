@@ -29,8 +29,12 @@
 //! - `A`, `B` in different subtrees: their keys are disjoint (different interfaces, or prefixes
 //!   that differ in a nibble), so they cannot both match.
 //!
-//! Hence every packet meets the rules that can match it in flat order, and each at most once;
-//! `tests` checks this against the flat chain on random rule sets.
+//! Hence every packet meets the rules that can match it in flat order, and each at most once.
+//! One relaxation: two rules that both *commute* (a filter ACCEPT: the same verdict, nothing
+//! else done) may meet a packet in either order, as whichever matches first accepts it; so an
+//! accept without an interface among accepts with one does not hold the later ones back. A
+//! LOG, a NAT rule or a reject never swaps with anything. `tests` checks the verdict and the
+//! logs of every packet against the flat chain on random rule sets.
 
 use super::iptables::RuleParts;
 use crate::vocab::IptablesShape;
@@ -54,6 +58,9 @@ pub struct Keyed {
     /// `-d` (`-s`); `None` is every address.
     pub key: Option<Ipv4Net>,
     pub rule: RuleParts,
+    /// Two rules that both commute may swap places: each ends the chain with the same verdict
+    /// and does nothing else (a filter ACCEPT). A LOG, a NAT rule, a reject do not.
+    pub commutes: bool,
 }
 
 /// What a tree chain is keyed by, and how its chains are named.
@@ -151,10 +158,35 @@ struct Node {
     /// The flat index of the first rule below this node.
     first: usize,
     children: HashMap<Edge, usize>,
-    /// The last own rule that overlaps every child, and per child the last that overlaps it.
-    cover_all: Option<usize>,
-    cover: HashMap<Edge, usize>,
+    /// The own rules that overlap children: all of them, and those that do not commute.
+    any: Cover,
+    binding: Cover,
     entries: Vec<Entry>,
+}
+
+/// The last own rule that overlaps every child, and per child the last that overlaps it.
+#[derive(Debug, Default)]
+struct Cover {
+    all: Option<usize>,
+    per: HashMap<Edge, usize>,
+}
+
+impl Cover {
+    fn last(&self, edge: &Edge) -> Option<usize> {
+        self.all.max(self.per.get(edge).copied())
+    }
+
+    /// Rule `index` overlaps these children (`None`: every one).
+    fn record(&mut self, edges: &Option<Vec<Edge>>, index: usize) {
+        match edges {
+            None => self.all = Some(index),
+            Some(edges) => {
+                for edge in edges {
+                    self.per.insert(edge.clone(), index);
+                }
+            }
+        }
+    }
 }
 
 impl Node {
@@ -164,8 +196,8 @@ impl Node {
             prefix,
             first,
             children: HashMap::new(),
-            cover_all: None,
-            cover: HashMap::new(),
+            any: Cover::default(),
+            binding: Cover::default(),
             entries: Vec::new(),
         }
     }
@@ -218,10 +250,11 @@ fn build(rules: &[Keyed]) -> Vec<Node> {
         for edge in path(k.interface.as_deref(), k.key) {
             let node = &nodes[at];
             if let Some(&child) = node.children.get(&edge) {
-                let last_cover = node.cover_all.max(node.cover.get(&edge).copied());
-                if last_cover > Some(nodes[child].first) {
-                    // A rule of this node that overlaps the child came after the child's
-                    // first rule: this rule must come after it too, so it stays here.
+                // A rule of this node that overlaps the child came after the child's first
+                // rule: this rule must come after it too, so it stays here. Unless both
+                // commute, when their order does not matter.
+                let cover = if k.commutes { &node.binding } else { &node.any };
+                if cover.last(&edge) > Some(nodes[child].first) {
                     break;
                 }
                 at = child;
@@ -245,13 +278,10 @@ fn build(rules: &[Keyed]) -> Vec<Node> {
         }
         let node = &mut nodes[at];
         node.entries.push(Entry::Rule(index));
-        match overlapped(node, k.interface.as_deref(), k.key) {
-            None => node.cover_all = Some(index),
-            Some(edges) => {
-                for edge in edges {
-                    node.cover.insert(edge, index);
-                }
-            }
+        let edges = overlapped(node, k.interface.as_deref(), k.key);
+        node.any.record(&edges, index);
+        if !k.commutes {
+            node.binding.record(&edges, index);
         }
     }
     nodes
@@ -324,45 +354,75 @@ mod tests {
         Keying { root: "PREROUTING", tag: "D", source: false, label: "gw dnat lookup".into() }
     }
 
+    #[derive(Clone, Copy)]
+    enum Kind {
+        /// A filter ACCEPT: ends the walk, commutes with other accepts.
+        Accept,
+        /// LOG: the walk goes on.
+        Log,
+        /// A NAT rule: ends the walk; which one matched matters.
+        Nat,
+    }
+
     fn rule(interface: Option<&str>, key: Option<&str>, id: usize) -> Keyed {
+        rule_of(Kind::Nat, interface, key, id)
+    }
+
+    fn rule_of(kind: Kind, interface: Option<&str>, key: Option<&str>, id: usize) -> Keyed {
         let key: Option<Ipv4Net> = key.map(|k| k.parse().expect("prefix"));
         // As iptables.rs writes a match: ` -i eth0 -d 10.0.0.0/8 -p tcp`.
         let mut matches = interface.map(|i| format!(" -i {i}")).unwrap_or_default();
         matches.push_str(&key.map(|k| format!(" -d {k}")).unwrap_or_default());
         matches.push_str(" -p tcp");
+        let target = match kind {
+            Kind::Accept => "ACCEPT",
+            Kind::Log => "LOG",
+            Kind::Nat => "DNAT",
+        };
         Keyed {
             interface: interface.map(str::to_string),
             key,
-            rule: RuleParts { matches, comment: format!("r{id}"), target: "ACCEPT".into() },
+            rule: RuleParts { matches, comment: format!("r{id}"), target: target.into() },
+            commutes: matches!(kind, Kind::Accept),
         }
     }
 
-    /// The rules a packet meets, in order, walking the chains as iptables does (a jump whose
-    /// match holds runs the chain and comes back): the ids of the rules whose match, as
-    /// written in the chain, holds for the packet.
-    fn walk(chains: &[Chain], at: &str, packet: (&str, Ipv4Addr), met: &mut Vec<String>) {
+    fn holds(matches: &str, (interface, addr): (&str, Ipv4Addr)) -> bool {
+        let words: Vec<&str> = matches.split_whitespace().collect();
+        words.chunks(2).all(|pair| match pair {
+            ["-i", i] => *i == interface,
+            ["-d", p] => p.parse::<Ipv4Net>().expect("prefix").contains(&addr),
+            ["-p", "tcp"] => true,
+            _ => panic!("unexpected match {matches}"),
+        })
+    }
+
+    /// What a packet meets, walking the chains as iptables does (a jump whose match holds
+    /// runs the chain and comes back), until a rule ends the walk: each LOG, then the NAT rule
+    /// that matched (by id) or `accept`. `true` once the walk ended.
+    fn walk(chains: &[Chain], at: &str, packet: (&str, Ipv4Addr), met: &mut Vec<String>) -> bool {
         let chain = chains.iter().find(|c| c.name == at).expect("chain exists");
-        for r in &chain.rules {
-            let words: Vec<&str> = r.matches.split_whitespace().collect();
-            let holds = words.chunks(2).all(|pair| match pair {
-                ["-i", i] => *i == packet.0,
-                ["-d", p] => p.parse::<Ipv4Net>().expect("prefix").contains(&packet.1),
-                ["-p", "tcp"] => true,
-                _ => panic!("unexpected match {}", r.matches),
-            });
-            if !holds {
-                continue;
-            }
-            if r.comment.starts_with('r') {
-                met.push(r.comment.clone());
-            } else {
-                walk(chains, &r.target, packet, met);
+        for r in chain.rules.iter().filter(|r| holds(&r.matches, packet)) {
+            let ended = match r.target.as_str() {
+                "LOG" => {
+                    met.push(r.comment.clone());
+                    false
+                }
+                "ACCEPT" => {
+                    met.push("accept".into());
+                    true
+                }
+                "DNAT" => {
+                    met.push(r.comment.clone());
+                    true
+                }
+                jump => walk(chains, jump, packet, met),
+            };
+            if ended {
+                return true;
             }
         }
-    }
-
-    fn matches(interface: Option<&str>, key: Option<Ipv4Net>, (i, a): (&str, Ipv4Addr)) -> bool {
-        interface.is_none_or(|x| x == i) && key.is_none_or(|k| k.contains(&a))
+        false
     }
 
     /// A tiny deterministic generator (no dependency): xorshift.
@@ -376,15 +436,16 @@ mod tests {
         }
     }
 
-    /// Random rule sets, mixing interfaces (and none), nested and disjoint prefixes of every
-    /// length in a small space (so they overlap often): every packet meets exactly the rules
-    /// it matches, in the flat chain's order.
+    /// Random rule sets, mixing accepts, logs and NAT rules, interfaces (and none), nested
+    /// and disjoint prefixes of every length in a small space (so they overlap often): every
+    /// packet meets the same logs and ends at the same NAT rule (or an accept) as in the flat
+    /// chain. With the accepts alone out of the mix, the tree must also never lift one.
     #[test]
-    fn the_tree_meets_the_rules_a_packet_matches_in_flat_order() {
+    fn the_tree_keeps_what_every_packet_meets_in_the_flat_chain() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let interfaces = [None, Some("eth0"), Some("eth1"), Some("ppp+"), Some("eth0.5")];
         let mut lifted_somewhere = false;
-        for round in 0..300 {
+        for round in 0..400 {
             let n = 1 + rng.next(60) as usize;
             let rules: Vec<Keyed> = (0..n)
                 .map(|id| {
@@ -396,15 +457,33 @@ mod tests {
                         let addr = 0x0a00_0000 | (rng.next(4) as u32) << 8 | (rng.next(64) as u32);
                         Some(Ipv4Net::new(Ipv4Addr::from(addr), len).expect("len").trunc().to_string())
                     };
-                    rule(interface, key.as_deref(), id)
+                    // Every fourth round accepts only: they must never be held back.
+                    let kind = if round % 4 == 0 {
+                        Kind::Accept
+                    } else {
+                        [Kind::Accept, Kind::Log, Kind::Nat][rng.next(3) as usize]
+                    };
+                    rule_of(kind, interface, key.as_deref(), id)
                 })
                 .collect();
-            let flat: Vec<(String, Option<String>, Option<Ipv4Net>)> =
-                rules.iter().map(|k| (k.rule.comment.clone(), k.interface.clone(), k.key)).collect();
+            let flat = Chain {
+                name: "PREROUTING".into(),
+                rules: rules
+                    .iter()
+                    .map(|k| RuleParts {
+                        matches: k.rule.matches.clone(),
+                        comment: k.rule.comment.clone(),
+                        target: k.rule.target.clone(),
+                    })
+                    .collect(),
+                sources: Vec::new(),
+            };
             let tree = build(&rules);
-            lifted_somewhere |= tree.iter().enumerate().any(|(i, node)| {
+            let lifted = tree.iter().enumerate().any(|(i, node)| {
                 node.entries.iter().any(|e| matches!(e, Entry::Rule(r) if path(rules[*r].interface.as_deref(), rules[*r].key).len() > depth(&tree, i)))
             });
+            assert!(!(round % 4 == 0 && lifted), "round {round}: an accept among accepts was lifted");
+            lifted_somewhere |= lifted;
             let chains = layout(IptablesShape::Tree, &keying(), rules);
             assert_eq!(
                 chains.iter().map(|c| c.rules.iter().filter(|r| r.comment.starts_with('r')).count()).sum::<usize>(),
@@ -412,15 +491,12 @@ mod tests {
             );
             for _ in 0..200 {
                 let interface = ["eth0", "eth1", "eth2", "eth0.5"][rng.next(4) as usize];
-                let packet = Ipv4Addr::from(0x0a00_0000 | (rng.next(4) as u32) << 8 | (rng.next(64) as u32));
-                let expected: Vec<String> = flat
-                    .iter()
-                    .filter(|(_, i, k)| matches(i.as_deref(), *k, (interface, packet)))
-                    .map(|(c, _, _)| c.clone())
-                    .collect();
-                let mut met = Vec::new();
-                walk(&chains, "PREROUTING", (interface, packet), &mut met);
-                assert_eq!(met, expected, "round {round}: {interface} {packet}");
+                let packet =
+                    (interface, Ipv4Addr::from(0x0a00_0000 | (rng.next(4) as u32) << 8 | (rng.next(64) as u32)));
+                let (mut expected, mut met) = (Vec::new(), Vec::new());
+                walk(std::slice::from_ref(&flat), "PREROUTING", packet, &mut expected);
+                walk(&chains, "PREROUTING", packet, &mut met);
+                assert_eq!(met, expected, "round {round}: {packet:?}");
             }
         }
         assert!(lifted_somewhere, "the random rule sets never exercised a lifted rule");
