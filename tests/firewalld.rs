@@ -251,3 +251,29 @@ fn a_logged_rate_limited_drop_policy_under_a_real_firewalld() {
     assert!(log.contains("-m limit --limit 10/min") && log.contains("--log-prefix \"natc drop: \""), "{log}");
     assert!(xt_comments(log).contains(&"vm02 policy/forward".to_string()), "{log}");
 }
+
+/// Seed 003 with 63 more host DNATs after its own: natc-dnat reaches the threshold, so its
+/// rules are a lookup tree of direct chains (nD-eth0-…), and under a real firewalld the
+/// phantom still reaches vm03 through them, after a reload and a second run.
+#[test]
+fn a_lookup_tree_of_direct_chains_works_under_a_real_firewalld() {
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let mut intent = seed_003();
+    for n in 1..=63 {
+        intent.push_str(&format!(
+            "\n[[gateway.dnat]]\nname = \"extra-{n}\"\ndestination = \"192.168.150.{n}\"\nto = \"192.168.200.{}\"\n\
+             in_interface = \"eth0\"\nclaim = \"routed\"\n",
+            100 + n
+        ));
+    }
+    let script = script_for(&intent);
+    assert!(script.contains("-j nD-eth0-192.168.100.0/28"), "natc-dnat must be a tree:\n{script}");
+    let facts = lab(&script);
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    let context = format!("{facts:#?}");
+    assert_eq!(fact("run1"), "ok", "{context}");
+    assert_eq!(fact("run2"), "ok", "{context}");
+    assert_eq!(fact("idempotent"), "yes", "a second run changed the state\n{context}");
+    assert_eq!(fact("firewalld after"), "running", "{context}");
+    assert_eq!(fact("after"), "192.168.200.2", "the phantom must reach vm03 through the tree\n{context}");
+}

@@ -84,7 +84,8 @@ fn every_example_loads_into_a_real_kernel() {
     let mut loaded = 0;
     for path in common::examples() {
         let compiled = common::compile(&path);
-        for target in common::LINUX_TARGETS {
+        // `iptables@tree`: the same rules as a lookup tree (examples are below its threshold).
+        for target in common::LINUX_TARGETS.iter().copied().chain(["iptables@tree"]) {
             // seed-004 has tunnels and BGP: the Linux targets must refuse it (tested elsewhere).
             let Ok(artifacts) = common::build(&path, target) else { continue };
             for artifact in &artifacts {
@@ -102,8 +103,8 @@ fn every_example_loads_into_a_real_kernel() {
             }
         }
     }
-    // seed-000 (1 gateway), seed-002 (2) and seed-003 (1), for three targets each.
-    assert!(loaded >= 12, "only {loaded} gateway × target files were loaded");
+    // seed-000 (1 gateway), seed-002 (2) and seed-003 (1), for four targets each.
+    assert!(loaded >= 16, "only {loaded} gateway × target files were loaded");
 }
 
 /// Protocols without a keyword of their own (gre, numbers) are written as numbers, so the
@@ -332,4 +333,70 @@ fn the_xfrm_interface_command_reaches_the_kernel() {
     let malformed = run(&add.replace("if_id", "if_id banana"));
     let said = String::from_utf8_lossy(&malformed.stderr);
     assert!(!malformed.status.success() && !said.contains("Unknown device type"), "{said}");
+}
+
+/// 10,000 1:1 mappings (DNAT, SNAT and a forward allow each) build as lookup trees and load:
+/// the kernel holds every rule and chain of the file, no chain longer than the trie's fan-out
+/// (16 jumps, or the rules of 16 addresses), and the first, a middle and the last mapping's
+/// rules.
+#[test]
+fn a_generated_10k_mapping_intent_loads_as_a_tree() {
+    require_kernel_tools();
+    let text = common::mappings_intent(10_000, &[]);
+    let compiled = natc::compile(&text).expect("the generated intent compiles");
+    let artifacts = common::build_text(&text, "iptables").expect("the generated intent builds");
+    let artifact = &artifacts[0];
+    let rules = common::primary(artifact);
+    for chain in ["D-eth0", "S-eth0", "F-eth0", "D-eth0-100.65.39.240/28", "F-eth0-10.100.0.0/28"] {
+        assert!(rules.contains(&format!("\n:{chain} - [0:0]\n")), "no chain {chain}: not a tree");
+    }
+    let script = common::interfaces_script(&compiled, &artifact.gateway) + &load_script(artifact);
+    let listing = in_namespace(artifact, &script);
+    let appends = |text: &str| text.lines().filter(|l| l.starts_with("-A ")).count();
+    let chains = |text: &str| text.lines().filter(|l| l.starts_with(':')).count();
+    assert_eq!(appends(&listing), appends(rules), "the kernel holds another number of rules");
+    assert_eq!(chains(&listing), chains(rules), "the kernel holds another number of chains");
+    assert!(appends(rules) > 30_000, "10,000 mappings make three rules each");
+    let mut lengths = std::collections::HashMap::new();
+    for line in listing.lines().filter(|l| l.starts_with("-A ")) {
+        *lengths.entry(line.split_whitespace().nth(1).unwrap_or_default()).or_insert(0) += 1;
+    }
+    let longest = lengths.iter().max_by_key(|(_, n)| **n).expect("rules");
+    assert!(*longest.1 <= 16, "chain {} has {} rules", longest.0, longest.1);
+    for i in [0, 5_000, 9_999] {
+        for item in [format!("dnat/in-{i}"), format!("snat/out-{i}"), format!("allow/to-{i}")] {
+            assert!(listing.contains(&format!("\"gw {item}\"")), "the kernel lacks {item}");
+        }
+    }
+}
+
+/// firewalld's direct rules as lookup trees: 300 generated mappings (past the threshold)
+/// go through the script's own preflight (every rule restored into a throwaway namespace)
+/// and, by the stand-in firewall-cmd, into the kernel: every chain and rule is there.
+#[test]
+fn firewalld_direct_rules_load_as_a_tree() {
+    require_kernel_tools();
+    let text = common::mappings_intent(300, &[]);
+    let compiled = natc::compile(&text).expect("the generated intent compiles");
+    let artifacts = common::build_text(&text, "firewalld").expect("the generated intent builds");
+    let artifact = &artifacts[0];
+    let script = common::primary(artifact);
+    let rules: Vec<&str> = script.lines().filter(|l| l.trim_start().starts_with("rule ")).collect();
+    for chain in ["nD-eth0", "nS-eth0", "nF-eth0", "nD-eth0-100.65.1.48/28"] {
+        assert!(rules.iter().any(|r| r.ends_with(&format!(" -j {chain}"))), "no jump to {chain}: not a tree");
+    }
+    let load = common::interfaces_script(&compiled, &artifact.gateway) + &load_script(artifact);
+    let listing = in_namespace(artifact, &load);
+    let natc_rules = listing
+        .lines()
+        .filter(|l| l.starts_with("-A ") && l.contains("--comment \"gw "))
+        .filter(|l| !l.starts_with("-A PREROUTING") && !l.starts_with("-A POSTROUTING"))
+        .filter(|l| !l.starts_with("-A INPUT") && !l.starts_with("-A FORWARD"))
+        .count();
+    assert_eq!(natc_rules, rules.len(), "the kernel holds another number of natc's rules:\n{listing}");
+    for i in [0, 150, 299] {
+        for item in [format!("dnat/in-{i}"), format!("snat/out-{i}"), format!("allow/to-{i}")] {
+            assert!(listing.contains(&format!("\"gw {item}\"")), "the kernel lacks {item}");
+        }
+    }
 }

@@ -14,6 +14,8 @@ const MAPPINGS: usize = 100;
 const TARGETS: [&str; 5] = ["iptables", "nftables", "firewalld", "vyos", "rtx"];
 /// Lines any edit may change besides the mapping's own (none is needed today).
 const CONSTANT: usize = 2;
+/// Chains on an iptables lookup tree's path: the interface's and /4 … /28.
+const TREE_LEVELS: usize = 8;
 
 #[derive(Clone, Copy)]
 enum Shape {
@@ -60,6 +62,59 @@ enum Edit {
     Change,
 }
 
+/// Where an edited mapping points instead of its own host.
+const EDITED_HOST: &str = "10.0.9.9";
+
+fn host_of(i: usize) -> String {
+    format!("10.0.{}.{}", i / 200, i % 200 + 10)
+}
+
+fn public_of(i: usize) -> String {
+    format!("198.51.{}.{}", 100 + i / 200, i % 200 + 20)
+}
+
+/// The lines of an iptables lookup tree (iptables, firewalld direct rules; docs/targets.md)
+/// that route to rules, with the chain's prefix (`None` for an interface's chain): a jump
+/// into a chain, or a line that declares, creates or empties one (`:D-eth0-198.51.100.16/28
+/// - [0:0]`, firewalld's `--add-chain`, `--remove-rules`, its preflight's `printf`, the
+/// chain's `#` line).
+fn routing_prefix(line: &str) -> Option<Option<ipnet::Ipv4Net>> {
+    let line = &line[1..];
+    let chain = if line.contains(" lookup: ") {
+        line.rsplit(" -j ").next()?
+    } else if line.contains("--comment") {
+        return None;
+    } else {
+        line.split_whitespace()
+            .map(|w| w.trim_start_matches(':'))
+            .find(|w| ["D-", "S-", "I-", "F-", "nD-", "nS-", "nI-", "nF-"].iter().any(|tag| w.starts_with(tag)))?
+    };
+    Some(chain.rsplit_once('-').and_then(|(_, prefix)| prefix.parse().ok()))
+}
+
+/// Routing lines per level of a tree and rule: iptables declares a chain and jumps to it;
+/// firewalld also creates and empties it, declares it in its preflight and heads its rules.
+fn routing_lines_per_level(target: &str) -> usize {
+    if target == "firewalld" { 5 } else { 2 }
+}
+
+/// The changed lines that are neither a tree's routing lines nor route anywhere but to the
+/// mapping `id`'s own addresses; `Err` names a routing line that routes elsewhere.
+fn own_changes(diff: &[String], id: usize) -> Result<usize, String> {
+    let addresses: Vec<std::net::Ipv4Addr> =
+        [public_of(id), host_of(id), EDITED_HOST.to_string()].iter().map(|a| a.parse().expect("address")).collect();
+    let mut own = 0;
+    for line in diff {
+        match routing_prefix(line) {
+            None => own += 1,
+            Some(None) => {}
+            Some(Some(prefix)) if addresses.iter().any(|a| prefix.contains(a)) => {}
+            Some(Some(_)) => return Err(format!("a routing line to another mapping: {line}")),
+        }
+    }
+    Ok(own)
+}
+
 /// The intent with mappings `ids`; mapping `changed` (if any) points at another host.
 fn intent(target: &str, shape: Shape, ids: &[usize], changed: Option<usize>) -> String {
     let (wan, lan) = if target == "rtx" { ("lan2", "lan1") } else { ("eth0", "eth1") };
@@ -68,10 +123,8 @@ fn intent(target: &str, shape: Shape, ids: &[usize], changed: Option<usize>) -> 
          [[gateway.interface]]\nname = \"{wan}\"\naddress = \"198.51.100.2/24\"\n\n\
          [[gateway.interface]]\nname = \"{lan}\"\naddress = \"10.0.0.1/16\"\n"
     );
-    let host = |i: usize| {
-        if changed == Some(i) { "10.0.9.9".to_string() } else { format!("10.0.{}.{}", i / 200, i % 200 + 10) }
-    };
-    let public = |i: usize| format!("198.51.{}.{}", 100 + i / 200, i % 200 + 20);
+    let host = |i: usize| if changed == Some(i) { EDITED_HOST.to_string() } else { host_of(i) };
+    let public = public_of;
     for &i in ids {
         match shape {
             Shape::PortForward => write!(
@@ -254,6 +307,16 @@ fn one_changed_mapping_changes_only_its_own_lines_in_every_target() {
                     };
                     let diff = changed_lines(dir.path(), target, &base, &new, false);
                     let changed = diff.len();
+                    // In an iptables lookup tree a new path adds chains and jumps: they may
+                    // route to this mapping only (one declaration and one jump per level).
+                    let id = if matches!(edit, Edit::Add) { 500 } else { at };
+                    let own_changed = own_changes(&diff, id).unwrap_or_else(|e| {
+                        failures.push(format!("{} {target}: {where_}: {e}", shape.name()));
+                        changed
+                    });
+                    if changed - own_changed > routing_lines_per_level(target) * TREE_LEVELS * shape.rules() * 2 {
+                        failures.push(format!("{} {target}: {where_}: {changed} lines changed", shape.name()));
+                    }
                     if target == "vyos" {
                         let what = format!("{} vyos: {where_}", shape.name());
                         check_vyos_script(dir.path(), (&base, &new), &diff, shape.rules(), &what, &mut failures);
@@ -262,7 +325,7 @@ fn one_changed_mapping_changes_only_its_own_lines_in_every_target() {
                         Edit::Add | Edit::Remove => own + CONSTANT,
                         Edit::Change => 2 * own + CONSTANT,
                     };
-                    if changed > budget || changed == 0 {
+                    if own_changed > budget || changed == 0 {
                         failures.push(format!(
                             "{} {target}: {where_}: {changed} lines changed, budget {budget}",
                             shape.name()

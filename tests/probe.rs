@@ -256,3 +256,161 @@ fn threads() -> Vec<String> {
         .map(|name| name.trim_end().to_string())
         .collect()
 }
+
+/// a (10.99.1.1) — g (10.99.1.254 | 10.99.2.254) — c (10.99.2.1 and the hosts probed). g loads
+/// natc's iptables output for 5,000 1:1 mappings (lookup trees for DNAT, SNAT and forward
+/// allows; forward drops the rest). Probes to the first, a middle and the last mapping's public
+/// address each reach their own host; mapping 1 (no allow) and an unmapped address do not; c
+/// connecting from the last host reaches a as the last public address (the SNAT tree). TCP,
+/// because its answers leave from the address a connection came to (a UDP echo on 0.0.0.0
+/// answers from the route's source).
+#[test]
+fn probes_reach_the_first_middle_and_last_of_5000_mappings_through_the_tree() {
+    use ProbeProtocol::Tcp;
+    common::require_root_and(&["iptables-restore"]);
+    let text = common::mappings_intent(5_000, &[1]);
+    let artifacts = common::build_text(&text, "iptables").expect("the generated intent builds");
+    let rules = common::primary(&artifacts[0]);
+    assert!(rules.contains("\n:D-eth0-100.65.19.240/28 - [0:0]\n"), "not a tree");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("iptables.rules");
+    std::fs::write(&file, rules).expect("write rules");
+
+    let lab = Lab::new("tree", &["a", "g", "c"]);
+    lab.link(("a", "eth0", "10.99.1.1/24"), ("g", "eth0", "10.99.1.254/24"));
+    lab.link(("c", "eth0", "10.99.2.1/24"), ("g", "eth1", "10.99.2.254/24"));
+    let probed = [0, 1, 2_500, 4_999];
+    let hosts = probed.map(|i| common::mapping_addresses(i).1);
+    let (last_public, last_host) = common::mapping_addresses(4_999);
+    lab.run("a", "ip -n $NS route add default via 10.99.1.254");
+    let mut c = String::new();
+    for h in hosts {
+        c.push_str(&format!("ip -n $NS address add {h}/32 dev eth0\n"));
+    }
+    c.push_str(&format!("ip -n $NS route add default via 10.99.2.254 src {last_host}\n"));
+    lab.run("c", &c);
+    lab.run(
+        "g",
+        &format!(
+            "ip netns exec $NS sysctl -qw net.ipv4.ip_forward=1\n\
+             ip -n $NS route add 10.100.0.0/16 via 10.99.2.1\n\
+             ip netns exec $NS iptables-restore {}",
+            file.display()
+        ),
+    );
+    let watches = [lab.watch("a", true), lab.watch("c", true)];
+    let observers = Observers::start(&watches, &[8080], &[]).expect("observers start");
+    let public = |i: usize| common::mapping_addresses(i).0.octets();
+    for (key, i) in [(1, 0), (2, 2_500), (3, 4_999)] {
+        assert_eq!(lab.send("a", key, Tcp, public(i), Some(8080)), SendOutcome::Reply, "mapping {i}");
+    }
+    assert_eq!(lab.send("a", 4, Tcp, public(1), Some(8080)), SendOutcome::Timeout, "mapping 1 has no allow");
+    let unmapped = lab.send("a", 5, Tcp, [100, 65, 200, 1], Some(8080));
+    assert!(timeout_or_unreachable(&unmapped), "an unmapped address: {unmapped:?}");
+    assert_eq!(lab.send("c", 6, Tcp, [10, 99, 1, 1], Some(8080)), SendOutcome::Reply, "c to a");
+
+    let seen = observers.stop();
+    let a = [10, 99, 1, 1];
+    for (key, host) in [(1, hosts[0]), (2, hosts[2]), (3, hosts[3])] {
+        let expected = obs("c", Tcp, (a, Some(source_port(key))), (host.octets(), Some(8080)));
+        assert_eq!(*only_arrival(&seen, "c", key), with_key(expected, key), "probe {key}");
+    }
+    for key in [4, 5] {
+        assert!(arrivals(&seen, "c", key).is_empty(), "probe {key} reached c: {seen:#?}");
+    }
+    let snat = obs("a", Tcp, (last_public.octets(), Some(source_port(6))), (a, Some(8080)));
+    assert_eq!(*only_arrival(&seen, "a", 6), with_key(snat, 6), "c's last host leaves as its public address");
+}
+
+/// A stand-in `firewall-cmd` that keeps the direct rules and, at `--reload`, loads them the
+/// way firewalld orders them, by priority, but with the order among equal priorities
+/// reversed (firewalld promises none): rules that need an order must have it by priority.
+const ADVERSARIAL_FIREWALL_CMD: &str = r#"#!/usr/bin/env python3
+import json, os, subprocess, sys
+state = os.path.join(os.environ["NATC_FAKE_STATE"], "direct.jsonl")
+args = sys.argv[1:]
+if args and args[0] == "--permanent":
+    args = args[1:]
+if args == ["--reload"]:
+    saved = [json.loads(l) for l in open(state)] if os.path.exists(state) else []
+    lines = []
+    for table in ("nat", "filter", "mangle"):
+        lines.append("*" + table)
+        lines += [":%s - [0:0]" % s[2] for s in saved if s[0] == "chain" and s[1] == table]
+        rules = [(s[2], s[3], -seq, s[4]) for seq, s in enumerate(saved) if s[0] == "rule" and s[1] == table]
+        for chain, priority, _, words in sorted(rules, key=lambda r: r[:3]):
+            quoted = ['"%s"' % w.replace("\\", "\\\\").replace('"', '\\"') for w in words]
+            lines.append("-A %s %s" % (chain, " ".join(quoted)))
+        lines.append("COMMIT")
+    subprocess.run(["iptables-restore"], input="\n".join(lines) + "\n", text=True, check=True)
+    sys.exit(0)
+if not args or args[0] != "--direct":
+    sys.exit(0)
+if args[1] == "--add-chain":
+    record = ["chain", args[3], args[4]]
+elif args[1] == "--add-rule":
+    record = ["rule", args[3], args[4], int(args[5]), args[6:]]
+elif args[1] == "--remove-rules":
+    sys.exit(0)
+else:
+    sys.exit("unexpected: %s" % args)
+with open(state, "a") as f:
+    f.write(json.dumps(record) + "\n")
+"#;
+
+/// The firewalld script's lookup trees (80 mappings: DNAT, SNAT and forward allow trees of
+/// direct chains) in g, loaded as firewalld orders them by priority with ties reversed: the
+/// first, a middle and the last mapping reach their hosts, mapping 1 (no allow) does not, and
+/// the last host goes out as its public address.
+#[test]
+fn probes_reach_mappings_through_firewalld_trees_ordered_by_priority() {
+    use ProbeProtocol::Tcp;
+    common::require_root_and(&["iptables-restore", "python3", "unshare"]);
+    let text = common::mappings_intent(80, &[1]);
+    let artifacts = common::build_text(&text, "firewalld").expect("the generated intent builds");
+    let script = common::primary(&artifacts[0]);
+    assert!(script.contains(" -j nD-eth0-100.65.0.64/28\n"), "not a tree");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("bin")).expect("bin dir");
+    let fake = dir.path().join("bin/firewall-cmd");
+    std::fs::write(&fake, ADVERSARIAL_FIREWALL_CMD).expect("write fake");
+    std::fs::write(dir.path().join("firewalld.sh"), script).expect("write script");
+    sh(&format!("chmod +x {}", fake.display()));
+
+    let lab = Lab::new("fwtree", &["a", "g", "c"]);
+    lab.link(("a", "eth0", "10.99.1.1/24"), ("g", "eth0", "10.99.1.254/24"));
+    lab.link(("c", "eth0", "10.99.2.1/24"), ("g", "eth1", "10.99.2.254/24"));
+    let hosts = [0, 40, 79].map(|i| common::mapping_addresses(i).1);
+    let (last_public, last_host) = common::mapping_addresses(79);
+    lab.run("a", "ip -n $NS route add default via 10.99.1.254");
+    let mut c = String::new();
+    for h in hosts {
+        c.push_str(&format!("ip -n $NS address add {h}/32 dev eth0\n"));
+    }
+    c.push_str(&format!("ip -n $NS route add default via 10.99.2.254 src {last_host}\n"));
+    lab.run("c", &c);
+    let d = dir.path().display();
+    lab.run(
+        "g",
+        &format!(
+            "ip -n $NS route add 10.100.0.0/16 via 10.99.2.1\n\
+             ip netns exec $NS env PATH={d}/bin:$PATH NATC_SYSCTL_DIR={d} NATC_FAKE_STATE={d} sh {d}/firewalld.sh >/dev/null"
+        ),
+    );
+    let observers = Observers::start(&[lab.watch("a", true), lab.watch("c", true)], &[8080], &[]).expect("observers");
+    let public = |i: usize| common::mapping_addresses(i).0.octets();
+    for (key, i) in [(1, 0), (2, 40), (3, 79)] {
+        assert_eq!(lab.send("a", key, Tcp, public(i), Some(8080)), SendOutcome::Reply, "mapping {i}");
+    }
+    assert_eq!(lab.send("a", 4, Tcp, public(1), Some(8080)), SendOutcome::Timeout, "mapping 1 has no allow");
+    assert_eq!(lab.send("c", 5, Tcp, [10, 99, 1, 1], Some(8080)), SendOutcome::Reply, "c to a");
+    let seen = observers.stop();
+    let a = [10, 99, 1, 1];
+    for (key, host) in [(1, hosts[0]), (2, hosts[1]), (3, hosts[2])] {
+        let expected = obs("c", Tcp, (a, Some(source_port(key))), (host.octets(), Some(8080)));
+        assert_eq!(*only_arrival(&seen, "c", key), with_key(expected, key), "probe {key}");
+    }
+    assert!(arrivals(&seen, "c", 4).is_empty(), "mapping 1 reached c: {seen:#?}");
+    let snat = obs("a", Tcp, (last_public.octets(), Some(source_port(5))), (a, Some(8080)));
+    assert_eq!(*only_arrival(&seen, "a", 5), with_key(snat, 5), "c's last host leaves as its public address");
+}

@@ -155,6 +155,13 @@ verifies! {
     protocols_iptables: "protocols", "iptables";
     protocols_nftables: "protocols", "nftables";
     protocols_firewalld: "protocols", "firewalld";
+    // The same labs with every iptables chain a lookup tree (docs/targets.md).
+    seed_000_iptables_tree: "seed-000-powervs", "iptables@tree";
+    seed_002_iptables_tree: "seed-002-overlap", "iptables@tree";
+    seed_003_iptables_tree: "seed-003-lab", "iptables@tree";
+    port_forward_iptables_tree: "port-forward", "iptables@tree";
+    service_address_iptables_tree: "service-address", "iptables@tree";
+    protocols_iptables_tree: "protocols", "iptables@tree";
 }
 
 /// `natc verify -t firewalld` of seed 000 builds its declared `@0.6` script, whose guard

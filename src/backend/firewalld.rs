@@ -12,12 +12,13 @@
 
 use super::header::{HeaderView, header_view};
 use super::iptables::{self, RuleParts};
+use super::iptables_tree::{self, Keyed, Keying, Source};
 use super::linux::{self, HostState};
 use super::numbering::{self, Request};
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::{Code, Diagnostic};
 use crate::plan::{FilterChain, GatewayPlan, Translation};
-use crate::vocab::{FirewalldVersion, Verdict};
+use crate::vocab::{FirewalldVersion, IptablesShape, Verdict};
 use serde::Serialize;
 
 pub struct Firewalld {
@@ -53,20 +54,28 @@ impl Target for Firewalld {
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
         let policies = self.version.has_policies();
-        let chains = vec![
-            chain("nat", "natc-dnat", "PREROUTING", translation_rules(gw, &gw.dnat)),
-            chain("nat", "natc-snat", "POSTROUTING", translation_rules(gw, &gw.snat)),
-            chain("filter", "natc-input", "INPUT", filter_rules(gw, FilterChain::Input, policies)),
-            chain("filter", "natc-forward", "FORWARD", filter_rules(gw, FilterChain::Forward, policies)),
-            // Always there, empty without tcp_mss: a run must remove the clamps of the last one.
-            chain("mangle", "natc-mss", "FORWARD", mss_rules(gw)),
-        ]
-        .into_iter()
-        .map(|c| ChainView { direct_hook: !(policies && c.table == "filter"), ..c })
-        .collect::<Vec<_>>();
+        // From 64 rules on, a chain is the iptables target's lookup tree (iptables_tree.rs).
+        let dnat = Tree { table: "nat", root: "natc-dnat", hook: "PREROUTING", tag: "nD", what: "dnat" };
+        let snat = Tree { table: "nat", root: "natc-snat", hook: "POSTROUTING", tag: "nS", what: "snat" };
+        let input = Tree { table: "filter", root: "natc-input", hook: "INPUT", tag: "nI", what: "input" };
+        let forward = Tree { table: "filter", root: "natc-forward", hook: "FORWARD", tag: "nF", what: "forward" };
+        let mut chains = dnat.chains(gw, translation_rules(gw, &gw.dnat));
+        chains.extend(snat.chains(gw, translation_rules(gw, &gw.snat)));
+        chains.extend(input.chains(gw, filter_rules(gw, FilterChain::Input, policies)));
+        chains.extend(forward.chains(gw, filter_rules(gw, FilterChain::Forward, policies)));
+        // Always there, empty without tcp_mss: a run must remove the clamps of the last one.
+        chains.push(chain("mangle", "natc-mss".into(), "FORWARD", true, mss_rules(gw)));
+        // On firewalld 0.9 and later the filter roots are hooked by the policies part's
+        // passthroughs, not by direct rules in the `*_direct` chains.
+        for c in &mut chains {
+            c.direct_hook = c.hook && !(policies && c.table == "filter");
+        }
         let tables = ["nat", "filter", "mangle"]
             .into_iter()
-            .map(|t| TableView { name: t, chains: chains.iter().filter(|c| c.table == t).map(|c| c.name).collect() })
+            .map(|t| TableView {
+                name: t,
+                chains: chains.iter().filter(|c| c.table == t).map(|c| c.name.clone()).collect(),
+            })
             .collect();
         let mut notes = vec![
             format!(
@@ -88,6 +97,11 @@ impl Target for Firewalld {
             }
             .map(String::from),
         );
+        if chains.iter().any(|c| !c.hook) {
+            notes.push(
+                "Past 64 rules a chain is a lookup tree: natc owns its chains nD-…, nS-…, nI-…, nF-… too.".into(),
+            );
+        }
         let view = ScriptView {
             header: header_view(
                 header,
@@ -164,12 +178,15 @@ struct ScriptView {
 #[derive(Serialize)]
 struct ChainView {
     table: &'static str,
-    name: &'static str,
-    /// The built-in chain that jumps to this one.
-    parent: &'static str,
-    /// The jump is a direct rule in `parent` (in its `*_direct` chain on the iptables
-    /// backend). Otherwise the policies part of the script puts it first in `parent`: the
-    /// filter chains on firewalld 0.9 and later, whose iptables backend accepts DNATed
+    name: String,
+    /// The chain that jumps to this one: a built-in chain, or a lookup tree's chain.
+    parent: String,
+    /// `true`: a root chain, jumped to from the built-in `parent` (a lookup tree's own jumps
+    /// are rules of its chains, with their conditions).
+    hook: bool,
+    /// A root chain whose jump is a direct rule in `parent` (in its `*_direct` chain on the
+    /// iptables backend). A root without it is hooked by the policies part of the script:
+    /// the filter chains on firewalld 0.9 and later, whose iptables backend accepts DNATed
     /// flows before the `*_direct` chains.
     direct_hook: bool,
     /// `PRIORITY ARGS…` of each rule, quoted for the shell.
@@ -179,7 +196,7 @@ struct ChainView {
 #[derive(Serialize)]
 struct TableView {
     name: &'static str,
-    chains: Vec<&'static str>,
+    chains: Vec<String>,
 }
 
 /// One direct rule and its priority. firewalld orders direct rules by priority and keeps
@@ -191,27 +208,105 @@ struct Prioritized {
     rule: RuleParts,
 }
 
-fn chain(table: &'static str, name: &'static str, parent: &'static str, rules: Vec<Prioritized>) -> ChainView {
+fn chain(table: &'static str, name: String, parent: &str, hook: bool, rules: Vec<Prioritized>) -> ChainView {
     let rules = rules
         .iter()
         .map(|Prioritized { priority, rule: r }| {
             format!("{priority}{} -m comment --comment {} -j {}", r.matches, quote::shell_quote(&r.comment), r.target)
         })
         .collect();
-    ChainView { table, name, parent, rules, direct_hook: true }
+    ChainView { table, name, parent: parent.to_string(), hook, rules, direct_hook: hook }
 }
+
+/// One of natc's direct chains, flat or as a lookup tree.
+struct Tree {
+    table: &'static str,
+    root: &'static str,
+    hook: &'static str,
+    tag: &'static str,
+    what: &'static str,
+}
+
+/// A rule of a natc chain before the tree: its priority in the flat chain, its keys, and
+/// what orders it in a tree chain (`None`: an accept, whose order never matters).
+struct Ranked {
+    priority: u32,
+    keyed: Keyed,
+    order: Option<Request>,
+}
+
+impl Tree {
+    /// The chain `root` (hooked from `hook`) and, past the threshold, its lookup chains.
+    /// Flat, a rule keeps its priority. In a tree chain, translations and the jumps between
+    /// them take overlap layers of their own chain (`numbering::layers`, a jump overlapping
+    /// every rule in its prefix), so that rules that can meet one packet keep their order;
+    /// accepts and their jumps stay at 0, under the root's policy rules.
+    fn chains(&self, gw: &GatewayPlan, rules: Vec<Ranked>) -> Vec<ChainView> {
+        let keying = Keying {
+            root: self.root,
+            tag: self.tag,
+            source: self.hook == "POSTROUTING",
+            label: format!("{} {} lookup", gw.name, self.what),
+        };
+        let mut meta = Vec::with_capacity(rules.len());
+        let keyed = rules
+            .into_iter()
+            .map(|r| {
+                meta.push((r.priority, r.order));
+                r.keyed
+            })
+            .collect();
+        let layout = iptables_tree::layout(IptablesShape::Auto, &keying, keyed);
+        // Flat, or accepts alone: every rule keeps its priority, a jump is 0.
+        let keep = layout.len() == 1 || meta.iter().all(|(_, o)| o.is_none());
+        layout
+            .into_iter()
+            .enumerate()
+            .map(|(n, c)| {
+                let priorities: Vec<u32> = if keep {
+                    c.sources.iter().map(|s| if let Source::Rule(i) = *s { meta[i].0 } else { 0 }).collect()
+                } else {
+                    let requests: Vec<Request> = c
+                        .sources
+                        .iter()
+                        .enumerate()
+                        .map(|(k, s)| match *s {
+                            Source::Rule(i) => Request { key: k.to_string(), ..meta[i].1.clone().unwrap_or(ANY) },
+                            Source::Jump(p) => {
+                                Request { key: k.to_string(), scope: Some(p.unwrap_or_default()), class: None }
+                            }
+                        })
+                        .collect();
+                    numbering::layers(&requests)
+                };
+                let rules = priorities.into_iter().zip(c.rules).map(|(priority, rule)| Prioritized { priority, rule });
+                let parent = if n == 0 { self.hook } else { self.root };
+                chain(self.table, c.name, parent, n == 0, rules.collect())
+            })
+            .collect()
+    }
+}
+
+/// A rule that may overlap anything.
+const ANY: Request = Request { key: String::new(), scope: None, class: None };
 
 /// Translations take priorities from the overlap of their scopes and ports, as VyOS rule
 /// numbers do (`numbering::layers`); the iptables rules of one translation share its priority.
-fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Prioritized> {
+fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Ranked> {
     let requests: Vec<Request> = list
         .iter()
         .map(|t| Request { key: t.comment(), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
         .collect();
+    let layers = numbering::layers(&requests);
     list.iter()
-        .zip(numbering::layers(&requests))
-        .flat_map(|(t, priority)| {
-            iptables::translation_rules(gw, t).into_iter().map(move |rule| Prioritized { priority, rule })
+        .zip(requests)
+        .zip(layers)
+        .flat_map(|((t, request), priority)| {
+            iptables::translation_keyed(gw, std::slice::from_ref(t)).into_iter().map(move |keyed| Ranked {
+                priority,
+                keyed,
+                order: Some(request.clone()),
+            })
         })
         .collect()
 }
@@ -222,29 +317,31 @@ fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Prioritized>
 /// Without policy objects (`policies` false, firewalld 0.6) an accept policy is a last
 /// ACCEPT too: a packet that left natc's chain undecided would go on to the zones, which
 /// reject what they do not know.
-fn filter_rules(gw: &GatewayPlan, chain: FilterChain, policies: bool) -> Vec<Prioritized> {
-    let mut rules: Vec<Prioritized> =
-        iptables::filter_rules(gw, chain).into_iter().map(|rule| Prioritized { priority: 0, rule }).collect();
+fn filter_rules(gw: &GatewayPlan, chain: FilterChain, policies: bool) -> Vec<Ranked> {
+    let unkeyed = |priority, rule| Ranked {
+        priority,
+        keyed: Keyed { interface: None, key: None, rule, commutes: false },
+        order: None,
+    };
+    let mut rules: Vec<Ranked> =
+        iptables::filter_keyed(gw, chain).into_iter().map(|keyed| Ranked { priority: 0, keyed, order: None }).collect();
     let policy = gw.filters.chain_policy(chain);
     // A logged policy: its LOG rule at priority 1, after every accept, and the drop or the
     // reject rules one priority later (only then: outputs without logs keep their numbers).
-    let logged = iptables::policy_log(gw, chain).map(|rule| Prioritized { priority: 1, rule });
+    let logged = iptables::policy_log(gw, chain).map(|rule| unkeyed(1, rule));
     let after = 1 + u32::from(logged.is_some());
     rules.extend(logged);
     if policy.verdict == Verdict::Drop {
         let rule = RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "DROP".into() };
-        rules.push(Prioritized { priority: after, rule });
+        rules.push(unkeyed(after, rule));
     }
     if policy.verdict == Verdict::Accept && !policies {
         let rule = RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "ACCEPT".into() };
-        rules.push(Prioritized { priority: after, rule });
+        rules.push(unkeyed(after, rule));
     }
     // Reject: the tcp reset before the catch-all ICMP answer (priorities 1, 2).
     rules.extend(
-        iptables::reject_rules(gw, chain)
-            .into_iter()
-            .zip(after..)
-            .map(|(rule, priority)| Prioritized { priority, rule }),
+        iptables::reject_rules(gw, chain).into_iter().zip(after..).map(|(rule, priority)| unkeyed(priority, rule)),
     );
     rules
 }

@@ -2,15 +2,19 @@
 //! (like Debian's rules.v4), plus `iptables-setup.sh` for the host state.
 
 use super::header::{HeaderView, header_view};
+use super::iptables_tree::{self, Keyed, Keying};
 use super::linux;
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
-use crate::vocab::{LOG_BURST, Log, PortRange, PortSet, Protocol, Verdict};
+use crate::vocab::{IptablesShape, LOG_BURST, Log, PortRange, PortSet, Protocol, Verdict};
 use serde::Serialize;
 use std::borrow::Cow;
 
-pub struct Iptables;
+pub struct Iptables {
+    /// Flat chains, lookup trees, or trees from a threshold on (`iptables@tree|flat`).
+    pub shape: IptablesShape,
+}
 
 pub const RULES_FILE: &str = "iptables.rules";
 const NAME: &str = "iptables";
@@ -34,7 +38,17 @@ impl Target for Iptables {
         if !super::mss::clamps(gw).is_empty() {
             notes.push("With tcp_mss it replaces the mangle table too (the clamps, in FORWARD).".into());
         }
+        let nat = [
+            self.chain(gw, "PREROUTING", "D", "dnat", translation_keyed(gw, &gw.dnat)),
+            self.chain(gw, "POSTROUTING", "S", "snat", translation_keyed(gw, &gw.snat)),
+        ];
+        let filter = [
+            self.chain(gw, "INPUT", "I", "input", filter_chain(gw, FilterChain::Input)),
+            self.chain(gw, "FORWARD", "F", "forward", filter_chain(gw, FilterChain::Forward)),
+        ];
         let view = RulesView {
+            nat_chains: declarations(&nat),
+            filter_chains: declarations(&filter),
             header: header_view(
                 header,
                 gw,
@@ -42,27 +56,52 @@ impl Target for Iptables {
                 format!("iptables-restore --test {RULES_FILE} && iptables-restore {RULES_FILE}"),
                 notes,
             ),
-            prerouting: gw.dnat.iter().flat_map(|t| translation_lines(gw, t)).collect(),
-            postrouting: gw.snat.iter().flat_map(|t| translation_lines(gw, t)).collect(),
+            nat: nat.iter().flat_map(|chains| restore_lines(chains)).collect(),
             input_policy: policy(gw.filters.policy(FilterChain::Input)),
             forward_policy: policy(gw.filters.policy(FilterChain::Forward)),
-            input: filter_chain(gw, FilterChain::Input),
-            forward: filter_chain(gw, FilterChain::Forward),
+            filter: filter.iter().flat_map(|chains| restore_lines(chains)).collect(),
             mangle_forward: mss_rules(gw).iter().map(|r| r.restore_line("FORWARD")).collect(),
         };
         linux::rules_and_setup("iptables/rules.tera", &view, header, gw, NAME, RULES_FILE)
     }
 }
 
+impl Iptables {
+    /// One built-in chain's rules, flat or as a lookup tree (backend/iptables_tree.rs).
+    fn chain(
+        &self,
+        gw: &GatewayPlan,
+        root: &str,
+        tag: &str,
+        what: &str,
+        rules: Vec<Keyed>,
+    ) -> Vec<iptables_tree::Chain> {
+        let keying = Keying { root, tag, source: root == "POSTROUTING", label: format!("{} {what} lookup", gw.name) };
+        iptables_tree::layout(self.shape, &keying, rules)
+    }
+}
+
+/// `:D-eth0 - [0:0]` for every chain of a table's trees that is not a built-in one.
+fn declarations(tables: &[Vec<iptables_tree::Chain>]) -> Vec<String> {
+    tables.iter().flat_map(|chains| chains.iter().skip(1).map(|c| c.name.clone())).collect()
+}
+
+fn restore_lines(chains: &[iptables_tree::Chain]) -> Vec<String> {
+    chains.iter().flat_map(|c| c.rules.iter().map(|r| r.restore_line(&c.name))).collect()
+}
+
 #[derive(Serialize)]
 struct RulesView {
     header: HeaderView,
-    prerouting: Vec<String>,
-    postrouting: Vec<String>,
+    /// natc's own chains in the nat and filter tables (lookup trees), declared after the built-ins.
+    nat_chains: Vec<String>,
+    filter_chains: Vec<String>,
+    /// PREROUTING's rules then POSTROUTING's, each followed by its tree's chains.
+    nat: Vec<String>,
     input_policy: &'static str,
     forward_policy: &'static str,
-    input: Vec<String>,
-    forward: Vec<String>,
+    /// INPUT's then FORWARD's.
+    filter: Vec<String>,
     /// `tcp_mss` clamps; the `*mangle` table is written only when there are some.
     mangle_forward: Vec<String>,
 }
@@ -211,12 +250,23 @@ pub fn translation_rules(gw: &GatewayPlan, t: &Translation) -> Vec<RuleParts> {
         .collect()
 }
 
-fn translation_lines(gw: &GatewayPlan, t: &Translation) -> Vec<String> {
-    let chain = match t.hook {
-        Hook::Destination => "PREROUTING",
-        Hook::Source => "POSTROUTING",
-    };
-    translation_rules(gw, t).iter().map(|r| r.restore_line(chain)).collect()
+/// The rules of translations keyed for the lookup tree: a DNAT by its `-i` and destination,
+/// an SNAT by its `-o` and source.
+pub fn translation_keyed(gw: &GatewayPlan, list: &[Translation]) -> Vec<Keyed> {
+    list.iter()
+        .flat_map(|t| {
+            let (interface, key) = match t.hook {
+                Hook::Destination => (&t.matcher.in_interface, t.matcher.destination),
+                Hook::Source => (&t.matcher.out_interface, t.matcher.source),
+            };
+            translation_rules(gw, t).into_iter().map(move |rule| Keyed {
+                interface: interface.clone(),
+                key,
+                rule,
+                commutes: false,
+            })
+        })
+        .collect()
 }
 
 fn nat_target(t: &Translation) -> String {
@@ -243,33 +293,45 @@ fn to_port(port: &Option<PortStep>) -> String {
     }
 }
 
-/// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule).
-pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
+/// A filter line before its port variants: matches, comment, log, and the match it keys by.
+type FilterSource<'a> = (Vec<String>, String, Option<&'a Log>, Option<&'a Match>);
+
+/// The accept rules of a filter chain, in evaluation order (the chain policy is not a rule),
+/// each with its `-i` and destination for the lookup tree.
+pub fn filter_keyed(gw: &GatewayPlan, chain: FilterChain) -> Vec<Keyed> {
     let lines = gw.filters.lines(chain);
-    let mut rules: Vec<(Vec<String>, String, Option<&Log>)> = lines
+    let mut rules: Vec<FilterSource> = lines
         .iter()
         .map(|line| {
-            let matches = match line {
-                FilterLine::Loopback(_) => vec![" -i lo".to_string()],
-                FilterLine::Replies(_) => vec![" -m conntrack --ctstate ESTABLISHED,RELATED".to_string()],
-                FilterLine::Allow(f) => match_variants(&f.matcher),
+            let (matches, matcher) = match line {
+                FilterLine::Loopback(_) => (vec![" -i lo".to_string()], None),
+                FilterLine::Replies(_) => (vec![" -m conntrack --ctstate ESTABLISHED,RELATED".to_string()], None),
+                FilterLine::Allow(f) => (match_variants(&f.matcher), Some(&f.matcher)),
             };
             let log = match line {
                 FilterLine::Allow(f) => f.log.as_ref(),
                 _ => None,
             };
-            (matches, super::describe::line_comment(gw, line), log)
+            (matches, super::describe::line_comment(gw, line), log, matcher)
         })
         .collect();
+    let tunnels = gw.tunnel_input();
     if chain == FilterChain::Input {
         // The tunnels' IKE, NAT-T and ESP, after the implied lines and before the rules.
         let implied = lines.iter().take_while(|l| !matches!(l, FilterLine::Allow(_))).count();
-        let tunnels = gw.tunnel_input().into_iter().map(|t| (match_variants(&t.matcher), t.comment(), None));
+        let tunnels = tunnels.iter().map(|t| (match_variants(&t.matcher), t.comment(), None, Some(&t.matcher)));
         rules.splice(implied..implied, tunnels);
     }
     rules
         .into_iter()
-        .flat_map(|(matches, comment, log)| {
+        .flat_map(|(matches, comment, log, matcher)| {
+            // Loopback's `-i lo` is a key too; the replies line has none.
+            let interface = match matcher {
+                Some(m) => m.in_interface.clone(),
+                None if matches.first().is_some_and(|m| m == " -i lo") => Some("lo".to_string()),
+                None => None,
+            };
+            let key = matcher.and_then(|m| m.destination);
             matches.into_iter().flat_map(move |matches| {
                 // `log = true`: a LOG rule with the same match right before the ACCEPT (LOG
                 // does not end the chain), so it logs exactly what the ACCEPT takes.
@@ -278,7 +340,16 @@ pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
                     comment: comment.clone(),
                     target: log_target(l),
                 });
-                log.into_iter().chain([RuleParts { matches, comment: comment.clone(), target: "ACCEPT".into() }])
+                let interface = interface.clone();
+                log.into_iter()
+                    .chain([RuleParts { matches, comment: comment.clone(), target: "ACCEPT".into() }])
+                    // An ACCEPT commutes with every other one; its LOG rule does not.
+                    .map(move |rule| Keyed {
+                        interface: interface.clone(),
+                        key,
+                        commutes: rule.target == "ACCEPT",
+                        rule,
+                    })
             })
         })
         .collect()
@@ -324,17 +395,14 @@ pub fn policy_log(gw: &GatewayPlan, chain: FilterChain) -> Option<RuleParts> {
     Some(RuleParts { matches: log_limit(log), comment: policy.origin.describe(), target: log_target(log) })
 }
 
-fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
-    let name = match chain {
-        FilterChain::Forward => "FORWARD",
-        FilterChain::Input => "INPUT",
-    };
-    filter_rules(gw, chain)
-        .iter()
-        .chain(&policy_log(gw, chain))
-        .chain(&reject_rules(gw, chain))
-        .map(|r| r.restore_line(name))
-        .collect()
+/// A filter chain's rules, then its logged policy and reject rules (which match every
+/// packet, so the tree keeps them last in the built-in chain).
+fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<Keyed> {
+    let unkeyed = |rule| Keyed { interface: None, key: None, rule, commutes: false };
+    let mut rules = filter_keyed(gw, chain);
+    rules.extend(policy_log(gw, chain).map(unkeyed));
+    rules.extend(reject_rules(gw, chain).into_iter().map(unkeyed));
+    rules
 }
 
 /// `tcp_mss` (backend/mss.rs) as mangle FORWARD rules; firewalld writes the same ones.

@@ -7,6 +7,7 @@ pub(crate) mod engine;
 mod firewalld;
 pub(crate) mod header;
 mod iptables;
+mod iptables_tree;
 pub mod limits;
 pub mod linux;
 pub(crate) mod log;
@@ -104,7 +105,7 @@ pub trait Target {
 /// The target for a spec.
 pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
     match spec.kind {
-        TargetKind::Iptables => Box::new(iptables::Iptables),
+        TargetKind::Iptables => Box::new(iptables::Iptables { shape: spec.iptables_shape() }),
         TargetKind::Nftables => Box::new(nftables::Nftables),
         TargetKind::Firewalld => Box::new(firewalld::Firewalld { version: spec.firewalld_version() }),
         TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),

@@ -153,7 +153,7 @@ string_form!(
 string_form!(
     /// `targets` entries (vocab/targets.rs `TargetSpec::from_str`).
     Target,
-    "iptables, nftables, firewalld[@0.6|0.9|1], vyos[@1.4|1.5], rtx[@MODEL] or strongswan",
+    "iptables[@tree|flat], nftables, firewalld[@0.6|0.9|1], vyos[@1.4|1.5], rtx[@MODEL] or strongswan",
     target_pattern(),
     ["nftables", "iptables", "firewalld", "vyos", "vyos@1.5", "rtx", "rtx@RTX830", "strongswan"]
 );

@@ -20,7 +20,7 @@ pub use log::{LOG_BURST, LOG_PREFIX_MAX, LOG_RATE_MAX, Log, LogRate, RateUnit};
 pub use origin::{At, Kind, Origin, Span};
 pub use ports::{PortRange, PortSet};
 pub use targets::{
-    FIREWALLD_VERSIONS, FirewalldVersion, RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec,
-    VYOS_VERSIONS, VyosVersion,
+    FIREWALLD_VERSIONS, FirewalldVersion, IptablesShape, RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile,
+    TargetSpec, VYOS_VERSIONS, VyosVersion,
 };
 pub use words::{Chain, Claim, DpdAction, Protocol, Verdict};

@@ -1,4 +1,4 @@
-//! Target names and profiles: `iptables`, `nftables`, `firewalld[@0.6|0.9|1]`, `vyos[@1.4|1.5]`,
+//! Target names and profiles: `iptables[@tree|flat]`, `nftables`, `firewalld[@0.6|0.9|1]`, `vyos[@1.4|1.5]`,
 //! `rtx[@MODEL]`, `strongswan` (the IPsec companion of the Linux packet-filter targets). Shared by the intent (`targets = [...]`, read in model/targets.rs), the
 //! JSON Schema and the command line.
 
@@ -50,6 +50,7 @@ impl TargetKind {
             TargetKind::Firewalld => FIREWALLD_VERSIONS,
             TargetKind::Vyos => VYOS_VERSIONS,
             TargetKind::Rtx => RTX_MODELS,
+            TargetKind::Iptables => IPTABLES_SHAPES,
             _ => &[],
         }
     }
@@ -57,6 +58,9 @@ impl TargetKind {
 
 pub const FIREWALLD_VERSIONS: &[&str] = &["0.6", "0.9", "1"];
 pub const VYOS_VERSIONS: &[&str] = &["1.4", "1.5"];
+/// `iptables@tree` and `iptables@flat` force the chain layout; without a profile a chain
+/// becomes a lookup tree from `IptablesShape::THRESHOLD` rules on (docs/targets.md).
+pub const IPTABLES_SHAPES: &[&str] = &["tree", "flat"];
 pub const RTX_MODELS: &[&str] =
     &["RTX830", "RTX840", "RTX1200", "RTX1210", "RTX1220", "RTX1300", "RTX3500", "RTX3510", "RTX5000"];
 
@@ -135,12 +139,40 @@ impl RtxModel {
     }
 }
 
+/// How the iptables target lays out a chain of many rules (backend/iptables_tree.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IptablesShape {
+    /// Flat below `THRESHOLD` rules in a chain, a lookup tree from there on.
+    Auto,
+    Tree,
+    Flat,
+}
+
+impl IptablesShape {
+    /// Rules in one chain from which `Auto` builds the tree: below it a linear chain costs
+    /// the packet less than the tree's jumps would save, and small outputs stay as readable.
+    pub const THRESHOLD: usize = 64;
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IptablesShape::Auto => "auto",
+            IptablesShape::Tree => IPTABLES_SHAPES[0],
+            IptablesShape::Flat => IPTABLES_SHAPES[1],
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<IptablesShape> {
+        [IptablesShape::Tree, IptablesShape::Flat].into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
 /// A target's profile, typed by its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TargetProfile {
     Firewalld(FirewalldVersion),
     Vyos(VyosVersion),
     Rtx(RtxModel),
+    Iptables(IptablesShape),
 }
 
 impl fmt::Display for TargetProfile {
@@ -149,6 +181,7 @@ impl fmt::Display for TargetProfile {
             TargetProfile::Firewalld(v) => f.write_str(v.as_str()),
             TargetProfile::Vyos(v) => f.write_str(v.as_str()),
             TargetProfile::Rtx(m) => f.write_str(m.name()),
+            TargetProfile::Iptables(s) => f.write_str(s.as_str()),
         }
     }
 }
@@ -174,6 +207,14 @@ impl TargetSpec {
         match self.profile {
             Some(TargetProfile::Vyos(v)) => v,
             _ => VyosVersion::DEFAULT,
+        }
+    }
+
+    /// The chain layout of an `iptables@…` spec (`Auto` when it names none).
+    pub fn iptables_shape(&self) -> IptablesShape {
+        match self.profile {
+            Some(TargetProfile::Iptables(s)) => s,
+            _ => IptablesShape::Auto,
         }
     }
 
@@ -239,6 +280,7 @@ impl std::str::FromStr for TargetSpec {
                 TargetKind::Firewalld => FirewalldVersion::parse(p).map(TargetProfile::Firewalld),
                 TargetKind::Vyos => VyosVersion::parse(p).map(TargetProfile::Vyos),
                 TargetKind::Rtx => RtxModel::parse(p).map(TargetProfile::Rtx),
+                TargetKind::Iptables => IptablesShape::parse(p).map(TargetProfile::Iptables),
                 _ => None,
             };
             let Some(typed) = typed else {
@@ -272,5 +314,8 @@ mod tests {
         assert_eq!("firewalld@0.6".parse::<TargetSpec>().unwrap().firewalld_version(), FirewalldVersion::V0_6);
         assert_eq!("firewalld".parse::<TargetSpec>().unwrap().firewalld_version(), FirewalldVersion::V1);
         assert!(matches!("firewalld@0.7".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
+        assert_eq!("iptables@TREE".parse::<TargetSpec>().unwrap().iptables_shape(), IptablesShape::Tree);
+        assert_eq!("iptables@flat".parse::<TargetSpec>().unwrap().to_string(), "iptables@flat");
+        assert_eq!("iptables".parse::<TargetSpec>().unwrap().iptables_shape(), IptablesShape::Auto);
     }
 }

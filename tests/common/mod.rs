@@ -285,3 +285,41 @@ pub fn firewalld_direct_load() -> String {
          PATH=\"$D/bin:$PATH\" NATC_FAKE_FIREWALLD=$NATC_FAKE_FIREWALLD NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
     )
 }
+
+/// A gateway with `n` 1:1 mappings, as the lookup-tree tests load and probe them: mapping `i`
+/// takes public 100.65.x.y (in on eth0) to host 10.100.x.y (x = i / 250, y = i % 250 + 1),
+/// with its SNAT back and a forward allow to the host (none for the mappings in
+/// `without_allow`); eth1 may forward anything out, forwarding drops the rest. eth0 is 10.99.1.254/24, eth1 10.99.2.254/24.
+pub fn mappings_intent(n: usize, without_allow: &[usize]) -> String {
+    use std::fmt::Write;
+    let mut text = String::from(
+        "natc = 1\nname = \"mappings\"\n\n[[gateway]]\nname = \"gw\"\ntargets = [\"iptables\"]\n\n\
+         [[gateway.interface]]\nname = \"eth0\"\naddress = \"10.99.1.254/24\"\n\n\
+         [[gateway.interface]]\nname = \"eth1\"\naddress = \"10.99.2.254/24\"\n\n\
+         [gateway.policy]\nforward = \"drop\"\n",
+    );
+    for i in 0..n {
+        let (public, host) = mapping_addresses(i);
+        write!(
+            text,
+            "\n[[gateway.dnat]]\nname = \"in-{i}\"\nin_interface = \"eth0\"\ndestination = \"{public}\"\nto = \"{host}\"\nreturn_route = true\n\
+             \n[[gateway.snat]]\nname = \"out-{i}\"\nout_interface = \"eth0\"\nsource = \"{host}\"\nto = \"{public}\"\n"
+        )
+        .expect("write to a String");
+        if !without_allow.contains(&i) {
+            write!(
+                text,
+                "\n[[gateway.allow]]\nname = \"to-{i}\"\nin_interface = \"eth0\"\nto = \"{host}\"\nchain = \"forward\"\n"
+            )
+            .expect("write to a String");
+        }
+    }
+    text.push_str("\n[[gateway.allow]]\nname = \"lan-out\"\nin_interface = \"eth1\"\nchain = \"forward\"\n");
+    text
+}
+
+/// Mapping `i`'s public and host address in [`mappings_intent`].
+pub fn mapping_addresses(i: usize) -> (std::net::Ipv4Addr, std::net::Ipv4Addr) {
+    let (x, y) = ((i / 250) as u8, (i % 250 + 1) as u8);
+    ([100, 65, x, y].into(), [10, 100, x, y].into())
+}
