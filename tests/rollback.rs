@@ -6,7 +6,7 @@
 //!
 //! - an unconfirmed apply of B cuts the probe, then the timer, which outlives the process
 //!   group that ran the script (killed as an SSH session's end would), restores A's tables
-//!   exactly, removes B's route and puts the sysctl back: the probe passes again;
+//!   exactly, puts back the route B replaced and the sysctl: the probe passes again;
 //! - a confirmed apply stays past the window;
 //! - while a window is open a second apply is refused and changes nothing; `--rollback`
 //!   restores at once;
@@ -192,9 +192,14 @@ fn an_unconfirmed_apply_that_cuts_the_probe_rolls_back_by_itself() {
         let lab = Lab::new(target, "expire");
         lab.apply_a(target);
         assert!(lab.probe_passes_within(Duration::from_secs(5)), "{target}: A lets the probe through");
+        // A route to B's prefix already there (B replaces it), and forwarding off (B sets it):
+        // both must come back as they were.
+        sh(&format!(
+            "ip -n {gw} route add 203.0.113.0/24 via 198.51.100.60 proto static\nip netns exec {gw} sysctl -qw net.ipv4.ip_forward=0",
+            gw = lab.gw
+        ));
         let before = lab.snapshot(target);
-        sh(&format!("ip netns exec {} sysctl -qw net.ipv4.ip_forward=0", lab.gw));
-        let before = before.replace("ip_forward 1", "ip_forward 0");
+        assert!(before.contains("203.0.113.0/24 via 198.51.100.60") && before.contains("ip_forward 0"), "{before}");
 
         // Run as an SSH session would, in a process group of its own, then end that group
         // with SIGHUP and SIGKILL as sshd's exit would: the timer must not go with it.
