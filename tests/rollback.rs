@@ -1,8 +1,8 @@
 //! Apply with automatic rollback (docs/deploy.md): `<target>-setup.sh --confirm N` in real
 //! kernels, for nftables and iptables. A gateway namespace answers a probe from a client
 //! namespace under intent A (tests/rollback/a.toml allows ICMP to the gateway); intent B
-//! (b.toml) allows only SSH, so applying it cuts the probe path, and also adds a route
-//! (host state the window must restore too).
+//! (b.toml) allows only SSH, so applying it cuts the probe path, and also replaces a route
+//! and claims an address (host state the window must restore too).
 //!
 //! - an unconfirmed apply of B cuts the probe, then the timer, which outlives the process
 //!   group that ran the script (killed as an SSH session's end would), restores A's tables
@@ -131,8 +131,9 @@ impl Lab {
                 .join("\n"),
         };
         let routes = sh(&format!("ip -n {gw} route show table main"));
+        let addresses = sh(&format!("ip -n {gw} -o -4 address show"));
         let forward = sh(&format!("ip netns exec {gw} sysctl -n net.ipv4.ip_forward"));
-        format!("{tables}\n--- routes\n{routes}--- ip_forward {forward}")
+        format!("{tables}\n--- routes\n{routes}--- addresses\n{addresses}--- ip_forward {forward}")
     }
 
     /// One ICMP echo from the client to the gateway, each with a key (ICMP id) of its own:
@@ -218,6 +219,7 @@ fn an_unconfirmed_apply_that_cuts_the_probe_rolls_back_by_itself() {
         }
         let applied = lab.snapshot(target);
         assert!(applied.contains("203.0.113.0/24 via 198.51.100.50"), "{target}: B's route is applied:\n{applied}");
+        assert!(applied.contains("inet 198.51.100.80/32"), "{target}: B's address is claimed:\n{applied}");
         assert!(!lab.probe(), "{target}: B cuts the probe path");
         sh(&format!("kill -HUP -{pgid}; sleep 0.2; kill -KILL -{pgid} 2>/dev/null || true"));
         let mut session = session;
