@@ -594,7 +594,8 @@ ip address add 198.51.100.2/24 dev eth0
 ip address add 10.0.0.1/24 dev eth1
 run() {{
     ansible-playbook -i "$W/local.yml" "$W/out/site.yml" -e natc_config_dir="$W/etc" \
-        -e natc_sysctl_dir="$W/sysctl.d" -e natc_enable_at_boot=false -e ansible_become=false
+        -e natc_sysctl_dir="$W/sysctl.d" -e natc_enable_at_boot=false -e ansible_become=false \
+        -e natc_state_dir="$W/state"
 }}
 echo "=== run"; run
 echo "=== run"; run
@@ -626,17 +627,28 @@ cat "$W/sysctl.d/90-natc-ansible-run.conf"
     (parts.into_iter().filter(|p| p.starts_with("run")).collect(), final_state)
 }
 
+/// The result line of the task `name` in a run's output (the line after its header).
+fn task<'a>(run: &'a str, name: &str) -> Option<&'a str> {
+    let mut lines = run.lines().skip_while(|l| !l.starts_with(&format!("TASK [{name}]")));
+    lines.next()?;
+    lines.find(|l| !l.trim().is_empty())
+}
+
 fn assert_linux_runs(runs: &[String], state: &str, rules: &str, loaded: &str) {
     assert_eq!(runs.len(), 3);
     assert!(changed(&runs[0]) >= 4, "the first run deploys everything:\n{}", runs[0]);
-    assert!(
-        runs[0].contains("RUNNING HANDLER [natc: run")
-            && runs[0].contains(&format!("RUNNING HANDLER [natc: load {rules}]"))
-    );
+    // The setup script applies the host state and the rules in a confirmation window, which
+    // the play confirms after its probe (docs/deploy.md).
+    let applied = |run: &str| {
+        task(run, "natc: apply with a confirmation window") == Some("changed: [edge]")
+            && task(run, "natc: confirm") == Some("ok: [edge]")
+    };
+    assert!(applied(&runs[0]), "the first run applies and confirms:\n{}", runs[0]);
+    assert!(runs[0].contains(&format!("natc: {rules}")), "{}", runs[0]);
     assert_eq!(changed(&runs[1]), 0, "the second run must change nothing:\n{}", runs[1]);
-    assert!(!runs[1].contains("RUNNING HANDLER"), "a handler ran without a change:\n{}", runs[1]);
+    assert!(!applied(&runs[1]), "an apply ran without a change:\n{}", runs[1]);
     assert_eq!(changed(&runs[2]), 2, "an edited rules file is put back and reloaded:\n{}", runs[2]);
-    assert!(runs[2].contains(&format!("RUNNING HANDLER [natc: load {rules}]")), "{}", runs[2]);
+    assert!(applied(&runs[2]), "{}", runs[2]);
     assert!(state.contains(loaded), "the rules are not in the kernel:\n{state}");
     assert!(state.contains("inet 198.51.100.80/32"), "the claimed address is not on lo:\n{state}");
     assert!(state.contains("203.0.113.0/24 via 198.51.100.1"), "the route is missing:\n{state}");
@@ -654,6 +666,141 @@ fn the_nftables_playbook_loads_the_rules_once_and_then_changes_nothing() {
 fn the_iptables_playbook_loads_the_rules_once_and_then_changes_nothing() {
     let (runs, state) = run_linux_playbook("iptables", "iptables-save -t nat");
     assert_linux_runs(&runs, &state, "iptables.rules", "edge dnat/web");
+}
+
+/// Two gateways for the rollout: `edge` (the one the namespace plays) and `next`, which a
+/// failed batch must never reach. `ALLOWED` is the input allow the probe needs; the second
+/// intent replaces it with SSH only.
+const ROLLOUT: &str = r#"
+natc = 1
+name = "ansible-rollout"
+
+[[gateway]]
+name = "edge"
+targets = ["TARGET"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.100.1/24"
+
+[gateway.policy]
+input = "drop"
+
+[[gateway.allow]]
+name = "mgmt"
+chain = "input"
+protocol = "tcp"
+port = PORT
+
+[[gateway]]
+name = "next"
+targets = ["TARGET"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.100.9/24"
+"#;
+
+/// The site playbook with the health probe, run for real in named namespaces (a gateway
+/// and a client on one veth; Ansible plays the gateway as a local host): an apply whose
+/// rules pass the probe is confirmed and stays; one that cuts the probe path (TCP from the
+/// client to port 2222; a refused connection is a reply, a drop times out) is rolled back
+/// at once, fails its gateway, and the rollout stops before the next gateway; without the
+/// probe the same apply is confirmed and stays.
+#[test]
+fn the_site_playbook_rolls_back_a_batch_whose_probe_fails_and_stops_the_rollout() {
+    require_ansible();
+    common::require_root_and(&["ip", "nft", "iptables-restore", "setsid", "python3"]);
+    for target in ["nftables", "iptables"] {
+        let work = tempfile::tempdir().expect("tempdir");
+        let w = work.path().display().to_string();
+        for (dir, port) in [("good", "2222"), ("cut", "22")] {
+            let intent = work.path().join(format!("{dir}.toml"));
+            std::fs::write(&intent, ROLLOUT.replace("TARGET", target).replace("PORT", port)).expect("write");
+            build_with(&["build", "--package", "ansible", "-o", &format!("{w}/{dir}")], &intent, &[]);
+        }
+        let (gw, client) = (
+            format!("natcansrb-{}-{target}-gw", std::process::id()),
+            format!("natcansrb-{}-{target}-cl", std::process::id()),
+        );
+        std::fs::write(
+            work.path().join("local.yml"),
+            format!(
+                "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: /usr/bin/python3\n    ansible_become: false\n    natc_enable_at_boot: false\n    natc_state_dir: {w}/state\n    natc_sysctl_dir: {w}/sysctl.d\n  hosts:\n    edge:\n      natc_config_dir: {w}/edge\n    next:\n      natc_config_dir: {w}/next\n"
+            ),
+        )
+        .expect("inventory");
+        let probe = serde_json::json!({"natc_health_check": ["ip", "netns", "exec", client, "python3", "-c",
+            "import socket\ns = socket.socket()\ns.settimeout(2)\ntry:\n    s.connect(('198.51.100.1', 2222))\nexcept ConnectionRefusedError:\n    pass\n"]});
+        std::fs::write(work.path().join("probe.json"), probe.to_string()).expect("probe vars");
+        let listing = if target == "nftables" { "nft list ruleset" } else { "iptables-save -t filter | grep -- '^-A'" };
+        let rules = if target == "nftables" { "nftables.nft" } else { "iptables.rules" };
+        let script = format!(
+            r#"
+cleanup() {{ ip netns del {gw} 2>/dev/null; ip netns del {client} 2>/dev/null; }}
+trap cleanup EXIT
+ip netns add {gw}; ip netns add {client}
+ip -n {gw} link set lo up; ip -n {client} link set lo up
+ip link add eth0 netns {gw} type veth peer name eth0 netns {client}
+ip -n {gw} address add 198.51.100.1/24 dev eth0; ip -n {client} address add 198.51.100.50/24 dev eth0
+ip -n {gw} link set eth0 up; ip -n {client} link set eth0 up
+play() {{ ip netns exec {gw} ansible-playbook -i "$W/local.yml" "$@"; }}
+echo "=== good"; play "$W/good/site.yml" --limit edge -e @"$W/probe.json" || echo "exit $?"
+echo "=== after-good"; ip netns exec {gw} {listing}; ls -A "$W/state" "$W/edge"
+echo "=== cut"; play "$W/cut/site.yml" -e @"$W/probe.json" || echo "exit $?"
+echo "=== after-cut"; ip netns exec {gw} {listing}; ls -A "$W/state"/*; test -e "$W/next" && echo "next deployed"
+cmp "$W/edge/{rules}" "$W/good/edge/{rules}" && cmp "$W/edge/{target}-setup.sh" "$W/good/edge/{target}-setup.sh" && echo "files restored"
+echo "=== unprobed"; play "$W/cut/site.yml" --limit edge || echo "exit $?"
+echo "=== after-unprobed"; ip netns exec {gw} {listing}; ls -A "$W/state"
+"#
+        );
+        let output = Process::new("sh")
+            .args(["-c", &script])
+            .env("W", work.path())
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", work.path().join("tmp"))
+            .output()
+            .expect("sh runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let part = |name: &str| {
+            stdout
+                .split("=== ")
+                .find(|p| p.starts_with(&format!("{name}\n")))
+                .unwrap_or_else(|| {
+                    panic!("{target}: no {name} part:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr))
+                })
+                .to_string()
+        };
+        let (good, after_good) = (part("good"), part("after-good"));
+        assert!(!good.contains("\nexit "), "{target}: the probed good apply passes:\n{good}");
+        assert_eq!(task(&good, "natc: health probe: natc_health_check"), Some("ok: [edge]"), "{target}: {good}");
+        assert_eq!(task(&good, "natc: confirm"), Some("ok: [edge]"), "{target}: {good}");
+        assert!(after_good.contains("2222"), "{target}: the good rules stay:\n{after_good}");
+        assert!(!after_good.contains("armed"), "{target}: the window is closed:\n{after_good}");
+        assert!(!after_good.contains('~'), "{target}: no backup file stays:\n{after_good}");
+
+        let (cut, after_cut) = (part("cut"), part("after-cut"));
+        assert!(cut.contains("\nexit 2"), "{target}: the failed batch fails the run:\n{cut}");
+        assert_eq!(task(&cut, "natc: roll back now"), Some("changed: [edge]"), "{target}: {cut}");
+        assert!(cut.contains("the rollout stops here"), "{target}: {cut}");
+        assert!(!cut.contains("gateway next"), "{target}: the rollout went on to the next gateway:\n{cut}");
+        assert!(!after_cut.contains("next deployed"), "{target}: {after_cut}");
+        assert_eq!(
+            after_cut.lines().filter(|l| l.contains("mgmt")).collect::<Vec<_>>(),
+            after_good.lines().filter(|l| l.contains("mgmt")).collect::<Vec<_>>(),
+            "{target}: the rollback restored the good rules:\n{after_cut}"
+        );
+        assert!(after_cut.contains("rolled-back"), "{target}: {after_cut}");
+        assert!(after_cut.contains("files restored"), "{target}: the good files are back on the box:\n{after_cut}");
+
+        let (unprobed, after) = (part("unprobed"), part("after-unprobed"));
+        assert!(!unprobed.contains("\nexit "), "{target}: without the probe the apply is confirmed:\n{unprobed}");
+        assert!(
+            after.contains("dport 22") || after.contains("--dport 22 "),
+            "{target}: the confirmed rules stay:\n{after}"
+        );
+        assert!(!after.contains("2222"), "{target}: {after}");
+    }
 }
 
 /// natc's YAML quoting against the YAML parser Ansible uses (PyYAML): every character up

@@ -106,8 +106,82 @@ fn header(span: &crate::vocab::Span, text: &str) -> crate::vocab::Span {
 #[derive(Serialize)]
 struct SetupView {
     header: HeaderView,
+    name: String,
     rules_file: String,
     host: HostState,
+    rollback: RollbackView,
+}
+
+/// What `<target>-setup.sh --confirm N` saves before it applies, so that the timer can put
+/// it back exactly (docs/deploy.md#rollback): the tables the rules file replaces, and the
+/// host state the script changes, item by item.
+#[derive(Serialize)]
+struct RollbackView {
+    /// `nftables` or `iptables`: how the ruleset is saved, checked and loaded.
+    tool: &'static str,
+    /// The window's directory under the state directory: one per intent and target.
+    state: String,
+    /// The tables the rules file replaces: read from the file itself, so the saved set is
+    /// exactly what loading it changes.
+    tables: Vec<Table>,
+    sysctls: Vec<String>,
+    /// Removed again unless they were there before.
+    addresses: Vec<Address>,
+    /// Destinations whose main-table routes are saved and put back.
+    routes: Vec<String>,
+    /// XFRM interfaces: deleted again unless they existed before.
+    links: Vec<String>,
+}
+
+/// A table as the tool names it: `ip natc_x` for nft (family and name), `nat` for
+/// iptables-save and iptables-restore (name only).
+#[derive(Serialize, PartialEq)]
+struct Table {
+    family: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Address {
+    address: String,
+    interface: String,
+}
+
+/// The tables a rules file replaces when loaded: `*nat` lines for iptables-restore, the
+/// `table ip NAME` lines (without a body) that start natc's nft file.
+fn replaced_tables(tool: &str, rules: &str) -> Vec<Table> {
+    let mut tables: Vec<Table> = Vec::new();
+    for line in rules.lines() {
+        let table = match tool {
+            "iptables" => line.strip_prefix('*').map(|t| Table { family: String::new(), name: t.trim().to_string() }),
+            _ => line.strip_prefix("table ").filter(|rest| !rest.contains('{')).and_then(|rest| {
+                let (family, name) = rest.trim().split_once(' ')?;
+                Some(Table { family: family.to_string(), name: name.trim().to_string() })
+            }),
+        };
+        if let Some(table) = table
+            && !tables.contains(&table)
+        {
+            tables.push(table);
+        }
+    }
+    tables
+}
+
+fn rollback_view(header: &Header, gw: &GatewayPlan, target: &'static str, rules: &str) -> RollbackView {
+    RollbackView {
+        tool: target,
+        state: format!("{}-{target}", header.intent),
+        tables: replaced_tables(target, rules),
+        sysctls: gw.sysctls.iter().map(|s| sysctl_key(&s.key)).collect(),
+        addresses: gw
+            .owned
+            .iter()
+            .map(|a| Address { address: a.address.to_string(), interface: a.interface.clone() })
+            .collect(),
+        routes: gw.routes.iter().map(|r| r.to.to_string()).collect(),
+        links: gw.tunnels.iter().filter_map(|t| t.vti()).map(|v| v.name.value.clone()).collect(),
+    }
 }
 
 /// The host state the rules rely on: forwarding and proxy-ARP settings, addresses the
@@ -209,12 +283,14 @@ fn xfrm_links(gw: &GatewayPlan) -> Vec<SetupLine> {
     lines
 }
 
-/// `<target>-setup.sh`: the host state as runtime commands (`sysctl -w`).
-pub fn setup_file(
+/// `<target>-setup.sh`: the host state as runtime commands (`sysctl -w`), and with
+/// `--confirm N` the host state and the rules with a rollback window.
+fn setup_file(
     header: &Header,
     gw: &GatewayPlan,
     target: &'static str,
     rules_file: &str,
+    rules: &str,
 ) -> Result<OutputFile, Diagnostic> {
     let name = format!("{target}-setup.sh");
     let view = SetupView {
@@ -223,10 +299,14 @@ pub fn setup_file(
             gw,
             target,
             format!("sh {name}   (as root, before loading {rules_file})"),
-            Vec::new(),
+            vec![format!(
+                "Remote box: sh {name} --confirm 120 applies it and {rules_file}, and restores both unless confirmed within 120 s (see below)."
+            )],
         ),
+        name: name.clone(),
         rules_file: rules_file.to_string(),
         host: host_state(gw),
+        rollback: rollback_view(header, gw, target, rules),
     };
     let contents = engine::render("linux/setup.sh.tera", &view)?;
     Ok(OutputFile::new(name, contents, false))
@@ -243,12 +323,26 @@ pub fn rules_and_setup(
     rules_file: &str,
 ) -> Result<Vec<OutputFile>, Diagnostic> {
     let rules = engine::render(template, view)?;
-    Ok(vec![OutputFile::new(rules_file, rules, true), setup_file(header, gw, target, rules_file)?])
+    let setup = setup_file(header, gw, target, rules_file, &rules)?;
+    Ok(vec![OutputFile::new(rules_file, rules, true), setup])
 }
 
 #[cfg(test)]
 mod tests {
-    use super::sysctl_key;
+    use super::{replaced_tables, sysctl_key};
+
+    #[test]
+    fn the_saved_tables_are_those_the_rules_file_replaces() {
+        let names = |tool, text| {
+            replaced_tables(tool, text).into_iter().map(|t| format!("{} {}", t.family, t.name)).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("iptables", "# *x\n*nat\n-A X\nCOMMIT\n*filter\nCOMMIT\n*mangle\nCOMMIT\n"),
+            [" nat", " filter", " mangle"]
+        );
+        let nft = "table ip natc_a\ndelete table ip natc_a\n\ntable ip natc_a {\n}\n";
+        assert_eq!(names("nftables", nft), ["ip natc_a"]);
+    }
 
     #[test]
     fn sysctl_keys_with_dotted_interfaces_use_slashes() {

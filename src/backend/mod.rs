@@ -15,6 +15,7 @@ pub mod mss;
 mod nftables;
 pub mod numbering;
 pub mod quote;
+pub(crate) mod rollback;
 mod rtx;
 pub mod secret;
 pub mod strongswan;

@@ -80,12 +80,23 @@ impl ChangeScript {
                 self.gateway
             ));
         }
-        text.push_str(match self.target.kind {
+        match self.target.kind {
             TargetKind::Vyos => {
-                "# Apply: configure, paste these lines, `compare`, then one `commit` for all of them, `save`\n"
+                let apply = crate::backend::rollback::vyos_apply("paste these lines");
+                text.push_str(&format!("# Apply: {apply} (one commit for all of them)\n"));
+                for note in crate::backend::rollback::VYOS_NOTES {
+                    text.push_str(&format!("# {note}\n"));
+                }
             }
-            _ => "# Apply: enter these lines in this order (administrator mode), check `show config`, `save`\n",
-        });
+            _ => {
+                text.push_str(
+                    "# Apply: enter these lines in this order (administrator mode), check `show config`, `save`\n",
+                );
+                for note in crate::backend::rollback::RTX_NOTES {
+                    text.push_str(&format!("# {note}\n"));
+                }
+            }
+        }
         for line in &self.lines {
             text.push_str(line);
             text.push('\n');

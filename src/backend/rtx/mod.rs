@@ -423,6 +423,7 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
             replaced.join(", ")
         ));
     }
+    notes.extend(super::rollback::RTX_NOTES.map(String::from));
     if !tunnels.is_empty() {
         notes.push(header.secrets_note().into());
     }

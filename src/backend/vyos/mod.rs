@@ -77,6 +77,7 @@ impl Target for Vyos {
             format!("Written for {}; checked against its configuration schema.", self.profile.release()),
             "Additive: set lines only. Rule numbers are stable, so an item removed from the intent is removed with `delete` on its number.".into(),
         ];
+        notes.extend(super::rollback::VYOS_NOTES.map(String::from));
         if !gw.tunnels.is_empty() {
             notes.push(header.secrets_note().into());
         }
@@ -85,7 +86,7 @@ impl Target for Vyos {
                 header,
                 gw,
                 self.profile.target_name(),
-                format!("configure, then paste these lines (or `source {RULES_FILE}`), `compare`, `commit`, `save`"),
+                super::rollback::vyos_apply(&format!("paste these lines (or `source {RULES_FILE}`)")),
                 notes,
             ),
             sections: built.sections.into_iter().filter(|s| !s.blocks.is_empty()).collect(),

@@ -22,7 +22,21 @@ struct LinuxView<'a> {
     copies: Vec<CopyView>,
     sysctl: Option<SysctlView>,
     handlers: Vec<HandlerView>,
+    /// nftables and iptables: the setup script's confirmation window instead of handlers.
+    confirm: Option<ConfirmView>,
     unit: UnitView,
+}
+
+/// Apply with automatic rollback (docs/deploy.md): when a copied file changed, the setup
+/// script applies the host state and the rules with `--confirm N`, the play probes the
+/// gateway (a new connection, then `natc_health_check` when defined) and confirms; a
+/// failed probe rolls back at once (or, if the box is unreachable, when the window ends)
+/// and fails the host, which ends the rollout.
+#[derive(Serialize)]
+struct ConfirmView {
+    setup: String,
+    /// The `register` names of the copies whose change calls for an apply.
+    registers: Vec<String>,
 }
 
 /// A file natc wrote next to the playbook, copied to the gateway.
@@ -33,7 +47,8 @@ struct CopyView {
     dest: String,
     mode: &'static str,
     validate: Option<String>,
-    notify: String,
+    notify: Option<String>,
+    register: Option<String>,
 }
 
 /// The sysctl.d file, or its removal when the gateway needs no kernel settings.
@@ -106,7 +121,8 @@ pub(super) fn files(
             dest: dest(&setup.name),
             mode: "0755",
             validate: Some("/bin/sh -n %s".into()),
-            notify: run_setup.clone(),
+            notify: Some(run_setup.clone()),
+            register: None,
         });
         // Handlers run in the order they are listed: host state before the rules.
         handlers.push(HandlerView {
@@ -147,7 +163,8 @@ pub(super) fn files(
             dest: dest(&rules.name),
             mode,
             validate: Some(validate.into()),
-            notify: load.clone(),
+            notify: Some(load.clone()),
+            register: None,
         },
     );
     exec.push(boot);
@@ -176,6 +193,21 @@ pub(super) fn files(
         Some(view)
     };
 
+    // nftables and iptables apply through the setup script's confirmation window; firewalld
+    // keeps its handlers (its rollback would go through the runtime/permanent split).
+    let confirm = match (kind, setup) {
+        (TargetKind::Nftables | TargetKind::Iptables, Some(setup)) => {
+            for (i, copy) in copies.iter_mut().enumerate() {
+                copy.notify = None;
+                copy.register = Some(format!("natc_copy_{i}"));
+            }
+            handlers.clear();
+            let registers = copies.iter().filter_map(|c| c.register.clone()).collect();
+            Some(ConfirmView { setup: dest(&setup.name), registers })
+        }
+        _ => None,
+    };
+
     let unit = UnitView {
         name: format!("natc-{intent}.service"),
         description: format!("natc {intent}: gateway {} ({})", gw.name, artifact.target),
@@ -195,6 +227,7 @@ pub(super) fn files(
         copies,
         sysctl,
         handlers,
+        confirm,
         unit,
     };
     let playbook = engine::render("ansible/linux.yml.tera", &view)?;
