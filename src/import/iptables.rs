@@ -87,6 +87,11 @@ pub fn parse(text: &str, draft: &mut Draft) {
             chain_policy(&mut st, decl, line, raw, draft);
             continue;
         }
+        // `iptables -t nat -A …`: commands as typed (seed 003), one table per line.
+        if let Some(command) = trimmed.strip_prefix("iptables ") {
+            command_line(&mut st, command, line, raw, draft);
+            continue;
+        }
         // `iptables-save -c` puts the counters first: `[12:3456] -A …`.
         let body = match trimmed.strip_prefix('[').and_then(|r| r.split_once("] ")) {
             Some((_, rest)) => rest,
@@ -95,6 +100,29 @@ pub fn parse(text: &str, draft: &mut Draft) {
         rule_line(&mut st, body, line, raw, draft);
     }
     flush(&mut st, draft);
+}
+
+/// A typed `iptables [-t TABLE] -A|-P …` command: the same rule in its table.
+fn command_line(st: &mut State, command: &str, line: usize, raw: &str, draft: &mut Draft) {
+    let (table, rest) = match command.trim_start().strip_prefix("-t ") {
+        Some(rest) => match rest.trim_start().split_once(' ') {
+            Some((table, rest)) => (table, rest.trim_start()),
+            None => return draft.refuse(line, raw, "-t without a rule"),
+        },
+        None => ("filter", command.trim_start()),
+    };
+    if table != st.table {
+        flush(st, draft);
+        st.table = table.to_string();
+        st.chain.clear();
+    }
+    if let Some(policy) = rest.strip_prefix("-P ") {
+        return chain_policy(st, policy, line, raw, draft);
+    }
+    if rest.starts_with("-A ") {
+        return rule_line(st, rest, line, raw, draft);
+    }
+    draft.refuse(line, raw, "an iptables command other than -A or -P: it changes rules rather than stating them");
 }
 
 /// natc's header names the intent and the gateway.
@@ -235,7 +263,12 @@ fn read_rule(words: &[String]) -> Result<(String, Rule), String> {
                 modules.push(m);
             }
             "--dport" | "--destination-port" | "--dports" | "--destination-ports" => r.ports = Some(ports(value()?)?),
-            "--ctstate" | "--state" => r.ctstate = Some(value()?.to_string()),
+            "--ctstate" | "--state" => {
+                // `RELATED,ESTABLISHED` is the same match as natc's `ESTABLISHED,RELATED`.
+                let mut states: Vec<&str> = value()?.split(',').collect();
+                states.sort_unstable();
+                r.ctstate = Some(states.join(","));
+            }
             "--comment" => r.comment = Some(value()?.to_string()),
             "--dir" => {
                 if value()? != "out" {
@@ -360,7 +393,7 @@ fn nat(chain: &str, r: Rule, line: usize, raw: &str, log: Option<PendingLog>, dr
     let step = match (destination, r.target.as_str()) {
         (true, "DNAT") => dnat_to(&r, &mut item),
         (true, "NETMAP") | (false, "NETMAP") => netmap_to(&r, destination, &mut item),
-        (false, "SNAT") => match r.arg("--to-source").map(address) {
+        (false, "SNAT") => match r.arg("--to-source").or(r.arg("--to")).map(address) {
             Some(Ok(a)) if !a.contains('/') => {
                 item.set("to", Value::Address(a));
                 Ok(())
@@ -426,6 +459,7 @@ fn dnat_to(r: &Rule, item: &mut Item) -> Result<(), String> {
 /// NETMAP is a 1:1 block map: a dnat of `-d` or an snat of `-s` onto `--to`.
 fn netmap_to(r: &Rule, destination: bool, item: &mut Item) -> Result<(), String> {
     let to = r.arg("--to").ok_or("NETMAP without --to")?;
+    // `--to` is NETMAP's own option here (iptables also reads it as SNAT's --to-source).
     let to = address(to)?;
     let matched = if destination { &r.destination } else { &r.source };
     let len = |a: &str| a.split_once('/').map(|(_, l)| l.to_string()).unwrap_or_else(|| "32".into());

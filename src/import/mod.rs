@@ -38,7 +38,7 @@ impl Format {
     pub fn detect(text: &str) -> Option<Format> {
         let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
         let first_rule = lines.find(|l| !l.starts_with('#'))?;
-        if first_rule.starts_with('*') {
+        if first_rule.starts_with('*') || first_rule.starts_with("iptables ") {
             return Some(Format::IptablesSave);
         }
         None

@@ -49,7 +49,11 @@ pub fn write(draft: &Draft, file: &str, format: &str, target: &str) -> String {
     for note in &draft.notes {
         let _ = writeln!(out, "# {}", one_line(note));
     }
-    let gateway = draft.gateway.clone().unwrap_or_else(|| "imported".into());
+    // Without natc's comments the gateway is named after the file (`vm02.rules` → vm02).
+    let stem =
+        std::path::Path::new(file).file_stem().map(|s| super::draft::slug(&s.to_string_lossy())).unwrap_or_default();
+    let fallback = if stem.is_empty() { "imported".to_string() } else { stem };
+    let gateway = draft.gateway.clone().unwrap_or(fallback);
     let name = draft.intent.clone().unwrap_or_else(|| gateway.clone());
     let _ = writeln!(out, "\nnatc = 1\nname = {}", quote(&name));
     if let Some(d) = &draft.description {
