@@ -281,12 +281,16 @@ pub enum Command {
 pub enum ImportFormat {
     /// `iptables-save` output (and natc's iptables.rules).
     IptablesSave,
+    /// firewalld direct rules: `firewall-cmd --direct --get-all-rules` output, typed
+    /// `firewall-cmd --direct --add-rule` commands, direct.xml, natc's firewalld script.
+    FirewalldDirect,
 }
 
 impl ImportFormat {
     pub fn format(self) -> natc::import::Format {
         match self {
             ImportFormat::IptablesSave => natc::import::Format::IptablesSave,
+            ImportFormat::FirewalldDirect => natc::import::Format::FirewalldDirect,
         }
     }
 }

@@ -29,6 +29,11 @@ pub fn words(line: &str) -> Option<Vec<String>> {
                     }
                 }
             }
+            // A shell's `\x` outside quotes (natc's firewalld script writes `'\''`).
+            '\\' => {
+                in_word = true;
+                word.push(chars.next()?);
+            }
             c if c.is_whitespace() => {
                 if in_word {
                     out.push(std::mem::take(&mut word));
@@ -60,5 +65,6 @@ mod tests {
         assert_eq!(words("set x 'a b' \"\"").unwrap(), ["set", "x", "a b", ""]);
         assert_eq!(words("x \"open"), None);
         assert_eq!(words("x \"a\\"), None);
+        assert_eq!(words(r"'web'\''s 443' y").unwrap(), ["web's 443", "y"]);
     }
 }
