@@ -163,7 +163,7 @@ fn feed(mut rules: Vec<Direct>, draft: &mut Draft) {
     }
     // firewalld's order: by table and chain, then priority, then as added (a stable sort).
     let rank = |chain: &str| ["PREROUTING", "POSTROUTING", "INPUT", "FORWARD"].iter().position(|c| *c == chain);
-    placed.sort_by(|a, b| (rank(a.1), a.2.priority).cmp(&(rank(b.1), b.2.priority)));
+    placed.sort_by_key(|p| (rank(p.1), p.2.priority));
     let mut at = 0;
     while at < placed.len() {
         let (table, chain) = (placed[at].0.clone(), placed[at].1);
