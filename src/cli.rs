@@ -284,6 +284,8 @@ pub enum ImportFormat {
     /// firewalld direct rules: `firewall-cmd --direct --get-all-rules` output, typed
     /// `firewall-cmd --direct --add-rule` commands, direct.xml, natc's firewalld script.
     FirewalldDirect,
+    /// `nft list ruleset` text (and natc's nftables.nft).
+    Nft,
 }
 
 impl ImportFormat {
@@ -291,6 +293,7 @@ impl ImportFormat {
         match self {
             ImportFormat::IptablesSave => natc::import::Format::IptablesSave,
             ImportFormat::FirewalldDirect => natc::import::Format::FirewalldDirect,
+            ImportFormat::Nft => natc::import::Format::Nft,
         }
     }
 }

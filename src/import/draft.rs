@@ -87,6 +87,8 @@ pub struct Draft {
     pub policy: Policy,
     pub items: Vec<Item>,
     pub unexpressed: Vec<Unexpressed>,
+    /// Counters on the rules (nft `counter`): the gateway's `counters = true`.
+    pub counters: bool,
     /// Whatever else the writer should carry as a `#` note at the top (not a rule).
     pub notes: Vec<String>,
 }

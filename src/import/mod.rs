@@ -9,6 +9,7 @@
 pub mod draft;
 mod firewalld;
 mod iptables;
+mod nftables;
 mod tokens;
 mod write;
 
@@ -22,6 +23,8 @@ pub enum Format {
     /// firewalld direct rules: `--get-all-rules`, typed `--add-rule` commands, direct.xml,
     /// natc's firewalld script.
     FirewalldDirect,
+    /// `nft list ruleset` text, or natc's nftables.nft.
+    Nft,
 }
 
 impl Format {
@@ -29,6 +32,7 @@ impl Format {
         match self {
             Format::IptablesSave => "iptables-save",
             Format::FirewalldDirect => "firewalld-direct",
+            Format::Nft => "nft",
         }
     }
 
@@ -37,6 +41,7 @@ impl Format {
         match self {
             Format::IptablesSave => "iptables",
             Format::FirewalldDirect => "firewalld",
+            Format::Nft => "nftables",
         }
     }
 
@@ -55,6 +60,9 @@ impl Format {
             || (first_rule.starts_with("<?xml") && text.contains("<direct>"))
         {
             return Some(Format::FirewalldDirect);
+        }
+        if first_rule.starts_with("table ") || first_rule.starts_with("flush ruleset") {
+            return Some(Format::Nft);
         }
         None
     }
@@ -77,6 +85,7 @@ pub fn import(file: &str, text: &str, format: Format) -> Imported {
     match format {
         Format::IptablesSave => iptables::parse(text, &mut draft),
         Format::FirewalldDirect => firewalld::parse(text, &mut draft),
+        Format::Nft => nftables::parse(text, &mut draft),
     }
     let intent = write::write(&draft, file, format.name(), format.target());
     Imported { intent, items: draft.items.len(), unexpressed: draft.unexpressed }

@@ -70,6 +70,9 @@ pub fn write(draft: &Draft, file: &str, format: &str, target: &str) -> String {
     }
 
     let _ = writeln!(out, "\n[[gateway]]\nname = {}\ntargets = [{}]", quote(&gateway), quote(target));
+    if draft.counters {
+        let _ = writeln!(out, "counters = true");
+    }
     for (interface, line) in &draft.interfaces {
         let _ = writeln!(out, "\n[[gateway.interface]]          # from {}:{line}", one_line(file));
         let _ = writeln!(out, "name = {}", quote(interface));
