@@ -286,6 +286,8 @@ pub enum ImportFormat {
     FirewalldDirect,
     /// `nft list ruleset` text (and natc's nftables.nft).
     Nft,
+    /// VyOS `show configuration commands`, 1.1–1.3 or 1.4/1.5 syntax (and natc's VyOS output).
+    Vyos,
 }
 
 impl ImportFormat {
@@ -294,6 +296,7 @@ impl ImportFormat {
             ImportFormat::IptablesSave => natc::import::Format::IptablesSave,
             ImportFormat::FirewalldDirect => natc::import::Format::FirewalldDirect,
             ImportFormat::Nft => natc::import::Format::Nft,
+            ImportFormat::Vyos => natc::import::Format::Vyos,
         }
     }
 }

@@ -29,6 +29,17 @@ pub enum Value {
     Text(String),
     Int(u32),
     Bool(bool),
+    /// TOML written as is: an inline table or an array the importer built.
+    Raw(String),
+}
+
+/// A table that is not a rule (`[[gateway.tunnel]]`, `[[gateway.route]]`, `[gateway.bgp]`),
+/// with the line it came from.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub header: &'static str,
+    pub line: usize,
+    pub keys: Vec<(&'static str, Value)>,
 }
 
 /// One intent item, from the source line `line` (1-based).
@@ -87,6 +98,10 @@ pub struct Draft {
     pub policy: Policy,
     pub items: Vec<Item>,
     pub unexpressed: Vec<Unexpressed>,
+    /// Keys of `[[gateway.interface]]` beyond its name (address, description, tcp_mss).
+    pub interface_keys: BTreeMap<String, Vec<(&'static str, Value)>>,
+    /// Routes, tunnels, BGP: written after the rules, in this order.
+    pub blocks: Vec<Block>,
     /// Counters on the rules (nft `counter`): the gateway's `counters = true`.
     pub counters: bool,
     /// Whatever else the writer should carry as a `#` note at the top (not a rule).

@@ -326,7 +326,7 @@ fn address(text: &str) -> Result<String, String> {
     })
 }
 
-fn protocol(text: &str) -> Result<Option<Value>, String> {
+pub(super) fn protocol(text: &str) -> Result<Option<Value>, String> {
     Ok(Some(match text {
         "all" => return Ok(None),
         "tcp" | "udp" | "icmp" | "esp" | "ah" | "gre" => Value::Text(text.to_string()),

@@ -11,7 +11,8 @@ mod firewalld;
 mod iptables;
 mod nftables;
 mod tokens;
-mod write;
+mod vyos;
+pub(crate) mod write;
 
 pub use draft::Unexpressed;
 
@@ -25,6 +26,8 @@ pub enum Format {
     FirewalldDirect,
     /// `nft list ruleset` text, or natc's nftables.nft.
     Nft,
+    /// VyOS `show configuration commands` (1.1–1.3 and 1.4/1.5 syntax), or natc's vyos.conf.
+    Vyos,
 }
 
 impl Format {
@@ -33,6 +36,7 @@ impl Format {
             Format::IptablesSave => "iptables-save",
             Format::FirewalldDirect => "firewalld-direct",
             Format::Nft => "nft",
+            Format::Vyos => "vyos",
         }
     }
 
@@ -42,6 +46,7 @@ impl Format {
             Format::IptablesSave => "iptables",
             Format::FirewalldDirect => "firewalld",
             Format::Nft => "nftables",
+            Format::Vyos => "vyos",
         }
     }
 
@@ -64,6 +69,9 @@ impl Format {
         if first_rule.starts_with("table ") || first_rule.starts_with("flush ruleset") {
             return Some(Format::Nft);
         }
+        if first_rule.starts_with("set ") {
+            return Some(Format::Vyos);
+        }
         None
     }
 }
@@ -75,7 +83,7 @@ pub struct Imported {
     pub intent: String,
     /// Every line that is not in the intent, and why (also listed at the intent's top).
     pub unexpressed: Vec<Unexpressed>,
-    /// How many items the intent has (a file with none is refused by the command).
+    /// How many items, tables and interfaces the intent has (none: the command refuses).
     pub items: usize,
 }
 
@@ -86,7 +94,9 @@ pub fn import(file: &str, text: &str, format: Format) -> Imported {
         Format::IptablesSave => iptables::parse(text, &mut draft),
         Format::FirewalldDirect => firewalld::parse(text, &mut draft),
         Format::Nft => nftables::parse(text, &mut draft),
+        Format::Vyos => vyos::parse(text, &mut draft),
     }
     let intent = write::write(&draft, file, format.name(), format.target());
-    Imported { intent, items: draft.items.len(), unexpressed: draft.unexpressed }
+    let items = draft.items.len() + draft.blocks.len() + draft.interfaces.len();
+    Imported { intent, items, unexpressed: draft.unexpressed }
 }

@@ -3,6 +3,19 @@
 //! be expressed are listed at the top, so the file itself says what it is missing.
 
 use super::draft::{Draft, Value, address_uses};
+
+fn value(value: &Value, networks: &BTreeMap<&str, String>) -> String {
+    match value {
+        Value::Address(a) => match networks.get(a.as_str()) {
+            Some(n) => quote(&format!("@{n}")),
+            None => quote(a),
+        },
+        Value::Text(t) => quote(t),
+        Value::Int(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Raw(r) => r.clone(),
+    }
+}
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -76,6 +89,9 @@ pub fn write(draft: &Draft, file: &str, format: &str, target: &str) -> String {
     for (interface, line) in &draft.interfaces {
         let _ = writeln!(out, "\n[[gateway.interface]]          # from {}:{line}", one_line(file));
         let _ = writeln!(out, "name = {}", quote(interface));
+        for (key, v) in draft.interface_keys.get(interface).into_iter().flatten() {
+            let _ = writeln!(out, "{key} = {}", value(v, &networks));
+        }
     }
     let policy = &draft.policy;
     if policy.input.is_some() || policy.forward.is_some() || policy.log.is_some() {
@@ -110,20 +126,17 @@ pub fn write(draft: &Draft, file: &str, format: &str, target: &str) -> String {
             pad = 19 - item.kind.table().len()
         );
         let _ = writeln!(out, "name = {}", quote(&item.name));
-        for (key, value) in &item.keys {
-            let text = match value {
-                Value::Address(a) => match networks.get(a.as_str()) {
-                    Some(n) => quote(&format!("@{n}")),
-                    None => quote(a),
-                },
-                Value::Text(t) => quote(t),
-                Value::Int(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-            };
-            let _ = writeln!(out, "{key} = {text}");
+        for (key, v) in &item.keys {
+            let _ = writeln!(out, "{key} = {}", value(v, &networks));
         }
         if let Some(d) = &item.description {
             let _ = writeln!(out, "description = {}", quote(d));
+        }
+    }
+    for block in &draft.blocks {
+        let _ = writeln!(out, "\n{:30} # from {}:{}", block.header, one_line(file), block.line);
+        for (key, v) in &block.keys {
+            let _ = writeln!(out, "{key} = {}", value(v, &networks));
         }
     }
     out
