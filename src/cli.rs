@@ -288,6 +288,8 @@ pub enum ImportFormat {
     Nft,
     /// VyOS `show configuration commands`, 1.1–1.3 or 1.4/1.5 syntax (and natc's VyOS output).
     Vyos,
+    /// Yamaha RTX `show config`: interfaces, routes, masquerade NAT, pass filters.
+    Rtx,
 }
 
 impl ImportFormat {
@@ -297,6 +299,7 @@ impl ImportFormat {
             ImportFormat::FirewalldDirect => natc::import::Format::FirewalldDirect,
             ImportFormat::Nft => natc::import::Format::Nft,
             ImportFormat::Vyos => natc::import::Format::Vyos,
+            ImportFormat::Rtx => natc::import::Format::Rtx,
         }
     }
 }

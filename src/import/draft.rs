@@ -208,13 +208,18 @@ impl<'a> NatcOrigin<'a> {
         if !Self::KINDS.contains(&kind) || !is_name(gateway) {
             return None;
         }
-        let (head, description) = match rest.split_once(": ") {
-            Some((h, d)) => (h, Some(d)),
-            None => (rest, None),
-        };
-        let (name, part) = match head.split_once(" (") {
-            Some((n, p)) => (n, Some(p.strip_suffix(')')?)),
-            None => (head, None),
+        // NAME, then an optional ` (PART)` (which may hold `: `), then an optional `: DESCRIPTION`.
+        let end = rest.find([' ', ':']).unwrap_or(rest.len());
+        let (name, mut rest) = rest.split_at(end);
+        let mut part = None;
+        if let Some(inner) = rest.strip_prefix(" (") {
+            let close = inner.find(')')?;
+            part = Some(&inner[..close]);
+            rest = &inner[close + 1..];
+        }
+        let description = match rest {
+            "" => None,
+            r => Some(r.strip_prefix(": ")?),
         };
         is_name(name).then_some(NatcOrigin { gateway, kind, name, part, description })
     }
@@ -255,6 +260,11 @@ mod tests {
         assert_eq!((o.name, o.part), ("vpc-a", Some("snat")));
         assert!(NatcOrigin::parse("allow ssh from the office").is_none());
         assert!(NatcOrigin::parse("Edge dnat/x").is_none());
+        let o = NatcOrigin::parse("gw policy/input (accept: traffic for the router itself)").unwrap();
+        assert_eq!(
+            (o.kind, o.name, o.part, o.description),
+            ("policy", "input", Some("accept: traffic for the router itself"), None)
+        );
     }
 
     #[test]

@@ -123,6 +123,13 @@ fn set(c: &mut Config, p: &[String], line: usize, draft: &mut Draft) -> Result<(
             name,
             rest @ ..,
         ] => {
+            // `ethernet eth1 vif 20 …` is the interface eth1.20.
+            let vif = match rest {
+                ["vif", n, ..] => Some(format!("{name}.{n}")),
+                _ => None,
+            };
+            let rest = if vif.is_some() { &rest[2..] } else { rest };
+            let name: &str = vif.as_deref().unwrap_or(name);
             let keys = draft.interface_keys.entry(name.to_string()).or_default();
             match rest {
                 ["address", a] if *a != "dhcp" => {
@@ -142,7 +149,7 @@ fn set(c: &mut Config, p: &[String], line: usize, draft: &mut Draft) -> Result<(
                 ["ip", "enable-proxy-arp"] => c.proxy_arp.push((name.to_string(), line, p.join(" "))),
                 _ => return Err("an interface setting natc does not write".into()),
             }
-            if *name == "lo" {
+            if name == "lo" {
                 // The gateway's own extra addresses: `[[gateway.address]]` on lo.
                 if let Some(Value::Raw(list)) = keys.iter().find(|(k, _)| *k == "address").map(|(_, v)| v.clone()) {
                     keys.clear();
@@ -277,6 +284,15 @@ fn bgp(c: &mut Config, rest: &[&str], line: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A number for an inline table, or the text quoted when it is not one (natc's reader
+/// then reports it at its place instead of the import dropping it).
+fn number(v: Option<&str>) -> Option<String> {
+    v.map(|v| match v.parse::<u32>() {
+        Ok(n) => n.to_string(),
+        Err(_) => super::write::quote(v),
+    })
+}
+
 fn num(v: Option<&str>) -> Option<u32> {
     v.and_then(|v| v.parse().ok())
 }
@@ -340,12 +356,17 @@ fn proxy_arp(c: &mut Config, draft: &mut Draft) {
             if !on || destination.contains('/') {
                 continue;
             }
-            item.set("claim", Value::Text("proxy-arp".into()));
+            // natc's signature of the claim: the host route of the virtual address.
             let host = format!("{destination}/32");
-            c.routes.retain(|r| {
-                !(r.keys.first() == Some(&("to", Value::Text(host.clone())))
-                    && r.keys.iter().any(|(k, _)| *k == "interface"))
-            });
+            let route = |r: &Block| {
+                r.keys.first() == Some(&("to", Value::Text(host.clone())))
+                    && r.keys.iter().any(|(k, _)| *k == "interface")
+            };
+            if !c.routes.iter().any(route) {
+                continue;
+            }
+            c.routes.retain(|r| !route(r));
+            item.set("claim", Value::Text("proxy-arp".into()));
             claimed = true;
         }
         if !claimed {
@@ -472,14 +493,15 @@ fn tunnel(c: &Config, peer: &str, o: &Object, draft: &mut Draft) {
             ("version", Some(version.to_string())),
             ("encryption", ike.get("proposal 1 encryption").map(q)),
             ("hash", ike.get("proposal 1 hash").map(q)),
-            ("dh_group", ike.get("proposal 1 dh-group").map(str::to_string)),
-            ("lifetime", ike.get("lifetime").map(str::to_string)),
+            ("dh_group", number(ike.get("proposal 1 dh-group"))),
+            ("lifetime", number(ike.get("lifetime"))),
         ]);
         keys.extend(v.map(|v| ("ike", v)));
         let dpd = inline(&[
-            ("action", ike.get("dead-peer-detection action").map(q)),
-            ("interval", ike.get("dead-peer-detection interval").map(str::to_string)),
-            ("timeout", ike.get("dead-peer-detection timeout").map(str::to_string)),
+            // VyOS 1.4 calls natc's `hold` `trap`.
+            ("action", ike.get("dead-peer-detection action").map(|a| q(if a == "trap" { "hold" } else { a }))),
+            ("interval", number(ike.get("dead-peer-detection interval"))),
+            ("timeout", number(ike.get("dead-peer-detection timeout"))),
         ]);
         keys.extend(dpd.map(|v| ("dpd", v)));
     }
@@ -490,7 +512,7 @@ fn tunnel(c: &Config, peer: &str, o: &Object, draft: &mut Draft) {
             ("encryption", esp.get("proposal 1 encryption").map(q)),
             ("hash", esp.get("proposal 1 hash").map(q)),
             ("pfs", pfs),
-            ("lifetime", esp.get("lifetime").map(str::to_string)),
+            ("lifetime", number(esp.get("lifetime"))),
         ]);
         keys.extend(v.map(|v| ("esp", v)));
     }
@@ -506,14 +528,17 @@ fn tunnel(c: &Config, peer: &str, o: &Object, draft: &mut Draft) {
     if let Some(bind) = o.get("vti bind") {
         let vti = c.vti.get(bind);
         let get = |k: &str| vti.and_then(|v| v.get(k));
-        let v = inline(&[
-            ("name", Some(q(bind))),
-            ("address", get("address").map(q)),
-            ("mtu", get("mtu").map(str::to_string)),
-        ]);
+        let v = inline(&[("name", Some(q(bind))), ("address", get("address").map(q)), ("mtu", number(get("mtu")))]);
         keys.extend(v.map(|v| ("vti", v)));
-        if let Some(m) = get("ip adjust-mss").and_then(|m| mss(m).ok()) {
-            keys.push(("tcp_mss", m));
+        if let Some(m) = get("ip adjust-mss") {
+            match mss(m) {
+                Ok(v) => keys.push(("tcp_mss", v)),
+                Err(why) => draft.refuse(
+                    vti.map_or(o.line, |v| v.line),
+                    &format!("set interfaces vti {bind} ip adjust-mss {m}"),
+                    why,
+                ),
+            }
         }
     }
     let locals: Vec<String> = o

@@ -8,7 +8,7 @@ use crate::mutate;
 use crate::rng::Rng;
 use natc::import::{Format, import};
 
-const FORMATS: [Format; 4] = [Format::IptablesSave, Format::Nft, Format::FirewalldDirect, Format::Vyos];
+const FORMATS: [Format; 5] = [Format::IptablesSave, Format::Nft, Format::FirewalldDirect, Format::Vyos, Format::Rtx];
 
 fn inputs() -> Vec<String> {
     let root = crate::root();
@@ -19,7 +19,7 @@ fn inputs() -> Vec<String> {
         paths.sort();
         for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
             let Ok(compiled) = natc::compile(&std::fs::read_to_string(&path).expect("readable")) else { continue };
-            for target in ["iptables", "nftables", "firewalld", "vyos"] {
+            for target in ["iptables", "nftables", "firewalld", "vyos", "rtx"] {
                 let options =
                     natc::BuildOptions { targets: vec![target.parse().expect("target")], ..Default::default() };
                 for artifact in natc::build(&compiled, &options).into_iter().flatten() {
