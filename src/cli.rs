@@ -200,9 +200,10 @@ pub enum Command {
     /// was imported, 1 when some were not (the intent is still written, listing them) or
     /// when nothing in FILE could be imported (nothing written).
     Import {
-        /// The configuration: `iptables-save` output, …
+        /// The configuration: iptables-save output, firewalld direct rules, nft list ruleset,
+        /// VyOS show configuration commands, RTX show config.
         file: PathBuf,
-        /// Its format. Default: detected from the text (iptables-save).
+        /// Its format. Default: detected from the text.
         #[arg(long, value_enum)]
         from: Option<ImportFormat>,
         /// Write the intent to FILE; an existing FILE is never overwritten (exit 2).
