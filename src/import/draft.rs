@@ -69,6 +69,15 @@ impl Item {
     }
 }
 
+/// Set `key` in a key list, replacing an earlier value (a device setting set twice keeps
+/// the later one, as the device does; TOML has no duplicate keys).
+pub fn set_key(keys: &mut Vec<(&'static str, Value)>, key: &'static str, value: Value) {
+    match keys.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => keys.push((key, value)),
+    }
+}
+
 /// A line the intent cannot express, and why: the import report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unexpressed {

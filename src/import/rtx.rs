@@ -67,11 +67,8 @@ pub fn parse(text: &str, draft: &mut Draft) {
         match s.as_slice() {
             ["ip", iface, "address", a] if !iface.starts_with("route") => {
                 draft.interface(iface, line);
-                draft
-                    .interface_keys
-                    .entry(iface.to_string())
-                    .or_default()
-                    .push(("address", Value::Text(a.to_string())));
+                let keys = draft.interface_keys.entry(iface.to_string()).or_default();
+                super::draft::set_key(keys, "address", Value::Text(a.to_string()));
             }
             ["ip", "route", to, "gateway", via] => {
                 let to = if *to == "default" { "0.0.0.0/0" } else { to };

@@ -7,7 +7,7 @@
 //! taken as said; pre-shared secrets are never copied: the tunnel refers to an environment
 //! variable instead.
 
-use super::draft::{Block, Draft, Item, Kind, NatcOrigin, Value, slug};
+use super::draft::{Block, Draft, Item, Kind, NatcOrigin, Value, set_key, slug};
 use super::tokens::words;
 use std::collections::BTreeMap;
 
@@ -143,8 +143,8 @@ fn set(c: &mut Config, p: &[String], line: usize, draft: &mut Draft) -> Result<(
                     keys.retain(|(k, _)| *k != "address");
                     keys.push(("address", Value::Raw(list)));
                 }
-                ["description", d] => keys.push(("description", Value::Text(d.to_string()))),
-                ["ip", "adjust-mss", n] => keys.push(("tcp_mss", mss(n)?)),
+                ["description", d] => set_key(keys, "description", Value::Text(d.to_string())),
+                ["ip", "adjust-mss", n] => set_key(keys, "tcp_mss", mss(n)?),
                 ["hw-id", _] => {}
                 ["ip", "enable-proxy-arp"] => c.proxy_arp.push((name.to_string(), line, p.join(" "))),
                 _ => return Err("an interface setting natc does not write".into()),
