@@ -1,7 +1,7 @@
 //! What an importer found: intent items with the line each came from, and the lines it
 //! could not express. Every parser fills one `Draft`; `write.rs` turns it into TOML.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// The kinds of intent item an imported line can become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +113,8 @@ pub struct Draft {
     pub blocks: Vec<Block>,
     /// Counters on the rules (nft `counter`): the gateway's `counters = true`.
     pub counters: bool,
+    /// The item names taken so far (names are unique per gateway; a set keeps it linear).
+    pub names: HashSet<String>,
     /// Whatever else the writer should carry as a `#` note at the top (not a rule).
     pub notes: Vec<String>,
 }
@@ -145,12 +147,14 @@ impl Draft {
         self.items.push(item);
     }
 
-    fn unique(&self, base: &str) -> String {
-        let taken = |n: &str| self.items.iter().any(|i| i.name == n);
-        if !taken(base) {
-            return base.to_string();
-        }
-        (2..).map(|k| suffixed(base, &k.to_string())).find(|n| !taken(n)).unwrap_or_default()
+    fn unique(&mut self, base: &str) -> String {
+        let name = if self.names.contains(base) {
+            (2..).map(|k| suffixed(base, &k.to_string())).find(|n| !self.names.contains(n)).unwrap_or_default()
+        } else {
+            base.to_string()
+        };
+        self.names.insert(name.clone());
+        name
     }
 
     /// natc's comments are `GATEWAY KIND/NAME[ (PART)][: DESCRIPTION]`: the gateway and the
