@@ -194,6 +194,22 @@ pub enum Command {
         #[command(flatten)]
         reporting: Reporting<DiagnosticFormat>,
     },
+    /// Read a device's existing configuration and write it as an intent (TOML on stdout, or
+    /// FILE), each item commented with the line it came from; every line the intent cannot
+    /// express is reported on stderr as FILE:LINE (docs/import.md). Exit 0 when every line
+    /// was imported, 1 when some were not (the intent is still written, listing them) or
+    /// when nothing in FILE could be imported (nothing written).
+    Import {
+        /// The configuration: iptables-save output, firewalld direct rules, nft list ruleset,
+        /// VyOS show configuration commands, RTX show config.
+        file: PathBuf,
+        /// Its format. Default: detected from the text.
+        #[arg(long, value_enum)]
+        from: Option<ImportFormat>,
+        /// Write the intent to FILE; an existing FILE is never overwritten (exit 2).
+        #[arg(long = "output", short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Write a commented starter intent (one gateway, a port forward, a masquerade, a lab
     /// with expectations) to stdout, or to FILE: `natc init > intent.toml`.
     Init {
@@ -263,6 +279,34 @@ pub enum Command {
         #[command(flatten)]
         reporting: Reporting<DiagnosticFormat>,
     },
+}
+
+/// `natc import --from`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// `iptables-save` output (and natc's iptables.rules).
+    IptablesSave,
+    /// firewalld direct rules: `firewall-cmd --direct --get-all-rules` output, typed
+    /// `firewall-cmd --direct --add-rule` commands, direct.xml, natc's firewalld script.
+    FirewalldDirect,
+    /// `nft list ruleset` text (and natc's nftables.nft).
+    Nft,
+    /// VyOS `show configuration commands`, 1.1–1.3 or 1.4/1.5 syntax (and natc's VyOS output).
+    Vyos,
+    /// Yamaha RTX `show config`: interfaces, routes, masquerade NAT, pass filters.
+    Rtx,
+}
+
+impl ImportFormat {
+    pub fn format(self) -> natc::import::Format {
+        match self {
+            ImportFormat::IptablesSave => natc::import::Format::IptablesSave,
+            ImportFormat::FirewalldDirect => natc::import::Format::FirewalldDirect,
+            ImportFormat::Nft => natc::import::Format::Nft,
+            ImportFormat::Vyos => natc::import::Format::Vyos,
+            ImportFormat::Rtx => natc::import::Format::Rtx,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

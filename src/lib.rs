@@ -9,6 +9,7 @@ pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod error;
+pub mod import;
 pub mod intent;
 pub mod lab;
 pub mod lower;

@@ -66,6 +66,7 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
             diff(reporter, &old, &new, &options, exit_code, change_script)
         }
         Command::Init { output } => init(output.as_deref()),
+        Command::Import { file, from, output } => import(&file, from.map(cli::ImportFormat::format), output.as_deref()),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "natc", &mut std::io::stdout());
@@ -162,7 +163,11 @@ impl Reporter {
             | Command::Diff { reporting, .. }
             | Command::Verify { reporting, .. }
             | Command::Trace { reporting, .. } => (reporting.diagnostics(), reporting.color),
-            Command::Init { .. } | Command::Completions { .. } | Command::Man { .. } | Command::Schema => (None, None),
+            Command::Init { .. }
+            | Command::Import { .. }
+            | Command::Completions { .. }
+            | Command::Man { .. }
+            | Command::Schema => (None, None),
         };
         let format = format
             .or(before.diagnostics)
@@ -251,6 +256,61 @@ fn init(output: Option<&Path>) -> Result<(), Failure> {
     file.write_all(STARTER_INTENT.as_bytes()).map_err(|e| Error::Usage(format!("writing {shown}: {e}")))?;
     eprintln!("wrote {shown}; next: natc check --strict {shown}");
     Ok(())
+}
+
+/// `natc import FILE [--from FORMAT] [-o OUT]`: the intent on stdout or in a new OUT, the
+/// report of every line not imported on stderr as `FILE:LINE: why` (exit 1 when there is
+/// one). A file with nothing to import writes nothing (exit 1).
+fn import(path: &Path, from: Option<natc::import::Format>, output: Option<&Path>) -> Result<(), Failure> {
+    let max = natc::intent::read::max_size_from_env().map_err(Error::Usage)?;
+    let bytes = natc::intent::read::read_regular_file(path, max).map_err(Error::Usage)?;
+    // Device configurations are not always UTF-8 (an RTX may hold Shift_JIS comments):
+    // those bytes become U+FFFD in descriptions rather than refusing the whole file.
+    let text = String::from_utf8_lossy(&bytes);
+    let shown = path.display().to_string();
+    let shown = escape(&shown);
+    let format = match from.or_else(|| natc::import::Format::detect(&text)) {
+        Some(format) => format,
+        None => return Err(Error::Usage(format!("cannot tell the format of {shown}; give --from")).into()),
+    };
+    let imported = natc::import::import(&path.display().to_string(), &text, format);
+    let mut report = String::new();
+    for u in &imported.unexpressed {
+        report.push_str(&format!("{shown}:{}: not imported: {}\n    {}\n", u.line, escape(&u.why), escape(&u.text)));
+    }
+    eprint!("{report}");
+    if imported.items == 0 && !imported.unexpressed.is_empty() {
+        return Err(Error::Refused(format!(
+            "nothing in {shown} could be imported as {}; nothing was written",
+            format.name()
+        ))
+        .into());
+    }
+    match output {
+        None => stdout(imported.intent.as_bytes())?,
+        Some(out) => {
+            let out_shown = out.display().to_string();
+            let out_shown = escape(&out_shown);
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(out).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::Usage(format!("{out_shown} already exists; natc import never overwrites a file"))
+                } else {
+                    Error::Usage(format!("cannot create {out_shown}: {e}"))
+                }
+            })?;
+            file.write_all(imported.intent.as_bytes())
+                .map_err(|e| Error::Usage(format!("writing {out_shown}: {e}")))?;
+        }
+    }
+    if imported.unexpressed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
+            "{} line(s) of {shown} were not imported (listed above and at the top of the intent)",
+            imported.unexpressed.len()
+        ))
+        .into())
+    }
 }
 
 /// `--strict`: the warnings as errors, or `None` when there are none.

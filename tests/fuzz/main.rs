@@ -13,6 +13,7 @@
 mod campaign;
 mod cli;
 mod generate;
+mod import;
 mod kernel;
 mod minimize;
 mod mutate;

@@ -1,0 +1,335 @@
+//! Yamaha RTX `show config` → intent, for the commands of a NAT edge: interface addresses,
+//! static routes, NAT descriptors (masquerade with its outer address and static
+//! masquerade entries), and `ip filter … pass` rules bound with `ip IF secure filter
+//! in|out … [dynamic …]` (a bound list means forward = "drop": the RTX discards what no
+//! filter passes). A pass filter is stateful when a dynamic filter of the same list covers
+//! it (`filter N`, or the same source and protocol), as seed 004's `ip filter dynamic 108
+//! 192.168.0.0/24 * udp` does. natc's `# gateway kind/name` line before a command names
+//! the item. Everything else (tunnels and IPsec included, for now) is reported.
+
+use super::draft::{Block, Draft, Item, Kind, NatcOrigin, Value};
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+struct Descriptor {
+    line: usize,
+    kind: Option<String>,
+    outer: Option<String>,
+    inner: Option<String>,
+    interface: Option<String>,
+    origin: Option<String>,
+    /// `masquerade static` entries: (line, inner address, protocol, port, origin).
+    statics: Vec<(usize, String, String, String, Option<String>)>,
+    /// `static` 1:1 entries: (line, outer, inner, the natc origins before it).
+    one_to_one: Vec<(usize, String, String, Vec<String>)>,
+}
+
+/// Static masquerade entries of one dnat: line, inner address, protocol, ports, origin.
+type Entry<'a> = (usize, &'a str, &'a str, Vec<&'a str>, Option<&'a str>);
+
+struct Filter {
+    line: usize,
+    words: Vec<String>,
+    raw: String,
+    origin: Option<String>,
+}
+
+struct Dynamic {
+    source: String,
+    what: Vec<String>,
+}
+
+pub fn parse(text: &str, draft: &mut Draft) {
+    let mut descriptors: BTreeMap<String, Descriptor> = BTreeMap::new();
+    let mut filters: BTreeMap<String, Filter> = BTreeMap::new();
+    let mut dynamics: BTreeMap<String, Dynamic> = BTreeMap::new();
+    let mut bindings: Vec<(usize, String, String, Vec<String>)> = Vec::new();
+    // natc's `# gateway kind/name` lines since the last command (a static entry has two).
+    let mut origins: Vec<String> = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let trimmed = raw.trim();
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            super::iptables::header(comment, draft);
+            let c = comment.trim();
+            if NatcOrigin::parse(c).is_some() {
+                origins.push(c.to_string());
+            }
+            continue;
+        }
+        if trimmed.is_empty() {
+            continue;
+        }
+        let w: Vec<String> = trimmed.split_whitespace().map(str::to_string).collect();
+        let s: Vec<&str> = w.iter().map(String::as_str).collect();
+        let before = std::mem::take(&mut origins);
+        let here = before.last().cloned();
+        match s.as_slice() {
+            ["ip", iface, "address", a] if !iface.starts_with("route") => {
+                draft.interface(iface, line);
+                let keys = draft.interface_keys.entry(iface.to_string()).or_default();
+                super::draft::set_key(keys, "address", Value::Text(a.to_string()));
+            }
+            ["ip", "route", to, "gateway", via] => {
+                let to = if *to == "default" { "0.0.0.0/0" } else { to };
+                let keys = vec![("to", Value::Text(to.to_string())), ("via", Value::Address(via.to_string()))];
+                draft.blocks.push(Block { header: "[[gateway.route]]", line, keys });
+            }
+            ["ip", iface, "nat", "descriptor", n] => {
+                let d = descriptors.entry(n.to_string()).or_default();
+                d.interface = Some(iface.to_string());
+                draft.interface(iface, line);
+            }
+            ["nat", "descriptor", "type", n, kind] => {
+                let d = descriptors.entry(n.to_string()).or_default();
+                (d.line, d.kind, d.origin) = (line, Some(kind.to_string()), here);
+            }
+            ["nat", "descriptor", "address", "outer", n, a] => {
+                descriptors.entry(n.to_string()).or_default().outer = Some(a.to_string())
+            }
+            ["nat", "descriptor", "address", "inner", n, a] => {
+                descriptors.entry(n.to_string()).or_default().inner = Some(a.to_string())
+            }
+            ["nat", "descriptor", "masquerade", "static", n, _, inner, proto, port] => {
+                let d = descriptors.entry(n.to_string()).or_default();
+                d.statics.push((line, inner.to_string(), proto.to_string(), port.to_string(), here));
+            }
+            ["nat", "descriptor", "static", n, _, pair] if pair.contains('=') => {
+                let (outer, inner) = pair.split_once('=').unwrap_or_default();
+                let d = descriptors.entry(n.to_string()).or_default();
+                d.one_to_one.push((line, outer.to_string(), inner.to_string(), before.clone()));
+            }
+            ["ip", "filter", "dynamic", n, src, _dst, what @ ..] if !what.is_empty() => {
+                dynamics.insert(
+                    n.to_string(),
+                    Dynamic { source: src.to_string(), what: what.iter().map(|x| x.to_string()).collect() },
+                );
+            }
+            ["ip", "filter", n, "pass", ..] => {
+                filters.insert(n.to_string(), Filter { line, words: w.clone(), raw: raw.to_string(), origin: here });
+            }
+            ["ip", iface, "secure", "filter", dir @ ("in" | "out"), list @ ..] => {
+                bindings.push((line, iface.to_string(), dir.to_string(), list.iter().map(|x| x.to_string()).collect()));
+            }
+            _ => draft.refuse(
+                line,
+                raw,
+                "not an interface address, route, NAT descriptor or pass filter natc imports from an RTX",
+            ),
+        }
+    }
+    for d in descriptors.values() {
+        descriptor(d, draft);
+    }
+
+    for (line, iface, dir, list) in bindings {
+        binding(line, &iface, &dir, &list, &filters, &dynamics, draft);
+    }
+}
+
+/// `192.168.0.0-192.168.0.255` → `192.168.0.0/24` when it is exactly one prefix.
+fn range_prefix(range: &str) -> Option<String> {
+    let (a, b) = range.split_once('-')?;
+    let (a, b) = (a.parse::<std::net::Ipv4Addr>().ok()?, b.parse::<std::net::Ipv4Addr>().ok()?);
+    let (a, b) = (u32::from(a), u32::from(b));
+    if a == 0 && b == u32::MAX {
+        return Some("0.0.0.0/0".into());
+    }
+    let size = b.checked_sub(a)?.checked_add(1)?;
+    (size.is_power_of_two() && a % size == 0)
+        .then(|| format!("{}/{}", std::net::Ipv4Addr::from(a), 32 - size.trailing_zeros()))
+}
+
+fn descriptor(d: &Descriptor, draft: &mut Draft) {
+    let what = format!("nat descriptor type … {}", d.kind.as_deref().unwrap_or("?"));
+    if d.kind.as_deref() != Some("masquerade") {
+        return draft.refuse(d.line.max(1), &what, "a NAT descriptor other than masquerade: not imported yet");
+    }
+    let Some(interface) = &d.interface else {
+        return draft.refuse(d.line, &what, "a NAT descriptor no interface binds");
+    };
+    let mut item = Item::new(Kind::Snat, d.line);
+    item.set("out_interface", Value::Text(interface.clone()));
+    match d.inner.as_deref() {
+        None | Some("auto") => {}
+        Some(inner) => {
+            match range_prefix(inner).or_else(|| inner.parse::<std::net::Ipv4Addr>().ok().map(|_| inner.to_string())) {
+                Some(p) => item.set("source", Value::Address(p)),
+                None => {
+                    return draft.refuse(
+                        d.line,
+                        &format!("nat descriptor address inner … {inner}"),
+                        "an inner range that is not one prefix",
+                    );
+                }
+            }
+        }
+    }
+    let to = match d.outer.as_deref() {
+        None | Some("ipcp" | "primary") => Value::Text("masquerade".into()),
+        Some(a) => Value::Address(a.to_string()),
+    };
+    // `outer primary`: the interface's own address, which a static entry is reached on.
+    let primary = match d.outer.as_deref() {
+        Some("primary") => {
+            draft.interface_keys.get(interface).and_then(|k| k.iter().find(|(key, _)| *key == "address")).and_then(
+                |(_, v)| match v {
+                    Value::Text(a) => a.split('/').next().map(|a| Value::Address(a.to_string())),
+                    _ => None,
+                },
+            )
+        }
+        _ => None,
+    };
+    let masquerade_to = to.clone();
+    let to = primary.unwrap_or(to);
+    for (line, outer, inner, origins) in &d.one_to_one {
+        let named = |kind: &str| origins.iter().find(|o| NatcOrigin::parse(o).is_some_and(|n| n.kind == kind)).cloned();
+        let mut dnat = Item::new(Kind::Dnat, *line);
+        dnat.set("in_interface", Value::Text(interface.clone()));
+        dnat.set("destination", Value::Address(outer.clone()));
+        dnat.set("to", Value::Address(inner.clone()));
+        draft.push(dnat, named("dnat").as_deref());
+        let mut snat = Item::new(Kind::Snat, *line);
+        snat.set("out_interface", Value::Text(interface.clone()));
+        snat.set("source", Value::Address(inner.clone()));
+        snat.set("to", Value::Address(outer.clone()));
+        draft.push(snat, named("snat").as_deref());
+    }
+    // On an RTX the static entries come before the masquerade: so they do in the intent.
+    item.set("to", masquerade_to);
+    // natc labels the descriptor's line `(masquerade)`: the item is the snat itself.
+    let origin = d.origin.as_deref().map(|o| match o.split_once(" (") {
+        Some((head, rest)) => format!("{head}{}", rest.split_once(')').map_or("", |(_, tail)| tail)),
+        None => o.to_string(),
+    });
+    draft.push(item, origin.as_deref());
+    // natc writes one entry per port of a dnat's port list, each after the dnat's origin:
+    // consecutive entries of one origin, address and protocol are one dnat again.
+    let mut merged: Vec<Entry> = Vec::new();
+    for (line, inner, proto, port, origin) in &d.statics {
+        let plain = !port.contains('=');
+        match merged.last_mut() {
+            Some(last)
+                if plain
+                    && origin.is_some()
+                    && last.4 == origin.as_deref()
+                    && last.1 == inner
+                    && last.2 == proto
+                    && !last.3[0].contains('=') =>
+            {
+                last.3.push(port)
+            }
+            _ => merged.push((*line, inner, proto, vec![port.as_str()], origin.as_deref())),
+        }
+    }
+    for (line, inner, proto, ports, origin) in merged {
+        let Value::Address(outer) = &to else {
+            draft.refuse(
+                line,
+                &format!("nat descriptor masquerade static … {inner} {proto} {}", ports.join(",")),
+                "a static entry without an outer address",
+            );
+            continue;
+        };
+        let mut item = Item::new(Kind::Dnat, line);
+        item.set("in_interface", Value::Text(interface.clone()));
+        item.set("destination", Value::Address(outer.clone()));
+        if let Ok(Some(p)) = super::iptables::protocol(proto) {
+            item.set("protocol", p);
+        }
+        let port = match ports[0].split_once('=') {
+            Some((outside, inside)) => {
+                item.set("to_port", inside.parse().map(Value::Int).unwrap_or_else(|_| Value::Text(inside.to_string())));
+                outside.to_string()
+            }
+            None => ports.join(","),
+        };
+        item.set("port", port.parse().map(Value::Int).unwrap_or_else(|_| Value::Text(port.clone())));
+        item.set("to", Value::Address(inner.to_string()));
+        draft.push(item, origin);
+    }
+}
+
+fn binding(
+    line: usize,
+    iface: &str,
+    dir: &str,
+    list: &[String],
+    filters: &BTreeMap<String, Filter>,
+    dynamics: &BTreeMap<String, Dynamic>,
+    draft: &mut Draft,
+) {
+    draft.interface(iface, line);
+    draft.policy.forward = Some(("drop", line));
+    let (statics, dynamic) = match list.iter().position(|x| x == "dynamic") {
+        Some(at) => (&list[..at], &list[at + 1..]),
+        None => (list, &list[list.len()..]),
+    };
+    for n in statics {
+        let Some(f) = filters.get(n) else {
+            draft.refuse(
+                line,
+                &format!("ip {iface} secure filter {dir} … {n}"),
+                format!("filter {n} is not a pass filter of this config"),
+            );
+            continue;
+        };
+        // natc's own lines for its policies are the policy's.
+        if f.origin.as_deref().and_then(NatcOrigin::parse).is_some_and(|o| o.kind == "policy") {
+            continue;
+        }
+        let w: Vec<&str> = f.words.iter().map(String::as_str).collect();
+        let (src, dst, proto, dport) = (
+            w.get(4).copied().unwrap_or("*"),
+            w.get(5).copied().unwrap_or("*"),
+            w.get(6).copied().unwrap_or("*"),
+            w.get(8).copied().unwrap_or("*"),
+        );
+        let mut item = Item::new(Kind::Allow, f.line);
+        let key = if dir == "out" { "out_interface" } else { "in_interface" };
+        item.set(key, Value::Text(iface.to_string()));
+        if [src, dst].iter().any(|v| v.contains(',') || v.contains('-')) {
+            draft.refuse(f.line, &f.raw, "an address list or range: natc's allows match one address or prefix");
+            continue;
+        }
+        for (k, v) in [("from", src), ("to", dst)] {
+            if v != "*" {
+                item.set(k, Value::Address(v.to_string()));
+            }
+        }
+        if proto != "*" {
+            match super::iptables::protocol(proto) {
+                Ok(Some(p)) => item.set("protocol", p),
+                _ => {
+                    draft.refuse(f.line, &f.raw, format!("the protocol {proto} has no intent form"));
+                    continue;
+                }
+            }
+        }
+        if dport != "*" {
+            item.set("port", dport.parse().map(Value::Int).unwrap_or_else(|_| Value::Text(dport.to_string())));
+        }
+        let covered = dynamic.iter().filter_map(|d| dynamics.get(d)).any(|d| {
+            d.what == ["filter", n.as_str()]
+                || (d.source == src
+                    && (d.what.first().map(String::as_str) == Some(proto)
+                        || d.what.first().map(String::as_str) == Some("*")))
+        });
+        item.set("stateful", Value::Bool(covered));
+        draft.push(item, f.origin.as_deref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_that_are_prefixes() {
+        assert_eq!(range_prefix("192.168.0.0-192.168.0.255").as_deref(), Some("192.168.0.0/24"));
+        assert_eq!(range_prefix("192.168.0.1-192.168.0.255"), None);
+        assert_eq!(range_prefix("0.0.0.0-255.255.255.255").as_deref(), Some("0.0.0.0/0"));
+        assert_eq!(range_prefix("1.1.1.1-1.1.1.0"), None);
+    }
+}
