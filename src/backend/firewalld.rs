@@ -1,11 +1,14 @@
-//! `--target firewalld`: one shell script of `firewall-cmd` commands, as in seed 000. The
-//! rules are iptables rules (the same as the iptables target's) added as permanent direct
-//! rules into natc's own chains, so a run can replace the previous one without touching
-//! anybody else's direct rules; firewalld's own table is told to accept what they accept.
+//! `--target firewalld`: one shell script, as in seed 000. It carries natc's rules twice and
+//! loads the ones for the box's firewalld backend, each in one piece (docs/targets.md,
+//! "firewalld at scale"): on nftables, the nftables target's own table (one `nft -f`); on
+//! iptables, iptables rules (the iptables target's) as permanent direct rules in natc's own
+//! chains, written in one D-Bus call, so a run replaces the previous one without touching
+//! anybody else's direct rules. firewalld's own table is told to accept what they accept.
 
 use super::header::{HeaderView, header_view};
 use super::iptables::{self, RuleParts};
 use super::linux::{self, HostState};
+use super::nftables;
 use super::numbering::{self, Request};
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::{Code, Diagnostic};
@@ -23,6 +26,8 @@ impl Target for Firewalld {
         // The rules are iptables rules: the same limits, plus a word about the interface.
         let mut findings = linux::check_common(NAME, gw);
         findings.extend(iptables::protocol_zero(NAME, gw));
+        // On firewalld's nftables backend the script loads the nftables target's table.
+        findings.extend(nftables::port_shift_limits(NAME, gw));
         findings.extend(super::log::refuse(
             NAME,
             gw,
@@ -60,12 +65,15 @@ impl Target for Firewalld {
                 format!("sh {SCRIPT_FILE}   (as root, on the gateway, with firewalld running)"),
                 vec![
                     "firewalld's direct interface is deprecated upstream; see docs/targets.md.".into(),
-                    "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss".into(),
+                    "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss,".into(),
+                    format!("the nftables table ip {}", nftables::table_name(header)),
                     "and the policies natc-forward, natc-input: edit them through the intent.".into(),
                 ],
             ),
             sysctl_file: format!("90-natc-{}.conf", header.intent),
             host: linux::host_state(gw),
+            nft_table: nftables::table_name(header),
+            nft_ruleset: nft_ruleset(header, gw)?,
             chains,
             tables,
         };
@@ -85,11 +93,27 @@ fn deprecation(gw: &GatewayPlan) -> Diagnostic {
     .help("it still works in firewalld 1.x; for a future-proof box build it for nftables (docs/targets.md says why natc does not use policies and rich rules)")
 }
 
+/// What `--target nftables` writes for this gateway, without its shebang and header (the
+/// script has its own): the rules the script loads when firewalld runs on nftables.
+fn nft_ruleset(header: &Header, gw: &GatewayPlan) -> Result<String, Diagnostic> {
+    let files = nftables::Nftables.render(header, gw)?;
+    let rules = files.into_iter().find(|f| f.name == nftables::RULES_FILE).map(|f| f.contents).unwrap_or_default();
+    Ok(rules
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .skip_while(|l| l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect())
+}
+
 #[derive(Serialize)]
 struct ScriptView {
     header: HeaderView,
     sysctl_file: String,
     host: HostState,
+    /// natc's nftables table and its `nft -f` document (the nftables target's).
+    nft_table: String,
+    nft_ruleset: String,
     chains: Vec<ChainView>,
     tables: Vec<TableView>,
 }

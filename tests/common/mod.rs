@@ -243,26 +243,53 @@ pub fn interfaces_script(compiled: &natc::Compiled, gateway: &str) -> String {
     script
 }
 
-/// `firewall-cmd --permanent --direct` calls as iptables commands (linux-kernel-testing.md
-/// §1c'); everything else (policies, reload) only concerns the daemon.
-const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
-[ "$1" = --permanent ] && shift
-[ "$1" = --direct ] || exit 0
-case "$2" in
-    --add-chain) iptables -t "$4" -N "$5" ;;
-    --remove-rules) iptables -t "$4" -F "$5" ;;
-    --add-rule) t=$4 c=$5; shift 6; iptables -t "$t" -A "$c" "$@" ;;
-    *) echo "unexpected: $*" >&2; exit 2 ;;
-esac
+/// A stand-in for firewalld on its iptables backend (linux-kernel-testing.md §1c'): the
+/// script finds its python in `firewall-cmd`'s first line and imports firewalld's client
+/// module, so the stand-in is a python `firewall-cmd` (policies and reload only concern the
+/// daemon: they succeed) and a `firewall.client` on PYTHONPATH whose direct configuration
+/// lands in the kernel through plain iptables, in firewalld's order (by priority).
+const FAKE_FIREWALL_CMD: &str = "#!/usr/bin/python3\nimport sys\nsys.exit(0)\n";
+const FAKE_FIREWALL_CLIENT: &str = r#"import subprocess
+
+
+class _Settings(object):
+    def __init__(self, settings):
+        self.settings = settings
+
+
+class _Direct(object):
+    def getSettings(self):
+        return _Settings([[], [], []])
+
+    def update(self, settings):
+        chains, rules, _ = settings.settings
+        for _, table, chain in chains:
+            subprocess.check_call(["iptables", "-t", table, "-N", chain])
+        for _, table, chain, _, args in sorted(rules, key=lambda r: r[3]):
+            subprocess.check_call(["iptables", "-t", table, "-A", chain] + list(args))
+
+
+class _Config(object):
+    def get_property(self, name):
+        return {"FirewallBackend": "iptables"}[name]
+
+    def direct(self):
+        return _Direct()
+
+
+class FirewallClient(object):
+    def config(self):
+        return _Config()
 "#;
 
-/// Shell lines that run `$D/firewalld.sh` with [`FAKE_FIREWALL_CMD`] first on PATH: the
-/// script's direct rules land in the kernel through plain iptables (the real daemon runs
-/// in tests/firewalld.rs).
+/// Shell lines that run `$D/firewalld.sh` against the stand-ins above: the script's direct
+/// rules land in the kernel through plain iptables (the real daemon runs in
+/// tests/firewalld.rs).
 pub fn firewalld_direct_load() -> String {
     format!(
-        "mkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
-         chmod +x \"$D/bin/firewall-cmd\"\n\
-         PATH=\"$D/bin:$PATH\" NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
+        "mkdir -p \"$D/bin\" \"$D/py/firewall\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
+         chmod +x \"$D/bin/firewall-cmd\"\n: > \"$D/py/firewall/__init__.py\"\n\
+         cat > \"$D/py/firewall/client.py\" <<'EOF'\n{FAKE_FIREWALL_CLIENT}EOF\n\
+         PATH=\"$D/bin:$PATH\" PYTHONPATH=\"$D/py\" NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
     )
 }

@@ -71,7 +71,9 @@ echo "firewalld: $(firewall-cmd --state 2>&1)"
 state() {
     firewall-cmd --permanent --direct --get-all-rules
     firewall-cmd --permanent --info-policy natc-forward
-    ip netns exec $g iptables-save | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'
+    # natc's rules: direct rules (iptables backend) or natc's own table (nftables backend)
+    ip netns exec $g iptables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//'
+    ip netns exec $g nft list ruleset | sed -n '/^table ip natc_/,/^}/p'
     ip netns exec $g sysctl -n net.ipv4.ip_forward
 }
 export NATC_SYSCTL_DIR=$work/sysctl.d
