@@ -4,8 +4,10 @@ against a real firewalld, per backend and number of mappings. Each run builds an
 with N 1:1 DNATs (100.64.0.0+i -> 10.1.0.0+i on eth0, forward drop with one allow), renders
 it with the release binary, and runs tests/firewalld/scale.sh: a fresh firewalld in a network
 namespace with a private system bus, the script, `firewall-cmd --reload`, a daemon restart,
-then ROUNDS rounds of FLOWS new UDP flows to the *last* mapping (every packet a new conntrack
-entry, so every packet takes the NAT lookup). Prints one markdown row per run; the machine
+then ROUNDS rounds of FLOWS new UDP flows to the *last* mapping, each round after one to the
+first mapping (every packet a new conntrack entry, so every packet takes the NAT lookup).
+The machine is shared: "last / first" compares rounds taken side by side, "vs 1-mapping
+run" compares with the first row's run, minutes apart. Prints one markdown row per run; the machine
 line says what ran it. Results go into BENCHMARKS.md by hand.
 
 Usage (root): cargo build --release && python3 scripts/bench_firewalld.py \
@@ -70,11 +72,14 @@ def run(backend, n, flows, rounds, work):
     build = time.perf_counter() - start
     script = os.path.join(out, "gw", "firewalld.sh")
     last, target = mapping(n - 1)
-    env = dict(os.environ, PROBE=f"{last}:{target}", FLOWS=str(flows), ROUNDS=str(rounds))
+    first, first_target = mapping(0)
+    env = dict(os.environ, PROBE=f"{last}:{target}", BASELINE=f"{first}:{first_target}", FLOWS=str(flows),
+               ROUNDS=str(rounds))
     load = os.getloadavg()[0]
     lab = subprocess.run([LAB, backend, script, os.path.join(work, "lab")], env=env, capture_output=True, text=True)
     facts = dict(l.split(": ", 1) for l in lab.stdout.splitlines() if ": " in l)
     rates = [float(v) for k, v in facts.items() if k.startswith("flows per second")]
+    firsts = [float(v) for k, v in facts.items() if k.startswith("baseline flows per second")]
     ok = all(facts.get(k) == "ok" for k in ("apply", "reload", "restart"))
     return {
         "backend": backend, "n": n, "build": build, "size": os.path.getsize(script) / 1e6,
@@ -82,7 +87,8 @@ def run(backend, n, flows, rounds, work):
         "restart": facts.get("restart seconds", "?"),
         "state": "ok" if ok else " ".join(f"{k} {facts.get(k)}" for k in ("apply", "reload", "restart")),
         "rate": statistics.median(rates) if rates else 0.0,
-        "delivered": facts.get("delivered", "?"), "sent": flows * rounds, "load": load,
+        "first": statistics.median(firsts) if firsts else 0.0,
+        "delivered": facts.get("delivered", "?"), "sent": 2 * flows * rounds, "load": load,
     }
 
 
@@ -97,8 +103,9 @@ def main():
         sys.exit("build the release binary first: cargo build --release")
     print(f"machine: {machine()}")
     print("| backend | mappings | build s | script MB | apply s | reload s | restart s | result "
-          "| new flows/s to the last mapping (median) | vs 1 mapping | delivered/sent | load avg (1 min) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| new flows/s, last mapping | first mapping (alternating) | last / first | last vs 1-mapping run "
+          "| delivered/sent | load avg (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = {}
     for backend in args.backends.split(","):
         for n in (int(s) for s in args.sizes.split(",")):
@@ -107,7 +114,8 @@ def main():
             base.setdefault(backend, r["rate"])
             ratio = r["rate"] / base[backend] if base[backend] else 0.0
             print(f"| {backend} | {n} | {r['build']:.1f} | {r['size']:.1f} | {r['apply']} | {r['reload']} "
-                  f"| {r['restart']} | {r['state']} | {r['rate']:.0f} | {ratio:.2f} | {r['delivered']}/{r['sent']} "
+                  f"| {r['restart']} | {r['state']} | {r['rate']:.0f} | {r['first']:.0f} "
+                  f"| {r['rate'] / r['first'] if r['first'] else 0:.2f} | {ratio:.2f} | {r['delivered']}/{r['sent']} "
                   f"| {r['load']:.2f} |", flush=True)
 
 

@@ -7,7 +7,9 @@
 # restart ROUNDS rounds (default 3) of FLOWS new UDP flows (default 200) go from a client
 # namespace through the gateway to a server namespace holding TARGET: "delivered" is what the
 # server counted, "flows per second" each round's rate (raw packets, one new source port or
-# address each: every packet is a new conntrack entry and takes the NAT lookup).
+# address each: every packet is a new conntrack entry and takes the NAT lookup). With
+# BASELINE=ADDRESS:TARGET too (the first mapping), each round sends to it first ("baseline
+# flows per second"): the two alternate, so a busy machine slows both alike.
 # Usage: scale.sh BACKEND SCRIPT WORK. Prints "key: value" facts; exits non-zero only when
 # the lab itself cannot be built. Used by tests/firewalld_scale.rs and scripts/bench_firewalld.py.
 set -euo pipefail
@@ -77,6 +79,7 @@ address=${PROBE%%:*} target=${PROBE#*:}
 ip -n "$client" addr add 198.18.0.2/15 dev eth0
 ip -n "$client" route add default via 198.18.0.1
 ip -n "$server" addr add "$target/32" dev eth0
+[ -z "${BASELINE:-}" ] || ip -n "$server" addr replace "${BASELINE#*:}/32" dev eth0
 ip -n "$server" route add 10.0.0.0/8 dev eth0
 ip -n "$server" route add default dev eth0
 ip netns exec "$server" nft -f - <<'NFT'
@@ -91,8 +94,8 @@ NFT
 ip -n "$ns" addr add 198.18.0.1/15 dev eth0 2>/dev/null || true
 ip -n "$ns" addr add 10.0.0.1/8 dev eth1 2>/dev/null || true
 delivered() { ip netns exec "$server" nft list chain ip count in | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
-for round in $(seq "${ROUNDS:-3}"); do
-    rate=$(ip netns exec "$client" python3 - "$address" "${FLOWS:-200}" "$round" <<'PY'
+send() {   # send ADDRESS FLOWS ROUND: prints the rate
+    ip netns exec "$client" python3 - "$@" <<'PY'
 import socket, struct, sys, time
 address, flows, round_ = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
@@ -107,8 +110,13 @@ for p in packets:
     s.sendto(p, (address, 0))
 print("%.0f" % (flows / (time.perf_counter() - start)))
 PY
-)
-    echo "flows per second $round: $rate"
+}
+for round in $(seq "${ROUNDS:-3}"); do
+    if [ -n "${BASELINE:-}" ]; then
+        echo "baseline flows per second $round: $(send "${BASELINE%%:*}" "${FLOWS:-200}" $((2 * round)))"
+        sleep 0.2
+    fi
+    echo "flows per second $round: $(send "$address" "${FLOWS:-200}" $((2 * round + 1)))"
     sleep 0.2
 done
 echo "delivered: $(delivered)"
