@@ -132,7 +132,7 @@ pub enum Command {
     Build {
         /// The intent file (TOML).
         intent: PathBuf,
-        /// Target, optionally with a profile: iptables, nftables, firewalld, vyos[@1.4|1.5], rtx[@MODEL], strongswan.
+        /// Target, optionally with a profile: iptables, nftables, firewalld[@0.6|0.9|1], vyos[@1.4|1.5], rtx[@MODEL], strongswan.
         /// Default: each gateway's `targets`.
         #[arg(long = "target", short = 't', value_parser = parse_target)]
         targets: Vec<TargetSpec>,
@@ -227,6 +227,10 @@ pub enum Command {
         /// Seconds a probe waits for its reply.
         #[arg(long, default_value_t = 1.0, value_parser = parse_timeout)]
         timeout: f64,
+        /// The FirewallBackend the lab's firewalld runs with (firewalld targets only).
+        /// Default: the one /etc/firewalld/firewalld.conf names.
+        #[arg(long = "firewalld-backend", value_enum, value_name = "BACKEND")]
+        firewalld_backend: Option<FirewalldBackend>,
         #[command(flatten)]
         reporting: Reporting<DiagnosticFormat>,
     },
@@ -279,6 +283,13 @@ fn parse_timeout(text: &str) -> Result<f64, String> {
         Ok(v) if (0.05..=60.0).contains(&v) => Ok(v),
         _ => Err("a number of seconds from 0.05 to 60".into()),
     }
+}
+
+/// `natc verify --firewalld-backend`: firewalld.conf's `FirewallBackend` in the lab.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FirewalldBackend {
+    Iptables,
+    Nftables,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

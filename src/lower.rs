@@ -5,7 +5,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{At, Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
 use crate::plan::*;
 use crate::vocab::PortRange;
-use crate::vocab::{Origin, RtxModel, Verdict, VyosVersion};
+use crate::vocab::{FirewalldVersion, Origin, RtxModel, Verdict, VyosVersion};
 
 pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut errors = Vec::new();
@@ -98,6 +98,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         })
         .collect();
     let filters = Filters { forward, input, rules, implicit };
+    let firewalld_version = g.firewalld.as_ref().map_or(FirewalldVersion::DEFAULT, |v| v.value);
     let vyos_version = g.vyos.as_ref().map_or(VyosVersion::DEFAULT, |v| v.value);
     let rtx_model = g.rtx.as_ref().map_or(RtxModel::DEFAULT, |m| m.value);
     let mut gateway = GatewayPlan {
@@ -105,6 +106,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
         span: g.span.clone(),
         description: g.description.clone(),
         targets: Vec::new(),
+        firewalld_version,
         vyos_version,
         rtx_model,
         dnat,

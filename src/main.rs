@@ -54,7 +54,13 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
             build(reporter, &intent, &options, &layout, strict)
         }
         Command::Check { intent, strict, .. } => check(reporter, &intent, strict),
-        Command::Verify { intent, targets, timeout, .. } => verify(reporter, &intent, targets, timeout),
+        Command::Verify { intent, targets, timeout, firewalld_backend, .. } => {
+            let backend = firewalld_backend.map(|b| match b {
+                cli::FirewalldBackend::Iptables => natc::verify::FirewalldBackend::Iptables,
+                cli::FirewalldBackend::Nftables => natc::verify::FirewalldBackend::Nftables,
+            });
+            verify(reporter, &intent, targets, timeout, backend)
+        }
         Command::Diff { old, new, targets, gateways, exit_code, change_script, .. } => {
             let options = BuildOptions { targets, gateways, ..Default::default() };
             diff(reporter, &old, &new, &options, exit_code, change_script)
@@ -358,7 +364,13 @@ fn check(reporter: &Reporter, path: &Path, strict: bool) -> Result<(), Failure> 
     Ok(())
 }
 
-fn verify(reporter: &Reporter, path: &Path, targets: Vec<TargetSpec>, timeout: f64) -> Result<(), Failure> {
+fn verify(
+    reporter: &Reporter,
+    path: &Path,
+    targets: Vec<TargetSpec>,
+    timeout: f64,
+    firewalld_backend: Option<natc::verify::FirewalldBackend>,
+) -> Result<(), Failure> {
     let (input, compiled) = compile_file(path)?;
     reporter.report(&input, &compiled.warnings);
     let targets = if targets.is_empty() { natc::verify::default_targets(&compiled) } else { dedup(targets) };
@@ -373,6 +385,7 @@ fn verify(reporter: &Reporter, path: &Path, targets: Vec<TargetSpec>, timeout: f
     let options = natc::verify::VerifyOptions {
         timeout: std::time::Duration::from_secs_f64(timeout),
         intent_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        firewalld_backend,
     };
     let mut failed = false;
     for spec in &targets {

@@ -19,12 +19,18 @@ fn script_for(intent: &str) -> String {
 
 /// Runs `tests/firewalld/lab.sh` and returns its `key: value` facts.
 fn lab(script: &str) -> HashMap<String, String> {
+    lab_with(script, &[])
+}
+
+/// lab.sh with its `NATC_LAB_*` settings (the firewalld backend, a version for the guard).
+fn lab_with(script: &str, env: &[(&str, &str)]) -> HashMap<String, String> {
     let work = tempfile::tempdir().expect("temp dir");
     let path = work.path().join("firewalld.sh");
     std::fs::write(&path, script).expect("script written");
     let out = Command::new(common::root().join("tests/firewalld/lab.sh"))
         .arg(&path)
         .arg(work.path())
+        .envs(env.iter().copied())
         .output()
         .expect("lab.sh runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -98,6 +104,52 @@ fn a_drop_policy_under_a_real_firewalld_forwards_only_what_is_allowed() {
     assert_eq!(fact("after 8081"), "unreachable", "a port nobody allowed was forwarded\n{context}");
 }
 
+/// The drop variant on firewalld's iptables backend, where 1.3.3 accepts DNATed flows
+/// (`ctstate DNAT`) before FORWARD_direct: the 1.x script reaches natc-forward from the top
+/// of FORWARD (a passthrough), so the DNATed port nobody allowed is still stopped. With the
+/// jump in FORWARD_direct (the script before this change) 8081 arrived.
+#[test]
+fn a_drop_policy_holds_on_firewalld_1_3_3s_iptables_backend() {
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let intent = seed_003()
+        + "\n[gateway.policy]\nforward = \"drop\"\n\n[[gateway.allow]]\nname = \"web-to-vm03\"\n\
+           to = \"192.168.200.3\"\nprotocol = \"tcp\"\nport = 8080\n";
+    let facts = lab_with(&script_for(&intent), &[("NATC_LAB_BACKEND", "iptables")]);
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    let context = format!("{facts:#?}");
+    assert_eq!(fact("backend chains"), "iptables", "the lab must run the iptables backend\n{context}");
+    assert_eq!(fact("run1"), "ok", "{context}");
+    assert_eq!(fact("idempotent"), "yes", "{context}");
+    assert_eq!(fact("firewalld after"), "running", "{context}");
+    assert_eq!(fact("after"), "192.168.200.2", "the allowed port must pass\n{context}");
+    assert_eq!(fact("masquerade only"), "192.168.200.2", "{context}");
+    assert_eq!(fact("after 8081"), "unreachable", "a DNATed port nobody allowed was forwarded\n{context}");
+}
+
+/// Seed 003 built for CentOS 7's firewalld (`@0.6`, no policy objects) under the real
+/// 1.3.3 with the iptables backend, its guard told 0.6.3 by a lab-only firewall-cmd: the
+/// flows that must pass do, the masqueraded one too (natc-forward's last ACCEPT comes
+/// before the zones that would reject it), and a second run changes nothing.
+#[test]
+fn seed_003s_0_6_script_passes_under_firewalld_1_3_3s_iptables_backend() {
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let artifacts = common::build_text(&seed_003(), "firewalld@0.6").expect("builds for firewalld@0.6");
+    let script = common::primary(&artifacts[0]).to_string();
+    assert!(!script.contains("--policy"), "no policy objects on 0.6:\n{script}");
+    let facts = lab_with(&script, &[("NATC_LAB_BACKEND", "iptables"), ("NATC_LAB_VERSION", "0.6.3")]);
+    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+    let context = format!("{facts:#?}");
+    assert_eq!(fact("before"), "unreachable", "{context}");
+    assert_eq!(fact("backend chains"), "iptables", "{context}");
+    assert_eq!(fact("run1"), "ok", "{context}");
+    assert_eq!(fact("run2"), "ok", "{context}");
+    assert_eq!(fact("idempotent"), "yes", "{context}");
+    assert_eq!(fact("firewalld after"), "running", "{context}");
+    assert_eq!(fact("after"), "192.168.200.2", "{context}");
+    assert_eq!(fact("after 8081"), "192.168.200.2", "{context}");
+    assert_eq!(fact("masquerade only"), "192.168.200.2", "the zones rejected a masqueraded flow\n{context}");
+}
+
 /// The `--comment` values of iptables-save lines, as iptables-restore reads them: `"…"` with
 /// `\` escaping the next character (iptables-save escapes `"`, `\` and `'`), or a word.
 fn xt_comments(listing: &str) -> Vec<String> {
@@ -159,10 +211,13 @@ fn a_bad_rule_stops_the_script_before_firewalld_is_touched() {
     let dir = work.path().display().to_string();
     let calls = work.path().join("calls");
     std::fs::create_dir_all(work.path().join("py/firewall")).expect("fake module dir");
+    // The guard's question is answered (1.3.3, the line the script is built for) and not
+    // counted: it changes nothing.
     std::fs::write(
         work.path().join("firewall-cmd"),
         format!(
-            "#!/usr/bin/python3\nimport sys\nopen('{}', 'a').write(' '.join(sys.argv[1:]) + '\\n')\n",
+            "#!/usr/bin/python3\nimport sys\nif sys.argv[1:] == ['--version']:\n    print('1.3.3')\n    sys.exit(0)\n\
+             open('{}', 'a').write(' '.join(sys.argv[1:]) + '\\n')\n",
             calls.display()
         ),
     )
@@ -203,4 +258,43 @@ fn a_bad_rule_stops_the_script_before_firewalld_is_touched() {
     assert!(String::from_utf8_lossy(&broken.stderr).contains("iptables-restore"), "{broken:?}");
     assert!(!calls.exists(), "firewalld was touched: {}", std::fs::read_to_string(&calls).unwrap_or_default());
     assert!(!work.path().join("90-natc-seed-003-lab.conf").exists(), "sysctl was changed before the check");
+}
+
+/// The drop policy's log with a prefix and a rate under a real firewalld, on both backends:
+/// on iptables the LOG direct rule (priority 1, after the accepts) with its `limit` match is
+/// accepted at --reload and listed by the kernel, the prefix whole after firewalld's own
+/// quoting; on nftables natc's own table carries the nftables target's `limit … log`. The
+/// drop still drops and the allow still forwards.
+#[test]
+fn a_logged_rate_limited_drop_policy_under_a_real_firewalld() {
+    common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
+    let intent = seed_003()
+        + "\n[gateway.policy]\nforward = \"drop\"\nlog = true\nlog_prefix = \"natc drop: \"\n\
+           log_rate = \"10/minute\"\n\n[[gateway.allow]]\nname = \"web-to-vm03\"\n\
+           to = \"192.168.200.3\"\nprotocol = \"tcp\"\nport = 8080\n";
+    let script = script_for(&intent);
+    assert!(script.contains("-m limit --limit 10/minute --limit-burst 5"), "the variant must log:\n{script}");
+    for backend in ["nftables", "iptables"] {
+        let facts = lab_with(&script, &[("NATC_LAB_BACKEND", backend)]);
+        let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+        let context = format!("{backend}: {facts:#?}");
+        assert_eq!(fact("run1"), "ok", "{context}");
+        assert_eq!(fact("idempotent"), "yes", "{context}");
+        assert_eq!(fact("after"), "192.168.200.2", "the allowed port must pass\n{context}");
+        assert_eq!(fact("after 8081"), "unreachable", "the logged drop must still drop\n{context}");
+        let state = fact("state");
+        if backend == "nftables" {
+            // natc's own table as the kernel lists it.
+            let expected = "limit rate 10/minute log prefix \"natc drop: \" comment \"vm02 policy/forward\"";
+            assert!(state.lines().any(|l| l.trim() == expected), "no rate-limited log in natc's table:\n{state}");
+            continue;
+        }
+        // The kernel's listing (`-A …`), not firewalld's own list of direct rules.
+        let log = state
+            .lines()
+            .find(|l| l.starts_with("-A ") && l.contains("-j LOG"))
+            .unwrap_or_else(|| panic!("no LOG rule in the kernel:\n{state}"));
+        assert!(log.contains("-m limit --limit 10/min") && log.contains("--log-prefix \"natc drop: \""), "{log}");
+        assert!(xt_comments(log).contains(&"vm02 policy/forward".to_string()), "{log}");
+    }
 }

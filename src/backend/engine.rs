@@ -12,6 +12,7 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("nftables/ruleset.tera", include_str!("../../templates/nftables/ruleset.tera")),
     ("linux/setup.sh.tera", include_str!("../../templates/linux/setup.sh.tera")),
     ("firewalld/script.tera", include_str!("../../templates/firewalld/script.tera")),
+    ("firewalld/guard.tera", include_str!("../../templates/firewalld/guard.tera")),
     ("firewalld/backend.tera", include_str!("../../templates/firewalld/backend.tera")),
     ("firewalld/apply.tera", include_str!("../../templates/firewalld/apply.tera")),
     ("firewalld/direct.py", include_str!("../../templates/firewalld/direct.py")),

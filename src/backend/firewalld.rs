@@ -1,9 +1,18 @@
-//! `--target firewalld`: one shell script, as in seed 000. It carries natc's rules twice and
-//! loads the ones for the box's firewalld backend, each in one piece (docs/targets.md,
-//! "firewalld at scale"): on nftables, the nftables target's own table (one `nft -f`); on
-//! iptables, iptables rules (the iptables target's) as permanent direct rules in natc's own
-//! chains, written in one D-Bus call, so a run replaces the previous one without touching
-//! anybody else's direct rules. firewalld's own table is told to accept what they accept.
+//! `--target firewalld`: one shell script, as in seed 000. Its rules reach firewalld in one
+//! piece (docs/targets.md, "firewalld at scale"): on firewalld's iptables backend as
+//! iptables rules (the iptables target's) in natc's own permanent direct chains, written in
+//! one D-Bus call, so a run replaces the previous one without touching anybody else's direct
+//! rules; on its nftables backend (0.9 and later) as the nftables target's own table (one
+//! `nft -f`). The script carries both and loads the one for the box's backend.
+//!
+//! Profiles (`firewalld@0.6|0.9|1`, docs/targets.md#firewalld-versions): 0.9 and later
+//! open firewalld's own table with two policy objects, and on iptables natc's filter chains
+//! come first in INPUT and FORWARD (passthroughs); 0.6 has none, but with its iptables
+//! backend (its only one: the script carries no nftables table) the `*_direct` chains run
+//! before the zones, so natc's filter chains end in the policy's own verdict (an accept
+//! policy is a final ACCEPT) and the zones never see a packet natc decided. The script's
+//! guard (templates/firewalld/guard.tera) refuses a box of another line, and a 0.6 box
+//! without its iptables chains, before anything changes.
 
 use super::header::{HeaderView, header_view};
 use super::iptables::{self, RuleParts};
@@ -13,10 +22,12 @@ use super::numbering::{self, Request};
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::{Code, Diagnostic};
 use crate::plan::{FilterChain, GatewayPlan, Translation};
-use crate::vocab::Verdict;
+use crate::vocab::{FirewalldVersion, Verdict};
 use serde::Serialize;
 
-pub struct Firewalld;
+pub struct Firewalld {
+    pub version: FirewalldVersion,
+}
 
 const NAME: &str = "firewalld";
 pub const SCRIPT_FILE: &str = "firewalld.sh";
@@ -26,8 +37,11 @@ impl Target for Firewalld {
         // The rules are iptables rules: the same limits, plus a word about the interface.
         let mut findings = linux::check_common(NAME, gw);
         findings.extend(iptables::protocol_zero(NAME, gw));
-        // On firewalld's nftables backend the script loads the nftables target's table.
-        findings.extend(nftables::port_shift_limits(NAME, gw));
+        // On firewalld's nftables backend the script loads the nftables target's table
+        // (0.9 and later; a 0.6 script carries none).
+        if self.version.has_policies() {
+            findings.extend(nftables::port_shift_limits(NAME, gw));
+        }
         findings.extend(super::log::refuse(
             NAME,
             gw,
@@ -40,42 +54,61 @@ impl Target for Firewalld {
             gw,
             "firewalld keeps no order among direct rules of one priority, and a translation's LOG rule would share its NAT rule's priority",
         ));
+        // Only the policy's LOG rule is written (the others are refused above).
+        let written = super::log::Written { allows: false, policies: true, translations: false };
+        findings.extend(iptables::rate_overflow(NAME, gw, written));
         findings.push(deprecation(gw));
         findings
     }
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
+        let policies = self.version.has_policies();
         let chains = vec![
             chain("nat", "natc-dnat", "PREROUTING", translation_rules(gw, &gw.dnat)),
             chain("nat", "natc-snat", "POSTROUTING", translation_rules(gw, &gw.snat)),
-            chain("filter", "natc-input", "INPUT", filter_rules(gw, FilterChain::Input)),
-            chain("filter", "natc-forward", "FORWARD", filter_rules(gw, FilterChain::Forward)),
+            chain("filter", "natc-input", "INPUT", filter_rules(gw, FilterChain::Input, policies)),
+            chain("filter", "natc-forward", "FORWARD", filter_rules(gw, FilterChain::Forward, policies)),
             // Always there, empty without tcp_mss: a run must remove the clamps of the last one.
             chain("mangle", "natc-mss", "FORWARD", mss_rules(gw)),
+        ]
+        .into_iter()
+        .map(|c| ChainView { direct_hook: !(policies && c.table == "filter"), ..c })
+        .collect::<Vec<_>>();
+        let mut notes = vec![
+            format!(
+                "Written for firewalld {}; the script refuses any other firewalld before it changes anything.",
+                guard_view(self.version).release
+            ),
+            "firewalld's direct interface is deprecated upstream; see docs/targets.md.".into(),
         ];
-        let tables = ["nat", "filter", "mangle"]
-            .into_iter()
-            .map(|t| TableView { name: t, chains: chains.iter().filter(|c| c.table == t).map(|c| c.name).collect() })
-            .collect();
+        notes.extend(match policies {
+            true => vec![
+                "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss,".into(),
+                format!("the nftables table ip {}", nftables::table_name(header)),
+                "and the policies natc-forward, natc-input: edit them through the intent.".into(),
+            ],
+            false => vec![
+                "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss:".into(),
+                "they decide before the zones (iptables backend); edit them through the intent.".into(),
+            ],
+        });
         let view = ScriptView {
             header: header_view(
                 header,
                 gw,
-                NAME,
+                target_name(self.version),
                 format!("sh {SCRIPT_FILE}   (as root, on the gateway, with firewalld running)"),
-                vec![
-                    "firewalld's direct interface is deprecated upstream; see docs/targets.md.".into(),
-                    "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss,".into(),
-                    format!("the nftables table ip {}", nftables::table_name(header)),
-                    "and the policies natc-forward, natc-input: edit them through the intent.".into(),
-                ],
+                notes,
             ),
+            guard: guard_view(self.version),
+            policies,
             sysctl_file: format!("90-natc-{}.conf", header.intent),
             host: linux::host_state(gw),
+            nftables: policies,
             nft_table: nftables::table_name(header),
-            nft_ruleset: nft_ruleset(header, gw)?,
+            // firewalld 0.6 has only its iptables backend: no table to carry.
+            nft_ruleset: if policies { nft_ruleset(header, gw)? } else { String::new() },
             chains,
-            tables,
         };
         let contents = super::engine::render("firewalld/script.tera", &view)?;
         Ok(vec![OutputFile::new(SCRIPT_FILE, contents, true)])
@@ -106,16 +139,51 @@ fn nft_ruleset(header: &Header, gw: &GatewayPlan) -> Result<String, Diagnostic> 
         .collect())
 }
 
+fn target_name(version: FirewalldVersion) -> &'static str {
+    match version {
+        FirewalldVersion::V0_6 => "firewalld@0.6",
+        FirewalldVersion::V0_9 => "firewalld@0.9",
+        FirewalldVersion::V1 => "firewalld@1",
+    }
+}
+
+/// What the guard (templates/firewalld/guard.tera) accepts: the release line that
+/// `firewall-cmd --version` must be of, and whether the backend must be iptables.
+#[derive(Serialize)]
+struct GuardView {
+    /// The profile's word, which the guard's `case` also yields for a box of the line.
+    line: &'static str,
+    /// The versions in words, for the header and the refusal.
+    release: &'static str,
+    /// The shape needs firewalld's iptables chains (`FORWARD_direct` before the zones).
+    iptables_backend: bool,
+}
+
+fn guard_view(version: FirewalldVersion) -> GuardView {
+    match version {
+        FirewalldVersion::V0_6 => {
+            GuardView { line: version.as_str(), release: "0.6.x (CentOS/RHEL 7)", iptables_backend: true }
+        }
+        FirewalldVersion::V0_9 => GuardView { line: version.as_str(), release: "0.9.x", iptables_backend: false },
+        FirewalldVersion::V1 => GuardView { line: version.as_str(), release: "1.0 or later", iptables_backend: false },
+    }
+}
+
 #[derive(Serialize)]
 struct ScriptView {
     header: HeaderView,
+    guard: GuardView,
+    /// firewalld has policy objects (0.9 and later): natc's two open its own table.
+    policies: bool,
     sysctl_file: String,
     host: HostState,
+    /// The script also carries natc's nftables table for firewalld's nftables backend
+    /// (0.9 and later; 0.6 has only iptables).
+    nftables: bool,
     /// natc's nftables table and its `nft -f` document (the nftables target's).
     nft_table: String,
     nft_ruleset: String,
     chains: Vec<ChainView>,
-    tables: Vec<TableView>,
 }
 
 #[derive(Serialize)]
@@ -124,14 +192,13 @@ struct ChainView {
     name: &'static str,
     /// The built-in chain that jumps to this one.
     parent: &'static str,
+    /// The jump is a direct rule in `parent` (in its `*_direct` chain on the iptables
+    /// backend). Otherwise the policies part of the script puts it first in `parent`: the
+    /// filter chains on firewalld 0.9 and later, whose iptables backend accepts DNATed
+    /// flows before the `*_direct` chains.
+    direct_hook: bool,
     /// `PRIORITY ARGS…` of each rule, quoted for the shell.
     rules: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct TableView {
-    name: &'static str,
-    chains: Vec<&'static str>,
 }
 
 /// One direct rule and its priority. firewalld orders direct rules by priority and keeps
@@ -150,7 +217,7 @@ fn chain(table: &'static str, name: &'static str, parent: &'static str, rules: V
             format!("{priority}{} -m comment --comment {} -j {}", r.matches, quote::shell_quote(&r.comment), r.target)
         })
         .collect();
-    ChainView { table, name, parent, rules }
+    ChainView { table, name, parent, rules, direct_hook: true }
 }
 
 /// Translations take priorities from the overlap of their scopes and ports, as VyOS rule
@@ -171,7 +238,10 @@ fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Prioritized>
 /// The accept rules, then the chain's default: a drop policy is a last rule, because the
 /// built-in chain's own policy belongs to firewalld. Accept rules are all priority 0
 /// (whichever of them matches first, the packet is accepted); the drop comes after them.
-fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<Prioritized> {
+/// Without policy objects (`policies` false, firewalld 0.6) an accept policy is a last
+/// ACCEPT too: a packet that left natc's chain undecided would go on to the zones, which
+/// reject what they do not know.
+fn filter_rules(gw: &GatewayPlan, chain: FilterChain, policies: bool) -> Vec<Prioritized> {
     let mut rules: Vec<Prioritized> =
         iptables::filter_rules(gw, chain).into_iter().map(|rule| Prioritized { priority: 0, rule }).collect();
     let policy = gw.filters.chain_policy(chain);
@@ -182,6 +252,10 @@ fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<Prioritized> {
     rules.extend(logged);
     if policy.verdict == Verdict::Drop {
         let rule = RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "DROP".into() };
+        rules.push(Prioritized { priority: after, rule });
+    }
+    if policy.verdict == Verdict::Accept && !policies {
+        let rule = RuleParts { matches: String::new(), comment: policy.origin.describe(), target: "ACCEPT".into() };
         rules.push(Prioritized { priority: after, rule });
     }
     // Reject: the tcp reset before the catch-all ICMP answer (priorities 1, 2).

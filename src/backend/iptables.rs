@@ -6,7 +6,7 @@ use super::linux;
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
-use crate::vocab::{Log, PortRange, PortSet, Protocol, Verdict};
+use crate::vocab::{LOG_BURST, Log, PortRange, PortSet, Protocol, Verdict};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -22,6 +22,7 @@ impl Target for Iptables {
         // NETMAP, NAT and MASQUERADE express every other step of the IR exactly.
         let mut findings = linux::check_common(NAME, gw);
         findings.extend(protocol_zero(NAME, gw));
+        findings.extend(rate_overflow(NAME, gw, super::log::Written::ALL));
         findings
     }
 
@@ -200,8 +201,11 @@ pub fn translation_rules(gw: &GatewayPlan, t: &Translation) -> Vec<RuleParts> {
         .flat_map(|matches| {
             // `log = true`: a LOG rule with the same match right before the NAT rule (the
             // nat table sees a connection's first packet: one line per translated connection).
-            let log =
-                log.map(|l| RuleParts { matches: matches.clone(), comment: comment.clone(), target: log_target(l) });
+            let log = log.map(|l| RuleParts {
+                matches: matches.clone() + &log_limit(l),
+                comment: comment.clone(),
+                target: log_target(l),
+            });
             log.into_iter().chain([RuleParts { matches, comment: comment.clone(), target: target.clone() }])
         })
         .collect()
@@ -270,7 +274,7 @@ pub fn filter_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<RuleParts> {
                 // `log = true`: a LOG rule with the same match right before the ACCEPT (LOG
                 // does not end the chain), so it logs exactly what the ACCEPT takes.
                 let log = log.map(|l| RuleParts {
-                    matches: matches.clone(),
+                    matches: matches.clone() + &log_limit(l),
                     comment: comment.clone(),
                     target: log_target(l),
                 });
@@ -288,12 +292,36 @@ pub fn log_target(log: &Log) -> String {
     }
 }
 
+/// `log_rate`: the LOG rule's `limit` match, burst written out (iptables' default,
+/// LOG_BURST). A match, not a target: past the rate the LOG rule does not match, and the
+/// packet goes on to the ACCEPT, NAT or drop after it as before.
+pub fn log_limit(log: &Log) -> String {
+    log.rate.as_ref().map_or_else(String::new, |r| format!(" -m limit --limit {r} --limit-burst {LOG_BURST}"))
+}
+
+/// N301 for a `log_rate` below LOG_BURST per day: xt_limit (iptables-legacy, firewalld's
+/// iptables backend) keeps a burst's credit in 32 bits, one day's worth at most; 1/day fails
+/// to load ("Numerical result out of range", tested), 2/day to 4/day load with a credit that
+/// wrapped. `written`: the logs the target writes.
+pub fn rate_overflow(target: &str, gw: &GatewayPlan, written: super::log::Written) -> Vec<Diagnostic> {
+    super::log::refuse_rates(
+        target,
+        gw,
+        written,
+        |r| r.unit == crate::vocab::RateUnit::Day && r.count < LOG_BURST,
+        &format!(
+            "its log_rate: xt_limit holds a burst of {LOG_BURST} only at {LOG_BURST}/day or faster (its credit is 32 bits wide)"
+        ),
+        &format!("write log_rate = \"{LOG_BURST}/day\" or faster, or an hourly rate"),
+    )
+}
+
 /// A logged drop or reject policy: the chain's last LOG rule (before the reject rules), which
 /// every packet the policy drops or rejects reaches.
 pub fn policy_log(gw: &GatewayPlan, chain: FilterChain) -> Option<RuleParts> {
     let policy = gw.filters.chain_policy(chain);
     let log = policy.log.as_ref()?;
-    Some(RuleParts { matches: String::new(), comment: policy.origin.describe(), target: log_target(log) })
+    Some(RuleParts { matches: log_limit(log), comment: policy.origin.describe(), target: log_target(log) })
 }
 
 fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {

@@ -106,7 +106,7 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
     match spec.kind {
         TargetKind::Iptables => Box::new(iptables::Iptables),
         TargetKind::Nftables => Box::new(nftables::Nftables),
-        TargetKind::Firewalld => Box::new(firewalld::Firewalld),
+        TargetKind::Firewalld => Box::new(firewalld::Firewalld { version: spec.firewalld_version() }),
         TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),
         TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.rtx_model())),
         TargetKind::Strongswan => Box::new(strongswan::Strongswan),

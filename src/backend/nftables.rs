@@ -7,7 +7,7 @@ use super::linux;
 use super::{Header, OutputFile, Target, cannot_express, describe, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
-use crate::vocab::{Log, PortSet, Protocol, Verdict};
+use crate::vocab::{LOG_BURST, Log, PortSet, Protocol, Verdict};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -249,11 +249,9 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
         let run = host_run(gw, &list[i..]);
         if run < 2 {
             let t = &list[i];
-            rules.push(rule(
-                &match_text(&t.matcher),
-                &counted(gw, &logged(gw.log_of(&t.origin), &nat_statement(t))),
-                &describe::rule_comment(gw, &t.origin, t.comment()),
-            ));
+            let (matcher, comment) = (match_text(&t.matcher), describe::rule_comment(gw, &t.origin, t.comment()));
+            rules.extend(rate_limited_log(gw, &matcher, gw.log_of(&t.origin), &comment));
+            rules.push(rule(&matcher, &counted(gw, &logged(gw.log_of(&t.origin), &nat_statement(t))), &comment));
             i += 1;
             continue;
         }
@@ -344,7 +342,7 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
     let lines = gw.filters.lines(chain);
     let mut rules: Vec<String> = lines
         .iter()
-        .map(|line| {
+        .flat_map(|line| {
             let matcher = match line {
                 FilterLine::Loopback(_) => "iifname \"lo\"".to_string(),
                 FilterLine::Replies(_) => "ct state established,related".to_string(),
@@ -354,7 +352,9 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
                 FilterLine::Allow(f) => f.log.as_ref(),
                 _ => None,
             };
-            rule(&matcher, &counted(gw, &logged(log, "accept")), &describe::line_comment(gw, line))
+            let comment = describe::line_comment(gw, line);
+            let accept = rule(&matcher, &counted(gw, &logged(log, "accept")), &comment);
+            rate_limited_log(gw, &matcher, log, &comment).into_iter().chain([accept])
         })
         .collect();
     if chain == FilterChain::Input {
@@ -369,14 +369,34 @@ fn filter_chain(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
     rules
 }
 
-/// `log = true`: `log prefix "…"` right before the statement, in the same rule, so it logs
-/// exactly what the rule matches.
+/// `log = true` without a rate: `log prefix "…"` right before the statement, in the same
+/// rule, so it logs exactly what the rule matches. A rate-limited log is a rule of its own
+/// ([`rate_limited_log`]) and leaves the statement alone.
 fn logged(log: Option<&Log>, statement: &str) -> String {
     match log {
-        None => statement.to_string(),
-        Some(Log { prefix: None, .. }) => format!("log {statement}"),
-        Some(Log { prefix: Some(p), .. }) => format!("log prefix {} {statement}", quote::nft_string(p)),
+        Some(l) if l.rate.is_none() => format!("{} {statement}", log_statement(l)),
+        _ => statement.to_string(),
     }
+}
+
+/// `log` or `log prefix "…"`.
+fn log_statement(log: &Log) -> String {
+    match &log.prefix {
+        None => "log".to_string(),
+        Some(p) => format!("log prefix {}", quote::nft_string(p)),
+    }
+}
+
+/// `log_rate`: a rule of its own right before the rule it logs, with the same match and
+/// comment: `limit` ends a rule's evaluation past the rate, so inside the accept or NAT rule
+/// it would stop the accept or the translation as well. The burst is written out (nft's
+/// default, LOG_BURST). With `counters = true` the counter sits after `limit`: it counts the
+/// lines logged.
+fn rate_limited_log(gw: &GatewayPlan, matcher: &str, log: Option<&Log>, comment: &str) -> Option<String> {
+    let log = log?;
+    let rate = log.rate.as_ref()?;
+    let statement = format!("limit rate {rate} burst {LOG_BURST} packets {}", counted(gw, &log_statement(log)));
+    Some(rule(matcher, &statement, comment))
 }
 
 /// A logged drop or reject policy: a last rule that logs every packet reaching it, which is
@@ -384,8 +404,9 @@ fn logged(log: Option<&Log>, statement: &str) -> String {
 fn policy_log(gw: &GatewayPlan, chain: FilterChain) -> Option<String> {
     let policy = gw.filters.chain_policy(chain);
     let log = policy.log.as_ref()?;
-    let statement = logged(Some(log), "");
-    Some(rule("", &counted(gw, statement.trim_end()), &policy.origin.describe()))
+    let comment = policy.origin.describe();
+    rate_limited_log(gw, "", Some(log), &comment)
+        .or_else(|| Some(rule("", &counted(gw, &log_statement(log)), &comment)))
 }
 
 /// `policy = "reject"`: the chain's policy stays drop (a base chain's policy is accept or

@@ -68,6 +68,9 @@ pub struct Gateway {
     /// nftables writes `counter`; iptables and VyOS count every rule anyway; RTX refuses it.
     #[schemars(with = "Option<bool>")]
     pub counters: Option<S<bool>>,
+    /// The firewalld release line to write for: "0.6" (CentOS 7), "0.9" or "1" (default).
+    #[schemars(with = "Option<forms::FirewalldVersion>")]
+    pub firewalld: Option<S<String>>,
     /// The VyOS version to write for (default "1.4").
     #[schemars(with = "Option<forms::VyosVersion>")]
     pub vyos: Option<S<String>>,
@@ -231,6 +234,10 @@ pub struct Dnat {
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -275,6 +282,10 @@ pub struct Snat {
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -311,6 +322,10 @@ pub struct Netmap {
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
@@ -336,6 +351,10 @@ pub struct Policy {
     /// without `"` or `\\`.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
 }
 
 /// A filter rule that lets matching traffic through.
@@ -376,6 +395,10 @@ pub struct Allow {
     /// without `"` or `\\`.
     #[schemars(with = "Option<String>")]
     pub log_prefix: Option<S<String>>,
+    /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
+    /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
+    #[schemars(with = "Option<forms::LogRate>")]
+    pub log_rate: Option<S<String>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,

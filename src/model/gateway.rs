@@ -3,7 +3,7 @@
 use super::address::{inner, interface_address};
 use super::names::{UniqueNames, check_interface_name, check_name};
 use super::rules::{self, Ctx};
-use super::targets::{rtx_model, target, vyos_version};
+use super::targets::{firewalld_version, rtx_model, target, vyos_version};
 use super::tunnel;
 use super::*;
 use crate::diag::{Code, Diagnostic};
@@ -19,6 +19,8 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let targets = g.targets.as_ref().map_or_else(Vec::new, |t| {
         t.get_ref().iter().filter_map(|s| target(s, out).map(|spec| At::new(spec, s.span()))).collect()
     });
+    let firewalld =
+        g.firewalld.as_ref().and_then(|v| firewalld_version(v, out).map(|version| At::new(version, v.span())));
     let vyos = g.vyos.as_ref().and_then(|v| vyos_version(v, out).map(|version| At::new(version, v.span())));
     let rtx = g.rtx.as_ref().and_then(|m| rtx_model(m, out).map(|model| At::new(model, m.span())));
 
@@ -129,6 +131,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         forwarding,
         forwarding_span: g.forwarding.as_ref().map(|f| f.span()),
         counters: g.counters.as_ref().filter(|c| *c.get_ref()).map(|c| c.span()),
+        firewalld,
         vyos,
         rtx,
         description: g.description.as_ref().map(|d| At::new(d.get_ref().clone(), d.span())),
@@ -271,7 +274,7 @@ fn policy(raw: Option<&S<intent::Policy>>, gateway_span: Span, out: &mut Vec<Dia
         |v: Option<&S<Verdict>>| v.map_or(At::new(Verdict::Accept, span.clone()), |v| At::new(*v.get_ref(), v.span()));
     let p = raw.map(|p| p.get_ref());
     let (forward, input) = (pick(p.and_then(|p| p.forward.as_ref())), pick(p.and_then(|p| p.input.as_ref())));
-    let log = p.and_then(|p| super::log::log(p.log.as_ref(), p.log_prefix.as_ref(), out));
+    let log = p.and_then(|p| super::log::log(p.log.as_ref(), p.log_prefix.as_ref(), p.log_rate.as_ref(), out));
     if let Some(l) = &log
         && !forward.value.closes()
         && !input.value.closes()

@@ -22,7 +22,7 @@ pub use resolve::resolve;
 
 use crate::diag::Span;
 pub use crate::vocab::words::{Chain, Claim, DpdAction, Protocol, Verdict};
-use crate::vocab::{RtxModel, TargetSpec, VyosVersion};
+use crate::vocab::{FirewalldVersion, RtxModel, TargetSpec, VyosVersion};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -53,6 +53,7 @@ pub struct Gateway {
     pub forwarding_span: Option<Span>,
     /// `counters = true`, where it was written (absent or false: `None`).
     pub counters: Option<Span>,
+    pub firewalld: Option<At<FirewalldVersion>>,
     pub vyos: Option<At<VyosVersion>>,
     pub rtx: Option<At<RtxModel>>,
     pub description: Option<At<String>>,

@@ -212,7 +212,7 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
         // Needs the interfaces' subnets: model/hairpin.rs, called by gateway.rs.
         hairpin: None,
         description: text(&r.description),
-        log: super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out),
+        log: super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), r.log_rate.as_ref(), cx.out),
     })
 }
 
@@ -340,7 +340,7 @@ pub fn snat(cx: &mut Ctx, raw: &S<intent::Snat>) -> Option<Snat> {
         to,
         except_ipsec,
         description: text(&r.description),
-        log: super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out),
+        log: super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), r.log_rate.as_ref(), cx.out),
     })
 }
 
@@ -353,7 +353,7 @@ pub fn netmap(cx: &mut Ctx, raw: &S<intent::Netmap>) -> Option<Netmap> {
     if !cx.prefix_lengths_match(&local, &local_as, "`local_as` is how the far side sees `local`, address for address") {
         return None;
     }
-    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out);
+    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), r.log_rate.as_ref(), cx.out);
     Some(Netmap { origin, local, local_as, remote_as, interface, description: text(&r.description), log })
 }
 
@@ -376,7 +376,7 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
     }
     let (from, to, in_interface, out_interface, (protocol, ports)) = (from?, to?, in_interface?, out_interface?, pp?);
     let stateful = r.stateful.as_ref().is_none_or(|b| *b.get_ref());
-    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), cx.out);
+    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), r.log_rate.as_ref(), cx.out);
     Some(Allow {
         origin,
         from,

@@ -3,7 +3,7 @@
 
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::intent::S;
-use crate::vocab::targets::{RtxModel, SpecError, TargetKind, TargetSpec, VyosVersion};
+use crate::vocab::targets::{FirewalldVersion, RtxModel, SpecError, TargetKind, TargetSpec, VyosVersion};
 
 pub fn target(raw: &S<String>, out: &mut Vec<Diagnostic>) -> Option<TargetSpec> {
     match raw.get_ref().parse::<TargetSpec>() {
@@ -41,6 +41,14 @@ fn unknown_profile(raw: &S<String>, kind: TargetKind, out: &mut Vec<Diagnostic>)
         None => d.help(format!("known: {}", known.join(", "))),
     };
     out.push(d);
+}
+
+pub fn firewalld_version(raw: &S<String>, out: &mut Vec<Diagnostic>) -> Option<FirewalldVersion> {
+    let version = FirewalldVersion::parse(raw.get_ref());
+    if version.is_none() {
+        unknown_profile(raw, TargetKind::Firewalld, out);
+    }
+    version
 }
 
 pub fn vyos_version(raw: &S<String>, out: &mut Vec<Diagnostic>) -> Option<VyosVersion> {

@@ -15,7 +15,8 @@ pub use records::{
 };
 
 use crate::vocab::{
-    At, Kind, Origin, PortSet, Protocol, RtxModel, Span, TargetKind, TargetProfile, TargetSpec, Verdict, VyosVersion,
+    At, FirewalldVersion, Kind, Origin, PortSet, Protocol, RtxModel, Span, TargetKind, TargetProfile, TargetSpec,
+    Verdict, VyosVersion,
 };
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
@@ -42,6 +43,8 @@ pub struct GatewayPlan {
     pub description: Option<At<String>>,
     /// The gateway's own `targets`, parsed once, each with its profile.
     pub targets: Vec<DeclaredTarget>,
+    /// The profile a firewalld target named without one takes (`firewalld = "…"`, default 1).
+    pub firewalld_version: FirewalldVersion,
     /// The profile a VyOS target named without one takes (`vyos = "…"`, default 1.4).
     pub vyos_version: VyosVersion,
     /// The profile an RTX target named without one takes (`rtx = "…"`, default RTX1210).
@@ -95,6 +98,7 @@ impl GatewayPlan {
     pub fn with_profile(&self, mut spec: TargetSpec) -> TargetSpec {
         if spec.profile.is_none() {
             spec.profile = match spec.kind {
+                TargetKind::Firewalld => Some(TargetProfile::Firewalld(self.firewalld_version)),
                 TargetKind::Vyos => Some(TargetProfile::Vyos(self.vyos_version)),
                 TargetKind::Rtx => Some(TargetProfile::Rtx(self.rtx_model)),
                 _ => None,

@@ -153,7 +153,7 @@ string_form!(
 string_form!(
     /// `targets` entries (vocab/targets.rs `TargetSpec::from_str`).
     Target,
-    "iptables, nftables, firewalld, vyos[@1.4|1.5], rtx[@MODEL] or strongswan",
+    "iptables, nftables, firewalld[@0.6|0.9|1], vyos[@1.4|1.5], rtx[@MODEL] or strongswan",
     target_pattern(),
     ["nftables", "iptables", "firewalld", "vyos", "vyos@1.5", "rtx", "rtx@RTX830", "strongswan"]
 );
@@ -186,6 +186,20 @@ fn word_choice(description: &str, words: &[&str], ignore_case: bool, trimmed: bo
             { "pattern": format!("^{blank}(?:{}){blank}$", alternatives.join("|")) },
         ],
     })
+}
+
+/// `firewalld = "…"`: a firewalld release line.
+pub enum FirewalldVersion {}
+
+impl JsonSchema for FirewalldVersion {
+    fn schema_name() -> Cow<'static, str> {
+        "FirewalldVersion".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let words = crate::vocab::targets::FIREWALLD_VERSIONS;
+        word_choice("the firewalld release line to write for: 0.6 (CentOS 7), 0.9, or 1 (default)", words, false, false)
+    }
 }
 
 /// `vyos = "…"`: a VyOS version profile.
@@ -250,6 +264,18 @@ string_form!(
         format!("{}|{fqdn}|[A-Za-z0-9._+-]+@{fqdn}", host())
     },
     ["192.168.1.10", "vpn.example.com", "vpn@example.com"]
+);
+
+string_form!(
+    /// `log_rate` (model/log.rs `rate`): no blanks, no leading zeros, the unit spelled out.
+    LogRate,
+    format!(
+        "at most N log lines per second, minute, hour or day (N from 1 to {}), after a burst of {}",
+        crate::vocab::LOG_RATE_MAX,
+        crate::vocab::LOG_BURST
+    ),
+    "(?:10000|[1-9][0-9]{0,3})/(?:second|minute|hour|day)",
+    ["10/minute", "1/second"]
 );
 
 string_form!(

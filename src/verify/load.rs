@@ -51,6 +51,7 @@ pub fn load(
     gateway: &str,
     kind: TargetKind,
     files: &[OutputFile],
+    options: &super::VerifyOptions,
     daemons: &mut Daemons,
 ) -> Result<(), String> {
     let dir = lab.work.join(gateway);
@@ -72,7 +73,7 @@ pub fn load(
             }
         }
         TargetKind::Firewalld => {
-            let bus = start_firewalld(lab, node, &dir.join("firewalld"), daemons)?;
+            let bus = start_firewalld(lab, node, &dir.join("firewalld"), options.firewalld_backend, daemons)?;
             let sysctl_dir = dir.join("sysctl.d");
             lab.exec(
                 node,
@@ -91,11 +92,19 @@ pub fn load(
 /// linux-kernel-testing.md §1c: a system bus of its own, the stock firewalld.conf in a
 /// private config dir, and a tmpfs on /run in a private mount namespace (firewalld writes
 /// there). Returns the bus address that firewall-cmd must use.
-fn start_firewalld(lab: &LabNamespaces, node: usize, dir: &Path, daemons: &mut Daemons) -> Result<PathBuf, String> {
+fn start_firewalld(
+    lab: &LabNamespaces,
+    node: usize,
+    dir: &Path,
+    backend: Option<super::FirewalldBackend>,
+    daemons: &mut Daemons,
+) -> Result<PathBuf, String> {
     let etc = dir.join("etc");
     std::fs::create_dir_all(&etc).map_err(|e| format!("cannot create {}: {e}", etc.display()))?;
-    std::fs::copy("/etc/firewalld/firewalld.conf", etc.join("firewalld.conf"))
-        .map_err(|e| format!("cannot copy /etc/firewalld/firewalld.conf (is firewalld installed?): {e}"))?;
+    let conf = std::fs::read_to_string("/etc/firewalld/firewalld.conf")
+        .map_err(|e| format!("cannot read /etc/firewalld/firewalld.conf (is firewalld installed?): {e}"))?;
+    std::fs::write(etc.join("firewalld.conf"), with_backend(&conf, backend))
+        .map_err(|e| format!("cannot write the lab's firewalld.conf: {e}"))?;
     let socket = dir.join("bus.sock");
     let bus_conf = dir.join("bus.conf");
     std::fs::write(&bus_conf, bus_config(&socket)).map_err(|e| format!("cannot write the bus config: {e}"))?;
@@ -131,6 +140,16 @@ fn start_firewalld(lab: &LabNamespaces, node: usize, dir: &Path, daemons: &mut D
     }
 }
 
+/// firewalld.conf with its `FirewallBackend` line replaced (or added) when the lab asks
+/// for a backend; unchanged otherwise.
+fn with_backend(conf: &str, backend: Option<super::FirewalldBackend>) -> String {
+    let Some(backend) = backend else { return conf.to_string() };
+    let mut out: String =
+        conf.lines().filter(|l| !l.trim_start().starts_with("FirewallBackend=")).flat_map(|l| [l, "\n"]).collect();
+    out.push_str(&format!("FirewallBackend={}\n", backend.name()));
+    out
+}
+
 /// Anyone may talk on this bus: it lives in the lab's work directory and dies with it.
 fn bus_config(socket: &Path) -> String {
     format!(
@@ -144,4 +163,23 @@ fn bus_config(socket: &Path) -> String {
 "#,
         socket.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::FirewalldBackend;
+
+    #[test]
+    fn the_lab_backend_replaces_firewalld_confs_line() {
+        let conf = "# FirewallBackend\nDefaultZone=public\nFirewallBackend=nftables\nLogDenied=off\n";
+        let lab = with_backend(conf, Some(FirewalldBackend::Iptables));
+        assert_eq!(lab.matches("FirewallBackend=").count(), 1, "{lab}");
+        assert!(lab.contains("FirewallBackend=iptables\n") && lab.contains("DefaultZone=public\n"), "{lab}");
+        assert_eq!(with_backend(conf, None), conf);
+        assert!(
+            with_backend("DefaultZone=public\n", Some(FirewalldBackend::Nftables))
+                .ends_with("FirewallBackend=nftables\n")
+        );
+    }
 }

@@ -36,11 +36,30 @@ pub struct VerifyOptions {
     pub timeout: Duration,
     /// Where a tunnel's relative `psk = { file = … }` is read from: the intent's directory.
     pub intent_dir: PathBuf,
+    /// The backend the lab's firewalld runs with; `None`: the installed firewalld.conf's.
+    pub firewalld_backend: Option<FirewalldBackend>,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        VerifyOptions { timeout: Duration::from_millis(1000), intent_dir: PathBuf::from(".") }
+        VerifyOptions { timeout: Duration::from_millis(1000), intent_dir: PathBuf::from("."), firewalld_backend: None }
+    }
+}
+
+/// firewalld.conf's `FirewallBackend`: where firewalld puts its own rules, and so where
+/// natc's direct rules stand among them (docs/targets.md#firewalld-versions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirewalldBackend {
+    Iptables,
+    Nftables,
+}
+
+impl FirewalldBackend {
+    pub fn name(self) -> &'static str {
+        match self {
+            FirewalldBackend::Iptables => "iptables",
+            FirewalldBackend::Nftables => "nftables",
+        }
     }
 }
 
@@ -162,10 +181,13 @@ pub fn verify_with_hooks(
     };
     let topology = Topology::new(&compiled.plan.gateways, lab);
     let prefix = LabNamespaces::unique_prefix();
+    let backend = match options.firewalld_backend {
+        Some(b) if spec.kind == TargetKind::Firewalld => format!(" with FirewallBackend={}", b.name()),
+        _ => String::new(),
+    };
     progress(&format!(
-        "natc verify: {} for {}, lab {prefix} ({} namespaces)",
+        "natc verify: {} for {spec}{backend}, lab {prefix} ({} namespaces)",
         compiled.plan.intent,
-        spec,
         topology.nodes.len() + 1
     ));
     let namespaces = LabNamespaces::create(&topology, &prefix).map_err(Error::Environment)?;
@@ -182,7 +204,7 @@ pub fn verify_with_hooks(
         let node = topology
             .node(&artifact.gateway)
             .ok_or_else(|| Error::Environment(format!("gateway {} is not in the lab", artifact.gateway)))?;
-        load::load(&namespaces, node, &artifact.gateway, spec.kind, &artifact.files, &mut daemons)
+        load::load(&namespaces, node, &artifact.gateway, spec.kind, &artifact.files, options, &mut daemons)
             .map_err(|e| Error::Environment(format!("loading {} into {}: {e}", spec, artifact.gateway)))?;
     }
 

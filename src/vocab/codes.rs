@@ -43,7 +43,7 @@ codes! {
     INVALID_PORT = "N110", "not a port, port list or port range";
     LITERAL_SECRET = "N111", "a secret written into the intent instead of referenced";
     UNKNOWN_TARGET = "N112", "a target name natc does not know";
-    UNKNOWN_PROFILE = "N113", "a target profile (VyOS version, RTX model) natc does not know";
+    UNKNOWN_PROFILE = "N113", "a target profile (firewalld or VyOS version, RTX model) natc does not know";
     CONFLICTING_KEYS = "N114", "keys that exclude each other are both set";
     MISSING_DEPENDENCY = "N115", "a key that only works together with another key";
     INVALID_SECRET_REF = "N116", "a secret reference that is neither { env } nor { file }";

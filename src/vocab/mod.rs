@@ -16,8 +16,11 @@ pub mod words;
 
 pub use codes::{CODES, Code};
 pub use ipsec::{IkeId, TcpMss};
-pub use log::{LOG_PREFIX_MAX, Log};
+pub use log::{LOG_BURST, LOG_PREFIX_MAX, LOG_RATE_MAX, Log, LogRate, RateUnit};
 pub use origin::{At, Kind, Origin, Span};
 pub use ports::{PortRange, PortSet};
-pub use targets::{RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec, VYOS_VERSIONS, VyosVersion};
+pub use targets::{
+    FIREWALLD_VERSIONS, FirewalldVersion, RTX_MODELS, RtxModel, SpecError, TargetKind, TargetProfile, TargetSpec,
+    VYOS_VERSIONS, VyosVersion,
+};
 pub use words::{Chain, Claim, DpdAction, Protocol, Verdict};

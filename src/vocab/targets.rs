@@ -1,4 +1,4 @@
-//! Target names and profiles: `iptables`, `nftables`, `firewalld`, `vyos[@1.4|1.5]`,
+//! Target names and profiles: `iptables`, `nftables`, `firewalld[@0.6|0.9|1]`, `vyos[@1.4|1.5]`,
 //! `rtx[@MODEL]`, `strongswan` (the IPsec companion of the Linux packet-filter targets). Shared by the intent (`targets = [...]`, read in model/targets.rs), the
 //! JSON Schema and the command line.
 
@@ -44,9 +44,10 @@ impl TargetKind {
         }
     }
 
-    /// The profiles the target takes (none, VyOS versions, RTX models).
+    /// The profiles the target takes (none, firewalld or VyOS versions, RTX models).
     pub fn profiles(self) -> &'static [&'static str] {
         match self {
+            TargetKind::Firewalld => FIREWALLD_VERSIONS,
             TargetKind::Vyos => VYOS_VERSIONS,
             TargetKind::Rtx => RTX_MODELS,
             _ => &[],
@@ -54,9 +55,44 @@ impl TargetKind {
     }
 }
 
+pub const FIREWALLD_VERSIONS: &[&str] = &["0.6", "0.9", "1"];
 pub const VYOS_VERSIONS: &[&str] = &["1.4", "1.5"];
 pub const RTX_MODELS: &[&str] =
     &["RTX830", "RTX840", "RTX1200", "RTX1210", "RTX1220", "RTX1300", "RTX3500", "RTX3510", "RTX5000"];
+
+/// A firewalld release line natc writes for (docs/targets.md#firewalld-versions). The
+/// script's guard refuses a box whose `firewall-cmd --version` is not of the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FirewalldVersion {
+    /// 0.6.x: CentOS/RHEL 7. No policy objects; with the iptables backend the `*_direct`
+    /// chains come before the zones, so natc's chains are reached from there.
+    V0_6,
+    /// 0.9.x: the first line with policy objects (RHEL 8.4+).
+    V0_9,
+    /// 1.0 and later, the default.
+    V1,
+}
+
+impl FirewalldVersion {
+    pub const DEFAULT: FirewalldVersion = FirewalldVersion::V1;
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FirewalldVersion::V0_6 => FIREWALLD_VERSIONS[0],
+            FirewalldVersion::V0_9 => FIREWALLD_VERSIONS[1],
+            FirewalldVersion::V1 => FIREWALLD_VERSIONS[2],
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FirewalldVersion> {
+        [FirewalldVersion::V0_6, FirewalldVersion::V0_9, FirewalldVersion::V1].into_iter().find(|v| v.as_str() == text)
+    }
+
+    /// Whether the line has policy objects (`--new-policy`, firewalld 0.9.0 and later).
+    pub fn has_policies(self) -> bool {
+        self != FirewalldVersion::V0_6
+    }
+}
 
 /// A VyOS release natc writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,6 +138,7 @@ impl RtxModel {
 /// A target's profile, typed by its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TargetProfile {
+    Firewalld(FirewalldVersion),
     Vyos(VyosVersion),
     Rtx(RtxModel),
 }
@@ -109,6 +146,7 @@ pub enum TargetProfile {
 impl fmt::Display for TargetProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            TargetProfile::Firewalld(v) => f.write_str(v.as_str()),
             TargetProfile::Vyos(v) => f.write_str(v.as_str()),
             TargetProfile::Rtx(m) => f.write_str(m.name()),
         }
@@ -123,6 +161,14 @@ pub struct TargetSpec {
 }
 
 impl TargetSpec {
+    /// The firewalld line of a `firewalld@…` spec (the default when it names none).
+    pub fn firewalld_version(&self) -> FirewalldVersion {
+        match self.profile {
+            Some(TargetProfile::Firewalld(v)) => v,
+            _ => FirewalldVersion::DEFAULT,
+        }
+    }
+
     /// The VyOS release of a `vyos@…` spec (the default when it names none).
     pub fn vyos_version(&self) -> VyosVersion {
         match self.profile {
@@ -190,6 +236,7 @@ impl std::str::FromStr for TargetSpec {
         };
         if let Some(p) = profile {
             let typed = match kind {
+                TargetKind::Firewalld => FirewalldVersion::parse(p).map(TargetProfile::Firewalld),
                 TargetKind::Vyos => VyosVersion::parse(p).map(TargetProfile::Vyos),
                 TargetKind::Rtx => RtxModel::parse(p).map(TargetProfile::Rtx),
                 _ => None,
@@ -222,5 +269,8 @@ mod tests {
             Err(SpecError::UnknownTarget { suggestion: Some("nftables"), .. })
         ));
         assert!(matches!("iptables@x".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
+        assert_eq!("firewalld@0.6".parse::<TargetSpec>().unwrap().firewalld_version(), FirewalldVersion::V0_6);
+        assert_eq!("firewalld".parse::<TargetSpec>().unwrap().firewalld_version(), FirewalldVersion::V1);
+        assert!(matches!("firewalld@0.7".parse::<TargetSpec>(), Err(SpecError::UnknownProfile { .. })));
     }
 }

@@ -5,7 +5,10 @@
 # config().direct().getSettings() and .update(settings) (one D-Bus call, one write of
 # direct.xml), whatever the number of rules.
 #
-# Modes (argv[1]); argv[2:] are natc's chains as TABLE:CHAIN:PARENT:
+# Modes (argv[1]); argv[2:] are natc's chains as TABLE:CHAIN:PARENT:HOOK (HOOK "direct": a
+# direct rule in PARENT, which firewalld puts in PARENT_direct; "first": a passthrough
+# `-I PARENT 1 -j CHAIN`, for filter chains on firewalld >= 0.9, whose iptables backend
+# accepts DNATed flows before the *_direct chains):
 #   backend  print firewalld's FirewallBackend (iptables or nftables)
 #   restore  read the rules on stdin, print them as one iptables-restore document
 #   direct   read the rules on stdin, make them natc's whole direct configuration
@@ -38,12 +41,12 @@ def quote(arg):
 def restore(chains, rules):
     lines = []
     tables = []
-    for table, _, _ in chains:
+    for table, _, _, _ in chains:
         if table not in tables:
             tables.append(table)
     for table in tables:
         lines.append(u"*" + table)
-        lines.extend(u":%s - [0:0]" % chain for t, chain, _ in chains if t == table)
+        lines.extend(u":%s - [0:0]" % chain for t, chain, _, _ in chains if t == table)
         lines.extend(u"-A " + u" ".join([r[1]] + [quote(a) for a in r[3:]]) for r in rules if r[0] == table)
         lines.append(u"COMMIT")
     write(u"\n".join(lines) + u"\n")
@@ -64,8 +67,9 @@ def client():
 def direct(chains, rules):
     config = client()
     settings = config.direct().getSettings()
-    old_chains, old_rules, passthroughs = settings.settings
-    ours = set((t, c) for t, c, _ in chains)
+    old_chains, old_rules, old_passthroughs = settings.settings
+    ours = set((t, c) for t, c, _, _ in chains)
+    names = set(c for _, c, _, _ in chains)
 
     def foreign_rule(r):
         if r[0] != "ipv4":
@@ -75,16 +79,30 @@ def direct(chains, rules):
         args = list(r[4])
         return not (len(args) == 2 and args[0] == "-j" and (r[1], args[1]) in ours)
 
-    new_chains = [tuple(c) for c in old_chains if not (c[0] == "ipv4" and (c[1], c[2]) in ours)]
-    new_rules = [(r[0], r[1], r[2], int(r[3]), list(r[4])) for r in old_rules if foreign_rule(r)]
+    def foreign_passthrough(p):
+        # natc's own: `-I PARENT 1 -j CHAIN` for one of natc's filter chains.
+        args = list(p[1])
+        return not (p[0] == "ipv4" and len(args) == 5 and args[0] == "-I" and args[3] == "-j" and args[4] in names)
+
+    def normal(chains_, rules_, passthroughs_):
+        return (
+            [tuple(c) for c in chains_],
+            [(r[0], r[1], r[2], int(r[3]), list(r[4])) for r in rules_],
+            [(p[0], list(p[1])) for p in passthroughs_],
+        )
+
+    before = normal(old_chains, old_rules, old_passthroughs)
+    new_chains = [c for c in before[0] if not (c[0] == "ipv4" and (c[1], c[2]) in ours)]
+    new_rules = [r for r in before[1] if foreign_rule(r)]
+    new_passthroughs = [p for p in before[2] if foreign_passthrough(p)]
     if rules is not None:
-        new_chains += [(u"ipv4", t, c) for t, c, _ in chains]
-        new_rules += [(u"ipv4", t, p, 0, [u"-j", c]) for t, c, p in chains]
+        new_chains += [(u"ipv4", t, c) for t, c, _, _ in chains]
+        new_rules += [(u"ipv4", t, p, 0, [u"-j", c]) for t, c, p, h in chains if h == "direct"]
         new_rules += [(u"ipv4", r[0], r[1], int(r[2]), list(r[3:])) for r in rules]
-    before = ([tuple(c) for c in old_chains], [(r[0], r[1], r[2], int(r[3]), list(r[4])) for r in old_rules])
-    if before == (new_chains, new_rules):
+        new_passthroughs += [(u"ipv4", [u"-I", p, u"1", u"-j", c]) for _, c, p, h in chains if h == "first"]
+    if before == (new_chains, new_rules, new_passthroughs):
         return
-    settings.settings = [new_chains, new_rules, passthroughs]
+    settings.settings = [new_chains, new_rules, new_passthroughs]
     config.direct().update(settings)
 
 

@@ -2,7 +2,10 @@
 # The seed-003 lab under a real firewalld 1.3 (nftables backend) in a network namespace,
 # after linux-kernel-testing.md §1c: vm01 – vm02 (gateway, runs firewalld) – vm03.
 # Usage: lab.sh SCRIPT WORKDIR. Prints "key: value" facts for the Rust test to assert;
-# exits non-zero only when the lab itself cannot be built.
+# exits non-zero only when the lab itself cannot be built. NATC_LAB_BACKEND=iptables runs
+# firewalld with FirewallBackend=iptables; NATC_LAB_VERSION=0.6.3 puts a firewall-cmd first
+# on the script's PATH that says that version and hands every other call to the real one
+# (lab-only: it lets an @0.6 script past its guard to a real 1.3.3 daemon).
 set -euo pipefail
 script=$1
 work=$2
@@ -52,6 +55,20 @@ echo "before: $(probe 192.168.100.3)"     # negative control: nothing answers be
 # A private system bus and a private /run for firewalld, config in the work dir.
 mkdir -p "$work/etc" "$work/sysctl.d"
 cp /etc/firewalld/firewalld.conf "$work/etc/"
+if [ -n "${NATC_LAB_BACKEND:-}" ]; then
+    sed -i "s/^FirewallBackend=.*/FirewallBackend=$NATC_LAB_BACKEND/" "$work/etc/firewalld.conf"
+fi
+mkdir -p "$work/bin"
+if [ -n "${NATC_LAB_VERSION:-}" ]; then
+    real=$(command -v firewall-cmd)
+    # In python, with the real one's interpreter line: the script runs firewalld's client
+    # with the interpreter it finds in firewall-cmd's first line.
+    { head -n 1 "$real"
+      printf 'import os, sys\nif sys.argv[1:] == ["--version"]:\n    print("%s")\n    sys.exit(0)\n' "$NATC_LAB_VERSION"
+      printf 'os.execv("%s", ["%s"] + sys.argv[1:])\n' "$real" "$real"
+    } > "$work/bin/firewall-cmd"
+    chmod +x "$work/bin/firewall-cmd"
+fi
 cat > "$work/bus.conf" <<EOB
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -70,19 +87,21 @@ echo "firewalld: $(firewall-cmd --state 2>&1)"
 
 state() {
     firewall-cmd --permanent --direct --get-all-rules
-    firewall-cmd --permanent --info-policy natc-forward
+    firewall-cmd --permanent --info-policy natc-forward 2>&1 || true     # none on the 0.6 shape
+    firewall-cmd --permanent --direct --get-all-passthroughs
     # natc's rules: direct rules (iptables backend) or natc's own table (nftables backend)
     ip netns exec $g iptables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//'
     ip netns exec $g nft list ruleset | sed -n '/^table ip natc_/,/^}/p'
     ip netns exec $g sysctl -n net.ipv4.ip_forward
 }
 export NATC_SYSCTL_DIR=$work/sysctl.d
-ip netns exec $g sh "$script" > "$work/run1.log" 2>&1 && echo "run1: ok" || echo "run1: failed $?"
+ip netns exec $g env PATH="$work/bin:$PATH" sh "$script" > "$work/run1.log" 2>&1 && echo "run1: ok" || echo "run1: failed $?"
 state > "$work/state1"
-ip netns exec $g sh "$script" > "$work/run2.log" 2>&1 && echo "run2: ok" || echo "run2: failed $?"
+ip netns exec $g env PATH="$work/bin:$PATH" sh "$script" > "$work/run2.log" 2>&1 && echo "run2: ok" || echo "run2: failed $?"
 state > "$work/state2"
 cmp -s "$work/state1" "$work/state2" && echo "idempotent: yes" || echo "idempotent: no"
 echo "firewalld after: $(firewall-cmd --state 2>&1)"
+echo "backend chains: $(ip netns exec $g iptables -w -n -t filter -L FORWARD_direct >/dev/null 2>&1 && echo iptables || echo none)"
 echo "after: $(probe 192.168.100.3)"
 echo "after 8081: $(probe 192.168.100.3 8081)"
 echo "masquerade only: $(probe 192.168.200.3)"

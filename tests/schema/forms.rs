@@ -71,6 +71,7 @@ accept = [{ code = "N211", reason = "the allow is only a form" }]
 input = "drop"
 log = true
 log_prefix = "natc input: "
+log_rate = "10/minute"
 
 [[gateway.route]]
 to = "0.0.0.0/0"
@@ -230,6 +231,28 @@ pub const FORMS: &[Form] = &[
             ("log_prefix = \"natc input: \"", true),
             ("log_prefix = \"12345678901234567890123456789\"", true),
             ("log_prefix = 5", false),
+        ],
+    },
+    // log_rate: N/unit, N 1-10000 without sign, blanks or leading zeros, the unit spelled out.
+    Form {
+        line: "log_rate = \"10/minute\"",
+        template: "log_rate = {}",
+        values: &[
+            ("\"10/minute\"", true),
+            ("\"1/second\"", true),
+            ("\"10000/hour\"", true),
+            ("\"9999/day\"", true),
+            ("\"0/second\"", false),
+            ("\"10001/second\"", false),
+            ("\"010/minute\"", false),
+            ("\"10/min\"", false),
+            ("\"10/Minute\"", false),
+            ("\" 10/minute\"", false),
+            ("\"10 / minute\"", false),
+            ("\"10/minute/x\"", false),
+            ("\"/minute\"", false),
+            ("\"+5/second\"", false),
+            ("10", false),
         ],
     },
     // counters: a boolean on a gateway.

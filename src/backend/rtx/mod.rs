@@ -355,6 +355,14 @@ fn layout(cx: &mut Ctx, header: &Header) -> ConfigView {
         true,
         "an RTX filter list drops what no filter passes without a log switch of its own (only `pass-log`/`reject-log` filters log)",
     ));
+    cx.errors.extend(crate::backend::log::refuse_rates(
+        "rtx",
+        cx.gw,
+        crate::backend::log::Written { allows: true, policies: false, translations: false },
+        |_| true,
+        "its log_rate: `pass-log` switches a filter's syslog line on, with no rate ([CR] §8.1.10)",
+        "remove `log_rate` for the rtx target (`log = true` alone is written as `pass-log`)",
+    ));
     let interface_blocks = interfaces(cx);
     let nat = nat::descriptors(cx);
     let filters = filter::filters(cx, &nat::interfaces_with_nat(cx.gw));

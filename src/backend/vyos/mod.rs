@@ -186,6 +186,16 @@ fn configuration(gw: &GatewayPlan) -> Built {
         Section::new("IPsec", ipsec::blocks(gw, &mut findings)),
         Section::new("BGP", routing::bgp(gw, &mut findings)),
     ];
+    // `rule N limit rate` is a match of the rule (it would limit the accept or translation
+    // too), and `log-options` has no rate (firewall.xml 1.4): a log_rate is refused.
+    findings.extend(crate::backend::log::refuse_rates(
+        NAME,
+        gw,
+        crate::backend::log::Written::ALL,
+        |_| true,
+        "its log_rate: VyOS's `limit rate` is a match of the whole rule (past the rate the rule would not accept or translate either), and `log` / `log-options` have no rate",
+        "remove `log_rate` for the vyos target (`log = true` alone is written as VyOS `log`)",
+    ));
     Built { sections, findings }
 }
 
