@@ -179,7 +179,7 @@ fn a_warning_is_printed_and_the_build_still_succeeds() {
         .args(["--target", "firewalld"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("firewall-cmd --permanent --direct --add-rule ipv4"))
+        .stdout(predicate::str::contains("rule nat natc-dnat 0 -i eth0"))
         .stderr(predicate::str::contains("N303"));
 }
 

@@ -173,10 +173,10 @@ fn xt_comments(listing: &str) -> Vec<String> {
     out
 }
 
-/// An item's description reaches the kernel through a real firewalld exactly: the direct
-/// rule's comment, after the origin, with the characters a shell, firewalld's own quoting
-/// (`"…"` around words with spaces) and iptables-restore each treat specially (`'`, `$`,
-/// backticks, `#`, `;`, `*`, braces), as iptables-save lists it after `--reload`.
+/// An item's description reaches the kernel through a real firewalld exactly: the rule's
+/// comment, after the origin, with the characters a shell, nft and iptables-restore each
+/// treat specially (`'`, `$`, backticks, `#`, `;`, `*`, braces), as the kernel lists it after
+/// `--reload` (nft's listing on the nftables backend, iptables-save's on iptables).
 #[test]
 fn a_description_reaches_the_kernel_through_a_real_firewalld() {
     common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
@@ -189,43 +189,82 @@ fn a_description_reaches_the_kernel_through_a_real_firewalld() {
     let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
     assert_eq!(fact("run1"), "ok", "{facts:#?}");
     assert_eq!(fact("after"), "192.168.200.2", "the described rule still works\n{facts:#?}");
-    let comments = xt_comments(fact("state"));
+    // natc's own table on firewalld's nftables backend: `comment "…"` in nft's listing.
+    let nft = fact("state")
+        .lines()
+        .filter_map(|l| l.split_once("comment \""))
+        .map(|(_, rest)| rest.split('"').next().unwrap_or_default().to_string());
+    let comments: Vec<String> = xt_comments(fact("state")).into_iter().chain(nft).collect();
     let expected = format!("vm02 dnat/to-vm03: {description}");
     assert!(comments.contains(&expected), "the kernel lists {comments:#?}, not {expected:?}");
 }
 
-/// A rule the box's iptables refuses must stop the script before firewalld's permanent
-/// configuration is touched: firewalld itself would accept it and fail at --reload.
+/// A rule the box's iptables refuses must stop the script before anything changes: no
+/// sysctl file, no `firewall-cmd` call, no direct configuration written (firewalld itself
+/// would accept the rule and fail at --reload). The stand-in daemon runs the iptables backend.
 #[test]
 fn a_bad_rule_stops_the_script_before_firewalld_is_touched() {
-    common::require_root_and(&["iptables-restore", "unshare"]);
+    common::require_root_and(&["iptables-restore", "unshare", "python3"]);
     let script = script_for(&seed_003());
     assert!(script.contains("-j MASQUERADE"), "the seed-003 script masquerades");
-    let broken = script.replace("-j MASQUERADE", "-j MASQUERAD");
     let work = tempfile::tempdir().expect("temp dir");
+    let dir = work.path().display().to_string();
     let calls = work.path().join("calls");
+    std::fs::create_dir_all(work.path().join("py/firewall")).expect("fake module dir");
     // The guard's question is answered (1.3.3, the line the script is built for) and not
     // counted: it changes nothing.
-    let fake =
-        format!("#!/bin/sh\n[ \"$*\" = --version ] && {{ echo 1.3.3; exit 0; }}\necho \"$*\" >> {}\n", calls.display());
-    std::fs::write(work.path().join("firewall-cmd"), fake).expect("fake firewall-cmd");
-    std::fs::write(work.path().join("firewalld.sh"), broken).expect("script");
-    let status = Command::new("unshare")
-        .args(["--net", "sh", "-c"])
-        .arg(format!(
-            "chmod +x {dir}/firewall-cmd && PATH={dir}:$PATH NATC_SYSCTL_DIR={dir} sh {dir}/firewalld.sh",
-            dir = work.path().display()
-        ))
-        .status()
-        .expect("unshare runs");
-    assert!(!status.success(), "the broken script must fail");
-    assert!(!calls.exists(), "firewall-cmd was called: {}", std::fs::read_to_string(&calls).unwrap_or_default());
+    std::fs::write(
+        work.path().join("firewall-cmd"),
+        format!(
+            "#!/usr/bin/python3\nimport sys\nif sys.argv[1:] == ['--version']:\n    print('1.3.3')\n    sys.exit(0)\n\
+             open('{}', 'a').write(' '.join(sys.argv[1:]) + '\\n')\n",
+            calls.display()
+        ),
+    )
+    .expect("fake firewall-cmd");
+    std::fs::write(work.path().join("py/firewall/__init__.py"), "").expect("fake module");
+    std::fs::write(
+        work.path().join("py/firewall/client.py"),
+        format!(
+            "class S(object):\n    settings = [[], [], []]\n\
+             class D(object):\n    def getSettings(self): return S()\n    \
+             def update(self, s): open('{calls}', 'a').write('direct update\\n')\n\
+             class C(object):\n    def get_property(self, name): return 'iptables'\n    def direct(self): return D()\n\
+             class FirewallClient(object):\n    def config(self): return C()\n",
+            calls = calls.display()
+        ),
+    )
+    .expect("fake client");
+    let run = |script: &str| {
+        std::fs::write(work.path().join("firewalld.sh"), script).expect("script");
+        Command::new("unshare")
+            .args(["--net", "sh", "-c"])
+            .arg(format!(
+                "chmod +x {dir}/firewall-cmd && PATH={dir}:$PATH PYTHONPATH={dir}/py NATC_SYSCTL_DIR={dir} sh {dir}/firewalld.sh"
+            ))
+            .output()
+            .expect("unshare runs")
+    };
+    // Control: the unbroken script gets through the stand-ins and writes everything.
+    let good = run(&script);
+    assert!(good.status.success(), "the good script fails: {}", String::from_utf8_lossy(&good.stderr));
+    let recorded = std::fs::read_to_string(&calls).unwrap_or_default();
+    assert!(recorded.contains("direct update") && recorded.contains("--reload"), "{recorded}");
+    std::fs::remove_file(&calls).expect("calls reset");
+    std::fs::remove_file(work.path().join("90-natc-seed-003-lab.conf")).expect("the good run wrote its sysctl file");
+
+    let broken = run(&script.replace("-j MASQUERADE", "-j MASQUERAD"));
+    assert!(!broken.status.success(), "the broken script must fail");
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("iptables-restore"), "{broken:?}");
+    assert!(!calls.exists(), "firewalld was touched: {}", std::fs::read_to_string(&calls).unwrap_or_default());
+    assert!(!work.path().join("90-natc-seed-003-lab.conf").exists(), "sysctl was changed before the check");
 }
 
-/// The drop policy's log with a prefix and a rate under a real firewalld: the LOG direct
-/// rule (priority 1, after the accepts) with its `limit` match is accepted at --reload and
-/// listed by the kernel, the prefix whole after firewalld's own quoting; the drop still
-/// drops and the allow still forwards.
+/// The drop policy's log with a prefix and a rate under a real firewalld, on both backends:
+/// on iptables the LOG direct rule (priority 1, after the accepts) with its `limit` match is
+/// accepted at --reload and listed by the kernel, the prefix whole after firewalld's own
+/// quoting; on nftables natc's own table carries the nftables target's `limit … log`. The
+/// drop still drops and the allow still forwards.
 #[test]
 fn a_logged_rate_limited_drop_policy_under_a_real_firewalld() {
     common::require_root_and(&["firewalld", "firewall-cmd", "dbus-daemon", "iptables-restore", "python3", "ip"]);
@@ -235,21 +274,29 @@ fn a_logged_rate_limited_drop_policy_under_a_real_firewalld() {
            to = \"192.168.200.3\"\nprotocol = \"tcp\"\nport = 8080\n";
     let script = script_for(&intent);
     assert!(script.contains("-m limit --limit 10/minute --limit-burst 5"), "the variant must log:\n{script}");
-    let facts = lab(&script);
-    let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
-    let context = format!("{facts:#?}");
-    assert_eq!(fact("run1"), "ok", "{context}");
-    assert_eq!(fact("idempotent"), "yes", "{context}");
-    assert_eq!(fact("after"), "192.168.200.2", "the allowed port must pass\n{context}");
-    assert_eq!(fact("after 8081"), "unreachable", "the logged drop must still drop\n{context}");
-    let state = fact("state");
-    // The kernel's listing (`-A …`), not firewalld's own list of direct rules.
-    let log = state
-        .lines()
-        .find(|l| l.starts_with("-A ") && l.contains("-j LOG"))
-        .unwrap_or_else(|| panic!("no LOG rule in the kernel:\n{state}"));
-    assert!(log.contains("-m limit --limit 10/min") && log.contains("--log-prefix \"natc drop: \""), "{log}");
-    assert!(xt_comments(log).contains(&"vm02 policy/forward".to_string()), "{log}");
+    for backend in ["nftables", "iptables"] {
+        let facts = lab_with(&script, &[("NATC_LAB_BACKEND", backend)]);
+        let fact = |k: &str| facts.get(k).map(String::as_str).unwrap_or("<missing>");
+        let context = format!("{backend}: {facts:#?}");
+        assert_eq!(fact("run1"), "ok", "{context}");
+        assert_eq!(fact("idempotent"), "yes", "{context}");
+        assert_eq!(fact("after"), "192.168.200.2", "the allowed port must pass\n{context}");
+        assert_eq!(fact("after 8081"), "unreachable", "the logged drop must still drop\n{context}");
+        let state = fact("state");
+        if backend == "nftables" {
+            // natc's own table as the kernel lists it.
+            let expected = "limit rate 10/minute log prefix \"natc drop: \" comment \"vm02 policy/forward\"";
+            assert!(state.lines().any(|l| l.trim() == expected), "no rate-limited log in natc's table:\n{state}");
+            continue;
+        }
+        // The kernel's listing (`-A …`), not firewalld's own list of direct rules.
+        let log = state
+            .lines()
+            .find(|l| l.starts_with("-A ") && l.contains("-j LOG"))
+            .unwrap_or_else(|| panic!("no LOG rule in the kernel:\n{state}"));
+        assert!(log.contains("-m limit --limit 10/min") && log.contains("--log-prefix \"natc drop: \""), "{log}");
+        assert!(xt_comments(log).contains(&"vm02 policy/forward".to_string()), "{log}");
+    }
 }
 
 /// Seed 003 with 63 more host DNATs after its own: natc-dnat reaches the threshold, so its

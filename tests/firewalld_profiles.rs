@@ -139,7 +139,8 @@ fn run_against_shim(script: &str, version: Option<&str>, iptables_backend: bool)
     let dir = work.path();
     let bin = dir.join("bin");
     std::fs::create_dir(&bin).expect("bin");
-    for f in ["firewall-cmd", "options", "layout.rules"] {
+    for f in ["firewall-cmd", "options", "layout.rules", "reload", "firewall/__init__.py", "firewall/client.py"] {
+        std::fs::create_dir_all(bin.join(f).parent().expect("in bin")).expect("shim dir");
         std::fs::copy(shim_dir().join(f), bin.join(f)).expect("shim copied");
     }
     let calls = dir.join("calls");
@@ -161,7 +162,7 @@ fn run_against_shim(script: &str, version: Option<&str>, iptables_backend: bool)
     let out = Command::new("unshare")
         .args(["--net", "sh", "-c"])
         .arg(format!(
-            "for f in {0}/bin/*; do chmod +x \"$f\"; done; PATH={0}/bin:$PATH sh {0}/firewalld.sh",
+            "for f in {0}/bin/*; do chmod +x \"$f\"; done; PATH={0}/bin:$PATH PYTHONPATH={0}/bin sh {0}/firewalld.sh",
             dir.display()
         ))
         .env("NATC_CALLS", &calls)
@@ -184,6 +185,8 @@ fn run_against_shim(script: &str, version: Option<&str>, iptables_backend: bool)
 #[test]
 fn the_0_6_script_takes_only_firewalld_0_6_3s_options() {
     let script = script(&seed_000(), "firewalld");
+    // 0.6 has only its iptables backend: no nftables copy, no backend question.
+    assert!(!script.contains("nft ") && !script.contains("natc_py backend"), "{script}");
     let run = run_against_shim(&script, Some("0.6.3"), true);
     assert_eq!(run.code, Some(0), "{}\n{:#?}", run.stderr, run.calls);
     let policy_option = |c: &String| c.split(' ').any(|w| w.starts_with("--") && w.contains("polic"));
@@ -191,6 +194,10 @@ fn the_0_6_script_takes_only_firewalld_0_6_3s_options() {
     assert_eq!(run.calls[0], "firewall-cmd --version");
     assert_eq!(run.calls[1], "iptables -w -n -t filter -L FORWARD_direct");
     assert!(run.calls[2].starts_with("sysctl "), "{:#?}", run.calls);
+    // The rules: one read and one write of the permanent direct configuration (firewalld's
+    // client, D-Bus calls 0.6.3 has), no per-rule firewall-cmd; 0.6's backend is not asked.
+    let dbus: Vec<&str> = run.calls.iter().filter(|c| c.starts_with("dbus ")).map(String::as_str).collect();
+    assert_eq!(dbus, ["dbus config.direct.getSettings", "dbus config.direct.update"], "{:#?}", run.calls);
     assert_eq!(run.calls.last().map(String::as_str), Some("firewall-cmd --reload"));
     assert_eq!(run.sysctl_files, 1);
 }
@@ -245,7 +252,9 @@ fn the_guard_refuses_a_mismatched_box_before_any_change() {
     // And a box of the script's own line passes the guard.
     for (script, version) in [(&v09, "0.9.11"), (&v1, "1.3.3"), (&v1, "2.2.1")] {
         let run = run_against_shim(script, Some(version), false);
-        assert!(run.calls.len() > 1 && run.calls[1].starts_with("sysctl "), "{version}: {:#?}", run.calls);
+        // Past the guard: the backend question (firewalld's client), its preflight, the host state.
+        assert_eq!(run.calls[1], "dbus config.get_property FirewallBackend", "{version}: {:#?}", run.calls);
+        assert!(run.calls.len() > 2 && run.calls[2].starts_with("sysctl "), "{version}: {:#?}", run.calls);
     }
 }
 

@@ -338,10 +338,16 @@ fn in_rule_comments(benign: &str, v: &str, target: &str) -> String {
 
 /// (benign, hostile): the end of a rule comment in the benign file and in the hostile one.
 fn comment_substitutions(v: &str, target: &str) -> Vec<(String, String)> {
+    // The firewalld script carries the nftables target's table too (its nftables backend).
+    if target == "firewalld" {
+        let mut both = comment_substitutions(v, "firewalld-direct");
+        both.extend(comment_substitutions(v, "nftables"));
+        return both;
+    }
     let (close, quoted) = match target {
         "nftables" => ('"', v.to_string()),
         "iptables" => ('"', v.replace('\\', "\\\\").replace('"', "\\\"")),
-        "firewalld" => ('\'', v.replace('\'', "'\\''")),
+        "firewalld-direct" => ('\'', v.replace('\'', "'\\''")),
         _ => return Vec::new(),
     };
     // An empty description adds nothing to the comment.

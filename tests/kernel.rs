@@ -50,9 +50,9 @@ fn load_script(artifact: &Artifact) -> String {
         natc::backend::TargetKind::Nftables => {
             "sh \"$D/nftables-setup.sh\"\nnft -f \"$D/nftables.nft\"\nnft list ruleset\n".into()
         }
-        // firewalld's direct rules, applied with plain iptables by a stand-in firewall-cmd
-        // (the real daemon runs in tests/firewalld.rs); the script's own preflight loads
-        // them into a throwaway namespace first.
+        // firewalld's direct rules, applied with plain iptables by a stand-in firewalld client
+        // on the iptables backend (the real daemon runs in tests/firewalld.rs); the script's
+        // own preflight loads them into a throwaway namespace first.
         natc::backend::TargetKind::Firewalld => format!("{}iptables-save\n", common::firewalld_direct_load()),
         other => panic!("not a kernel target: {other:?}"),
     }
@@ -62,10 +62,15 @@ fn load_script(artifact: &Artifact) -> String {
 /// rule was dropped on the way in.
 fn comments_of(artifact: &Artifact) -> Vec<String> {
     let primary = artifact.files.iter().find(|f| f.primary).expect("a primary file");
+    // The firewalld script carries its rules twice; the stand-in daemon runs the iptables
+    // backend, so its direct rules are the ones listed (the nftables copy is the nftables
+    // target's own table, loaded through the real daemon in tests/firewalld.rs).
+    let firewalld = artifact.target.kind == natc::backend::TargetKind::Firewalld;
     primary
         .contents
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
+        .filter(|l| !firewalld || l.starts_with("    rule "))
         .filter_map(|l| {
             // `--comment "…"` in iptables and nft files, `--comment '…'` in the firewalld script;
             // each ends at its own quote (a description may hold the other one: "web's 443").

@@ -1,19 +1,24 @@
-//! `--target firewalld`: one shell script of `firewall-cmd` commands, as in seed 000. The
-//! rules are iptables rules (the same as the iptables target's) added as permanent direct
-//! rules into natc's own chains, so a run can replace the previous one without touching
-//! anybody else's direct rules; firewalld's own table is told to accept what they accept.
+//! `--target firewalld`: one shell script, as in seed 000. Its rules reach firewalld in one
+//! piece (docs/targets.md, "firewalld at scale"): on firewalld's iptables backend as
+//! iptables rules (the iptables target's) in natc's own permanent direct chains, written in
+//! one D-Bus call, so a run replaces the previous one without touching anybody else's direct
+//! rules; on its nftables backend (0.9 and later) as the nftables target's own table (one
+//! `nft -f`). The script carries both and loads the one for the box's backend.
 //!
 //! Profiles (`firewalld@0.6|0.9|1`, docs/targets.md#firewalld-versions): 0.9 and later
-//! open firewalld's own table with two policy objects; 0.6 has none, but with its iptables
-//! backend the `*_direct` chains run before the zones, so natc's filter chains end in the
-//! policy's own verdict (an accept policy is a final ACCEPT) and the zones never see a
-//! packet natc decided. The script's guard (templates/firewalld/guard.tera) refuses a box
-//! of another line, and a 0.6 box without its iptables chains, before anything changes.
+//! open firewalld's own table with two policy objects, and on iptables natc's filter chains
+//! come first in INPUT and FORWARD (passthroughs); 0.6 has none, but with its iptables
+//! backend (its only one: the script carries no nftables table) the `*_direct` chains run
+//! before the zones, so natc's filter chains end in the policy's own verdict (an accept
+//! policy is a final ACCEPT) and the zones never see a packet natc decided. The script's
+//! guard (templates/firewalld/guard.tera) refuses a box of another line, and a 0.6 box
+//! without its iptables chains, before anything changes.
 
 use super::header::{HeaderView, header_view};
 use super::iptables::{self, RuleParts};
 use super::iptables_tree::{self, Keyed, Keying, Source};
 use super::linux::{self, HostState};
+use super::nftables;
 use super::numbering::{self, Request};
 use super::{Header, OutputFile, Target, quote};
 use crate::diag::{Code, Diagnostic};
@@ -33,6 +38,11 @@ impl Target for Firewalld {
         // The rules are iptables rules: the same limits, plus a word about the interface.
         let mut findings = linux::check_common(NAME, gw);
         findings.extend(iptables::protocol_zero(NAME, gw));
+        // On firewalld's nftables backend the script loads the nftables target's table
+        // (0.9 and later; a 0.6 script carries none).
+        if self.version.has_policies() {
+            findings.extend(nftables::port_shift_limits(NAME, gw));
+        }
         findings.extend(super::log::refuse(
             NAME,
             gw,
@@ -70,13 +80,6 @@ impl Target for Firewalld {
         for c in &mut chains {
             c.direct_hook = c.hook && !(policies && c.table == "filter");
         }
-        let tables = ["nat", "filter", "mangle"]
-            .into_iter()
-            .map(|t| TableView {
-                name: t,
-                chains: chains.iter().filter(|c| c.table == t).map(|c| c.name.clone()).collect(),
-            })
-            .collect();
         let mut notes = vec![
             format!(
                 "Written for firewalld {}; the script refuses any other firewalld before it changes anything.",
@@ -84,19 +87,17 @@ impl Target for Firewalld {
             ),
             "firewalld's direct interface is deprecated upstream; see docs/targets.md.".into(),
         ];
-        notes.extend(
-            match policies {
-                true => [
-                    "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss",
-                    "and the policies natc-forward, natc-input: edit them through the intent.",
-                ],
-                false => [
-                    "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss:",
-                    "they decide before the zones (iptables backend); edit them through the intent.",
-                ],
-            }
-            .map(String::from),
-        );
+        notes.extend(match policies {
+            true => vec![
+                "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss,".into(),
+                format!("the nftables table ip {}", nftables::table_name(header)),
+                "and the policies natc-forward, natc-input: edit them through the intent.".into(),
+            ],
+            false => vec![
+                "natc owns the direct chains natc-dnat, natc-snat, natc-input, natc-forward, natc-mss:".into(),
+                "they decide before the zones (iptables backend); edit them through the intent.".into(),
+            ],
+        });
         if chains.iter().any(|c| !c.hook) {
             notes.push(
                 "Past 64 rules a chain is a lookup tree: natc owns its chains nD-…, nS-…, nI-…, nF-… too.".into(),
@@ -114,8 +115,11 @@ impl Target for Firewalld {
             policies,
             sysctl_file: format!("90-natc-{}.conf", header.intent),
             host: linux::host_state(gw),
+            nftables: policies,
+            nft_table: nftables::table_name(header),
+            // firewalld 0.6 has only its iptables backend: no table to carry.
+            nft_ruleset: if policies { nft_ruleset(header, gw)? } else { String::new() },
             chains,
-            tables,
         };
         let contents = super::engine::render("firewalld/script.tera", &view)?;
         Ok(vec![OutputFile::new(SCRIPT_FILE, contents, true)])
@@ -131,6 +135,19 @@ fn deprecation(gw: &GatewayPlan) -> Diagnostic {
     )
     .label(gw.span.clone(), "built for firewalld")
     .help("it still works in firewalld 1.x; for a future-proof box build it for nftables (docs/targets.md says why natc does not use policies and rich rules)")
+}
+
+/// What `--target nftables` writes for this gateway, without its shebang and header (the
+/// script has its own): the rules the script loads when firewalld runs on nftables.
+fn nft_ruleset(header: &Header, gw: &GatewayPlan) -> Result<String, Diagnostic> {
+    let files = nftables::Nftables.render(header, gw)?;
+    let rules = files.into_iter().find(|f| f.name == nftables::RULES_FILE).map(|f| f.contents).unwrap_or_default();
+    Ok(rules
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .skip_while(|l| l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect())
 }
 
 fn target_name(version: FirewalldVersion) -> &'static str {
@@ -171,8 +188,13 @@ struct ScriptView {
     policies: bool,
     sysctl_file: String,
     host: HostState,
+    /// The script also carries natc's nftables table for firewalld's nftables backend
+    /// (0.9 and later; 0.6 has only iptables).
+    nftables: bool,
+    /// natc's nftables table and its `nft -f` document (the nftables target's).
+    nft_table: String,
+    nft_ruleset: String,
     chains: Vec<ChainView>,
-    tables: Vec<TableView>,
 }
 
 #[derive(Serialize)]
@@ -191,12 +213,6 @@ struct ChainView {
     direct_hook: bool,
     /// `PRIORITY ARGS…` of each rule, quoted for the shell.
     rules: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct TableView {
-    name: &'static str,
-    chains: Vec<String>,
 }
 
 /// One direct rule and its priority. firewalld orders direct rules by priority and keeps

@@ -23,22 +23,12 @@ const MAX_SHIFTED_PORTS: u32 = 4096;
 impl Target for Nftables {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
         let mut errors = linux::check_common(NAME, gw);
-        for t in gw.dnat.iter().filter(|t| t.port_step().is_some_and(|p| p.onto().width() > MAX_SHIFTED_PORTS)) {
-            errors.push(cannot_express(
-                NAME,
-                &t.origin,
-                &format!(
-                    "shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})",
-                    t.port_step().map_or(0, |p| p.onto().width())
-                ),
-                "narrow the port range, or use the iptables target, which shifts ranges natively",
-            ));
-        }
+        errors.extend(port_shift_limits(NAME, gw));
         errors
     }
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
-        let table = format!("natc_{}", header.intent.replace('-', "_"));
+        let table = table_name(header);
         let mut maps = Vec::new();
         let prerouting = nat_chain(gw, Hook::Destination, &mut maps);
         let postrouting = nat_chain(gw, Hook::Source, &mut maps);
@@ -81,6 +71,29 @@ impl Target for Nftables {
         };
         linux::rules_and_setup("nftables/ruleset.tera", &view, header, gw, NAME, RULES_FILE)
     }
+}
+
+/// nft 1.0.6 cannot shift a port range but by one map element per port: ranges wider than
+/// [`MAX_SHIFTED_PORTS`] are N301 for every target that loads this table (firewalld too).
+pub(super) fn port_shift_limits(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for t in gw.dnat.iter().filter(|t| t.port_step().is_some_and(|p| p.onto().width() > MAX_SHIFTED_PORTS)) {
+        errors.push(cannot_express(
+            target,
+            &t.origin,
+            &format!(
+                "shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})",
+                t.port_step().map_or(0, |p| p.onto().width())
+            ),
+            "narrow the port range, or use the iptables target, which shifts ranges natively",
+        ));
+    }
+    errors
+}
+
+/// The table natc owns: `natc_<intent>`, dashes as underscores.
+pub(super) fn table_name(header: &Header) -> String {
+    format!("natc_{}", header.intent.replace('-', "_"))
 }
 
 #[derive(Serialize)]

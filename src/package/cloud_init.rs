@@ -151,11 +151,12 @@ fn boot_notes(intent: &str, kind: TargetKind, path: &Path) -> Vec<String> {
 }
 
 /// What the files call: the target's tool, `ip` and `sysctl` (firewalld.sh also checks its
-/// rules with `iptables-restore`, which firewalld only recommends).
+/// rules with `iptables-restore`, which firewalld only recommends, and loads natc's table
+/// with `nft` on firewalld's nftables backend: Debian's firewalld needs only the library).
 fn packages(kind: TargetKind) -> Vec<&'static str> {
     match kind {
         TargetKind::Nftables => vec!["iproute2", "nftables", "procps"],
-        TargetKind::Firewalld => vec!["firewalld", "iproute2", "iptables", "procps"],
+        TargetKind::Firewalld => vec!["firewalld", "iproute2", "iptables", "nftables", "procps"],
         _ => vec!["iproute2", "iptables", "procps"],
     }
 }

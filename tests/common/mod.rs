@@ -249,40 +249,70 @@ pub fn interfaces_script(compiled: &natc::Compiled, gateway: &str) -> String {
     script
 }
 
-/// `firewall-cmd --permanent --direct` calls as iptables commands (linux-kernel-testing.md
-/// §1c'); everything else (policies, reload) only concerns the daemon. `--version` says
+/// A stand-in for firewalld on its iptables backend (linux-kernel-testing.md §1c'): the
+/// script finds its python in `firewall-cmd`'s first line and imports firewalld's client
+/// module, so the stand-in is a python `firewall-cmd` and a `firewall.client` on PYTHONPATH
+/// whose direct configuration lands in the kernel through plain iptables, in firewalld's
+/// order (chains, rules by priority, then passthroughs). `--version` says
 /// `$NATC_FAKE_FIREWALLD` (set by [`firewalld_direct_load`] to the line the script was
-/// built for, so that its guard lets it run).
-const FAKE_FIREWALL_CMD: &str = r#"#!/bin/sh
-[ "$1" = --version ] && { echo "$NATC_FAKE_FIREWALLD"; exit 0; }
-# Passthroughs wait for the reload, as firewalld applies them after the direct chains.
-later="$(dirname "$0")/passthroughs"
-[ "$1" = --reload ] && { [ ! -f "$later" ] || sh "$later"; exit 0; }
-[ "$1" = --permanent ] && shift
-[ "$1" = --direct ] || exit 0
-case "$2" in
-    --add-chain) iptables -t "$4" -N "$5" ;;
-    --remove-rules) iptables -t "$4" -F "$5" ;;
-    --add-rule) t=$4 c=$5; shift 6; iptables -t "$t" -A "$c" "$@" ;;
-    --query-passthrough) exit 1 ;;
-    --add-passthrough) shift 3; printf 'iptables %s\n' "$*" >> "$later" ;;
-    *) echo "unexpected: $*" >&2; exit 2 ;;
-esac
+/// built for, so that its guard lets it run); everything else (policies, reload) only
+/// concerns the daemon and succeeds.
+const FAKE_FIREWALL_CMD: &str = r#"#!/usr/bin/python3
+import os
+import sys
+if sys.argv[1:] == ["--version"]:
+    print(os.environ["NATC_FAKE_FIREWALLD"])
+sys.exit(0)
+"#;
+const FAKE_FIREWALL_CLIENT: &str = r#"import subprocess
+
+
+class _Settings(object):
+    def __init__(self, settings):
+        self.settings = settings
+
+
+class _Direct(object):
+    def getSettings(self):
+        return _Settings([[], [], []])
+
+    def update(self, settings):
+        chains, rules, passthroughs = settings.settings
+        for _, table, chain in chains:
+            subprocess.check_call(["iptables", "-t", table, "-N", chain])
+        for _, table, chain, _, args in sorted(rules, key=lambda r: r[3]):
+            subprocess.check_call(["iptables", "-t", table, "-A", chain] + list(args))
+        for _, args in passthroughs:
+            subprocess.check_call(["iptables"] + list(args))
+
+
+class _Config(object):
+    def get_property(self, name):
+        return {"FirewallBackend": "iptables"}[name]
+
+    def direct(self):
+        return _Direct()
+
+
+class FirewallClient(object):
+    def config(self):
+        return _Config()
 "#;
 
-/// Shell lines that run `$D/firewalld.sh` with [`FAKE_FIREWALL_CMD`] first on PATH: the
-/// script's direct rules land in the kernel through plain iptables (the real daemon runs
-/// in tests/firewalld.rs).
+/// Shell lines that run `$D/firewalld.sh` against the stand-ins above: the script's direct
+/// rules land in the kernel through plain iptables (the real daemon runs in
+/// tests/firewalld.rs).
 pub fn firewalld_direct_load() -> String {
     // `: "${D:?}"`: without D the stand-in would land in /bin and replace the real firewall-cmd.
     // A 0.6 script's guard also asks for firewalld 0.6's own FORWARD_direct chain.
     format!(
-        ": \"${{D:?}}\"\nmkdir -p \"$D/bin\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
-         chmod +x \"$D/bin/firewall-cmd\"\n\
+        ": \"${{D:?}}\"\nmkdir -p \"$D/bin\" \"$D/py/firewall\"\ncat > \"$D/bin/firewall-cmd\" <<'EOF'\n{FAKE_FIREWALL_CMD}EOF\n\
+         chmod +x \"$D/bin/firewall-cmd\"\n: > \"$D/py/firewall/__init__.py\"\n\
+         cat > \"$D/py/firewall/client.py\" <<'EOF'\n{FAKE_FIREWALL_CLIENT}EOF\n\
          NATC_FAKE_FIREWALLD=1.3.3\n\
          if grep -q '^\\[ \"\\$natc_line\" = 0.6 \\]' \"$D/firewalld.sh\"; then\n\
          \x20   NATC_FAKE_FIREWALLD=0.6.3; iptables -N FORWARD_direct\nfi\n\
-         PATH=\"$D/bin:$PATH\" NATC_FAKE_FIREWALLD=$NATC_FAKE_FIREWALLD NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
+         PATH=\"$D/bin:$PATH\" PYTHONPATH=\"$D/py\" NATC_FAKE_FIREWALLD=$NATC_FAKE_FIREWALLD NATC_SYSCTL_DIR=\"$D\" sh \"$D/firewalld.sh\" >/dev/null\n"
     )
 }
 

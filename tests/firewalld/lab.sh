@@ -61,7 +61,12 @@ fi
 mkdir -p "$work/bin"
 if [ -n "${NATC_LAB_VERSION:-}" ]; then
     real=$(command -v firewall-cmd)
-    printf '#!/bin/sh\n[ "$*" = --version ] && { echo %s; exit 0; }\nexec %s "$@"\n' "$NATC_LAB_VERSION" "$real" > "$work/bin/firewall-cmd"
+    # In python, with the real one's interpreter line: the script runs firewalld's client
+    # with the interpreter it finds in firewall-cmd's first line.
+    { head -n 1 "$real"
+      printf 'import os, sys\nif sys.argv[1:] == ["--version"]:\n    print("%s")\n    sys.exit(0)\n' "$NATC_LAB_VERSION"
+      printf 'os.execv("%s", ["%s"] + sys.argv[1:])\n' "$real" "$real"
+    } > "$work/bin/firewall-cmd"
     chmod +x "$work/bin/firewall-cmd"
 fi
 cat > "$work/bus.conf" <<EOB
@@ -84,7 +89,9 @@ state() {
     firewall-cmd --permanent --direct --get-all-rules
     firewall-cmd --permanent --info-policy natc-forward 2>&1 || true     # none on the 0.6 shape
     firewall-cmd --permanent --direct --get-all-passthroughs
-    ip netns exec $g iptables-save | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'
+    # natc's rules: direct rules (iptables backend) or natc's own table (nftables backend)
+    ip netns exec $g iptables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//'
+    ip netns exec $g nft list ruleset | sed -n '/^table ip natc_/,/^}/p'
     ip netns exec $g sysctl -n net.ipv4.ip_forward
 }
 export NATC_SYSCTL_DIR=$work/sysctl.d

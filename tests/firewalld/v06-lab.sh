@@ -92,11 +92,18 @@ EOB
     for _ in $(seq 100); do [ "$(firewall-cmd --state 2>/dev/null)" = running ] && break; sleep 0.1; done
     echo "firewalld: $(firewall-cmd --state 2>&1)"
     real=$(command -v firewall-cmd)
-    printf '#!/bin/sh\n[ "$*" = --version ] && { echo 0.6.3; exit 0; }\nexec %s "$@"\n' "$real" > "$work/bin/firewall-cmd"
+    # In python, with the real one's interpreter line: the script runs firewalld's client
+    # with the interpreter it finds in firewall-cmd's first line.
+    { head -n 1 "$real"
+      printf 'import os, sys\nif sys.argv[1:] == ["--version"]:\n    print("0.6.3")\n    sys.exit(0)\n'
+      printf 'os.execv("%s", ["%s"] + sys.argv[1:])\n' "$real" "$real"
+    } > "$work/bin/firewall-cmd"
     chmod +x "$work/bin/firewall-cmd"
 else
-    cp "$here/v0.6.3/firewall-cmd" "$here/v0.6.3/options" "$here/v0.6.3/layout.rules" "$work/bin/"
-    export NATC_CALLS=$work/calls NATC_SHIM_DIR=$work/shim NATC_SHIM_KERNEL=1
+    cp -r "$here/v0.6.3/firewall-cmd" "$here/v0.6.3/options" "$here/v0.6.3/layout.rules" \
+        "$here/v0.6.3/reload" "$here/v0.6.3/firewall" "$work/bin/"
+    # The fake client module (firewalld's own on a real box) for the script's python.
+    export NATC_CALLS=$work/calls NATC_SHIM_DIR=$work/shim NATC_SHIM_KERNEL=1 PYTHONPATH=$work/bin
     # firewalld 0.6.3 is running: its layout is in the kernel before the script runs.
     ip netns exec $gw iptables-restore < "$here/v0.6.3/layout.rules"
 fi
