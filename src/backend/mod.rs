@@ -107,7 +107,7 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
         TargetKind::Iptables => Box::new(iptables::Iptables),
         TargetKind::Nftables => Box::new(nftables::Nftables),
         TargetKind::Firewalld => Box::new(firewalld::Firewalld),
-        TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),
+        TargetKind::Vyos => Box::new(vyos::Vyos::new(vyos::Profile::of(spec))),
         TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.rtx_model())),
         TargetKind::Strongswan => Box::new(strongswan::Strongswan),
     }
