@@ -26,9 +26,14 @@ pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         return Err(reserved);
     }
     let model = model::resolve(&file).map_err(sorted)?;
+    // The spanned TOML tree goes as soon as the model holds what diagnostics need of it
+    // (the spans it keeps), and the model once the checks have run: each stage's peak
+    // holds two representations of the intent, not three.
+    drop(file);
     let plan = crate::lower::lower(&model).map_err(sorted)?;
-    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        check::run(&model, &plan).into_iter().partition(Diagnostic::is_error);
+    let findings = check::run(&model, &plan);
+    drop(model);
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = findings.into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
         return Err(sorted(errors));
     }
