@@ -27,6 +27,7 @@ use crate::vocab::{PortRange, Protocol};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::hash::BuildHasherDefault;
 use std::ops::RangeInclusive;
 
 /// One rule to number, in evaluation (intent) order.
@@ -171,8 +172,8 @@ struct Overlaps {
 
 #[derive(Default)]
 struct Nesting {
-    exact: HashMap<Ipv4Net, u32>,
-    subtree: HashMap<Ipv4Net, u32>,
+    exact: PrefixMap<u32>,
+    subtree: PrefixMap<u32>,
     /// Bit `len` is set when `exact` holds a prefix of that length: the look-ups for the
     /// prefixes around a scope skip the lengths nothing has (100k host rules: all but one).
     lengths: u64,
@@ -181,8 +182,8 @@ struct Nesting {
 /// [`Nesting`] with a port index in place of each value.
 #[derive(Default)]
 struct PortNesting {
-    exact: HashMap<Ipv4Net, PortIndex>,
-    subtree: HashMap<Ipv4Net, PortIndex>,
+    exact: PrefixMap<PortIndex>,
+    subtree: PrefixMap<PortIndex>,
     lengths: u64,
 }
 
@@ -324,9 +325,11 @@ impl PortIndex {
 /// that matches every address.
 #[derive(Default)]
 pub struct FirstNesting {
-    exact: HashMap<Ipv4Net, usize>,
-    subtree: HashMap<Ipv4Net, usize>,
+    exact: PrefixMap<usize>,
+    subtree: PrefixMap<usize>,
     any: Option<usize>,
+    /// Bit `len` set: `exact` holds a prefix of that length (as in [`Nesting`]).
+    lengths: u64,
 }
 
 impl FirstNesting {
@@ -337,14 +340,25 @@ impl FirstNesting {
             return;
         };
         self.exact.entry(net.trunc()).or_insert(index);
-        for len in 0..=net.prefix_len() {
-            self.subtree.entry(truncate(net, len)).or_insert(index);
+        self.lengths |= 1 << net.prefix_len();
+        // From the prefix outwards: a prefix already there has every prefix around it
+        // there too, each with an index no higher (indexes come in increasing order).
+        for len in (0..=net.prefix_len()).rev() {
+            match self.subtree.entry(truncate(net, len)) {
+                Entry::Occupied(_) => break,
+                Entry::Vacant(e) => {
+                    e.insert(index);
+                }
+            }
         }
     }
 
     /// The first item whose prefix contains `net` (or matches everything).
     pub fn first_around(&self, net: Ipv4Net) -> Option<usize> {
-        let around = (0..=net.prefix_len()).filter_map(|len| self.exact.get(&truncate(net, len)).copied()).min();
+        let around = (0..=net.prefix_len())
+            .filter(|len| self.lengths & (1 << len) != 0)
+            .filter_map(|len| self.exact.get(&truncate(net, len)).copied())
+            .min();
         around.into_iter().chain(self.any).min()
     }
 
@@ -359,7 +373,45 @@ fn truncate(net: Ipv4Net, len: u8) -> Ipv4Net {
     Ipv4Net::new(net.network(), len).map(|n| n.trunc()).unwrap_or(net)
 }
 
-fn raise(map: &mut HashMap<Ipv4Net, u32>, key: Ipv4Net, n: u32) {
+/// A map keyed by prefix, hashed by [`PrefixHasher`].
+type PrefixMap<V> = HashMap<Ipv4Net, V, BuildHasherDefault<PrefixHasher>>;
+
+/// A multiply-rotate hash (as rustc's FxHash) for the few integers an `Ipv4Net` hashes
+/// (its address and length): the indexes here make tens of hash look-ups per rule, and
+/// std's SipHash was the largest part of numbering 100k rules. The keys come from the
+/// user's own intent, so flooding resistance buys nothing here.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl PrefixHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        // The product's high bits depend on every input bit, its low bits only on the low
+        // input bits (all zero for a short prefix); the table indexes by the low bits.
+        self.0.rotate_left(26)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.add(u64::from(*b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+}
+
+fn raise(map: &mut PrefixMap<u32>, key: Ipv4Net, n: u32) {
     let e = map.entry(key).or_insert(n);
     *e = (*e).max(n);
 }
