@@ -5,6 +5,7 @@ address, 1:1 SNAT prefix maps, netmaps, allows, routes), and report the ratio. T
 is clean: every check runs to the end and finds nothing. Results go into BENCHMARKS.md by hand.
 
 Usage: cargo build --release && python3 scripts/bench-checks.py [--sizes 10000,100000] [--runs 3]
+(scripts/bench.py --only check runs the same intent interleaved, with the load average)
 """
 
 import os
@@ -96,7 +97,7 @@ def intent(n: int) -> str:
 
 
 def main():
-    runs, sizes = options("10000,100000")
+    runs, sizes, _ = options("10000,100000")
     results = {}
     print("| mappings | median `natc check` (s) | peak RSS (MiB) | intent size (MiB) |")
     print("|---:|---:|---:|---:|")

@@ -10,6 +10,7 @@ use natc::backend::TargetSpec;
 use natc::backend::secret::SecretMode;
 use natc::diag::terminal::escape;
 use natc::diag::{Diagnostic, Severity};
+use natc::diff::Failed;
 use natc::package::Packaging;
 use natc::{BuildOptions, Error};
 use std::io::{IsTerminal, Write};
@@ -480,13 +481,9 @@ fn dedup(targets: Vec<TargetSpec>) -> Vec<TargetSpec> {
 }
 
 /// Compile and build one side of a diff; diagnostics name that side's file.
-fn build_side(path: &Path, options: &BuildOptions) -> Result<Vec<natc::Artifact>, Failure> {
-    let (input, compiled) = compile_file(path)?;
-    natc::build(&compiled, options).map_err(|e| input.failure(e))
-}
-
 /// The unified diffs, then the change scripts as `#` lines; with `--change-script` only the
-/// scripts, pasteable (docs/diff.md).
+/// scripts, pasteable (docs/diff.md). Each side is compiled once; natc::diff::compare builds
+/// and compares one gateway-target at a time.
 fn diff(
     reporter: &Reporter,
     old: &Path,
@@ -495,27 +492,33 @@ fn diff(
     exit_code: bool,
     scripts_only: bool,
 ) -> Result<(), Failure> {
-    // Both sides are built, so that both are reported when both are invalid.
-    let (before, after) = match (build_side(old, options), build_side(new, options)) {
-        (Ok(before), Ok(after)) => (before, after),
-        (Err(failure), Ok(_)) | (Ok(_), Err(failure)) => return Err(failure),
-        (Err(first), Err(second)) => {
-            reporter.fail(&first);
-            return Err(second);
-        }
+    // Both sides are compiled and built, so that both are reported when both are invalid.
+    let report = |first: Failure, second: Failure| {
+        reporter.fail(&first);
+        Err(second)
     };
-    let diffs = natc::diff::diff_artifacts(&before, &after);
+    let ((old_input, before), (new_input, after)) = match (compile_file(old), compile_file(new)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(failure), Ok(_)) | (Ok(_), Err(failure)) => return Err(failure),
+        (Err(first), Err(second)) => return report(first, second),
+    };
+    let comparison = match natc::diff::compare(&before, &after, options) {
+        Ok(c) => c,
+        Err(Failed::Old(e)) => return Err(old_input.failure(e)),
+        Err(Failed::New(e)) => return Err(new_input.failure(e)),
+        Err(Failed::Both(a, b)) => return report(old_input.failure(a), new_input.failure(b)),
+    };
     let paint = reporter.color && std::io::stdout().is_terminal();
-    for d in diffs.iter().filter(|_| !scripts_only) {
+    for d in comparison.diffs.iter().filter(|_| !scripts_only) {
         let text = if paint { natc::diff::colored(&d.unified) } else { d.unified.clone() };
         stdout(text.as_bytes())?;
     }
-    let (scripts, note) = natc::diff::change_script_output(&before, &after, &diffs, scripts_only);
+    let (scripts, note) = comparison.script_output(scripts_only);
     stdout(scripts.as_bytes())?;
     if let Some(note) = note {
         eprintln!("note: {note}");
     }
-    if exit_code && !diffs.is_empty() { Err(Error::Differs.into()) } else { Ok(()) }
+    if exit_code && !comparison.diffs.is_empty() { Err(Error::Differs.into()) } else { Ok(()) }
 }
 
 fn trace(reporter: &Reporter, path: &Path, packet: Option<natc::trace::PacketQuery>) -> Result<(), Failure> {

@@ -26,9 +26,14 @@ pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         return Err(reserved);
     }
     let model = model::resolve(&file).map_err(sorted)?;
+    // The spanned TOML tree goes as soon as the model holds what diagnostics need of it
+    // (the spans it keeps), and the model once the checks have run: each stage's peak
+    // holds two representations of the intent, not three.
+    drop(file);
     let plan = crate::lower::lower(&model).map_err(sorted)?;
-    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        check::run(&model, &plan).into_iter().partition(Diagnostic::is_error);
+    let findings = check::run(&model, &plan);
+    drop(model);
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = findings.into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
         return Err(sorted(errors));
     }
@@ -76,31 +81,61 @@ pub struct Artifact {
 /// Render every selected gateway for every selected target. All or nothing: any error
 /// means no artifact at all, so no partial output can be written.
 pub fn build(compiled: &Compiled, options: &BuildOptions) -> Result<Vec<Artifact>, Error> {
+    let (jobs, mut errors) = jobs(compiled, options)?;
+    let artifacts: Vec<Artifact> = jobs.iter().filter_map(|job| job.build(&mut errors)).collect();
+    if errors.is_empty() { Ok(artifacts) } else { Err(Error::Invalid(sorted(errors))) }
+}
+
+/// One gateway for one target: what [`build`] renders, one at a time, so that `natc diff`
+/// can build, compare and drop each pair before the next (never every file of both sides
+/// at once).
+pub struct Job<'a> {
+    compiled: &'a Compiled,
+    header: std::rc::Rc<Header<'a>>,
+    options: &'a BuildOptions,
+    pub gateway: &'a GatewayPlan,
+    pub spec: TargetSpec,
+}
+
+/// Every (gateway, target) that [`build`] would render, in its order, and the located
+/// errors of choosing the targets (a gateway without targets, two profiles of one kind).
+pub fn jobs<'a>(compiled: &'a Compiled, options: &'a BuildOptions) -> Result<(Vec<Job<'a>>, Vec<Diagnostic>), Error> {
     let selected = select_gateways(&compiled.plan, &options.gateways)?;
-    let header = Header::of(&compiled.plan, matches!(options.secrets, SecretMode::Inline { .. }));
+    let header = std::rc::Rc::new(Header::of(&compiled.plan, matches!(options.secrets, SecretMode::Inline { .. })));
     let mut errors = Vec::new();
-    let mut artifacts = Vec::new();
+    let mut jobs = Vec::new();
     for gw in selected {
         for spec in targets_for(gw, options, &mut errors)? {
-            let target = backend::target_for(&spec);
-            let mut findings = without_accepted(gw, target.check(gw));
-            findings.extend(backend::limits::check(&spec, &compiled.plan, gw));
-            if findings.iter().any(Diagnostic::is_error) {
-                errors.extend(findings);
-                continue;
-            }
-            match target.render(&header, gw).and_then(|files| inline_secrets(gw, &spec, &options.secrets, files)) {
-                Ok(files) => artifacts.push(Artifact {
-                    gateway: gw.name.clone(),
-                    target: spec.clone(),
-                    files,
-                    warnings: findings,
-                }),
-                Err(d) => errors.push(d),
+            jobs.push(Job { compiled, header: header.clone(), options, gateway: gw, spec });
+        }
+    }
+    Ok((jobs, errors))
+}
+
+impl Job<'_> {
+    /// The files, or `None` with the reasons added to `errors`.
+    pub fn build(&self, errors: &mut Vec<Diagnostic>) -> Option<Artifact> {
+        let (gw, spec) = (self.gateway, &self.spec);
+        let target = backend::target_for(spec);
+        let mut findings = without_accepted(gw, target.check(gw));
+        findings.extend(backend::limits::check(spec, &self.compiled.plan, gw));
+        if findings.iter().any(Diagnostic::is_error) {
+            errors.extend(findings);
+            return None;
+        }
+        match target.render(&self.header, gw).and_then(|files| inline_secrets(gw, spec, &self.options.secrets, files)) {
+            Ok(files) => Some(Artifact { gateway: gw.name.clone(), target: spec.clone(), files, warnings: findings }),
+            Err(d) => {
+                errors.push(d);
+                None
             }
         }
     }
-    if errors.is_empty() { Ok(artifacts) } else { Err(Error::Invalid(sorted(errors))) }
+}
+
+/// The errors of one side, as [`build`] reports them.
+pub fn invalid(errors: Vec<Diagnostic>) -> Error {
+    Error::Invalid(sorted(errors))
 }
 
 /// `--secrets inline`: the key slots of a target's files filled with the values the

@@ -109,7 +109,7 @@ pub fn target_for(spec: &TargetSpec) -> Box<dyn Target> {
         TargetKind::Iptables => Box::new(iptables::Iptables { shape: spec.iptables_shape() }),
         TargetKind::Nftables => Box::new(nftables::Nftables),
         TargetKind::Firewalld => Box::new(firewalld::Firewalld { version: spec.firewalld_version() }),
-        TargetKind::Vyos => Box::new(vyos::Vyos { profile: vyos::Profile::of(spec) }),
+        TargetKind::Vyos => Box::new(vyos::Vyos::new(vyos::Profile::of(spec))),
         TargetKind::Rtx => Box::new(rtx::Rtx::new(spec.rtx_model())),
         TargetKind::Strongswan => Box::new(strongswan::Strongswan),
     }

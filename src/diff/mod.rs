@@ -188,6 +188,97 @@ pub fn uncovered(old: &[Artifact], new: &[Artifact], diffs: &[FileDiff]) -> Vec<
     diffs.iter().filter(|d| others.contains(&d.path)).map(|d| d.path.clone()).collect()
 }
 
+/// What `natc diff` reports: the changed files' unified diffs in path order, the change
+/// scripts, and the changed files no script covers.
+#[derive(Debug, Default)]
+pub struct Comparison {
+    pub diffs: Vec<FileDiff>,
+    pub scripts: Vec<ChangeScript>,
+    pub uncovered: Vec<String>,
+}
+
+/// Why a comparison has no result: the side (or both) that does not build, with its errors.
+#[derive(Debug)]
+pub enum Failed {
+    Old(crate::Error),
+    New(crate::Error),
+    Both(crate::Error, crate::Error),
+}
+
+impl Failed {
+    fn of(old: Option<crate::Error>, new: Option<crate::Error>) -> Option<Failed> {
+        match (old, new) {
+            (Some(a), Some(b)) => Some(Failed::Both(a, b)),
+            (Some(a), None) => Some(Failed::Old(a)),
+            (None, Some(b)) => Some(Failed::New(b)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Compare two compiled intents: each (gateway, target kind) is built on both sides,
+/// compared and dropped before the next, so at most one gateway-target's files of each
+/// side are in memory next to the two plans (never every file of both builds). Each side
+/// is compiled once, by the caller. All or nothing, as `natc build`: if any gateway-target
+/// of a side fails, that side's errors are the result.
+pub fn compare(
+    old: &crate::Compiled,
+    new: &crate::Compiled,
+    options: &crate::BuildOptions,
+) -> Result<Comparison, Failed> {
+    use crate::pipeline::{Job, invalid, jobs};
+    let (old_jobs, new_jobs) = match (jobs(old, options), jobs(new, options)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(a), Ok(_)) => return Err(Failed::Old(a)),
+        (Ok(_), Err(b)) => return Err(Failed::New(b)),
+        (Err(a), Err(b)) => return Err(Failed::Both(a, b)),
+    };
+    let (mut old_errors, mut new_errors) = (old_jobs.1, new_jobs.1);
+    let key = |j: &Job<'_>| (j.gateway.name.clone(), j.spec.kind);
+    // (gateway, target kind) → its job on the old side and on the new side.
+    type Sides<'j, 'a> = (Option<&'j Job<'a>>, Option<&'j Job<'a>>);
+    let mut pairs: BTreeMap<(String, TargetKind), Sides<'_, '_>> = BTreeMap::new();
+    for j in &old_jobs.0 {
+        pairs.entry(key(j)).or_default().0 = Some(j);
+    }
+    for j in &new_jobs.0 {
+        pairs.entry(key(j)).or_default().1 = Some(j);
+    }
+    let mut out = Comparison::default();
+    for (a, b) in pairs.into_values() {
+        let before: Vec<Artifact> = a.and_then(|j| j.build(&mut old_errors)).into_iter().collect();
+        let after: Vec<Artifact> = b.and_then(|j| j.build(&mut new_errors)).into_iter().collect();
+        if !old_errors.is_empty() || !new_errors.is_empty() {
+            // Keep going to collect every error of both sides, but compare nothing more.
+            continue;
+        }
+        let diffs = diff_artifacts(&before, &after);
+        out.uncovered.extend(uncovered(&before, &after, &diffs));
+        out.scripts.extend(change_scripts(&before, &after));
+        out.diffs.extend(diffs);
+    }
+    let side = |e: Vec<crate::diag::Diagnostic>| (!e.is_empty()).then(|| invalid(e));
+    if let Some(failed) = Failed::of(side(old_errors), side(new_errors)) {
+        return Err(failed);
+    }
+    out.diffs.sort_by(|a, b| a.path.cmp(&b.path));
+    out.uncovered.sort();
+    Ok(out)
+}
+
+impl Comparison {
+    /// As [`change_script_output`]: the scripts as `#` lines, or pasteable with a note
+    /// naming the changed files no script covers.
+    pub fn script_output(&self, pasteable: bool) -> (String, Option<String>) {
+        if !pasteable {
+            return (self.scripts.iter().map(ChangeScript::commented).collect(), None);
+        }
+        let note = (!self.uncovered.is_empty())
+            .then(|| format!("change scripts cover VyOS and RTX only; also changed: {}", self.uncovered.join(", ")));
+        (self.scripts.iter().map(ChangeScript::text).collect::<Vec<_>>().join("\n"), note)
+    }
+}
+
 /// Colour a unified diff for a terminal, as `git diff` does.
 pub fn colored(unified: &str) -> String {
     unified

@@ -180,7 +180,44 @@ fn deletes<'a>(old: &Node<'a>, new: Option<&Node<'a>>, path: &mut Vec<&'a str>, 
 /// The change script from one `commands.vyos` to another, with `#` lines naming its
 /// steps; empty when the two configure the same.
 pub fn change_script(old: &str, new: &str) -> Vec<String> {
-    let (old_lines, new_lines) = (parse(old), parse(new));
+    let (old_lines, new_lines) = without_equal_units(parse(old), parse(new));
+    script(old_lines, new_lines)
+}
+
+/// The shortest owned prefix of a path (`nat destination rule 5`, `vpn ipsec`): natc's
+/// subtrees, disjoint, each written whole.
+fn unit<'p, 'a>(path: &'p [&'a str]) -> Option<&'p [&'a str]> {
+    (1..=path.len()).map(|n| &path[..n]).find(|p| owned(p))
+}
+
+/// Both files without the owned subtrees whose lines are the same on both sides (a 100k-rule
+/// file that changes one rule keeps that rule's lines): such a subtree yields no `delete`
+/// and no `set`, and the nodes around it still exist wherever another line needs them,
+/// so the script is the same, from trees a fraction of the size.
+fn without_equal_units<'a>(old: Vec<SetLine<'a>>, new: Vec<SetLine<'a>>) -> (Vec<SetLine<'a>>, Vec<SetLine<'a>>) {
+    use std::collections::HashMap;
+    let group = |lines: &[SetLine<'a>]| {
+        let mut units: HashMap<Vec<&'a str>, Vec<&'a str>> = HashMap::new();
+        for l in lines {
+            if let Some(u) = unit(&l.path) {
+                units.entry(u.to_vec()).or_default().push(l.text);
+            }
+        }
+        units
+    };
+    let (before, after) = (group(&old), group(&new));
+    let equal = |l: &SetLine<'a>| {
+        unit(&l.path).is_some_and(|u| {
+            let key = u.to_vec();
+            before.get(&key).is_some_and(|b| after.get(&key) == Some(b))
+        })
+    };
+    let old: Vec<SetLine<'a>> = old.into_iter().filter(|l| !equal(l)).collect();
+    let new: Vec<SetLine<'a>> = new.into_iter().filter(|l| !equal(l)).collect();
+    (old, new)
+}
+
+fn script(old_lines: Vec<SetLine<'_>>, new_lines: Vec<SetLine<'_>>) -> Vec<String> {
     let (old_tree, new_tree) = (tree(&old_lines), tree(&new_lines));
 
     let mut gone = Vec::new();
@@ -314,6 +351,43 @@ set protocols bgp system-as '65000'
                 "delete vpn ipsec esp-group t"
             ]
         );
+    }
+
+    /// Lines of `set` paths natc writes, in a fixed pseudo-random mix: rules that stay,
+    /// change, go or come, multi-valued leaves, nested owned subtrees.
+    fn mixed(seed: u64) -> String {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut next = |m: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let mut text = String::new();
+        for _ in 0..40 {
+            let line = match next(6) {
+                0 => format!("set nat destination rule {} translation address '10.0.0.{}'", 1000 + next(8), next(3)),
+                1 => format!("set nat destination rule {} description 'r{}'", 1000 + next(8), next(2)),
+                2 => format!("set interfaces ethernet eth{} address '192.0.2.{}/24'", next(2), next(3)),
+                3 => format!("set vpn ipsec site-to-site peer p{} remote-address '198.51.100.{}'", next(2), next(3)),
+                4 => format!("set vpn ipsec esp-group g{} proposal 1 encryption 'aes{}'", next(2), 128 * (1 + next(2))),
+                _ => format!("set protocols static route 10.{}.0.0/16 next-hop 192.0.2.{}", next(3), next(3)),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    }
+
+    #[test]
+    fn leaving_out_equal_subtrees_gives_the_script_of_the_whole_files() {
+        for seed in 0..400 {
+            let (a, b) = (mixed(seed), mixed(seed / 3 * 7 + 1));
+            // b shares a's first lines, so that many units are equal on both sides.
+            let b = format!("{}\n{b}", a.lines().take(25).collect::<Vec<_>>().join("\n"));
+            for (old, new) in [(&a, &b), (&b, &a)] {
+                let whole = script(parse(old), parse(new));
+                assert_eq!(change_script(old, new), whole, "seed {seed}\n{old}\n---\n{new}");
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub const PLACEHOLDER_PREFIX: &str = "@@natc-secret:";
 /// One error per string or key of `source` (valid TOML) that holds [`PLACEHOLDER_PREFIX`],
 /// in file order. The walk keeps its own stack: nesting depth costs no recursion.
 pub fn placeholder_text(source: &str) -> Vec<Diagnostic> {
+    if !could_spell_the_prefix(source) {
+        return Vec::new();
+    }
     let Ok(document) = DeTable::parse(source) else { return Vec::new() };
     let mut found = Vec::new();
     let mut tables = vec![document.into_inner()];
@@ -38,6 +41,19 @@ pub fn placeholder_text(source: &str) -> Vec<Diagnostic> {
     found
 }
 
+/// Whether any string or key of `source` could hold the prefix: the text itself, or an
+/// escape that can spell a character of it (`\u0040`, `\U…`, TOML 1.1's `\x40`) or join two lines of a
+/// multi-line string (a backslash before whitespace). When none is there, no string can
+/// hold it and the second parse of the whole document (the largest allocation of a
+/// large build) is skipped.
+fn could_spell_the_prefix(source: &str) -> bool {
+    source.contains(PLACEHOLDER_PREFIX)
+        || source
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\\' && matches!(w[1], b'u' | b'U' | b'x' | b' ' | b'\t' | b'\r' | b'\n'))
+}
+
 fn refused(span: std::ops::Range<usize>, what: &str) -> Diagnostic {
     Diagnostic::error(
         Code::INVALID_VALUE,
@@ -58,7 +74,10 @@ mod tests {
             placeholder_text(source).iter().map(|d| &source[d.primary_span().expect("located").clone()]).collect();
         assert_eq!(spans, ["\"@@natc-secret:env:K@@\"", "\"y@@natc-secret:z\"", "\"@@natc-secret:\""]);
         assert!(placeholder_text("a = \"@@natc secret\"\nb = '@@'").is_empty());
-        // An escape spells the prefix too.
+        // An escape spells the prefix too, and so does a line joined in a multi-line string.
         assert_eq!(placeholder_text("a = \"\\u0040@natc-secret:env:K@@\"").len(), 1);
+        assert_eq!(placeholder_text("a = \"\\U00000040@natc-secret:env:K@@\"").len(), 1);
+        assert_eq!(placeholder_text("a = \"\"\"@@natc-\\\n   secret:x\"\"\"").len(), 1);
+        assert_eq!(placeholder_text("a = \"\"\"@@natc-\\   \n   secret:x\"\"\"").len(), 1);
     }
 }

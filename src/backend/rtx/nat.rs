@@ -10,10 +10,11 @@
 
 use super::{Block, Ctx, DESCRIPTOR_IDS, ENTRY_IDS, IfClass, classify};
 use crate::backend::describe;
-use crate::backend::numbering::{self, Request};
+use crate::backend::numbering::{self, FirstNesting, Request};
 use crate::plan::{GatewayPlan, PortStep, Step, Translation};
 use crate::vocab::Protocol;
 use ipnet::Ipv4Net;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 pub struct Nat {
@@ -61,10 +62,6 @@ struct Forward<'a> {
     protocol: String,
     /// (outer, inner) port per entry; `None` for a protocol without ports.
     ports: Vec<Option<(u16, u16)>>,
-}
-
-fn overlaps(a: Option<Ipv4Net>, b: Ipv4Net) -> bool {
-    a.is_none_or(|a| a.contains(&b.network()) || b.contains(&a.network()))
 }
 
 fn range(net: Ipv4Net) -> String {
@@ -188,16 +185,20 @@ struct Built {
 fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Translation]) -> Built {
     let tunnel = matches!(classify(iface), Some(IfClass::Tunnel(_)));
     let mut masq: Option<Masq> = None;
-    let mut statics: Vec<StaticMap> = Vec::new();
     let mut forwards: Vec<Forward> = Vec::new();
 
-    let host_dnat = |outer: Ipv4Addr, inner: Ipv4Addr| {
-        dnats.iter().any(|d| {
-            d.matcher.destination == Some(Ipv4Net::from(outer))
-                && d.step == Step::SetAddress(inner, None)
-                && !has_match_beyond_address(d)
+    // (outer, inner) of every host dnat that could be one half of a static entry: one
+    // look-up per snat instead of a scan of every dnat.
+    let host_dnats: HashSet<(Ipv4Addr, Ipv4Addr)> = dnats
+        .iter()
+        .filter(|d| !has_match_beyond_address(d))
+        .filter_map(|d| match (d.matcher.destination, &d.step) {
+            (Some(v), Step::SetAddress(inner, None)) if v.prefix_len() == 32 => Some((v.addr(), *inner)),
+            _ => None,
         })
-    };
+        .collect();
+    let host_dnat = |outer: Ipv4Addr, inner: Ipv4Addr| host_dnats.contains(&(outer, inner));
+    let mut statics = Statics::default();
     for &s in snats {
         if s.matcher.destination.is_some() || has_match_beyond_address(s) {
             cx.refuse(
@@ -218,13 +219,13 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
             }
             Step::SetAddress(a, _) if source.is_some_and(|n| n.prefix_len() == 32 && host_dnat(*a, n.addr())) => {
                 let inner = source.unwrap_or_default();
-                add_static(&mut statics, Ipv4Net::from(*a), inner, None, Some(s));
+                statics.add(Ipv4Net::from(*a), inner, None, Some(s));
                 None
             }
             Step::SetAddress(a, _) => Some(Outer::Address(*a)),
             Step::ShiftIntoPrefix(p) => {
                 match source {
-                    Some(inner) => add_static(&mut statics, *p, inner, None, Some(s)),
+                    Some(inner) => statics.add(*p, inner, None, Some(s)),
                     None => cx.refuse(&s.origin, "a 1:1 map needs its source", "add source"),
                 }
                 None
@@ -253,18 +254,20 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
     for &d in dnats {
         let what = classify_dnat(cx, d);
         match what {
-            Some(DnatKind::Static(outer, inner)) => add_static(&mut statics, outer, inner, Some(d), None),
+            Some(DnatKind::Static(outer, inner)) => statics.add(outer, inner, Some(d), None),
             Some(DnatKind::Forward(f)) => forwards.push(f),
             None => {}
         }
     }
 
-    check_statics(cx, iface, snats, dnats, &statics);
+    let statics = statics.list;
+    let outers = check_statics(cx, iface, snats, dnats, &statics);
     let masq_outer = masq.as_ref().and_then(|m| match m.outer {
         Outer::Primary => cx.primary_address(iface).map(|a| a.addr()),
         Outer::Address(a) => Some(a),
     });
-    let mut seen: Vec<(&str, Option<u16>, String)> = Vec::new();
+    // (protocol, outer port) → the item that forwards it first.
+    let mut seen: HashMap<(&str, Option<u16>), String> = HashMap::new();
     let mut forward_entries = Vec::new();
     for f in &forwards {
         let Some(m) = &masq else {
@@ -297,14 +300,14 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
             );
             continue;
         }
-        if statics.iter().any(|s| v.is_some_and(|v| s.outer.contains(&v))) {
+        if v.is_some_and(|v| outers.first_around(Ipv4Net::from(v)).is_some()) {
             cx.refuse(&f.t.origin, "its address is also a static NAT outer address", "remove one of the two mappings");
             continue;
         }
         let mut lines = Vec::new();
         for p in &f.ports {
             let outer_port = p.map(|(o, _)| o);
-            if let Some((_, _, by)) = seen.iter().find(|(proto, port, _)| *proto == f.protocol && *port == outer_port) {
+            if let Some(by) = seen.get(&(f.protocol.as_str(), outer_port)) {
                 cx.refuse(
                     &f.t.origin,
                     &format!(
@@ -316,7 +319,7 @@ fn interface_descriptor(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats
                 );
                 continue;
             }
-            seen.push((&f.protocol, outer_port, f.t.origin.describe()));
+            seen.insert((&f.protocol, outer_port), f.t.origin.describe());
             let port = match p {
                 Some((o, i)) if o == i => format!(" {o}"),
                 Some((o, i)) => format!(" {o}={i}"),
@@ -367,25 +370,43 @@ fn key_of(t: &Translation) -> String {
     format!("{}/{}", t.origin.kind.as_str(), t.origin.name)
 }
 
-fn add_static<'a>(
-    statics: &mut Vec<StaticMap<'a>>,
-    outer: Ipv4Net,
-    inner: Ipv4Net,
-    dnat: Option<&'a Translation>,
-    snat: Option<&'a Translation>,
-) {
-    let same = statics.iter_mut().find(|s| {
-        s.outer == outer
-            && s.inner == inner
-            && (dnat.is_none() || s.dnat.is_none())
-            && (snat.is_none() || s.snat.is_none())
-    });
-    match same {
-        Some(s) => {
-            s.dnat = s.dnat.or(dnat);
-            s.snat = s.snat.or(snat);
+/// The item an entry key (`dnat/web`, `dnat/web/443`) was made from.
+fn origin_of(gw: &GatewayPlan, key: &str) -> Option<crate::vocab::Origin> {
+    gw.dnat
+        .iter()
+        .chain(&gw.snat)
+        .find(|t| key_of(t) == key || key.starts_with(&format!("{}/", key_of(t))))
+        .map(|t| t.origin.clone())
+}
+
+/// The static entries of one descriptor in intent order, with an index by (outer, inner)
+/// so that a dnat finds its snat half (or the other way round) in one look-up.
+#[derive(Default)]
+struct Statics<'a> {
+    list: Vec<StaticMap<'a>>,
+    by_pair: HashMap<(Ipv4Net, Ipv4Net), Vec<usize>>,
+}
+
+impl<'a> Statics<'a> {
+    /// Completes the first entry of the same (outer, inner) that lacks this half, or adds one.
+    fn add(&mut self, outer: Ipv4Net, inner: Ipv4Net, dnat: Option<&'a Translation>, snat: Option<&'a Translation>) {
+        let same = self.by_pair.entry((outer, inner)).or_default();
+        let list = &mut self.list;
+        let free = same
+            .iter()
+            .copied()
+            .find(|&i| (dnat.is_none() || list[i].dnat.is_none()) && (snat.is_none() || list[i].snat.is_none()));
+        match free {
+            Some(i) => {
+                let s = &mut list[i];
+                s.dnat = s.dnat.or(dnat);
+                s.snat = s.snat.or(snat);
+            }
+            None => {
+                same.push(list.len());
+                list.push(StaticMap { outer, inner, dnat, snat });
+            }
         }
-        None => statics.push(StaticMap { outer, inner, dnat, snat }),
     }
 }
 
@@ -468,7 +489,27 @@ fn classify_dnat<'a>(cx: &mut Ctx, d: &'a Translation) -> Option<DnatKind<'a>> {
 
 /// A static entry is two-way, so it is exact only if the intent says both directions, and
 /// nothing earlier in the intent catches either direction first (RTX: static wins).
-fn check_statics(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Translation], statics: &[StaticMap]) {
+///
+/// Returns the statics' outer prefixes, indexed, for the port forwards' check.
+fn check_statics(
+    cx: &mut Ctx,
+    iface: &str,
+    snats: &[&Translation],
+    dnats: &[&Translation],
+    statics: &[StaticMap],
+) -> FirstNesting {
+    let mut snat_sources = FirstNesting::default();
+    for (i, t) in snats.iter().enumerate() {
+        snat_sources.record(t.matcher.source, i);
+    }
+    let mut dnat_destinations = FirstNesting::default();
+    for (i, t) in dnats.iter().enumerate() {
+        if let Some(v) = t.matcher.destination {
+            dnat_destinations.record(Some(v), i);
+        }
+    }
+    // The statics before the current one, by outer and by inner prefix.
+    let (mut outers, mut inners) = (FirstNesting::default(), FirstNesting::default());
     for (n, s) in statics.iter().enumerate() {
         let (outer, inner) = (show(s.outer), show(s.inner));
         match (s.dnat, s.snat) {
@@ -479,12 +520,12 @@ fn check_statics(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Tr
                 &format!("RTX static NAT is two-way: packets for {outer} arriving on {iface} would also be delivered to {inner}, which no dnat says"),
                 &format!("add a [[gateway.dnat]] with destination = \"{outer}\", to = \"{inner}\", in_interface = \"{iface}\"")),
             (Some(d), Some(t)) => {
-                let first_snat = snats.iter().find(|x| overlaps(x.matcher.source, s.inner));
+                let first_snat = snat_sources.first(s.inner).map(|i| &snats[i]);
                 if let Some(f) = first_snat.filter(|f| !std::ptr::eq(**f, t)) {
                     cx.refuse(&t.origin, &format!("{} comes first in the intent and also translates {inner}, but on RTX the static entry would win", f.origin.describe()),
                         &format!("move this snat before {}", f.origin.describe()));
                 }
-                let first_dnat = dnats.iter().find(|x| x.matcher.destination.is_some_and(|v| overlaps(Some(v), s.outer)));
+                let first_dnat = dnat_destinations.first(s.outer).map(|i| &dnats[i]);
                 if let Some(f) = first_dnat.filter(|f| !std::ptr::eq(**f, d)) {
                     cx.refuse(&d.origin, &format!("{} comes first in the intent and also matches {outer}, but on RTX the static entry would win", f.origin.describe()),
                         &format!("move this dnat before {}", f.origin.describe()));
@@ -492,9 +533,10 @@ fn check_statics(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Tr
             }
             (None, None) => {}
         }
-        if let Some(e) =
-            statics[..n].iter().find(|e| overlaps(Some(e.outer), s.outer) || overlaps(Some(e.inner), s.inner))
-        {
+        let earlier = outers.first(s.outer).into_iter().chain(inners.first(s.inner)).min();
+        outers.record(Some(s.outer), n);
+        inners.record(Some(s.inner), n);
+        if let Some(e) = earlier.map(|i| &statics[i]) {
             let Some(t) = s.dnat.or(s.snat) else { continue };
             let by = e.dnat.or(e.snat).map(|x| x.origin.describe()).unwrap_or_default();
             cx.refuse(
@@ -504,6 +546,7 @@ fn check_statics(cx: &mut Ctx, iface: &str, snats: &[&Translation], dnats: &[&Tr
             );
         }
     }
+    outers
 }
 
 fn render_descriptor(cx: &mut Ctx, id: u32, b: Built, nat: &mut Nat) {
@@ -524,16 +567,25 @@ fn render_descriptor(cx: &mut Ctx, id: u32, b: Built, nat: &mut Nat) {
     });
     for (entries, what) in [(b.statics, "static"), (b.forwards, "masquerade static")] {
         let requests: Vec<Request> = entries.iter().map(|(k, _, _)| Request::unordered(k.clone())).collect();
-        let Ok(numbers) = numbering::assign(&requests, ENTRY_IDS) else {
-            let origin = cx.gw.dnat.iter().chain(&cx.gw.snat).map(|t| t.origin.clone()).next();
-            if let Some(o) = origin {
-                cx.refuse(
-                    &o,
-                    &format!("descriptor {id} has more entries than natc's entry numbers"),
-                    "split the mappings over fewer items",
-                );
+        let numbers = match numbering::assign(&requests, ENTRY_IDS) {
+            Ok(numbers) => numbers,
+            Err(full) => {
+                // Numbering stops at the first entry that finds no free number: name it.
+                if let Some(o) = origin_of(cx.gw, &full.key) {
+                    cx.refuse(
+                        &o,
+                        &format!(
+                            "NAT descriptor {id} on {} is full: natc numbers its {what} entries {}-{}, and this is the first of its {} entries that does not fit",
+                            b.iface,
+                            ENTRY_IDS.start(),
+                            ENTRY_IDS.end(),
+                            entries.len()
+                        ),
+                        "translate the rest on another interface, or merge host mappings into prefix maps (one entry per prefix)",
+                    );
+                }
+                continue;
             }
-            continue;
         };
         let mut numbered: Vec<(u32, Entry)> = numbers.into_iter().zip(entries).collect();
         numbered.sort_by_key(|(n, _)| *n);

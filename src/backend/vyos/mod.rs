@@ -17,6 +17,7 @@ use crate::diag::Diagnostic;
 use crate::plan::GatewayPlan;
 use crate::vocab::VyosVersion;
 use serde::Serialize;
+use std::cell::RefCell;
 
 pub const RULES_FILE: &str = "commands.vyos";
 const NAME: &str = "vyos";
@@ -59,17 +60,37 @@ impl Profile {
 
 pub struct Vyos {
     pub profile: Profile,
+    /// The configuration `check` built, kept for `render` of the same gateway: the
+    /// pipeline asks one target object for both in turn, and building twice was half the
+    /// time of a large build. Keyed by the gateway's address (`render` of another gateway
+    /// builds afresh).
+    built: RefCell<Option<(*const GatewayPlan, Built)>>,
+}
+
+impl Vyos {
+    pub fn new(profile: Profile) -> Self {
+        Vyos { profile, built: RefCell::new(None) }
+    }
+
+    fn configuration(&self, gw: &GatewayPlan) -> Built {
+        match self.built.borrow_mut().take() {
+            Some((of, built)) if std::ptr::eq(of, gw) => built,
+            _ => configuration(gw),
+        }
+    }
 }
 
 impl Target for Vyos {
     fn check(&self, gw: &GatewayPlan) -> Vec<Diagnostic> {
-        let mut findings = configuration(gw).findings;
+        let built = configuration(gw);
+        let mut findings = built.findings.clone();
         findings.extend(policy_tunnels(gw));
+        *self.built.borrow_mut() = Some((gw, built));
         findings
     }
 
     fn render(&self, header: &Header, gw: &GatewayPlan) -> Result<Vec<OutputFile>, Diagnostic> {
-        let built = configuration(gw);
+        let built = self.configuration(gw);
         if let Some(error) = built.findings.into_iter().chain(policy_tunnels(gw)).find(Diagnostic::is_error) {
             return Err(error);
         }
@@ -89,7 +110,7 @@ impl Target for Vyos {
                 super::rollback::vyos_apply(&format!("paste these lines (or `source {RULES_FILE}`)")),
                 notes,
             ),
-            sections: built.sections.into_iter().filter(|s| !s.blocks.is_empty()).collect(),
+            sections: built.sections.iter().filter(|s| !s.blocks.is_empty()).map(SectionView::of).collect(),
         };
         let text = engine::render("vyos/commands.tera", &view)?;
         Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, &text, true)?])
@@ -203,7 +224,46 @@ fn configuration(gw: &GatewayPlan) -> Built {
 #[derive(Serialize)]
 struct CommandsView {
     header: HeaderView,
-    sections: Vec<Section>,
+    sections: Vec<SectionView>,
+}
+
+/// A section as the template shows it: its title and its lines, written here rather than
+/// in the template because a template loop over 100k blocks of lines puts every line into
+/// Tera's context as a map of values (most of a large build's time and memory).
+#[derive(Serialize)]
+struct SectionView {
+    title: &'static str,
+    /// `# comment` and `set PATH 'VALUE'` lines, each ending in a newline.
+    text: String,
+}
+
+impl SectionView {
+    fn of(section: &Section) -> SectionView {
+        let mut text = String::new();
+        for block in &section.blocks {
+            text.push_str("# ");
+            text.push_str(&block.comment);
+            text.push('\n');
+            for line in &block.lines {
+                text.push_str("set ");
+                text.push_str(&line.path);
+                match (&line.value, line.secret) {
+                    // A key's slot is written as it is; it is filled in after rendering.
+                    (Some(v), true) => {
+                        text.push(' ');
+                        text.push_str(v);
+                    }
+                    (Some(v), false) => {
+                        text.push(' ');
+                        text.push_str(&super::quote::vyos_quote(v));
+                    }
+                    (None, _) => {}
+                }
+                text.push('\n');
+            }
+        }
+        SectionView { title: section.title, text }
+    }
 }
 
 /// An address as VyOS writes it: a host without `/32`.
