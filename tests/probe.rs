@@ -322,42 +322,6 @@ fn probes_reach_the_first_middle_and_last_of_5000_mappings_through_the_tree() {
     assert_eq!(*only_arrival(&seen, "a", 6), with_key(snat, 6), "c's last host leaves as its public address");
 }
 
-/// A stand-in `firewall-cmd` that keeps the direct rules and, at `--reload`, loads them the
-/// way firewalld orders them, by priority, but with the order among equal priorities
-/// reversed (firewalld promises none): rules that need an order must have it by priority.
-const ADVERSARIAL_FIREWALL_CMD: &str = r#"#!/usr/bin/env python3
-import json, os, subprocess, sys
-state = os.path.join(os.environ["NATC_FAKE_STATE"], "direct.jsonl")
-args = sys.argv[1:]
-if args and args[0] == "--permanent":
-    args = args[1:]
-if args == ["--reload"]:
-    saved = [json.loads(l) for l in open(state)] if os.path.exists(state) else []
-    lines = []
-    for table in ("nat", "filter", "mangle"):
-        lines.append("*" + table)
-        lines += [":%s - [0:0]" % s[2] for s in saved if s[0] == "chain" and s[1] == table]
-        rules = [(s[2], s[3], -seq, s[4]) for seq, s in enumerate(saved) if s[0] == "rule" and s[1] == table]
-        for chain, priority, _, words in sorted(rules, key=lambda r: r[:3]):
-            quoted = ['"%s"' % w.replace("\\", "\\\\").replace('"', '\\"') for w in words]
-            lines.append("-A %s %s" % (chain, " ".join(quoted)))
-        lines.append("COMMIT")
-    subprocess.run(["iptables-restore"], input="\n".join(lines) + "\n", text=True, check=True)
-    sys.exit(0)
-if not args or args[0] != "--direct":
-    sys.exit(0)
-if args[1] == "--add-chain":
-    record = ["chain", args[3], args[4]]
-elif args[1] == "--add-rule":
-    record = ["rule", args[3], args[4], int(args[5]), args[6:]]
-elif args[1] == "--remove-rules":
-    sys.exit(0)
-else:
-    sys.exit("unexpected: %s" % args)
-with open(state, "a") as f:
-    f.write(json.dumps(record) + "\n")
-"#;
-
 /// The firewalld script's lookup trees (80 mappings: DNAT, SNAT and forward allow trees of
 /// direct chains) in g, loaded as firewalld orders them by priority with ties reversed: the
 /// first, a middle and the last mapping reach their hosts, mapping 1 (no allow) does not, and
@@ -371,11 +335,11 @@ fn probes_reach_mappings_through_firewalld_trees_ordered_by_priority() {
     let script = common::primary(&artifacts[0]);
     assert!(script.contains(" -j nD-eth0-100.65.0.64/28\n"), "not a tree");
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(dir.path().join("bin")).expect("bin dir");
-    let fake = dir.path().join("bin/firewall-cmd");
-    std::fs::write(&fake, ADVERSARIAL_FIREWALL_CMD).expect("write fake");
+    let d = dir.path().display();
     std::fs::write(dir.path().join("firewalld.sh"), script).expect("write script");
-    sh(&format!("chmod +x {}", fake.display()));
+    // The stand-in for firewalld's client loads ties of one priority in reverse order.
+    let load = format!("D={d}\nexport NATC_FAKE_TIES=reversed\n{}", common::firewalld_direct_load());
+    std::fs::write(dir.path().join("load.sh"), load).expect("write loader");
 
     let lab = Lab::new("fwtree", &["a", "g", "c"]);
     lab.link(("a", "eth0", "10.99.1.1/24"), ("g", "eth0", "10.99.1.254/24"));
@@ -389,14 +353,7 @@ fn probes_reach_mappings_through_firewalld_trees_ordered_by_priority() {
     }
     c.push_str(&format!("ip -n $NS route add default via 10.99.2.254 src {last_host}\n"));
     lab.run("c", &c);
-    let d = dir.path().display();
-    lab.run(
-        "g",
-        &format!(
-            "ip -n $NS route add 10.100.0.0/16 via 10.99.2.1\n\
-             ip netns exec $NS env PATH={d}/bin:$PATH NATC_SYSCTL_DIR={d} NATC_FAKE_STATE={d} sh {d}/firewalld.sh >/dev/null"
-        ),
-    );
+    lab.run("g", &format!("ip -n $NS route add 10.100.0.0/16 via 10.99.2.1\nip netns exec $NS sh {d}/load.sh"));
     let observers = Observers::start(&[lab.watch("a", true), lab.watch("c", true)], &[8080], &[]).expect("observers");
     let public = |i: usize| common::mapping_addresses(i).0.octets();
     for (key, i) in [(1, 0), (2, 40), (3, 79)] {

@@ -264,7 +264,8 @@ if sys.argv[1:] == ["--version"]:
     print(os.environ["NATC_FAKE_FIREWALLD"])
 sys.exit(0)
 "#;
-const FAKE_FIREWALL_CLIENT: &str = r#"import subprocess
+const FAKE_FIREWALL_CLIENT: &str = r#"import os
+import subprocess
 
 
 class _Settings(object):
@@ -280,7 +281,11 @@ class _Direct(object):
         chains, rules, passthroughs = settings.settings
         for _, table, chain in chains:
             subprocess.check_call(["iptables", "-t", table, "-N", chain])
-        for _, table, chain, _, args in sorted(rules, key=lambda r: r[3]):
+        # firewalld keeps no order among rules of one priority: NATC_FAKE_TIES=reversed
+        # loads such ties in the reverse of natc's order (tests/probe.rs).
+        tie = -1 if os.environ.get("NATC_FAKE_TIES") == "reversed" else 1
+        ordered = sorted(enumerate(rules), key=lambda ir: (ir[1][3], tie * ir[0]))
+        for _, (_, table, chain, _, args) in ordered:
             subprocess.check_call(["iptables", "-t", table, "-A", chain] + list(args))
         for _, args in passthroughs:
             subprocess.check_call(["iptables"] + list(args))
