@@ -38,7 +38,8 @@ fn intent(n: usize) -> String {
 }
 
 /// `public -> (target, comment)` of every DNAT natc put into the kernel, from nft's listing
-/// of natc's table (map elements `A comment "C" : B`) and iptables-save's nat table.
+/// of natc's table (map elements `A comment "C" : B`) and iptables-save's nat table (natc-dnat
+/// and its lookup tree's `nD-…` chains).
 fn kernel_mappings(listing: &str) -> BTreeMap<String, (String, String)> {
     let mut found = BTreeMap::new();
     // nft lists several elements on a line: `elements = { A comment "C" : B, A2 … : B2,`.
@@ -49,7 +50,8 @@ fn kernel_mappings(listing: &str) -> BTreeMap<String, (String, String)> {
             if let Some((address, comment)) = left.split_once(" comment ") {
                 found.insert(address.to_string(), (target.to_string(), comment.trim_matches('"').to_string()));
             }
-        } else if line.starts_with("-A natc-dnat ") {
+        } else if line.starts_with("-A natc-dnat ") || line.starts_with("-A nD-") {
+            // natc-dnat, or past 64 rules its lookup tree's chains (a jump has no --to-destination).
             let word =
                 |flag: &str| line.split_once(flag).map(|(_, r)| r.split(' ').next().unwrap_or_default().to_string());
             let comment = line.split_once("--comment ").map(|(_, r)| r.split(" -j").next().unwrap_or_default());
