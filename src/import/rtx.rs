@@ -358,11 +358,11 @@ fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, 
         }
     }
     for n in statics {
-        if let Some(at) = lists.placeholders.get(n) {
-            if dir == "in" {
-                draft.policy.input = Some(("drop", *at));
-                continue;
-            }
+        if let Some(at) = lists.placeholders.get(n)
+            && dir == "in"
+        {
+            draft.policy.input = Some(("drop", *at));
+            continue;
         }
         let Some(f) = filters.get(n) else {
             // Not defined here and outside natc's numbers: the router's own filter that
@@ -445,6 +445,25 @@ fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_drop_lists_and_kept_numbers() {
+        let text = "ip lan1 address 192.168.0.1/24\nip lan3 address 198.51.100.2/30\nip lan3 nat descriptor 1797 1\nnat descriptor type 1797 masquerade\nip filter 171862 reject 0.0.0.0 * * * *\nip filter 127541 pass 192.168.0.0/24 192.168.0.1,198.51.100.2,192.168.0.255,198.51.100.3,255.255.255.255,224.0.0.0/4 udp * 53\nip filter 127542 pass 192.168.0.0/24 192.168.0.1 tcp * 22\nip filter 127543 pass 192.168.0.0/24 10.0.0.1,10.0.0.2 tcp * 22\nip lan3 secure filter in 171862 200003 dynamic 200097 150000\nip lan1 secure filter in 127541 127542 127543\n";
+        let mut d = Draft::default();
+        parse(text, &mut d);
+        assert_eq!(d.policy.input, Some(("drop", 5)));
+        let inputs: Vec<Option<&Value>> =
+            d.items.iter().filter(|i| i.get("chain").is_some()).map(|i| i.get("to")).collect();
+        assert_eq!(inputs, [None, Some(&Value::Address("192.168.0.1".into()))]);
+        let keep = d.interface_keys["lan3"].iter().find(|(k, _)| *k == "rtx_keep").map(|(_, v)| v.clone());
+        assert_eq!(
+            keep,
+            Some(Value::Raw("{ nat_descriptors = [1], filters_in = [200003], dynamic_in = [200097] }".into()))
+        );
+        // An address list that is not the router's, and a dynamic filter natc would have
+        // defined, are reported.
+        assert_eq!(d.unexpressed.iter().map(|u| u.line).collect::<Vec<_>>(), [9, 8]);
+    }
 
     #[test]
     fn ranges_that_are_prefixes() {
