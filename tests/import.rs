@@ -375,6 +375,19 @@ fn seed_004_rtx1200_lines_import_and_build_the_same_filters() {
             .find(|l| l.starts_with("ip filter ") && l.ends_with(&format!("pass 192.168.0.0/24 * udp * {port}")));
         let number =
             filter.and_then(|l| l.split(' ').nth(2)).unwrap_or_else(|| panic!("udp {port} filter missing:\n{built}"));
-        assert_eq!(lines.iter().any(|l| l.starts_with(&format!("ip filter dynamic {number} "))), dynamic, "{built}");
+        // natc writes the application form (`ip filter dynamic D 192.168.0.0/24 * udp`, as
+        // the seed does): the filter is stateful when its list's dynamic part has one for
+        // its source and protocol.
+        let covering: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.starts_with("ip filter dynamic ") && l.ends_with(" 192.168.0.0/24 * udp"))
+            .filter_map(|l| l.split(' ').nth(3))
+            .collect();
+        let covered = lines.iter().any(|l| {
+            let Some(list) = l.strip_prefix("ip lan3 secure filter out ") else { return false };
+            let (statics, dynamics) = list.split_once(" dynamic ").unwrap_or((list, ""));
+            statics.split(' ').any(|n| n == number) && dynamics.split(' ').any(|d| covering.contains(&d))
+        });
+        assert_eq!(covered, dynamic, "{built}");
     }
 }

@@ -92,6 +92,8 @@ pub struct Policy {
     pub input: Option<(&'static str, usize)>,
     pub forward: Option<(&'static str, usize)>,
     pub log: Option<(Option<String>, usize)>,
+    /// The policy log's `log_rate`, when its LOG rules are limited.
+    pub log_rate: Option<String>,
 }
 
 /// Everything one configuration file said that natc can write as an intent.

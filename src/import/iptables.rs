@@ -19,6 +19,8 @@ struct Rule {
     ports: Option<Value>,
     ctstate: Option<String>,
     not_ipsec: bool,
+    /// `-m limit --limit R --limit-burst 5` on a LOG rule: the item's `log_rate`.
+    log_rate: Option<String>,
     comment: Option<String>,
     target: String,
     /// The target's options, `--to-destination` and the like, in order.
@@ -28,7 +30,14 @@ struct Rule {
 impl Rule {
     /// The match alone: a LOG rule and the rule it belongs to share it.
     fn same_match(&self, other: &Rule) -> bool {
-        let strip = |r: &Rule| Rule { comment: None, target: String::new(), target_args: Vec::new(), ..r.clone() };
+        // natc limits only the LOG rule (log_rate), never the rule it logs.
+        let strip = |r: &Rule| Rule {
+            comment: None,
+            log_rate: None,
+            target: String::new(),
+            target_args: Vec::new(),
+            ..r.clone()
+        };
         strip(self) == strip(other)
     }
 
@@ -178,7 +187,13 @@ pub(super) fn flush(st: &mut State, draft: &mut Draft) {
                 Some((existing, _)) if *existing != prefix => {
                     draft.refuse(p.line, &p.text, "a second policy log prefix: natc has one log_prefix for both chains")
                 }
-                _ => draft.policy.log = Some((prefix, p.line)),
+                Some(_) if draft.policy.log_rate != p.rule.log_rate => {
+                    draft.refuse(p.line, &p.text, "a second policy log rate: natc has one log_rate for both chains")
+                }
+                _ => {
+                    draft.policy.log = Some((prefix, p.line));
+                    draft.policy.log_rate = p.rule.log_rate.clone();
+                }
             }
         } else {
             draft.refuse(p.line, &p.text, "a LOG rule not followed by a rule with the same match: natc logs only what an item accepts or translates, or what a drop policy drops");
@@ -265,7 +280,7 @@ fn read_rule(words: &[String]) -> Result<(String, Rule), String> {
             "-p" | "--protocol" => r.protocol = protocol(value()?)?,
             "-m" | "--match" => {
                 let m = value()?;
-                if !["tcp", "udp", "multiport", "comment", "conntrack", "state", "policy"].contains(&m) {
+                if !["tcp", "udp", "multiport", "comment", "conntrack", "state", "policy", "limit"].contains(&m) {
                     return Err(format!("the match -m {m} has no intent form"));
                 }
                 modules.push(m);
@@ -278,6 +293,12 @@ fn read_rule(words: &[String]) -> Result<(String, Rule), String> {
                 r.ctstate = Some(states.join(","));
             }
             "--comment" => r.comment = Some(value()?.to_string()),
+            "--limit" => r.log_rate = Some(rate(value()?)?),
+            "--limit-burst" => {
+                if value()? != "5" {
+                    return Err("a --limit-burst other than 5: natc's log_rate always allows a burst of 5".into());
+                }
+            }
             "--dir" => {
                 if value()? != "out" {
                     return Err("an IPsec policy match other than --dir out --pol none".into());
@@ -300,10 +321,29 @@ fn read_rule(words: &[String]) -> Result<(String, Rule), String> {
     if r.target.is_empty() {
         return Err("a rule without -j: it only counts, natc writes no such rule".into());
     }
+    if modules.contains(&"limit") && r.log_rate.is_none() {
+        return Err("-m limit without --limit: natc writes its log_rate as --limit".into());
+    }
+    if r.log_rate.is_some() && r.target != "LOG" {
+        return Err("a rate limit on a rule that is not LOG: natc limits only its logs (log_rate)".into());
+    }
     if r.ports.is_some() && !matches!(&r.protocol, Some(Value::Text(p)) if p == "tcp" || p == "udp") {
         return Err("a port match without -p tcp or -p udp".into());
     }
     Ok((chain, r))
+}
+
+/// A rate `N/UNIT` as an intent's `log_rate`: `10/minute`; iptables-save's `10/min`,
+/// `1/sec` and nft's abbreviations name the same units.
+pub(super) fn rate(text: &str) -> Result<String, String> {
+    let bad = || format!("the rate {text} is not N/second, N/minute, N/hour or N/day");
+    let (n, unit) = text.split_once('/').ok_or_else(bad)?;
+    let n: u32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+    let unit = ["second", "minute", "hour", "day"]
+        .into_iter()
+        .find(|u| !unit.is_empty() && u.starts_with(unit))
+        .ok_or_else(bad)?;
+    Ok(format!("{n}/{unit}"))
 }
 
 /// `10.0.0.10/32` → `10.0.0.10`; a prefix stays a prefix. Validated as IPv4.
@@ -384,6 +424,9 @@ fn with_log(item: &mut Item, log: Option<PendingLog>) {
         item.set("log", Value::Bool(true));
         if let Some(prefix) = p.rule.arg("--log-prefix") {
             item.set("log_prefix", Value::Text(prefix.to_string()));
+        }
+        if let Some(rate) = p.rule.log_rate {
+            item.set("log_rate", Value::Text(rate));
         }
     }
 }
@@ -583,6 +626,17 @@ mod tests {
         let lines: Vec<usize> = d.unexpressed.iter().map(|u| u.line).collect();
         assert_eq!(lines, [3, 4, 5, 7]);
         assert!(d.items.is_empty());
+    }
+
+    #[test]
+    fn a_limited_log_is_log_rate_and_a_limit_elsewhere_is_reported() {
+        // iptables-save prints natc's `--limit 10/minute` as `10/min`.
+        let d = draft(
+            "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -d 10.0.0.10/32 -m limit --limit 10/min --limit-burst 5 -j LOG\n-A FORWARD -d 10.0.0.10/32 -j ACCEPT\n-A FORWARD -m limit --limit 1/sec -j LOG\n-A FORWARD -d 10.0.0.11/32 -m limit --limit 1/sec -j ACCEPT\n-A FORWARD -d 10.0.0.12/32 -m limit --limit 1/sec --limit-burst 9 -j LOG\nCOMMIT\n",
+        );
+        assert_eq!(d.items[0].get("log_rate"), Some(&Value::Text("10/minute".into())));
+        assert_eq!(d.policy.log_rate.as_deref(), Some("1/second"));
+        assert_eq!(d.unexpressed.iter().map(|u| u.line).collect::<Vec<_>>(), [6, 7]);
     }
 
     #[test]

@@ -250,6 +250,27 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
                     i += 4;
                 }
             }
+            // natc's log_rate: `limit rate 10/minute burst 5 packets` on the log rule
+            // (iptables' `-m limit`, which the iptables importer allows on LOG only).
+            ("limit", "rate") => {
+                let rate = s(i + 2);
+                if rate == "over" || s(i + 3).starts_with("bytes") || rate.contains("bytes") {
+                    return draft.refuse(
+                        line,
+                        raw,
+                        "a limit over a rate or in bytes: natc's log_rate is packets under a rate",
+                    );
+                }
+                push(&mut m, &["-m", "limit", "--limit", rate]);
+                i += 3;
+                if s(i) == "burst" {
+                    if s(i + 2) != "packets" {
+                        return draft.refuse(line, raw, "a burst in bytes: natc's log_rate bursts 5 packets");
+                    }
+                    push(&mut m, &["--limit-burst", s(i + 1)]);
+                    i += 3;
+                }
+            }
             ("log", _) => {
                 let mut l = vec!["-j".to_string(), "LOG".to_string()];
                 i += 1;

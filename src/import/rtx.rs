@@ -18,6 +18,8 @@ struct Descriptor {
     inner: Option<String>,
     interface: Option<String>,
     origin: Option<String>,
+    /// The `ip IF nat descriptor …` line that binds it.
+    bound_at: usize,
     /// `masquerade static` entries: (line, inner address, protocol, port, origin).
     statics: Vec<(usize, String, String, String, Option<String>)>,
     /// `static` 1:1 entries: (line, outer, inner, the natc origins before it).
@@ -44,6 +46,8 @@ pub fn parse(text: &str, draft: &mut Draft) {
     let mut filters: BTreeMap<String, Filter> = BTreeMap::new();
     let mut dynamics: BTreeMap<String, Dynamic> = BTreeMap::new();
     let mut bindings: Vec<(usize, String, String, Vec<String>)> = Vec::new();
+    // natc's input = "drop" placeholders: `ip filter N reject 0.0.0.0 * * * *`.
+    let mut placeholders: BTreeMap<String, usize> = BTreeMap::new();
     // natc's `# gateway kind/name` lines since the last command (a static entry has two).
     let mut origins: Vec<String> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
@@ -75,9 +79,12 @@ pub fn parse(text: &str, draft: &mut Draft) {
                 let keys = vec![("to", Value::Text(to.to_string())), ("via", Value::Address(via.to_string()))];
                 draft.blocks.push(Block { header: "[[gateway.route]]", line, keys });
             }
-            ["ip", iface, "nat", "descriptor", n] => {
-                let d = descriptors.entry(n.to_string()).or_default();
-                d.interface = Some(iface.to_string());
+            ["ip", iface, "nat", "descriptor", list @ ..] if !list.is_empty() => {
+                for n in list {
+                    let d = descriptors.entry(n.to_string()).or_default();
+                    d.interface = Some(iface.to_string());
+                    d.bound_at = line;
+                }
                 draft.interface(iface, line);
             }
             ["nat", "descriptor", "type", n, kind] => {
@@ -105,6 +112,11 @@ pub fn parse(text: &str, draft: &mut Draft) {
                     Dynamic { source: src.to_string(), what: what.iter().map(|x| x.to_string()).collect() },
                 );
             }
+            // A list needs one filter: natc's in-list of an interface without input allows
+            // under input = "drop" holds one that matches only the source 0.0.0.0.
+            ["ip", "filter", n, "reject", "0.0.0.0", "*", "*", "*", "*"] => {
+                placeholders.insert(n.to_string(), line);
+            }
             ["ip", "filter", n, "pass", ..] => {
                 filters.insert(n.to_string(), Filter { line, words: w.clone(), raw: raw.to_string(), origin: here });
             }
@@ -118,13 +130,86 @@ pub fn parse(text: &str, draft: &mut Draft) {
             ),
         }
     }
-    for d in descriptors.values() {
+    let mut keep = Keep::default();
+    for (n, d) in &descriptors {
+        // Bound but not defined here, outside natc's numbers: the router's own descriptor
+        // that natc's list keeps (rtx_keep).
+        if d.kind.is_none() && d.statics.is_empty() && d.one_to_one.is_empty() && !natc_number(n, 1000..=1999) {
+            let iface = d.interface.clone().unwrap_or_default();
+            keep.add(&iface, "nat_descriptors", n, d.bound_at, draft);
+            continue;
+        }
         descriptor(d, draft);
     }
 
+    let own = own_addresses(draft);
+    let lists = Lists { filters: &filters, dynamics: &dynamics, placeholders: &placeholders, own: &own };
     for (line, iface, dir, list) in bindings {
-        binding(line, &iface, &dir, &list, &filters, &dynamics, draft);
+        binding(line, &iface, &dir, &list, &lists, &mut keep, draft);
     }
+    for (iface, lists) in keep.0 {
+        let fields: Vec<String> = lists
+            .iter()
+            .map(|(k, ns)| format!("{k} = [{}]", ns.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")))
+            .collect();
+        let keys = draft.interface_keys.entry(iface).or_default();
+        super::draft::set_key(keys, "rtx_keep", Value::Raw(format!("{{ {} }}", fields.join(", "))));
+    }
+}
+
+/// A number in natc's own range (descriptors 1000-1999, filters 100000-199999): one natc
+/// defines, so one missing here is not the router's own.
+fn natc_number(n: &str, range: std::ops::RangeInclusive<u32>) -> bool {
+    n.parse::<u32>().is_ok_and(|n| range.contains(&n))
+}
+
+/// The router's own numbers natc's lists keep, per interface, in rtx_keep's key order.
+#[derive(Default)]
+struct Keep(BTreeMap<String, Vec<(&'static str, Vec<u32>)>>);
+
+impl Keep {
+    fn add(&mut self, iface: &str, key: &'static str, n: &str, line: usize, draft: &mut Draft) {
+        let Ok(n) = n.parse::<u32>() else {
+            return draft.refuse(line, &format!("… {n}"), format!("{n} is not a number"));
+        };
+        const ORDER: [&str; 5] = ["nat_descriptors", "filters_in", "filters_out", "dynamic_in", "dynamic_out"];
+        let lists = self.0.entry(iface.to_string()).or_default();
+        match lists.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ns)) => ns.push(n),
+            None => {
+                lists.push((key, vec![n]));
+                lists.sort_by_key(|(k, _)| ORDER.iter().position(|o| o == k));
+            }
+        }
+    }
+}
+
+/// What a bound filter list refers to.
+struct Lists<'a> {
+    filters: &'a BTreeMap<String, Filter>,
+    dynamics: &'a BTreeMap<String, Dynamic>,
+    placeholders: &'a BTreeMap<String, usize>,
+    /// The router's own addresses (natc's input filters name them as the destination):
+    /// each interface address, its subnet's broadcast, 255.255.255.255 and 224.0.0.0/4.
+    own: &'a std::collections::BTreeSet<String>,
+}
+
+fn own_addresses(draft: &Draft) -> std::collections::BTreeSet<String> {
+    let mut own: std::collections::BTreeSet<String> =
+        ["255.255.255.255", "224.0.0.0/4"].into_iter().map(str::to_string).collect();
+    for keys in draft.interface_keys.values() {
+        for (key, v) in keys {
+            let (&"address", Value::Text(a)) = (key, v) else { continue };
+            let (ip, len) = a.split_once('/').unwrap_or((a, "32"));
+            own.insert(ip.to_string());
+            if let (Ok(ip), Ok(len)) = (ip.parse::<std::net::Ipv4Addr>(), len.parse::<u32>())
+                && len < 31
+            {
+                own.insert(std::net::Ipv4Addr::from(u32::from(ip) | (u32::MAX >> len)).to_string());
+            }
+        }
+    }
+    own
 }
 
 /// `192.168.0.0-192.168.0.255` → `192.168.0.0/24` when it is exactly one prefix.
@@ -251,23 +336,41 @@ fn descriptor(d: &Descriptor, draft: &mut Draft) {
     }
 }
 
-fn binding(
-    line: usize,
-    iface: &str,
-    dir: &str,
-    list: &[String],
-    filters: &BTreeMap<String, Filter>,
-    dynamics: &BTreeMap<String, Dynamic>,
-    draft: &mut Draft,
-) {
+fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, keep: &mut Keep, draft: &mut Draft) {
+    let (filters, dynamics) = (lists.filters, lists.dynamics);
     draft.interface(iface, line);
     draft.policy.forward = Some(("drop", line));
     let (statics, dynamic) = match list.iter().position(|x| x == "dynamic") {
         Some(at) => (&list[..at], &list[at + 1..]),
         None => (list, &list[list.len()..]),
     };
+    for n in dynamic {
+        if !dynamics.contains_key(n) {
+            if natc_number(n, 100000..=199999) {
+                draft.refuse(
+                    line,
+                    &format!("ip {iface} secure filter {dir} … dynamic … {n}"),
+                    format!("dynamic filter {n} is not defined in this config"),
+                );
+            } else {
+                keep.add(iface, if dir == "in" { "dynamic_in" } else { "dynamic_out" }, n, line, draft);
+            }
+        }
+    }
     for n in statics {
+        if let Some(at) = lists.placeholders.get(n)
+            && dir == "in"
+        {
+            draft.policy.input = Some(("drop", *at));
+            continue;
+        }
         let Some(f) = filters.get(n) else {
+            // Not defined here and outside natc's numbers: the router's own filter that
+            // natc's list keeps (rtx_keep).
+            if !natc_number(n, 100000..=199999) {
+                keep.add(iface, if dir == "in" { "filters_in" } else { "filters_out" }, n, line, draft);
+                continue;
+            }
             draft.refuse(
                 line,
                 &format!("ip {iface} secure filter {dir} … {n}"),
@@ -289,6 +392,20 @@ fn binding(
         let mut item = Item::new(Kind::Allow, f.line);
         let key = if dir == "out" { "out_interface" } else { "in_interface" };
         item.set(key, Value::Text(iface.to_string()));
+        // A destination of the router's own addresses only, on an in-list: an input allow
+        // (natc writes input = "drop" so); all of them is natc's whole set, not a `to`.
+        let to_router = dst != "*" && dst.split(',').all(|a| lists.own.contains(a));
+        let dst = if to_router {
+            item.set("chain", Value::Text("input".into()));
+            draft.policy.input.get_or_insert(("drop", f.line));
+            if dst.split(',').count() == lists.own.len() { "*" } else { dst }
+        } else {
+            dst
+        };
+        if to_router && dir != "in" {
+            draft.refuse(f.line, &f.raw, "a filter to the router's own addresses on an out list");
+            continue;
+        }
         if [src, dst].iter().any(|v| v.contains(',') || v.contains('-')) {
             draft.refuse(f.line, &f.raw, "an address list or range: natc's allows match one address or prefix");
             continue;
@@ -316,7 +433,11 @@ fn binding(
                     && (d.what.first().map(String::as_str) == Some(proto)
                         || d.what.first().map(String::as_str) == Some("*")))
         });
-        item.set("stateful", Value::Bool(covered));
+        // An input allow is natc's plain one: the router's replies come back by the
+        // input policy's own dynamic filters.
+        if !to_router || covered {
+            item.set("stateful", Value::Bool(covered));
+        }
         draft.push(item, f.origin.as_deref());
     }
 }
@@ -324,6 +445,25 @@ fn binding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_drop_lists_and_kept_numbers() {
+        let text = "ip lan1 address 192.168.0.1/24\nip lan3 address 198.51.100.2/30\nip lan3 nat descriptor 1797 1\nnat descriptor type 1797 masquerade\nip filter 171862 reject 0.0.0.0 * * * *\nip filter 127541 pass 192.168.0.0/24 192.168.0.1,198.51.100.2,192.168.0.255,198.51.100.3,255.255.255.255,224.0.0.0/4 udp * 53\nip filter 127542 pass 192.168.0.0/24 192.168.0.1 tcp * 22\nip filter 127543 pass 192.168.0.0/24 10.0.0.1,10.0.0.2 tcp * 22\nip lan3 secure filter in 171862 200003 dynamic 200097 150000\nip lan1 secure filter in 127541 127542 127543\n";
+        let mut d = Draft::default();
+        parse(text, &mut d);
+        assert_eq!(d.policy.input, Some(("drop", 5)));
+        let inputs: Vec<Option<&Value>> =
+            d.items.iter().filter(|i| i.get("chain").is_some()).map(|i| i.get("to")).collect();
+        assert_eq!(inputs, [None, Some(&Value::Address("192.168.0.1".into()))]);
+        let keep = d.interface_keys["lan3"].iter().find(|(k, _)| *k == "rtx_keep").map(|(_, v)| v.clone());
+        assert_eq!(
+            keep,
+            Some(Value::Raw("{ nat_descriptors = [1], filters_in = [200003], dynamic_in = [200097] }".into()))
+        );
+        // An address list that is not the router's, and a dynamic filter natc would have
+        // defined, are reported.
+        assert_eq!(d.unexpressed.iter().map(|u| u.line).collect::<Vec<_>>(), [9, 8]);
+    }
 
     #[test]
     fn ranges_that_are_prefixes() {

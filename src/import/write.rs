@@ -113,6 +113,9 @@ pub fn write(draft: &Draft, file: &str, format: &str, target: &str) -> String {
             if let Some(p) = prefix {
                 let _ = writeln!(out, "log_prefix = {}", quote(p));
             }
+            if let Some(rate) = &policy.log_rate {
+                let _ = writeln!(out, "log_rate = {}", quote(rate));
+            }
         }
     }
     for item in &draft.items {
