@@ -1,0 +1,226 @@
+//! `natc drift` (docs/drift.md): a capture of what a box runs, compared with what the intent
+//! builds for it. The captures are natc's own build output (as the box would run it) and,
+//! for iptables and nftables, what a real kernel gives back from `iptables-save` and
+//! `nft list ruleset` after loading it; then one rule is edited, one deleted, one added.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn natc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_natc")).args(args).output().expect("natc runs")
+}
+
+/// Run `natc drift INTENT --running <capture> -g G -t T [extra]` on `capture`.
+fn drift(intent: &str, gateway: &str, target: &str, capture: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("running.txt");
+    std::fs::write(&file, capture).expect("write capture");
+    let intent = common::root().join(intent);
+    let mut args =
+        vec!["drift", intent.to_str().unwrap(), "--running", file.to_str().unwrap(), "-g", gateway, "-t", target];
+    args.extend_from_slice(extra);
+    natc(&args)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// One case: the capture changed by `change`, and the line the report must hold.
+struct Case {
+    what: &'static str,
+    change: Box<dyn Fn(&str) -> String>,
+    expect: &'static str,
+}
+
+fn replace(from: &'static str, to: &'static str) -> Box<dyn Fn(&str) -> String> {
+    Box::new(move |text: &str| {
+        assert!(text.contains(from), "the capture has {from:?}");
+        text.replacen(from, to, 1)
+    })
+}
+
+fn delete(containing: &'static str) -> Box<dyn Fn(&str) -> String> {
+    Box::new(move |text: &str| {
+        assert!(text.contains(containing), "the capture has {containing:?}");
+        text.lines().filter(|l| !l.contains(containing)).map(|l| format!("{l}\n")).collect()
+    })
+}
+
+/// Insert `line` after the first line containing `after`.
+fn insert_after(after: &'static str, line: &'static str) -> Box<dyn Fn(&str) -> String> {
+    Box::new(move |text: &str| {
+        let mut out = String::new();
+        let mut done = false;
+        for l in text.lines() {
+            out.push_str(l);
+            out.push('\n');
+            if !done && l.contains(after) {
+                out.push_str(line);
+                out.push('\n');
+                done = true;
+            }
+        }
+        assert!(done, "the capture has {after:?}");
+        out
+    })
+}
+
+/// The unchanged capture gives exit 0; every case gives exit 1 naming its rule, in the
+/// human report and in the JSON object.
+fn check(intent: &str, gateway: &str, target: &str, capture: &str, cases: Vec<Case>) {
+    let same = drift(intent, gateway, target, capture, &[]);
+    assert_eq!(same.status.code(), Some(0), "unchanged {target} capture: {}", stdout(&same));
+    assert!(stdout(&same).contains("0 differ"), "{}", stdout(&same));
+    for case in cases {
+        let changed = (case.change)(capture);
+        let out = drift(intent, gateway, target, &changed, &[]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{target} {}: {text}", case.what);
+        assert!(text.contains(case.expect), "{target} {}: expected {:?} in:\n{text}", case.what, case.expect);
+        assert!(text.contains("1 differ"), "{target} {}: exactly one rule differs:\n{text}", case.what);
+        let json = drift(intent, gateway, target, &changed, &["--format", "json"]);
+        assert_eq!(json.status.code(), Some(1));
+        let json = stdout(&json);
+        assert!(json.starts_with("{\"drift\":true,"), "{json}");
+        let name = case.expect.split('"').nth(1).expect("a quoted name");
+        assert!(json.contains(&format!("\"name\":\"{name}\"")), "{json}");
+    }
+}
+
+fn iptables_cases() -> Vec<Case> {
+    vec![
+        Case { what: "edit", change: replace("--dport 8443", "--dport 8444"), expect: "changed dnat \"https-to-web\"" },
+        Case { what: "delete", change: delete("allow/lan-out"), expect: "missing allow \"lan-out\"" },
+        Case {
+            what: "add",
+            change: insert_after(
+                "allow/web-in",
+                "-A FORWARD -s 192.0.2.7/32 -p tcp -m tcp --dport 25 -m comment --comment \"edge allow/rogue\" -j ACCEPT",
+            ),
+            expect: "extra allow \"rogue\"",
+        },
+    ]
+}
+
+fn nft_cases() -> Vec<Case> {
+    vec![
+        Case { what: "edit", change: replace("dport 8443", "dport 8444"), expect: "changed dnat \"https-to-web\"" },
+        Case { what: "delete", change: delete("allow/lan-out"), expect: "missing allow \"lan-out\"" },
+        Case {
+            what: "add",
+            change: insert_after(
+                "allow/web-in",
+                "\t\tip saddr 192.0.2.7 tcp dport 25 accept comment \"edge allow/rogue\"",
+            ),
+            expect: "extra allow \"rogue\"",
+        },
+    ]
+}
+
+#[test]
+fn iptables_save_capture_edit_delete_add() {
+    let built = common::primary_of("examples/port-forward.toml", "iptables", "edge");
+    check("examples/port-forward.toml", "edge", "iptables", &built, iptables_cases());
+}
+
+#[test]
+fn nft_capture_edit_delete_add() {
+    let built = common::primary_of("examples/port-forward.toml", "nftables", "edge");
+    check("examples/port-forward.toml", "edge", "nftables", &built, nft_cases());
+}
+
+/// What a kernel gives back after loading `file` with `load`, then `dump`.
+fn kernel_capture(contents: &str, load: &str, dump: &str) -> String {
+    common::require_root_and(&["unshare", "nft", "iptables-restore", "iptables-save"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("rules");
+    std::fs::write(&file, contents).expect("write");
+    let out = Command::new("unshare")
+        .args(["--net", "sh", "-ec", &format!("{load} \"$F\"; {dump}")])
+        .env("F", &file)
+        .output()
+        .expect("unshare runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn real_iptables_save_and_nft_list_ruleset_captures() {
+    let built = common::primary_of("examples/port-forward.toml", "iptables", "edge");
+    let capture = kernel_capture(&built, "iptables-restore <", "iptables-save");
+    check("examples/port-forward.toml", "edge", "iptables", &capture, iptables_cases());
+    let built = common::primary_of("examples/port-forward.toml", "nftables", "edge");
+    let capture = kernel_capture(&built, "nft -f", "nft list ruleset");
+    check("examples/port-forward.toml", "edge", "nftables", &capture, nft_cases());
+}
+
+#[test]
+fn rules_natc_does_not_own_are_ignored_and_counted() {
+    let built = common::primary_of("examples/port-forward.toml", "iptables", "edge");
+    let capture = insert_after("allow/web-in", "-A DOCKER -i docker0 -j RETURN")(&built);
+    let out = drift("examples/port-forward.toml", "edge", "iptables", &capture, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("1 line(s)") && text.contains("ignored 1: a rule in filter DOCKER"), "{text}");
+    let json = stdout(&drift("examples/port-forward.toml", "edge", "iptables", &capture, &["--format", "json"]));
+    assert!(json.starts_with("{\"drift\":false,") && json.contains("\"ignored_lines\":1}"), "{json}");
+}
+
+#[test]
+fn vyos_capture_edit_delete_add() {
+    let intent = "tests/vyos-kitchen-sink.toml";
+    let built = common::primary_of(intent, "vyos", "gw");
+    let cases = vec![
+        Case {
+            what: "edit",
+            change: replace("translation port '8443'", "translation port '8444'"),
+            expect: "changed dnat \"web\"",
+        },
+        Case { what: "delete", change: delete("source rule 886487 "), expect: "missing snat \"one\"" },
+        Case {
+            what: "add",
+            change: Box::new(|t: &str| {
+                format!(
+                    "{t}set nat source rule 886490 description 'gw snat/rogue'\nset nat source rule 886490 outbound-interface name 'eth1'\nset nat source rule 886490 translation address 'masquerade'\n"
+                )
+            }),
+            expect: "extra snat \"rogue\"",
+        },
+    ];
+    check(intent, "gw", "vyos", &built, cases);
+}
+
+#[test]
+fn rtx_capture_edit_delete_add() {
+    let intent = "examples/seed-004-vyos-rtx.toml";
+    let path = common::root().join(intent);
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let artifacts = common::build_gateways(&path, &text, "rtx", vec!["office-rtx".into()]).expect("builds");
+    let built = common::primary(&artifacts[0]).to_string();
+    let cases = vec![
+        Case { what: "edit", change: replace("udp * 500", "udp * 501"), expect: "changed allow \"ike-udp-500\"" },
+        Case { what: "delete", change: delete("ip filter 145520 "), expect: "missing allow \"office-ntp\"" },
+        Case {
+            what: "add",
+            change: Box::new(|t: &str| {
+                let t = insert_after(
+                    "ip filter 145520 ",
+                    "# office-rtx allow/rogue\nip filter 145600 pass 192.0.2.7 * tcp * 25",
+                )(t);
+                replace("ip lan1 secure filter in ", "ip lan1 secure filter in 145600 ")(&t)
+            }),
+            expect: "extra allow \"rogue\"",
+        },
+    ];
+    check(intent, "office-rtx", "rtx", &built, cases);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = drift("examples/port-forward.toml", "no-such-gateway", "iptables", "*nat\nCOMMIT\n", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = natc(&["drift", "examples/port-forward.toml", "-g", "edge", "-t", "iptables"]);
+    assert_eq!(out.status.code(), Some(2));
+}
