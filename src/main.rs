@@ -566,7 +566,7 @@ fn drift(
         return Err(Error::Usage(format!("{} builds no configuration file", target.kind.name())).into());
     };
     let shown = running.display().to_string();
-    let drift = natc::import::drift::compare(&built.contents, &text, format);
+    let drift = natc::import::drift::compare(&built.contents, &text, format, &gateway);
     let target_name = target.to_string();
     if reporter.format == DiagnosticFormat::Json {
         stdout(drift.json(&shown, &gateway, &target_name).as_bytes())?;

@@ -224,3 +224,33 @@ fn usage_errors_exit_2() {
     let out = natc(&["drift", "examples/port-forward.toml", "-g", "edge", "-t", "iptables"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A foreign table (nft), filter number (RTX) or rule without natc's description (VyOS) is
+/// ignored and counted, not drift.
+#[test]
+fn foreign_tables_numbers_and_rules_are_ignored() {
+    let nft = common::primary_of("examples/port-forward.toml", "nftables", "edge");
+    let nft = format!(
+        "{nft}table inet other {{\n\tchain c {{\n\t\ttype filter hook input priority 10; policy accept;\n\t\ttcp dport 80 accept\n\t}}\n}}\n"
+    );
+    let out = drift("examples/port-forward.toml", "edge", "nftables", &nft, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ignored 6: an nftables table natc does not write"), "{}", stdout(&out));
+
+    let intent = "examples/seed-004-vyos-rtx.toml";
+    let path = common::root().join(intent);
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let artifacts = common::build_gateways(&path, &text, "rtx", vec!["office-rtx".into()]).expect("builds");
+    let rtx = format!("{}ip filter 10 pass 192.0.2.9 * tcp * 25\n", common::primary(&artifacts[0]));
+    let out = drift(intent, "office-rtx", "rtx", &rtx, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ignored 1: an RTX filter outside natc's numbers"), "{}", stdout(&out));
+
+    let vyos = common::primary_of("tests/vyos-kitchen-sink.toml", "vyos", "gw");
+    let vyos = format!(
+        "{vyos}set nat source rule 10 outbound-interface name 'eth1'\nset nat source rule 10 translation address 'masquerade'\n"
+    );
+    let out = drift("tests/vyos-kitchen-sink.toml", "gw", "vyos", &vyos, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ignored 2: a VyOS rule natc did not write"), "{}", stdout(&out));
+}

@@ -72,10 +72,14 @@ fn kind(k: Kind) -> &'static str {
 }
 
 /// Compare `running` (a capture) with `built` (natc's output for the same gateway and
-/// target), both in `format`.
-pub fn compare(built: &str, running: &str, format: Format) -> Drift {
-    let (want, have) = (read(built, format), read(running, format));
+/// target), both in `format`; only what natc owns of `running` is compared (`owned`).
+pub fn compare(built: &str, running: &str, format: Format, gateway: &str) -> Drift {
+    let (owned, foreign) = super::owned::keep_owned(built, running, format, gateway);
+    let (want, have) = (read(built, format), read(&owned, format));
     let mut drift = Drift::default();
+    for why in foreign {
+        *drift.ignored.entry(why.to_string()).or_default() += 1;
+    }
     // Lines natc's own output cannot be read back either are not the box's drift: a
     // capture line with the same text is ignored as natc's, not as foreign.
     let own: std::collections::HashSet<&str> = want.unexpressed.iter().map(|u| u.text.as_str()).collect();

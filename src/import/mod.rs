@@ -11,6 +11,7 @@ pub mod drift;
 mod firewalld;
 mod iptables;
 mod nftables;
+mod owned;
 mod rtx;
 mod tokens;
 mod vyos;
