@@ -49,7 +49,8 @@ fn delete(containing: &'static str) -> Box<dyn Fn(&str) -> String> {
 }
 
 /// Insert `line` after the first line containing `after`.
-fn insert_after(after: &'static str, line: &'static str) -> Box<dyn Fn(&str) -> String> {
+fn insert_after(after: &'static str, line: impl Into<String>) -> Box<dyn Fn(&str) -> String> {
+    let line: String = line.into();
     Box::new(move |text: &str| {
         let mut out = String::new();
         let mut done = false;
@@ -57,7 +58,7 @@ fn insert_after(after: &'static str, line: &'static str) -> Box<dyn Fn(&str) -> 
             out.push_str(l);
             out.push('\n');
             if !done && l.contains(after) {
-                out.push_str(line);
+                out.push_str(&line);
                 out.push('\n');
                 done = true;
             }
@@ -253,4 +254,27 @@ fn foreign_tables_numbers_and_rules_are_ignored() {
     let out = drift("tests/vyos-kitchen-sink.toml", "gw", "vyos", &vyos, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("ignored 2: a VyOS rule natc did not write"), "{}", stdout(&out));
+}
+
+fn firewalld_cases(prefix: &'static str) -> Vec<Case> {
+    let added = format!(
+        "{prefix}filter natc-forward 0 -s 192.0.2.7/32 -p tcp -m tcp --dport 25 -m comment --comment 'edge allow/rogue' -j ACCEPT"
+    );
+    vec![
+        Case { what: "edit", change: replace("--dport 8443", "--dport 8444"), expect: "changed dnat \"https-to-web\"" },
+        Case { what: "delete", change: delete("allow/lan-out"), expect: "missing allow \"lan-out\"" },
+        Case { what: "add", change: insert_after("allow/web-in", added), expect: "extra allow \"rogue\"" },
+    ]
+}
+
+/// firewalld: natc's own script as the capture, and its direct rules in the form
+/// `firewall-cmd --direct --get-all-rules` prints (`ipv4 TABLE CHAIN PRIORITY ARGS`).
+#[test]
+fn firewalld_capture_edit_delete_add() {
+    let script = common::primary_of("examples/port-forward.toml", "firewalld", "edge");
+    check("examples/port-forward.toml", "edge", "firewalld", &script, firewalld_cases("    rule "));
+    let all_rules: String =
+        script.lines().filter_map(|l| l.strip_prefix("    rule ")).map(|l| format!("ipv4 {l}\n")).collect();
+    assert!(all_rules.lines().count() >= 5, "{all_rules}");
+    check("examples/port-forward.toml", "edge", "firewalld", &all_rules, firewalld_cases("ipv4 "));
 }
