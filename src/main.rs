@@ -566,14 +566,25 @@ fn drift(
         return Err(Error::Usage(format!("{} builds no configuration file", target.kind.name())).into());
     };
     let shown = running.display().to_string();
-    let drift = natc::import::drift::compare(&built.contents, &text, format, &gateway);
+    let mut drift = natc::import::drift::compare(&built.contents, &text, format, &gateway);
+    // The intent item each change names, as a line of INTENT: its `[[gateway.KIND]]` header.
+    // A netmap item comes back from a device as a dnat and an snat of the same name.
+    if let Some(plan) = compiled.plan.gateways.iter().find(|g| g.name == gateway) {
+        let origins =
+            plan.dnat.iter().chain(&plan.snat).map(|t| &t.origin).chain(plan.filters.rules.iter().map(|f| &f.origin));
+        let mut lines = std::collections::HashMap::new();
+        for o in origins {
+            let line = input.text[..o.span.start.min(input.text.len())].matches('\n').count() + 1;
+            lines.entry(o.name.clone()).or_insert(line);
+        }
+        drift.locate(|_, name| lines.get(name).copied());
+    }
     let target_name = target.to_string();
     if reporter.format == DiagnosticFormat::Json {
         stdout(drift.json(&shown, &gateway, &target_name).as_bytes())?;
     } else {
-        let origin = format!("{} gateway {} target {}", input.name, gateway, target_name);
         // Names and rule text come from the files: each line is escaped, the newlines kept.
-        let human = drift.human(&shown, &origin);
+        let human = drift.human(&shown, &input.name, &gateway, &target_name);
         let lines: Vec<String> = human.lines().map(|l| escape(l).into_owned()).collect();
         stdout(format!("{}\n", lines.join("\n")).as_bytes())?;
     }

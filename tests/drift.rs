@@ -124,6 +124,28 @@ fn nft_cases() -> Vec<Case> {
 fn iptables_save_capture_edit_delete_add() {
     let built = common::primary_of("examples/port-forward.toml", "iptables", "edge");
     check("examples/port-forward.toml", "edge", "iptables", &built, iptables_cases());
+    // The changed rule names its intent item's line: the `[[gateway.dnat]]` header above
+    // `name = "https-to-web"`.
+    let intent = std::fs::read_to_string(common::root().join("examples/port-forward.toml")).expect("readable");
+    let lines: Vec<&str> = intent.lines().collect();
+    let name = lines.iter().position(|l| l.starts_with("name = \"https-to-web\"")).expect("the item");
+    let header = (0..name).rev().find(|&i| lines[i].starts_with("[[gateway.dnat]]")).expect("its header") + 1;
+    let out = drift(
+        "examples/port-forward.toml",
+        "edge",
+        "iptables",
+        &built.replacen("--dport 8443", "--dport 8444", 1),
+        &[],
+    );
+    assert!(stdout(&out).contains(&format!("port-forward.toml:{header}, gateway edge")), "{}", stdout(&out));
+    let json = drift(
+        "examples/port-forward.toml",
+        "edge",
+        "iptables",
+        &built.replacen("--dport 8443", "--dport 8444", 1),
+        &["--format", "json"],
+    );
+    assert!(stdout(&json).contains(&format!("\"intent_line\":{header},")), "{}", stdout(&json));
 }
 
 #[test]

@@ -23,6 +23,9 @@ pub struct Change {
     pub kind: &'static str,
     /// The intent item's name (for `extra`, the name the importer gave the running rule).
     pub name: String,
+    /// The intent file's line of the item (`[[gateway.dnat]]`), when the caller found it
+    /// (`Drift::locate`); for extra, the item of that kind and name if the intent has one.
+    pub intent_line: Option<usize>,
     /// The line of natc's build output the intent side came from (missing, changed).
     pub built_line: Option<usize>,
     /// The line of the capture the running side came from (extra, changed).
@@ -107,6 +110,7 @@ pub fn compare(built: &str, running: &str, format: Format, gateway: &str) -> Dri
                         change: "changed",
                         kind: kind(w.kind),
                         name: w.name.clone(),
+                        intent_line: None,
                         built_line: Some(w.line),
                         running_line: Some(h.line),
                         intent: Some(a),
@@ -134,6 +138,7 @@ pub fn compare(built: &str, running: &str, format: Format, gateway: &str) -> Dri
                 change: "missing",
                 kind: kind(w.kind),
                 name: w.name.clone(),
+                intent_line: None,
                 built_line: Some(w.line),
                 running_line: None,
                 intent: Some(c),
@@ -146,6 +151,7 @@ pub fn compare(built: &str, running: &str, format: Format, gateway: &str) -> Dri
             change: "extra",
             kind: kind(h.kind),
             name: h.name.clone(),
+            intent_line: None,
             built_line: None,
             running_line: Some(i).map(|_| h.line),
             intent: None,
@@ -181,13 +187,24 @@ fn json_opt_num(n: Option<usize>) -> String {
 }
 
 impl Drift {
+    /// Fill each change's `intent_line` from `line_of(kind, name)`: the intent item's line.
+    pub fn locate(&mut self, line_of: impl Fn(&str, &str) -> Option<usize>) {
+        for c in &mut self.changes {
+            c.intent_line = line_of(c.kind, &c.name);
+        }
+    }
+
     /// The report for a human: one line per rule that differs, then what was ignored.
-    /// `running` is the capture's file name, `origin` names the gateway and target.
-    pub fn human(&self, running: &str, origin: &str) -> String {
+    /// `running` is the capture's file name, `intent` the intent's.
+    pub fn human(&self, running: &str, intent: &str, gateway: &str, target: &str) -> String {
         let mut out = String::new();
         for c in &self.changes {
             let place = c.running_line.map_or(running.to_string(), |l| format!("{running}:{l}"));
-            out.push_str(&format!("{}: {} {} {:?} ({origin})\n", place, c.change, c.kind, c.name));
+            let at = c.intent_line.map_or(String::new(), |l| format!(":{l}"));
+            out.push_str(&format!(
+                "{place}: {} {} {:?} ({intent}{at}, gateway {gateway}, target {target})\n",
+                c.change, c.kind, c.name
+            ));
             if let Some(i) = &c.intent {
                 out.push_str(&format!("    intent:  {i}\n"));
             }
@@ -215,11 +232,12 @@ impl Drift {
             .iter()
             .map(|c| {
                 format!(
-                    "{{\"change\":{},\"kind\":{},\"name\":{},\"running_line\":{},\"built_line\":{},\"intent\":{},\"running\":{}}}",
+                    "{{\"change\":{},\"kind\":{},\"name\":{},\"running_line\":{},\"intent_line\":{},\"built_line\":{},\"intent\":{},\"running\":{}}}",
                     json_string(c.change),
                     json_string(c.kind),
                     json_string(&c.name),
                     json_opt_num(c.running_line),
+                    json_opt_num(c.intent_line),
                     json_opt_num(c.built_line),
                     json_opt_str(&c.intent),
                     json_opt_str(&c.running)
