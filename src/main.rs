@@ -572,9 +572,11 @@ fn drift(
     if let Some(plan) = compiled.plan.gateways.iter().find(|g| g.name == gateway) {
         let origins =
             plan.dnat.iter().chain(&plan.snat).map(|t| &t.origin).chain(plan.filters.rules.iter().map(|f| &f.origin));
+        // Line starts once, then a binary search per item: linear in the intent's size.
+        let starts: Vec<usize> = std::iter::once(0).chain(input.text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let mut lines = std::collections::HashMap::new();
         for o in origins {
-            let line = input.text[..o.span.start.min(input.text.len())].matches('\n').count() + 1;
+            let line = starts.partition_point(|&s| s <= o.span.start);
             lines.entry(o.name.clone()).or_insert(line);
         }
         drift.locate(|_, name| lines.get(name).copied());
