@@ -556,6 +556,21 @@ fn drift(
     let max = natc::intent::read::max_size_from_env().map_err(Error::Usage)?;
     let bytes = natc::intent::read::read_regular_file(running, max).map_err(Error::Usage)?;
     let text = String::from_utf8_lossy(&bytes);
+    let shown = running.display().to_string();
+    // A capture of another format would read as "every rule missing": refuse it instead.
+    if from.is_none()
+        && let Some(seen) = Format::detect(&text)
+        && seen != format
+    {
+        return Err(Error::Usage(format!(
+            "{} looks like {} output, not the {} that target {} runs; give --from if it is",
+            escape(&shown),
+            seen.name(),
+            format.name(),
+            target.kind.name()
+        ))
+        .into());
+    }
     let (input, compiled) = compile_file(intent)?;
     let options = BuildOptions { targets: vec![target.clone()], gateways: vec![gateway.clone()], ..Default::default() };
     let artifacts = natc::build(&compiled, &options).map_err(|e| input.failure(e))?;
@@ -565,7 +580,6 @@ fn drift(
     let Some(built) = artifact.files.iter().find(|f| f.primary) else {
         return Err(Error::Usage(format!("{} builds no configuration file", target.kind.name())).into());
     };
-    let shown = running.display().to_string();
     let mut drift = natc::import::drift::compare(&built.contents, &text, format, &gateway);
     // The intent item each change names, as a line of INTENT: its `[[gateway.KIND]]` header.
     // A netmap item comes back from a device as a dnat and an snat of the same name.

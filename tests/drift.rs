@@ -246,6 +246,11 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let out = natc(&["drift", "examples/port-forward.toml", "-g", "edge", "-t", "iptables"]);
     assert_eq!(out.status.code(), Some(2));
+    // An nft capture given for the iptables target is refused, not read as "all missing".
+    let nft = common::primary_of("examples/port-forward.toml", "nftables", "edge");
+    let out = drift("examples/port-forward.toml", "edge", "iptables", &nft, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("looks like nft output"));
 }
 
 /// A foreign table (nft), filter number (RTX) or rule without natc's description (VyOS) is
