@@ -102,6 +102,11 @@ fn iptables_cases() -> Vec<Case> {
             ),
             expect: "extra allow \"rogue\"",
         },
+        Case {
+            what: "policy",
+            change: replace(":FORWARD DROP", ":FORWARD ACCEPT"),
+            expect: "changed policy \"forward\"",
+        },
     ]
 }
 
@@ -116,6 +121,14 @@ fn nft_cases() -> Vec<Case> {
                 "\t\tip saddr 192.0.2.7 tcp dport 25 accept comment \"edge allow/rogue\"",
             ),
             expect: "extra allow \"rogue\"",
+        },
+        Case {
+            what: "policy",
+            change: replace(
+                "hook forward priority filter; policy drop;",
+                "hook forward priority filter; policy accept;",
+            ),
+            expect: "changed policy \"forward\"",
         },
     ]
 }

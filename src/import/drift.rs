@@ -158,6 +158,26 @@ pub fn compare(built: &str, running: &str, format: Format, gateway: &str) -> Dri
             running: Some(content(h)),
         });
     }
+    // The filter policies: `input` and `forward` (drop or accept), as the importer reads
+    // them (iptables chain policies, nft `policy drop`, natc's final drop rules).
+    let policies =
+        [("input", want.policy.input, have.policy.input), ("forward", want.policy.forward, have.policy.forward)];
+    for (chain, w, h) in policies {
+        let (wv, hv) = (w.map(|p| p.0), h.map(|p| p.0));
+        if wv == hv {
+            continue;
+        }
+        drift.changes.push(Change {
+            change: "changed",
+            kind: "policy",
+            name: chain.to_string(),
+            intent_line: None,
+            built_line: w.map(|p| p.1),
+            running_line: h.map(|p| p.1),
+            intent: Some(format!("{chain} = {}", wv.unwrap_or("accept"))),
+            running: Some(format!("{chain} = {}", hv.unwrap_or("accept"))),
+        });
+    }
     drift.changes.sort_by(|a, b| {
         (a.running_line.or(a.built_line), a.name.as_str()).cmp(&(b.running_line.or(b.built_line), b.name.as_str()))
     });
