@@ -318,3 +318,25 @@ fn firewalld_capture_edit_delete_add() {
     assert!(all_rules.lines().count() >= 5, "{all_rules}");
     check("examples/port-forward.toml", "edge", "firewalld", &all_rules, firewalld_cases("ipv4 "));
 }
+
+/// Every example, every target it builds for: natc's own output, as the box would run it,
+/// is no drift (exit 0), and at least one rule of it is compared.
+#[test]
+fn every_example_matches_its_own_build() {
+    let mut compared = 0;
+    for example in common::examples() {
+        let text = std::fs::read_to_string(&example).expect("readable");
+        let relative = example.strip_prefix(common::root()).expect("under the checkout").to_str().unwrap().to_string();
+        for target in ["iptables", "nftables", "firewalld", "vyos", "rtx"] {
+            // A gateway a target cannot express (N301) has nothing to compare on that target.
+            let Ok(artifacts) = common::build_gateways(&example, &text, target, Vec::new()) else { continue };
+            for a in &artifacts {
+                let out = drift(&relative, &a.gateway, target, common::primary(a), &[]);
+                let report = stdout(&out);
+                assert_eq!(out.status.code(), Some(0), "{relative} {} {target}:\n{report}", a.gateway);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 10, "only {compared} gateway-targets compared");
+}
