@@ -146,14 +146,14 @@ pub fn compare(built: &str, running: &str, format: Format, gateway: &str) -> Dri
             }),
         }
     }
-    for (i, h) in have.items.iter().enumerate().filter(|(i, _)| !used[*i]) {
+    for (_, h) in have.items.iter().enumerate().filter(|(i, _)| !used[*i]) {
         drift.changes.push(Change {
             change: "extra",
             kind: kind(h.kind),
             name: h.name.clone(),
             intent_line: None,
             built_line: None,
-            running_line: Some(i).map(|_| h.line),
+            running_line: Some(h.line),
             intent: None,
             running: Some(content(h)),
         });
