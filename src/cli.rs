@@ -194,6 +194,28 @@ pub enum Command {
         #[command(flatten)]
         reporting: Reporting<DiagnosticFormat>,
     },
+    /// Compare a captured running configuration (iptables-save, nft list ruleset, firewalld
+    /// direct rules, VyOS show configuration commands, RTX show config) with what INTENT
+    /// builds for one gateway and target, rule by rule: each missing, extra or changed rule
+    /// with its intent item and the capture's FILE:LINE (docs/drift.md). Exit 0 when the
+    /// box matches, 1 on drift, 2 on a usage error.
+    Drift {
+        intent: PathBuf,
+        /// The captured running configuration.
+        #[arg(long, value_name = "FILE")]
+        running: PathBuf,
+        /// The gateway the box is.
+        #[arg(long = "gateway", short = 'g')]
+        gateway: String,
+        /// The target the box runs (iptables, nftables, firewalld, vyos, rtx).
+        #[arg(long = "target", short = 't', value_parser = parse_target)]
+        target: TargetSpec,
+        /// The capture's format. Default: the target's.
+        #[arg(long, value_enum)]
+        from: Option<ImportFormat>,
+        #[command(flatten)]
+        reporting: Reporting<DiagnosticFormat>,
+    },
     /// Read a device's existing configuration and write it as an intent (TOML on stdout, or
     /// FILE), each item commented with the line it came from; every line the intent cannot
     /// express is reported on stderr as FILE:LINE (docs/import.md). Exit 0 when every line

@@ -66,6 +66,9 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
             let options = BuildOptions { targets, gateways, ..Default::default() };
             diff(reporter, &old, &new, &options, exit_code, change_script)
         }
+        Command::Drift { intent, running, gateway, target, from, .. } => {
+            drift(reporter, &intent, &running, gateway, target, from.map(cli::ImportFormat::format))
+        }
         Command::Init { output } => init(output.as_deref()),
         Command::Import { file, from, output } => import(&file, from.map(cli::ImportFormat::format), output.as_deref()),
         Command::Completions { shell } => {
@@ -162,6 +165,7 @@ impl Reporter {
             Command::Build { reporting, .. } => (reporting.diagnostics(), reporting.color),
             Command::Check { reporting, .. }
             | Command::Diff { reporting, .. }
+            | Command::Drift { reporting, .. }
             | Command::Verify { reporting, .. }
             | Command::Trace { reporting, .. } => (reporting.diagnostics(), reporting.color),
             Command::Init { .. }
@@ -519,6 +523,93 @@ fn diff(
         eprintln!("note: {note}");
     }
     if exit_code && !comparison.diffs.is_empty() { Err(Error::Differs.into()) } else { Ok(()) }
+}
+
+/// `natc drift INTENT --running FILE -g G -t T`: build INTENT for G and T, read both that
+/// output and the capture with the same importer, and compare the items (docs/drift.md).
+fn drift(
+    reporter: &Reporter,
+    intent: &Path,
+    running: &Path,
+    gateway: String,
+    target: TargetSpec,
+    from: Option<natc::import::Format>,
+) -> Result<(), Failure> {
+    use natc::import::Format;
+    let format = match from {
+        Some(f) => f,
+        None => match target.kind {
+            natc::backend::TargetKind::Iptables => Format::IptablesSave,
+            natc::backend::TargetKind::Nftables => Format::Nft,
+            natc::backend::TargetKind::Firewalld => Format::FirewalldDirect,
+            natc::backend::TargetKind::Vyos => Format::Vyos,
+            natc::backend::TargetKind::Rtx => Format::Rtx,
+            natc::backend::TargetKind::Strongswan => {
+                return Err(Error::Usage(format!(
+                    "natc drift compares rules; target {} has none (give --from)",
+                    target.kind.name()
+                ))
+                .into());
+            }
+        },
+    };
+    let max = natc::intent::read::max_size_from_env().map_err(Error::Usage)?;
+    let bytes = natc::intent::read::read_regular_file(running, max).map_err(Error::Usage)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let shown = running.display().to_string();
+    // A capture of another format would read as "every rule missing": refuse it instead.
+    if from.is_none()
+        && let Some(seen) = Format::detect(&text)
+        && seen != format
+    {
+        return Err(Error::Usage(format!(
+            "{} looks like {} output, not the {} that target {} runs; give --from if it is",
+            escape(&shown),
+            seen.name(),
+            format.name(),
+            target.kind.name()
+        ))
+        .into());
+    }
+    let (input, compiled) = compile_file(intent)?;
+    let options = BuildOptions { targets: vec![target.clone()], gateways: vec![gateway.clone()], ..Default::default() };
+    let artifacts = natc::build(&compiled, &options).map_err(|e| input.failure(e))?;
+    let Some(artifact) = artifacts.iter().find(|a| a.gateway == gateway) else {
+        return Err(Error::Usage(format!("{} has no gateway {}", input.name, escape(&gateway))).into());
+    };
+    let Some(built) = artifact.files.iter().find(|f| f.primary) else {
+        return Err(Error::Usage(format!("{} builds no configuration file", target.kind.name())).into());
+    };
+    let mut drift = natc::import::drift::compare(&built.contents, &text, format, &gateway);
+    // The intent item each change names, as a line of INTENT: its `[[gateway.KIND]]` header.
+    // A netmap item comes back from a device as a dnat and an snat of the same name.
+    if let Some(plan) = compiled.plan.gateways.iter().find(|g| g.name == gateway) {
+        let origins =
+            plan.dnat.iter().chain(&plan.snat).map(|t| &t.origin).chain(plan.filters.rules.iter().map(|f| &f.origin));
+        // Line starts once, then a binary search per item: linear in the intent's size.
+        let starts: Vec<usize> = std::iter::once(0).chain(input.text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let mut lines = std::collections::HashMap::new();
+        for o in origins {
+            let line = starts.partition_point(|&s| s <= o.span.start);
+            lines.entry(o.name.clone()).or_insert(line);
+        }
+        drift.locate(|_, name| lines.get(name).copied());
+    }
+    let target_name = target.to_string();
+    if reporter.format == DiagnosticFormat::Json {
+        stdout(drift.json(&shown, &gateway, &target_name).as_bytes())?;
+    } else {
+        // Names and rule text come from the files: each line is escaped, the newlines kept.
+        let human = drift.human(&shown, &input.name, &gateway, &target_name);
+        let lines: Vec<String> = human.lines().map(|l| escape(l).into_owned()).collect();
+        stdout(format!("{}\n", lines.join("\n")).as_bytes())?;
+    }
+    if drift.changes.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!("{}: {} rule(s) drifted from {}", escape(&shown), drift.changes.len(), input.name))
+            .into())
+    }
 }
 
 fn trace(reporter: &Reporter, path: &Path, packet: Option<natc::trace::PacketQuery>) -> Result<(), Failure> {

@@ -7,9 +7,11 @@
 //! the ordinary pipeline then reads, so it needs no intent, model or plan types.
 
 pub mod draft;
+pub mod drift;
 mod firewalld;
 mod iptables;
 mod nftables;
+mod owned;
 mod rtx;
 mod tokens;
 mod vyos;
@@ -99,14 +101,19 @@ pub struct Imported {
 /// Import `text`, read from `file` (the name the comments and the report use).
 pub fn import(file: &str, text: &str, format: Format) -> Imported {
     let mut draft = draft::Draft::default();
-    match format {
-        Format::IptablesSave => iptables::parse(text, &mut draft),
-        Format::FirewalldDirect => firewalld::parse(text, &mut draft),
-        Format::Nft => nftables::parse(text, &mut draft),
-        Format::Vyos => vyos::parse(text, &mut draft),
-        Format::Rtx => rtx::parse(text, &mut draft),
-    }
+    parse(text, format, &mut draft);
     let intent = write::write(&draft, file, format.name(), format.target());
     let items = draft.items.len() + draft.blocks.len() + draft.interfaces.len();
     Imported { intent, items, unexpressed: draft.unexpressed }
+}
+
+/// Read `text` in `format` into `draft` (import and drift read the same way).
+fn parse(text: &str, format: Format, draft: &mut draft::Draft) {
+    match format {
+        Format::IptablesSave => iptables::parse(text, draft),
+        Format::FirewalldDirect => firewalld::parse(text, draft),
+        Format::Nft => nftables::parse(text, draft),
+        Format::Vyos => vyos::parse(text, draft),
+        Format::Rtx => rtx::parse(text, draft),
+    }
 }
