@@ -13,11 +13,12 @@ pub mod yaml;
 use crate::Artifact;
 use crate::backend::header::header_view;
 use crate::backend::quote::yaml_comment;
-use crate::backend::{Header, TargetKind, engine, linux};
+use crate::backend::{Header, TargetKind, TargetSpec, engine, linux};
 use crate::diag::{Code, Diagnostic};
 use crate::emit::{FileMode, PlannedFile};
 use crate::pipeline::Compiled;
 use crate::plan::GatewayPlan;
+use crate::vocab::FirewalldVersion;
 use serde::Serialize;
 use std::path::Path;
 use units::{Installed, UNIT_DIR};
@@ -121,7 +122,7 @@ fn document(compiled: &Compiled, a: &Artifact) -> Result<PlannedFile, Diagnostic
             boot_notes(header.intent, a.target.kind, &path),
         ),
         dir,
-        packages: packages(a.target.kind),
+        packages: packages(&a.target),
         files,
         runcmd: vec![vec!["systemctl".into(), "daemon-reload".into()], enable],
     };
@@ -153,9 +154,14 @@ fn boot_notes(intent: &str, kind: TargetKind, path: &Path) -> Vec<String> {
 /// What the files call: the target's tool, `ip` and `sysctl` (firewalld.sh also checks its
 /// rules with `iptables-restore`, which firewalld only recommends, and loads natc's table
 /// with `nft` on firewalld's nftables backend: Debian's firewalld needs only the library).
-fn packages(kind: TargetKind) -> Vec<&'static str> {
-    match kind {
+/// A `firewalld@0.6` script carries no nftables copy (0.6 has only its iptables backend),
+/// so CentOS 7 is not asked for a package its script never calls.
+fn packages(spec: &TargetSpec) -> Vec<&'static str> {
+    match spec.kind {
         TargetKind::Nftables => vec!["iproute2", "nftables", "procps"],
+        TargetKind::Firewalld if spec.firewalld_version() == FirewalldVersion::V0_6 => {
+            vec!["firewalld", "iproute2", "iptables", "procps"]
+        }
         TargetKind::Firewalld => vec!["firewalld", "iproute2", "iptables", "nftables", "procps"],
         _ => vec!["iproute2", "iptables", "procps"],
     }
@@ -185,4 +191,22 @@ fn sysctl_header(header: &Header, gw: &GatewayPlan, kind: TargetKind) -> crate::
 /// A target handed over files of another shape than its module renders: natc's bug.
 fn internal(a: &Artifact, what: &str) -> Diagnostic {
     super::internal("cloud-init", format!("{}: {what}", a.gateway))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::packages;
+
+    /// nftables only where a file calls `nft`: not for a firewalld 0.6 script, which carries
+    /// the direct rules alone.
+    #[test]
+    fn nftables_is_a_package_only_where_the_files_call_nft() {
+        let of = |spec: &str| packages(&spec.parse().expect("a target spec"));
+        assert!(of("firewalld").contains(&"nftables"));
+        assert!(of("firewalld@0.9").contains(&"nftables"));
+        assert!(!of("firewalld@0.6").contains(&"nftables"));
+        assert!(of("firewalld@0.6").contains(&"iptables"));
+        assert!(of("nftables").contains(&"nftables"));
+        assert!(!of("iptables").contains(&"nftables"));
+    }
 }
