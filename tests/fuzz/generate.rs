@@ -224,6 +224,15 @@ impl Gen<'_> {
             let v = self.text(arg);
             t.set("rtx", v);
         }
+        if family == 0 && self.rng.chance(30) {
+            let arg = self.rng.pick(&["0.6", "0.9", "1"]).to_string();
+            let v = self.text(arg);
+            t.set("firewalld", v);
+        }
+        // RTX has no counters (N301): there only as hostility.
+        if family != 2 && self.rng.chance(20) || self.roll() {
+            t.set("counters", Value::Bool(self.rng.chance(70)));
+        }
         if self.rng.chance(30) {
             let d = self.free_text();
             t.set("description", d);
@@ -260,6 +269,14 @@ impl Gen<'_> {
             if self.rng.chance(40) {
                 let d = self.free_text();
                 it.set("description", d);
+            }
+            if self.rng.chance(10) {
+                let mss = self.tcp_mss();
+                it.set("tcp_mss", mss);
+            }
+            if family == 2 && self.rng.chance(15) {
+                let keep = self.rtx_keep();
+                it.set("rtx_keep", keep);
             }
             self.doc.tables.push(it);
             own.push(seg.clone());
@@ -329,6 +346,11 @@ impl Gen<'_> {
             if self.rng.chance(20) {
                 t.set("return_route", Value::Bool(self.rng.chance(70)));
             }
+            // A hairpin reflects every inside client: with `source` it is refused (N115).
+            if self.rng.chance(10) && (!t.has("source") || self.roll()) {
+                t.set("hairpin", Value::Bool(true));
+            }
+            self.logging(&mut t, family);
             self.common(&mut t);
             self.doc.tables.push(t);
         }
@@ -357,6 +379,7 @@ impl Gen<'_> {
             if self.rng.chance(15) {
                 t.set("except_ipsec", Value::Bool(true));
             }
+            self.logging(&mut t, family);
             self.common(&mut t);
             self.doc.tables.push(t);
         }
@@ -375,6 +398,7 @@ impl Gen<'_> {
             t.set("remote_as", v);
             let v = pick_iface(self, own);
             t.set("interface", v);
+            self.logging(&mut t, family);
             self.common(&mut t);
             self.doc.tables.push(t);
         }
@@ -407,17 +431,26 @@ impl Gen<'_> {
             if self.rng.chance(20) {
                 t.set("stateful", Value::Bool(self.rng.chance(60)));
             }
+            self.logging(&mut t, family);
             self.common(&mut t);
             self.doc.tables.push(t);
         }
         if self.rng.chance(35) {
             let mut t = Table::new("gateway.policy", false);
+            let mut closes = false;
             for key in ["forward", "input"] {
                 if self.rng.chance(70) {
-                    let arg = self.rng.pick(&["accept", "drop"]).to_string();
+                    let verdicts: &[&str] =
+                        if family == 0 { &["accept", "drop", "reject"] } else { &["accept", "drop"] };
+                    let arg = self.rng.pick(verdicts).to_string();
+                    closes |= arg != "accept";
                     let v = self.text(arg);
                     t.set(key, v);
                 }
+            }
+            // A policy log needs a policy that drops or rejects (N115).
+            if closes || self.roll() {
+                self.logging(&mut t, family);
             }
             self.doc.tables.push(t);
         }
@@ -530,6 +563,52 @@ impl Gen<'_> {
         }
     }
 
+    /// `log`, and with it sometimes `log_prefix` and `log_rate`. Rates are for Linux
+    /// gateways (VyOS and RTX refuse them, N301); the rates iptables cannot express (under
+    /// 5/day) and the out-of-range ones come as hostility.
+    fn logging(&mut self, t: &mut Table, family: usize) {
+        if !self.rng.chance(15) {
+            return;
+        }
+        // `log = false` with a prefix or rate is refused (N115): only as hostility.
+        let log = !self.roll();
+        t.set("log", Value::Bool(log));
+        if self.rng.chance(50) {
+            let arg = self.rng.pick(&["natc-", "DNAT web: ", "x"]).to_string();
+            let v = self.text(arg);
+            t.set("log_prefix", v);
+        }
+        if family == 0 && self.rng.chance(40) || self.roll() {
+            let arg = if self.roll() {
+                self.rng.pick(&["1/day", "4/day", "0/second", "10001/minute", "5/fortnight"])
+            } else {
+                self.rng.pick(&["10/second", "1/minute", "100/hour", "5/day"])
+            };
+            let v = self.text(arg.to_string());
+            t.set("log_rate", v);
+        }
+    }
+
+    /// A TCP MSS clamp: a size (536-1460, boundary ones as hostility) or "auto".
+    fn tcp_mss(&mut self) -> Value {
+        if self.rng.chance(40) {
+            return self.text("auto".into());
+        }
+        Value::Int(self.int(536, 1460))
+    }
+
+    /// RTX `rtx_keep`: numbers the router already uses on an interface.
+    fn rtx_keep(&mut self) -> Value {
+        let mut keep = Vec::new();
+        for key in ["nat_descriptors", "filters_in", "filters_out", "dynamic_in", "dynamic_out"] {
+            if self.rng.chance(40) {
+                let n = self.int(1, 2_000_000);
+                keep.push((key.to_string(), Value::Array(vec![Value::Int(n)])));
+            }
+        }
+        Value::Inline(keep)
+    }
+
     fn accepts(&mut self, gateway: bool) -> Value {
         let codes = if gateway { pools::GATEWAY_CODES } else { pools::CODES };
         let code = if self.roll() { self.hostile_string() } else { self.rng.pick(codes).to_string() };
@@ -595,6 +674,26 @@ impl Gen<'_> {
         }
         if self.rng.chance(30) {
             t.set("nat_traversal", Value::Bool(true));
+        }
+        if self.rng.chance(25) {
+            let arg = self.rng.pick(&["198.51.100.7", "gw.example.net", "vpn@example.net"]).to_string();
+            let v = self.text(arg);
+            t.set("local_id", v);
+        }
+        if self.rng.chance(25) {
+            let arg = self.rng.pick(&["10.9.0.4", "peer.example.net", "ops@example.net"]).to_string();
+            let v = self.text(arg);
+            t.set("remote_id", v);
+        }
+        if self.rng.chance(20) {
+            let mss = self.tcp_mss();
+            t.set("tcp_mss", mss);
+        }
+        if self.roll() {
+            // The far end as "<gateway>/<tunnel>": mostly one that does not exist (N2xx).
+            let arg = format!("{}/tunnel-{}", self.rng.pick(NAMES), self.rng.below(2));
+            let v = self.text(arg);
+            t.set("peer", v);
         }
         let mut far_end = None;
         if self.rng.chance(60) {

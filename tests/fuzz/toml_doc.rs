@@ -38,6 +38,10 @@ impl Table {
     pub fn set(&mut self, key: &str, value: Value) {
         self.entries.push((key.to_string(), value));
     }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k == key)
+    }
 }
 
 impl Doc {
