@@ -77,6 +77,13 @@ impl Target for Nftables {
 /// [`MAX_SHIFTED_PORTS`] are N301 for every target that loads this table (firewalld too).
 pub(super) fn port_shift_limits(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
+    // firewalld 0.9 and 1.x load this table whatever their backend, so there the way out is
+    // a narrower range, not another target on the same box.
+    let instead = if target == NAME {
+        "narrow the port range, or use the iptables target, which shifts ranges natively".to_string()
+    } else {
+        format!("split the range into DNATs of at most {MAX_SHIFTED_PORTS} ports each")
+    };
     for t in gw.dnat.iter().filter(|t| t.port_step().is_some_and(|p| p.onto().width() > MAX_SHIFTED_PORTS)) {
         errors.push(cannot_express(
             target,
@@ -85,7 +92,7 @@ pub(super) fn port_shift_limits(target: &str, gw: &GatewayPlan) -> Vec<Diagnosti
                 "shifting {} ports needs one map element per port (at most {MAX_SHIFTED_PORTS})",
                 t.port_step().map_or(0, |p| p.onto().width())
             ),
-            "narrow the port range, or use the iptables target, which shifts ranges natively",
+            &instead,
         ));
     }
     errors
