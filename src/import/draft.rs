@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, HashSet};
 
 /// The kinds of intent item an imported line can become.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Dnat,
     Snat,
+    Netmap,
     Allow,
 }
 
@@ -16,6 +17,7 @@ impl Kind {
         match self {
             Kind::Dnat => "dnat",
             Kind::Snat => "snat",
+            Kind::Netmap => "netmap",
             Kind::Allow => "allow",
         }
     }
@@ -50,11 +52,22 @@ pub struct Item {
     pub line: usize,
     pub keys: Vec<(&'static str, Value)>,
     pub description: Option<String>,
+    /// The natc origin its comment named (`edge netmap/vpc-a (dnat)`): how fold.rs finds
+    /// the parts of one netmap or hairpin.
+    pub origin: Option<ItemOrigin>,
+}
+
+/// The kind, name and part of a natc comment's origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemOrigin {
+    pub kind: String,
+    pub name: String,
+    pub part: Option<String>,
 }
 
 impl Item {
     pub fn new(kind: Kind, line: usize) -> Item {
-        Item { kind, name: String::new(), line, keys: Vec::new(), description: None }
+        Item { kind, name: String::new(), line, keys: Vec::new(), description: None, origin: None }
     }
 
     pub fn set(&mut self, key: &'static str, value: Value) {
@@ -117,6 +130,9 @@ pub struct Draft {
     pub counters: bool,
     /// The item names taken so far (names are unique per gateway; a set keeps it linear).
     pub names: HashSet<String>,
+    /// The target's profile natc's header names: the gateway key and its value
+    /// (`firewalld = "0.6"`, `vyos = "1.5"`, `rtx = "RTX1200"`).
+    pub profile: Option<(&'static str, String)>,
     /// Whatever else the writer should carry as a `#` note at the top (not a rule).
     pub notes: Vec<String>,
 }
@@ -168,6 +184,11 @@ impl Draft {
                 self.gateway = Some(origin.gateway.to_string());
             }
             item.description = origin.description.map(str::to_string);
+            item.origin = Some(ItemOrigin {
+                kind: origin.kind.to_string(),
+                name: origin.name.to_string(),
+                part: origin.part.map(str::to_string),
+            });
             let name = match origin.part {
                 Some(part) => suffixed(origin.name, &slug(part)),
                 None => origin.name.to_string(),

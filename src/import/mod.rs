@@ -9,6 +9,7 @@
 pub mod draft;
 pub mod drift;
 mod firewalld;
+mod fold;
 mod iptables;
 mod nftables;
 mod owned;
@@ -102,6 +103,7 @@ pub struct Imported {
 pub fn import(file: &str, text: &str, format: Format) -> Imported {
     let mut draft = draft::Draft::default();
     parse(text, format, &mut draft);
+    fold::fold(&mut draft);
     let intent = write::write(&draft, file, format.name(), format.target());
     let items = draft.items.len() + draft.blocks.len() + draft.interfaces.len();
     Imported { intent, items, unexpressed: draft.unexpressed }

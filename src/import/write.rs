@@ -83,6 +83,9 @@ pub fn write(draft: &Draft, file: &str, format: &str, target: &str) -> String {
     }
 
     let _ = writeln!(out, "\n[[gateway]]\nname = {}\ntargets = [{}]", quote(&gateway), quote(target));
+    if let Some((key, profile)) = &draft.profile {
+        let _ = writeln!(out, "{key} = {}", quote(profile));
+    }
     if draft.counters {
         let _ = writeln!(out, "counters = true");
     }
