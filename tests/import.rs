@@ -16,10 +16,11 @@ fn root() -> PathBuf {
 }
 
 /// The intents the round trip covers: every example, and the test intents of verify,
-/// rtx and change, and the VyOS kitchen sink.
+/// rtx, change and import (forms the others lack, as a shifted port range), and the VyOS
+/// kitchen sink.
 fn intents() -> Vec<PathBuf> {
     let mut out = vec![root().join("tests/vyos-kitchen-sink.toml")];
-    for dir in ["examples", "tests/verify", "tests/rtx", "tests/change"] {
+    for dir in ["examples", "tests/verify", "tests/rtx", "tests/change", "tests/import"] {
         for entry in std::fs::read_dir(root().join(dir)).expect("readable") {
             let path = entry.expect("entry").path();
             if path.extension().is_some_and(|e| e == "toml") {
@@ -521,5 +522,36 @@ fn rtx_ipsec_typed_by_hand_imports_without_its_keys() {
         "ip route 10.20.0.0/16 gateway tunnel 1",
     ] {
         assert!(built.lines().any(|l| l == line), "{line:?} missing:\n{built}");
+    }
+}
+
+/// nft maps as people write them: a named port-forward map (`ip daddr . tcp dport`), an
+/// anonymous address map, natc's shifted port range, prefix maps of several elements both
+/// ways, an snat map; one element each becomes one item, and a port map that is no shifted
+/// range is reported at its line.
+#[test]
+fn nft_maps_import_one_item_per_element() {
+    let (out, intent) = import_file("tests/import/hand-written.nft");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("hand-written.nft:14: not imported: a port map that is not one shifted range"), "{stderr}");
+    assert_eq!(stderr.matches("not imported:").count(), 1, "{stderr}");
+    assert!(intent.contains("name = \"shop-front\""), "the element's comment names it:\n{intent}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nft.toml");
+    std::fs::write(&file, &intent).unwrap();
+    assert!(build(&file, "hand-written", "nftables").is_some(), "builds for nftables:\n{intent}");
+    let rules = rules_only(&build(&file, "hand-written", "iptables").expect("builds for iptables"));
+    for line in [
+        "-A PREROUTING -i eth0 -d 198.51.100.2/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.0.10:80",
+        "-A PREROUTING -i eth0 -d 198.51.100.2/32 -p tcp -m tcp --dport 2222 -j DNAT --to-destination 10.0.0.11:22",
+        "-A PREROUTING -i eth0 -d 198.51.100.4/32 -j DNAT --to-destination 10.0.0.13",
+        "-A PREROUTING -i eth0 -d 198.51.100.2/32 -p udp -m udp --dport 10000:10003 -j DNAT --to-destination 10.0.0.20:20000-20003/10000",
+        "-A PREROUTING -i tun0 -d 10.8.0.0/24 -j NETMAP --to 10.2.0.0/24",
+        "-A POSTROUTING -o tun0 -s 10.2.0.0/24 -j NETMAP --to 10.8.0.0/24",
+        "-A POSTROUTING -o eth0 -s 10.0.0.13/32 -j SNAT --to-source 198.51.100.4",
+        "-A POSTROUTING -o eth0 -j MASQUERADE",
+    ] {
+        assert!(rules.iter().any(|r| r == line), "{line} missing from {rules:#?}");
     }
 }
