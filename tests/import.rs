@@ -555,3 +555,40 @@ fn nft_maps_import_one_item_per_element() {
         assert!(rules.iter().any(|r| r == line), "{line} missing from {rules:#?}");
     }
 }
+
+/// A VyOS 1.2 box's per-interface rulesets (`firewall name X`, bound `in` and `local` on
+/// eth0) migrate: the drop defaults become the policies, accept rules allows on eth0, the
+/// ruleset's established/related rule the policy's own, and eth1, which nothing filtered,
+/// an allow of everything entering it on each chain; the drop rule, the ruleset bound
+/// nowhere and `all-ping` are reported. The intent builds for vyos@1.4 and passes the
+/// grammar check.
+#[test]
+fn vyos_1_2_rulesets_migrate_to_1_4_filters() {
+    let (out, intent) = import_file("tests/import/vyos-1.2-firewall.commands");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for line in [1, 12, 13, 22] {
+        assert!(stderr.contains(&format!("vyos-1.2-firewall.commands:{line}: not imported")), "{line}:\n{stderr}");
+    }
+    assert_eq!(stderr.matches("not imported:").count(), 4, "{stderr}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vyos.toml");
+    std::fs::write(&file, &intent).unwrap();
+    let built = build(&file, "vyos-1-2-firewall", "vyos@1.4").expect("builds for vyos@1.4");
+    let (ok, report) = common::vyos_check(&built, "1.4");
+    assert!(ok, "{report}\n{built}");
+    let rules = vyos_rules_only(&built);
+    for line in [
+        "set firewall ipv4 forward filter default-action 'drop'",
+        "set firewall ipv4 input filter default-action 'drop'",
+        "set firewall ipv4 forward filter rule N destination address '10.0.0.10'",
+        "set firewall ipv4 forward filter rule N destination port '443'",
+        "set firewall ipv4 forward filter rule N inbound-interface name 'eth1'",
+        "set firewall ipv4 input filter rule N source address '198.51.100.0/24'",
+        "set firewall ipv4 input filter rule N inbound-interface name 'eth1'",
+    ] {
+        assert!(rules.iter().any(|r| r == line), "{line} missing:\n{built}");
+    }
+    // eth0's forward traffic passes only by its rule: no allow of everything on eth0.
+    assert!(!intent.contains("eth0-in-unfiltered") && !intent.contains("eth0-local-unfiltered"), "{intent}");
+}

@@ -156,12 +156,18 @@ impl Draft {
             Some(name) => name,
             None => format!("{}-{}", item.kind.table(), item.line),
         };
+        self.push_as(item, &base);
+    }
+
+    /// Add an item named `base` (made unique), its interfaces declared.
+    pub fn push_as(&mut self, item: Item, base: &str) {
+        let mut item = item;
         for key in ["in_interface", "out_interface", "interface"] {
             if let Some(Value::Text(name)) = item.get(key).cloned() {
                 self.interface(&name, item.line);
             }
         }
-        item.name = self.unique(&base);
+        item.name = self.unique(base);
         self.items.push(item);
     }
 

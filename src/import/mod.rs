@@ -17,6 +17,7 @@ mod rtx;
 mod rtx_ipsec;
 mod tokens;
 mod vyos;
+mod vyos_firewall;
 pub(crate) mod write;
 
 pub use draft::Unexpressed;
