@@ -498,10 +498,13 @@ fn rtx_ipsec_typed_by_hand_imports_without_its_keys() {
     assert!(!intent.contains("name = \"tunnel1\"\n"), "a VTI declared as an interface:\n{intent}");
     // Tunnel 2 has `ipsec ike payload type`: the line says why, and every other line of
     // the tunnel (its SA policy and IKE settings too) is reported as its part.
-    assert!(stderr.contains("rtx1210-ipsec.config:28: not imported: an IKE setting natc does not write"), "{stderr}");
+    assert!(
+        stderr.contains("rtx1210-ipsec.config:28: not imported [N403]: an IKE setting natc does not write"),
+        "{stderr}"
+    );
     for line in [24, 25, 26, 27, 29, 30, 31] {
         assert!(
-            stderr.contains(&format!("rtx1210-ipsec.config:{line}: not imported: part of tunnel 2")),
+            stderr.contains(&format!("rtx1210-ipsec.config:{line}: not imported [N404]: part of tunnel 2")),
             "{line}:\n{stderr}"
         );
     }
@@ -534,8 +537,11 @@ fn nft_maps_import_one_item_per_element() {
     let (out, intent) = import_file("tests/import/hand-written.nft");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("hand-written.nft:14: not imported: a port map that is not one shifted range"), "{stderr}");
-    assert_eq!(stderr.matches("not imported:").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("hand-written.nft:14: not imported [N401]: a port map that is not one shifted range"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("not imported [").count(), 1, "{stderr}");
     assert!(intent.contains("name = \"shop-front\""), "the element's comment names it:\n{intent}");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("nft.toml");
@@ -570,7 +576,13 @@ fn vyos_1_2_rulesets_migrate_to_1_4_filters() {
     for line in [1, 12, 13, 22] {
         assert!(stderr.contains(&format!("vyos-1.2-firewall.commands:{line}: not imported")), "{line}:\n{stderr}");
     }
-    assert_eq!(stderr.matches("not imported:").count(), 4, "{stderr}");
+    assert_eq!(stderr.matches("not imported [").count(), 4, "{stderr}");
+    for (line, code) in [(1, "N401"), (12, "N402"), (13, "N402"), (22, "N405")] {
+        assert!(
+            stderr.contains(&format!("vyos-1.2-firewall.commands:{line}: not imported [{code}]")),
+            "{line}:\n{stderr}"
+        );
+    }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("vyos.toml");
     std::fs::write(&file, &intent).unwrap();
@@ -591,4 +603,44 @@ fn vyos_1_2_rulesets_migrate_to_1_4_filters() {
     }
     // eth0's forward traffic passes only by its rule: no allow of everything on eth0.
     assert!(!intent.contains("eth0-in-unfiltered") && !intent.contains("eth0-local-unfiltered"), "{intent}");
+}
+
+/// Every line of the report has a code of IMPORT_CODES, each code is documented in
+/// docs/diagnostics.md and produced by a fixture of tests/import/, and `--format json`
+/// gives one object per line not imported, each naming a line inside the file.
+#[test]
+fn the_report_codes_every_line_and_speaks_json() {
+    let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("tests/import")).expect("tests/import") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            continue;
+        }
+        let lines = std::fs::read_to_string(&path).expect("readable").lines().count();
+        let out = natc(&["import", path.to_str().unwrap(), "--format", "json"]);
+        let human = natc(&["import", path.to_str().unwrap()]);
+        let human = String::from_utf8_lossy(&human.stderr).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let records: Vec<serde_json::Value> = stderr
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display())))
+            .collect();
+        assert_eq!(records.len(), human.matches(": not imported [").count(), "{}: {stderr}\n{human}", path.display());
+        for r in &records {
+            let line = r["line"].as_u64().expect("line") as usize;
+            assert!((1..=lines).contains(&line), "{}: line {line} outside the file", path.display());
+            assert_eq!(r["file"].as_str(), path.to_str());
+            assert!(r["text"].is_string() && r["message"].as_str().is_some_and(|m| m.starts_with("not imported: ")));
+            let code = r["code"].as_str().expect("code").to_string();
+            assert!(natc::vocab::codes::IMPORT_CODES.iter().any(|(c, _)| c.0 == code), "{code} is not an import code");
+            assert!(human.contains(&format!(":{line}: not imported [{code}]: ")), "{code} at {line}:\n{human}");
+            seen.insert(code);
+        }
+    }
+    for (code, summary) in natc::vocab::codes::IMPORT_CODES {
+        assert!(doc.contains(&format!("| {code} | {summary} |")), "{code} is not in docs/diagnostics.md");
+        assert!(seen.contains(code.0), "no fixture of tests/import/ produces {code}");
+    }
 }

@@ -1,6 +1,7 @@
 //! What an importer found: intent items with the line each came from, and the lines it
 //! could not express. Every parser fills one `Draft`; `write.rs` turns it into TOML.
 
+use crate::vocab::Code;
 use std::collections::{BTreeMap, HashSet};
 
 /// The kinds of intent item an imported line can become.
@@ -97,6 +98,8 @@ pub struct Unexpressed {
     pub line: usize,
     pub text: String,
     pub why: String,
+    /// N401–N405 (src/vocab/codes.rs, IMPORT_CODES).
+    pub code: Code,
 }
 
 /// The policy of a filter chain, with the line that set it.
@@ -138,8 +141,14 @@ pub struct Draft {
 }
 
 impl Draft {
+    /// Report a line natc has no intent item for (N401).
     pub fn refuse(&mut self, line: usize, text: &str, why: impl Into<String>) {
-        self.unexpressed.push(Unexpressed { line, text: text.trim().to_string(), why: why.into() });
+        self.refuse_as(Code::IMPORT_NO_ITEM, line, text, why);
+    }
+
+    /// Report a line under the code that says what kind of gap it is (N402–N405).
+    pub fn refuse_as(&mut self, code: Code, line: usize, text: &str, why: impl Into<String>) {
+        self.unexpressed.push(Unexpressed { line, text: text.trim().to_string(), why: why.into(), code });
     }
 
     pub fn interface(&mut self, name: &str, line: usize) {

@@ -230,7 +230,7 @@ pub(super) fn rule_line(st: &mut State, body: &str, line: usize, raw: &str, draf
 pub(super) fn rule_words(st: &mut State, words: &[String], line: usize, raw: &str, draft: &mut Draft) {
     let (chain, rule) = match read_rule(words) {
         Ok(parsed) => parsed,
-        Err(why) => return draft.refuse(line, raw, why),
+        Err(why) => return draft.refuse_as(crate::vocab::Code::IMPORT_NO_KEY, line, raw, why),
     };
     if chain != st.chain {
         flush(st, draft);
@@ -471,7 +471,7 @@ fn nat(chain: &str, r: Rule, line: usize, raw: &str, log: Option<PendingLog>, dr
         (_, target) => Err(format!("-j {target} in {chain} has no intent form")),
     };
     if let Err(why) = step {
-        return draft.refuse(line, raw, why);
+        return draft.refuse_as(crate::vocab::Code::IMPORT_NO_KEY, line, raw, why);
     }
     if destination && r.destination.is_none() {
         return draft.refuse(line, raw, "a DNAT without -d: an intent dnat needs the destination it translates");
@@ -552,7 +552,8 @@ fn filter(st: &mut State, chain: &str, r: Rule, line: usize, raw: &str, log: Opt
         return reject(st, chain, r, line, raw, draft);
     }
     if r.target != "ACCEPT" || !r.target_args.is_empty() {
-        return draft.refuse(
+        return draft.refuse_as(
+            crate::vocab::Code::IMPORT_DROP_RULE,
             line,
             raw,
             format!("-j {} in filter {chain}: natc's filters are allow lists under a policy", r.target),
@@ -601,7 +602,8 @@ fn reject(st: &mut State, chain: &str, r: Rule, line: usize, raw: &str, draft: &
         *slot = Some(("reject", line));
         return;
     }
-    draft.refuse(
+    draft.refuse_as(
+        crate::vocab::Code::IMPORT_DROP_RULE,
         line,
         raw,
         "a REJECT rule that is not natc's reject policy (tcp-reset, then icmp-port-unreachable, last in a DROP chain)",

@@ -118,6 +118,26 @@ pub fn import(file: &str, text: &str, format: Format) -> Imported {
     Imported { intent, items, unexpressed: draft.unexpressed }
 }
 
+/// The report as JSON Lines (`natc import --format json`): one object per line not
+/// imported, `{"file", "line", "code", "severity", "message", "text"}`, in the report's
+/// order; every string escaped by serde_json.
+pub fn report_json(file: &str, unexpressed: &[Unexpressed]) -> String {
+    let mut out = String::new();
+    for u in unexpressed {
+        let record = serde_json::json!({
+            "file": file,
+            "line": u.line,
+            "code": u.code.0,
+            "severity": "error",
+            "message": format!("not imported: {}", u.why),
+            "text": u.text,
+        });
+        out.push_str(&record.to_string());
+        out.push('\n');
+    }
+    out
+}
+
 /// Read `text` in `format` into `draft` (import and drift read the same way).
 fn parse(text: &str, format: Format, draft: &mut draft::Draft) {
     match format {

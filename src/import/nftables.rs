@@ -418,7 +418,8 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
                         match sc.maps.get(name) {
                             Some(e) => per_element = Some(e),
                             None => {
-                                return draft.refuse(
+                                return draft.refuse_as(
+                                    crate::vocab::Code::IMPORT_REFERENCE,
                                     line,
                                     raw,
                                     format!("the map {name} is not defined before this rule"),
@@ -480,7 +481,14 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
                 };
                 i = j + 2;
             }
-            (other, _) => return draft.refuse(line, raw, format!("`{other}` has no intent form")),
+            (other, _) => {
+                return draft.refuse_as(
+                    crate::vocab::Code::IMPORT_NO_KEY,
+                    line,
+                    raw,
+                    format!("`{other}` has no intent form"),
+                );
+            }
         }
     }
     if target.is_empty() && log.is_some() {

@@ -455,7 +455,8 @@ fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, 
     for n in dynamic {
         if !dynamics.contains_key(n) {
             if natc_number(n, 100000..=199999) {
-                draft.refuse(
+                draft.refuse_as(
+                    crate::vocab::Code::IMPORT_REFERENCE,
                     line,
                     &format!("ip {iface} secure filter {dir} … dynamic … {n}"),
                     format!("dynamic filter {n} is not defined in this config"),
@@ -479,7 +480,8 @@ fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, 
                 keep.add(iface, if dir == "in" { "filters_in" } else { "filters_out" }, n, line, draft);
                 continue;
             }
-            draft.refuse(
+            draft.refuse_as(
+                crate::vocab::Code::IMPORT_REFERENCE,
                 line,
                 &format!("ip {iface} secure filter {dir} … {n}"),
                 format!("filter {n} is not a pass filter of this config"),
@@ -532,7 +534,12 @@ fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, 
             match super::iptables::protocol(proto) {
                 Ok(Some(p)) => item.set("protocol", p),
                 _ => {
-                    draft.refuse(f.line, &f.raw, format!("the protocol {proto} has no intent form"));
+                    draft.refuse_as(
+                        crate::vocab::Code::IMPORT_NO_KEY,
+                        f.line,
+                        &f.raw,
+                        format!("the protocol {proto} has no intent form"),
+                    );
                     continue;
                 }
             }

@@ -10,6 +10,7 @@
 
 use super::draft::{Block, Draft, NatcOrigin, Value};
 use super::write::quote;
+use crate::vocab::Code;
 use std::collections::BTreeMap;
 
 /// One `tunnel select N` block.
@@ -23,6 +24,8 @@ struct Select {
     policy: Option<(usize, String)>,
     address: Option<(usize, String)>,
     mss: Option<(usize, String)>,
+    /// The first line of the block natc has no tunnel key for: it keeps the tunnel out.
+    unknown: Option<(usize, String)>,
     /// Lines that say nothing beyond the block itself (`tunnel encapsulation ipsec`,
     /// `tunnel enable N`), kept to be reported when the tunnel is not imported.
     lines: Vec<(usize, String)>,
@@ -111,7 +114,11 @@ impl Ipsec {
                     // that is no tunnel setting ends the block (not every config closes it
                     // with `tunnel select none`).
                     _ if raw.starts_with(char::is_whitespace) => {
-                        draft.refuse(line, raw, "a tunnel setting natc does not write")
+                        if select.unknown.is_none() {
+                            select.unknown = Some((line, raw.trim().to_string()));
+                        } else {
+                            select.lines.push((line, raw.to_string()));
+                        }
                     }
                     _ => {
                         self.selected = None;
@@ -155,7 +162,12 @@ impl Ipsec {
                 }
                 Err((culprit, text, why)) => {
                     // The whole tunnel stays out: why at its line, then each of its lines.
-                    draft.refuse(culprit, &shown(&text), format!("{why}: tunnel {number} is not imported"));
+                    draft.refuse_as(
+                        Code::IMPORT_NO_KEY,
+                        culprit,
+                        &shown(&text),
+                        format!("{why}: tunnel {number} is not imported"),
+                    );
                     let mut lines: Vec<(usize, String)> = vec![(select.line, format!("tunnel select {number}"))];
                     lines.extend(select.lines.iter().cloned());
                     lines.extend(select.policy.iter().map(|(l, p)| (*l, format!("ipsec tunnel {p}"))));
@@ -168,20 +180,26 @@ impl Ipsec {
                     }
                     lines.sort();
                     for (l, text) in lines.into_iter().filter(|(l, _)| *l != culprit) {
-                        draft.refuse(l, &shown(&text), format!("part of tunnel {number}, which is not imported"));
+                        draft.refuse_as(
+                            Code::IMPORT_PART,
+                            l,
+                            &shown(&text),
+                            format!("part of tunnel {number}, which is not imported"),
+                        );
                     }
                 }
             }
         }
         for (p, sa) in &self.policies {
             if !used_policies.contains(p) {
-                draft.refuse(sa.line, &sa.raw, "an SA policy no tunnel of this config uses");
+                draft.refuse_as(Code::IMPORT_REFERENCE, sa.line, &sa.raw, "an SA policy no tunnel of this config uses");
             }
         }
         for (g, lines) in &self.ike {
             if !used_gateways.contains(g) {
                 for (line, raw, _) in lines {
-                    draft.refuse(
+                    draft.refuse_as(
+                        Code::IMPORT_REFERENCE,
                         *line,
                         &shown(raw),
                         format!("an IKE setting of security gateway {g}, which no tunnel uses"),
@@ -271,6 +289,9 @@ fn tunnel(
         Some(o) => o.name.to_string(),
         None => format!("tunnel-{number}"),
     };
+    if let Some((line, raw)) = &select.unknown {
+        return Err((*line, raw.clone(), "a tunnel setting natc does not write".into()));
+    }
     let Some((_, address)) = &select.address else {
         let why = "a tunnel without `ip tunnel address`: natc's tunnels are route-based with a VTI address";
         return Err((select.line, format!("tunnel select {number}"), why.into()));

@@ -412,7 +412,8 @@ fn nat_rule(dir: &str, o: &Object, draft: &mut Draft) {
             "translation port" => "to_port",
             "description" | "log" => continue,
             _ => {
-                return draft.refuse(
+                return draft.refuse_as(
+                    crate::vocab::Code::IMPORT_NO_KEY,
                     *line,
                     &format!("set nat {dir} rule … {key} {value}"),
                     format!("the nat rule's `{key}` has no intent form: the whole rule is not imported"),
@@ -472,7 +473,8 @@ fn filter_rule(chain: &str, o: &Object, draft: &mut Draft) {
             "inbound-interface" => ("in_interface", Value::Text(value.clone())),
             "outbound-interface" => ("out_interface", Value::Text(value.clone())),
             _ => {
-                return draft.refuse(
+                return draft.refuse_as(
+                    crate::vocab::Code::IMPORT_NO_KEY,
                     *line,
                     &format!("set firewall ipv4 {chain} filter rule … {key} {value}"),
                     format!("the filter rule's `{key} {value}` has no intent form: the whole rule is not imported"),

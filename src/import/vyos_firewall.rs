@@ -12,6 +12,7 @@
 //! enters), rulesets no interface binds, and any key natc has no counterpart for.
 
 use super::draft::{Draft, Item, Kind, Value};
+use crate::vocab::Code;
 use std::collections::BTreeMap;
 
 /// One `firewall name X`: its default action and rules by number, each as key → value
@@ -78,7 +79,8 @@ pub(super) fn assemble(
         } || last_catch_all(r).is_some();
         let known: Vec<&Binding> = bound.iter().copied().filter(|b| rulesets.contains_key(&b.ruleset)).collect();
         for b in bound.iter().filter(|b| !rulesets.contains_key(&b.ruleset)) {
-            draft.refuse(
+            draft.refuse_as(
+                Code::IMPORT_REFERENCE,
                 b.line,
                 &binding_text(b),
                 format!("ruleset {} is not defined in this configuration", b.ruleset),
@@ -116,7 +118,8 @@ pub(super) fn assemble(
         ));
     }
     for b in bindings.iter().filter(|b| b.direction == "out") {
-        draft.refuse(
+        draft.refuse_as(
+            Code::IMPORT_NO_KEY,
             b.line,
             &binding_text(b),
             "an `out` ruleset: natc filters forwarded traffic where it enters (rulesets bound `in`), not where it leaves",
@@ -126,17 +129,17 @@ pub(super) fn assemble(
         if used.contains(&name.as_str()) {
             continue;
         }
-        let why = if bindings.iter().any(|b| b.ruleset == *name) {
-            format!("ruleset {name} is bound only `out`, which natc does not import")
+        let (code, why) = if bindings.iter().any(|b| b.ruleset == *name) {
+            (Code::IMPORT_PART, format!("ruleset {name} is bound only `out`, which natc does not import"))
         } else {
-            format!("ruleset {name} is bound to no interface")
+            (Code::IMPORT_REFERENCE, format!("ruleset {name} is bound to no interface"))
         };
         if let Some((action, line)) = &r.default {
-            draft.refuse(*line, &format!("set firewall name {name} default-action {action}"), why.clone());
+            draft.refuse_as(code, *line, &format!("set firewall name {name} default-action {action}"), why.clone());
         }
         for (n, keys) in &r.rules {
             for (key, value, line) in keys {
-                draft.refuse(*line, &rule_text(name, *n, key, value), why.clone());
+                draft.refuse_as(code, *line, &rule_text(name, *n, key, value), why.clone());
             }
         }
     }
@@ -191,19 +194,23 @@ fn rules(chain: &str, b: &Binding, r: &Ruleset, drop: bool, draft: &mut Draft) {
         let get = |key: &str| keys.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| v.as_str());
         let states: Vec<&str> = keys.iter().filter(|(k, _, _)| k == "state").map(|(_, v, _)| v.as_str()).collect();
         let line = keys.first().map_or(0, |k| k.2);
-        let report = |draft: &mut Draft, why: String| {
+        let report = |draft: &mut Draft, code: Code, why: String| {
             for (key, value, l) in keys {
-                draft.refuse(*l, &rule_text(&b.ruleset, *n, key, value), why.clone());
+                draft.refuse_as(code, *l, &rule_text(&b.ruleset, *n, key, value), why.clone());
             }
         };
         match get("action") {
             Some("accept") => {}
             Some(action) => {
-                report(draft, format!("a {action} rule: natc's filters are allow lists under a policy"));
+                report(
+                    draft,
+                    Code::IMPORT_DROP_RULE,
+                    format!("a {action} rule: natc's filters are allow lists under a policy"),
+                );
                 continue;
             }
             None => {
-                report(draft, "a rule without an action".into());
+                report(draft, Code::IMPORT_NO_KEY, "a rule without an action".into());
                 continue;
             }
         }
@@ -240,7 +247,7 @@ fn rules(chain: &str, b: &Binding, r: &Ruleset, drop: bool, draft: &mut Draft) {
             }
         }
         if let Some(why) = bad {
-            report(draft, why);
+            report(draft, Code::IMPORT_NO_KEY, why);
             continue;
         }
         if chain == "input" {
