@@ -253,7 +253,7 @@ fn connected_subnet(draft: &Draft, interface: &str) -> Option<String> {
         _ => return None,
     };
     let (host, len) = address.split_once('/')?;
-    let (host, len): (Ipv4Addr, u32) = (host.parse().ok()?, len.parse().ok()?);
+    let (host, len): (Ipv4Addr, u32) = (host.parse().ok()?, len.parse().ok().filter(|l| *l <= 32)?);
     let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
     Some(format!("{}/{len}", Ipv4Addr::from(u32::from(host) & mask)))
 }
@@ -265,6 +265,9 @@ fn holds(subnet: &str, address: &str) -> bool {
     else {
         return false;
     };
+    if len > 32 {
+        return false;
+    }
     let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
     u32::from(host) & mask == u32::from(net)
 }

@@ -566,11 +566,11 @@ fn port_shift(elements: &Elements) -> Option<(u32, u32, u32)> {
     let mut n = 0;
     for pair in pairs {
         n += 1;
-        if pair? != (base + n, first + n) {
+        if pair? != (base.checked_add(n)?, first.checked_add(n)?) {
             return None;
         }
     }
-    Some((first, first + n, base))
+    Some((first, first.checked_add(n)?, base))
 }
 
 #[cfg(test)]

@@ -328,7 +328,10 @@ fn tunnel(
                 let (Ok(i), Ok(c)) = (interval.parse::<u32>(), count.parse::<u32>()) else {
                     return Err(bad("a keepalive interval or count that is not a number"));
                 };
-                dpd = Some(format!("{{ action = \"restart\", interval = {i}, timeout = {} }}", i * c));
+                let Some(timeout) = i.checked_mul(c) else {
+                    return Err(bad("a keepalive interval times count beyond any timeout"));
+                };
+                dpd = Some(format!("{{ action = \"restart\", interval = {i}, timeout = {timeout} }}"));
             }
             ["local", "address", a] => local_address = Some(a.to_string()),
             ["remote", "address", a] if a.parse::<std::net::Ipv4Addr>().is_ok() => remote = Some(a.to_string()),
@@ -435,4 +438,50 @@ fn tunnel(
         keys.push(("description", Value::Text(select.comments.join(" "))));
     }
     Ok(Block { header: "[[gateway.tunnel]]", line: select.line, keys })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Draft {
+        let mut d = Draft::default();
+        super::super::rtx::parse(text, &mut d);
+        d
+    }
+
+    const TUNNEL: &str = "tunnel select 1\n ipsec tunnel 1\n  ipsec sa policy 1 1 esp aes-cbc sha-hmac\n  ipsec ike remote address 1 192.0.2.1\n  ipsec ike pre-shared-key 1 text sec\\ ret\n ip tunnel address 169.254.0.2/30\n tunnel enable 1\ntunnel select none\n";
+
+    #[test]
+    fn a_tunnel_comes_back_without_its_key() {
+        let d = read(TUNNEL);
+        assert!(d.unexpressed.is_empty(), "{:?}", d.unexpressed);
+        let block = &d.blocks[0];
+        assert_eq!(block.header, "[[gateway.tunnel]]");
+        let psk = block.keys.iter().find(|(k, _)| *k == "psk").map(|(_, v)| v.clone());
+        assert_eq!(psk, Some(Value::Raw("{ env = \"TUNNEL_1_PSK\" }".into())));
+        let everything = format!("{:?}{:?}{:?}", d.notes, d.blocks, d.unexpressed);
+        assert!(!everything.contains("sec ret") && !everything.contains("sec\\ ret"), "{everything}");
+    }
+
+    #[test]
+    fn a_keepalive_beyond_any_timeout_keeps_the_tunnel_out_without_a_panic() {
+        let text =
+            TUNNEL.replace(" tunnel enable 1", "  ipsec ike keepalive use 1 on dpd 4294967295 3\n tunnel enable 1");
+        let d = read(&text);
+        assert!(d.blocks.is_empty());
+        let culprit = d.unexpressed.iter().find(|u| u.code == Code::IMPORT_NO_KEY).expect("the culprit");
+        assert!(culprit.text.contains("keepalive"), "{culprit:?}");
+        // Its key is reported as a part, never shown.
+        assert!(d.unexpressed.iter().all(|u| !u.text.contains("ret")), "{:?}", d.unexpressed);
+    }
+
+    #[test]
+    fn keys_are_never_shown() {
+        assert_eq!(
+            shown("  ipsec ike pre-shared-key 2 text s3cr3t"),
+            "  ipsec ike pre-shared-key 2 text (the key: not copied)"
+        );
+        assert_eq!(unescape(r"cloud\ \#1.psk"), "cloud #1.psk");
+    }
 }
