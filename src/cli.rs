@@ -231,6 +231,10 @@ pub enum Command {
         /// Write the intent to FILE; an existing FILE is never overwritten (exit 2).
         #[arg(long = "output", short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
+        /// How the report of the lines not imported reaches stderr: human (FILE:LINE: not
+        /// imported [CODE]: why, then the line) or JSON Lines (one object a line) [default: human].
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<ImportReport>,
     },
     /// Write a commented starter intent (one gateway, a port forward, a masquerade, a lab
     /// with expectations) to stdout, or to FILE: `natc init > intent.toml`.
@@ -301,6 +305,13 @@ pub enum Command {
         #[command(flatten)]
         reporting: Reporting<DiagnosticFormat>,
     },
+}
+
+/// `natc import --format`: the report's form.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportReport {
+    Human,
+    Json,
 }
 
 /// `natc import --from`.

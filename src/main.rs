@@ -70,7 +70,10 @@ fn run(command: Command, before: &Before, reporter: &Reporter) -> Result<(), Fai
             drift(reporter, &intent, &running, gateway, target, from.map(cli::ImportFormat::format))
         }
         Command::Init { output } => init(output.as_deref()),
-        Command::Import { file, from, output } => import(&file, from.map(cli::ImportFormat::format), output.as_deref()),
+        Command::Import { file, from, output, format } => {
+            let json = format == Some(cli::ImportReport::Json);
+            import(&file, from.map(cli::ImportFormat::format), output.as_deref(), json)
+        }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "natc", &mut std::io::stdout());
@@ -266,7 +269,7 @@ fn init(output: Option<&Path>) -> Result<(), Failure> {
 /// `natc import FILE [--from FORMAT] [-o OUT]`: the intent on stdout or in a new OUT, the
 /// report of every line not imported on stderr as `FILE:LINE: why` (exit 1 when there is
 /// one). A file with nothing to import writes nothing (exit 1).
-fn import(path: &Path, from: Option<natc::import::Format>, output: Option<&Path>) -> Result<(), Failure> {
+fn import(path: &Path, from: Option<natc::import::Format>, output: Option<&Path>, json: bool) -> Result<(), Failure> {
     let max = natc::intent::read::max_size_from_env().map_err(Error::Usage)?;
     let bytes = natc::intent::read::read_regular_file(path, max).map_err(Error::Usage)?;
     // Device configurations are not always UTF-8 (an RTX may hold Shift_JIS comments):
@@ -279,10 +282,16 @@ fn import(path: &Path, from: Option<natc::import::Format>, output: Option<&Path>
         None => return Err(Error::Usage(format!("cannot tell the format of {shown}; give --from")).into()),
     };
     let imported = natc::import::import(&path.display().to_string(), &text, format);
-    let mut report = String::new();
-    for u in &imported.unexpressed {
-        report.push_str(&format!("{shown}:{}: not imported: {}\n    {}\n", u.line, escape(&u.why), escape(&u.text)));
-    }
+    let report = if json {
+        natc::import::report_json(&path.display().to_string(), &imported.unexpressed)
+    } else {
+        let mut report = String::new();
+        for u in &imported.unexpressed {
+            let (line, code, why, text) = (u.line, u.code, escape(&u.why), escape(&u.text));
+            report.push_str(&format!("{shown}:{line}: not imported [{code}]: {why}\n    {text}\n"));
+        }
+        report
+    };
     eprint!("{report}");
     if imported.items == 0 && !imported.unexpressed.is_empty() {
         return Err(Error::Refused(format!(

@@ -1,13 +1,15 @@
 //! What an importer found: intent items with the line each came from, and the lines it
 //! could not express. Every parser fills one `Draft`; `write.rs` turns it into TOML.
 
+use crate::vocab::Code;
 use std::collections::{BTreeMap, HashSet};
 
 /// The kinds of intent item an imported line can become.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Dnat,
     Snat,
+    Netmap,
     Allow,
 }
 
@@ -16,6 +18,7 @@ impl Kind {
         match self {
             Kind::Dnat => "dnat",
             Kind::Snat => "snat",
+            Kind::Netmap => "netmap",
             Kind::Allow => "allow",
         }
     }
@@ -50,11 +53,22 @@ pub struct Item {
     pub line: usize,
     pub keys: Vec<(&'static str, Value)>,
     pub description: Option<String>,
+    /// The natc origin its comment named (`edge netmap/vpc-a (dnat)`): how fold.rs finds
+    /// the parts of one netmap or hairpin.
+    pub origin: Option<ItemOrigin>,
+}
+
+/// The kind, name and part of a natc comment's origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemOrigin {
+    pub kind: String,
+    pub name: String,
+    pub part: Option<String>,
 }
 
 impl Item {
     pub fn new(kind: Kind, line: usize) -> Item {
-        Item { kind, name: String::new(), line, keys: Vec::new(), description: None }
+        Item { kind, name: String::new(), line, keys: Vec::new(), description: None, origin: None }
     }
 
     pub fn set(&mut self, key: &'static str, value: Value) {
@@ -84,6 +98,8 @@ pub struct Unexpressed {
     pub line: usize,
     pub text: String,
     pub why: String,
+    /// N401–N405 (src/vocab/codes.rs, IMPORT_CODES).
+    pub code: Code,
 }
 
 /// The policy of a filter chain, with the line that set it.
@@ -117,13 +133,22 @@ pub struct Draft {
     pub counters: bool,
     /// The item names taken so far (names are unique per gateway; a set keeps it linear).
     pub names: HashSet<String>,
+    /// The target's profile natc's header names: the gateway key and its value
+    /// (`firewalld = "0.6"`, `vyos = "1.5"`, `rtx = "RTX1200"`).
+    pub profile: Option<(&'static str, String)>,
     /// Whatever else the writer should carry as a `#` note at the top (not a rule).
     pub notes: Vec<String>,
 }
 
 impl Draft {
+    /// Report a line natc has no intent item for (N401).
     pub fn refuse(&mut self, line: usize, text: &str, why: impl Into<String>) {
-        self.unexpressed.push(Unexpressed { line, text: text.trim().to_string(), why: why.into() });
+        self.refuse_as(Code::IMPORT_NO_ITEM, line, text, why);
+    }
+
+    /// Report a line under the code that says what kind of gap it is (N402–N405).
+    pub fn refuse_as(&mut self, code: Code, line: usize, text: &str, why: impl Into<String>) {
+        self.unexpressed.push(Unexpressed { line, text: text.trim().to_string(), why: why.into(), code });
     }
 
     pub fn interface(&mut self, name: &str, line: usize) {
@@ -140,12 +165,18 @@ impl Draft {
             Some(name) => name,
             None => format!("{}-{}", item.kind.table(), item.line),
         };
+        self.push_as(item, &base);
+    }
+
+    /// Add an item named `base` (made unique), its interfaces declared.
+    pub fn push_as(&mut self, item: Item, base: &str) {
+        let mut item = item;
         for key in ["in_interface", "out_interface", "interface"] {
             if let Some(Value::Text(name)) = item.get(key).cloned() {
                 self.interface(&name, item.line);
             }
         }
-        item.name = self.unique(&base);
+        item.name = self.unique(base);
         self.items.push(item);
     }
 
@@ -168,6 +199,11 @@ impl Draft {
                 self.gateway = Some(origin.gateway.to_string());
             }
             item.description = origin.description.map(str::to_string);
+            item.origin = Some(ItemOrigin {
+                kind: origin.kind.to_string(),
+                name: origin.name.to_string(),
+                part: origin.part.map(str::to_string),
+            });
             let name = match origin.part {
                 Some(part) => suffixed(origin.name, &slug(part)),
                 None => origin.name.to_string(),

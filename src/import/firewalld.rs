@@ -31,8 +31,11 @@ pub fn parse(text: &str, draft: &mut Draft) {
             iptables::header(comment, draft);
             continue;
         }
-        // natc's script: only its `rule …` lines are rules; the rest is its own wiring.
+        // natc's script: only its `rule …` lines are rules; the rest is its own wiring,
+        // and its nftables table (the same rules for firewalld's nftables backend) says
+        // one more thing the direct rules cannot: `counter` on them is `counters = true`.
         if natc_script && !trimmed.starts_with("rule ") {
+            draft.counters |= trimmed.split_whitespace().any(|w| w == "counter");
             continue;
         }
         match direct(trimmed) {

@@ -81,8 +81,14 @@ pub fn parse(text: &str, draft: &mut Draft) {
                 draft.refuse(line, raw, "a named set: natc imports maps of addresses only");
             }
             (2, "type") if sc.map.is_some() => {
-                if trimmed != "type ipv4_addr : ipv4_addr" {
-                    draft.refuse(line, raw, "a map other than ipv4_addr : ipv4_addr");
+                // Addresses, or an address and a port each side (a port-forward map).
+                let port_map = "type ipv4_addr . inet_service : ipv4_addr . inet_service";
+                if trimmed != "type ipv4_addr : ipv4_addr" && trimmed != port_map {
+                    draft.refuse(
+                        line,
+                        raw,
+                        "a map other than ipv4_addr : ipv4_addr or ipv4_addr . inet_service : ipv4_addr . inet_service",
+                    );
                 }
             }
             (2, "elements") if sc.map.is_some() => {
@@ -137,16 +143,76 @@ fn elements_line(sc: &mut Scan, text: &str, line: usize) {
         let mut elements = Vec::new();
         for (piece, line) in sc.element_text.drain(..) {
             let w = words(&piece).unwrap_or_default();
-            match w.as_slice() {
-                [k, colon, v] if colon == ":" => elements.push((k.clone(), v.clone(), None, line)),
-                [k, c, text, colon, v] if c == "comment" && colon == ":" => {
-                    elements.push((k.clone(), v.clone(), Some(text.clone()), line))
-                }
-                _ => elements.push((piece.clone(), String::new(), None, line)),
+            elements.push(element(&w).unwrap_or((piece.clone(), String::new(), None, line)));
+            if let Some(last) = elements.last_mut() {
+                last.3 = line;
             }
         }
         sc.maps.insert(name, elements);
     }
+}
+
+/// `KEY [comment "…"] : VALUE` (a key or value of a concatenation is `A . P`, kept as
+/// that text): the element, its line left 0 for the caller.
+fn element(w: &[String]) -> Option<(String, String, Option<String>, usize)> {
+    let colon = w.iter().position(|x| x == ":")?;
+    let (mut key, value) = (&w[..colon], &w[colon + 1..]);
+    let mut comment = None;
+    if let Some(at) = key.iter().position(|x| x == "comment") {
+        comment = key.get(at + 1).cloned();
+        if at + 2 != key.len() {
+            return None;
+        }
+        key = &key[..at];
+    }
+    let one = |part: &[String]| {
+        let ok = matches!(part.len(), 1 | 3) && (part.len() == 1 || part[1] == ".");
+        ok.then(|| part.join(" "))
+    };
+    Some((one(key)?, one(value)?, comment, 0))
+}
+
+/// What a rule's map expands to, one rule per element.
+#[derive(Clone, Copy)]
+enum MapUse {
+    /// `dnat to ip daddr map …`: `-d KEY`, to VALUE.
+    Dnat,
+    /// `snat to ip saddr map …`: `-s KEY`, to VALUE.
+    Snat,
+    /// `dnat to ip daddr . tcp dport map { A . P : B . Q }`: `-d A -p tcp --dport P`, to B:Q.
+    DnatPort(&'static str),
+    /// `dnat|snat ip prefix to ip daddr|saddr map { P1 : P2, … }`: `-d|-s P1`, NETMAP to P2.
+    Prefix(&'static str),
+}
+
+/// The elements of an anonymous map whose `{` is `w[open]`, and the index after its `}`.
+fn anonymous_map(w: &[String], open: usize, line: usize) -> Option<(Elements, usize)> {
+    if w.get(open).map(String::as_str) != Some("{") {
+        return None;
+    }
+    let end = open + 1 + w[open + 1..].iter().position(|x| x == "}")?;
+    let mut elements = Vec::new();
+    let mut piece: Vec<String> = Vec::new();
+    for word in &w[open + 1..end] {
+        let (word, last) = match word.strip_suffix(',') {
+            Some(x) => (x, true),
+            None => (word.as_str(), false),
+        };
+        if !word.is_empty() {
+            piece.push(word.to_string());
+        }
+        if last || word == "," {
+            elements.push(element(&piece)?);
+            piece.clear();
+        }
+    }
+    if !piece.is_empty() {
+        elements.push(element(&piece)?);
+    }
+    for e in &mut elements {
+        e.3 = line;
+    }
+    Some((elements, end + 1))
 }
 
 /// `type nat hook prerouting priority dstnat; policy accept;`
@@ -194,6 +260,7 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
     let mut target: Vec<String> = Vec::new();
     let mut per_element: Option<&Elements> = None;
     let mut anonymous: Elements = Vec::new();
+    let mut map_use = MapUse::Dnat;
     let mut i = 0;
     let s = |k: usize| w.get(k).map(String::as_str).unwrap_or_default();
     let push = |m: &mut Vec<String>, a: &[&str]| m.extend(a.iter().map(|x| x.to_string()));
@@ -309,32 +376,50 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
                 if s(j) == "ip" && s(j + 1) == "to" {
                     j += 1;
                 }
-                // `dnat ip prefix to ip daddr map { A : B }`: a 1:1 block map (NETMAP).
+                // `dnat ip prefix to ip daddr map { A : B, … }`: 1:1 block maps (NETMAP),
+                // one per element (natc writes one, for the rule's own prefix).
                 if s(j) == "ip" && s(j + 1) == "prefix" && s(j + 2) == "to" {
-                    let (Some(a), Some(b)) = (w.get(j + 7), w.get(j + 9)) else {
-                        return draft.refuse(line, raw, "a prefix map without one element");
-                    };
-                    if s(j + 6) != "{" || s(j + 8) != ":" || s(j + 10) != "}" {
-                        return draft.refuse(line, raw, "a prefix map with more than one element");
+                    let (flag, field) = if kind == "dnat" { ("-d", "daddr") } else { ("-s", "saddr") };
+                    if s(j + 3) != "ip" || s(j + 4) != field || s(j + 5) != "map" {
+                        return draft.refuse(line, raw, format!("a prefix map on another key than ip {field}"));
                     }
-                    let flag = if kind == "dnat" { "-d" } else { "-s" };
-                    if !m.windows(2).any(|x| x[0] == flag && x[1] == *a) {
+                    let Some((elements, next)) = anonymous_map(w, j + 6, line) else {
+                        return draft.refuse(line, raw, "a prefix map that is not { PREFIX : PREFIX, … }");
+                    };
+                    let own = m.windows(2).find(|x| x[0] == flag).map(|x| x[1].clone());
+                    if own.is_some_and(|own| elements.iter().any(|e| e.0 != own)) {
                         return draft.refuse(line, raw, "a prefix map whose key is not the rule's own prefix");
                     }
-                    target = vec!["-j".into(), "NETMAP".into(), "--to".into(), b.clone()];
-                    i = j + 11;
+                    anonymous = elements;
+                    map_use = MapUse::Prefix(flag);
+                    target = vec!["-j".into(), "NETMAP".into()];
+                    i = next;
                     continue;
                 }
                 if s(j) != "to" {
                     return draft.refuse(line, raw, format!("{kind} without `to`"));
                 }
-                // `dnat to ip daddr map @NAME` / `map { A : B, … }`: one dnat per element.
-                if kind == "dnat" && s(j + 1) == "ip" && s(j + 2) == "daddr" && s(j + 3) == "map" {
+                // `dnat to ip daddr map @NAME` / `map { A : B, … }`: one dnat per element
+                // (`snat to ip saddr map …` likewise); with `. tcp dport` in the key, the
+                // elements are port forwards (`A . P : B . Q`).
+                let field = if kind == "dnat" { "daddr" } else { "saddr" };
+                let port_key = (s(j + 3) == "." && matches!(s(j + 4), "tcp" | "udp") && s(j + 5) == "dport")
+                    .then(|| if s(j + 4) == "tcp" { "tcp" } else { "udp" })
+                    .filter(|_| kind == "dnat");
+                let at_map = if port_key.is_some() { j + 6 } else { j + 3 };
+                if s(j + 1) == "ip" && s(j + 2) == field && s(at_map) == "map" {
+                    map_use = match (kind, port_key) {
+                        ("snat", _) => MapUse::Snat,
+                        (_, Some(proto)) => MapUse::DnatPort(proto),
+                        _ => MapUse::Dnat,
+                    };
+                    let j = at_map - 3;
                     if let Some(name) = s(j + 4).strip_prefix('@') {
                         match sc.maps.get(name) {
                             Some(e) => per_element = Some(e),
                             None => {
-                                return draft.refuse(
+                                return draft.refuse_as(
+                                    crate::vocab::Code::IMPORT_REFERENCE,
                                     line,
                                     raw,
                                     format!("the map {name} is not defined before this rule"),
@@ -343,29 +428,50 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
                         }
                         i = j + 5;
                     } else if s(j + 4) == "{" {
-                        let end = w[j + 5..].iter().position(|x| x == "}").map(|e| j + 5 + e);
-                        let Some(end) = end else { return draft.refuse(line, raw, "a map without }") };
-                        for piece in w[j + 5..end].join(" ").split(',') {
-                            let p: Vec<&str> = piece.split_whitespace().collect();
-                            match p.as_slice() {
-                                [k, ":", v] => anonymous.push((k.to_string(), v.to_string(), None, line)),
-                                _ => return draft.refuse(line, raw, "a map element other than ADDRESS : ADDRESS"),
-                            }
-                        }
-                        i = end + 1;
+                        let Some((elements, next)) = anonymous_map(w, j + 4, line) else {
+                            return draft.refuse(line, raw, "a map whose elements are not KEY : VALUE");
+                        };
+                        anonymous = elements;
+                        i = next;
                     } else {
-                        return draft.refuse(line, raw, "a dnat map natc does not read");
+                        return draft.refuse(line, raw, format!("a {kind} map natc does not read"));
                     }
-                    target = vec!["-j".into(), "DNAT".into()];
+                    let jump = if kind == "dnat" { "DNAT" } else { "SNAT" };
+                    target = vec!["-j".into(), jump.into()];
                     continue;
                 }
                 let to = s(j + 1);
+                // natc's shifted port range: `dnat to A : tcp dport map { 8000 : 9000, 8001 :
+                // 9001, … }`, each matched port onto one; as iptables' `A:9000-9099/8000`.
                 if s(j + 2) == ":" {
-                    return draft.refuse(
-                        line,
-                        raw,
-                        "a port map (a shifted port range): natc import does not read it yet",
-                    );
+                    let (Some(proto), true) =
+                        (matches!(s(j + 3), "tcp" | "udp").then(|| s(j + 3)), s(j + 4) == "dport" && s(j + 5) == "map")
+                    else {
+                        return draft.refuse(line, raw, "a port map natc does not read");
+                    };
+                    let Some(shift) = anonymous_map(w, j + 6, line).and_then(|(e, next)| Some((port_shift(&e)?, next)))
+                    else {
+                        return draft.refuse(
+                            line,
+                            raw,
+                            "a port map that is not one shifted range of consecutive ports",
+                        );
+                    };
+                    let ((first, last, base), next) = shift;
+                    let matched = m.windows(2).find(|x| x[0] == "--dports").map(|x| x[1].clone());
+                    if matched.as_deref() != Some(format!("{base}:{}", base + (last - first)).as_str())
+                        || !m.windows(2).any(|x| x[0] == "-p" && x[1] == proto)
+                    {
+                        return draft.refuse(line, raw, "a port map whose keys are not the rule's own ports");
+                    }
+                    target = vec![
+                        "-j".into(),
+                        "DNAT".into(),
+                        "--to-destination".into(),
+                        format!("{to}:{first}-{last}/{base}"),
+                    ];
+                    i = next;
+                    continue;
                 }
                 // `A`, `A:443`, `A:8000-8099`: iptables writes the same.
                 target = if kind == "dnat" {
@@ -375,7 +481,14 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
                 };
                 i = j + 2;
             }
-            (other, _) => return draft.refuse(line, raw, format!("`{other}` has no intent form")),
+            (other, _) => {
+                return draft.refuse_as(
+                    crate::vocab::Code::IMPORT_NO_KEY,
+                    line,
+                    raw,
+                    format!("`{other}` has no intent form"),
+                );
+            }
         }
     }
     if target.is_empty() && log.is_some() {
@@ -404,9 +517,37 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
         Some(elements) => {
             for (key, value, element_comment, at) in elements {
                 let mut em = m.clone();
-                em.extend(["-d".to_string(), key.clone()]);
                 let mut t = target.clone();
-                t.extend(["--to-destination".to_string(), value.clone()]);
+                let pair = |text: &str| text.split_once(" . ").map(|(a, p)| (a.to_string(), p.to_string()));
+                let plain = !key.contains(' ') && !value.contains(' ');
+                match (map_use, pair(key), pair(value)) {
+                    (MapUse::Dnat, ..) if plain => {
+                        em.extend(["-d".to_string(), key.clone()]);
+                        t.extend(["--to-destination".to_string(), value.clone()]);
+                    }
+                    (MapUse::Snat, ..) if plain => {
+                        em.extend(["-s".to_string(), key.clone()]);
+                        t.extend(["--to-source".to_string(), value.clone()]);
+                    }
+                    (MapUse::Prefix(flag), ..) if plain => {
+                        if !em.windows(2).any(|x| x[0] == flag && x[1] == *key) {
+                            em.extend([flag.to_string(), key.clone()]);
+                        }
+                        t.extend(["--to".to_string(), value.clone()]);
+                    }
+                    (MapUse::DnatPort(proto), Some((a, p)), Some((b, q))) => {
+                        em.extend(["-d".to_string(), a]);
+                        if !em.iter().any(|x| x == "-p") {
+                            em.extend(["-p".to_string(), proto.to_string()]);
+                        }
+                        em.extend(["--dports".to_string(), p]);
+                        t.extend(["--to-destination".to_string(), format!("{b}:{q}")]);
+                    }
+                    _ => {
+                        draft.refuse(*at, raw, format!("a map element `{key} : {value}` this map cannot hold"));
+                        continue;
+                    }
+                }
                 let c = element_comment.clone().or(comment.clone());
                 if let Some(l) = &log {
                     iptables::rule_words(st, &with_comment(&em, &c, l), *at, raw, draft);
@@ -415,6 +556,21 @@ fn rule(st: &mut State, sc: &Scan, table: &str, chain: &str, w: &[String], line:
             }
         }
     }
+}
+
+/// natc's shifted port range as map elements `P : Q, P+1 : Q+1, …`: (first Q, last Q,
+/// first P), when the keys and values are each consecutive.
+fn port_shift(elements: &Elements) -> Option<(u32, u32, u32)> {
+    let mut pairs = elements.iter().map(|e| Some((e.0.parse::<u32>().ok()?, e.1.parse::<u32>().ok()?)));
+    let (base, first) = pairs.next()??;
+    let mut n = 0;
+    for pair in pairs {
+        n += 1;
+        if pair? != (base.checked_add(n)?, first.checked_add(n)?) {
+            return None;
+        }
+    }
+    Some((first, first.checked_add(n)?, base))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! filter passes). A pass filter is stateful when a dynamic filter of the same list covers
 //! it (`filter N`, or the same source and protocol), as seed 004's `ip filter dynamic 108
 //! 192.168.0.0/24 * udp` does. natc's `# gateway kind/name` line before a command names
-//! the item. Everything else (tunnels and IPsec included, for now) is reported.
+//! the item. IPsec tunnels are rtx_ipsec.rs's. Everything else is reported.
 
 use super::draft::{Block, Draft, Item, Kind, NatcOrigin, Value};
 use std::collections::BTreeMap;
@@ -50,6 +50,9 @@ pub fn parse(text: &str, draft: &mut Draft) {
     let mut placeholders: BTreeMap<String, usize> = BTreeMap::new();
     // natc's `# gateway kind/name` lines since the last command (a static entry has two).
     let mut origins: Vec<String> = Vec::new();
+    // Every `#` line since the last command (a tunnel's description follows its origin).
+    let mut comments: Vec<String> = Vec::new();
+    let mut ipsec = super::rtx_ipsec::Ipsec::default();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let trimmed = raw.trim();
@@ -59,12 +62,24 @@ pub fn parse(text: &str, draft: &mut Draft) {
             if NatcOrigin::parse(c).is_some() {
                 origins.push(c.to_string());
             }
+            comments.push(c.to_string());
             continue;
         }
         if trimmed.is_empty() {
             continue;
         }
-        let w: Vec<String> = trimmed.split_whitespace().map(str::to_string).collect();
+        let mut w: Vec<String> = trimmed.split_whitespace().map(str::to_string).collect();
+        let said = std::mem::take(&mut comments);
+        let s: Vec<&str> = w.iter().map(String::as_str).collect();
+        if ipsec.line(&s, raw, line, &said, draft) {
+            origins.clear();
+            continue;
+        }
+        // `ip tunnel nat descriptor …`, `ip tunnel secure filter …` in `tunnel select N`:
+        // the interface tunnelN's, as natc names a tunnel's VTI.
+        if let (Some(n), ["ip", "tunnel", ..]) = (&ipsec.selected, s.as_slice()) {
+            w[1] = format!("tunnel{n}");
+        }
         let s: Vec<&str> = w.iter().map(String::as_str).collect();
         let before = std::mem::take(&mut origins);
         let here = before.last().cloned();
@@ -79,6 +94,11 @@ pub fn parse(text: &str, draft: &mut Draft) {
                 let keys = vec![("to", Value::Text(to.to_string())), ("via", Value::Address(via.to_string()))];
                 draft.blocks.push(Block { header: "[[gateway.route]]", line, keys });
             }
+            ["ip", "route", to, "gateway", "tunnel", n] if n.parse::<u32>().is_ok() => {
+                let to = if *to == "default" { "0.0.0.0/0" } else { to };
+                let keys = vec![("to", Value::Text(to.to_string())), ("interface", Value::Text(format!("tunnel{n}")))];
+                draft.blocks.push(Block { header: "[[gateway.route]]", line, keys });
+            }
             ["ip", iface, "nat", "descriptor", list @ ..] if !list.is_empty() => {
                 for n in list {
                     let d = descriptors.entry(n.to_string()).or_default();
@@ -91,20 +111,30 @@ pub fn parse(text: &str, draft: &mut Draft) {
                 let d = descriptors.entry(n.to_string()).or_default();
                 (d.line, d.kind, d.origin) = (line, Some(kind.to_string()), here);
             }
-            ["nat", "descriptor", "address", "outer", n, a] => {
-                descriptors.entry(n.to_string()).or_default().outer = Some(a.to_string())
+            // A `nat` descriptor lists one range per static entry.
+            ["nat", "descriptor", "address", "outer", n, a @ ..] if !a.is_empty() => {
+                descriptors.entry(n.to_string()).or_default().outer = Some(a.join(" "))
             }
-            ["nat", "descriptor", "address", "inner", n, a] => {
-                descriptors.entry(n.to_string()).or_default().inner = Some(a.to_string())
+            ["nat", "descriptor", "address", "inner", n, a @ ..] if !a.is_empty() => {
+                descriptors.entry(n.to_string()).or_default().inner = Some(a.join(" "))
             }
             ["nat", "descriptor", "masquerade", "static", n, _, inner, proto, port] => {
                 let d = descriptors.entry(n.to_string()).or_default();
                 d.statics.push((line, inner.to_string(), proto.to_string(), port.to_string(), here));
             }
-            ["nat", "descriptor", "static", n, _, pair] if pair.contains('=') => {
+            ["nat", "descriptor", "static", n, _, pair, count @ ..] if pair.contains('=') && count.len() <= 1 => {
                 let (outer, inner) = pair.split_once('=').unwrap_or_default();
+                // `A=B 256`: the 256 addresses from A map onto those from B, a /24 each.
+                let block = |a: &str| match count.first() {
+                    None => Some(a.to_string()),
+                    Some(c) => count_prefix(a, c),
+                };
+                let (Some(outer), Some(inner)) = (block(outer), block(inner)) else {
+                    draft.refuse(line, raw, "a static range that is not one prefix on each side");
+                    continue;
+                };
                 let d = descriptors.entry(n.to_string()).or_default();
-                d.one_to_one.push((line, outer.to_string(), inner.to_string(), before.clone()));
+                d.one_to_one.push((line, outer, inner, before.clone()));
             }
             ["ip", "filter", "dynamic", n, src, _dst, what @ ..] if !what.is_empty() => {
                 dynamics.insert(
@@ -130,6 +160,8 @@ pub fn parse(text: &str, draft: &mut Draft) {
             ),
         }
     }
+    ipsec.selected = None;
+    let tunnels = ipsec.finish(draft);
     let mut keep = Keep::default();
     for (n, d) in &descriptors {
         // Bound but not defined here, outside natc's numbers: the router's own descriptor
@@ -142,10 +174,29 @@ pub fn parse(text: &str, draft: &mut Draft) {
         descriptor(d, draft);
     }
 
-    let own = own_addresses(draft);
-    let lists = Lists { filters: &filters, dynamics: &dynamics, placeholders: &placeholders, own: &own };
-    for (line, iface, dir, list) in bindings {
-        binding(line, &iface, &dir, &list, &lists, &mut keep, draft);
+    let own = own_addresses(draft, &tunnels.vtis);
+    let lists = Lists {
+        filters: &filters,
+        dynamics: &dynamics,
+        placeholders: &placeholders,
+        own: &own,
+        tunnels: &tunnels.names,
+    };
+    for (line, iface, dir, list) in &bindings {
+        binding(*line, iface, dir, list, &lists, &mut keep, draft);
+    }
+    // A bound list means forward = "drop" (the RTX discards what no filter passes),
+    // unless it holds natc's filter that passes forwarded traffic for forward = "accept"
+    // (natc's lists for input = "drop" alone carry one in each list).
+    let passes_forwarded = |n: &String| {
+        filters.get(n).and_then(|f| f.origin.as_deref()).and_then(NatcOrigin::parse).is_some_and(|o| {
+            o.kind == "policy"
+                && o.name == "forward"
+                && o.part.is_some_and(|p| p.contains("forward = accept") || p == "everything leaving passes")
+        })
+    };
+    if let Some((line, ..)) = bindings.iter().find(|(_, _, _, list)| !list.iter().any(passes_forwarded)) {
+        draft.policy.forward = Some(("drop", *line));
     }
     for (iface, lists) in keep.0 {
         let fields: Vec<String> = lists
@@ -155,6 +206,30 @@ pub fn parse(text: &str, draft: &mut Draft) {
         let keys = draft.interface_keys.entry(iface).or_default();
         super::draft::set_key(keys, "rtx_keep", Value::Raw(format!("{{ {} }}", fields.join(", "))));
     }
+    // natc declares a VTI in its tunnel only, never as an interface.
+    for (vti, _) in &tunnels.vtis {
+        draft.interfaces.retain(|(name, _)| name != vti);
+        draft.interface_keys.remove(vti);
+    }
+}
+
+/// `192.168.10.0` and a count of 256 → `192.168.10.0/24`, when the count is a power of
+/// two and the address its block's first.
+fn count_prefix(address: &str, count: &str) -> Option<String> {
+    let (a, n) = (address.parse::<std::net::Ipv4Addr>().ok()?, count.parse::<u64>().ok()?);
+    if !n.is_power_of_two() || n > 1 << 32 || u64::from(u32::from(a)) % n != 0 {
+        return None;
+    }
+    let len = 32 - n.trailing_zeros();
+    Some(if len == 32 { a.to_string() } else { format!("{a}/{len}") })
+}
+
+/// `10.10.10.0/24` → `10.10.10.0-10.10.10.255`, as natc writes a `nat` descriptor's ranges.
+fn prefix_range(prefix: &str) -> String {
+    let Some((a, len)) = prefix.split_once('/') else { return prefix.to_string() };
+    let (Ok(a), Ok(len)) = (a.parse::<std::net::Ipv4Addr>(), len.parse::<u32>()) else { return prefix.to_string() };
+    let last = u32::from(a) | u32::MAX.checked_shr(len).unwrap_or(0);
+    format!("{a}-{}", std::net::Ipv4Addr::from(last))
 }
 
 /// A number in natc's own range (descriptors 1000-1999, filters 100000-199999): one natc
@@ -192,21 +267,23 @@ struct Lists<'a> {
     /// The router's own addresses (natc's input filters name them as the destination):
     /// each interface address, its subnet's broadcast, 255.255.255.255 and 224.0.0.0/4.
     own: &'a std::collections::BTreeSet<String>,
+    /// The imported tunnels' names: natc's filters for their IKE and ESP are theirs.
+    tunnels: &'a [String],
 }
 
-fn own_addresses(draft: &Draft) -> std::collections::BTreeSet<String> {
+fn own_addresses(draft: &Draft, vtis: &[(String, String)]) -> std::collections::BTreeSet<String> {
     let mut own: std::collections::BTreeSet<String> =
         ["255.255.255.255", "224.0.0.0/4"].into_iter().map(str::to_string).collect();
-    for keys in draft.interface_keys.values() {
-        for (key, v) in keys {
-            let (&"address", Value::Text(a)) = (key, v) else { continue };
-            let (ip, len) = a.split_once('/').unwrap_or((a, "32"));
-            own.insert(ip.to_string());
-            if let (Ok(ip), Ok(len)) = (ip.parse::<std::net::Ipv4Addr>(), len.parse::<u32>())
-                && len < 31
-            {
-                own.insert(std::net::Ipv4Addr::from(u32::from(ip) | (u32::MAX >> len)).to_string());
-            }
+    let interfaces = draft.interface_keys.values().flat_map(|keys| keys.iter().filter(|(k, _)| *k == "address"));
+    let vtis = vtis.iter().map(|(_, a)| Value::Text(a.clone()));
+    for a in interfaces.map(|(_, v)| v.clone()).chain(vtis) {
+        let Value::Text(a) = &a else { continue };
+        let (ip, len) = a.split_once('/').unwrap_or((a, "32"));
+        own.insert(ip.to_string());
+        if let (Ok(ip), Ok(len)) = (ip.parse::<std::net::Ipv4Addr>(), len.parse::<u32>())
+            && len < 31
+        {
+            own.insert(std::net::Ipv4Addr::from(u32::from(ip) | (u32::MAX >> len)).to_string());
         }
     }
     own
@@ -227,6 +304,9 @@ fn range_prefix(range: &str) -> Option<String> {
 
 fn descriptor(d: &Descriptor, draft: &mut Draft) {
     let what = format!("nat descriptor type … {}", d.kind.as_deref().unwrap_or("?"));
+    if d.kind.as_deref() == Some("nat") {
+        return static_only(d, &what, draft);
+    }
     if d.kind.as_deref() != Some("masquerade") {
         return draft.refuse(d.line.max(1), &what, "a NAT descriptor other than masquerade: not imported yet");
     }
@@ -268,19 +348,7 @@ fn descriptor(d: &Descriptor, draft: &mut Draft) {
     };
     let masquerade_to = to.clone();
     let to = primary.unwrap_or(to);
-    for (line, outer, inner, origins) in &d.one_to_one {
-        let named = |kind: &str| origins.iter().find(|o| NatcOrigin::parse(o).is_some_and(|n| n.kind == kind)).cloned();
-        let mut dnat = Item::new(Kind::Dnat, *line);
-        dnat.set("in_interface", Value::Text(interface.clone()));
-        dnat.set("destination", Value::Address(outer.clone()));
-        dnat.set("to", Value::Address(inner.clone()));
-        draft.push(dnat, named("dnat").as_deref());
-        let mut snat = Item::new(Kind::Snat, *line);
-        snat.set("out_interface", Value::Text(interface.clone()));
-        snat.set("source", Value::Address(inner.clone()));
-        snat.set("to", Value::Address(outer.clone()));
-        draft.push(snat, named("snat").as_deref());
-    }
+    one_to_one(d, interface, draft);
     // On an RTX the static entries come before the masquerade: so they do in the intent.
     item.set("to", masquerade_to);
     // natc labels the descriptor's line `(masquerade)`: the item is the snat itself.
@@ -336,10 +404,50 @@ fn descriptor(d: &Descriptor, draft: &mut Draft) {
     }
 }
 
+/// The static entries of a descriptor on `interface`: each a dnat (outer → inner, in on
+/// it) and an snat (inner → outer, out of it), as natc writes a pair of items.
+fn one_to_one(d: &Descriptor, interface: &str, draft: &mut Draft) {
+    for (line, outer, inner, origins) in &d.one_to_one {
+        let named = |kind: &str| origins.iter().find(|o| NatcOrigin::parse(o).is_some_and(|n| n.kind == kind)).cloned();
+        let mut dnat = Item::new(Kind::Dnat, *line);
+        dnat.set("in_interface", Value::Text(interface.to_string()));
+        dnat.set("destination", Value::Address(outer.clone()));
+        dnat.set("to", Value::Address(inner.clone()));
+        draft.push(dnat, named("dnat").as_deref());
+        let mut snat = Item::new(Kind::Snat, *line);
+        snat.set("out_interface", Value::Text(interface.to_string()));
+        snat.set("source", Value::Address(inner.clone()));
+        snat.set("to", Value::Address(outer.clone()));
+        draft.push(snat, named("snat").as_deref());
+    }
+}
+
+/// A descriptor of type `nat` holding static entries only, with its outer and inner
+/// ranges pinned to theirs (so that no dynamic NAT happens), as natc writes one: its
+/// entries. Any other `nat` descriptor translates dynamically, which natc has no item for.
+fn static_only(d: &Descriptor, what: &str, draft: &mut Draft) {
+    let Some(interface) = &d.interface else {
+        return draft.refuse(d.line, what, "a NAT descriptor no interface binds");
+    };
+    let outer: Vec<String> = d.one_to_one.iter().map(|e| prefix_range(&e.1)).collect();
+    let inner: Vec<String> = d.one_to_one.iter().map(|e| prefix_range(&e.2)).collect();
+    let pinned = !d.one_to_one.is_empty()
+        && d.statics.is_empty()
+        && d.outer.as_deref() == Some(outer.join(" ").as_str())
+        && d.inner.as_deref() == Some(inner.join(" ").as_str());
+    if !pinned {
+        return draft.refuse(
+            d.line,
+            what,
+            "a NAT descriptor of type nat whose outer and inner ranges are not exactly its static entries': dynamic NAT, not imported",
+        );
+    }
+    one_to_one(d, interface, draft);
+}
+
 fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, keep: &mut Keep, draft: &mut Draft) {
     let (filters, dynamics) = (lists.filters, lists.dynamics);
     draft.interface(iface, line);
-    draft.policy.forward = Some(("drop", line));
     let (statics, dynamic) = match list.iter().position(|x| x == "dynamic") {
         Some(at) => (&list[..at], &list[at + 1..]),
         None => (list, &list[list.len()..]),
@@ -347,7 +455,8 @@ fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, 
     for n in dynamic {
         if !dynamics.contains_key(n) {
             if natc_number(n, 100000..=199999) {
-                draft.refuse(
+                draft.refuse_as(
+                    crate::vocab::Code::IMPORT_REFERENCE,
                     line,
                     &format!("ip {iface} secure filter {dir} … dynamic … {n}"),
                     format!("dynamic filter {n} is not defined in this config"),
@@ -371,15 +480,21 @@ fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, 
                 keep.add(iface, if dir == "in" { "filters_in" } else { "filters_out" }, n, line, draft);
                 continue;
             }
-            draft.refuse(
+            draft.refuse_as(
+                crate::vocab::Code::IMPORT_REFERENCE,
                 line,
                 &format!("ip {iface} secure filter {dir} … {n}"),
                 format!("filter {n} is not a pass filter of this config"),
             );
             continue;
         };
-        // natc's own lines for its policies are the policy's.
-        if f.origin.as_deref().and_then(NatcOrigin::parse).is_some_and(|o| o.kind == "policy") {
+        // natc's own lines for its policies are the policy's, and those for an imported
+        // tunnel's IKE and ESP the tunnel's.
+        let origin = f.origin.as_deref().and_then(NatcOrigin::parse);
+        if origin
+            .as_ref()
+            .is_some_and(|o| o.kind == "policy" || (o.kind == "tunnel" && lists.tunnels.iter().any(|t| t == o.name)))
+        {
             continue;
         }
         let w: Vec<&str> = f.words.iter().map(String::as_str).collect();
@@ -419,7 +534,12 @@ fn binding(line: usize, iface: &str, dir: &str, list: &[String], lists: &Lists, 
             match super::iptables::protocol(proto) {
                 Ok(Some(p)) => item.set("protocol", p),
                 _ => {
-                    draft.refuse(f.line, &f.raw, format!("the protocol {proto} has no intent form"));
+                    draft.refuse_as(
+                        crate::vocab::Code::IMPORT_NO_KEY,
+                        f.line,
+                        &f.raw,
+                        format!("the protocol {proto} has no intent form"),
+                    );
                     continue;
                 }
             }

@@ -49,6 +49,9 @@ struct Config {
     /// natc's secret placeholders (`@@natc-secret:env:NAME@@`) by peer: the reference
     /// the intent had, given back.
     psk_refs: BTreeMap<String, String>,
+    /// VyOS 1.1–1.3 rulesets (`firewall name X …`) and their interface bindings.
+    rulesets: BTreeMap<String, super::vyos_firewall::Ruleset>,
+    bindings: Vec<super::vyos_firewall::Binding>,
     /// `ip enable-proxy-arp` interfaces, with their lines.
     proxy_arp: Vec<(String, usize, String)>,
 }
@@ -146,6 +149,14 @@ fn set(c: &mut Config, p: &[String], line: usize, draft: &mut Draft) -> Result<(
                 ["description", d] => set_key(keys, "description", Value::Text(d.to_string())),
                 ["ip", "adjust-mss", n] => set_key(keys, "tcp_mss", mss(n)?),
                 ["hw-id", _] => {}
+                ["firewall", direction @ ("in" | "out" | "local"), "name", ruleset] => {
+                    c.bindings.push(super::vyos_firewall::Binding {
+                        interface: name.to_string(),
+                        direction: direction.to_string(),
+                        ruleset: ruleset.to_string(),
+                        line,
+                    })
+                }
                 ["ip", "enable-proxy-arp"] => c.proxy_arp.push((name.to_string(), line, p.join(" "))),
                 _ => return Err("an interface setting natc does not write".into()),
             }
@@ -225,6 +236,7 @@ fn set(c: &mut Config, p: &[String], line: usize, draft: &mut Draft) -> Result<(
             let key: Vec<String> = key.iter().filter(|k| **k != "name").map(|k| k.to_string()).collect();
             c.nat.entry((dir.to_string(), n)).or_default().add(&key, value[0], line);
         }
+        ["firewall", "name", rest @ ..] => super::vyos_firewall::set(&mut c.rulesets, rest, line)?,
         ["firewall", "ipv4", chain @ ("input" | "forward"), "filter", "default-action", action] => {
             let v = match *action {
                 "drop" => "drop",
@@ -309,6 +321,12 @@ fn assemble(mut c: Config, draft: &mut Draft) {
     for ((chain, _), o) in &c.filter {
         filter_rule(chain, o, draft);
     }
+    // The interfaces the old box has (a VTI a peer binds included), for the 1.1–1.3
+    // rulesets' catch-alls.
+    let mut interfaces: Vec<String> = draft.interfaces.iter().map(|(n, _)| n.clone()).collect();
+    interfaces.extend(c.peers.iter().filter_map(|(_, p)| p.get("vti bind")).map(str::to_string));
+    interfaces.dedup();
+    super::vyos_firewall::assemble(&c.rulesets, &c.bindings, &interfaces, draft);
     proxy_arp(&mut c, draft);
     draft.blocks.append(&mut c.routes);
     for (peer, o) in &c.peers {
@@ -394,7 +412,8 @@ fn nat_rule(dir: &str, o: &Object, draft: &mut Draft) {
             "translation port" => "to_port",
             "description" | "log" => continue,
             _ => {
-                return draft.refuse(
+                return draft.refuse_as(
+                    crate::vocab::Code::IMPORT_NO_KEY,
                     *line,
                     &format!("set nat {dir} rule … {key} {value}"),
                     format!("the nat rule's `{key}` has no intent form: the whole rule is not imported"),
@@ -454,7 +473,8 @@ fn filter_rule(chain: &str, o: &Object, draft: &mut Draft) {
             "inbound-interface" => ("in_interface", Value::Text(value.clone())),
             "outbound-interface" => ("out_interface", Value::Text(value.clone())),
             _ => {
-                return draft.refuse(
+                return draft.refuse_as(
+                    crate::vocab::Code::IMPORT_NO_KEY,
                     *line,
                     &format!("set firewall ipv4 {chain} filter rule … {key} {value}"),
                     format!("the filter rule's `{key} {value}` has no intent form: the whole rule is not imported"),

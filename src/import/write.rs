@@ -56,7 +56,8 @@ pub fn write(draft: &Draft, file: &str, format: &str, target: &str) -> String {
     if !draft.unexpressed.is_empty() {
         let _ = writeln!(out, "# Not imported ({} line(s), also reported on stderr):", draft.unexpressed.len());
         for u in &draft.unexpressed {
-            let _ = writeln!(out, "#   {}:{}: {}: {}", one_line(file), u.line, one_line(&u.why), one_line(&u.text));
+            let (why, text) = (one_line(&u.why), one_line(&u.text));
+            let _ = writeln!(out, "#   {}:{}: [{}] {why}: {text}", one_line(file), u.line, u.code);
         }
     }
     for note in &draft.notes {
@@ -83,6 +84,9 @@ pub fn write(draft: &Draft, file: &str, format: &str, target: &str) -> String {
     }
 
     let _ = writeln!(out, "\n[[gateway]]\nname = {}\ntargets = [{}]", quote(&gateway), quote(target));
+    if let Some((key, profile)) = &draft.profile {
+        let _ = writeln!(out, "{key} = {}", quote(profile));
+    }
     if draft.counters {
         let _ = writeln!(out, "counters = true");
     }

@@ -92,6 +92,35 @@ codes! {
     INTERNAL = "N901", "an internal error: natc broke one of its own invariants (a bug; please report it)";
 }
 
+// `natc import`'s report (docs/import.md, "The report"): a line of a device configuration
+// that the intent does not carry. They are not in CODES: no intent produces them, a
+// configuration line does (tests/import.rs covers each with a fixture of tests/import/).
+impl Code {
+    pub const IMPORT_NO_ITEM: Code = Code("N401");
+    pub const IMPORT_DROP_RULE: Code = Code("N402");
+    pub const IMPORT_NO_KEY: Code = Code("N403");
+    pub const IMPORT_PART: Code = Code("N404");
+    pub const IMPORT_REFERENCE: Code = Code("N405");
+}
+
+/// The import report's codes with a one-line summary, in code order.
+pub const IMPORT_CODES: &[(Code, &str)] = &[
+    (
+        Code::IMPORT_NO_ITEM,
+        "a configuration line natc has no intent item for (a command, table, chain or setting natc does not write)",
+    ),
+    (Code::IMPORT_DROP_RULE, "a drop or reject rule: natc's filters are allow lists under a policy"),
+    (
+        Code::IMPORT_NO_KEY,
+        "a match, key or value the intent has no counterpart for: the whole rule (or tunnel) is left out",
+    ),
+    (Code::IMPORT_PART, "a line of a rule, tunnel or ruleset that is left out whole (another line says why)"),
+    (
+        Code::IMPORT_REFERENCE,
+        "a reference to something the configuration does not define, or a definition nothing uses",
+    ),
+];
+
 /// The checks' warnings, each about one item: an item's `accept` may name them.
 pub const ITEM_WARNINGS: &[Code] = &[
     Code::DESTINATION_NOT_ATTRACTED,
