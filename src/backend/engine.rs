@@ -19,6 +19,7 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("firewalld/guard.tera", include_str!("../../templates/firewalld/guard.tera")),
     ("firewalld/backend.tera", include_str!("../../templates/firewalld/backend.tera")),
     ("firewalld/apply.tera", include_str!("../../templates/firewalld/apply.tera")),
+    ("firewalld/window.tera", include_str!("../../templates/firewalld/window.tera")),
     ("firewalld/direct.py", include_str!("../../templates/firewalld/direct.py")),
     ("vyos/commands.tera", include_str!("../../templates/vyos/commands.tera")),
     ("rtx/config.tera", include_str!("../../templates/rtx/config.tera")),
