@@ -33,8 +33,11 @@ use std::time::{Duration, Instant};
 
 /// The profile built, firewalld's backend, and the version the lab's firewall-cmd reports
 /// (None: the real one's).
-const CASES: [(&str, &str, Option<&str>); 3] =
-    [("firewalld@1", "nftables", None), ("firewalld@1", "iptables", None), ("firewalld@0.6", "iptables", Some("0.6.3"))];
+const CASES: [(&str, &str, Option<&str>); 3] = [
+    ("firewalld@1", "nftables", None),
+    ("firewalld@1", "iptables", None),
+    ("firewalld@0.6", "iptables", Some("0.6.3")),
+];
 /// The window counts from the start of the apply, so it must be longer than the apply: a
 /// firewalld reload takes seconds, more on a loaded machine (docs/deploy.md).
 const WINDOW: u64 = 25;
@@ -62,7 +65,16 @@ struct Lab {
 impl Lab {
     fn new(case: (&str, &str, Option<&str>), test: &str) -> Lab {
         let (profile, backend, version) = case;
-        common::require_root_and(&["ip", "nft", "setsid", "sysctl", "firewalld", "firewall-cmd", "dbus-daemon", "python3"]);
+        common::require_root_and(&[
+            "ip",
+            "nft",
+            "setsid",
+            "sysctl",
+            "firewalld",
+            "firewall-cmd",
+            "dbus-daemon",
+            "python3",
+        ]);
         let name = format!("{profile}/{backend}");
         let prefix = format!("natcfr-{}-{test}-{}", std::process::id(), backend.chars().next().unwrap_or('x'));
         let prefix = format!("{prefix}{}", if version.is_some() { "6" } else { "1" });
@@ -303,7 +315,10 @@ fn an_unconfirmed_apply_that_cuts_the_probe_rolls_back_by_itself() {
         let closed = std::fs::read_to_string(lab.window_file("rolled-back")).unwrap_or_default();
         assert!(closed.contains("by the timer"), "{name}: {closed:?}");
         let late = lab.run("b", &["--confirmed"]);
-        assert!(!late.status.success() && String::from_utf8_lossy(&late.stderr).contains("too late"), "{name}: {late:?}");
+        assert!(
+            !late.status.success() && String::from_utf8_lossy(&late.stderr).contains("too late"),
+            "{name}: {late:?}"
+        );
     }
 }
 

@@ -33,6 +33,8 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("ansible/requirements.yml.tera", include_str!("../../templates/ansible/requirements.yml.tera")),
     ("ansible/natc_secrets.example.yml.tera", include_str!("../../templates/ansible/natc_secrets.example.yml.tera")),
     ("ansible/linux.yml.tera", include_str!("../../templates/ansible/linux.yml.tera")),
+    ("ansible/linux-tasks.yml.tera", include_str!("../../templates/ansible/linux-tasks.yml.tera")),
+    ("ansible/stop.yml.tera", include_str!("../../templates/ansible/stop.yml.tera")),
     ("ansible/sysctl.conf.tera", include_str!("../../templates/ansible/sysctl.conf.tera")),
     ("ansible/vyos.yml.tera", include_str!("../../templates/ansible/vyos.yml.tera")),
     ("ansible/rtx.yml.tera", include_str!("../../templates/ansible/rtx.yml.tera")),

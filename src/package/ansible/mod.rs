@@ -5,7 +5,8 @@
 //! - `inventory.yml`: groups `natc_linux`, `natc_vyos`, `natc_rtx` with their connection
 //!   settings, and `natc_<intent>` with every gateway;
 //! - `site.yml`: `import_playbook` of every gateway's playbook;
-//! - `gateway-<name>.yml`: one play for `hosts: <name>`;
+//! - `gateway-<name>.yml`: one play for `hosts: <name>`; a Linux gateway's tasks are in
+//!   `gateway-<name>.tasks.yml`, which site.yml's rollout play runs too;
 //! - `<name>/…`: the files a Linux gateway's play copies, an RTX gateway's config template;
 //! - `requirements.yml`: the collections the playbooks use;
 //! - `filter_plugins/natc.py` and `group_vars/all/natc_secrets.example.yml` when tunnels
@@ -126,7 +127,7 @@ pub fn package(compiled: &Compiled, artifacts: &[Artifact]) -> Result<Vec<Planne
     for d in &deployed {
         let header = header(compiled, Some(d), format!("ansible-playbook -i inventory.yml {}", playbook_name(d)));
         let rendered = match d.platform {
-            Platform::Linux => linux::files(intent, d.plan, d.artifact, &header),
+            Platform::Linux => linux::files(intent, d.plan, d.artifact, &header, &tasks_name(d)),
             Platform::Vyos => network::vyos_files(d.plan, d.artifact, &header),
             Platform::Rtx => network::rtx_files(d.plan, d.artifact, &header),
         };
@@ -142,7 +143,7 @@ pub fn package(compiled: &Compiled, artifacts: &[Artifact]) -> Result<Vec<Planne
         return Err(errors);
     }
     files.push(shared(compiled, "inventory.yml", "ansible/inventory.yml.tera", &inventory_view(compiled, &deployed))?);
-    files.push(shared(compiled, "site.yml", "ansible/site.yml.tera", &site_view(&deployed))?);
+    files.push(shared(compiled, "site.yml", "ansible/site.yml.tera", &site_view(intent, &deployed))?);
     files.push(shared(compiled, "requirements.yml", "ansible/requirements.yml.tera", &requirements_view(&deployed))?);
     if !secret_vars.is_empty() {
         files.push(PlannedFile {
@@ -173,6 +174,11 @@ const FILTERS: &str = include_str!("../../../templates/ansible/filter_plugins/na
 /// `gateway-<name>.yml`: the prefix keeps a gateway called `site` from replacing `site.yml`.
 fn playbook_name(d: &Deployed) -> String {
     format!("gateway-{}.yml", d.plan.name)
+}
+
+/// A Linux gateway's tasks, run by its playbook and by site.yml's rollout play.
+fn tasks_name(d: &Deployed) -> String {
+    format!("gateway-{}.tasks.yml", d.plan.name)
 }
 
 /// Each selected gateway with its one target. Ansible deploys one configuration per
@@ -301,13 +307,37 @@ fn inventory_view(compiled: &Compiled, deployed: &[Deployed]) -> InventoryView {
     }
 }
 
+/// `site.yml`: one play over the Linux gateways, `natc_serial` at a time, each running its
+/// own task file; then the VyOS and RTX gateways' playbooks, one gateway each.
 #[derive(Serialize)]
 struct SiteView {
+    rollout: Option<RolloutView>,
     playbooks: Vec<String>,
 }
 
-fn site_view(deployed: &[Deployed]) -> SiteView {
-    SiteView { playbooks: deployed.iter().map(playbook_name).collect() }
+#[derive(Serialize)]
+struct RolloutView {
+    play: String,
+    config_dir: String,
+    /// The Linux gateways in intent order, each with its task file.
+    hosts: Vec<RolloutHost>,
+}
+
+#[derive(Serialize)]
+struct RolloutHost {
+    name: String,
+    tasks: String,
+}
+
+fn site_view(intent: &str, deployed: &[Deployed]) -> SiteView {
+    let linux: Vec<&Deployed> = deployed.iter().filter(|d| d.platform == Platform::Linux).collect();
+    let rollout = (!linux.is_empty()).then(|| RolloutView {
+        play: format!("natc {intent}: Linux gateways, natc_serial at a time"),
+        config_dir: linux::config_dir(intent),
+        hosts: linux.iter().map(|d| RolloutHost { name: d.plan.name.clone(), tasks: tasks_name(d) }).collect(),
+    });
+    let playbooks = deployed.iter().filter(|d| d.platform != Platform::Linux).map(playbook_name).collect();
+    SiteView { rollout, playbooks }
 }
 
 #[derive(Serialize)]
