@@ -161,7 +161,7 @@ fn check_tree(dir: &Path, expected: &[(String, &str)], collections: &Path) {
             // site.yml's rollout play runs the gateway's own task file (included per host,
             // so --list-tasks of site.yml shows the include); its playbook imports the same file.
             assert!(
-                site_text.contains(&format!("\n      \"{gateway}\": \"gateway-{gateway}.tasks.yml\"\n")),
+                site_text.contains(&format!("\n      \"{gateway}\": \"natc-")),
                 "{gateway} has no task file in the rollout play:\n{site_text}"
             );
             assert!(tasks.contains("natc: the gateway's tasks"), "no rollout play:\n{tasks}");
@@ -828,9 +828,9 @@ echo "=== after-unprobed"; ip netns exec {gw} {listing}; ls -A "$W/state"
     }
 }
 
-/// Three Linux gateways for the batched rollout, each its own box (namespace): `g1`
-/// (firewalld) allows only SSH, so the probe to its port 2222 fails; `g2` (nftables) and
-/// `g3` (iptables) allow 2222.
+/// Four Linux gateways for the batched rollout, each its own box (namespace): `g1`
+/// (firewalld) allows only SSH, so the probe to its port 2222 fails; `g2` and `g3`
+/// (nftables) and `g4` (iptables) allow 2222.
 const BATCHES: &str = r#"
 natc = 1
 name = "ansible-batches"
@@ -871,7 +871,7 @@ port = 2222
 
 [[gateway]]
 name = "g3"
-targets = ["iptables"]
+targets = ["nftables"]
 
 [[gateway.interface]]
 name = "eth0"
@@ -885,16 +885,32 @@ name = "mgmt"
 chain = "input"
 protocol = "tcp"
 port = 2222
+
+[[gateway]]
+name = "g4"
+targets = ["iptables"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.104.1/24"
+
+[gateway.policy]
+input = "drop"
+
+[[gateway.allow]]
+name = "mgmt"
+chain = "input"
+protocol = "tcp"
+port = 2222
 "#;
 
-/// site.yml's rollout in batches (`-e natc_serial=2`), run for real: three gateways, each
+/// site.yml's rollout in batches (`-e natc_serial=3`), run for real: four gateways, each
 /// a namespace of its own (Ansible runs each host's modules there through its Python
-/// interpreter line), one client namespace wired to all three. g1 runs a real firewalld
-/// (private D-Bus, permanent configuration in the work directory). Batch 1 is g1 and g2:
-/// g1's probe fails and firewalld.sh rolls it back, g2 in the same batch is applied,
-/// probed and confirmed all the same; then the play fails g1 and the rollout stops: batch
-/// 2 (g3) is never touched. (Within a batch Ansible runs each gateway's task file in turn:
-/// an included file per host.)
+/// interpreter line), one client namespace wired to all four. g1 runs a real firewalld
+/// (private D-Bus, permanent configuration in the work directory). Batch 1 is g1, g2, g3:
+/// g1's probe fails and firewalld.sh rolls it back; g2 and g3 in the same batch (one task
+/// file, so side by side) are applied, probed and confirmed all the same; then the play
+/// fails g1 and the rollout stops: batch 2 (g4) is never touched.
 #[test]
 fn the_site_playbook_applies_natc_serial_gateways_at_a_time_and_stops_after_a_failed_batch() {
     require_ansible();
@@ -915,7 +931,7 @@ fn the_site_playbook_applies_natc_serial_gateways_at_a_time_and_stops_after_a_fa
     let mut inventory = String::from(
         "all:\n  vars:\n    ansible_connection: local\n    ansible_become: false\n    natc_enable_at_boot: false\n    natc_probe_timeout: 10\n  hosts:\n",
     );
-    for i in 1..=3 {
+    for i in 1..=4 {
         let probe = serde_json::json!([
             "ip",
             "netns",
@@ -951,7 +967,7 @@ fn the_site_playbook_applies_natc_serial_gateways_at_a_time_and_stops_after_a_fa
         r#"
 p={prefix}; c={client}
 cleanup() {{
-    for ns in $p-g1 $p-g2 $p-g3 $c; do
+    for ns in $p-g1 $p-g2 $p-g3 $p-g4 $c; do
         for pid in $(ip netns pids $ns 2>/dev/null); do kill -9 $pid 2>/dev/null; done
         ip netns del $ns 2>/dev/null
     done
@@ -959,7 +975,7 @@ cleanup() {{
 }}
 trap cleanup EXIT
 ip netns add $c; ip -n $c link set lo up
-for i in 1 2 3; do
+for i in 1 2 3 4; do
     ip netns add $p-g$i; ip -n $p-g$i link set lo up
     ip link add eth0 netns $p-g$i type veth peer name c$i netns $c
     ip -n $p-g$i address add 198.51.10$i.1/24 dev eth0; ip -n $c address add 198.51.10$i.50/24 dev c$i
@@ -974,15 +990,16 @@ ip netns exec $p-g1 unshare -m --propagation private sh -c \
 for _ in $(seq 150); do [ "$(firewall-cmd --state 2>/dev/null)" = running ] && break; sleep 0.1; done
 echo "firewalld: $(firewall-cmd --state 2>&1)"
 echo "=== rollout"
-ansible-playbook -i "$W/local.yml" "$W/out/site.yml" -e natc_serial=2 -e natc_confirm_seconds=120 || echo "exit $?"
+ansible-playbook -i "$W/local.yml" "$W/out/site.yml" -e natc_serial=3 -e natc_confirm_seconds=120 || echo "exit $?"
 echo "=== after"
 echo "g1 policies: $(firewall-cmd --permanent --get-policies)"
 echo "g1 table: $(ip netns exec $p-g1 nft list table ip natc_ansible_batches >/dev/null 2>&1 && echo yes || echo none)"
 echo "g2 table: $(ip netns exec $p-g2 nft list table ip natc_ansible_batches 2>/dev/null | grep -c 2222)"
-echo "g3 rules: $(ip netns exec $p-g3 iptables-save | grep -c 2222)"
-ls -A "$W/state-g1" "$W/state-g2" 2>&1
+echo "g3 table: $(ip netns exec $p-g3 nft list table ip natc_ansible_batches 2>/dev/null | grep -c 2222)"
+echo "g4 rules: $(ip netns exec $p-g4 iptables-save | grep -c 2222)"
+ls -A "$W/state-g1" "$W/state-g2" "$W/state-g3" 2>&1
 ls -A "$W/g1" 2>&1 | sed 's/^/g1 file: /'
-test -e "$W/g3" && echo "g3 deployed"
+test -e "$W/g4" && echo "g4 deployed"
 true
 "#
     );
@@ -998,29 +1015,39 @@ true
     let rollout = stdout.split("=== rollout").nth(1).and_then(|r| r.split("=== after").next()).unwrap_or_default();
     let after = stdout.split("=== after").nth(1).unwrap_or_default();
     assert!(stdout.contains("firewalld: running"), "{context}");
-    // Batch 1: both gateways applied; g1 rolled back, g2 confirmed.
-    for host in ["g1", "g2"] {
-        assert!(rollout.contains(&format!("changed: [{host}]")), "{host} was not in batch 1:\n{context}");
-    }
-    assert!(rollout.contains("TASK [natc: roll back now]"), "{context}");
-    let confirmed: Vec<&str> = rollout
-        .split("TASK [")
-        .filter(|t| t.starts_with("natc: confirm]"))
-        .flat_map(|t| t.lines().filter(|l| l.starts_with("ok: [")))
-        .collect();
-    assert_eq!(confirmed, ["ok: [g2]"], "only g2 is confirmed:\n{context}");
+    // Batch 1: three gateways applied; g1 rolled back, g2 and g3 confirmed, side by side.
+    let results = |task: &str| -> Vec<Vec<&str>> {
+        rollout
+            .split("TASK [")
+            .filter(|t| t.starts_with(&format!("{task}]")))
+            .map(|t| {
+                // In the order the hosts finished: sorted.
+                let mut hosts: Vec<&str> =
+                    t.lines().skip(1).filter(|l| l.starts_with("ok: [") || l.starts_with("changed: [")).collect();
+                hosts.sort_unstable();
+                hosts
+            })
+            .collect()
+    };
+    assert_eq!(
+        results("natc: apply with a confirmation window"),
+        [vec!["changed: [g1]"], vec!["changed: [g2]", "changed: [g3]"]],
+        "batch 1 is g1, then g2 and g3 together:\n{context}"
+    );
+    assert_eq!(results("natc: roll back now"), [vec!["changed: [g1]"]], "{context}");
+    assert_eq!(results("natc: confirm"), [vec!["ok: [g2]", "ok: [g3]"]], "only g2 and g3 are confirmed:\n{context}");
     assert!(rollout.contains("the rollout stops here"), "{context}");
     assert!(rollout.contains("\nexit 2"), "the failed batch fails the run:\n{context}");
     // Batch 2 never ran.
-    assert!(!rollout.contains("[g3]"), "the rollout reached batch 2:\n{context}");
-    assert!(!after.contains("g3 deployed") && after.contains("g3 rules: 0"), "{context}");
+    assert!(!rollout.contains("[g4]"), "the rollout reached batch 2:\n{context}");
+    assert!(!after.contains("g4 deployed") && after.contains("g4 rules: 0"), "{context}");
     // g1 is as before: firewalld without natc's policies or table, no window, no file.
     let policies = after.lines().find(|l| l.starts_with("g1 policies:")).unwrap_or_default();
     assert!(!policies.is_empty() && !policies.contains("natc-"), "{context}");
     assert!(after.contains("g1 table: none"), "{context}");
     assert!(!after.contains("g1 file: firewalld.sh"), "g1's new script was left on the box:\n{context}");
     // g2 keeps its confirmed rules, and its window is closed.
-    assert!(after.contains("g2 table: 1"), "{context}");
+    assert!(after.contains("g2 table: 1") && after.contains("g3 table: 1"), "{context}");
     assert!(!after.contains("armed"), "{context}");
 }
 

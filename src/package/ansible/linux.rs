@@ -2,8 +2,11 @@
 //! `natc_config_dir` (default `/etc/natc/<intent>`), keep the kernel settings in a
 //! sysctl.d file, and apply what changed with a confirmation window and a health probe,
 //! so an unchanged gateway is not touched. A systemd unit applies the same files at boot.
-//! The tasks are a file of their own (`gateway-<name>.tasks.yml`), run by the gateway's
-//! playbook and by site.yml's rollout play, which takes `natc_serial` gateways at a time.
+//! The tasks are a file shared by the intent's gateways of one shape (target, and for
+//! nftables and iptables whether there are kernel settings): `natc-<shape>.tasks.yml`,
+//! which reads each gateway's files from `{{ inventory_hostname }}/`. The gateway's
+//! playbook and site.yml's rollout play run it; in the rollout, the gateways of one batch
+//! that share a file go through it together (docs/deploy.md, "The rollout").
 
 use super::{GatewayOutput, HeaderView, internal};
 use crate::Artifact;
@@ -21,8 +24,11 @@ struct LinuxView<'a> {
     host: String,
     /// The play's `natc_dir`: the user's `natc_config_dir`, else `/etc/natc/<intent>`.
     config_dir: String,
-    /// The gateway's task file, next to the playbook.
+    /// The task file, next to the playbook, and the target it is for.
     tasks: String,
+    target: String,
+    /// The header of the shared task file (the intent's, not a gateway's).
+    tasks_header: &'a HeaderView,
     copies: Vec<CopyView>,
     sysctl: Option<SysctlView>,
     confirm: ConfirmView,
@@ -77,6 +83,7 @@ struct SysctlFileView {
 }
 
 const DIR: &str = "{{ natc_dir }}";
+const HOST: &str = "{{ inventory_hostname }}";
 const SYSCTL_DIR: &str = "{{ natc_sysctl_dir | default('/etc/sysctl.d') }}";
 
 pub(super) fn files(
@@ -84,12 +91,14 @@ pub(super) fn files(
     gw: &GatewayPlan,
     artifact: &Artifact,
     header: &HeaderView,
-    tasks: &str,
+    tasks_header: &HeaderView,
 ) -> Result<GatewayOutput, Diagnostic> {
     let kind = artifact.target.kind;
     let rules = artifact.files.iter().find(|f| f.primary).ok_or_else(|| internal("no rules file".into()))?;
     let setup = artifact.files.iter().find(|f| !f.primary && f.name.ends_with("-setup.sh"));
-    let src = |name: &str| format!("{}/{name}", gw.name);
+    // The task file is shared: each gateway's files are under its host name (the hosts are
+    // named like the gateways, as natc's inventory does).
+    let src = |name: &str| format!("{HOST}/{name}");
     let dest = |name: &str| format!("{DIR}/{name}");
 
     let mut files: Vec<PlannedFile> = artifact
@@ -179,9 +188,16 @@ pub(super) fn files(
     let registers = copies.iter().map(|c| c.register.clone()).collect();
     let confirm = ConfirmView { setup: dest(&window.name), registers, environment };
 
+    // The shape: what makes two gateways' tasks differ.
+    let no_sysctl = sysctl.as_ref().is_some_and(|v| v.src.is_none());
+    let tasks = format!(
+        "natc-{}{}.tasks.yml",
+        artifact.target.to_string().replace('@', "-"),
+        if no_sysctl { "-no-sysctl" } else { "" }
+    );
     let unit = UnitView {
         name: format!("natc-{intent}.service"),
-        description: format!("natc {intent}: gateway {} ({})", gw.name, artifact.target),
+        description: format!("natc {intent}: gateway {HOST} ({})", artifact.target),
         after: if kind == TargetKind::Firewalld {
             "network-online.target firewalld.service".into()
         } else {
@@ -195,20 +211,22 @@ pub(super) fn files(
         play: format!("natc {intent}: gateway {} ({})", gw.name, artifact.target),
         host: gw.name.clone(),
         config_dir: config_dir(intent),
-        tasks: tasks.to_string(),
+        tasks: tasks.clone(),
+        target: artifact.target.to_string(),
+        tasks_header,
         copies,
         sysctl,
         confirm,
         unit,
     };
     files.push(PlannedFile {
-        path: tasks.into(),
+        path: tasks.clone().into(),
         contents: engine::render("ansible/linux-tasks.yml.tera", &view)?,
         primary: false,
         mode: FileMode::Readable,
     });
     let playbook = engine::render("ansible/linux.yml.tera", &view)?;
-    Ok(GatewayOutput { playbook, files })
+    Ok(GatewayOutput { playbook, files, tasks: Some(tasks) })
 }
 
 /// The plays' `natc_dir`: the user's `natc_config_dir`, else `/etc/natc/<intent>`.
