@@ -14,7 +14,8 @@
 //!   `firewall-cmd --reload` keeps it);
 //! - while a window is open a second apply is refused and changes nothing; `--rollback`
 //!   restores at once;
-//! - an apply that fails half-way restores at once.
+//! - an apply that fails half-way restores at once;
+//! - a box without what the window needs (`setsid`) is refused before anything changes.
 //!
 //! firewalld runs with a private D-Bus and its permanent configuration in a temporary
 //! directory (`--system-config`), so nothing of the host's firewalld is read or written.
@@ -389,5 +390,43 @@ fn an_apply_that_fails_half_way_restores_what_it_changed() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("saved state was restored"), "{name}: {out:?}");
         assert_eq!(lab.snapshot(), before, "{name}: nothing stays half-applied");
         assert!(lab.probe_passes_within(Duration::from_secs(5)), "{name}: the probe passes");
+    }
+}
+
+#[test]
+fn a_box_without_what_the_window_needs_is_refused_before_any_change() {
+    for case in CASES {
+        let lab = Lab::new(case, "refuse");
+        let name = &lab.name;
+        lab.apply_a();
+        let before = lab.snapshot();
+        // Every command of the system's PATH but setsid (the lab's firewall-cmd first).
+        let bin = lab.work().join("nosetsid");
+        std::fs::create_dir_all(&bin).expect("mkdir");
+        sh(&format!(
+            "for d in {lab_bin} /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+             [ -d $d ] || continue
+             for f in $d/*; do n=${{f##*/}}; [ \"$n\" = setsid ] || [ -e {bin}/$n ] || ln -s $f {bin}/$n || true; done
+             done",
+            lab_bin = lab.work().join("bin").display(),
+            bin = bin.display()
+        ));
+        let run = |bin: &Path| {
+            let mut cmd = lab.command("sh");
+            cmd.env("PATH", bin).arg(lab.work().join("b/firewalld.sh")).args(["--confirm", "300"]);
+            cmd.output().expect("runs")
+        };
+        let out = run(&bin);
+        assert_eq!(out.status.code(), Some(3), "{name}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("needs setsid") && stderr.contains("nothing was changed"), "{name}: {stderr}");
+        assert_eq!(lab.snapshot(), before, "{name}: nothing changed");
+        assert!(!lab.state().join("rollback-lab-firewalld").exists(), "{name}: no window was opened");
+        // With setsid the same run applies (so the refusal above was setsid's).
+        std::os::unix::fs::symlink(sh("command -v setsid").trim(), bin.join("setsid")).expect("symlink");
+        let out = run(&bin);
+        assert!(out.status.success(), "{name}: {out:?}");
+        lab.ok("b", &["--rollback"]);
+        assert_eq!(lab.snapshot(), before, "{name}: --rollback restores exactly");
     }
 }
