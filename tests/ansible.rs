@@ -153,11 +153,32 @@ fn check_tree(dir: &Path, expected: &[(String, &str)], collections: &Path) {
     }
     let hosts = ansible("ansible-playbook", &["--list-hosts", "-i", inventory, site], &env);
     let tasks = ansible("ansible-playbook", &["--list-tasks", "-i", inventory, site], &env);
+    let site_text = std::fs::read_to_string(site).expect("site.yml");
+    let mut linux_checked = false;
     for (gateway, group) in expected {
         assert!(hosts.lines().any(|l| l.trim() == gateway), "{gateway} is not listed by --list-hosts:\n{hosts}");
+        if *group == "natc_linux" {
+            // site.yml's rollout play runs the gateway's own task file (included per host,
+            // so --list-tasks of site.yml shows the include); its playbook imports the same file.
+            assert!(
+                site_text.contains(&format!("\n      \"{gateway}\": \"natc-")),
+                "{gateway} has no task file in the rollout play:\n{site_text}"
+            );
+            assert!(tasks.contains("natc: the gateway's tasks"), "no rollout play:\n{tasks}");
+            if !linux_checked {
+                linux_checked = true;
+                let own = dir.join(format!("gateway-{gateway}.yml"));
+                let own =
+                    ansible("ansible-playbook", &["--list-tasks", "-i", inventory, own.to_str().expect("utf-8")], &env);
+                for task in ["natc: configuration directory", "natc: apply with a confirmation window", "natc: confirm"]
+                {
+                    assert!(own.contains(task), "no `{task}` task for {gateway}:\n{own}");
+                }
+            }
+            continue;
+        }
         assert!(tasks.contains(&format!("({gateway}): natc ")), "no play for {gateway}:\n{tasks}");
         let task = match *group {
-            "natc_linux" => "natc: configuration directory",
             "natc_vyos" => "natc: VyOS configuration",
             _ => "natc: RTX configuration",
         };
@@ -305,8 +326,12 @@ fn a_fleet_of_thirty_gateways_is_one_inventory_and_one_site_playbook() {
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
     check_tree(&out, &expected, &collections);
     let site = std::fs::read_to_string(out.join("site.yml")).expect("site.yml");
+    // The 10 Linux gateways in one rollout play (in intent order), the 20 others imported.
     let imports: Vec<&str> = site.lines().filter(|l| l.contains("import_playbook")).collect();
-    assert_eq!(imports.len(), 30, "{site}");
+    assert_eq!(imports.len(), 20, "{site}");
+    let linux: Vec<String> = (0..30).filter(|i| i % 3 == 0).map(|i| format!("    - \"gw-{i:02}\"")).collect();
+    let listed: Vec<&str> = site.lines().filter(|l| l.starts_with("    - \"gw-")).collect();
+    assert_eq!(listed, linux, "{site}");
     let example = std::fs::read_to_string(out.join("group_vars/all/natc_secrets.example.yml")).expect("example");
     for i in (0..30).filter(|i| (i % 5 == 1 || i % 5 == 2) && i % 3 != 0) {
         assert!(example.contains(&format!("# natc_secret_fleet_psk_{i}: ")), "{example}");
@@ -801,6 +826,234 @@ echo "=== after-unprobed"; ip netns exec {gw} {listing}; ls -A "$W/state"
         );
         assert!(!after.contains("2222"), "{target}: {after}");
     }
+}
+
+/// Four Linux gateways for the batched rollout, each its own box (namespace): `g1`
+/// (firewalld) allows only SSH, so the probe to its port 2222 fails; `g2` and `g3`
+/// (nftables) and `g4` (iptables) allow 2222.
+const BATCHES: &str = r#"
+natc = 1
+name = "ansible-batches"
+
+[[gateway]]
+name = "g1"
+targets = ["firewalld"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.101.1/24"
+
+[gateway.policy]
+input = "drop"
+
+[[gateway.allow]]
+name = "mgmt"
+chain = "input"
+protocol = "tcp"
+port = 22
+
+[[gateway]]
+name = "g2"
+targets = ["nftables"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.102.1/24"
+
+[gateway.policy]
+input = "drop"
+
+[[gateway.allow]]
+name = "mgmt"
+chain = "input"
+protocol = "tcp"
+port = 2222
+
+[[gateway]]
+name = "g3"
+targets = ["nftables"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.103.1/24"
+
+[gateway.policy]
+input = "drop"
+
+[[gateway.allow]]
+name = "mgmt"
+chain = "input"
+protocol = "tcp"
+port = 2222
+
+[[gateway]]
+name = "g4"
+targets = ["iptables"]
+
+[[gateway.interface]]
+name = "eth0"
+address = "198.51.104.1/24"
+
+[gateway.policy]
+input = "drop"
+
+[[gateway.allow]]
+name = "mgmt"
+chain = "input"
+protocol = "tcp"
+port = 2222
+"#;
+
+/// site.yml's rollout in batches (`-e natc_serial=3`), run for real: four gateways, each
+/// a namespace of its own (Ansible runs each host's modules there through its Python
+/// interpreter line), one client namespace wired to all four. g1 runs a real firewalld
+/// (private D-Bus, permanent configuration in the work directory). Batch 1 is g1, g2, g3:
+/// g1's probe fails and firewalld.sh rolls it back; g2 and g3 in the same batch (one task
+/// file, so side by side) are applied, probed and confirmed all the same; then the play
+/// fails g1 and the rollout stops: batch 2 (g4) is never touched.
+#[test]
+fn the_site_playbook_applies_natc_serial_gateways_at_a_time_and_stops_after_a_failed_batch() {
+    require_ansible();
+    common::require_root_and(&["ip", "nft", "iptables-restore", "setsid", "firewalld", "firewall-cmd", "dbus-daemon"]);
+    let work = tempfile::tempdir().expect("tempdir");
+    let w = work.path().display().to_string();
+    let intent = work.path().join("batches.toml");
+    std::fs::write(&intent, BATCHES).expect("write");
+    build_with(&["build", "--package", "ansible", "-o", &format!("{w}/out")], &intent, &[]);
+    let site = std::fs::read_to_string(work.path().join("out/site.yml")).expect("site.yml");
+    assert!(
+        site.contains("serial: \"{{ natc_serial | default(1) }}\"") && site.contains("max_fail_percentage: 0"),
+        "{site}"
+    );
+    let prefix = format!("natcbatch-{}", std::process::id());
+    let client = format!("{prefix}-cl");
+    let ip = sh_out("command -v ip");
+    let mut inventory = String::from(
+        "all:\n  vars:\n    ansible_connection: local\n    ansible_become: false\n    natc_enable_at_boot: false\n    natc_probe_timeout: 10\n  hosts:\n",
+    );
+    for i in 1..=4 {
+        let probe = serde_json::json!([
+            "ip",
+            "netns",
+            "exec",
+            client,
+            "/usr/bin/python3",
+            "-c",
+            format!(
+                "import socket\ns = socket.socket()\ns.settimeout(2)\ntry:\n    s.connect(('198.51.10{i}.1', 2222))\nexcept ConnectionRefusedError:\n    pass\n"
+            )
+        ]);
+        inventory.push_str(&format!(
+            "    g{i}:\n      ansible_python_interpreter: \"{ip} netns exec {prefix}-g{i} /usr/bin/python3\"\n      \
+             natc_config_dir: {w}/g{i}\n      natc_state_dir: {w}/state-g{i}\n      natc_sysctl_dir: {w}/sysctl-g{i}\n      \
+             natc_health_check: {probe}\n"
+        ));
+    }
+    std::fs::write(work.path().join("local.yml"), inventory).expect("inventory");
+    std::fs::write(
+        work.path().join("bus.conf"),
+        format!(
+            "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n \
+             \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n\
+             <busconfig><type>system</type><listen>unix:path={w}/bus.sock</listen><auth>EXTERNAL</auth>\n\
+             <policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>\n\
+             <allow send_type=\"method_call\"/><allow send_type=\"signal\"/><allow send_type=\"method_return\"/><allow send_type=\"error\"/>\n\
+             <allow receive_type=\"method_call\"/><allow receive_type=\"signal\"/><allow receive_type=\"method_return\"/><allow receive_type=\"error\"/>\n\
+             </policy></busconfig>\n"
+        ),
+    )
+    .expect("bus.conf");
+    let script = format!(
+        r#"
+p={prefix}; c={client}
+cleanup() {{
+    for ns in $p-g1 $p-g2 $p-g3 $p-g4 $c; do
+        for pid in $(ip netns pids $ns 2>/dev/null); do kill -9 $pid 2>/dev/null; done
+        ip netns del $ns 2>/dev/null
+    done
+    kill $(cat "$W/dbus.pid") 2>/dev/null
+}}
+trap cleanup EXIT
+ip netns add $c; ip -n $c link set lo up
+for i in 1 2 3 4; do
+    ip netns add $p-g$i; ip -n $p-g$i link set lo up
+    ip link add eth0 netns $p-g$i type veth peer name c$i netns $c
+    ip -n $p-g$i address add 198.51.10$i.1/24 dev eth0; ip -n $c address add 198.51.10$i.50/24 dev c$i
+    ip -n $p-g$i link set eth0 up; ip -n $c link set c$i up
+done
+# g1's firewalld, on a bus of its own, its permanent configuration in $W/etc.
+mkdir -p "$W/etc"; cp /etc/firewalld/firewalld.conf "$W/etc/"
+ip netns exec $p-g1 dbus-daemon --config-file="$W/bus.conf" --fork --print-pid > "$W/dbus.pid"
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$W/bus.sock
+ip netns exec $p-g1 unshare -m --propagation private sh -c \
+    "mount -t tmpfs tmpfs /run && exec firewalld --nofork --nopid --system-config $W/etc --log-target file --log-file $W/firewalld.log" </dev/null >/dev/null 2>&1 &
+for _ in $(seq 150); do [ "$(firewall-cmd --state 2>/dev/null)" = running ] && break; sleep 0.1; done
+echo "firewalld: $(firewall-cmd --state 2>&1)"
+echo "=== rollout"
+ansible-playbook -i "$W/local.yml" "$W/out/site.yml" -e natc_serial=3 -e natc_confirm_seconds=120 || echo "exit $?"
+echo "=== after"
+echo "g1 policies: $(firewall-cmd --permanent --get-policies)"
+echo "g1 table: $(ip netns exec $p-g1 nft list table ip natc_ansible_batches >/dev/null 2>&1 && echo yes || echo none)"
+echo "g2 table: $(ip netns exec $p-g2 nft list table ip natc_ansible_batches 2>/dev/null | grep -c 2222)"
+echo "g3 table: $(ip netns exec $p-g3 nft list table ip natc_ansible_batches 2>/dev/null | grep -c 2222)"
+echo "g4 rules: $(ip netns exec $p-g4 iptables-save | grep -c 2222)"
+ls -A "$W/state-g1" "$W/state-g2" "$W/state-g3" 2>&1
+ls -A "$W/g1" 2>&1 | sed 's/^/g1 file: /'
+test -e "$W/g4" && echo "g4 deployed"
+true
+"#
+    );
+    let output = Process::new("sh")
+        .args(["-c", &script])
+        .env("W", work.path())
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCAL_TEMP", work.path().join("tmp"))
+        .output()
+        .expect("sh runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let context = format!("{stdout}\n--- stderr\n{}", String::from_utf8_lossy(&output.stderr));
+    let rollout = stdout.split("=== rollout").nth(1).and_then(|r| r.split("=== after").next()).unwrap_or_default();
+    let after = stdout.split("=== after").nth(1).unwrap_or_default();
+    assert!(stdout.contains("firewalld: running"), "{context}");
+    // Batch 1: three gateways applied; g1 rolled back, g2 and g3 confirmed, side by side.
+    let results = |task: &str| -> Vec<Vec<&str>> {
+        rollout
+            .split("TASK [")
+            .filter(|t| t.starts_with(&format!("{task}]")))
+            .map(|t| {
+                // In the order the hosts finished: sorted.
+                let mut hosts: Vec<&str> =
+                    t.lines().skip(1).filter(|l| l.starts_with("ok: [") || l.starts_with("changed: [")).collect();
+                hosts.sort_unstable();
+                hosts
+            })
+            .collect()
+    };
+    assert_eq!(
+        results("natc: apply with a confirmation window"),
+        [vec!["changed: [g1]"], vec!["changed: [g2]", "changed: [g3]"]],
+        "batch 1 is g1, then g2 and g3 together:\n{context}"
+    );
+    assert_eq!(results("natc: roll back now"), [vec!["changed: [g1]"]], "{context}");
+    assert_eq!(results("natc: confirm"), [vec!["ok: [g2]", "ok: [g3]"]], "only g2 and g3 are confirmed:\n{context}");
+    assert!(rollout.contains("the rollout stops here"), "{context}");
+    assert!(rollout.contains("\nexit 2"), "the failed batch fails the run:\n{context}");
+    // Batch 2 never ran.
+    assert!(!rollout.contains("[g4]"), "the rollout reached batch 2:\n{context}");
+    assert!(!after.contains("g4 deployed") && after.contains("g4 rules: 0"), "{context}");
+    // g1 is as before: firewalld without natc's policies or table, no window, no file.
+    let policies = after.lines().find(|l| l.starts_with("g1 policies:")).unwrap_or_default();
+    assert!(!policies.is_empty() && !policies.contains("natc-"), "{context}");
+    assert!(after.contains("g1 table: none"), "{context}");
+    assert!(!after.contains("g1 file: firewalld.sh"), "g1's new script was left on the box:\n{context}");
+    // g2 keeps its confirmed rules, and its window is closed.
+    assert!(after.contains("g2 table: 1") && after.contains("g3 table: 1"), "{context}");
+    assert!(!after.contains("armed"), "{context}");
+}
+
+fn sh_out(script: &str) -> String {
+    let out = Process::new("sh").args(["-c", script]).output().expect("sh runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// natc's YAML quoting against the YAML parser Ansible uses (PyYAML): every character up

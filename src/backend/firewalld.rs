@@ -86,6 +86,9 @@ impl Target for Firewalld {
                 guard_view(self.version).release
             ),
             "firewalld's direct interface is deprecated upstream; see docs/targets.md.".into(),
+            format!(
+                "Remote box: sh {SCRIPT_FILE} --confirm 120 applies it and restores what it changed unless confirmed within 120 s (see below)."
+            ),
         ];
         notes.extend(match policies {
             true => vec![
@@ -111,6 +114,10 @@ impl Target for Firewalld {
                 format!("sh {SCRIPT_FILE}   (as root, on the gateway, with firewalld running)"),
                 notes,
             ),
+            script: SCRIPT_FILE,
+            // What --confirm saves and the window restores; no ruleset file: firewalld's
+            // part is saved through firewalld (templates/firewalld/window.tera).
+            rollback: linux::rollback_view(header, gw, NAME, ""),
             guard: guard_view(self.version),
             policies,
             sysctl_file: format!("90-natc-{}.conf", header.intent),
@@ -183,6 +190,9 @@ fn guard_view(version: FirewalldVersion) -> GuardView {
 #[derive(Serialize)]
 struct ScriptView {
     header: HeaderView,
+    script: &'static str,
+    /// The confirmation window's state directory and the host state it saves.
+    rollback: linux::RollbackView,
     guard: GuardView,
     /// firewalld has policy objects (0.9 and later): natc's two open its own table.
     policies: bool,

@@ -116,7 +116,7 @@ struct SetupView {
 /// it back exactly (docs/deploy.md#rollback): the tables the rules file replaces, and the
 /// host state the script changes, item by item.
 #[derive(Serialize)]
-struct RollbackView {
+pub(super) struct RollbackView {
     /// `nftables` or `iptables`: how the ruleset is saved, checked and loaded.
     tool: &'static str,
     /// The window's directory under the state directory: one per intent and target.
@@ -168,7 +168,7 @@ fn replaced_tables(tool: &str, rules: &str) -> Vec<Table> {
     tables
 }
 
-fn rollback_view(header: &Header, gw: &GatewayPlan, target: &'static str, rules: &str) -> RollbackView {
+pub(super) fn rollback_view(header: &Header, gw: &GatewayPlan, target: &'static str, rules: &str) -> RollbackView {
     RollbackView {
         tool: target,
         state: format!("{}-{target}", header.intent),

@@ -13,8 +13,12 @@
 #   restore  read the rules on stdin, print them as one iptables-restore document
 #   direct   read the rules on stdin, make them natc's whole direct configuration
 #   remove   drop natc's chains and rules from the direct configuration
+#   save FILE      write the whole permanent direct configuration to FILE (JSON), for
+#                  the confirmation window (templates/firewalld/window.tera)
+#   put-back FILE  make the permanent direct configuration what FILE says, in one call
 # The rules on stdin are records "COUNT\0TABLE\0CHAIN\0PRIORITY\0ARG\0...": the exact
 # argv of each rule, so nothing is quoted twice or split again.
+import json
 import sys
 
 
@@ -69,6 +73,32 @@ def client():
         sys.exit(1)
 
 
+def normal(chains_, rules_, passthroughs_):
+    # One form for what firewalld returns (D-Bus types) and for what natc writes or saved.
+    return (
+        [tuple(u"%s" % x for x in c) for c in chains_],
+        [(u"%s" % r[0], u"%s" % r[1], u"%s" % r[2], int(r[3]), [u"%s" % a for a in r[4]]) for r in rules_],
+        [(u"%s" % p[0], [u"%s" % a for a in p[1]]) for p in passthroughs_],
+    )
+
+
+def save(path):
+    chains_, rules_, passthroughs_ = client().direct().getSettings().settings
+    with open(path, "w") as f:
+        f.write(json.dumps(normal(chains_, rules_, passthroughs_)))
+
+
+def put_back(path):
+    with open(path) as f:
+        saved = normal(*json.loads(f.read()))
+    config = client()
+    settings = config.direct().getSettings()
+    if normal(*settings.settings) == saved:
+        return
+    settings.settings = list(saved)
+    config.direct().update(settings)
+
+
 def direct(chains, rules):
     config = client()
     settings = config.direct().getSettings()
@@ -92,13 +122,6 @@ def direct(chains, rules):
         # natc's own: `-I PARENT 1 -j CHAIN` for one of natc's filter chains.
         args = list(p[1])
         return not (p[0] == "ipv4" and len(args) == 5 and args[0] == "-I" and args[3] == "-j" and owned(args[4]))
-
-    def normal(chains_, rules_, passthroughs_):
-        return (
-            [tuple(c) for c in chains_],
-            [(r[0], r[1], r[2], int(r[3]), list(r[4])) for r in rules_],
-            [(p[0], list(p[1])) for p in passthroughs_],
-        )
 
     before = normal(old_chains, old_rules, old_passthroughs)
     new_chains = [c for c in before[0] if not (c[0] == "ipv4" and owned(c[2]))]
@@ -126,6 +149,10 @@ def main():
         direct(chains, records())
     elif mode == "remove":
         direct(chains, None)
+    elif mode == "save":
+        save(sys.argv[2])
+    elif mode == "put-back":
+        put_back(sys.argv[2])
     else:
         sys.exit("natc: unknown mode " + mode)
 

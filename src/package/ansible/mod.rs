@@ -5,7 +5,9 @@
 //! - `inventory.yml`: groups `natc_linux`, `natc_vyos`, `natc_rtx` with their connection
 //!   settings, and `natc_<intent>` with every gateway;
 //! - `site.yml`: `import_playbook` of every gateway's playbook;
-//! - `gateway-<name>.yml`: one play for `hosts: <name>`;
+//! - `gateway-<name>.yml`: one play for `hosts: <name>`; a Linux gateway's tasks are in
+//!   `natc-<shape>.tasks.yml`, shared by the gateways of one target (and kernel-settings
+//!   shape), which site.yml's rollout play runs too;
 //! - `<name>/…`: the files a Linux gateway's play copies, an RTX gateway's config template;
 //! - `requirements.yml`: the collections the playbooks use;
 //! - `filter_plugins/natc.py` and `group_vars/all/natc_secrets.example.yml` when tunnels
@@ -95,6 +97,8 @@ struct Deployed<'a> {
 struct GatewayOutput {
     playbook: String,
     files: Vec<PlannedFile>,
+    /// A Linux gateway's task file, which site.yml's rollout play runs for it.
+    tasks: Option<String>,
 }
 
 /// What every generated YAML file says first.
@@ -123,16 +127,28 @@ pub fn package(compiled: &Compiled, artifacts: &[Artifact]) -> Result<Vec<Planne
     let intent = &compiled.plan.intent;
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    let mut rollout = Vec::new();
+    let tasks_header = header(compiled, None, "ansible-playbook -i inventory.yml site.yml".into());
     for d in &deployed {
         let header = header(compiled, Some(d), format!("ansible-playbook -i inventory.yml {}", playbook_name(d)));
         let rendered = match d.platform {
-            Platform::Linux => linux::files(intent, d.plan, d.artifact, &header),
+            Platform::Linux => linux::files(intent, d.plan, d.artifact, &header, &tasks_header),
             Platform::Vyos => network::vyos_files(d.plan, d.artifact, &header),
             Platform::Rtx => network::rtx_files(d.plan, d.artifact, &header),
         };
         match rendered {
             Ok(out) => {
-                files.extend(out.files);
+                // A shared task file comes once per gateway of its shape, the same each time.
+                for f in out.files {
+                    match files.iter().find(|g: &&PlannedFile| g.path == f.path) {
+                        Some(g) if g.contents == f.contents => {}
+                        Some(_) => errors.push(internal(format!("{} differs between gateways", f.path.display()))),
+                        None => files.push(f),
+                    }
+                }
+                if let Some(tasks) = out.tasks {
+                    rollout.push(RolloutHost { name: d.plan.name.clone(), tasks });
+                }
                 files.push(render_file(playbook_name(d), out.playbook, true));
             }
             Err(d) => errors.push(d),
@@ -142,7 +158,7 @@ pub fn package(compiled: &Compiled, artifacts: &[Artifact]) -> Result<Vec<Planne
         return Err(errors);
     }
     files.push(shared(compiled, "inventory.yml", "ansible/inventory.yml.tera", &inventory_view(compiled, &deployed))?);
-    files.push(shared(compiled, "site.yml", "ansible/site.yml.tera", &site_view(&deployed))?);
+    files.push(shared(compiled, "site.yml", "ansible/site.yml.tera", &site_view(intent, &deployed, rollout))?);
     files.push(shared(compiled, "requirements.yml", "ansible/requirements.yml.tera", &requirements_view(&deployed))?);
     if !secret_vars.is_empty() {
         files.push(PlannedFile {
@@ -301,13 +317,36 @@ fn inventory_view(compiled: &Compiled, deployed: &[Deployed]) -> InventoryView {
     }
 }
 
+/// `site.yml`: one play over the Linux gateways, `natc_serial` at a time, each running its
+/// own task file; then the VyOS and RTX gateways' playbooks, one gateway each.
 #[derive(Serialize)]
 struct SiteView {
+    rollout: Option<RolloutView>,
     playbooks: Vec<String>,
 }
 
-fn site_view(deployed: &[Deployed]) -> SiteView {
-    SiteView { playbooks: deployed.iter().map(playbook_name).collect() }
+#[derive(Serialize)]
+struct RolloutView {
+    play: String,
+    config_dir: String,
+    /// The Linux gateways in intent order, each with its task file.
+    hosts: Vec<RolloutHost>,
+}
+
+#[derive(Serialize)]
+struct RolloutHost {
+    name: String,
+    tasks: String,
+}
+
+fn site_view(intent: &str, deployed: &[Deployed], hosts: Vec<RolloutHost>) -> SiteView {
+    let rollout = (!hosts.is_empty()).then(|| RolloutView {
+        play: format!("natc {intent}: Linux gateways, natc_serial at a time"),
+        config_dir: linux::config_dir(intent),
+        hosts,
+    });
+    let playbooks = deployed.iter().filter(|d| d.platform != Platform::Linux).map(playbook_name).collect();
+    SiteView { rollout, playbooks }
 }
 
 #[derive(Serialize)]

@@ -74,7 +74,7 @@ pub(super) fn vyos_files(
         secrets,
         commit_comment: format!("natc {}", header.intent),
     };
-    Ok(GatewayOutput { playbook: engine::render("ansible/vyos.yml.tera", &view)?, files: Vec::new() })
+    Ok(GatewayOutput { playbook: engine::render("ansible/vyos.yml.tera", &view)?, files: Vec::new(), tasks: None })
 }
 
 #[derive(Serialize)]
@@ -142,6 +142,7 @@ pub(super) fn rtx_files(
         secrets,
     };
     Ok(GatewayOutput {
+        tasks: None,
         playbook: engine::render("ansible/rtx.yml.tera", &view)?,
         files: vec![PlannedFile {
             path: Path::new(&src).to_path_buf(),
