@@ -403,8 +403,16 @@ fn rule_part(target: &str, line: &str) -> Option<String> {
         "iptables" => rules_only(line).pop(),
         "nftables" => nft_rules_only(line).pop(),
         "firewalld" if line.starts_with("rule ") => firewalld_rules_only(line).pop(),
-        // The script's setup part (as the Linux targets' setup scripts): not rules.
-        "firewalld" if ["ip route ", "ip address ", "net.ipv4."].iter().any(|s| line.starts_with(s)) => None,
+        // The script's setup part (as the Linux targets' setup scripts): not rules. The
+        // confirmation window saves that host state (`natc_save_*`) and checks the tools it
+        // needs for it (`ip` only when there are addresses or routes).
+        "firewalld"
+            if ["ip route ", "ip address ", "net.ipv4.", "natc_save_", "for natc_tool in "]
+                .iter()
+                .any(|s| line.starts_with(s)) =>
+        {
+            None
+        }
         "firewalld" => nft_rules_only(line).pop(),
         "vyos" => (!line.contains(" description '")).then(|| line.to_string()),
         _ => Some(line.to_string()),
