@@ -27,7 +27,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{Dnat, Kind, PortRange, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Match, PortStep, Step, Translation};
 use ipnet::Ipv4Net;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Allows without `to` have no prefix to index by: each DNAT asks only the first 64, and
 /// past that stays quiet rather than report a drop one of the others might have prevented.
@@ -45,8 +45,8 @@ pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
             None => anywhere.push(&f.matcher),
         }
     }
-    let dnats: HashMap<&str, &Dnat> = facts.gw.dnats.iter().map(|d| (d.origin.name.as_str(), d)).collect();
-    let mut reported = HashSet::new();
+    let dnats: FxHashMap<&str, &Dnat> = facts.gw.dnats.iter().map(|d| (d.origin.name.as_str(), d)).collect();
+    let mut reported = FxHashSet::default();
     for t in plan.dnat.iter().filter(|t| t.origin.kind == Kind::Dnat) {
         let Some(d) = dnats.get(t.origin.name.as_str()) else { continue };
         // The translation as written (its in_interface, or the policy tunnel standing for

@@ -14,7 +14,7 @@ pub fn parse(source: &str) -> Result<IntentFile, Diagnostic> {
     toml::from_str::<IntentFile>(source).map_err(|e| from_toml_error(&e, source))
 }
 
-fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
+pub(super) fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
     let message = e.message().trim().to_string();
     let span = e.span().unwrap_or(0..0);
     if let Some((unknown, expected)) = parse_listing(&message, "unknown field `") {

@@ -347,6 +347,30 @@ mod tests {
         }
     }
 
+    /// Errors are the whole-file parse's: the same diagnostic, at the same place, for an
+    /// error in the middle of a big file and at its very end.
+    #[test]
+    fn an_error_anywhere_is_reported_as_the_whole_parse_reports_it() {
+        let text = big(500);
+        let cases = [
+            (text.replace("name = \"m250\"", "name = 250"), "250"),
+            (text.replace("destination = \"100.64.1.44\"", "destinaton = \"100.64.1.44\""), "destinaton"),
+            (text.replace("to = \"10.9.9.9\"", "to = \"10.9.9.9"), ""),
+            (format!("{text}\nlast = 1\n"), "last"),
+        ];
+        for (bad, at) in cases {
+            let piecewise = crate::intent::parse(&bad).expect_err("an error");
+            let whole =
+                super::super::load::from_toml_error(&toml::from_str::<IntentFile>(&bad).expect_err("bad"), &bad);
+            assert_eq!(format!("{piecewise:?}"), format!("{whole:?}"));
+            let span = piecewise.primary_span().expect("located").clone();
+            if !at.is_empty() {
+                assert_eq!(&bad[span.clone()], at, "{piecewise:?}");
+            }
+            assert!(span.start > bad.len() / 3, "located in the file, not in a piece: {span:?}");
+        }
+    }
+
     #[test]
     fn a_cut_keeps_every_offset() {
         let mut b = b"[[gateway.dnat]]\nname = \"a\"\n".to_vec();

@@ -8,7 +8,8 @@ use super::tunnel;
 use super::*;
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, S};
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 
 pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnostic>) -> Option<Gateway> {
     let g = raw.get_ref();
@@ -152,7 +153,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
 /// Every `accept` entry on the gateway and its items, tagged with the accepting item.
 fn item_accepts(g: &intent::Gateway) -> Vec<Accept> {
     let mut all = Vec::new();
-    let mut add = |kind: Kind, name: &str, raw: &Option<S<Vec<S<intent::Accept>>>>| {
+    let mut add = |kind: Kind, name: &str, raw: Option<&S<Vec<S<intent::Accept>>>>| {
         for a in raw.iter().flat_map(|l| l.get_ref()) {
             let entry = a.get_ref();
             all.push(Accept {
@@ -164,25 +165,25 @@ fn item_accepts(g: &intent::Gateway) -> Vec<Accept> {
             });
         }
     };
-    add(Kind::Gateway, g.name.get_ref(), &g.accept);
+    add(Kind::Gateway, g.name.get_ref(), g.accept.as_ref());
     for d in &g.dnat {
-        add(Kind::Dnat, d.get_ref().name.get_ref(), &d.get_ref().accept);
+        add(Kind::Dnat, d.get_ref().name.get_ref(), d.get_ref().accept.as_deref());
     }
     for s in &g.snat {
-        add(Kind::Snat, s.get_ref().name.get_ref(), &s.get_ref().accept);
+        add(Kind::Snat, s.get_ref().name.get_ref(), s.get_ref().accept.as_deref());
     }
     for n in &g.netmap {
-        add(Kind::Netmap, n.get_ref().name.get_ref(), &n.get_ref().accept);
+        add(Kind::Netmap, n.get_ref().name.get_ref(), n.get_ref().accept.as_deref());
     }
     for a in &g.allow {
-        add(Kind::Allow, a.get_ref().name.get_ref(), &a.get_ref().accept);
+        add(Kind::Allow, a.get_ref().name.get_ref(), a.get_ref().accept.as_deref());
     }
     for (i, r) in g.route.iter().enumerate() {
         let name = r.get_ref().name.as_ref().map_or_else(|| format!("{}", i + 1), |n| n.get_ref().clone());
-        add(Kind::Route, &name, &r.get_ref().accept);
+        add(Kind::Route, &name, r.get_ref().accept.as_ref());
     }
     for t in &g.tunnel {
-        add(Kind::Tunnel, t.get_ref().name.get_ref(), &t.get_ref().accept);
+        add(Kind::Tunnel, t.get_ref().name.get_ref(), t.get_ref().accept.as_ref());
     }
     all.sort_by_key(|a| a.span.start);
     all
@@ -261,7 +262,7 @@ fn check_owned_twice(addresses: &[OwnedAddress], dnats: &[Dnat], out: &mut Vec<D
     let mut all: Vec<&At<Ipv4Net>> = addresses.iter().map(|a| &a.address).chain(claimed).collect();
     // "first" and "again" must follow the file, whichever table each is in.
     all.sort_by_key(|a| a.span.start);
-    let mut seen: HashMap<Ipv4Addr, Span> = HashMap::new();
+    let mut seen: FxHashMap<Ipv4Addr, Span> = FxHashMap::default();
     for at in all {
         if let Some(first) = seen.get(&at.value.addr()) {
             out.push(

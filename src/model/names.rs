@@ -6,7 +6,7 @@
 
 use crate::diag::{Code, Diagnostic, Span};
 use crate::intent::S;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::vocab::limits::{MAX_INTERFACE, MAX_NAME};
 
@@ -55,7 +55,7 @@ pub fn check_interface_name(name: &S<String>, out: &mut Vec<Diagnostic>) -> bool
 /// Finds second uses of a name within one namespace, in one pass.
 #[derive(Default)]
 pub struct UniqueNames {
-    seen: HashMap<String, Span>,
+    seen: FxHashMap<String, Span>,
 }
 
 impl UniqueNames {
