@@ -70,22 +70,22 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let addresses = owned_addresses(&mut cx, &g.addresses);
 
     let mut rule_names = UniqueNames::default();
-    let mut claim = |n: &S<String>, what: &str, cx: &mut Ctx| {
-        if check_name(n, what, cx.out) {
-            rule_names.claim(n.get_ref(), n.span(), "rule", cx.out);
+    fn claim<'a>(names: &mut UniqueNames<'a>, n: &'a S<String>, what: &str, out: &mut Vec<Diagnostic>) {
+        if check_name(n, what, out) {
+            names.claim(n.get_ref(), n.span(), "rule", out);
         }
-    };
+    }
     for d in &g.dnat {
-        claim(&d.get_ref().name, "dnat", &mut cx);
+        claim(&mut rule_names, &d.get_ref().name, "dnat", cx.out);
     }
     for s in &g.snat {
-        claim(&s.get_ref().name, "snat", &mut cx);
+        claim(&mut rule_names, &s.get_ref().name, "snat", cx.out);
     }
     for n in &g.netmap {
-        claim(&n.get_ref().name, "netmap", &mut cx);
+        claim(&mut rule_names, &n.get_ref().name, "netmap", cx.out);
     }
     for a in &g.allow {
-        claim(&a.get_ref().name, "allow", &mut cx);
+        claim(&mut rule_names, &a.get_ref().name, "allow", cx.out);
     }
     let mut tunnel_names = UniqueNames::default();
     for t in &g.tunnel {
@@ -102,18 +102,19 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
         }
     }
 
-    let dnats: Vec<_> = g
-        .dnat
-        .iter()
-        .filter_map(|d| {
-            let mut dnat = rules::dnat(&mut cx, d)?;
-            dnat.hairpin = super::hairpin::resolve(d.get_ref(), &dnat, &interfaces, cx.out).ok()?;
-            Some(dnat)
-        })
-        .collect();
-    let snats: Vec<_> = g.snat.iter().filter_map(|s| rules::snat(&mut cx, s)).collect();
-    let netmaps: Vec<_> = g.netmap.iter().filter_map(|n| rules::netmap(&mut cx, n)).collect();
-    let allows: Vec<_> = g.allow.iter().filter_map(|a| rules::allow(&mut cx, a)).collect();
+    // Sized once: a filtered collect grows by doubling, copying 100k items each time.
+    let mut dnats = Vec::with_capacity(g.dnat.len());
+    dnats.extend(g.dnat.iter().filter_map(|d| {
+        let mut dnat = rules::dnat(&mut cx, d)?;
+        dnat.hairpin = super::hairpin::resolve(d.get_ref(), &dnat, &interfaces, cx.out).ok()?;
+        Some(dnat)
+    }));
+    let mut snats = Vec::with_capacity(g.snat.len());
+    snats.extend(g.snat.iter().filter_map(|s| rules::snat(&mut cx, s)));
+    let mut netmaps = Vec::with_capacity(g.netmap.len());
+    netmaps.extend(g.netmap.iter().filter_map(|n| rules::netmap(&mut cx, n)));
+    let mut allows = Vec::with_capacity(g.allow.len());
+    allows.extend(g.allow.iter().filter_map(|a| rules::allow(&mut cx, a)));
     let routes: Vec<_> = g.route.iter().enumerate().filter_map(|(i, r)| rules::route(&mut cx, r, i)).collect();
     let tunnels: Vec<_> = g.tunnel.iter().filter_map(|t| tunnel::tunnel(&mut cx, t)).collect();
     let bgp = g.bgp.as_ref().and_then(|b| tunnel::bgp(&mut cx, b));
