@@ -121,14 +121,15 @@ impl<'a> Flow<'a> {
 
     /// `candidates`: the allows that could match the flow on every field but its port.
     fn dropped(&self, candidates: &[&Match]) -> Option<Dropped> {
-        let allowed = candidates.iter().fold(Ports::default(), |acc, a| acc.union(&Ports::of(a.ports.as_ref())));
+        // Made only where ports are compared (a DNAT of all ports asks only whether any allow matches).
+        let allowed = || candidates.iter().fold(Ports::default(), |acc, a| acc.union(&Ports::of(a.ports.as_ref())));
         // Per port only where the DNAT names its ports: a DNAT of every port (or protocol)
         // filtered down by the allows is a choice, not a mistake.
         let (Some(ports), Some(_)) = (&self.ports, &self.t.matcher.ports) else {
-            let reached = self.ports.as_ref().map_or(!candidates.is_empty(), |p| !p.intersect(&allowed).is_empty());
+            let reached = self.ports.as_ref().map_or(!candidates.is_empty(), |p| !p.intersect(&allowed()).is_empty());
             return (!reached).then_some(Dropped::All);
         };
-        let real = ports.minus(&allowed);
+        let real = ports.minus(&allowed());
         if real.is_empty() {
             return None;
         }
