@@ -316,6 +316,19 @@ mod tests {
     }
 
     #[test]
+    fn line_ends_indents_and_a_bom_keep_their_places() {
+        let text = big(40);
+        for variant in [
+            text.replace('\n', "\r\n"),
+            text.replace("[[gateway.dnat]]", "  [[gateway.dnat]]").replace("\nname", "\n\tname"),
+            format!("\u{FEFF}{text}"),
+        ] {
+            assert!(!split(&variant).expect("plain").0.is_empty());
+            same(&variant);
+        }
+    }
+
+    #[test]
     fn spans_are_moved_to_their_place_in_the_file() {
         let text = big(300);
         let file = parse(&text).expect("piecewise");
