@@ -215,11 +215,11 @@ pub struct OwnedAddress {
     pub address: S<String>,
 }
 
+// The keys most items leave out are boxed here and in `Snat`, `Netmap` and `Allow`: an
+// absent one costs 8 bytes instead of 24-48, which at 100k items is tens of MiB of the
+// parse's peak (an intent holds each item until the model has it). (A plain comment: doc
+// comments become the schema's descriptions.)
 /// "Traffic arriving for `destination` is delivered to `to`."
-///
-/// The keys most items leave out are boxed here and in `Snat`, `Netmap` and `Allow`: an
-/// absent one costs 8 bytes instead of 24-48, which at 100k items is tens of MiB of the
-/// parse's peak (an intent holds each item until the model has it).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dnat {
