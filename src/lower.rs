@@ -25,10 +25,18 @@ pub fn lower(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
 fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
     // Intent order decides first-match order; dnat, snat and netmap tables may interleave in
     // the file, so sort by where each item was written.
-    let mut dnat: Vec<Translation> = g.dnats.iter().map(dnat_translation).collect::<Result<_, _>>()?;
-    let mut snat: Vec<Translation> = g.snats.iter().map(snat_translation).collect();
-    for d in g.dnats.iter().filter(|d| d.hairpin.is_some()) {
-        let (inside_dnat, masquerade) = hairpin_translations(d, &dnat)?;
+    // Sized once for the hairpin and netmap halves added below (growing would copy every item).
+    let hairpins = g.dnats.iter().filter(|d| d.hairpin.is_some()).count();
+    let mut dnat: Vec<Translation> = Vec::with_capacity(g.dnats.len() + hairpins + g.netmaps.len());
+    for d in &g.dnats {
+        dnat.push(dnat_translation(d)?);
+    }
+    let mut snat: Vec<Translation> = Vec::with_capacity(g.snats.len() + hairpins + g.netmaps.len());
+    snat.extend(g.snats.iter().map(snat_translation));
+    // `dnat[i]` is `g.dnats[i]` lowered: each hairpin finds its DNAT at once (a search
+    // through the list per hairpin made many hairpins quadratic).
+    for (i, d) in g.dnats.iter().enumerate().filter(|(_, d)| d.hairpin.is_some()) {
+        let (inside_dnat, masquerade) = hairpin_translations(d, &dnat[i])?;
         dnat.extend(inside_dnat);
         snat.push(masquerade);
     }
@@ -276,12 +284,11 @@ fn snat_translation(s: &Snat) -> Translation {
 /// translated ports, so the server answers the gateway and conntrack undoes both.
 /// Both sort next to the DNAT (its span): after it among the DNATs, and in the SNAT list
 /// where the DNAT was written.
-fn hairpin_translations(d: &Dnat, lowered: &[Translation]) -> Result<(Option<Translation>, Translation), Diagnostic> {
+fn hairpin_translations(d: &Dnat, original: &Translation) -> Result<(Option<Translation>, Translation), Diagnostic> {
     let Some(h) = &d.hairpin else { return Err(broken(&d.origin, d.origin.span.clone(), "a hairpin without one")) };
-    let original = lowered
-        .iter()
-        .find(|t| t.origin == d.origin)
-        .ok_or_else(|| broken(&d.origin, h.span.clone(), "a hairpin of a DNAT that was not lowered"))?;
+    if original.origin != d.origin {
+        return Err(broken(&d.origin, h.span.clone(), "a hairpin of a DNAT that was not lowered"));
+    }
     let inside_dnat = match &original.matcher.in_interface {
         Some(i) if *i != h.interface => Some(Translation {
             hairpin: true,

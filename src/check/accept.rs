@@ -7,7 +7,7 @@ use crate::diag::{CODES, Code, Diagnostic, did_you_mean};
 use crate::model::{Accept, Gateway, Kind, Model};
 pub use crate::vocab::codes::is_acceptable;
 use crate::vocab::codes::{ITEM_WARNINGS, TARGET_WARNINGS};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 fn known(text: &str) -> Option<Code> {
     CODES.iter().map(|(c, _)| *c).find(|c| c.0 == text)
@@ -63,7 +63,7 @@ type AcceptKey<'a> = (&'a str, Kind, &'a str, &'a str);
 /// warning that did not occur on their item (N216).
 pub fn apply(model: &Model, findings: Vec<Finding>) -> Vec<crate::diag::Diagnostic> {
     let mut out = Vec::new();
-    let mut index: HashMap<AcceptKey, Vec<(usize, usize)>> = HashMap::new();
+    let mut index: FxHashMap<AcceptKey, Vec<(usize, usize)>> = FxHashMap::default();
     for (g, gw) in model.gateways.iter().enumerate() {
         for (i, a) in gw.accepts.iter().enumerate() {
             match invalid(a) {

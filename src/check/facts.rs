@@ -7,7 +7,7 @@ use crate::diag::Span;
 use crate::model::{At, Claim, Dnat, Gateway, Kind, LabHost, Model, Netmap, Nexthop, Route, Snat, Tunnel};
 use crate::plan::{NetmapHalf, Translation};
 use ipnet::Ipv4Net;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::Ipv4Addr;
 
 /// A subnet the gateway is connected to: an interface address below /32.
@@ -26,23 +26,23 @@ pub struct Facts<'a> {
     pub gw: &'a Gateway,
     pub connected: PrefixIndex<Connected<'a>>,
     /// Interface addresses, `[[gateway.address]]` and loopback claims.
-    pub own: HashSet<Ipv4Addr>,
+    pub own: FxHashSet<Ipv4Addr>,
     /// `claim = "proxy-arp"` destinations, with the interface the gateway answers ARP on.
     proxy_arp: PrefixIndex<&'a str>,
     routes: PrefixIndex<&'a Route>,
     /// VTI interface name → its tunnel.
-    pub vti: HashMap<&'a str, &'a Tunnel>,
+    pub vti: FxHashMap<&'a str, &'a Tunnel>,
     /// The lab's hosts (`None`: no lab).
     lab: Option<Vec<&'a LabHost>>,
-    dnats: HashMap<&'a str, &'a Dnat>,
-    snats: HashMap<&'a str, &'a Snat>,
-    netmaps: HashMap<&'a str, &'a Netmap>,
+    dnats: FxHashMap<&'a str, &'a Dnat>,
+    snats: FxHashMap<&'a str, &'a Snat>,
+    netmaps: FxHashMap<&'a str, &'a Netmap>,
 }
 
 impl<'a> Facts<'a> {
     pub fn new(model: &'a Model, gw: &'a Gateway) -> Self {
         let mut connected = PrefixIndex::default();
-        let mut own = HashSet::new();
+        let mut own = FxHashSet::default();
         for i in &gw.interfaces {
             for a in &i.addresses {
                 own.insert(a.value.addr());

@@ -27,7 +27,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{Dnat, Kind, PortRange, Verdict};
 use crate::plan::{FilterChain, GatewayPlan, Match, PortStep, Step, Translation};
 use ipnet::Ipv4Net;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Allows without `to` have no prefix to index by: each DNAT asks only the first 64, and
 /// past that stays quiet rather than report a drop one of the others might have prevented.
@@ -45,8 +45,8 @@ pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
             None => anywhere.push(&f.matcher),
         }
     }
-    let dnats: HashMap<&str, &Dnat> = facts.gw.dnats.iter().map(|d| (d.origin.name.as_str(), d)).collect();
-    let mut reported = HashSet::new();
+    let dnats: FxHashMap<&str, &Dnat> = facts.gw.dnats.iter().map(|d| (d.origin.name.as_str(), d)).collect();
+    let mut reported = FxHashSet::default();
     for t in plan.dnat.iter().filter(|t| t.origin.kind == Kind::Dnat) {
         let Some(d) = dnats.get(t.origin.name.as_str()) else { continue };
         // The translation as written (its in_interface, or the policy tunnel standing for
@@ -121,14 +121,15 @@ impl<'a> Flow<'a> {
 
     /// `candidates`: the allows that could match the flow on every field but its port.
     fn dropped(&self, candidates: &[&Match]) -> Option<Dropped> {
-        let allowed = candidates.iter().fold(Ports::default(), |acc, a| acc.union(&Ports::of(a.ports.as_ref())));
+        // Made only where ports are compared (a DNAT of all ports asks only whether any allow matches).
+        let allowed = || candidates.iter().fold(Ports::default(), |acc, a| acc.union(&Ports::of(a.ports.as_ref())));
         // Per port only where the DNAT names its ports: a DNAT of every port (or protocol)
         // filtered down by the allows is a choice, not a mistake.
         let (Some(ports), Some(_)) = (&self.ports, &self.t.matcher.ports) else {
-            let reached = self.ports.as_ref().map_or(!candidates.is_empty(), |p| !p.intersect(&allowed).is_empty());
+            let reached = self.ports.as_ref().map_or(!candidates.is_empty(), |p| !p.intersect(&allowed()).is_empty());
             return (!reached).then_some(Dropped::All);
         };
-        let real = ports.minus(&allowed);
+        let real = ports.minus(&allowed());
         if real.is_empty() {
             return None;
         }

@@ -24,7 +24,8 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{PortRange, Protocol};
 use crate::plan::{GatewayPlan, Match, PortStep, Step, Translation};
 use ipnet::Ipv4Net;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 type Key<'a> = (Option<Ipv4Net>, Option<Ipv4Net>, Option<&'a str>, Option<&'a str>, Option<Protocol>);
@@ -111,13 +112,13 @@ fn same_place(earlier: &Translation, later: &Translation) -> bool {
 
 /// Report N231; returns the indices (in `plan.dnat`) of the DNATs it reported, which N211
 /// then leaves alone.
-pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) -> HashSet<usize> {
+pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) -> FxHashSet<usize> {
     let list = &plan.dnat;
     let matchers = || list.iter().map(|t| &t.matcher);
     let (src_lengths, dst_lengths) = (lengths(matchers(), |m| m.source), lengths(matchers(), |m| m.destination));
-    let mut seen: HashMap<Key, Taken> = HashMap::new();
-    let mut reported = HashSet::new();
-    let mut named = HashSet::new();
+    let mut seen: FxHashMap<Key, Taken> = FxHashMap::default();
+    let mut reported = FxHashSet::default();
+    let mut named = FxHashSet::default();
     for (i, t) in list.iter().enumerate() {
         let m = &t.matcher;
         let ports = m.ports.as_ref().map(|p| Ports::of(Some(p)));

@@ -17,14 +17,14 @@
 use super::facts::Facts;
 use super::{Findings, show};
 use crate::diag::{Code, Diagnostic};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 pub fn check(facts: &Facts, found: &mut Findings) {
     let gw = facts.gw;
     // Interfaces the default route leaves by: a one-armed gateway's internet side.
-    let routed: HashSet<String> =
+    let routed: FxHashSet<String> =
         gw.routes.iter().filter(|r| r.to.value.prefix_len() == 0).map(|r| facts.route_exit(r)).collect();
-    let interfaces: HashSet<&str> =
+    let interfaces: FxHashSet<&str> =
         gw.interfaces.iter().filter(|i| !i.addresses.is_empty()).map(|i| i.name.as_str()).collect();
     for s in &gw.snats {
         let (Some(out), Some(source)) = (&s.out_interface, &s.source) else { continue };

@@ -21,7 +21,7 @@ use super::Findings;
 use super::facts::Facts;
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::model::{Gateway, Model, Tunnel};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::net::Ipv4Addr;
 
 /// A tunnel by position: (gateway index, tunnel index); its order is the intent's.
@@ -61,7 +61,7 @@ fn name(model: &Model, r: Ref) -> String {
 /// Every pair (first end first), in the intent's order: those `peer` names, then those the
 /// addresses show among the tunnels left.
 fn pairs(model: &Model, found: &mut Findings) -> Vec<(Ref, Ref)> {
-    let mut partner: HashMap<Ref, Ref> = HashMap::new();
+    let mut partner: FxHashMap<Ref, Ref> = FxHashMap::default();
     by_peer(model, &mut partner, found);
     by_addresses(model, &mut partner);
     let mut pairs: Vec<(Ref, Ref)> = partner.into_iter().filter(|(a, b)| a < b).collect();
@@ -71,10 +71,10 @@ fn pairs(model: &Model, found: &mut Findings) -> Vec<(Ref, Ref)> {
 
 /// Pairs named by `peer`; N217 for a name that is not there, N218 for a peer that is this
 /// tunnel, on this gateway, or a tunnel that names (or already is) another's far end.
-fn by_peer(model: &Model, partner: &mut HashMap<Ref, Ref>, found: &mut Findings) {
-    let gateways: HashMap<&str, usize> =
+fn by_peer(model: &Model, partner: &mut FxHashMap<Ref, Ref>, found: &mut Findings) {
+    let gateways: FxHashMap<&str, usize> =
         model.gateways.iter().enumerate().map(|(g, gw)| (gw.name.as_str(), g)).collect();
-    let tunnels: HashMap<(usize, &str), usize> = model
+    let tunnels: FxHashMap<(usize, &str), usize> = model
         .gateways
         .iter()
         .enumerate()
@@ -234,8 +234,8 @@ fn some<'a>(names: impl Iterator<Item = &'a str>) -> String {
 
 /// Pairs the addresses show, among the tunnels that neither have nor are a `peer`: both
 /// ends must find each other and only each other.
-fn by_addresses(model: &Model, partner: &mut HashMap<Ref, Ref>) {
-    let mut owners: HashMap<Ipv4Addr, Vec<usize>> = HashMap::new();
+fn by_addresses(model: &Model, partner: &mut FxHashMap<Ref, Ref>) {
+    let mut owners: FxHashMap<Ipv4Addr, Vec<usize>> = FxHashMap::default();
     for (g, gw) in model.gateways.iter().enumerate() {
         let interfaces = gw.interfaces.iter().flat_map(|i| &i.addresses).map(|a| a.value.addr());
         let owned = gw.addresses.iter().map(|a| a.address.value.addr());
@@ -257,8 +257,8 @@ fn by_addresses(model: &Model, partner: &mut HashMap<Ref, Ref>) {
         .filter(|r| tunnel(model, *r).peer.is_none() && !partner.contains_key(r))
         .collect();
     // (gateway, owner of the tunnel's remote, its local_address) and (gateway, remote, local_address).
-    let mut by_owner: HashMap<(usize, usize, Option<Ipv4Addr>), Vec<Ref>> = HashMap::new();
-    let mut by_remote: HashMap<(usize, Ipv4Addr, Option<Ipv4Addr>), Vec<Ref>> = HashMap::new();
+    let mut by_owner: FxHashMap<(usize, usize, Option<Ipv4Addr>), Vec<Ref>> = FxHashMap::default();
+    let mut by_remote: FxHashMap<(usize, Ipv4Addr, Option<Ipv4Addr>), Vec<Ref>> = FxHashMap::default();
     for &r in &free {
         let t = tunnel(model, r);
         let local = t.local_address.as_ref().map(|a| a.value);
@@ -288,7 +288,7 @@ fn by_addresses(model: &Model, partner: &mut HashMap<Ref, Ref>) {
         }
         found
     };
-    let chosen: HashMap<Ref, Ref> = free.iter().filter_map(|&r| candidate(r).map(|c| (r, c))).collect();
+    let chosen: FxHashMap<Ref, Ref> = free.iter().filter_map(|&r| candidate(r).map(|c| (r, c))).collect();
     for (&a, &b) in &chosen {
         if chosen.get(&b) == Some(&a) {
             partner.insert(a, b);

@@ -17,7 +17,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{Claim, Dnat};
 use crate::plan::{GatewayPlan, Match, Step};
 use ipnet::Ipv4Net;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
     let snats = Snats::new(plan);
@@ -31,7 +31,7 @@ pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) {
 #[derive(Default)]
 struct Snats<'a> {
     /// Out-interfaces (`None`: any) with a SNAT that matches neither source nor destination.
-    blanket: HashSet<Option<&'a str>>,
+    blanket: FxHashSet<Option<&'a str>>,
     by_source: PrefixIndex<&'a Match>,
     /// Those with a destination but no source, by destination.
     by_destination: PrefixIndex<&'a Match>,
@@ -88,7 +88,6 @@ fn attracted(facts: &Facts, d: &Dnat, found: &mut Findings) {
     if d.claim.value != Claim::Routed || facts.owns(dest) || dest == d.to.value {
         return;
     }
-    let shown = show(dest);
     let in_if = d.in_interface.as_ref().map(|i| i.value.as_str());
     let Some(c) = facts.connected.overlapping(dest).map(|(_, c)| c).find(|c| in_if.is_none_or(|i| i == c.interface))
     else {
@@ -97,6 +96,7 @@ fn attracted(facts: &Facts, d: &Dnat, found: &mut Findings) {
     if facts.lab_routes_here(c.interface, dest) {
         return;
     }
+    let shown = show(dest);
     let mut diag = Diagnostic::warning(
         Code::DESTINATION_NOT_ATTRACTED,
         format!(
@@ -127,7 +127,6 @@ fn returns(facts: &Facts, snats: &Snats, d: &Dnat, found: &mut Findings) {
     if facts.owns(real) || d.return_route.as_ref().is_some_and(|r| r.value) {
         return;
     }
-    let shown = show(real);
     let out = facts.egress(real.network());
     // Who the clients are: the DNAT's source, else the subnets of its in_interface.
     let clients: Vec<Ipv4Net> = match (&d.source, &d.in_interface) {
@@ -147,6 +146,7 @@ fn returns(facts: &Facts, snats: &Snats, d: &Dnat, found: &mut Findings) {
     if snats.cover(&clients, real, out) || facts.lab_returns_here(real, &clients) {
         return;
     }
+    let shown = show(real);
     let towards = out.map_or_else(String::new, |o| format!(" out of `{o}`"));
     let source_hint = match (&d.source, clients.first()) {
         (Some(s), _) => format!("source = \"{}\", ", s.value),

@@ -6,6 +6,7 @@ use super::terminal::escape;
 use super::view::SourceView;
 use super::{Diagnostic, Location, Severity};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use std::cell::OnceCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -70,10 +71,15 @@ pub struct Rendered {
 
 /// Renders many diagnostics of one file: the file is escaped and indexed once, so the
 /// cost is linear in the number of diagnostics (plus the file once).
+///
+/// The escaped copy and the line index are made at the first report: a build without a
+/// warning (the usual case, and a 100k-mapping one) never scans the file for them.
 pub struct Reporter<'a> {
     handler: GraphicalReportHandler,
-    source: NamedSource<Arc<SourceView>>,
-    index: LineIndex<'a>,
+    file_name: String,
+    text: &'a str,
+    source: OnceCell<NamedSource<Arc<SourceView>>>,
+    index: OnceCell<LineIndex<'a>>,
 }
 
 impl<'a> Reporter<'a> {
@@ -81,23 +87,34 @@ impl<'a> Reporter<'a> {
     pub fn new(file_name: &str, source: &'a str, color: bool) -> Self {
         let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
-        let view = Arc::new(SourceView::new(source));
-        Reporter { handler, source: NamedSource::new(escape(file_name), view), index: LineIndex::new(source) }
+        Reporter {
+            handler,
+            file_name: escape(file_name).into_owned(),
+            text: source,
+            source: OnceCell::new(),
+            index: OnceCell::new(),
+        }
+    }
+
+    fn source(&self) -> &NamedSource<Arc<SourceView>> {
+        self.source.get_or_init(|| NamedSource::new(&self.file_name, Arc::new(SourceView::new(self.text))))
     }
 
     pub fn render(&self, diag: &Diagnostic) -> Rendered {
-        let bound = Bound { diag, source: &self.source };
+        let bound = Bound { diag, source: self.source() };
         let mut text = String::new();
         if self.handler.render_report(&mut text, &bound).is_err() {
             // The handler only fails on a broken fmt::Write; a String never is one.
             text = format!("{}: {}", diag.code, escape(&diag.message));
         }
-        Rendered { text, location: diag.primary_span().map(|s| self.index.locate(s.start)) }
+        let location =
+            diag.primary_span().map(|s| self.index.get_or_init(|| LineIndex::new(self.text)).locate(s.start));
+        Rendered { text, location }
     }
 
     /// Bytes of source the reports so far have looked at (the work; tests bound it).
     pub fn scanned(&self) -> usize {
-        self.source.inner().scanned()
+        self.source.get().map_or(0, |s| s.inner().scanned())
     }
 }
 

@@ -3,11 +3,18 @@ use crate::diag::{Code, Diagnostic, did_you_mean};
 
 /// Parse the intent text. serde stops at the first problem, so this yields at most one
 /// diagnostic; the resolve pass then collects all the semantic ones.
+///
+/// A big intent is parsed piece by piece (`pieces.rs`: the same result in a fraction of the
+/// memory); a file that it does not handle, or that has an error, is parsed whole, so
+/// every diagnostic is the whole-file parse's.
 pub fn parse(source: &str) -> Result<IntentFile, Diagnostic> {
+    if let Some(file) = super::pieces::parse(source) {
+        return Ok(file);
+    }
     toml::from_str::<IntentFile>(source).map_err(|e| from_toml_error(&e, source))
 }
 
-fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
+pub(super) fn from_toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
     let message = e.message().trim().to_string();
     let span = e.span().unwrap_or(0..0);
     if let Some((unknown, expected)) = parse_listing(&message, "unknown field `") {

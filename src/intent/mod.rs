@@ -2,8 +2,10 @@
 
 mod lab_types;
 mod load;
+mod pieces;
 pub mod read;
 mod reserved;
+mod shift;
 mod types;
 
 pub use load::parse;

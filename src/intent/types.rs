@@ -215,6 +215,10 @@ pub struct OwnedAddress {
     pub address: S<String>,
 }
 
+// The keys most items leave out are boxed here and in `Snat`, `Netmap` and `Allow`: an
+// absent one costs 8 bytes instead of 24-48, which at 100k items is tens of MiB of the
+// parse's peak (an intent holds each item until the model has it). (A plain comment: doc
+// comments become the schema's descriptions.)
 /// "Traffic arriving for `destination` is delivered to `to`."
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -233,7 +237,7 @@ pub struct Dnat {
     pub in_interface: Option<S<String>>,
     /// Only traffic from this host or prefix.
     #[schemars(with = "Option<forms::Address>")]
-    pub source: Option<S<String>>,
+    pub source: Option<Box<S<String>>>,
     /// Only this protocol (default: all).
     #[schemars(with = "Option<Protocol>")]
     pub protocol: Option<S<Protocol>>,
@@ -245,32 +249,32 @@ pub struct Dnat {
     pub to_port: Option<S<toml::Value>>,
     /// How packets for `destination` reach the gateway (default "routed").
     #[schemars(with = "Option<Claim>")]
-    pub claim: Option<S<Claim>>,
+    pub claim: Option<Box<S<Claim>>>,
     /// Declares that `to` routes its replies back through this gateway (no SNAT needed).
     #[schemars(with = "Option<bool>")]
-    pub return_route: Option<S<bool>>,
+    pub return_route: Option<Box<S<bool>>>,
     /// Hairpin (NAT reflection): hosts on `to`'s own subnet reach the forward through
     /// `destination` too; their flows are masqueraded to the gateway's inside address.
     #[schemars(with = "Option<bool>")]
-    pub hairpin: Option<S<bool>>,
+    pub hairpin: Option<Box<S<bool>>>,
     /// Log the connections this translation translates (default false): the kernel log,
     /// under `log_prefix`.
     #[schemars(with = "Option<bool>")]
-    pub log: Option<S<bool>>,
+    pub log: Option<Box<S<bool>>>,
     /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
-    pub log_prefix: Option<S<String>>,
+    pub log_prefix: Option<Box<S<String>>>,
     /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
     /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
     #[schemars(with = "Option<forms::LogRate>")]
-    pub log_rate: Option<S<String>>,
+    pub log_rate: Option<Box<S<String>>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
-    pub description: Option<S<String>>,
+    pub description: Option<Box<S<String>>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
     #[schemars(with = "Option<Vec<Accept>>")]
-    pub accept: Option<S<Vec<S<Accept>>>>,
+    pub accept: Option<Box<S<Vec<S<Accept>>>>>,
 }
 
 /// "Traffic leaving through `out_interface` gets the source `to`."
@@ -300,25 +304,25 @@ pub struct Snat {
     pub to: S<String>,
     /// Leave traffic that enters an IPsec tunnel untranslated (the IPsec NAT exemption).
     #[schemars(with = "Option<bool>")]
-    pub except_ipsec: Option<S<bool>>,
+    pub except_ipsec: Option<Box<S<bool>>>,
     /// Log the connections this translation translates (default false): the kernel log,
     /// under `log_prefix`.
     #[schemars(with = "Option<bool>")]
-    pub log: Option<S<bool>>,
+    pub log: Option<Box<S<bool>>>,
     /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
-    pub log_prefix: Option<S<String>>,
+    pub log_prefix: Option<Box<S<String>>>,
     /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
     /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
     #[schemars(with = "Option<forms::LogRate>")]
-    pub log_rate: Option<S<String>>,
+    pub log_rate: Option<Box<S<String>>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
-    pub description: Option<S<String>>,
+    pub description: Option<Box<S<String>>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
     #[schemars(with = "Option<Vec<Accept>>")]
-    pub accept: Option<S<Vec<S<Accept>>>>,
+    pub accept: Option<Box<S<Vec<S<Accept>>>>>,
 }
 
 /// Twice-mapped networks: SNAT `local` -> `local_as` out of `interface` to `remote_as`, and
@@ -344,21 +348,21 @@ pub struct Netmap {
     /// Log the connections this translation translates (default false): the kernel log,
     /// under `log_prefix`.
     #[schemars(with = "Option<bool>")]
-    pub log: Option<S<bool>>,
+    pub log: Option<Box<S<bool>>>,
     /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
     /// without `"`, `\`, `$` or `` ` ``.
     #[schemars(with = "Option<String>")]
-    pub log_prefix: Option<S<String>>,
+    pub log_prefix: Option<Box<S<String>>>,
     /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
     /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
     #[schemars(with = "Option<forms::LogRate>")]
-    pub log_rate: Option<S<String>>,
+    pub log_rate: Option<Box<S<String>>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
-    pub description: Option<S<String>>,
+    pub description: Option<Box<S<String>>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
     #[schemars(with = "Option<Vec<Accept>>")]
-    pub accept: Option<S<Vec<S<Accept>>>>,
+    pub accept: Option<Box<S<Vec<S<Accept>>>>>,
 }
 
 /// The filters' default verdicts. With "drop", replies of allowed flows are still accepted.
@@ -417,21 +421,21 @@ pub struct Allow {
     pub stateful: Option<S<bool>>,
     /// Log what this rule accepts (default false): the kernel log, under `log_prefix`.
     #[schemars(with = "Option<bool>")]
-    pub log: Option<S<bool>>,
+    pub log: Option<Box<S<bool>>>,
     /// The log line's prefix (needs `log = true`): at most 29 printable ASCII characters,
     /// without `"` or `\\`.
     #[schemars(with = "Option<String>")]
-    pub log_prefix: Option<S<String>>,
+    pub log_prefix: Option<Box<S<String>>>,
     /// At most this many log lines (needs `log = true`): "N/second", "N/minute", "N/hour" or
     /// "N/day", N from 1 to 10000, after a burst of 5 (docs/intent.md#logging).
     #[schemars(with = "Option<forms::LogRate>")]
-    pub log_rate: Option<S<String>>,
+    pub log_rate: Option<Box<S<String>>>,
     /// Free text.
     #[schemars(with = "Option<String>")]
-    pub description: Option<S<String>>,
+    pub description: Option<Box<S<String>>>,
     /// Warnings this item accepts, each with its reason (docs/checks.md).
     #[schemars(with = "Option<Vec<Accept>>")]
-    pub accept: Option<S<Vec<S<Accept>>>>,
+    pub accept: Option<Box<S<Vec<S<Accept>>>>>,
 }
 
 /// A static route, `via` a next hop or out of an `interface`.

@@ -5,7 +5,8 @@ use super::{At, Networks};
 use crate::diag::{Code, Diagnostic};
 use crate::intent::{self, Protocol};
 pub use crate::plan::{Attachment, Expect, Lab, LabHost, LabInterface, LabLink, Outcome};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 /// Gateway name → its interface names (declared and VTIs), from the raw intent so that a
@@ -192,7 +193,7 @@ pub fn resolve_expects(
     nets: &Networks,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<Expect> {
-    let hosts: HashMap<&str, ()> =
+    let hosts: FxHashMap<&str, ()> =
         lab.map(|l| l.hosts.iter().map(|h| (h.name.value.as_str(), ())).collect()).unwrap_or_default();
     let mut names = super::names::UniqueNames::default();
     let mut expects = Vec::new();

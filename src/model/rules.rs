@@ -49,7 +49,7 @@ impl Ctx<'_> {
     }
 
     /// `Some(None)` when absent, `None` when present but wrong.
-    pub fn opt_addr(&mut self, raw: &Option<S<String>>) -> Option<Option<At<Ipv4Net>>> {
+    pub fn opt_addr(&mut self, raw: Option<&S<String>>) -> Option<Option<At<Ipv4Net>>> {
         match raw {
             None => Some(None),
             Some(r) => self.addr(r).map(Some),
@@ -155,8 +155,8 @@ impl Ctx<'_> {
 }
 
 /// A description with its span: backends point at it when a target cannot carry it.
-fn text(d: &Option<S<String>>) -> Option<At<String>> {
-    d.as_ref().map(|s| At::new(s.get_ref().clone(), s.span()))
+fn text(d: Option<&S<String>>) -> Option<At<String>> {
+    d.map(|s| At::new(s.get_ref().clone(), s.span()))
 }
 
 pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
@@ -165,7 +165,7 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
     let destination = cx.addr(&r.destination);
     let to = cx.addr(&r.to);
     let in_interface = cx.opt_traffic_iface(&r.in_interface);
-    let source = cx.opt_addr(&r.source);
+    let source = cx.opt_addr(r.source.as_deref());
     let pp = cx.protocol_ports(&r.protocol, &r.port);
     let (destination, to, in_interface, source, (protocol, ports)) = (destination?, to?, in_interface?, source?, pp?);
     // A host `to` takes a whole virtual prefix many-to-one; a prefix `to` is a 1:1 map.
@@ -211,8 +211,8 @@ pub fn dnat(cx: &mut Ctx, raw: &S<intent::Dnat>) -> Option<Dnat> {
         return_route: r.return_route.as_ref().map(|b| At::new(*b.get_ref(), b.span())),
         // Needs the interfaces' subnets: model/hairpin.rs, called by gateway.rs.
         hairpin: None,
-        description: text(&r.description),
-        log: super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), r.log_rate.as_ref(), cx.out),
+        description: text(r.description.as_deref()),
+        log: super::log::log(r.log.as_deref(), r.log_prefix.as_deref(), r.log_rate.as_deref(), cx.out),
     })
 }
 
@@ -290,8 +290,8 @@ pub fn snat(cx: &mut Ctx, raw: &S<intent::Snat>) -> Option<Snat> {
     let r = raw.get_ref();
     let origin = cx.origin(Kind::Snat, r.name.get_ref(), raw.span());
     let out_interface = cx.opt_traffic_iface(&r.out_interface);
-    let source = cx.opt_addr(&r.source);
-    let destination = cx.opt_addr(&r.destination);
+    let source = cx.opt_addr(r.source.as_ref());
+    let destination = cx.opt_addr(r.destination.as_ref());
     let pp = cx.protocol_ports(&r.protocol, &r.port);
     let to = if r.to.get_ref().trim() == "masquerade" {
         Some(At::new(SnatTo::Masquerade, r.to.span()))
@@ -339,8 +339,8 @@ pub fn snat(cx: &mut Ctx, raw: &S<intent::Snat>) -> Option<Snat> {
         ports,
         to,
         except_ipsec,
-        description: text(&r.description),
-        log: super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), r.log_rate.as_ref(), cx.out),
+        description: text(r.description.as_deref()),
+        log: super::log::log(r.log.as_deref(), r.log_prefix.as_deref(), r.log_rate.as_deref(), cx.out),
     })
 }
 
@@ -353,15 +353,15 @@ pub fn netmap(cx: &mut Ctx, raw: &S<intent::Netmap>) -> Option<Netmap> {
     if !cx.prefix_lengths_match(&local, &local_as, "`local_as` is how the far side sees `local`, address for address") {
         return None;
     }
-    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), r.log_rate.as_ref(), cx.out);
-    Some(Netmap { origin, local, local_as, remote_as, interface, description: text(&r.description), log })
+    let log = super::log::log(r.log.as_deref(), r.log_prefix.as_deref(), r.log_rate.as_deref(), cx.out);
+    Some(Netmap { origin, local, local_as, remote_as, interface, description: text(r.description.as_deref()), log })
 }
 
 pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
     let r = raw.get_ref();
     let origin = cx.origin(Kind::Allow, r.name.get_ref(), raw.span());
-    let from = cx.opt_addr(&r.from);
-    let to = cx.opt_addr(&r.to);
+    let from = cx.opt_addr(r.from.as_ref());
+    let to = cx.opt_addr(r.to.as_ref());
     let in_interface = cx.opt_traffic_iface(&r.in_interface);
     let out_interface = cx.opt_traffic_iface(&r.out_interface);
     let pp = cx.protocol_ports(&r.protocol, &r.port);
@@ -376,7 +376,7 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
     }
     let (from, to, in_interface, out_interface, (protocol, ports)) = (from?, to?, in_interface?, out_interface?, pp?);
     let stateful = r.stateful.as_ref().is_none_or(|b| *b.get_ref());
-    let log = super::log::log(r.log.as_ref(), r.log_prefix.as_ref(), r.log_rate.as_ref(), cx.out);
+    let log = super::log::log(r.log.as_deref(), r.log_prefix.as_deref(), r.log_rate.as_deref(), cx.out);
     Some(Allow {
         origin,
         from,
@@ -387,7 +387,7 @@ pub fn allow(cx: &mut Ctx, raw: &S<intent::Allow>) -> Option<Allow> {
         out_interface,
         chain,
         stateful,
-        description: text(&r.description),
+        description: text(r.description.as_deref()),
         log,
     })
 }

@@ -19,13 +19,13 @@ pub fn check_descriptions(file: &IntentFile, out: &mut Vec<Diagnostic>) {
         for i in &g.interfaces {
             check(i.get_ref().description.as_ref(), "an interface", Lines::One, out);
         }
-        let rules = g.dnat.iter().map(|r| &r.get_ref().description);
-        let rules = rules.chain(g.snat.iter().map(|r| &r.get_ref().description));
-        let rules = rules.chain(g.netmap.iter().map(|r| &r.get_ref().description));
-        let rules = rules.chain(g.allow.iter().map(|r| &r.get_ref().description));
-        let rules = rules.chain(g.tunnel.iter().map(|r| &r.get_ref().description));
+        let rules = g.dnat.iter().map(|r| r.get_ref().description.as_deref());
+        let rules = rules.chain(g.snat.iter().map(|r| r.get_ref().description.as_deref()));
+        let rules = rules.chain(g.netmap.iter().map(|r| r.get_ref().description.as_deref()));
+        let rules = rules.chain(g.allow.iter().map(|r| r.get_ref().description.as_deref()));
+        let rules = rules.chain(g.tunnel.iter().map(|r| r.get_ref().description.as_ref()));
         for d in rules {
-            check(d.as_ref(), "an item", Lines::Many, out);
+            check(d, "an item", Lines::Many, out);
         }
     }
 }
