@@ -88,19 +88,54 @@ struct SetLine<'a> {
     value: Option<&'a str>,
 }
 
+#[cfg(test)]
 fn parse(text: &str) -> Vec<SetLine<'_>> {
-    text.lines()
-        .filter_map(|line| {
-            let line = line.trim_end();
-            let rest = line.strip_prefix("set ")?;
-            let (path, value) = match rest.find(" '") {
-                Some(i) => (rest.get(..i)?, rest.get(i + 1..)),
-                None => (rest, None),
-            };
-            let path: Vec<&str> = path.split(' ').filter(|w| !w.is_empty()).collect();
-            (!path.is_empty()).then_some(SetLine { text: line, path, value })
-        })
-        .collect()
+    text.lines().filter_map(parse_line).collect()
+}
+
+/// A line's text (trimmed), its path words and its value, if it is a `set` line with a path.
+fn split_line(line: &str) -> Option<(&str, impl Iterator<Item = &str>, Option<&str>)> {
+    let line = line.trim_end();
+    let rest = line.strip_prefix("set ")?;
+    let (path, value) = match rest.find(" '") {
+        Some(i) => (rest.get(..i)?, rest.get(i + 1..)),
+        None => (rest, None),
+    };
+    Some((line, path.split(' ').filter(|w| !w.is_empty()), value))
+}
+
+fn parse_line(line: &str) -> Option<SetLine<'_>> {
+    let (text, path, value) = split_line(line)?;
+    let path: Vec<&str> = path.collect();
+    (!path.is_empty()).then_some(SetLine { text, path, value })
+}
+
+/// The most words an `OWNED` pattern has: a unit is a prefix of at most this many words.
+const UNIT_WORDS: usize = 6;
+
+/// What a line is to [`relevant_lines`], found without allocating: not a `set` line, a
+/// `set` line outside every unit, or one inside the unit with these path words.
+enum Kind<'a> {
+    NotSet,
+    Free,
+    In([&'a str; UNIT_WORDS], usize),
+}
+
+fn kind(line: &str) -> Kind<'_> {
+    let Some((_, path, _)) = split_line(line) else { return Kind::NotSet };
+    let mut words = [""; UNIT_WORDS];
+    let mut n = 0;
+    for w in path.take(UNIT_WORDS) {
+        words[n] = w;
+        n += 1;
+    }
+    if n == 0 {
+        return Kind::NotSet;
+    }
+    match unit(&words[..n]) {
+        Some(u) => Kind::In(words, u.len()),
+        None => Kind::Free,
+    }
 }
 
 #[derive(Default)]
@@ -183,8 +218,44 @@ fn deletes<'a>(old: &Node<'a>, new: Option<&Node<'a>>, path: &mut Vec<&'a str>, 
 /// The change script from one `commands.vyos` to another, with `#` lines naming its
 /// steps; empty when the two configure the same.
 pub fn change_script(old: &str, new: &str) -> Vec<String> {
-    let (old_lines, new_lines) = without_equal_units(parse(old), parse(new));
+    let (old_lines, new_lines) = relevant_lines(old, new);
+    let (old_lines, new_lines) = without_equal_units(old_lines, new_lines);
     script(old_lines, new_lines)
+}
+
+/// The `set` lines of both files without those of the units no differing line touches.
+/// The files' common first and last lines are set aside (two 100k-rule files that differ
+/// in one rule differ in a few lines in the middle); a unit none of whose lines is in
+/// either middle has the same lines, in the same order, on both sides (its lines in the
+/// common head, then those in the common tail), so it is equal and
+/// [`without_equal_units`] would leave it out. Only the lines of the units the middles
+/// touch, and the lines outside every unit, are parsed into [`SetLine`]s; the rest are
+/// scanned without allocating.
+fn relevant_lines<'a>(old: &'a str, new: &'a str) -> (Vec<SetLine<'a>>, Vec<SetLine<'a>>) {
+    use rustc_hash::FxHashSet;
+    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..].iter().rev().zip(b[head..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let (a_middle, b_middle) = (head..a.len() - tail, head..b.len() - tail);
+    let mut touched: FxHashSet<Vec<&str>> = FxHashSet::default();
+    for line in a[a_middle.clone()].iter().chain(&b[b_middle.clone()]) {
+        if let Kind::In(words, n) = kind(line) {
+            touched.insert(words[..n].to_vec());
+        }
+    }
+    let keep = |lines: &[&'a str], middle: std::ops::Range<usize>| -> Vec<SetLine<'a>> {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(i, line)| match kind(line) {
+                Kind::NotSet => false,
+                Kind::Free => true,
+                Kind::In(words, n) => middle.contains(i) || touched.contains(&words[..n]),
+            })
+            .filter_map(|(_, line)| parse_line(line))
+            .collect()
+    };
+    (keep(&a, a_middle), keep(&b, b_middle))
 }
 
 /// The shortest owned prefix of a path (`nat destination rule 5`, `vpn ipsec`): natc's
@@ -398,7 +469,15 @@ set protocols bgp system-as '65000'
             let (a, b) = (mixed(seed), mixed(seed / 3 * 7 + 1));
             // b shares a's first lines, so that many units are equal on both sides.
             let b = format!("{}\n{b}", a.lines().take(25).collect::<Vec<_>>().join("\n"));
-            for (old, new) in [(&a, &b), (&b, &a)] {
+            // c shares a's first and last lines: the common head and tail are set aside,
+            // and units with lines in both and in the middle are compared whole.
+            let c = format!(
+                "{}\n{}{}\n",
+                a.lines().take(12).collect::<Vec<_>>().join("\n"),
+                mixed(seed + 7).lines().take(3 + seed as usize % 5).map(|l| format!("{l}\n")).collect::<String>(),
+                a.lines().skip(12 + seed as usize % 7).collect::<Vec<_>>().join("\n")
+            );
+            for (old, new) in [(&a, &b), (&b, &a), (&a, &c), (&c, &a), (&a, &a)] {
                 let whole = script(parse(old), parse(new));
                 assert_eq!(change_script(old, new), whole, "seed {seed}\n{old}\n---\n{new}");
             }
