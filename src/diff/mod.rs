@@ -221,10 +221,6 @@ impl Failed {
 /// side are in memory next to the two plans (never every file of both builds). Each side
 /// is compiled once, by the caller. All or nothing, as `natc build`: if any gateway-target
 /// of a side fails, that side's errors are the result.
-///
-/// The old side's gateway-targets are built on a second thread, in the same order, one
-/// ahead at most, while this thread builds the new side's and compares: the two sides are
-/// independent until they meet, so on two cores the pair takes about as long as one.
 pub fn compare(
     old: &crate::Compiled,
     new: &crate::Compiled,
@@ -237,53 +233,30 @@ pub fn compare(
         (Ok(_), Err(b)) => return Err(Failed::New(b)),
         (Err(a), Err(b)) => return Err(Failed::Both(a, b)),
     };
-    let (old_errors, mut new_errors) = (old_jobs.1, new_jobs.1);
+    let (mut old_errors, mut new_errors) = (old_jobs.1, new_jobs.1);
     let key = |j: &Job<'_>| (j.gateway.name.clone(), j.spec.kind);
-    // (gateway, target kind) → the index of its job on the old side and on the new side.
-    let mut pairs: BTreeMap<(String, TargetKind), (Option<usize>, Option<usize>)> = BTreeMap::new();
-    for (i, j) in old_jobs.0.iter().enumerate() {
-        pairs.entry(key(j)).or_default().0 = Some(i);
+    // (gateway, target kind) → its job on the old side and on the new side.
+    type Sides<'j, 'a> = (Option<&'j Job<'a>>, Option<&'j Job<'a>>);
+    let mut pairs: BTreeMap<(String, TargetKind), Sides<'_, '_>> = BTreeMap::new();
+    for j in &old_jobs.0 {
+        pairs.entry(key(j)).or_default().0 = Some(j);
     }
-    for (i, j) in new_jobs.0.iter().enumerate() {
-        pairs.entry(key(j)).or_default().1 = Some(i);
+    for j in &new_jobs.0 {
+        pairs.entry(key(j)).or_default().1 = Some(j);
     }
-    // A job holds its side's header by `Rc`, so the old side's thread makes its own jobs
-    // (the same list: `jobs` is a function of the plan and the options) and is told which
-    // to build, in order.
-    let old_order: Vec<Option<usize>> = pairs.values().map(|p| p.0).collect();
-    let new_order: Vec<Option<usize>> = pairs.values().map(|p| p.1).collect();
-    drop(old_jobs.0);
     let mut out = Comparison::default();
-    let old_errors = std::thread::scope(|s| {
-        // Each old artifact, and whether the old side is still free of errors.
-        let (send, receive) = std::sync::mpsc::sync_channel::<(Option<Artifact>, bool)>(1);
-        let builder = s.spawn(move || {
-            let mut errors = old_errors;
-            let Ok((old_jobs, _)) = jobs(old, options) else { return errors };
-            for i in old_order {
-                let artifact = i.and_then(|i| old_jobs[i].build(&mut errors));
-                if send.send((artifact, errors.is_empty())).is_err() {
-                    break;
-                }
-            }
-            errors
-        });
-        for i in new_order {
-            let after: Vec<Artifact> = i.and_then(|i| new_jobs.0[i].build(&mut new_errors)).into_iter().collect();
-            let Ok((before, old_valid)) = receive.recv() else { break };
-            let before: Vec<Artifact> = before.into_iter().collect();
-            // After an error on either side, keep going to collect every error of both
-            // sides, but compare nothing more.
-            if old_valid && new_errors.is_empty() {
-                let diffs = diff_artifacts(&before, &after);
-                out.uncovered.extend(uncovered(&before, &after, &diffs));
-                out.scripts.extend(change_scripts(&before, &after));
-                out.diffs.extend(diffs);
-            }
+    for (a, b) in pairs.into_values() {
+        let before: Vec<Artifact> = a.and_then(|j| j.build(&mut old_errors)).into_iter().collect();
+        let after: Vec<Artifact> = b.and_then(|j| j.build(&mut new_errors)).into_iter().collect();
+        if !old_errors.is_empty() || !new_errors.is_empty() {
+            // Keep going to collect every error of both sides, but compare nothing more.
+            continue;
         }
-        drop(receive);
-        builder.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
-    });
+        let diffs = diff_artifacts(&before, &after);
+        out.uncovered.extend(uncovered(&before, &after, &diffs));
+        out.scripts.extend(change_scripts(&before, &after));
+        out.diffs.extend(diffs);
+    }
     let side = |e: Vec<crate::diag::Diagnostic>| (!e.is_empty()).then(|| invalid(e));
     if let Some(failed) = Failed::of(side(old_errors), side(new_errors)) {
         return Err(failed);

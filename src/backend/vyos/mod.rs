@@ -110,10 +110,18 @@ impl Target for Vyos {
                 super::rollback::vyos_apply(&format!("paste these lines (or `source {RULES_FILE}`)")),
                 notes,
             ),
-            sections: built.sections.iter().filter(|s| !s.blocks.is_empty()).map(SectionView::of).collect(),
+            // Each section goes as soon as its text is written: at 100k rules the blocks
+            // of lines weigh more than the text.
+            sections: built
+                .sections
+                .into_iter()
+                .filter(|s| !s.blocks.is_empty())
+                .map(|s| SectionView::of(&s))
+                .collect(),
         };
         let text = engine::render("vyos/commands.tera", &view)?;
-        Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, &text, true)?])
+        drop(view);
+        Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, text, true)?])
     }
 }
 
@@ -239,7 +247,20 @@ struct SectionView {
 
 impl SectionView {
     fn of(section: &Section) -> SectionView {
-        let mut text = String::new();
+        // Sized first (a quoted value is its text and two quotes, more only when it holds
+        // a `'`), so that a 25 MB section is not copied on every doubling.
+        let size: usize = section
+            .blocks
+            .iter()
+            .map(|b| {
+                3 + b.comment.len()
+                    + b.lines
+                        .iter()
+                        .map(|l| 6 + l.path.len() + l.value.as_ref().map_or(0, |v| 3 + v.len()))
+                        .sum::<usize>()
+            })
+            .sum();
+        let mut text = String::with_capacity(size);
         for block in &section.blocks {
             text.push_str("# ");
             text.push_str(&block.comment);
@@ -255,7 +276,7 @@ impl SectionView {
                     }
                     (Some(v), false) => {
                         text.push(' ');
-                        text.push_str(&super::quote::vyos_quote(v));
+                        super::quote::push_vyos_quoted(&mut text, v);
                     }
                     (None, _) => {}
                 }
