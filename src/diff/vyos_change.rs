@@ -20,6 +20,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 /// Leaves that hold several values (`<multi/>` in VyOS's schema), among those natc writes;
 /// `*` stands for one tag value. tests/change.rs holds this list to both schemas.
@@ -58,21 +59,29 @@ const OWNED: &[&str] = &[
 /// Where the definitions other lines refer to live: deleted in the last step.
 const REFERRED_TO: &[&str] = &["interfaces", "vpn ipsec ike-group", "vpn ipsec esp-group"];
 
-/// Whether `path` is `pattern`'s words, `*` standing for any one word. Called for every
-/// prefix of every line of two 100k-rule files, so it allocates nothing: the word count is
-/// compared first (one pass over the pattern's bytes), then the words.
-fn matches(pattern: &str, path: &[&str]) -> bool {
-    pattern.bytes().filter(|b| *b == b' ').count() + 1 == path.len()
-        && pattern.split(' ').zip(path).all(|(p, w)| p == "*" || p == *w)
+/// A pattern's words, `*` standing for any one word.
+type Pattern = Vec<&'static str>;
+
+fn split_patterns(patterns: &[&'static str]) -> Vec<Pattern> {
+    patterns.iter().map(|p| p.split(' ').collect()).collect()
+}
+
+/// `MULTI` and `OWNED` as words, split once: [`owned`] is asked about every prefix of every
+/// line of two 100k-rule files.
+static MULTI_WORDS: LazyLock<Vec<Pattern>> = LazyLock::new(|| split_patterns(MULTI));
+static OWNED_WORDS: LazyLock<Vec<Pattern>> = LazyLock::new(|| split_patterns(OWNED));
+
+fn matches(pattern: &[&str], path: &[&str]) -> bool {
+    pattern.len() == path.len() && pattern.iter().zip(path).all(|(p, w)| *p == "*" || p == w)
 }
 
 /// Whether VyOS keeps several values on the leaf at `path` (tag values included).
 pub fn is_multi(path: &[&str]) -> bool {
-    MULTI.iter().any(|p| matches(p, path))
+    MULTI_WORDS.iter().any(|p| matches(p, path))
 }
 
 fn owned(path: &[&str]) -> bool {
-    OWNED.iter().any(|p| matches(p, path))
+    OWNED_WORDS.iter().any(|p| matches(p, path))
 }
 
 fn referred_to(path: &[&str]) -> bool {
@@ -261,7 +270,7 @@ fn relevant_lines<'a>(old: &'a str, new: &'a str) -> (Vec<SetLine<'a>>, Vec<SetL
 /// The shortest owned prefix of a path (`nat destination rule 5`, `vpn ipsec`): natc's
 /// subtrees, disjoint, each written whole.
 fn unit<'p, 'a>(path: &'p [&'a str]) -> Option<&'p [&'a str]> {
-    (1..=path.len()).map(|n| &path[..n]).find(|p| owned(p))
+    (1..=path.len().min(UNIT_WORDS)).map(|n| &path[..n]).find(|p| owned(p))
 }
 
 /// Both files without the owned subtrees whose lines are the same on both sides (a 100k-rule
@@ -482,6 +491,12 @@ set protocols bgp system-as '65000'
                 assert_eq!(change_script(old, new), whole, "seed {seed}\n{old}\n---\n{new}");
             }
         }
+    }
+
+    #[test]
+    fn a_unit_has_at_most_unit_words_words() {
+        assert!(OWNED_WORDS.iter().all(|p| p.len() <= UNIT_WORDS));
+        assert!(OWNED_WORDS.iter().any(|p| p.len() == UNIT_WORDS), "UNIT_WORDS is the longest pattern's length");
     }
 
     #[test]
