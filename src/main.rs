@@ -501,8 +501,6 @@ fn diff(
         reporter.fail(&first);
         Err(second)
     };
-    // One after the other, not on two threads: at 100k mappings the two parses' peaks
-    // (the spanned TOML trees) would add up to 470-520 MiB instead of 360.
     let ((old_input, before), (new_input, after)) = match (compile_file(old), compile_file(new)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(failure), Ok(_)) | (Ok(_), Err(failure)) => return Err(failure),
