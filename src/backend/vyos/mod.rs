@@ -356,8 +356,10 @@ mod tests {
         let mut tuples = cases.clone();
         tuples.sort();
         tuples.dedup();
-        let mut lines: Vec<Line> =
-            cases.iter().map(|(p, v, s)| Line::new(p.to_string(), v.as_ref().map(|v| v as &dyn std::fmt::Display), *s)).collect();
+        let mut lines: Vec<Line> = cases
+            .iter()
+            .map(|(p, v, s)| Line::new(p.to_string(), v.as_ref().map(|v| v as &dyn std::fmt::Display), *s))
+            .collect();
         lines.sort();
         lines.dedup();
         let back: Vec<(&str, Option<&str>, bool)> = lines.iter().map(Line::key).collect();
