@@ -493,6 +493,50 @@ set protocols bgp system-as '65000'
         }
     }
 
+    /// Setting aside the common head and tail gives the script of the whole files for an
+    /// insert or a delete at the start, in the middle and at the end, a changed line next
+    /// to either edge, and lines of one unit on both sides of the change.
+    #[test]
+    fn head_and_tail_set_aside_give_the_whole_files_script() {
+        let base: Vec<String> = (0..12)
+            .flat_map(|r| {
+                [
+                    format!("set nat destination rule {r} description 'r{r}'"),
+                    format!("set nat destination rule {r} translation address '10.0.0.{r}'"),
+                ]
+            })
+            .collect();
+        let text = |lines: &[String]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let extra = "set nat destination rule 99 translation address '10.9.9.9'".to_string();
+        let moved = "set nat destination rule 3 translation address '10.0.0.33'".to_string();
+        let mut edits: Vec<Vec<String>> = Vec::new();
+        for at in [0, 1, 11, 12, base.len() - 1, base.len()] {
+            let mut inserted = base.clone();
+            inserted.insert(at, extra.clone());
+            edits.push(inserted);
+            let mut changed = base.clone();
+            changed.insert(at, moved.clone());
+            edits.push(changed);
+            if at < base.len() {
+                let mut deleted = base.clone();
+                deleted.remove(at);
+                edits.push(deleted);
+            }
+        }
+        // Rule 3's lines sit in the head and, after the edit, in the middle too.
+        let mut split = base.clone();
+        split[20] = moved.clone();
+        edits.push(split);
+        let old = text(&base);
+        for edit in &edits {
+            let new = text(edit);
+            for (a, b) in [(&old, &new), (&new, &old)] {
+                assert_eq!(change_script(a, b), script(parse(a), parse(b)), "{a}\n---\n{b}");
+            }
+        }
+        assert!(change_script(&old, &old).is_empty());
+    }
+
     #[test]
     fn a_unit_has_at_most_unit_words_words() {
         assert!(OWNED_WORDS.iter().all(|p| p.len() <= UNIT_WORDS));
