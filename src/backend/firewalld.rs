@@ -295,11 +295,14 @@ impl Tree {
                     let requests: Vec<Request> = c
                         .sources
                         .iter()
-                        .enumerate()
-                        .map(|(k, s)| match *s {
-                            Source::Rule(i) => Request { key: k.to_string(), ..meta[i].1.clone().unwrap_or(ANY) },
+                        .map(|s| match *s {
+                            // `numbering::layers` reads scopes and classes, never keys.
+                            Source::Rule(i) => match &meta[i].1 {
+                                Some(r) => Request { key: String::new(), scope: r.scope, class: r.class.clone() },
+                                None => ANY,
+                            },
                             Source::Jump(p) => {
-                                Request { key: k.to_string(), scope: Some(p.unwrap_or_default()), class: None }
+                                Request { key: String::new(), scope: Some(p.unwrap_or_default()), class: None }
                             }
                         })
                         .collect();
@@ -321,7 +324,9 @@ const ANY: Request = Request { key: String::new(), scope: None, class: None };
 fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Ranked> {
     let requests: Vec<Request> = list
         .iter()
-        .map(|t| Request { key: t.comment(), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
+        // No key: `numbering::layers` reads scopes and classes only (a comment per rule was
+        // a String per rule, twice, at 100k rules).
+        .map(|t| Request { key: String::new(), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
         .collect();
     let layers = numbering::layers(&requests);
     list.iter()

@@ -187,24 +187,26 @@ fn port_variants(ports: Option<&PortSet>) -> Vec<String> {
 
 /// `-i … -o … -s … -d … -p …` followed by each port variant.
 fn match_variants(m: &Match) -> Vec<String> {
-    let mut base = String::new();
+    use std::fmt::Write;
+    // Written in place (`write!` into one String): this runs once per rule at 100k rules.
+    let mut base = String::with_capacity(64);
     if let Some(i) = &m.in_interface {
-        base.push_str(&format!(" -i {i}"));
+        let _ = write!(base, " -i {i}");
     }
     if let Some(o) = &m.out_interface {
-        base.push_str(&format!(" -o {o}"));
+        let _ = write!(base, " -o {o}");
     }
     if let Some(s) = &m.source {
-        base.push_str(&format!(" -s {s}"));
+        let _ = write!(base, " -s {s}");
     }
     if let Some(d) = &m.destination {
-        base.push_str(&format!(" -d {d}"));
+        let _ = write!(base, " -d {d}");
     }
     if let Some(p) = m.protocol {
-        base.push_str(&format!(" -p {}", protocol(p)));
+        let _ = write!(base, " -p {}", protocol(p));
         // A single port or range uses the protocol's own match; lists use multiport.
         if m.ports.as_ref().and_then(PortSet::as_single_range).is_some() {
-            base.push_str(&format!(" -m {}", protocol(p)));
+            let _ = write!(base, " -m {}", protocol(p));
         }
     }
     if m.ipsec == IpsecMatch::NotIpsec {

@@ -39,7 +39,7 @@
 use super::iptables::RuleParts;
 use crate::vocab::IptablesShape;
 use ipnet::Ipv4Net;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
 /// Bits per trie level: 16 children per chain.
@@ -125,7 +125,7 @@ fn short_interface(keying: &Keying, interface: &str) -> String {
 
 /// Two interfaces whose names shorten alike would share chains: such a chain stays flat.
 fn short_names_are_distinct(keying: &Keying, rules: &[Keyed]) -> bool {
-    let mut seen: HashMap<String, &str> = HashMap::new();
+    let mut seen: HashMap<String, &str> = HashMap::default();
     rules.iter().filter_map(|k| k.interface.as_deref().filter(|i| treeable(i))).all(|i| {
         let short = short_interface(keying, i);
         *seen.entry(short).or_insert(i) == i
@@ -195,7 +195,7 @@ impl Node {
             interface,
             prefix,
             first,
-            children: HashMap::new(),
+            children: HashMap::default(),
             any: Cover::default(),
             binding: Cover::default(),
             entries: Vec::new(),

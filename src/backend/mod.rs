@@ -48,11 +48,16 @@ impl OutputFile {
         kind: TargetKind,
         gw: &GatewayPlan,
         name: impl Into<String>,
-        text: &str,
+        text: String,
         primary: bool,
     ) -> Result<Self, Diagnostic> {
+        // Without a slot the text is the file as it is (a 100k-rule commands.vyos is not
+        // copied once more).
+        if !secret::has_slot_markers(&text) {
+            return Ok(OutputFile { name: name.into(), contents: text, primary, secrets: Vec::new() });
+        }
         let keys: Vec<&crate::plan::SecretRef> = gw.tunnels.iter().map(|t| &t.psk.value).collect();
-        let (contents, secrets) = secret::place(kind, &keys, text).map_err(|why| {
+        let (contents, secrets) = secret::place(kind, &keys, &text).map_err(|why| {
             Diagnostic::error(
                 Code::TARGET_CANNOT_EXPRESS,
                 format!("internal error while placing the pre-shared keys: {why}"),

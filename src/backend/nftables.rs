@@ -147,33 +147,55 @@ fn ports(set: &PortSet) -> String {
 }
 
 fn match_text(m: &Match) -> String {
-    let mut parts = Vec::new();
+    use std::fmt::Write;
+    // The parts written in place, one space between them (this runs once per rule at 100k
+    // rules: a `String` per part and a join were most of its cost).
+    let mut text = String::with_capacity(64);
+    let space = |text: &mut String| {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+    };
     if let Some(i) = &m.in_interface {
-        parts.push(format!("iifname {}", quote::nft_string(i)));
+        space(&mut text);
+        let _ = write!(text, "iifname {}", quote::nft_string(i));
     }
     if let Some(o) = &m.out_interface {
-        parts.push(format!("oifname {}", quote::nft_string(o)));
+        space(&mut text);
+        let _ = write!(text, "oifname {}", quote::nft_string(o));
     }
     if let Some(s) = &m.source {
-        parts.push(format!("ip saddr {}", address(s)));
+        space(&mut text);
+        text.push_str("ip saddr ");
+        write_address(&mut text, s);
     }
     if let Some(d) = &m.destination {
-        parts.push(format!("ip daddr {}", address(d)));
+        space(&mut text);
+        text.push_str("ip daddr ");
+        write_address(&mut text, d);
     }
     match (m.protocol, &m.ports) {
-        (Some(p), Some(set)) => parts.push(format!("{} dport {}", protocol(p), ports(set))),
-        (Some(p), None) => parts.push(format!("meta l4proto {}", protocol(p))),
+        (Some(p), Some(set)) => {
+            space(&mut text);
+            let _ = write!(text, "{} dport {}", protocol(p), ports(set));
+        }
+        (Some(p), None) => {
+            space(&mut text);
+            let _ = write!(text, "meta l4proto {}", protocol(p));
+        }
         (None, _) => {}
     }
     if m.ipsec == IpsecMatch::NotIpsec {
-        parts.push("rt ipsec missing".into());
+        space(&mut text);
+        text.push_str("rt ipsec missing");
     }
-    parts.join(" ")
+    text
 }
 
-/// A host without `/32`, as nft lists it back.
-fn address(net: &ipnet::Ipv4Net) -> String {
-    if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() }
+/// A host without `/32`, as nft lists it back, written onto the end of `out`.
+fn write_address(out: &mut String, net: &ipnet::Ipv4Net) {
+    use std::fmt::Write;
+    let _ = if net.prefix_len() == 32 { write!(out, "{}", net.addr()) } else { write!(out, "{net}") };
 }
 
 /// `counters = true`: a `counter` right before the statement, so it counts the packets the

@@ -111,6 +111,11 @@ pub fn slot_marker(index: usize) -> String {
 }
 
 const MARKER_START: &str = "\0natc-secret-slot:";
+
+/// Whether `text` holds a slot marker for [`place`] to replace.
+pub fn has_slot_markers(text: &str) -> bool {
+    text.contains(MARKER_START)
+}
 const MARKER_END: char = '\0';
 
 /// The rendered `text` with each slot marker replaced by the quoted placeholder of that

@@ -18,7 +18,9 @@
 //! order keeps every reference resolvable at every line anyway, so the script reads as
 //! what it does and survives a `commit` typed too early.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 /// Leaves that hold several values (`<multi/>` in VyOS's schema), among those natc writes;
 /// `*` stands for one tag value. tests/change.rs holds this list to both schemas.
@@ -57,25 +59,35 @@ const OWNED: &[&str] = &[
 /// Where the definitions other lines refer to live: deleted in the last step.
 const REFERRED_TO: &[&str] = &["interfaces", "vpn ipsec ike-group", "vpn ipsec esp-group"];
 
-fn matches(pattern: &str, path: &[&str]) -> bool {
-    let words: Vec<&str> = pattern.split(' ').collect();
-    words.len() == path.len() && words.iter().zip(path).all(|(p, w)| *p == "*" || p == w)
+/// A pattern's words, `*` standing for any one word.
+type Pattern = Vec<&'static str>;
+
+fn split_patterns(patterns: &[&'static str]) -> Vec<Pattern> {
+    patterns.iter().map(|p| p.split(' ').collect()).collect()
+}
+
+/// `MULTI` and `OWNED` as words, split once: [`owned`] is asked about every prefix of every
+/// line of two 100k-rule files.
+static MULTI_WORDS: LazyLock<Vec<Pattern>> = LazyLock::new(|| split_patterns(MULTI));
+static OWNED_WORDS: LazyLock<Vec<Pattern>> = LazyLock::new(|| split_patterns(OWNED));
+
+fn matches(pattern: &[&str], path: &[&str]) -> bool {
+    pattern.len() == path.len() && pattern.iter().zip(path).all(|(p, w)| *p == "*" || p == w)
 }
 
 /// Whether VyOS keeps several values on the leaf at `path` (tag values included).
 pub fn is_multi(path: &[&str]) -> bool {
-    MULTI.iter().any(|p| matches(p, path))
+    MULTI_WORDS.iter().any(|p| matches(p, path))
 }
 
 fn owned(path: &[&str]) -> bool {
-    OWNED.iter().any(|p| matches(p, path))
+    OWNED_WORDS.iter().any(|p| matches(p, path))
 }
 
 fn referred_to(path: &[&str]) -> bool {
-    REFERRED_TO.iter().any(|p| {
-        let words: Vec<&str> = p.split(' ').collect();
-        path.len() >= words.len() && words.iter().zip(path).all(|(a, b)| a == b)
-    })
+    REFERRED_TO
+        .iter()
+        .any(|p| p.bytes().filter(|b| *b == b' ').count() < path.len() && p.split(' ').zip(path).all(|(a, b)| a == *b))
 }
 
 /// One `set` line: the line as written, its path words and its value as written (quoted).
@@ -85,19 +97,54 @@ struct SetLine<'a> {
     value: Option<&'a str>,
 }
 
+#[cfg(test)]
 fn parse(text: &str) -> Vec<SetLine<'_>> {
-    text.lines()
-        .filter_map(|line| {
-            let line = line.trim_end();
-            let rest = line.strip_prefix("set ")?;
-            let (path, value) = match rest.find(" '") {
-                Some(i) => (rest.get(..i)?, rest.get(i + 1..)),
-                None => (rest, None),
-            };
-            let path: Vec<&str> = path.split(' ').filter(|w| !w.is_empty()).collect();
-            (!path.is_empty()).then_some(SetLine { text: line, path, value })
-        })
-        .collect()
+    text.lines().filter_map(parse_line).collect()
+}
+
+/// A line's text (trimmed), its path words and its value, if it is a `set` line with a path.
+fn split_line(line: &str) -> Option<(&str, impl Iterator<Item = &str>, Option<&str>)> {
+    let line = line.trim_end();
+    let rest = line.strip_prefix("set ")?;
+    let (path, value) = match rest.find(" '") {
+        Some(i) => (rest.get(..i)?, rest.get(i + 1..)),
+        None => (rest, None),
+    };
+    Some((line, path.split(' ').filter(|w| !w.is_empty()), value))
+}
+
+fn parse_line(line: &str) -> Option<SetLine<'_>> {
+    let (text, path, value) = split_line(line)?;
+    let path: Vec<&str> = path.collect();
+    (!path.is_empty()).then_some(SetLine { text, path, value })
+}
+
+/// The most words an `OWNED` pattern has: a unit is a prefix of at most this many words.
+const UNIT_WORDS: usize = 6;
+
+/// What a line is to [`relevant_lines`], found without allocating: not a `set` line, a
+/// `set` line outside every unit, or one inside the unit with these path words.
+enum Kind<'a> {
+    NotSet,
+    Free,
+    In([&'a str; UNIT_WORDS], usize),
+}
+
+fn kind(line: &str) -> Kind<'_> {
+    let Some((_, path, _)) = split_line(line) else { return Kind::NotSet };
+    let mut words = [""; UNIT_WORDS];
+    let mut n = 0;
+    for w in path.take(UNIT_WORDS) {
+        words[n] = w;
+        n += 1;
+    }
+    if n == 0 {
+        return Kind::NotSet;
+    }
+    match unit(&words[..n]) {
+        Some(u) => Kind::In(words, u.len()),
+        None => Kind::Free,
+    }
 }
 
 #[derive(Default)]
@@ -180,14 +227,50 @@ fn deletes<'a>(old: &Node<'a>, new: Option<&Node<'a>>, path: &mut Vec<&'a str>, 
 /// The change script from one `commands.vyos` to another, with `#` lines naming its
 /// steps; empty when the two configure the same.
 pub fn change_script(old: &str, new: &str) -> Vec<String> {
-    let (old_lines, new_lines) = without_equal_units(parse(old), parse(new));
+    let (old_lines, new_lines) = relevant_lines(old, new);
+    let (old_lines, new_lines) = without_equal_units(old_lines, new_lines);
     script(old_lines, new_lines)
+}
+
+/// The `set` lines of both files without those of the units no differing line touches.
+/// The files' common first and last lines are set aside (two 100k-rule files that differ
+/// in one rule differ in a few lines in the middle); a unit none of whose lines is in
+/// either middle has the same lines, in the same order, on both sides (its lines in the
+/// common head, then those in the common tail), so it is equal and
+/// [`without_equal_units`] would leave it out. Only the lines of the units the middles
+/// touch, and the lines outside every unit, are parsed into [`SetLine`]s; the rest are
+/// scanned without allocating.
+fn relevant_lines<'a>(old: &'a str, new: &'a str) -> (Vec<SetLine<'a>>, Vec<SetLine<'a>>) {
+    use rustc_hash::FxHashSet;
+    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..].iter().rev().zip(b[head..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let (a_middle, b_middle) = (head..a.len() - tail, head..b.len() - tail);
+    let mut touched: FxHashSet<Vec<&str>> = FxHashSet::default();
+    for line in a[a_middle.clone()].iter().chain(&b[b_middle.clone()]) {
+        if let Kind::In(words, n) = kind(line) {
+            touched.insert(words[..n].to_vec());
+        }
+    }
+    let keep = |lines: &[&'a str], middle: std::ops::Range<usize>| -> Vec<SetLine<'a>> {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(i, line)| match kind(line) {
+                Kind::NotSet => false,
+                Kind::Free => true,
+                Kind::In(words, n) => middle.contains(i) || touched.contains(&words[..n]),
+            })
+            .filter_map(|(_, line)| parse_line(line))
+            .collect()
+    };
+    (keep(&a, a_middle), keep(&b, b_middle))
 }
 
 /// The shortest owned prefix of a path (`nat destination rule 5`, `vpn ipsec`): natc's
 /// subtrees, disjoint, each written whole.
 fn unit<'p, 'a>(path: &'p [&'a str]) -> Option<&'p [&'a str]> {
-    (1..=path.len()).map(|n| &path[..n]).find(|p| owned(p))
+    (1..=path.len().min(UNIT_WORDS)).map(|n| &path[..n]).find(|p| owned(p))
 }
 
 /// Both files without the owned subtrees whose lines are the same on both sides (a 100k-rule
@@ -195,26 +278,38 @@ fn unit<'p, 'a>(path: &'p [&'a str]) -> Option<&'p [&'a str]> {
 /// and no `set`, and the nodes around it still exist wherever another line needs them,
 /// so the script is the same, from trees a fraction of the size.
 fn without_equal_units<'a>(old: Vec<SetLine<'a>>, new: Vec<SetLine<'a>>) -> (Vec<SetLine<'a>>, Vec<SetLine<'a>>) {
-    use std::collections::HashMap;
-    let group = |lines: &[SetLine<'a>]| {
-        let mut units: HashMap<Vec<&'a str>, Vec<&'a str>> = HashMap::new();
-        for l in lines {
-            if let Some(u) = unit(&l.path) {
-                units.entry(u.to_vec()).or_default().push(l.text);
-            }
+    // Each line's unit is found once (the length of its owned prefix), and the units are
+    // keyed by the path words the lines already hold: no key is built twice.
+    let units =
+        |lines: &[SetLine<'a>]| lines.iter().map(|l| unit(&l.path).map_or(0, <[&str]>::len)).collect::<Vec<_>>();
+    let (old_units, new_units) = (units(&old), units(&new));
+    /// Each unit's lines as written, keyed by its path words.
+    fn group<'l, 'a>(lines: &'l [SetLine<'a>], units: &[usize]) -> HashMap<&'l [&'a str], Vec<&'a str>> {
+        let mut groups: HashMap<&[&str], Vec<&str>> =
+            HashMap::with_capacity_and_hasher(lines.len() / 4, Default::default());
+        for (l, n) in lines.iter().zip(units).filter(|(_, n)| **n > 0) {
+            groups.entry(&l.path[..*n]).or_default().push(l.text);
         }
-        units
+        groups
+    }
+    let equal: Vec<Vec<bool>> = {
+        let (before, after) = (group(&old, &old_units), group(&new, &new_units));
+        let marks = |lines: &[SetLine<'a>], units: &[usize]| {
+            lines
+                .iter()
+                .zip(units)
+                .map(|(l, n)| {
+                    let key = &l.path[..*n];
+                    *n > 0 && before.get(key).is_some_and(|b| after.get(key) == Some(b))
+                })
+                .collect()
+        };
+        vec![marks(&old, &old_units), marks(&new, &new_units)]
     };
-    let (before, after) = (group(&old), group(&new));
-    let equal = |l: &SetLine<'a>| {
-        unit(&l.path).is_some_and(|u| {
-            let key = u.to_vec();
-            before.get(&key).is_some_and(|b| after.get(&key) == Some(b))
-        })
+    let keep = |lines: Vec<SetLine<'a>>, equal: &[bool]| {
+        lines.into_iter().zip(equal).filter(|(_, e)| !**e).map(|(l, _)| l).collect::<Vec<_>>()
     };
-    let old: Vec<SetLine<'a>> = old.into_iter().filter(|l| !equal(l)).collect();
-    let new: Vec<SetLine<'a>> = new.into_iter().filter(|l| !equal(l)).collect();
-    (old, new)
+    (keep(old, &equal[0]), keep(new, &equal[1]))
 }
 
 fn script(old_lines: Vec<SetLine<'_>>, new_lines: Vec<SetLine<'_>>) -> Vec<String> {
@@ -383,11 +478,69 @@ set protocols bgp system-as '65000'
             let (a, b) = (mixed(seed), mixed(seed / 3 * 7 + 1));
             // b shares a's first lines, so that many units are equal on both sides.
             let b = format!("{}\n{b}", a.lines().take(25).collect::<Vec<_>>().join("\n"));
-            for (old, new) in [(&a, &b), (&b, &a)] {
+            // c shares a's first and last lines: the common head and tail are set aside,
+            // and units with lines in both and in the middle are compared whole.
+            let c = format!(
+                "{}\n{}{}\n",
+                a.lines().take(12).collect::<Vec<_>>().join("\n"),
+                mixed(seed + 7).lines().take(3 + seed as usize % 5).map(|l| format!("{l}\n")).collect::<String>(),
+                a.lines().skip(12 + seed as usize % 7).collect::<Vec<_>>().join("\n")
+            );
+            for (old, new) in [(&a, &b), (&b, &a), (&a, &c), (&c, &a), (&a, &a)] {
                 let whole = script(parse(old), parse(new));
                 assert_eq!(change_script(old, new), whole, "seed {seed}\n{old}\n---\n{new}");
             }
         }
+    }
+
+    /// Setting aside the common head and tail gives the script of the whole files for an
+    /// insert or a delete at the start, in the middle and at the end, a changed line next
+    /// to either edge, and lines of one unit on both sides of the change.
+    #[test]
+    fn head_and_tail_set_aside_give_the_whole_files_script() {
+        let base: Vec<String> = (0..12)
+            .flat_map(|r| {
+                [
+                    format!("set nat destination rule {r} description 'r{r}'"),
+                    format!("set nat destination rule {r} translation address '10.0.0.{r}'"),
+                ]
+            })
+            .collect();
+        let text = |lines: &[String]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let extra = "set nat destination rule 99 translation address '10.9.9.9'".to_string();
+        let moved = "set nat destination rule 3 translation address '10.0.0.33'".to_string();
+        let mut edits: Vec<Vec<String>> = Vec::new();
+        for at in [0, 1, 11, 12, base.len() - 1, base.len()] {
+            let mut inserted = base.clone();
+            inserted.insert(at, extra.clone());
+            edits.push(inserted);
+            let mut changed = base.clone();
+            changed.insert(at, moved.clone());
+            edits.push(changed);
+            if at < base.len() {
+                let mut deleted = base.clone();
+                deleted.remove(at);
+                edits.push(deleted);
+            }
+        }
+        // Rule 3's lines sit in the head and, after the edit, in the middle too.
+        let mut split = base.clone();
+        split[20] = moved.clone();
+        edits.push(split);
+        let old = text(&base);
+        for edit in &edits {
+            let new = text(edit);
+            for (a, b) in [(&old, &new), (&new, &old)] {
+                assert_eq!(change_script(a, b), script(parse(a), parse(b)), "{a}\n---\n{b}");
+            }
+        }
+        assert!(change_script(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn a_unit_has_at_most_unit_words_words() {
+        assert!(OWNED_WORDS.iter().all(|p| p.len() <= UNIT_WORDS));
+        assert!(OWNED_WORDS.iter().any(|p| p.len() == UNIT_WORDS), "UNIT_WORDS is the longest pattern's length");
     }
 
     #[test]

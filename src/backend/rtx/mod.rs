@@ -480,7 +480,7 @@ impl Target for Rtx {
             return Err(e);
         }
         let text = engine::render("rtx/config.tera", &view)?;
-        Ok(vec![OutputFile::with_secret_slots(TargetKind::Rtx, gw, CONFIG_FILE, &text, true)?])
+        Ok(vec![OutputFile::with_secret_slots(TargetKind::Rtx, gw, CONFIG_FILE, text, true)?])
     }
 }
 

@@ -80,7 +80,7 @@ impl Target for Strongswan {
             secrets,
         };
         let text = engine::render("strongswan/swanctl.conf.tera", &view)?;
-        Ok(vec![OutputFile::with_secret_slots(TargetKind::Strongswan, gw, name, &text, true)?])
+        Ok(vec![OutputFile::with_secret_slots(TargetKind::Strongswan, gw, name, text, true)?])
     }
 }
 

@@ -110,10 +110,18 @@ impl Target for Vyos {
                 super::rollback::vyos_apply(&format!("paste these lines (or `source {RULES_FILE}`)")),
                 notes,
             ),
-            sections: built.sections.iter().filter(|s| !s.blocks.is_empty()).map(SectionView::of).collect(),
+            // Each section goes as soon as its text is written: at 100k rules the blocks
+            // of lines weigh more than the text.
+            sections: built
+                .sections
+                .into_iter()
+                .filter(|s| !s.blocks.is_empty())
+                .map(|s| SectionView::of(&s))
+                .collect(),
         };
         let text = engine::render("vyos/commands.tera", &view)?;
-        Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, &text, true)?])
+        drop(view);
+        Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, text, true)?])
     }
 }
 
@@ -128,21 +136,68 @@ fn policy_tunnels(gw: &GatewayPlan) -> Vec<Diagnostic> {
 }
 
 /// One `set` line: a path of words natc has validated (no quoting needed) and an optional
-/// value, which the template quotes, or a pre-shared key's slot, which it writes as it is.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// value, which [`SectionView`] quotes, or a pre-shared key's slot, which it writes as it
+/// is. Path and value share one `String` (a 100k-rule file has half a million lines: one
+/// allocation each, not two); lines order and compare as (path, value, secret).
+#[derive(Debug, Clone)]
 pub struct Line {
-    pub path: String,
-    pub value: Option<String>,
+    text: String,
+    /// Where the path ends in `text`; the value, if any, is the rest.
+    path_len: usize,
+    has_value: bool,
     /// `value` is a [`crate::backend::secret::slot_marker`], filled in after rendering.
-    pub secret: bool,
+    secret: bool,
+}
+
+impl Line {
+    fn new(path: String, value: Option<&dyn std::fmt::Display>, secret: bool) -> Line {
+        use std::fmt::Write;
+        let (mut text, has_value) = (path, value.is_some());
+        let path_len = text.len();
+        if let Some(v) = value {
+            let _ = write!(text, "{v}");
+        }
+        Line { text, path_len, has_value, secret }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.text[..self.path_len]
+    }
+
+    pub fn value(&self) -> Option<&str> {
+        self.has_value.then(|| &self.text[self.path_len..])
+    }
+
+    fn key(&self) -> (&str, Option<&str>, bool) {
+        (self.path(), self.value(), self.secret)
+    }
+}
+
+impl PartialEq for Line {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Line {}
+
+impl PartialOrd for Line {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Line {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 /// The lines of one intent item, under a `#` line naming it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Block {
     pub comment: String,
     /// Where the block sorts in its section (rule number, or 0 and a name).
-    #[serde(skip)]
     pub order: (u32, String),
     pub lines: Vec<Line>,
 }
@@ -153,23 +208,23 @@ impl Block {
     }
 
     /// `set PATH 'VALUE'`.
-    pub fn leaf(&mut self, path: impl Into<String>, value: impl ToString) {
-        self.lines.push(Line { path: path.into(), value: Some(value.to_string()), secret: false });
+    pub fn leaf(&mut self, path: impl Into<String>, value: impl std::fmt::Display) {
+        self.lines.push(Line::new(path.into(), Some(&value), false));
     }
 
     /// `set PATH <key>`: the slot for the pre-shared key of `gw.tunnels[tunnel]`.
     pub fn secret(&mut self, path: impl Into<String>, tunnel: usize) {
         let marker = crate::backend::secret::slot_marker(tunnel);
-        self.lines.push(Line { path: path.into(), value: Some(marker), secret: true });
+        self.lines.push(Line::new(path.into(), Some(&marker), true));
     }
 
     /// `set PATH` for a valueless leaf or a node without children.
     pub fn node(&mut self, path: impl Into<String>) {
-        self.lines.push(Line { path: path.into(), value: None, secret: false });
+        self.lines.push(Line::new(path.into(), None, false));
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Section {
     pub title: &'static str,
     pub blocks: Vec<Block>,
@@ -239,15 +294,22 @@ struct SectionView {
 
 impl SectionView {
     fn of(section: &Section) -> SectionView {
-        let mut text = String::new();
+        // Sized first (a quoted value is its text and two quotes, more only when it holds
+        // a `'`), so that a 25 MB section is not copied on every doubling.
+        let size: usize = section
+            .blocks
+            .iter()
+            .map(|b| 3 + b.comment.len() + b.lines.iter().map(|l| 8 + l.text.len()).sum::<usize>())
+            .sum();
+        let mut text = String::with_capacity(size);
         for block in &section.blocks {
             text.push_str("# ");
             text.push_str(&block.comment);
             text.push('\n');
             for line in &block.lines {
                 text.push_str("set ");
-                text.push_str(&line.path);
-                match (&line.value, line.secret) {
+                text.push_str(line.path());
+                match (line.value(), line.secret) {
                     // A key's slot is written as it is; it is filled in after rendering.
                     (Some(v), true) => {
                         text.push(' ');
@@ -255,7 +317,7 @@ impl SectionView {
                     }
                     (Some(v), false) => {
                         text.push(' ');
-                        text.push_str(&super::quote::vyos_quote(v));
+                        super::quote::push_vyos_quoted(&mut text, v);
                     }
                     (None, _) => {}
                 }
@@ -269,4 +331,38 @@ impl SectionView {
 /// An address as VyOS writes it: a host without `/32`.
 pub fn address(net: &ipnet::Ipv4Net) -> String {
     if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One String per line sorts and dedups as the (path, value, secret) it stands for,
+    /// also where one path is a prefix of another or a value starts like a path word.
+    #[test]
+    fn lines_order_as_path_value_secret() {
+        let cases: Vec<(&str, Option<&str>, bool)> = vec![
+            ("nat rule 5 log", None, false),
+            ("nat rule 5", Some("x"), false),
+            ("nat rule 5", None, false),
+            ("nat rule 5 description", Some("a"), false),
+            ("nat rule 5", Some(" log"), false),
+            ("nat rule 5", Some("x"), true),
+            ("nat rule 50", Some(""), false),
+            ("nat rule 5", Some(""), false),
+            ("nat rule 5", None, false),
+            ("nat rule 5", Some("\u{0}natc"), true),
+        ];
+        let mut tuples = cases.clone();
+        tuples.sort();
+        tuples.dedup();
+        let mut lines: Vec<Line> = cases
+            .iter()
+            .map(|(p, v, s)| Line::new(p.to_string(), v.as_ref().map(|v| v as &dyn std::fmt::Display), *s))
+            .collect();
+        lines.sort();
+        lines.dedup();
+        let back: Vec<(&str, Option<&str>, bool)> = lines.iter().map(Line::key).collect();
+        assert_eq!(back, tuples);
+    }
 }
