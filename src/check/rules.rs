@@ -105,12 +105,15 @@ type Bucket<'a> = FxHashMap<(bool, Option<&'a PortSet>), usize>;
 fn shadowed(rules: &[Rule], what: &str, skip: &FxHashSet<usize>, found: &mut Findings) {
     let matchers = || rules.iter().map(|r| r.matcher);
     let (src_lengths, dst_lengths) = (lengths(matchers(), |m| m.source), lengths(matchers(), |m| m.destination));
-    let mut seen: FxHashMap<Key, Bucket> = FxHashMap::default();
+    // Presized: one key per rule at most, so the table never rehashes while it grows.
+    let mut seen: FxHashMap<Key, Bucket> = FxHashMap::with_capacity_and_hasher(rules.len(), Default::default());
     for (i, r) in rules.iter().enumerate() {
         let m = r.matcher;
         let mut cover = None;
+        // The source candidates once per rule, not once per destination candidate.
+        let srcs = wider_prefixes(m.source, &src_lengths);
         'search: for dst in wider_prefixes(m.destination, &dst_lengths) {
-            for src in wider_prefixes(m.source, &src_lengths) {
+            for &src in &srcs {
                 for in_if in absent_or_same(m.in_interface.as_deref()) {
                     for out_if in absent_or_same(m.out_interface.as_deref()) {
                         for proto in absent_or_same(m.protocol) {
