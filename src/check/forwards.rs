@@ -116,7 +116,8 @@ pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) -> FxHashS
     let list = &plan.dnat;
     let matchers = || list.iter().map(|t| &t.matcher);
     let (src_lengths, dst_lengths) = (lengths(matchers(), |m| m.source), lengths(matchers(), |m| m.destination));
-    let mut seen: FxHashMap<Key, Taken> = FxHashMap::default();
+    // Presized: one key per DNAT at most, so the table never rehashes while it grows.
+    let mut seen: FxHashMap<Key, Taken> = FxHashMap::with_capacity_and_hasher(list.len(), Default::default());
     let mut reported = FxHashSet::default();
     let mut named = FxHashSet::default();
     for (i, t) in list.iter().enumerate() {
@@ -124,8 +125,9 @@ pub fn check(facts: &Facts, plan: &GatewayPlan, found: &mut Findings) -> FxHashS
         let ports = m.ports.as_ref().map(|p| Ports::of(Some(p)));
         let (in_if, in_tunnel) = in_key(m);
         let mut pieces = Vec::new();
+        let srcs = wider_prefixes(m.source, &src_lengths);
         for dst in wider_prefixes(m.destination, &dst_lengths) {
-            for src in wider_prefixes(m.source, &src_lengths) {
+            for &src in &srcs {
                 for i_if in absent_or_same(in_if) {
                     for i_tun in absent_or_same(in_tunnel) {
                         for proto in absent_or_same(m.protocol) {

@@ -85,8 +85,9 @@ pub(super) fn wider_prefixes(net: Option<Ipv4Net>, lengths: &[u8]) -> Vec<Option
 }
 
 /// The candidates for an earlier, covering exact key: absent (matches anything), or the same.
-pub(super) fn absent_or_same<T: Copy>(v: Option<T>) -> Vec<Option<T>> {
-    v.map_or_else(|| vec![None], |x| vec![None, Some(x)])
+/// An iterator, not a Vec: it runs in the innermost loops, several times per rule.
+pub(super) fn absent_or_same<T: Copy>(v: Option<T>) -> impl Iterator<Item = Option<T>> {
+    std::iter::once(None).chain(v.map(Some))
 }
 
 #[cfg(test)]
