@@ -8,7 +8,7 @@ mod reserved;
 mod shift;
 mod types;
 
-pub use load::parse;
+pub use load::{parse, parse_whole};
 pub use read::{ReadError, Source, read_intent};
 pub use reserved::{PLACEHOLDER_PREFIX, placeholder_text};
 pub use types::*;

@@ -77,6 +77,10 @@ pub struct Outcome {
 /// The library as the oracle sees it: the real one, or (in the self-tests) one with a
 /// planted fault, so that each property is shown to be able to fail.
 pub trait Natc {
+    /// The parse every command uses (piecewise for the usual shape, whole otherwise).
+    fn parse(&self, text: &str) -> Result<natc::intent::IntentFile, Diagnostic> {
+        natc::intent::parse(text)
+    }
     fn compile(&self, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         natc::compile(text)
     }
@@ -147,6 +151,13 @@ pub fn specs(pick: u64) -> Vec<TargetSpec> {
         .collect()
 }
 
+/// Where two renderings part, with a little context, for a finding's detail.
+fn first_difference(a: &str, b: &str) -> String {
+    let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let near = |s: &str| s.get(at.saturating_sub(80)..(at + 80).min(s.len())).unwrap_or("").to_string();
+    format!("at byte {at}: pieces …{}… whole …{}…", near(a), near(b))
+}
+
 /// Run one case; `related` is a neighbour intent for `natc diff`.
 pub fn run(natc: &dyn Natc, text: &str, related: Option<&str>, pick: u64) -> Outcome {
     let mut outcome = Outcome::default();
@@ -157,6 +168,13 @@ pub fn run(natc: &dyn Natc, text: &str, related: Option<&str>, pick: u64) -> Out
 }
 
 fn run_inner(natc: &dyn Natc, text: &str, related: Option<&str>, pick: u64, out: &mut Outcome) -> Result<(), Finding> {
+    // The piecewise parse of big intents (src/intent/pieces.rs) must give what the
+    // whole-file parse gives: the same items with the same spans, or the same error.
+    let pieces = guarded("parse", || format!("{:?}", natc.parse(text)))?;
+    let whole = guarded("parse", || format!("{:?}", natc::intent::parse_whole(text)))?;
+    if pieces != whole {
+        return Err(violation("parse", "piecewise parse equals whole parse", first_difference(&pieces, &whole)));
+    }
     let first = guarded("compile", || natc.compile(text))?;
     let second = guarded("compile", || natc.compile(text))?;
     let compiled = match (first, second) {

@@ -53,6 +53,18 @@ fn a_panic_is_caught_with_its_location() {
 }
 
 #[test]
+fn a_parse_whose_spans_differ_from_the_whole_parse_is_caught() {
+    // The bug a piecewise parse can have: the right items at the wrong place in the file.
+    struct Shifted;
+    impl Natc for Shifted {
+        fn parse(&self, text: &str) -> Result<natc::intent::IntentFile, Diagnostic> {
+            natc::intent::parse(&format!("\n{text}"))
+        }
+    }
+    assert_eq!(property(&Shifted, VALID), "piecewise parse equals whole parse");
+}
+
+#[test]
 fn outputs_that_change_between_two_builds_are_caught() {
     struct Drifts(AtomicU64);
     impl Natc for Drifts {
