@@ -65,7 +65,7 @@ pub fn render(template: &str, view: &impl serde::Serialize) -> Result<String, Di
     tera.render(template, &context).map_err(|e| render_failed(format!("{e:?}")))
 }
 
-fn render_failed(message: String) -> Diagnostic {
+pub(crate) fn render_failed(message: String) -> Diagnostic {
     Diagnostic::error(Code::INTERNAL, format!("internal error while rendering: {message}"))
         .help("this is a bug in natc; please report it with the intent file")
 }

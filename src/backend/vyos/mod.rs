@@ -102,6 +102,12 @@ impl Target for Vyos {
         if !gw.tunnels.is_empty() {
             notes.push(header.secrets_note().into());
         }
+        // The template writes the file's shape (header, section titles, their order) with
+        // a slot where each section's lines go; the lines are written here, straight into
+        // the file, each section's blocks dropped as soon as they are written. Through
+        // Tera's context a 100k-rule section was copied twice more (its value and Tera's
+        // output buffer).
+        let sections: Vec<Section> = built.sections.into_iter().filter(|s| !s.blocks.is_empty()).collect();
         let view = CommandsView {
             header: header_view(
                 header,
@@ -110,17 +116,16 @@ impl Target for Vyos {
                 super::rollback::vyos_apply(&format!("paste these lines (or `source {RULES_FILE}`)")),
                 notes,
             ),
-            // Each section goes as soon as its text is written: at 100k rules the blocks
-            // of lines weigh more than the text.
-            sections: built
-                .sections
-                .into_iter()
-                .filter(|s| !s.blocks.is_empty())
-                .map(|s| SectionView::of(&s))
+            sections: sections
+                .iter()
+                .enumerate()
+                .map(|(i, s)| SectionView { title: s.title, lines: section_slot(i) })
                 .collect(),
         };
-        let text = engine::render("vyos/commands.tera", &view)?;
+        let shape = engine::render("vyos/commands.tera", &view)?;
         drop(view);
+        let text = splice(&shape, sections)?;
+        drop(shape);
         Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, text, true)?])
     }
 }
@@ -282,49 +287,77 @@ struct CommandsView {
     sections: Vec<SectionView>,
 }
 
-/// A section as the template shows it: its title and its lines, written here rather than
-/// in the template because a template loop over 100k blocks of lines puts every line into
-/// Tera's context as a map of values (most of a large build's time and memory).
+/// A section as the template shows it: its title, and the slot its lines take
+/// ([`splice`] writes them there).
 #[derive(Serialize)]
 struct SectionView {
     title: &'static str,
-    /// `# comment` and `set PATH 'VALUE'` lines, each ending in a newline.
-    text: String,
+    lines: String,
 }
 
-impl SectionView {
-    fn of(section: &Section) -> SectionView {
-        // Sized first (a quoted value is its text and two quotes, more only when it holds
-        // a `'`), so that a 25 MB section is not copied on every doubling.
-        let size: usize = section
-            .blocks
-            .iter()
-            .map(|b| 3 + b.comment.len() + b.lines.iter().map(|l| 8 + l.text.len()).sum::<usize>())
-            .sum();
-        let mut text = String::with_capacity(size);
-        for block in &section.blocks {
-            text.push_str("# ");
-            text.push_str(&block.comment);
-            text.push('\n');
-            for line in &block.lines {
-                text.push_str("set ");
-                text.push_str(line.path());
-                match (line.value(), line.secret) {
-                    // A key's slot is written as it is; it is filled in after rendering.
-                    (Some(v), true) => {
-                        text.push(' ');
-                        text.push_str(v);
-                    }
-                    (Some(v), false) => {
-                        text.push(' ');
-                        super::quote::push_vyos_quoted(&mut text, v);
-                    }
-                    (None, _) => {}
+/// Where section `index`'s lines go in the rendered shape: a NUL never reaches a VyOS
+/// file, so the marker cannot be mistaken for text.
+fn section_slot(index: usize) -> String {
+    format!("\0natc-vyos-section:{index}\0")
+}
+
+/// The rendered shape with each section's lines in its slot, in one String sized up front.
+/// Slots are found from the end: after the header comes only natc's own text (titles and
+/// slots), so the last slot found is the template's own even if a user string in the
+/// header happened to hold a marker.
+fn splice(shape: &str, sections: Vec<Section>) -> Result<String, Diagnostic> {
+    let mut at = Vec::with_capacity(sections.len());
+    let mut end = shape.len();
+    for i in (0..sections.len()).rev() {
+        let slot = section_slot(i);
+        let Some(start) = shape[..end].rfind(&slot) else {
+            return Err(engine::render_failed(format!("vyos/commands.tera has no slot for section {i}")));
+        };
+        at.push((start, start + slot.len()));
+        end = start;
+    }
+    at.reverse();
+    let size = shape.len() + sections.iter().map(section_size).sum::<usize>();
+    let mut text = String::with_capacity(size);
+    let mut from = 0;
+    for (section, (start, end)) in sections.into_iter().zip(at) {
+        text.push_str(&shape[from..start]);
+        write_section(&mut text, &section);
+        from = end;
+    }
+    text.push_str(&shape[from..]);
+    Ok(text)
+}
+
+/// An upper bound of a section's text, unless a value holds a `'` (a quoted value is its
+/// text and two quotes).
+fn section_size(section: &Section) -> usize {
+    section.blocks.iter().map(|b| 3 + b.comment.len() + b.lines.iter().map(|l| 8 + l.text.len()).sum::<usize>()).sum()
+}
+
+/// `# comment` and `set PATH 'VALUE'` lines, each ending in a newline.
+fn write_section(text: &mut String, section: &Section) {
+    for block in &section.blocks {
+        text.push_str("# ");
+        text.push_str(&block.comment);
+        text.push('\n');
+        for line in &block.lines {
+            text.push_str("set ");
+            text.push_str(line.path());
+            match (line.value(), line.secret) {
+                // A key's slot is written as it is; it is filled in after rendering.
+                (Some(v), true) => {
+                    text.push(' ');
+                    text.push_str(v);
                 }
-                text.push('\n');
+                (Some(v), false) => {
+                    text.push(' ');
+                    super::quote::push_vyos_quoted(text, v);
+                }
+                (None, _) => {}
             }
+            text.push('\n');
         }
-        SectionView { title: section.title, text }
     }
 }
 
