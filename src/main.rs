@@ -385,15 +385,15 @@ fn deliver(compiled: &natc::Compiled, files: &[natc::emit::PlannedFile], layout:
         (Some(dir), true) => {
             let gateways = built_gateways(&compiled.plan);
             let built = natc::emit::Built { intent: &compiled.plan.intent, gateways: &gateways };
-            let mut stale = natc::emit::stale_files(dir, &files);
-            stale.extend(natc::emit::leftovers(dir, &built, &files));
+            let mut stale = natc::emit::stale_files(dir, files);
+            stale.extend(natc::emit::leftovers(dir, &built, files));
             for (path, why) in &stale {
                 eprintln!("stale: {} ({why})", escape(&path.display().to_string()));
             }
             if stale.is_empty() { Ok(()) } else { Err(Error::Differs.into()) }
         }
         (Some(dir), false) => {
-            let written = natc::emit::write_dir(dir, &files).map_err(|e| match e {
+            let written = natc::emit::write_dir(dir, files).map_err(|e| match e {
                 natc::emit::WriteError::Refused(why) => {
                     Error::Refused(format!("cannot write into {}: {why}", dir.display()))
                 }
@@ -408,7 +408,7 @@ fn deliver(compiled: &natc::Compiled, files: &[natc::emit::PlannedFile], layout:
             if layout.prune {
                 let gateways = built_gateways(&compiled.plan);
                 let built = natc::emit::Built { intent: &compiled.plan.intent, gateways: &gateways };
-                for (path, why) in natc::emit::leftovers(dir, &built, &files) {
+                for (path, why) in natc::emit::leftovers(dir, &built, files) {
                     let shown = path.display().to_string();
                     let shown = escape(&shown);
                     std::fs::remove_file(&path).map_err(|e| Error::Usage(format!("removing {shown}: {e}")))?;
@@ -418,8 +418,8 @@ fn deliver(compiled: &natc::Compiled, files: &[natc::emit::PlannedFile], layout:
             Ok(())
         }
         (None, _) => {
-            stdout(natc::emit::stdout_text(&files).as_bytes())?;
-            let companions = natc::emit::companions(&files);
+            stdout(natc::emit::stdout_text(files).as_bytes())?;
+            let companions = natc::emit::companions(files);
             if !companions.is_empty() {
                 eprintln!(
                     "note: printed the rules only; also generated, and written with -o DIR: {}",
