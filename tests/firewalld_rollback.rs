@@ -24,12 +24,11 @@
 
 mod common;
 
-use natc::verify::probe::{Probe, ProbeProtocol, SendOutcome, send};
+use common::netns::{icmp_reply, icmp_reply_within, sh};
 use std::net::Ipv4Addr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// The profile built, firewalld's backend, and the version the lab's firewall-cmd reports
@@ -42,17 +41,6 @@ const CASES: [(&str, &str, Option<&str>); 3] = [
 /// The window counts from the start of the apply, so it must be longer than the apply: a
 /// firewalld reload takes seconds, more on a loaded machine (docs/deploy.md).
 const WINDOW: u64 = 25;
-
-fn sh(script: &str) -> String {
-    let out = Command::new("sh").arg("-ec").arg(script).output().expect("sh runs");
-    assert!(
-        out.status.success(),
-        "failed:\n{script}\n--- stderr\n{}\n--- stdout\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A gateway namespace running firewalld and a client namespace on one veth, torn down
 /// on drop, with the intents' scripts built for one profile.
@@ -215,30 +203,12 @@ impl Lab {
         assert!(self.probe_passes_within(Duration::from_secs(5)), "{}: A lets the probe through", self.name);
     }
 
-    /// One ICMP echo from the client to the gateway, each with an id of its own (a repeated
-    /// one would be a flow conntrack knows, let in as established).
     fn probe(&self) -> bool {
-        static KEY: AtomicU32 = AtomicU32::new(1);
-        let outcome = send(&Probe {
-            key: KEY.fetch_add(1, Ordering::Relaxed),
-            netns: PathBuf::from("/run/netns").join(&self.client),
-            protocol: ProbeProtocol::Icmp,
-            to: Ipv4Addr::new(198, 51, 100, 1),
-            port: None,
-            timeout: Duration::from_millis(400),
-        });
-        outcome == SendOutcome::Reply
+        icmp_reply(&self.client, Ipv4Addr::new(198, 51, 100, 1))
     }
 
     fn probe_passes_within(&self, limit: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if self.probe() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        false
+        icmp_reply_within(&self.client, Ipv4Addr::new(198, 51, 100, 1), limit)
     }
 }
 

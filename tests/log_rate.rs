@@ -14,6 +14,7 @@
 
 mod common;
 
+use common::netns::sh;
 use natc::Artifact;
 use natc::verify::probe::{Observers, Probe, ProbeProtocol, SendOutcome, Watch, send};
 use std::net::Ipv4Addr;
@@ -25,17 +26,6 @@ const INTENT: &str = "tests/verify/log-rate.toml";
 
 fn intent() -> PathBuf {
     common::root().join(INTENT)
-}
-
-fn sh(script: &str) -> String {
-    let out = Command::new("sh").arg("-ec").arg(script).output().expect("sh runs");
-    assert!(
-        out.status.success(),
-        "failed:\n{script}\n--- stderr\n{}\n--- stdout\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn write_files(artifact: &Artifact, dir: &Path) {

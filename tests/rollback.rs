@@ -20,28 +20,16 @@
 
 mod common;
 
-use natc::verify::probe::{Probe, ProbeProtocol, SendOutcome, send};
+use common::netns::{icmp_reply, icmp_reply_within, sh};
 use std::net::Ipv4Addr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 const TARGETS: [&str; 2] = ["nftables", "iptables"];
 /// The window the tests open: long enough for the assertions made inside it.
 const WINDOW: u64 = 4;
-
-fn sh(script: &str) -> String {
-    let out = Command::new("sh").arg("-ec").arg(script).output().expect("sh runs");
-    assert!(
-        out.status.success(),
-        "failed:\n{script}\n--- stderr\n{}\n--- stdout\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A gateway namespace and a client namespace on one veth, deleted on drop, with the
 /// intents' files built into a temporary directory and a state directory of their own.
@@ -136,32 +124,12 @@ impl Lab {
         format!("{tables}\n--- routes\n{routes}--- addresses\n{addresses}--- ip_forward {forward}")
     }
 
-    /// One ICMP echo from the client to the gateway, each with a key (ICMP id) of its own:
-    /// a repeated id would be a flow conntrack already knows, let in as established.
     fn probe(&self) -> bool {
-        static KEY: AtomicU32 = AtomicU32::new(1);
-        let outcome = send(&Probe {
-            key: KEY.fetch_add(1, Ordering::Relaxed),
-            netns: PathBuf::from("/run/netns").join(&self.client),
-            protocol: ProbeProtocol::Icmp,
-            to: Ipv4Addr::new(198, 51, 100, 1),
-            port: None,
-            timeout: Duration::from_millis(400),
-        });
-        outcome == SendOutcome::Reply
+        icmp_reply(&self.client, Ipv4Addr::new(198, 51, 100, 1))
     }
 
-    /// Whether the probe passes again before `limit` (polled; the bound is generous, the
-    /// assertion is on the state reached, not on the time it took).
     fn probe_passes_within(&self, limit: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if self.probe() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        false
+        icmp_reply_within(&self.client, Ipv4Addr::new(198, 51, 100, 1), limit)
     }
 
     fn window_file(&self, target: &str, name: &str) -> PathBuf {

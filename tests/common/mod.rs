@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod grammar;
+pub mod netns;
 pub mod rtx_model;
 pub mod vyos_model;
 
