@@ -3,7 +3,7 @@
 //! order does not matter and their numbers are hashed without scope; the implicit lines
 //! (replies, loopback) take fixed numbers below the hashed space, so they come first.
 
-use super::{Block, HASHED_RULES, NAME, address, interfaces, nat};
+use super::{Block, HASHED_RULES, NAME, Written, address, interfaces, nat};
 use crate::backend::cannot_express;
 use crate::backend::numbering::{self, Request};
 use crate::diag::Diagnostic;
@@ -20,7 +20,7 @@ pub enum Chain {
 const REPLIES: u32 = 1;
 const LOOPBACK: u32 = 2;
 
-pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> Vec<Written> {
     let (ir, base) = match chain {
         Chain::Forward => (FilterChain::Forward, "firewall ipv4 forward filter"),
         Chain::Input => (FilterChain::Input, "firewall ipv4 input filter"),
@@ -54,7 +54,7 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
         // `default-log`: VyOS logs what the base chain's default action drops.
         head.node(format!("{base} default-log"));
     }
-    blocks.push(head);
+    blocks.push(head.written());
 
     let lines = gw.filters.lines(ir);
     let allows: Vec<Request> = lines
@@ -85,14 +85,14 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
         };
         let path = format!("{base} rule {number}");
         let mut b = Block::new(line.comment(), (number, String::new()));
-        b.leaf(format!("{path} action"), "accept");
-        b.leaf(format!("{path} description"), crate::backend::describe::line_comment(gw, line));
+        b.leaf(format_args!("{path} action"), "accept");
+        b.leaf(format_args!("{path} description"), crate::backend::describe::line_comment(gw, line));
         match line {
             FilterLine::Replies(_) => {
-                b.leaf(format!("{path} state"), "established");
-                b.leaf(format!("{path} state"), "related");
+                b.leaf(format_args!("{path} state"), "established");
+                b.leaf(format_args!("{path} state"), "related");
             }
-            FilterLine::Loopback(_) => b.leaf(format!("{path} inbound-interface name"), "lo"),
+            FilterLine::Loopback(_) => b.leaf(format_args!("{path} inbound-interface name"), "lo"),
             FilterLine::Allow(f) => {
                 let m = &f.matcher;
                 for (iface, dir) in [(&m.in_interface, "inbound-interface"), (&m.out_interface, "outbound-interface")] {
@@ -100,27 +100,27 @@ pub fn chain(gw: &GatewayPlan, chain: Chain, findings: &mut Vec<Diagnostic>) -> 
                         if interfaces::classify(i).is_none() {
                             continue; // refused by name in the interfaces section
                         }
-                        b.leaf(format!("{path} {dir} name"), i);
+                        b.leaf(format_args!("{path} {dir} name"), i);
                     }
                 }
                 if let Some(s) = &m.source {
-                    b.leaf(format!("{path} source address"), address(s));
+                    b.leaf(format_args!("{path} source address"), address(s));
                 }
                 if let Some(d) = &m.destination {
-                    b.leaf(format!("{path} destination address"), address(d));
+                    b.leaf(format_args!("{path} destination address"), address(d));
                 }
                 if let Some(p) = m.protocol.and_then(nat::protocol) {
-                    b.leaf(format!("{path} protocol"), p);
+                    b.leaf(format_args!("{path} protocol"), p);
                 }
                 if let Some(ports) = &m.ports {
-                    b.leaf(format!("{path} destination port"), nat::port_list(ports));
+                    b.leaf(format_args!("{path} destination port"), nat::port_list(ports));
                 }
                 if f.log.is_some() {
-                    b.node(format!("{path} log"));
+                    b.node(format_args!("{path} log"));
                 }
             }
         }
-        blocks.push(b);
+        blocks.push(b.written());
     }
     blocks
 }

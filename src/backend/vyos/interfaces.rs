@@ -2,7 +2,7 @@
 //! a VTI, `lo` the loopback). natc writes addresses and descriptions, the loopback and
 //! other owned addresses, proxy ARP, and the VTIs of route-based tunnels.
 
-use super::{Block, NAME};
+use super::{Block, NAME, Written};
 use crate::backend::cannot_express;
 use crate::diag::Diagnostic;
 use crate::plan::GatewayPlan;
@@ -86,7 +86,7 @@ fn order(path: &str) -> (u32, String) {
     (0, path.to_string())
 }
 
-pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Written> {
     let mut blocks = Vec::new();
     for iface in &gw.interfaces {
         let origin = &iface.origin;
@@ -132,7 +132,7 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
                 .help("configure the interface type's own settings (encapsulation, remote, keys...) on the router; natc does not know them"),
             );
         }
-        blocks.push(block);
+        blocks.push(block.written());
     }
     for owned in &gw.owned {
         let Some(at) = classify(&owned.interface) else {
@@ -158,11 +158,11 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
         }
         let mut block = Block::new(owned.origin.describe(), order(&at.path));
         block.leaf(format!("{} address", at.path), owned.address);
-        blocks.push(block);
+        blocks.push(block.written());
     }
     for sysctl in &gw.sysctls {
         if let Some(b) = sysctl_block(sysctl, findings) {
-            blocks.push(b);
+            blocks.push(b.written());
         }
     }
     for t in &gw.tunnels {
@@ -191,7 +191,7 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
             let at = IfPath { path: path.clone(), complete: true, proxy_arp: false };
             adjust_mss(&mut block, &at, &vti.name.value, m, &t.origin, findings);
         }
-        blocks.push(block);
+        blocks.push(block.written());
     }
     blocks
 }

@@ -3,7 +3,7 @@
 //! after it, so editing one tunnel never touches another), VTI binding for route-based
 //! tunnels and `tunnel 1` traffic selectors for policy-based ones.
 
-use super::{Block, NAME};
+use super::{Block, NAME, Written};
 use crate::backend::cannot_express;
 use crate::diag::{Code, Diagnostic};
 use crate::plan::GatewayPlan;
@@ -90,7 +90,7 @@ fn dh_group_known(g: u32) -> bool {
     matches!(g, 1 | 2 | 5 | 14..=32)
 }
 
-pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Written> {
     if gw.tunnels.is_empty() {
         return Vec::new();
     }
@@ -98,7 +98,7 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
     let mut listen: BTreeSet<String> = BTreeSet::new();
     for (index, t) in gw.tunnels.iter().enumerate() {
         if let Some(b) = tunnel(gw, index, t, &mut listen, findings) {
-            blocks.push(b);
+            blocks.push(b.written());
         }
     }
     let mut global = Block::new(format!("{} tunnels (IKE interfaces, options)", gw.name), (0, String::new()));
@@ -109,8 +109,8 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
         // Routes into a VTI come from the intent (routes, BGP), not from strongSwan.
         global.node("vpn ipsec options disable-route-autoinstall");
     }
-    if !global.lines.is_empty() {
-        blocks.push(global);
+    if !global.is_empty() {
+        blocks.push(global.written());
     }
     blocks
 }

@@ -140,109 +140,135 @@ fn policy_tunnels(gw: &GatewayPlan) -> Vec<Diagnostic> {
     )
 }
 
-/// One `set` line: a path of words natc has validated (no quoting needed) and an optional
-/// value, which [`SectionView`] quotes, or a pre-shared key's slot, which it writes as it
-/// is. Path and value share one `String` (a 100k-rule file has half a million lines: one
-/// allocation each, not two); lines order and compare as (path, value, secret).
-#[derive(Debug, Clone)]
-pub struct Line {
-    text: String,
-    /// Where the path ends in `text`; the value, if any, is the rest.
-    path_len: usize,
+/// One `set` line of a [`Block`]: where its path and value sit in the block's `text`.
+/// A block's lines share one buffer (a 100k-rule file has half a million lines: one
+/// allocation each was a fifth of a large build, most of it in freeing them); lines order
+/// and compare as (path, value, secret).
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    /// Where the path ends; the value, if any, is the rest up to `end`.
+    path_end: usize,
+    end: usize,
     has_value: bool,
     /// `value` is a [`crate::backend::secret::slot_marker`], filled in after rendering.
     secret: bool,
 }
 
 impl Line {
-    fn new(path: String, value: Option<&dyn std::fmt::Display>, secret: bool) -> Line {
-        use std::fmt::Write;
-        let (mut text, has_value) = (path, value.is_some());
-        let path_len = text.len();
-        if let Some(v) = value {
-            let _ = write!(text, "{v}");
-        }
-        Line { text, path_len, has_value, secret }
+    fn path(self, text: &str) -> &str {
+        &text[self.start..self.path_end]
     }
 
-    pub fn path(&self) -> &str {
-        &self.text[..self.path_len]
+    fn value(self, text: &str) -> Option<&str> {
+        self.has_value.then(|| &text[self.path_end..self.end])
     }
 
-    pub fn value(&self) -> Option<&str> {
-        self.has_value.then(|| &self.text[self.path_len..])
-    }
-
-    fn key(&self) -> (&str, Option<&str>, bool) {
-        (self.path(), self.value(), self.secret)
+    fn key(self, text: &str) -> (&str, Option<&str>, bool) {
+        (self.path(text), self.value(text), self.secret)
     }
 }
 
-impl PartialEq for Line {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for Line {}
-
-impl PartialOrd for Line {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Line {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
-    }
-}
-
-/// The lines of one intent item, under a `#` line naming it.
-#[derive(Debug, Clone)]
+/// The lines of one intent item, under a `#` line naming it, as they are being made: each
+/// path a list of words natc has validated (no quoting needed) and an optional value,
+/// which [`Block::written`] quotes, or a pre-shared key's slot, which it writes as it is.
+#[derive(Debug)]
 pub struct Block {
-    pub comment: String,
+    comment: String,
     /// Where the block sorts in its section (rule number, or 0 and a name).
-    pub order: (u32, String),
-    pub lines: Vec<Line>,
+    order: (u32, String),
+    text: String,
+    lines: Vec<Line>,
 }
 
 impl Block {
     pub fn new(comment: impl Into<String>, order: (u32, String)) -> Block {
-        Block { comment: comment.into(), order, lines: Vec::new() }
+        Block { comment: comment.into(), order, text: String::new(), lines: Vec::new() }
+    }
+
+    fn push(&mut self, path: &dyn std::fmt::Display, value: Option<&dyn std::fmt::Display>, secret: bool) {
+        use std::fmt::Write;
+        let start = self.text.len();
+        let _ = write!(self.text, "{path}");
+        let path_end = self.text.len();
+        if let Some(v) = value {
+            let _ = write!(self.text, "{v}");
+        }
+        let end = self.text.len();
+        self.lines.push(Line { start, path_end, end, has_value: value.is_some(), secret });
     }
 
     /// `set PATH 'VALUE'`.
-    pub fn leaf(&mut self, path: impl Into<String>, value: impl std::fmt::Display) {
-        self.lines.push(Line::new(path.into(), Some(&value), false));
+    pub fn leaf(&mut self, path: impl std::fmt::Display, value: impl std::fmt::Display) {
+        self.push(&path, Some(&value), false);
     }
 
     /// `set PATH <key>`: the slot for the pre-shared key of `gw.tunnels[tunnel]`.
-    pub fn secret(&mut self, path: impl Into<String>, tunnel: usize) {
+    pub fn secret(&mut self, path: impl std::fmt::Display, tunnel: usize) {
         let marker = crate::backend::secret::slot_marker(tunnel);
-        self.lines.push(Line::new(path.into(), Some(&marker), true));
+        self.push(&path, Some(&marker), true);
     }
 
     /// `set PATH` for a valueless leaf or a node without children.
-    pub fn node(&mut self, path: impl Into<String>) {
-        self.lines.push(Line::new(path.into(), None, false));
+    pub fn node(&mut self, path: impl std::fmt::Display) {
+        self.push(&path, None, false);
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The block as the file shows it: `# comment`, then its `set` lines sorted by path
+    /// (as VyOS lists them) without repeats, each ending in a newline. Made as soon as a
+    /// block is complete, so that a large section holds only its text.
+    pub fn written(mut self) -> Written {
+        let text = &self.text;
+        self.lines.sort_by(|a, b| a.key(text).cmp(&b.key(text)));
+        self.lines.dedup_by(|a, b| a.key(text) == b.key(text));
+        let mut out = String::with_capacity(
+            3 + self.comment.len() + self.lines.iter().map(|l| 8 + l.end - l.start).sum::<usize>(),
+        );
+        out.push_str("# ");
+        out.push_str(&self.comment);
+        out.push('\n');
+        for line in &self.lines {
+            out.push_str("set ");
+            out.push_str(line.path(text));
+            match (line.value(text), line.secret) {
+                // A key's slot is written as it is; it is filled in after rendering.
+                (Some(v), true) => {
+                    out.push(' ');
+                    out.push_str(v);
+                }
+                (Some(v), false) => {
+                    out.push(' ');
+                    super::quote::push_vyos_quoted(&mut out, v);
+                }
+                (None, _) => {}
+            }
+            out.push('\n');
+        }
+        Written { order: self.order, text: out.into_boxed_str() }
+    }
+}
+
+/// A [`Block`] written: where it sorts and its text.
+#[derive(Debug)]
+pub struct Written {
+    order: (u32, String),
+    text: Box<str>,
 }
 
 #[derive(Debug)]
 pub struct Section {
     pub title: &'static str,
-    pub blocks: Vec<Block>,
+    pub blocks: Vec<Written>,
 }
 
 impl Section {
-    fn new(title: &'static str, mut blocks: Vec<Block>) -> Section {
-        // Deterministic: blocks by rule number (or name), lines by path as VyOS lists them.
+    fn new(title: &'static str, mut blocks: Vec<Written>) -> Section {
+        // Deterministic: blocks by rule number (or name).
         blocks.sort_by(|a, b| a.order.cmp(&b.order));
-        for b in &mut blocks {
-            b.lines.sort();
-            b.lines.dedup();
-        }
         Section { title, blocks }
     }
 }
@@ -329,35 +355,13 @@ fn splice(shape: &str, sections: Vec<Section>) -> Result<String, Diagnostic> {
     Ok(text)
 }
 
-/// An upper bound of a section's text, unless a value holds a `'` (a quoted value is its
-/// text and two quotes).
 fn section_size(section: &Section) -> usize {
-    section.blocks.iter().map(|b| 3 + b.comment.len() + b.lines.iter().map(|l| 8 + l.text.len()).sum::<usize>()).sum()
+    section.blocks.iter().map(|b| b.text.len()).sum()
 }
 
-/// `# comment` and `set PATH 'VALUE'` lines, each ending in a newline.
 fn write_section(text: &mut String, section: &Section) {
     for block in &section.blocks {
-        text.push_str("# ");
-        text.push_str(&block.comment);
-        text.push('\n');
-        for line in &block.lines {
-            text.push_str("set ");
-            text.push_str(line.path());
-            match (line.value(), line.secret) {
-                // A key's slot is written as it is; it is filled in after rendering.
-                (Some(v), true) => {
-                    text.push(' ');
-                    text.push_str(v);
-                }
-                (Some(v), false) => {
-                    text.push(' ');
-                    super::quote::push_vyos_quoted(text, v);
-                }
-                (None, _) => {}
-            }
-            text.push('\n');
-        }
+        text.push_str(&block.text);
     }
 }
 
@@ -370,7 +374,7 @@ pub fn address(net: &ipnet::Ipv4Net) -> String {
 mod tests {
     use super::*;
 
-    /// One String per line sorts and dedups as the (path, value, secret) it stands for,
+    /// Lines in one buffer sort and dedup as the (path, value, secret) they stand for,
     /// also where one path is a prefix of another or a value starts like a path word.
     #[test]
     fn lines_order_as_path_value_secret() {
@@ -389,13 +393,20 @@ mod tests {
         let mut tuples = cases.clone();
         tuples.sort();
         tuples.dedup();
-        let mut lines: Vec<Line> = cases
-            .iter()
-            .map(|(p, v, s)| Line::new(p.to_string(), v.as_ref().map(|v| v as &dyn std::fmt::Display), *s))
-            .collect();
-        lines.sort();
-        lines.dedup();
-        let back: Vec<(&str, Option<&str>, bool)> = lines.iter().map(Line::key).collect();
-        assert_eq!(back, tuples);
+        let mut block = Block::new("c", (0, String::new()));
+        for (p, v, s) in &cases {
+            block.push(p, v.as_ref().map(|v| v as &dyn std::fmt::Display), *s);
+        }
+        let mut expected = String::from("# c\n");
+        for (p, v, s) in tuples {
+            expected.push_str(&format!("set {p}"));
+            match (v, s) {
+                (Some(v), true) => expected.push_str(&format!(" {v}")),
+                (Some(v), false) => expected.push_str(&format!(" '{v}'")),
+                (None, _) => {}
+            }
+            expected.push('\n');
+        }
+        assert_eq!(&*block.written().text, expected);
     }
 }

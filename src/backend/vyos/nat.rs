@@ -3,7 +3,7 @@
 //! numbers come from `numbering` with a scope (the address the rule keys on) that keeps
 //! every pair of rules that can match one packet in intent order.
 
-use super::{Block, HASHED_RULES, NAME, address, interfaces};
+use super::{Block, HASHED_RULES, NAME, Written, address, interfaces};
 use crate::backend::numbering::{self, Request};
 use crate::backend::{cannot_express, describe};
 use crate::diag::Diagnostic;
@@ -11,7 +11,7 @@ use crate::plan::{GatewayPlan, Hook, IpsecMatch, PortStep, Step, Translation};
 use crate::vocab::{PortSet, Protocol};
 use std::borrow::Cow;
 
-pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Written> {
     // Once for both trees (a netmap has rules in each): VyOS writes its own log prefix.
     findings.extend(crate::backend::log::refuse_translations_where(
         super::NAME,
@@ -23,7 +23,7 @@ pub fn destination(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Bloc
     rules(gw, &gw.dnat, Hook::Destination, findings)
 }
 
-pub fn source(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+pub fn source(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Written> {
     rules(gw, &gw.snat, Hook::Source, findings)
 }
 
@@ -34,7 +34,7 @@ fn key(t: &Translation) -> String {
     format!("{}/{}{suffix}", t.origin.kind.as_str(), t.origin.name)
 }
 
-fn rules(gw: &GatewayPlan, list: &[Translation], hook: Hook, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+fn rules(gw: &GatewayPlan, list: &[Translation], hook: Hook, findings: &mut Vec<Diagnostic>) -> Vec<Written> {
     let requests: Vec<Request> = list
         .iter()
         .map(|t| Request { key: key(t), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
@@ -57,7 +57,7 @@ fn rules(gw: &GatewayPlan, list: &[Translation], hook: Hook, findings: &mut Vec<
             return Vec::new();
         }
     };
-    list.iter().zip(numbers).filter_map(|(t, n)| rule(gw, t, n, hook, findings)).collect()
+    list.iter().zip(numbers).filter_map(|(t, n)| rule(gw, t, n, hook, findings)).map(Block::written).collect()
 }
 
 fn rule(gw: &GatewayPlan, t: &Translation, number: u32, hook: Hook, findings: &mut Vec<Diagnostic>) -> Option<Block> {
@@ -72,39 +72,39 @@ fn rule(gw: &GatewayPlan, t: &Translation, number: u32, hook: Hook, findings: &m
     let path = format!("nat {tree} rule {number}");
     let m = &t.matcher;
     let mut b = Block::new(t.comment(), (number, String::new()));
-    b.leaf(format!("{path} description"), describe::rule_comment(gw, &t.origin, t.comment()));
+    b.leaf(format_args!("{path} description"), describe::rule_comment(gw, &t.origin, t.comment()));
     for (iface, dir) in [(&m.in_interface, "inbound-interface"), (&m.out_interface, "outbound-interface")] {
         if let Some(i) = iface {
             // An interface VyOS has no name for is refused in the interfaces section.
             interfaces::classify(i)?;
-            b.leaf(format!("{path} {dir} name"), i);
+            b.leaf(format_args!("{path} {dir} name"), i);
         }
     }
     if let Some(s) = &m.source {
-        b.leaf(format!("{path} source address"), address(s));
+        b.leaf(format_args!("{path} source address"), address(s));
     }
     if let Some(d) = &m.destination {
-        b.leaf(format!("{path} destination address"), address(d));
+        b.leaf(format_args!("{path} destination address"), address(d));
     }
     if let Some(p) = m.protocol.and_then(protocol) {
-        b.leaf(format!("{path} protocol"), p);
+        b.leaf(format_args!("{path} protocol"), p);
     }
     if let Some(ports) = &m.ports {
-        b.leaf(format!("{path} destination port"), port_list(ports));
+        b.leaf(format_args!("{path} destination port"), port_list(ports));
     }
     match &t.step {
-        Step::SetAddress(a, _) => b.leaf(format!("{path} translation address"), a),
+        Step::SetAddress(a, _) => b.leaf(format_args!("{path} translation address"), a),
         // With `source/destination address` set, VyOS writes a prefix translation as
         // `ip prefix to ip daddr map { FROM : TO }`: a 1:1 block map, like NETMAP.
-        Step::ShiftIntoPrefix(p) => b.leaf(format!("{path} translation address"), p),
-        Step::Masquerade => b.leaf(format!("{path} translation address"), "masquerade"),
-        Step::NoNat => b.node(format!("{path} exclude")),
+        Step::ShiftIntoPrefix(p) => b.leaf(format_args!("{path} translation address"), p),
+        Step::Masquerade => b.leaf(format_args!("{path} translation address"), "masquerade"),
+        Step::NoNat => b.node(format_args!("{path} exclude")),
     }
     if let Some(p) = t.port_step() {
-        b.leaf(format!("{path} translation port"), p.onto().first);
+        b.leaf(format_args!("{path} translation port"), p.onto().first);
     }
     if gw.log_of(&t.origin).is_some() {
-        b.node(format!("{path} log"));
+        b.node(format_args!("{path} log"));
     }
     Some(b)
 }

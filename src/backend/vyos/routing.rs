@@ -1,12 +1,12 @@
 //! Static routes (`protocols static route`) and BGP (`protocols bgp system-as`, one
 //! instance per box).
 
-use super::{Block, NAME, interfaces};
+use super::{Block, NAME, Written, interfaces};
 use crate::backend::cannot_express;
 use crate::diag::Diagnostic;
 use crate::plan::{GatewayPlan, Nexthop};
 
-pub fn static_routes(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+pub fn static_routes(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Written> {
     let mut blocks = Vec::new();
     for r in &gw.routes {
         let path = format!("protocols static route {}", r.to);
@@ -24,12 +24,12 @@ pub fn static_routes(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Bl
                 continue;
             }
         }
-        blocks.push(b);
+        blocks.push(b.written());
     }
     blocks
 }
 
-pub fn bgp(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
+pub fn bgp(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Written> {
     let Some(bgp) = &gw.bgp else { return Vec::new() };
     let mut b = Block::new(bgp.origin.describe(), (0, String::new()));
     b.leaf("protocols bgp system-as", bgp.asn.value);
@@ -62,5 +62,5 @@ pub fn bgp(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Block> {
             ),
         }
     }
-    vec![b]
+    vec![b.written()]
 }
