@@ -65,6 +65,49 @@ pub fn render(template: &str, view: &impl serde::Serialize) -> Result<String, Di
     tera.render(template, &context).map_err(|e| render_failed(format!("{e:?}")))
 }
 
+/// Text too large for Tera's context, written in Rust into the slot the template leaves
+/// for it: through the context, a 100k-rule list was copied into Tera's values, its output
+/// buffer, and freed again, a tenth of a large build. The template keeps the file's shape
+/// (what comes before and after, and the slot's place); `write` appends the text.
+pub struct Fill<'a> {
+    /// What `write` appends, or a guess: the output is sized by it up front.
+    pub size: usize,
+    pub write: Box<dyn FnOnce(&mut String) + 'a>,
+}
+
+/// The marker a view shows where fill `index` goes. A NUL reaches no output (natc refuses
+/// it in free text and names), so the marker cannot be mistaken for text.
+pub fn slot(index: usize) -> String {
+    format!("\0natc-slot:{index}\0")
+}
+
+/// [`render`], then each fill written into its slot ([`slot`]`(i)` for `fills[i]`, in
+/// order in the template, each once). Slots are found from the end: after the last one the
+/// template writes only natc's own text, so the slot found is the template's own.
+pub fn render_spliced(template: &str, view: &impl serde::Serialize, fills: Vec<Fill>) -> Result<String, Diagnostic> {
+    let shape = render(template, view)?;
+    let mut at = Vec::with_capacity(fills.len());
+    let mut end = shape.len();
+    for i in (0..fills.len()).rev() {
+        let marker = slot(i);
+        let Some(start) = shape[..end].rfind(&marker) else {
+            return Err(render_failed(format!("{template} has no slot for fill {i}")));
+        };
+        at.push((start, start + marker.len()));
+        end = start;
+    }
+    at.reverse();
+    let mut text = String::with_capacity(shape.len() + fills.iter().map(|f| f.size).sum::<usize>());
+    let mut from = 0;
+    for (fill, (start, end)) in fills.into_iter().zip(at) {
+        text.push_str(&shape[from..start]);
+        (fill.write)(&mut text);
+        from = end;
+    }
+    text.push_str(&shape[from..]);
+    Ok(text)
+}
+
 pub(crate) fn render_failed(message: String) -> Diagnostic {
     Diagnostic::error(Code::INTERNAL, format!("internal error while rendering: {message}"))
         .help("this is a bug in natc; please report it with the intent file")

@@ -20,7 +20,7 @@ use super::iptables_tree::{self, Keyed, Keying, Source};
 use super::linux::{self, HostState};
 use super::nftables;
 use super::numbering::{self, Request};
-use super::{Header, OutputFile, Target, quote};
+use super::{Header, OutputFile, Target, engine, quote};
 use crate::diag::{Code, Diagnostic};
 use crate::plan::{FilterChain, GatewayPlan, Translation};
 use crate::vocab::{FirewalldVersion, IptablesShape, Verdict};
@@ -77,7 +77,7 @@ impl Target for Firewalld {
         chains.push(chain("mangle", "natc-mss".into(), "FORWARD", true, mss_rules(gw)));
         // On firewalld 0.9 and later the filter roots are hooked by the policies part's
         // passthroughs, not by direct rules in the `*_direct` chains.
-        for c in &mut chains {
+        for Chain { view: c, .. } in &mut chains {
             c.direct_hook = c.hook && !(policies && c.table == "filter");
         }
         let mut notes = vec![
@@ -101,7 +101,7 @@ impl Target for Firewalld {
                 "they decide before the zones (iptables backend); edit them through the intent.".into(),
             ],
         });
-        if chains.iter().any(|c| !c.hook) {
+        if chains.iter().any(|c| !c.view.hook) {
             notes.push(
                 "Past 64 rules a chain is a lookup tree: natc owns its chains nD-…, nS-…, nI-…, nF-… too.".into(),
             );
@@ -124,11 +124,18 @@ impl Target for Firewalld {
             host: linux::host_state(gw),
             nftables: policies,
             nft_table: nftables::table_name(header),
-            // firewalld 0.6 has only its iptables backend: no table to carry.
-            nft_ruleset: if policies { nft_ruleset(header, gw)? } else { String::new() },
-            chains,
+            nft_ruleset: engine::slot(1),
+            chains: chains.iter().map(|c| c.view.clone()).collect(),
+            rules: engine::slot(0),
         };
-        let contents = super::engine::render("firewalld/script.tera", &view)?;
+        let mut fills =
+            vec![engine::Fill { size: rules_size(&chains), write: Box::new(|text| write_rules(text, &chains)) }];
+        // firewalld 0.6 has only its iptables backend: no table to carry.
+        if policies {
+            let document = nft_ruleset(header, gw)?;
+            fills.push(engine::Fill { size: document.len(), write: Box::new(move |text| text.push_str(&document)) });
+        }
+        let contents = engine::render_spliced("firewalld/script.tera", &view, fills)?;
         Ok(vec![OutputFile::new(SCRIPT_FILE, contents, true)])
     }
 }
@@ -148,13 +155,21 @@ fn deprecation(gw: &GatewayPlan) -> Diagnostic {
 /// script has its own): the rules the script loads when firewalld runs on nftables.
 fn nft_ruleset(header: &Header, gw: &GatewayPlan) -> Result<String, Diagnostic> {
     let files = nftables::Nftables.render(header, gw)?;
-    let rules = files.into_iter().find(|f| f.name == nftables::RULES_FILE).map(|f| f.contents).unwrap_or_default();
-    Ok(rules
-        .lines()
-        .skip_while(|l| l.starts_with('#'))
-        .skip_while(|l| l.is_empty())
-        .map(|l| format!("{l}\n"))
-        .collect())
+    let mut rules = files.into_iter().find(|f| f.name == nftables::RULES_FILE).map(|f| f.contents).unwrap_or_default();
+    // The body: after the header's comment lines and the empty lines after them.
+    let mut start = 0;
+    let mut lines = rules.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next_if(|l| l.starts_with('#')) {
+        start += line.len();
+    }
+    while let Some(line) = lines.next_if(|l| l.trim_end_matches(['\r', '\n']).is_empty()) {
+        start += line.len();
+    }
+    rules.drain(..start);
+    if !rules.is_empty() && !rules.ends_with('\n') {
+        rules.push('\n');
+    }
+    Ok(rules)
 }
 
 fn target_name(version: FirewalldVersion) -> &'static str {
@@ -203,11 +218,14 @@ struct ScriptView {
     nftables: bool,
     /// natc's nftables table and its `nft -f` document (the nftables target's).
     nft_table: String,
+    /// The slot of the table's document (0.9 and later), written by [`nft_ruleset`].
     nft_ruleset: String,
     chains: Vec<ChainView>,
+    /// The slot of every chain's rules, written by [`write_rules`].
+    rules: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct ChainView {
     table: &'static str,
     name: String,
@@ -221,8 +239,12 @@ struct ChainView {
     /// the filter chains on firewalld 0.9 and later, whose iptables backend accepts DNATed
     /// flows before the `*_direct` chains.
     direct_hook: bool,
-    /// `PRIORITY ARGS…` of each rule, quoted for the shell.
-    rules: Vec<String>,
+}
+
+/// A chain and its rules, which reach the script through a slot ([`write_rules`]).
+struct Chain {
+    view: ChainView,
+    rules: Vec<Prioritized>,
 }
 
 /// One direct rule and its priority. firewalld orders direct rules by priority and keeps
@@ -234,14 +256,33 @@ struct Prioritized {
     rule: RuleParts,
 }
 
-fn chain(table: &'static str, name: String, parent: &str, hook: bool, rules: Vec<Prioritized>) -> ChainView {
-    let rules = rules
-        .iter()
-        .map(|Prioritized { priority, rule: r }| {
-            format!("{priority}{} -m comment --comment {} -j {}", r.matches, quote::shell_quote(&r.comment), r.target)
-        })
-        .collect();
-    ChainView { table, name, parent: parent.to_string(), hook, rules, direct_hook: hook }
+fn chain(table: &'static str, name: String, parent: &str, hook: bool, rules: Vec<Prioritized>) -> Chain {
+    Chain { view: ChainView { table, name, parent: parent.to_string(), hook, direct_hook: hook }, rules }
+}
+
+/// `natc_rules`' body: per chain a comment naming it, then `rule TABLE CHAIN PRIORITY
+/// ARGS…` per rule, quoted for the shell.
+fn write_rules(text: &mut String, chains: &[Chain]) {
+    use std::fmt::Write;
+    for Chain { view: c, rules } in chains {
+        let _ = writeln!(text, "    # {} {} (from {})", c.table, c.name, c.parent);
+        for Prioritized { priority, rule: r } in rules {
+            let _ = writeln!(
+                text,
+                "    rule {} {} {priority}{} -m comment --comment {} -j {}",
+                c.table,
+                c.name,
+                r.matches,
+                quote::shell_quote(&r.comment),
+                r.target
+            );
+        }
+    }
+}
+
+/// A guess at [`write_rules`]' length, to size the script once.
+fn rules_size(chains: &[Chain]) -> usize {
+    chains.iter().map(|c| c.rules.iter().map(|p| 64 + p.rule.matches.len() + p.rule.comment.len()).sum::<usize>()).sum()
 }
 
 /// One of natc's direct chains, flat or as a lookup tree.
@@ -267,7 +308,7 @@ impl Tree {
     /// them take overlap layers of their own chain (`numbering::layers`, a jump overlapping
     /// every rule in its prefix), so that rules that can meet one packet keep their order;
     /// accepts and their jumps stay at 0, under the root's policy rules.
-    fn chains(&self, gw: &GatewayPlan, rules: Vec<Ranked>) -> Vec<ChainView> {
+    fn chains(&self, gw: &GatewayPlan, rules: Vec<Ranked>) -> Vec<Chain> {
         let keying = Keying {
             root: self.root,
             tag: self.tag,

@@ -87,7 +87,7 @@ pub struct Exhausted {
 pub fn assign(requests: &[Request], space: RangeInclusive<u32>) -> Result<Vec<u32>, Exhausted> {
     let (first, last) = (*space.start(), *space.end());
     let mut taken = Free::with_capacity(requests.len());
-    let mut earlier = Overlaps::default();
+    let mut earlier = Overlaps::for_requests(requests);
     let mut numbers = Vec::with_capacity(requests.len());
     for r in requests {
         let floor = earlier.highest(r).map_or(first, |n| n.saturating_add(1));
@@ -113,12 +113,12 @@ pub fn assign(requests: &[Request], space: RangeInclusive<u32>) -> Result<Vec<u3
 /// cost the length of the run of taken numbers, which grows with n as the space fills
 /// (9,999 RTX entries in 1-9999 took seconds).
 struct Free {
-    next: HashMap<u32, u32>,
+    next: rustc_hash::FxHashMap<u32, u32>,
 }
 
 impl Free {
     fn with_capacity(n: usize) -> Self {
-        Free { next: HashMap::with_capacity(n) }
+        Free { next: rustc_hash::FxHashMap::with_capacity_and_hasher(n, Default::default()) }
     }
 
     /// The first number at or after `n` not taken; `None` past u32::MAX.
@@ -148,7 +148,7 @@ impl Free {
 /// The lowest priority (from 0) for every request that keeps each after the earlier ones
 /// it overlaps; requests that overlap nothing earlier share priority 0.
 pub fn layers(requests: &[Request]) -> Vec<u32> {
-    let mut earlier = Overlaps::default();
+    let mut earlier = Overlaps::for_requests(requests);
     requests
         .iter()
         .map(|r| {
@@ -163,11 +163,15 @@ pub fn layers(requests: &[Request]) -> Vec<u32> {
 /// exactly a scope (`exact`) and to any rule inside it (`subtree`): once over all rules,
 /// once over the rules without a class (`wild`), and per protocol with the ports of each
 /// rule (`by_protocol`).
-#[derive(Default)]
 struct Overlaps {
     all: Nesting,
     wild: Nesting,
     by_protocol: HashMap<Protocol, PortNesting>,
+    /// Only rules without a class ask `all`, and only rules with one ask `wild`: an index
+    /// nobody will ask is not kept (100k host DNATs, none with a protocol, never ask
+    /// `wild`, and keeping it was a quarter of numbering them).
+    keep_all: bool,
+    keep_wild: bool,
 }
 
 #[derive(Default)]
@@ -188,6 +192,18 @@ struct PortNesting {
 }
 
 impl Overlaps {
+    fn for_requests(requests: &[Request]) -> Self {
+        let classless = requests.iter().any(|r| r.scope.is_some() && r.class.is_none());
+        let classed = requests.iter().any(|r| r.scope.is_some() && r.class.is_some());
+        Overlaps {
+            all: Nesting::default(),
+            wild: Nesting::default(),
+            by_protocol: HashMap::new(),
+            keep_all: classless,
+            keep_wild: classless && classed,
+        }
+    }
+
     /// The highest value of an earlier rule that `r` overlaps.
     fn highest(&self, r: &Request) -> Option<u32> {
         let scope = r.scope?;
@@ -201,9 +217,12 @@ impl Overlaps {
 
     fn record(&mut self, r: &Request, n: u32) {
         let Some(scope) = r.scope else { return };
-        self.all.record(scope, n);
+        if self.keep_all {
+            self.all.record(scope, n);
+        }
         match &r.class {
-            None => self.wild.record(scope, n),
+            None if self.keep_wild => self.wild.record(scope, n),
+            None => {}
             Some(c) => self.by_protocol.entry(c.protocol).or_default().record(scope, &c.ports, n),
         }
     }

@@ -119,13 +119,21 @@ impl Target for Vyos {
             sections: sections
                 .iter()
                 .enumerate()
-                .map(|(i, s)| SectionView { title: s.title, lines: section_slot(i) })
+                .map(|(i, s)| SectionView { title: s.title, lines: engine::slot(i) })
                 .collect(),
         };
-        let shape = engine::render("vyos/commands.tera", &view)?;
-        drop(view);
-        let text = splice(&shape, sections)?;
-        drop(shape);
+        let fills = sections
+            .into_iter()
+            .map(|section| engine::Fill {
+                size: section.blocks.iter().map(|b| b.text.len()).sum(),
+                write: Box::new(move |text: &mut String| {
+                    for block in &section.blocks {
+                        text.push_str(&block.text);
+                    }
+                }),
+            })
+            .collect();
+        let text = engine::render_spliced("vyos/commands.tera", &view, fills)?;
         Ok(vec![OutputFile::with_secret_slots(TargetKind::Vyos, gw, RULES_FILE, text, true)?])
     }
 }
@@ -313,56 +321,12 @@ struct CommandsView {
     sections: Vec<SectionView>,
 }
 
-/// A section as the template shows it: its title, and the slot its lines take
-/// ([`splice`] writes them there).
+/// A section as the template shows it: its title, and the slot its lines take (written
+/// by [`engine::render_spliced`]).
 #[derive(Serialize)]
 struct SectionView {
     title: &'static str,
     lines: String,
-}
-
-/// Where section `index`'s lines go in the rendered shape: a NUL never reaches a VyOS
-/// file, so the marker cannot be mistaken for text.
-fn section_slot(index: usize) -> String {
-    format!("\0natc-vyos-section:{index}\0")
-}
-
-/// The rendered shape with each section's lines in its slot, in one String sized up front.
-/// Slots are found from the end: after the header comes only natc's own text (titles and
-/// slots), so the last slot found is the template's own even if a user string in the
-/// header happened to hold a marker.
-fn splice(shape: &str, sections: Vec<Section>) -> Result<String, Diagnostic> {
-    let mut at = Vec::with_capacity(sections.len());
-    let mut end = shape.len();
-    for i in (0..sections.len()).rev() {
-        let slot = section_slot(i);
-        let Some(start) = shape[..end].rfind(&slot) else {
-            return Err(engine::render_failed(format!("vyos/commands.tera has no slot for section {i}")));
-        };
-        at.push((start, start + slot.len()));
-        end = start;
-    }
-    at.reverse();
-    let size = shape.len() + sections.iter().map(section_size).sum::<usize>();
-    let mut text = String::with_capacity(size);
-    let mut from = 0;
-    for (section, (start, end)) in sections.into_iter().zip(at) {
-        text.push_str(&shape[from..start]);
-        write_section(&mut text, &section);
-        from = end;
-    }
-    text.push_str(&shape[from..]);
-    Ok(text)
-}
-
-fn section_size(section: &Section) -> usize {
-    section.blocks.iter().map(|b| b.text.len()).sum()
-}
-
-fn write_section(text: &mut String, section: &Section) {
-    for block in &section.blocks {
-        text.push_str(&block.text);
-    }
 }
 
 /// An address as VyOS writes it: a host without `/32`.
