@@ -2,6 +2,7 @@
 //! code (`natc::Error::exit_code`: 0 ok, 1 invalid intent or stale output, 2 usage, 3 a
 //! verify or trace expectation failed, 4 verify could not run here, 130 interrupted).
 
+mod allocator;
 mod cli;
 
 use clap::Parser;
@@ -17,6 +18,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+
+/// Large blocks on huge pages: 100k-mapping builds 10-20% faster (src/allocator.rs).
+#[global_allocator]
+static ALLOCATOR: allocator::HugePagesForLargeBlocks = allocator::HugePagesForLargeBlocks;
 
 fn main() -> ExitCode {
     let Cli { command, before } = Cli::parse();
