@@ -4,7 +4,7 @@
 use super::header::{HeaderView, header_view};
 use super::iptables_tree::{self, Keyed, Keying};
 use super::linux;
-use super::{Header, OutputFile, Target, quote};
+use super::{Header, OutputFile, Target, engine, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{IptablesShape, LOG_BURST, Log, PortRange, PortSet, Protocol, Verdict};
@@ -56,13 +56,31 @@ impl Target for Iptables {
                 format!("iptables-restore --test {RULES_FILE} && iptables-restore {RULES_FILE}"),
                 notes,
             ),
-            nat: nat.iter().flat_map(|chains| restore_lines(chains)).collect(),
+            nat: engine::slot(0),
             input_policy: policy(gw.filters.policy(FilterChain::Input)),
             forward_policy: policy(gw.filters.policy(FilterChain::Forward)),
-            filter: filter.iter().flat_map(|chains| restore_lines(chains)).collect(),
+            filter: engine::slot(1),
             mangle_forward: mss_rules(gw).iter().map(|r| r.restore_line("FORWARD")).collect(),
         };
-        linux::rules_and_setup("iptables/rules.tera", &view, header, gw, NAME, RULES_FILE)
+        let fills = [nat, filter]
+            .into_iter()
+            .map(|tables| engine::Fill {
+                size: tables
+                    .iter()
+                    .flatten()
+                    .map(|c| c.rules.iter().map(|r| r.restore_size(&c.name)).sum::<usize>())
+                    .sum(),
+                write: Box::new(move |text: &mut String| {
+                    for c in tables.iter().flatten() {
+                        for r in &c.rules {
+                            r.write_restore_line(text, &c.name);
+                            text.push('\n');
+                        }
+                    }
+                }),
+            })
+            .collect();
+        linux::rules_and_setup("iptables/rules.tera", &view, header, gw, NAME, RULES_FILE, fills)
     }
 }
 
@@ -86,22 +104,18 @@ fn declarations(tables: &[Vec<iptables_tree::Chain>]) -> Vec<String> {
     tables.iter().flat_map(|chains| chains.iter().skip(1).map(|c| c.name.clone())).collect()
 }
 
-fn restore_lines(chains: &[iptables_tree::Chain]) -> Vec<String> {
-    chains.iter().flat_map(|c| c.rules.iter().map(|r| r.restore_line(&c.name))).collect()
-}
-
 #[derive(Serialize)]
 struct RulesView {
     header: HeaderView,
     /// natc's own chains in the nat and filter tables (lookup trees), declared after the built-ins.
     nat_chains: Vec<String>,
     filter_chains: Vec<String>,
-    /// PREROUTING's rules then POSTROUTING's, each followed by its tree's chains.
-    nat: Vec<String>,
+    /// The slot of PREROUTING's rules then POSTROUTING's, each followed by its tree's chains.
+    nat: String,
     input_policy: &'static str,
     forward_policy: &'static str,
-    /// INPUT's then FORWARD's.
-    filter: Vec<String>,
+    /// The slot of INPUT's rules then FORWARD's.
+    filter: String,
     /// `tcp_mss` clamps; the `*mangle` table is written only when there are some.
     mangle_forward: Vec<String>,
 }
@@ -227,8 +241,24 @@ pub struct RuleParts {
 
 impl RuleParts {
     fn restore_line(&self, chain: &str) -> String {
-        let comment = quote::iptables_comment(&self.comment);
-        format!("-A {chain}{} -m comment --comment {comment} -j {}", self.matches, self.target)
+        let mut line = String::with_capacity(self.restore_size(chain));
+        self.write_restore_line(&mut line, chain);
+        line
+    }
+
+    /// `-A CHAIN MATCHES -m comment --comment "…" -j TARGET`, without a line break.
+    fn write_restore_line(&self, out: &mut String, chain: &str) {
+        for part in ["-A ", chain, &self.matches, " -m comment --comment "] {
+            out.push_str(part);
+        }
+        out.push_str(&quote::iptables_comment(&self.comment));
+        out.push_str(" -j ");
+        out.push_str(&self.target);
+    }
+
+    /// About the length of the line and its line break (the comment's quoting may add a few).
+    fn restore_size(&self, chain: &str) -> usize {
+        32 + chain.len() + self.matches.len() + self.comment.len() + self.target.len()
     }
 }
 

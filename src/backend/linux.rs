@@ -321,8 +321,9 @@ pub fn rules_and_setup(
     gw: &GatewayPlan,
     target: &'static str,
     rules_file: &str,
+    fills: Vec<engine::Fill>,
 ) -> Result<Vec<OutputFile>, Diagnostic> {
-    let rules = engine::render(template, view)?;
+    let rules = engine::render_spliced(template, view, fills)?;
     let setup = setup_file(header, gw, target, rules_file, &rules)?;
     Ok(vec![OutputFile::new(rules_file, rules, true), setup])
 }

@@ -4,7 +4,7 @@
 
 use super::header::{HeaderView, header_view};
 use super::linux;
-use super::{Header, OutputFile, Target, cannot_express, describe, quote};
+use super::{Header, OutputFile, Target, cannot_express, describe, engine, quote};
 use crate::diag::Diagnostic;
 use crate::plan::{FilterChain, FilterLine, GatewayPlan, Hook, IpsecMatch, Match, PortStep, Step, Translation};
 use crate::vocab::{LOG_BURST, Log, PortSet, Protocol, Verdict};
@@ -33,12 +33,12 @@ impl Target for Nftables {
         let prerouting = nat_chain(gw, Hook::Destination, &mut maps);
         let postrouting = nat_chain(gw, Hook::Source, &mut maps);
         let mut chains = vec![
-            ChainView {
+            Chain {
                 name: "prerouting",
                 declaration: "type nat hook prerouting priority dstnat; policy accept;".into(),
                 rules: prerouting,
             },
-            ChainView {
+            Chain {
                 name: "postrouting",
                 declaration: "type nat hook postrouting priority srcnat; policy accept;".into(),
                 rules: postrouting,
@@ -47,7 +47,7 @@ impl Target for Nftables {
         for (chain, name) in [(FilterChain::Input, "input"), (FilterChain::Forward, "forward")] {
             if !gw.filters.is_inert(chain) {
                 let policy = if gw.filters.policy(chain).closes() { "drop" } else { "accept" };
-                chains.push(ChainView {
+                chains.push(Chain {
                     name,
                     declaration: format!("type filter hook {name} priority filter; policy {policy};"),
                     rules: filter_chain(gw, chain),
@@ -66,10 +66,25 @@ impl Target for Nftables {
                 vec![format!("It replaces table ip {table} atomically and touches no other table.")],
             ),
             table,
-            maps,
-            chains,
+            maps: maps
+                .iter()
+                .enumerate()
+                .map(|(i, m)| MapView { name: m.name.clone(), elements: engine::slot(i) })
+                .collect(),
+            chains: chains
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ChainView {
+                    name: c.name,
+                    declaration: c.declaration.clone(),
+                    rules: engine::slot(maps.len() + i),
+                })
+                .collect(),
         };
-        linux::rules_and_setup("nftables/ruleset.tera", &view, header, gw, NAME, RULES_FILE)
+        // Each map's elements, then each chain's rules, into their slots.
+        let elements = maps.into_iter().map(|m| lines(m.elements, "\t\t\t", ","));
+        let fills = elements.chain(chains.into_iter().map(|c| lines(c.rules, "\t\t", ""))).collect();
+        linux::rules_and_setup("nftables/ruleset.tera", &view, header, gw, NAME, RULES_FILE, fills)
     }
 }
 
@@ -111,17 +126,47 @@ struct RulesView {
     chains: Vec<ChainView>,
 }
 
+/// A chain as the template shows it: `rules` is the slot its rules go in.
 #[derive(Serialize)]
 struct ChainView {
+    name: &'static str,
+    declaration: String,
+    rules: String,
+}
+
+/// A map as the template shows it: `elements` is the slot its elements go in.
+#[derive(Serialize)]
+struct MapView {
+    name: String,
+    elements: String,
+}
+
+/// A chain and its rules (each one line of nft).
+struct Chain {
     name: &'static str,
     declaration: String,
     rules: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct MapView {
+/// A verdict map and its elements (`KEY : VALUE`).
+struct Map {
     name: String,
     elements: Vec<String>,
+}
+
+/// `items`, one per line, indented and ended as the template's slot needs.
+fn lines<'a>(items: Vec<String>, indent: &'a str, end: &'a str) -> engine::Fill<'a> {
+    engine::Fill {
+        size: items.iter().map(|i| indent.len() + i.len() + end.len() + 1).sum(),
+        write: Box::new(move |text: &mut String| {
+            for item in &items {
+                text.push_str(indent);
+                text.push_str(item);
+                text.push_str(end);
+                text.push('\n');
+            }
+        }),
+    }
 }
 
 /// nft's own keywords by name, every other protocol by number: nft 1.0.6 looks `gre` up
@@ -266,7 +311,7 @@ fn shape(t: &Translation) -> Match {
 /// Consecutive host mappings of one shape become one `dnat to ip daddr map @…` rule, so the
 /// per-packet cost does not grow with their number. Only consecutive ones: merging across
 /// another rule could change which rule matches first.
-fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<String> {
+fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<Map>) -> Vec<String> {
     let list = match hook {
         Hook::Destination => &gw.dnat,
         Hook::Source => &gw.snat,
@@ -304,7 +349,7 @@ fn nat_chain(gw: &GatewayPlan, hook: Hook, maps: &mut Vec<MapView>) -> Vec<Strin
             &counted(gw, &format!("{verb} to ip {field} map @{name}")),
             &comment,
         ));
-        maps.push(MapView { name, elements });
+        maps.push(Map { name, elements });
         i += run;
     }
     rules
@@ -454,9 +499,9 @@ fn reject_rules(gw: &GatewayPlan, chain: FilterChain) -> Vec<String> {
 }
 
 /// `tcp_mss` (backend/mss.rs): a forward-hook chain at mangle priority, before the filter.
-fn mss_chain(gw: &GatewayPlan) -> Option<ChainView> {
+fn mss_chain(gw: &GatewayPlan) -> Option<Chain> {
     let rules: Vec<String> = super::mss::clamps(gw).iter().map(super::mss::nft_rule).collect();
-    (!rules.is_empty()).then(|| ChainView {
+    (!rules.is_empty()).then(|| Chain {
         name: "mss",
         declaration: "type filter hook forward priority mangle; policy accept;".into(),
         rules,
