@@ -78,14 +78,19 @@ pub struct Fill<'a> {
 /// The marker a view shows where fill `index` goes. A NUL reaches no output (natc refuses
 /// it in free text and names), so the marker cannot be mistaken for text.
 pub fn slot(index: usize) -> String {
-    format!("\0natc-slot:{index}\0")
+    format!("{SLOT_PREFIX}{index}\0")
 }
+
+const SLOT_PREFIX: &str = "\0natc-slot:";
 
 /// [`render`], then each fill written into its slot ([`slot`]`(i)` for `fills[i]`, in
 /// order in the template, each once). Slots are found from the end: after the last one the
 /// template writes only natc's own text, so the slot found is the template's own.
 pub fn render_spliced(template: &str, view: &impl serde::Serialize, fills: Vec<Fill>) -> Result<String, Diagnostic> {
-    let shape = render(template, view)?;
+    splice(template, &render(template, view)?, fills)
+}
+
+fn splice(template: &str, shape: &str, fills: Vec<Fill>) -> Result<String, Diagnostic> {
     let mut at = Vec::with_capacity(fills.len());
     let mut end = shape.len();
     for i in (0..fills.len()).rev() {
@@ -97,6 +102,10 @@ pub fn render_spliced(template: &str, view: &impl serde::Serialize, fills: Vec<F
         end = start;
     }
     at.reverse();
+    // A slot without its fill would leave a marker in the output.
+    if shape.matches(SLOT_PREFIX).count() != fills.len() {
+        return Err(render_failed(format!("{template} has a slot that no fill writes")));
+    }
     let mut text = String::with_capacity(shape.len() + fills.iter().map(|f| f.size).sum::<usize>());
     let mut from = 0;
     for (fill, (start, end)) in fills.into_iter().zip(at) {
@@ -115,8 +124,26 @@ pub(crate) fn render_failed(message: String) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn templates_compile() {
         super::build();
+    }
+
+    fn fill(text: &str) -> Fill<'_> {
+        Fill { size: text.len(), write: Box::new(move |out: &mut String| out.push_str(text)) }
+    }
+
+    /// Each fill lands in its own slot; a slot without a fill, or a fill without a slot,
+    /// is an error rather than a marker left in a file.
+    #[test]
+    fn fills_go_into_their_slots() {
+        let shape = format!("a{}b{}c", slot(0), slot(1));
+        assert_eq!(splice("t", &shape, vec![fill("X"), fill("Y")]).unwrap(), "aXbYc");
+        assert!(splice("t", &shape, vec![fill("X")]).is_err(), "slot 1 without a fill");
+        assert!(splice("t", &shape, vec![fill("X"), fill("Y"), fill("Z")]).is_err(), "fill 2 without a slot");
+        let swapped = format!("a{}b{}c", slot(1), slot(0));
+        assert!(splice("t", &swapped, vec![fill("X"), fill("Y")]).is_err(), "slots out of order");
     }
 }

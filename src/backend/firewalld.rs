@@ -124,7 +124,7 @@ impl Target for Firewalld {
             host: linux::host_state(gw),
             nftables: policies,
             nft_table: nftables::table_name(header),
-            nft_ruleset: engine::slot(1),
+            nft_ruleset: if policies { engine::slot(1) } else { String::new() },
             chains: chains.iter().map(|c| c.view.clone()).collect(),
             rules: engine::slot(0),
         };
