@@ -148,7 +148,7 @@ fn deprecation(gw: &GatewayPlan) -> Diagnostic {
         format!("target firewalld writes direct rules for gateway `{}`, and firewalld deprecates the direct interface", gw.name),
     )
     .label(gw.span.clone(), "built for firewalld")
-    .help("it still works in firewalld 1.x; for a future-proof box build it for nftables (docs/targets.md says why natc does not use policies and rich rules)")
+    .help("it still works in firewalld 1.x; for a future-proof box build it for nftables (docs/targets.md says why its rules are direct rules, not rich rules)")
 }
 
 /// What `--target nftables` writes for this gateway, without its shebang and header (the
