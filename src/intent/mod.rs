@@ -3,6 +3,7 @@
 mod lab_types;
 mod load;
 mod pieces;
+mod plain;
 pub mod read;
 mod reserved;
 mod shift;

@@ -15,6 +15,7 @@
 //! answer `None`, and the caller parses the whole file as before: every diagnostic still
 //! comes from the whole-file parse, so none moves.
 
+use super::plain;
 use super::shift::Shift;
 use super::types::{Allow, Dnat, Gateway, IntentFile, Interface, Netmap, OwnedAddress, Route, S, Snat, Tunnel};
 use serde::Deserialize;
@@ -82,17 +83,15 @@ pub fn parse(text: &str) -> Option<IntentFile> {
     }
     for run in &runs {
         let gw = file.gateways[run.gateway].get_mut();
-        let slice = &text[run.range.clone()];
-        let at = run.range.start;
         match FIELDS[run.field] {
-            "interface" => gw.interfaces.extend(items::<Interface>(slice, at, run.items)?),
-            "address" => gw.addresses.extend(items::<OwnedAddress>(slice, at, run.items)?),
-            "dnat" => gw.dnat.extend(items::<Dnat>(slice, at, run.items)?),
-            "snat" => gw.snat.extend(items::<Snat>(slice, at, run.items)?),
-            "netmap" => gw.netmap.extend(items::<Netmap>(slice, at, run.items)?),
-            "allow" => gw.allow.extend(items::<Allow>(slice, at, run.items)?),
-            "route" => gw.route.extend(items::<Route>(slice, at, run.items)?),
-            _ => gw.tunnel.extend(items::<Tunnel>(slice, at, run.items)?),
+            "interface" => gw.interfaces.extend(items::<Interface>(text, run)?),
+            "address" => gw.addresses.extend(items::<OwnedAddress>(text, run)?),
+            "dnat" => gw.dnat.extend(items::<Dnat>(text, run)?),
+            "snat" => gw.snat.extend(items::<Snat>(text, run)?),
+            "netmap" => gw.netmap.extend(items::<Netmap>(text, run)?),
+            "allow" => gw.allow.extend(items::<Allow>(text, run)?),
+            "route" => gw.route.extend(items::<Route>(text, run)?),
+            _ => gw.tunnel.extend(items::<Tunnel>(text, run)?),
         }
     }
     Some(file)
@@ -112,9 +111,16 @@ fn has_items(gw: &Gateway, field: usize) -> bool {
     }
 }
 
-/// A run of `[[gateway.<field>]]` tables, parsed as a small document of its own whose
-/// spans are moved `at` bytes on.
-fn items<T: DeserializeOwned>(slice: &str, at: usize, expected: usize) -> Option<Vec<S<T>>> {
+/// A run of `[[gateway.<field>]]` tables: read line by line when every line is plain
+/// (`plain.rs`), else by toml.
+fn items<T: DeserializeOwned>(text: &str, run: &Run) -> Option<Vec<S<T>>> {
+    let header = format!("[[gateway.{}]]", FIELDS[run.field]);
+    plain::items(text, run.range.clone(), &header, run.items)
+        .or_else(|| toml_items(&text[run.range.clone()], run.range.start, run.items))
+}
+
+/// A run parsed by toml as a small document of its own whose spans are moved `at` bytes on.
+fn toml_items<T: DeserializeOwned>(slice: &str, at: usize, expected: usize) -> Option<Vec<S<T>>> {
     #[derive(Deserialize)]
     struct Piece<T> {
         gateway: BTreeMap<String, Vec<S<T>>>,

@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqA
 use std::fmt;
 
 /// The struct name `Spanned<T>` deserializes as (serde_spanned's private protocol).
-const SPANNED: &str = "$__serde_spanned_private_Spanned";
+pub(super) const SPANNED: &str = "$__serde_spanned_private_Spanned";
 
 /// A deserializer whose `Spanned` values come out `by` bytes later.
 pub struct Shift<D> {
