@@ -140,29 +140,31 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
 }
 
 /// The rule items' descriptions, keyed as `GatewayPlan::description_of` looks them up.
-fn descriptions(g: &Gateway) -> std::collections::BTreeMap<(Kind, String), At<String>> {
+fn descriptions(g: &Gateway) -> ByItem<At<String>> {
     let dnats = g.dnats.iter().map(|d| (&d.origin, &d.description));
     let snats = g.snats.iter().map(|s| (&s.origin, &s.description));
     let netmaps = g.netmaps.iter().map(|n| (&n.origin, &n.description));
     let allows = g.allows.iter().map(|a| (&a.origin, &a.description));
-    dnats
-        .chain(snats)
-        .chain(netmaps)
-        .chain(allows)
-        .filter_map(|(o, d)| d.as_ref().map(|d| ((o.kind, o.name.clone()), d.clone())))
-        .collect()
+    by_item(dnats.chain(snats).chain(netmaps).chain(allows))
 }
 
 /// The translation items' logs, keyed as `GatewayPlan::log_of` looks them up.
-fn translation_logs(g: &Gateway) -> std::collections::BTreeMap<(Kind, String), crate::vocab::Log> {
+fn translation_logs(g: &Gateway) -> ByItem<crate::vocab::Log> {
     let dnats = g.dnats.iter().map(|d| (&d.origin, &d.log));
     let snats = g.snats.iter().map(|s| (&s.origin, &s.log));
     let netmaps = g.netmaps.iter().map(|n| (&n.origin, &n.log));
-    dnats
-        .chain(snats)
-        .chain(netmaps)
-        .filter_map(|(o, l)| l.as_ref().map(|l| ((o.kind, o.name.clone()), l.clone())))
-        .collect()
+    by_item(dnats.chain(snats).chain(netmaps))
+}
+
+/// The items that have a value, by kind and name.
+fn by_item<'a, T: Clone + 'a>(items: impl Iterator<Item = (&'a Origin, &'a Option<T>)>) -> ByItem<T> {
+    let mut map = ByItem::new();
+    for (origin, value) in items {
+        if let Some(v) = value {
+            map.entry(origin.kind).or_default().insert(origin.name.clone(), v.clone());
+        }
+    }
+    map
 }
 
 fn value<T: Clone>(v: &Option<crate::model::At<T>>) -> Option<T> {

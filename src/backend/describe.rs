@@ -15,7 +15,9 @@ use super::quote::comment_lines;
 use super::{TargetKind, TargetSpec};
 use crate::diag::{Code, Diagnostic};
 use crate::plan::{FilterLine, GatewayPlan};
-use crate::vocab::{At, Origin};
+use crate::vocab::{At, Kind, Origin};
+use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 
 /// `comment` (an origin, `edge dnat/web`) with the item's description after it, or alone
 /// when the item has none (or an empty one).
@@ -57,17 +59,32 @@ struct Place<'a> {
 /// Every rule comment of `gw` that carries a description, once per item (a netmap's two
 /// halves, an allow's several rules: the longest), and on VyOS the tunnels' peers.
 fn places<'a>(gw: &'a GatewayPlan, tunnels: bool) -> Vec<Place<'a>> {
-    let translations = gw.dnat.iter().chain(&gw.snat).map(|t| (&t.origin, t.comment()));
-    let filters = gw.filters.rules.iter().map(|f| (&f.origin, FilterLine::Allow(f).comment()));
     let mut out: Vec<Place> = Vec::new();
-    for (origin, comment) in translations.chain(filters) {
-        let Some(description) = gw.description_of(origin) else { continue };
-        let text = with_description(comment, Some(description));
-        match out.iter_mut().find(|p| p.origin.kind == origin.kind && p.origin.name == origin.name) {
-            Some(p) if p.text.len() < text.len() => p.text = text,
-            Some(_) => {}
-            None => out.push(Place { description, origin, text }),
+    // Where each item's place is in `out`: a look-up, not a scan, so that 100k described
+    // items are not 100k scans of 100k places.
+    let mut index: FxHashMap<(Kind, &str), usize> = FxHashMap::default();
+    // The comment is made only for an item with a description (most have none).
+    let mut add = |origin: &'a Origin, comment: &dyn Fn() -> String| {
+        let Some(description) = gw.description_of(origin) else { return };
+        let text = with_description(comment(), Some(description));
+        match index.entry((origin.kind, origin.name.as_str())) {
+            Entry::Occupied(e) => {
+                let p = &mut out[*e.get()];
+                if p.text.len() < text.len() {
+                    p.text = text;
+                }
+            }
+            Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(Place { description, origin, text });
+            }
         }
+    };
+    for t in gw.dnat.iter().chain(&gw.snat) {
+        add(&t.origin, &|| t.comment());
+    }
+    for f in &gw.filters.rules {
+        add(&f.origin, &|| FilterLine::Allow(f).comment());
     }
     if tunnels {
         for t in &gw.tunnels {

@@ -67,14 +67,18 @@ pub struct GatewayPlan {
     /// The `description` of each dnat, snat, netmap and allow item, by kind and name: the
     /// targets add it to that item's rules (backend/describe.rs). Interfaces and tunnels
     /// carry their own.
-    pub descriptions: BTreeMap<(Kind, String), At<String>>,
+    pub descriptions: ByItem<At<String>>,
     /// The `log` of each dnat, snat and netmap item, by kind and name: every translation
     /// rule of the item logs (targets.md#logging). Allows carry their own.
-    pub translation_logs: BTreeMap<(Kind, String), crate::vocab::Log>,
+    pub translation_logs: ByItem<crate::vocab::Log>,
     /// Every `accept` entry of the gateway and its items, in file order: a target's warning
     /// that the gateway accepts is dropped (check/accept.rs decides which entries count).
     pub accepts: Vec<Accept>,
 }
+
+/// Values of items, by kind and name: looked up by an item's origin without copying its
+/// name (every rule of every target asks).
+pub type ByItem<T> = BTreeMap<Kind, BTreeMap<String, T>>;
 
 /// A `targets` entry: the target with its profile, and where it was written (N304 points
 /// at it).
@@ -87,12 +91,12 @@ pub struct DeclaredTarget {
 impl GatewayPlan {
     /// The description of the item `origin` names, if it has one.
     pub fn description_of(&self, origin: &Origin) -> Option<&At<String>> {
-        self.descriptions.get(&(origin.kind, origin.name.clone()))
+        self.descriptions.get(&origin.kind)?.get(&origin.name)
     }
 
     /// The log of the translation item `origin` names, if it has `log = true`.
     pub fn log_of(&self, origin: &Origin) -> Option<&crate::vocab::Log> {
-        self.translation_logs.get(&(origin.kind, origin.name.clone()))
+        self.translation_logs.get(&origin.kind)?.get(&origin.name)
     }
 
     /// `spec` with this gateway's profile when it names none (`vyos` → `vyos@1.5`).
