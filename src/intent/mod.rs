@@ -7,6 +7,7 @@ mod plain;
 pub mod read;
 mod reserved;
 mod shift;
+mod split;
 mod types;
 
 pub use load::{parse, parse_whole};

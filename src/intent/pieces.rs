@@ -4,11 +4,11 @@
 //! The toml crate lexes a whole document into a token vector and builds its spanned tree
 //! before serde sees a value: for 100k mappings that is several hundred MiB at once. Nearly
 //! all of a big intent is the gateways' arrays of tables (`[[gateway.dnat]]`, …), each item
-//! a self-contained table. So the text is split at its table headers (found by toml's own
-//! lexer, which knows strings and arrays); the items are cut out and parsed a run at a
-//! time, every span shifted back to its place in the file (`shift.rs`); and the rest, the
-//! skeleton, is parsed whole with the items blanked into comments of the same length, so
-//! that its own spans are unchanged.
+//! a self-contained table. So the text is split at its table headers (`split.rs`); the
+//! items are cut out and read a run at a time, line by line when they are plain
+//! (`plain.rs`), else by toml with every span shifted back to its place in the file
+//! (`shift.rs`); and the rest, the skeleton, is parsed whole with the items blanked into
+//! comments of the same length, so that its own spans are unchanged.
 //!
 //! Anything out of the ordinary (a header with quotes, spaces or a comment, a sub-table of
 //! an item, a gateway key spelled like an item array, any parse error) makes [`parse`]
@@ -17,28 +17,11 @@
 
 use super::plain;
 use super::shift::Shift;
+use super::split::{FIELDS, Run, split};
 use super::types::{Allow, Dnat, Gateway, IntentFile, Interface, Netmap, OwnedAddress, Route, S, Snat, Tunnel};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use std::ops::Range;
-use toml_parser::lexer::TokenKind;
-
-/// The gateway's arrays of tables that are cut out: `[[gateway.<field>]]`.
-const FIELDS: [&str; 8] = ["interface", "address", "dnat", "snat", "netmap", "allow", "route", "tunnel"];
-
-/// At most this many items are parsed at once: big enough that toml's per-document cost
-/// is shared, small enough that its token vector and tree stay a few MiB.
-const RUN: usize = 256;
-
-/// Consecutive items of one array of one gateway, as one slice of the text.
-#[derive(Debug, Clone, PartialEq)]
-struct Run {
-    gateway: usize,
-    field: usize,
-    range: Range<usize>,
-    items: usize,
-}
 
 /// The intent parsed piecewise, or `None` when the file is not of the plain shape this
 /// handles or does not parse (the caller then parses the whole file, errors included).
@@ -142,136 +125,6 @@ fn blank(bytes: &mut [u8]) {
     if ends_line && n > 1 {
         bytes[n - 1] = b'\n';
     }
-}
-
-/// What a header line is, for the split.
-enum Header<'a> {
-    /// `[[gateway]]`
-    Gateway,
-    /// `[[gateway.<FIELDS[i]>]]`
-    Item(usize),
-    /// Any other plain header: `[name.name]` or `[[name.name]]`, by its dotted name.
-    Other(&'a str),
-}
-
-fn header(line: &str) -> Option<Header<'_>> {
-    let plain = |name: &str| {
-        !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-            && !name.starts_with('.')
-            && !name.ends_with('.')
-            && !name.contains("..")
-    };
-    let (name, array) = match line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
-        Some(name) => (name, true),
-        None => (line.strip_prefix('[')?.strip_suffix(']')?, false),
-    };
-    if !plain(name) {
-        return None;
-    }
-    if array && name == "gateway" {
-        return Some(Header::Gateway);
-    }
-    if let Some(rest) = name.strip_prefix("gateway.") {
-        let field = rest.split('.').next().unwrap_or(rest);
-        if let Some(i) = FIELDS.iter().position(|f| *f == field) {
-            // A sub-table of an item, or the array written as one table: not ours to cut.
-            return (array && rest == field).then_some(Header::Item(i));
-        }
-    }
-    Some(Header::Other(name))
-}
-
-/// The runs to cut out and the number of `[[gateway]]` tables, or `None` for a file this
-/// does not handle. Headers are found with toml's lexer (a `[` first on its line, outside
-/// any array or inline table), so a `[[` inside a string or an array is never one.
-fn split(text: &str) -> Option<(Vec<Run>, usize)> {
-    let source = toml_parser::Source::new(text);
-    let mut tokens = source.lex().peekable();
-    let mut runs: Vec<Run> = Vec::new();
-    let mut gateways = 0usize;
-    // The gateway the current table belongs to, while in `[[gateway]]` or one of its sub-tables.
-    let mut gateway: Option<usize> = None;
-    // Whether the current table is `[[gateway]]` itself (whose keys are checked).
-    let mut in_gateway_body = false;
-    // The item being cut: its gateway, field and start.
-    let mut open: Option<(usize, usize, usize)> = None;
-    let mut depth = 0usize;
-    let mut line_start = 0usize;
-    let mut first_on_line = true;
-    let close = |open: &mut Option<(usize, usize, usize)>, runs: &mut Vec<Run>, end: usize| {
-        let Some((gw, field, start)) = open.take() else { return };
-        match runs.last_mut() {
-            Some(r) if r.gateway == gw && r.field == field && r.range.end == start && r.items < RUN => {
-                r.range.end = end;
-                r.items += 1;
-            }
-            _ => runs.push(Run { gateway: gw, field, range: start..end, items: 1 }),
-        }
-    };
-    while let Some(token) = tokens.next() {
-        let span = token.span();
-        match token.kind() {
-            TokenKind::Eof => break,
-            TokenKind::Newline => {
-                line_start = span.end();
-                first_on_line = true;
-                continue;
-            }
-            TokenKind::Whitespace | TokenKind::Comment => continue,
-            TokenKind::LeftSquareBracket if first_on_line && depth == 0 => {
-                // A header: its text up to the end of the line.
-                let mut end = span.end();
-                while let Some(t) = tokens.peek() {
-                    if matches!(t.kind(), TokenKind::Newline | TokenKind::Eof) {
-                        break;
-                    }
-                    end = t.span().end();
-                    tokens.next();
-                }
-                let line = text.get(span.start()..end)?.trim_end();
-                close(&mut open, &mut runs, line_start);
-                in_gateway_body = false;
-                match header(line)? {
-                    Header::Gateway => {
-                        gateway = Some(gateways);
-                        gateways += 1;
-                        in_gateway_body = true;
-                    }
-                    Header::Item(field) => {
-                        if let Some(gw) = gateway {
-                            open = Some((gw, field, line_start));
-                        }
-                    }
-                    Header::Other(name) => {
-                        if !name.starts_with("gateway.") {
-                            gateway = None;
-                        }
-                    }
-                }
-                first_on_line = false;
-                continue;
-            }
-            kind => {
-                if first_on_line && depth == 0 && in_gateway_body {
-                    // A key of `[[gateway]]` itself: one spelled like an item array
-                    // (`dnat = [...]`, `"dnat"`, `dnat.x`) would mix with the cut items.
-                    let raw = text.get(span.start()..span.end())?;
-                    if !matches!(kind, TokenKind::Atom) || FIELDS.contains(&raw.split('.').next().unwrap_or(raw)) {
-                        return None;
-                    }
-                }
-                match kind {
-                    TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => depth += 1,
-                    TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
-            }
-        }
-        first_on_line = false;
-    }
-    close(&mut open, &mut runs, text.len());
-    Some((runs, gateways))
 }
 
 #[cfg(test)]
