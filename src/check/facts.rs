@@ -25,6 +25,8 @@ impl Connected<'_> {
 pub struct Facts<'a> {
     pub gw: &'a Gateway,
     pub connected: PrefixIndex<Connected<'a>>,
+    /// Interface name → the addresses declared on it, in the intent's order.
+    declared: FxHashMap<&'a str, Vec<&'a At<Ipv4Net>>>,
     /// Interface addresses, `[[gateway.address]]` and loopback claims.
     pub own: FxHashSet<Ipv4Addr>,
     /// `claim = "proxy-arp"` destinations, with the interface the gateway answers ARP on.
@@ -43,7 +45,9 @@ impl<'a> Facts<'a> {
     pub fn new(model: &'a Model, gw: &'a Gateway) -> Self {
         let mut connected = PrefixIndex::default();
         let mut own = FxHashSet::default();
+        let mut declared: FxHashMap<&str, Vec<&At<Ipv4Net>>> = FxHashMap::default();
         for i in &gw.interfaces {
+            declared.entry(i.name.as_str()).or_default().extend(&i.addresses);
             for a in &i.addresses {
                 own.insert(a.value.addr());
                 if a.value.prefix_len() < 32 {
@@ -79,7 +83,7 @@ impl<'a> Facts<'a> {
         let dnats = gw.dnats.iter().map(|d| (d.origin.name.as_str(), d)).collect();
         let snats = gw.snats.iter().map(|s| (s.origin.name.as_str(), s)).collect();
         let netmaps = gw.netmaps.iter().map(|n| (n.origin.name.as_str(), n)).collect();
-        Facts { gw, connected, own, proxy_arp, routes, vti, lab, dnats, snats, netmaps }
+        Facts { gw, connected, declared, own, proxy_arp, routes, vti, lab, dnats, snats, netmaps }
     }
 
     /// Where a translation's matched address and its new address are written in the intent:
@@ -158,11 +162,16 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// The addresses declared on `interface` (an interface of the gateway), in the intent's
+    /// order; a look-up, not a scan of the interfaces.
+    pub fn declared_on(&self, interface: &str) -> impl Iterator<Item = &'a At<Ipv4Net>> + '_ {
+        self.declared.get(interface).into_iter().flatten().copied()
+    }
+
     /// The gateway's addresses on `interface`.
     fn addresses_on(&self, interface: &str) -> Vec<Ipv4Addr> {
-        let declared = self.gw.interfaces.iter().filter(|i| i.name == interface).flat_map(|i| &i.addresses);
         let vti = self.vti.get(interface).and_then(|t| t.vti()).map(|v| &v.address);
-        declared.chain(vti).map(|a| a.value.addr()).collect()
+        self.declared_on(interface).chain(vti).map(|a| a.value.addr()).collect()
     }
 
     /// Does a lab host on `interface`'s segment route `destination` to the gateway with a

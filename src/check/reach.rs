@@ -131,14 +131,7 @@ fn returns(facts: &Facts, snats: &Snats, d: &Dnat, found: &mut Findings) {
     // Who the clients are: the DNAT's source, else the subnets of its in_interface.
     let clients: Vec<Ipv4Net> = match (&d.source, &d.in_interface) {
         (Some(s), _) => vec![s.value],
-        (None, Some(i)) => facts
-            .gw
-            .interfaces
-            .iter()
-            .filter(|x| x.name == i.value)
-            .flat_map(|x| &x.addresses)
-            .map(|a| a.value.trunc())
-            .collect(),
+        (None, Some(i)) => facts.declared_on(&i.value).map(|a| a.value.trunc()).collect(),
         (None, None) => Vec::new(),
     };
     // A SNAT (masquerade, a host or a prefix map) on the way out towards the real host,
