@@ -172,8 +172,9 @@ fn value<T: Clone>(v: &Option<crate::model::At<T>>) -> Option<T> {
 }
 
 /// The names of a gateway's policy-based tunnels (model/rules.rs lets them stand for an
-/// interface in translations and filters).
-struct PolicyTunnels(Vec<String>);
+/// interface in translations and filters), as a set: every interface key of every rule
+/// asks it.
+struct PolicyTunnels(rustc_hash::FxHashSet<String>);
 
 impl PolicyTunnels {
     fn of(g: &Gateway) -> Self {

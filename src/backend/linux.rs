@@ -58,8 +58,14 @@ pub fn check_common(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
 /// policy only lets such packets in decrypted, and takes every such packet out. Otherwise
 /// the rule would also match other traffic: N301.
 fn policy_tunnel_matches(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
+    // Tunnels by name, the first of a name as a scan would find it: one look-up per rule
+    // side instead of a scan of every tunnel.
+    let mut by_name: rustc_hash::FxHashMap<&str, &crate::plan::Tunnel> = rustc_hash::FxHashMap::default();
+    for t in &gw.tunnels {
+        by_name.entry(t.origin.name.as_str()).or_insert(t);
+    }
     let remote_of = |name: &str| {
-        gw.tunnels.iter().find(|t| t.origin.name == name).and_then(|t| match &t.mode {
+        by_name.get(name).and_then(|t| match &t.mode {
             TunnelMode::Policy { remote, .. } => Some(remote.iter().map(|r| r.value).collect::<Vec<_>>()),
             TunnelMode::Vti(_) => None,
         })
@@ -70,7 +76,7 @@ fn policy_tunnel_matches(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
     let translations = gw.dnat.iter().chain(&gw.snat).map(|t| (&t.origin, &t.matcher));
     let filters = gw.filters.rules.iter().map(|f| (&f.origin, &f.matcher));
     let mut errors: Vec<Diagnostic> = Vec::new();
-    let mut refused: Vec<&crate::vocab::Span> = Vec::new();
+    let mut refused: rustc_hash::FxHashSet<&crate::vocab::Span> = rustc_hash::FxHashSet::default();
     for (origin, m) in translations.chain(filters) {
         let sides = [
             (&m.in_policy_tunnel, m.source, "in_interface", "from/source"),
@@ -82,7 +88,7 @@ fn policy_tunnel_matches(target: &str, gw: &GatewayPlan) -> Vec<Diagnostic> {
             if inside(far, &remote) || refused.contains(&&origin.span) {
                 continue;
             }
-            refused.push(&origin.span);
+            refused.insert(&origin.span);
             let nets: Vec<String> = remote.iter().map(ToString::to_string).collect();
             errors.push(cannot_express(
                 target,
