@@ -87,24 +87,31 @@ impl Target for Strongswan {
 /// charon picks a pre-shared key by the two identities alone: two tunnels with the same
 /// pair and different keys would get one of the two keys. Refused at the later tunnel.
 fn shared_identities(gw: &GatewayPlan) -> Vec<Diagnostic> {
-    let mut seen: Vec<(Option<crate::vocab::IkeId>, crate::vocab::IkeId, &crate::plan::Tunnel)> = Vec::new();
+    use std::collections::hash_map::Entry;
+    // The first tunnel of each pair of identities, looked up rather than scanned for.
+    let mut seen: rustc_hash::FxHashMap<(Option<crate::vocab::IkeId>, crate::vocab::IkeId), &crate::plan::Tunnel> =
+        rustc_hash::FxHashMap::default();
     let mut out = Vec::new();
     for t in &gw.tunnels {
-        let local = t.local_identity().map(|i| i.value);
-        let remote = t.remote_identity().value;
-        match seen.iter().find(|(l, r, _)| *l == local && *r == remote) {
-            Some((_, _, other)) if other.psk.value != t.psk.value => out.push(cannot_express(
-                NAME,
-                &t.origin,
-                &format!(
-                    "it has the identities of tunnel `{}` (local {}, remote {remote}) and another key, and strongSwan selects a key by the identities alone",
-                    other.origin.name,
-                    local.as_ref().map_or_else(|| "its address".to_string(), ToString::to_string)
-                ),
-                "give one of the tunnels its own local_id or remote_id, or the same psk",
-            )),
-            Some(_) => {}
-            None => seen.push((local, remote, t)),
+        let key = (t.local_identity().map(|i| i.value), t.remote_identity().value);
+        match seen.entry(key) {
+            Entry::Occupied(e) if e.get().psk.value != t.psk.value => {
+                let (other, (local, remote)) = (e.get(), e.key());
+                out.push(cannot_express(
+                    NAME,
+                    &t.origin,
+                    &format!(
+                        "it has the identities of tunnel `{}` (local {}, remote {remote}) and another key, and strongSwan selects a key by the identities alone",
+                        other.origin.name,
+                        local.as_ref().map_or_else(|| "its address".to_string(), ToString::to_string)
+                    ),
+                    "give one of the tunnels its own local_id or remote_id, or the same psk",
+                ));
+            }
+            Entry::Occupied(_) => {}
+            Entry::Vacant(e) => {
+                e.insert(t);
+            }
         }
     }
     out
