@@ -267,6 +267,14 @@ pub fn host_state(gw: &GatewayPlan) -> HostState {
 /// IKE leaves through (the owner of `local_address`, when the gateway declares it). Created
 /// only when missing, then its address and MTU set, so the script stays idempotent.
 fn xfrm_links(gw: &GatewayPlan) -> Vec<SetupLine> {
+    // Each address's first owner, as a scan of the interfaces in order would find it: one
+    // look-up per tunnel instead of a scan of every interface.
+    let mut owner: rustc_hash::FxHashMap<std::net::Ipv4Addr, &str> = rustc_hash::FxHashMap::default();
+    for i in &gw.interfaces {
+        for a in &i.addresses {
+            owner.entry(a.value.addr()).or_insert(&i.name);
+        }
+    }
     let mut lines = Vec::new();
     for t in &gw.tunnels {
         let Some(v) = t.vti() else { continue };
@@ -274,8 +282,8 @@ fn xfrm_links(gw: &GatewayPlan) -> Vec<SetupLine> {
         let dev = t
             .local_address
             .as_ref()
-            .and_then(|local| gw.interfaces.iter().find(|i| i.addresses.iter().any(|a| a.value.addr() == local.value)))
-            .map(|i| format!(" dev {}", quote::shell_quote(&i.name)))
+            .and_then(|local| owner.get(&local.value))
+            .map(|i| format!(" dev {}", quote::shell_quote(i)))
             .unwrap_or_default();
         let id = super::strongswan::xfrm::if_id(&v.name.value);
         let origin = t.origin.describe();

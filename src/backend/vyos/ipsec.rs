@@ -9,6 +9,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::plan::GatewayPlan;
 use crate::plan::{Tunnel, TunnelMode};
 use crate::vocab::DpdAction;
+use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -96,8 +97,9 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Written> 
     }
     let mut blocks = Vec::new();
     let mut listen: BTreeSet<String> = BTreeSet::new();
+    let owners = Owners::of(gw);
     for (index, t) in gw.tunnels.iter().enumerate() {
-        if let Some(b) = tunnel(gw, index, t, &mut listen, findings) {
+        if let Some(b) = tunnel(gw, index, t, &owners, &mut listen, findings) {
             blocks.push(b.written());
         }
     }
@@ -115,13 +117,29 @@ pub fn blocks(gw: &GatewayPlan, findings: &mut Vec<Diagnostic>) -> Vec<Written> 
     blocks
 }
 
-/// The interface that owns the tunnel's local address: IKE listens there.
-fn owner(gw: &GatewayPlan, local: Ipv4Addr) -> Option<String> {
-    gw.interfaces
-        .iter()
-        .find(|i| i.addresses.iter().any(|a| a.value.addr() == local))
-        .map(|i| i.name.clone())
-        .or_else(|| gw.owned.iter().find(|o| o.address.addr() == local).map(|o| o.interface.clone()))
+/// Which interface owns each address of the gateway, indexed once so that each tunnel
+/// looks its local address up instead of scanning every interface.
+struct Owners<'a>(FxHashMap<Ipv4Addr, &'a str>);
+
+impl<'a> Owners<'a> {
+    fn of(gw: &'a GatewayPlan) -> Self {
+        // The first interface with the address, in order; else the first owned address.
+        let mut map = FxHashMap::default();
+        for i in &gw.interfaces {
+            for a in &i.addresses {
+                map.entry(a.value.addr()).or_insert(i.name.as_str());
+            }
+        }
+        for o in &gw.owned {
+            map.entry(o.address.addr()).or_insert(o.interface.as_str());
+        }
+        Owners(map)
+    }
+
+    /// The interface that owns the tunnel's local address: IKE listens there.
+    fn owner(&self, local: Ipv4Addr) -> Option<String> {
+        self.0.get(&local).map(|i| (*i).to_string())
+    }
 }
 
 /// The set lines of `gw.tunnels[index]`.
@@ -129,6 +147,7 @@ fn tunnel(
     gw: &GatewayPlan,
     index: usize,
     t: &Tunnel,
+    owners: &Owners,
     listen: &mut BTreeSet<String>,
     findings: &mut Vec<Diagnostic>,
 ) -> Option<Block> {
@@ -236,7 +255,7 @@ fn tunnel(
     match &t.local_address {
         Some(local) => {
             b.leaf(format!("{peer} local-address"), local.value);
-            match owner(gw, local.value) {
+            match owners.owner(local.value) {
                 Some(i) => {
                     listen.insert(i);
                 }
