@@ -2,7 +2,7 @@
 //! translations, claims become owned addresses or proxy-ARP settings.
 
 use crate::diag::{Code, Diagnostic};
-use crate::model::{At, Claim, Dnat, Gateway, Kind, Model, Netmap, Snat, SnatTo};
+use crate::model::{At, Claim, Dnat, Gateway, Kind, Model, Netmap, Routes, Snat, SnatTo, Subnets};
 use crate::plan::*;
 use crate::vocab::PortRange;
 use crate::vocab::{FirewalldVersion, Origin, RtxModel, Verdict, VyosVersion};
@@ -72,6 +72,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
             Origin { gateway: g.name.clone(), kind: Kind::Gateway, name: g.name.clone(), span: g.span.clone() };
         sysctls.push(Sysctl { origin, key: "net.ipv4.ip_forward".into(), value: "1".into() });
     }
+    let (subnets, user_routes) = (Subnets::new(&g.interfaces), Routes::new(&g.routes));
     for d in &g.dnats {
         match d.claim.value {
             Claim::Routed => {}
@@ -81,7 +82,7 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
                 address: d.destination.value,
             }),
             Claim::ProxyArp => {
-                let (sysctl, route) = proxy_arp(g, d)?;
+                let (sysctl, route) = proxy_arp(&subnets, &user_routes, d)?;
                 sysctls.push(sysctl);
                 routes.push(route);
             }
@@ -403,21 +404,14 @@ fn nexthop(n: &crate::model::Nexthop) -> Nexthop {
 /// Proxy ARP answers for an address only if the kernel routes it out of *another*
 /// interface, so the virtual address gets a host route towards the real one
 /// (tested recipe: linux-kernel-testing.md, pitfalls, "ARP for a DNAT address").
-fn proxy_arp(g: &Gateway, d: &Dnat) -> Result<(Sysctl, Route), Diagnostic> {
+fn proxy_arp(subnets: &Subnets, routes: &Routes, d: &Dnat) -> Result<(Sysctl, Route), Diagnostic> {
     let in_if = d.in_interface.as_ref().map(|i| i.value.clone()).unwrap_or_default();
     let real = d.to.value.addr();
-    let towards = g
-        .interfaces
-        .iter()
-        .find(|i| i.addresses.iter().any(|a| a.value.trunc().contains(&real)))
-        .map(|i| Nexthop::Interface(i.name.clone()))
-        .or_else(|| {
-            g.routes
-                .iter()
-                .filter(|r| r.to.value.contains(&real))
-                .max_by_key(|r| r.to.value.prefix_len())
-                .map(|r| nexthop(&r.nexthop))
-        });
+    // The first interface whose subnet holds the real host, else the longest route to it.
+    let towards = subnets
+        .containing(ipnet::Ipv4Net::from(real))
+        .map(|(i, _)| Nexthop::Interface(i.name.clone()))
+        .or_else(|| routes.longest(real).map(|r| nexthop(&r.nexthop)));
     let Some(towards) = towards else {
         return Err(Diagnostic::error(
             Code::MISSING_DEPENDENCY,

@@ -104,9 +104,10 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
 
     // Sized once: a filtered collect grows by doubling, copying 100k items each time.
     let mut dnats = Vec::with_capacity(g.dnat.len());
+    let subnets = super::Subnets::new(&interfaces);
     dnats.extend(g.dnat.iter().filter_map(|d| {
         let mut dnat = rules::dnat(&mut cx, d)?;
-        dnat.hairpin = super::hairpin::resolve(d.get_ref(), &dnat, &interfaces, cx.out).ok()?;
+        dnat.hairpin = super::hairpin::resolve(d.get_ref(), &dnat, &subnets, cx.out).ok()?;
         Some(dnat)
     }));
     let mut snats = Vec::with_capacity(g.snat.len());

@@ -3,7 +3,7 @@
 //! hairpin sit (the server's own subnet), where their packets for the public address
 //! arrive, and where the reply must be made to come back through the gateway.
 
-use super::{Dnat, Hairpin, Interface};
+use super::{Dnat, Hairpin, Subnets};
 use crate::diag::{Code, Diagnostic};
 use crate::intent;
 
@@ -11,7 +11,7 @@ use crate::intent;
 pub fn resolve(
     raw: &intent::Dnat,
     d: &Dnat,
-    interfaces: &[Interface],
+    subnets: &Subnets,
     out: &mut Vec<Diagnostic>,
 ) -> Result<Option<Hairpin>, ()> {
     let Some(flag) = raw.hairpin.as_ref().filter(|h| *h.get_ref()) else { return Ok(None) };
@@ -28,9 +28,7 @@ pub fn resolve(
         return Err(());
     }
     let to = d.to.value;
-    let inside = interfaces
-        .iter()
-        .find_map(|i| i.addresses.iter().map(|a| a.value.trunc()).find(|net| net.contains(&to)).map(|net| (i, net)));
+    let inside = subnets.containing(to);
     let Some((iface, subnet)) = inside else {
         out.push(
             Diagnostic::error(

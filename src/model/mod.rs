@@ -12,6 +12,7 @@ mod names;
 mod ports;
 mod resolve;
 mod rules;
+mod subnets;
 mod targets;
 mod text;
 mod tunnel;
@@ -19,6 +20,7 @@ mod tunnel;
 pub use address::{Networks, inner as inner_span};
 pub use ports::{PortRange, PortSet};
 pub use resolve::resolve;
+pub use subnets::{Routes, Subnets};
 
 use crate::diag::Span;
 pub use crate::vocab::words::{Chain, Claim, DpdAction, Protocol, Verdict};
