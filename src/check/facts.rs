@@ -8,6 +8,7 @@ use crate::model::{At, Claim, Dnat, Gateway, Kind, LabHost, Model, Netmap, Nexth
 use crate::plan::{NetmapHalf, Translation};
 use ipnet::Ipv4Net;
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// A subnet the gateway is connected to: an interface address below /32.
@@ -36,6 +37,8 @@ pub struct Facts<'a> {
     pub vti: FxHashMap<&'a str, &'a Tunnel>,
     /// The lab's hosts (`None`: no lab).
     lab: Option<Vec<&'a LabHost>>,
+    /// The lab's hosts by the addresses of their interfaces (a host under each of its own).
+    lab_addresses: BTreeMap<Ipv4Addr, Vec<&'a LabHost>>,
     dnats: FxHashMap<&'a str, &'a Dnat>,
     snats: FxHashMap<&'a str, &'a Snat>,
     netmaps: FxHashMap<&'a str, &'a Netmap>,
@@ -79,11 +82,17 @@ impl<'a> Facts<'a> {
             routes.insert(r.to.value, r);
         }
         let vti = gw.tunnels.iter().filter_map(|t| t.vti().map(|v| (v.name.value.as_str(), t))).collect();
-        let lab = model.lab.as_ref().map(|l| l.hosts.iter().collect());
+        let lab: Option<Vec<&LabHost>> = model.lab.as_ref().map(|l| l.hosts.iter().collect());
+        let mut lab_addresses: BTreeMap<Ipv4Addr, Vec<&LabHost>> = BTreeMap::new();
+        for h in lab.iter().flatten() {
+            for i in &h.interfaces {
+                lab_addresses.entry(i.address.value.addr()).or_default().push(h);
+            }
+        }
         let dnats = gw.dnats.iter().map(|d| (d.origin.name.as_str(), d)).collect();
         let snats = gw.snats.iter().map(|s| (s.origin.name.as_str(), s)).collect();
         let netmaps = gw.netmaps.iter().map(|n| (n.origin.name.as_str(), n)).collect();
-        Facts { gw, connected, declared, own, proxy_arp, routes, vti, lab, dnats, snats, netmaps }
+        Facts { gw, connected, declared, own, proxy_arp, routes, vti, lab, lab_addresses, dnats, snats, netmaps }
     }
 
     /// Where a translation's matched address and its new address are written in the intent:
@@ -194,19 +203,20 @@ impl<'a> Facts<'a> {
     /// through this gateway (its default gateway, or a route covering the clients, is one of
     /// the gateway's addresses)? `clients` empty: replies to anywhere.
     pub fn lab_returns_here(&self, real: Ipv4Net, clients: &[Ipv4Net]) -> bool {
-        self.lab.iter().flatten().filter(|h| h.interfaces.iter().any(|i| real.contains(&i.address.value.addr()))).any(
-            |h| {
-                let via_me = |a: &Ipv4Addr| self.own.contains(a);
-                h.gateway.as_ref().is_some_and(|g| via_me(&g.value))
-                    || h.routes.iter().any(|(to, via)| {
-                        via_me(&via.value)
-                            && (if clients.is_empty() {
-                                to.value.prefix_len() == 0
-                            } else {
-                                clients.iter().all(|c| to.value.contains(c))
-                            })
-                    })
-            },
-        )
+        // The hosts with an address in `real`: a range of the address index, not a scan of
+        // every host for every DNAT.
+        let owners = self.lab_addresses.range(real.network()..=real.broadcast()).flat_map(|(_, hosts)| hosts);
+        owners.copied().any(|h| {
+            let via_me = |a: &Ipv4Addr| self.own.contains(a);
+            h.gateway.as_ref().is_some_and(|g| via_me(&g.value))
+                || h.routes.iter().any(|(to, via)| {
+                    via_me(&via.value)
+                        && (if clients.is_empty() {
+                            to.value.prefix_len() == 0
+                        } else {
+                            clients.iter().all(|c| to.value.contains(c))
+                        })
+                })
+        })
     }
 }
