@@ -25,6 +25,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::plan::{FilterChain, GatewayPlan, Translation};
 use crate::vocab::{FirewalldVersion, IptablesShape, Verdict};
 use serde::Serialize;
+use std::rc::Rc;
 
 pub struct Firewalld {
     pub version: FirewalldVersion,
@@ -299,7 +300,9 @@ struct Tree {
 struct Ranked {
     priority: u32,
     keyed: Keyed,
-    order: Option<Request>,
+    /// Shared by the rules of one translation: a clone of its class (every port of its
+    /// list) per rule was k/15 copies of k ports.
+    order: Option<Rc<Request>>,
 }
 
 impl Tree {
@@ -333,18 +336,24 @@ impl Tree {
                 let priorities: Vec<u32> = if keep {
                     c.sources.iter().map(|s| if let Source::Rule(i) = *s { meta[i].0 } else { 0 }).collect()
                 } else {
-                    let requests: Vec<Request> = c
+                    // `numbering::layers` reads scopes and classes, never keys.
+                    let jumps: Vec<Request> = c
+                        .sources
+                        .iter()
+                        .filter_map(|s| match *s {
+                            Source::Jump(p) => {
+                                Some(Request { key: String::new(), scope: Some(p.unwrap_or_default()), class: None })
+                            }
+                            Source::Rule(_) => None,
+                        })
+                        .collect();
+                    let (any, mut jump) = (ANY, jumps.iter());
+                    let requests: Vec<&Request> = c
                         .sources
                         .iter()
                         .map(|s| match *s {
-                            // `numbering::layers` reads scopes and classes, never keys.
-                            Source::Rule(i) => match &meta[i].1 {
-                                Some(r) => Request { key: String::new(), scope: r.scope, class: r.class.clone() },
-                                None => ANY,
-                            },
-                            Source::Jump(p) => {
-                                Request { key: String::new(), scope: Some(p.unwrap_or_default()), class: None }
-                            }
+                            Source::Rule(i) => meta[i].1.as_deref().unwrap_or(&any),
+                            Source::Jump(_) => jump.next().expect("a request for every jump"),
                         })
                         .collect();
                     numbering::layers(&requests)
@@ -363,11 +372,13 @@ const ANY: Request = Request { key: String::new(), scope: None, class: None };
 /// Translations take priorities from the overlap of their scopes and ports, as VyOS rule
 /// numbers do (`numbering::layers`); the iptables rules of one translation share its priority.
 fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Ranked> {
-    let requests: Vec<Request> = list
+    let requests: Vec<Rc<Request>> = list
         .iter()
         // No key: `numbering::layers` reads scopes and classes only (a comment per rule was
         // a String per rule, twice, at 100k rules).
-        .map(|t| Request { key: String::new(), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
+        .map(|t| {
+            Rc::new(Request { key: String::new(), scope: Some(t.scope()), class: numbering::port_class(&t.matcher) })
+        })
         .collect();
     let layers = numbering::layers(&requests);
     list.iter()
@@ -377,7 +388,7 @@ fn translation_rules(gw: &GatewayPlan, list: &[Translation]) -> Vec<Ranked> {
             iptables::translation_keyed(gw, std::slice::from_ref(t)).into_iter().map(move |keyed| Ranked {
                 priority,
                 keyed,
-                order: Some(request.clone()),
+                order: Some(Rc::clone(&request)),
             })
         })
         .collect()
