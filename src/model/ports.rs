@@ -1,16 +1,20 @@
 //! Ports as the intent writes them: `22`, `"22"`, `"8000-8099"`, or a list of those.
 
 use crate::diag::{Code, Diagnostic, Span};
+use rustc_hash::FxHashSet;
 
 pub use crate::vocab::ports::{PortRange, PortSet};
 
 pub fn parse_port_set(value: &toml::Value, span: Span) -> Result<PortSet, Diagnostic> {
     let mut ranges = Vec::new();
+    // A list keeps the first of repeated entries; a set says which were seen (asking the
+    // list itself made a list of k ports cost k² comparisons).
+    let mut seen = FxHashSet::default();
     match value {
         toml::Value::Array(items) if !items.is_empty() => {
             for item in items {
                 let range = parse_one(item, span.clone())?;
-                if !ranges.contains(&range) {
+                if seen.insert(range) {
                     ranges.push(range);
                 }
             }
@@ -19,7 +23,7 @@ pub fn parse_port_set(value: &toml::Value, span: Span) -> Result<PortSet, Diagno
         toml::Value::String(s) if s.contains(',') => {
             for part in s.split(',') {
                 let range = parse_text(part.trim(), span.clone())?;
-                if !ranges.contains(&range) {
+                if seen.insert(range) {
                     ranges.push(range);
                 }
             }
