@@ -142,23 +142,23 @@ fn lower_gateway(g: &Gateway) -> Result<GatewayPlan, Diagnostic> {
 
 /// The rule items' descriptions, keyed as `GatewayPlan::description_of` looks them up.
 fn descriptions(g: &Gateway) -> ByItem<At<String>> {
-    let dnats = g.dnats.iter().map(|d| (&d.origin, &d.description));
-    let snats = g.snats.iter().map(|s| (&s.origin, &s.description));
-    let netmaps = g.netmaps.iter().map(|n| (&n.origin, &n.description));
-    let allows = g.allows.iter().map(|a| (&a.origin, &a.description));
+    let dnats = g.dnats.iter().map(|d| (&d.origin, d.description.as_deref()));
+    let snats = g.snats.iter().map(|s| (&s.origin, s.description.as_deref()));
+    let netmaps = g.netmaps.iter().map(|n| (&n.origin, n.description.as_deref()));
+    let allows = g.allows.iter().map(|a| (&a.origin, a.description.as_deref()));
     by_item(dnats.chain(snats).chain(netmaps).chain(allows))
 }
 
 /// The translation items' logs, keyed as `GatewayPlan::log_of` looks them up.
 fn translation_logs(g: &Gateway) -> ByItem<crate::vocab::Log> {
-    let dnats = g.dnats.iter().map(|d| (&d.origin, &d.log));
-    let snats = g.snats.iter().map(|s| (&s.origin, &s.log));
-    let netmaps = g.netmaps.iter().map(|n| (&n.origin, &n.log));
+    let dnats = g.dnats.iter().map(|d| (&d.origin, d.log.as_deref()));
+    let snats = g.snats.iter().map(|s| (&s.origin, s.log.as_deref()));
+    let netmaps = g.netmaps.iter().map(|n| (&n.origin, n.log.as_deref()));
     by_item(dnats.chain(snats).chain(netmaps))
 }
 
 /// The items that have a value, by kind and name.
-fn by_item<'a, T: Clone + 'a>(items: impl Iterator<Item = (&'a Origin, &'a Option<T>)>) -> ByItem<T> {
+fn by_item<'a, T: Clone + 'a>(items: impl Iterator<Item = (&'a Origin, Option<&'a T>)>) -> ByItem<T> {
     let mut map = ByItem::new();
     for (origin, value) in items {
         if let Some(v) = value {
@@ -390,7 +390,7 @@ fn filter(a: &crate::model::Allow) -> Filter {
             ..Match::default()
         },
         stateful: a.stateful,
-        log: a.log.clone(),
+        log: a.log.as_deref().cloned(),
     }
 }
 

@@ -107,7 +107,7 @@ pub fn gateway(raw: &S<intent::Gateway>, nets: &Networks, out: &mut Vec<Diagnost
     let subnets = super::Subnets::new(&interfaces);
     dnats.extend(g.dnat.iter().filter_map(|d| {
         let mut dnat = rules::dnat(&mut cx, d)?;
-        dnat.hairpin = super::hairpin::resolve(d.get_ref(), &dnat, &subnets, cx.out).ok()?;
+        dnat.hairpin = super::hairpin::resolve(d.get_ref(), &dnat, &subnets, cx.out).ok()?.map(Box::new);
         Some(dnat)
     }));
     let mut snats = Vec::with_capacity(g.snat.len());

@@ -95,10 +95,10 @@ pub struct Dnat {
     /// `return_route = true`: `to` routes its replies back through this gateway.
     pub return_route: Option<At<bool>>,
     /// `hairpin = true`, resolved to the inside interface (model/hairpin.rs).
-    pub hairpin: Option<Hairpin>,
+    pub hairpin: Option<Box<Hairpin>>,
     /// `log = true` (docs/intent.md#logging).
-    pub log: Option<crate::vocab::Log>,
-    pub description: Option<At<String>>,
+    pub log: Option<Box<crate::vocab::Log>>,
+    pub description: Option<Box<At<String>>>,
 }
 
 /// A DNAT's hairpin: the interface on which its `to` is connected, and that subnet.
@@ -128,8 +128,8 @@ pub struct Snat {
     pub to: At<SnatTo>,
     pub except_ipsec: bool,
     /// `log = true` (docs/intent.md#logging).
-    pub log: Option<crate::vocab::Log>,
-    pub description: Option<At<String>>,
+    pub log: Option<Box<crate::vocab::Log>>,
+    pub description: Option<Box<At<String>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,8 +140,8 @@ pub struct Netmap {
     pub remote_as: At<Ipv4Net>,
     pub interface: At<String>,
     /// `log = true` (docs/intent.md#logging).
-    pub log: Option<crate::vocab::Log>,
-    pub description: Option<At<String>>,
+    pub log: Option<Box<crate::vocab::Log>>,
+    pub description: Option<Box<At<String>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,9 +155,9 @@ pub struct Allow {
     pub out_interface: Option<At<String>>,
     pub chain: Chain,
     pub stateful: bool,
-    pub description: Option<At<String>>,
+    pub description: Option<Box<At<String>>>,
     /// `log = true` (docs/intent.md#logging).
-    pub log: Option<crate::vocab::Log>,
+    pub log: Option<Box<crate::vocab::Log>>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,4 +179,25 @@ pub struct Route {
     pub origin: Origin,
     pub to: At<Ipv4Net>,
     pub nexthop: Nexthop,
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    /// A 100k-mapping intent holds 100k of these at once, next to the parsed intent (the
+    /// peak of a build, BENCHMARKS.md): a field most items leave empty (a log, a
+    /// description, a hairpin) is boxed, so it costs 8 bytes in each item rather than its
+    /// full size. A new field that pushes an item past its budget should be boxed too.
+    #[test]
+    fn rule_items_stay_small() {
+        use std::mem::size_of;
+        let sizes = [
+            ("Dnat", size_of::<super::Dnat>(), 360),
+            ("Snat", size_of::<super::Snat>(), 288),
+            ("Netmap", size_of::<super::Netmap>(), 200),
+            ("Allow", size_of::<super::Allow>(), 304),
+        ];
+        for (item, size, budget) in sizes {
+            assert!(size <= budget, "model::{item} takes {size} bytes, over its budget of {budget}");
+        }
+    }
 }
