@@ -189,12 +189,13 @@ mod tests {
     /// full size. A new field that pushes an item past its budget should be boxed too.
     #[test]
     fn rule_items_stay_small() {
+        use crate::model::{Allow, Dnat, Netmap, Snat};
         use std::mem::size_of;
         let sizes = [
-            ("Dnat", size_of::<super::Dnat>(), 360),
-            ("Snat", size_of::<super::Snat>(), 288),
-            ("Netmap", size_of::<super::Netmap>(), 200),
-            ("Allow", size_of::<super::Allow>(), 304),
+            ("Dnat", size_of::<Dnat>(), 360),
+            ("Snat", size_of::<Snat>(), 288),
+            ("Netmap", size_of::<Netmap>(), 200),
+            ("Allow", size_of::<Allow>(), 304),
         ];
         for (item, size, budget) in sizes {
             assert!(size <= budget, "model::{item} takes {size} bytes, over its budget of {budget}");
