@@ -179,6 +179,32 @@ mod tests {
         assert!(large_out <= small_out * 12, "output grew from {small_out} to {large_out} bytes");
     }
 
+    /// A report whose two labels lie far apart (a tunnel and its peer's far end, thousands
+    /// of lines on) shows a snippet around each label, not every line between them: output
+    /// and work grow as the diagnostics do, not with their distance.
+    #[test]
+    fn labels_far_apart_get_a_snippet_each() {
+        let work = |n: usize| {
+            let text: String = (0..n).map(|i| format!("n{i} = \"10.0.0.0/24\"\n")).collect();
+            let starts: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+            let reporter = Reporter::new("a.toml", &text, false);
+            let (half, mut out) = (n / 2, 0);
+            for i in 0..half {
+                let (here, there) = (starts[i], starts[i + half - 1]);
+                let d = Diagnostic::warning(Code::UNUSED_NETWORK, "two ends that disagree")
+                    .label(here..here + 2, "this end")
+                    .label(there..there + 2, "the other end");
+                let rendered = reporter.render(&d).text;
+                assert!(rendered.lines().count() < 20, "{rendered}");
+                out += rendered.len();
+            }
+            (reporter.scanned(), out)
+        };
+        let ((small, small_out), (large, large_out)) = (work(200), work(2000));
+        assert!(large <= small * 12, "work grew from {small} to {large} bytes for 10x the diagnostics");
+        assert!(large_out <= small_out * 12, "output grew from {small_out} to {large_out} bytes");
+    }
+
     #[test]
     fn reports_show_hostile_text_escaped() {
         let source: Arc<str> = "natc = 1\n# \u{202e}evil\u{2066}\nname = \"x\u{1b}[2J\u{7}\"\n".into();
