@@ -11,9 +11,12 @@ Python's size: the old figures of 14-29 MiB for 1k-10k were the harness).
 
 The machine is shared, so sizes are run interleaved: each round runs every size once, and
 a ratio (100k / 10k) is taken within one round; the table gives the median over rounds.
+Seven rounds by default: with three, one slow round moved a 100k/10k ratio by a whole
+point (session 24 measured 11.6x for iptables; seven-round runs of the same binary on a
+quiet machine gave 9.6x to 10.5x, BENCHMARKS.md session 25).
 
 Usage: cargo build --release && python3 scripts/bench.py [--sizes 1000,10000,100000]
-       [--runs 3] [--only build,rtx,check,diff]
+       [--runs 7] [--only build,rtx,check,diff]
 """
 
 import argparse
@@ -172,7 +175,7 @@ def options(default_sizes):
     release build must exist."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default=default_sizes)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--only", default="build,rtx,check,diff")
     opts = parser.parse_args()
     if not os.path.exists(BINARY):
