@@ -18,9 +18,9 @@
 //! nothing else.
 //!
 //! Every pass here is O(n · 33 · k · 17), never pairwise: one hash-map lookup per prefix
-//! length, and within one (protocol, prefix) bucket a port interval index
-//! ([`PortIndex`], a segment tree over the 65,536 ports) that answers "the highest value
-//! of an earlier rule whose ports meet these" in O(17) per port range (k ranges a rule).
+//! length, and within one (protocol, prefix) bucket a port interval index (`PortIndex` in
+//! `ports.rs`, a segment tree over the 65,536 ports) that answers "the highest value of an
+//! earlier rule whose ports meet these" in O(17) per port range (k ranges a rule).
 
 use crate::plan::Match;
 use crate::vocab::{PortRange, Protocol};
@@ -30,6 +30,9 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::BuildHasherDefault;
 use std::ops::RangeInclusive;
+
+mod ports;
+use ports::PortNesting;
 
 /// One rule to number, in evaluation (intent) order.
 #[derive(Debug, Clone)]
@@ -192,6 +195,8 @@ struct Overlaps {
     all: Nesting,
     wild: Nesting,
     by_protocol: HashMap<Protocol, PortNesting>,
+    /// The scope lengths of the requests with a class (see [`PortNesting::asked`]).
+    classed_lengths: u64,
     /// Only rules without a class ask `all`, and only rules with one ask `wild`: an index
     /// nobody will ask is not kept (100k host DNATs, none with a protocol, never ask
     /// `wild`, and keeping it was a quarter of numbering them).
@@ -208,22 +213,21 @@ struct Nesting {
     lengths: u64,
 }
 
-/// [`Nesting`] with a port index in place of each value.
-#[derive(Default)]
-struct PortNesting {
-    exact: PrefixMap<PortIndex>,
-    subtree: PrefixMap<PortIndex>,
-    lengths: u64,
-}
-
 impl Overlaps {
     fn for_requests<R: Borrow<Request>>(requests: &[R]) -> Self {
         let classless = requests.iter().map(Borrow::borrow).any(|r| r.scope.is_some() && r.class.is_none());
-        let classed = requests.iter().map(Borrow::borrow).any(|r| r.scope.is_some() && r.class.is_some());
+        let classed_lengths = requests
+            .iter()
+            .map(Borrow::borrow)
+            .filter(|r| r.class.is_some())
+            .filter_map(|r| r.scope)
+            .fold(0u64, |lengths, scope| lengths | 1 << scope.prefix_len());
+        let classed = classed_lengths != 0;
         Overlaps {
             all: Nesting::default(),
             wild: Nesting::default(),
             by_protocol: HashMap::new(),
+            classed_lengths,
             keep_all: classless,
             keep_wild: classless && classed,
         }
@@ -248,7 +252,11 @@ impl Overlaps {
         match &r.class {
             None if self.keep_wild => self.wild.record(scope, n),
             None => {}
-            Some(c) => self.by_protocol.entry(c.protocol).or_default().record(scope, &c.ports, n),
+            Some(c) => self
+                .by_protocol
+                .entry(c.protocol)
+                .or_insert_with(|| PortNesting::asked_at(self.classed_lengths))
+                .record(scope, &c.ports, n),
         }
     }
 }
@@ -279,86 +287,6 @@ impl Nesting {
                 Entry::Occupied(mut e) => *e.get_mut() = n,
             }
         }
-    }
-}
-
-impl PortNesting {
-    /// The highest value among rules whose scope contains `scope` or lies inside it and
-    /// whose ports meet `ports`.
-    fn highest(&self, scope: Ipv4Net, ports: &[PortRange]) -> Option<u32> {
-        let inside = self.subtree.get(&scope).and_then(|i| i.highest(ports));
-        let around = (0..scope.prefix_len())
-            .filter(|len| self.lengths & (1 << len) != 0)
-            .filter_map(|len| self.exact.get(&truncate(scope, len)).and_then(|i| i.highest(ports)))
-            .max();
-        inside.max(around)
-    }
-
-    fn record(&mut self, scope: Ipv4Net, ports: &[PortRange], n: u32) {
-        self.lengths |= 1 << scope.prefix_len();
-        self.exact.entry(scope).or_default().record(ports, n);
-        for len in 0..=scope.prefix_len() {
-            self.subtree.entry(truncate(scope, len)).or_default().record(ports, n);
-        }
-    }
-}
-
-/// Port ranges with values: "the highest value of a recorded range that meets these
-/// ranges" in O(17) node visits per range, whatever was recorded. A segment tree over the
-/// ports 0–65535, allocated sparsely: node 1 spans every port, node `i`'s halves are `2i`
-/// and `2i + 1`. A recorded range raises `cover` on the O(log) nodes it spans whole and
-/// `within` on those and every node above them; a query range meets a recorded one exactly
-/// when one of its whole nodes lies under (`within`) or on top of (`cover` of the nodes on
-/// the way down) one of the recorded range's.
-#[derive(Default)]
-struct PortIndex {
-    nodes: HashMap<u32, Cell>,
-}
-
-#[derive(Default, Clone, Copy)]
-struct Cell {
-    cover: Option<u32>,
-    within: Option<u32>,
-}
-
-const PORTS_LAST: u32 = u16::MAX as u32;
-
-impl PortIndex {
-    fn record(&mut self, ports: &[PortRange], n: u32) {
-        for r in ports {
-            self.raise(1, 0, PORTS_LAST, u32::from(r.first), u32::from(r.last), n);
-        }
-    }
-
-    fn raise(&mut self, node: u32, lo: u32, hi: u32, first: u32, last: u32, n: u32) {
-        if last < lo || hi < first {
-            return;
-        }
-        let cell = self.nodes.entry(node).or_default();
-        cell.within = cell.within.max(Some(n));
-        if first <= lo && hi <= last {
-            cell.cover = cell.cover.max(Some(n));
-            return;
-        }
-        let mid = lo + (hi - lo) / 2;
-        self.raise(2 * node, lo, mid, first, last, n);
-        self.raise(2 * node + 1, mid + 1, hi, first, last, n);
-    }
-
-    fn highest(&self, ports: &[PortRange]) -> Option<u32> {
-        ports.iter().filter_map(|r| self.find(1, 0, PORTS_LAST, u32::from(r.first), u32::from(r.last))).max()
-    }
-
-    fn find(&self, node: u32, lo: u32, hi: u32, first: u32, last: u32) -> Option<u32> {
-        if last < lo || hi < first {
-            return None;
-        }
-        let cell = self.nodes.get(&node)?;
-        if first <= lo && hi <= last {
-            return cell.within;
-        }
-        let mid = lo + (hi - lo) / 2;
-        cell.cover.max(self.find(2 * node, lo, mid, first, last)).max(self.find(2 * node + 1, mid + 1, hi, first, last))
     }
 }
 
@@ -551,39 +479,6 @@ mod tests {
     }
 
     #[test]
-    fn the_port_index_agrees_with_comparing_every_pair() {
-        // A fixed pseudo-random sequence (xorshift), checked against the quadratic answer.
-        let mut x: u32 = 0x9e37_79b9;
-        let mut next = |m: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % m
-        };
-        let mut index = PortIndex::default();
-        let mut seen: Vec<(Vec<PortRange>, u32)> = Vec::new();
-        for n in 0..400 {
-            let ranges: Vec<PortRange> = (0..1 + next(3))
-                .map(|_| {
-                    let first = next(65_536) as u16;
-                    let width = [0, 1, 10, 5000, 65_535][next(5) as usize];
-                    PortRange { first, last: first.saturating_add(width) }
-                })
-                .collect();
-            let meets = |a: &PortRange, b: &PortRange| a.first <= b.last && b.first <= a.last;
-            let naive = seen
-                .iter()
-                .filter(|(r, _)| r.iter().any(|a| ranges.iter().any(|b| meets(a, b))))
-                .map(|&(_, v)| v)
-                .max();
-            assert_eq!(index.highest(&ranges), naive, "query {n}: {ranges:?}");
-            let value = next(1000);
-            index.record(&ranges, value);
-            seen.push((ranges, value));
-        }
-    }
-
-    #[test]
     fn layers_of_runs_of_equal_rules_agree_with_recording_every_rule() {
         let mut x: u32 = 0x3c6e_f372;
         let mut next = |m: u32| {
@@ -626,6 +521,55 @@ mod tests {
             })
             .collect();
         assert_eq!(layers(&requests), every);
+    }
+
+    /// The overlap indexes (kept only at the scope lengths some request asks at) give the
+    /// layers that comparing every pair of rules gives, for scopes of many lengths nesting
+    /// each other, with and without a class.
+    #[test]
+    fn layers_agree_with_comparing_every_pair() {
+        let mut x: u32 = 0x6a09_e667;
+        let mut next = |m: u32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % m
+        };
+        let requests: Vec<Request> = (0..500)
+            .map(|_| {
+                let len = [8, 16, 22, 24, 30, 32][next(6) as usize];
+                let address = std::net::Ipv4Addr::from(0x0a00_0000 | next(1 << 10) << 6);
+                let scope = (next(8) != 0).then(|| Ipv4Net::new(address, len).unwrap().trunc());
+                let class = (next(3) != 0).then(|| {
+                    let ranges: Vec<PortRange> = (0..next(3))
+                        .map(|_| {
+                            let first = next(100) as u16;
+                            PortRange { first, last: first + next(10) as u16 }
+                        })
+                        .collect();
+                    Class::new([Protocol::Tcp, Protocol::Udp][next(2) as usize], &ranges)
+                });
+                Request { key: String::new(), scope, class }
+            })
+            .collect();
+        let overlap = |a: &Request, b: &Request| {
+            let (Some(s), Some(t)) = (a.scope, b.scope) else { return false };
+            let nest = s.contains(&t) || t.contains(&s);
+            let meet = match (&a.class, &b.class) {
+                (Some(c), Some(d)) => {
+                    c.protocol == d.protocol
+                        && c.ports.iter().any(|p| d.ports.iter().any(|q| p.first <= q.last && q.first <= p.last))
+                }
+                _ => true,
+            };
+            nest && meet
+        };
+        let mut naive: Vec<u32> = Vec::new();
+        for (i, r) in requests.iter().enumerate() {
+            let layer = (0..i).filter(|&j| overlap(&requests[j], r)).map(|j| naive[j] + 1).max().unwrap_or(0);
+            naive.push(layer);
+        }
+        assert_eq!(layers(&requests), naive);
     }
 
     #[test]
