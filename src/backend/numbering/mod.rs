@@ -400,6 +400,18 @@ fn slot(key: &str, first: u32, last: u32) -> u32 {
 mod tests {
     use super::*;
 
+    /// A fixed pseudo-random sequence (xorshift) from `seed`: each call gives a number below
+    /// its argument. The tests check the indexes against quadratic answers on its inputs.
+    pub(super) fn xorshift(seed: u32) -> impl FnMut(u32) -> u32 {
+        let mut x = seed;
+        move |m| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % m
+        }
+    }
+
     fn req(key: &str, scope: Option<&str>) -> Request {
         Request { key: key.into(), scope: scope.map(|s| s.parse().unwrap()), class: None }
     }
@@ -480,13 +492,7 @@ mod tests {
 
     #[test]
     fn layers_of_runs_of_equal_rules_agree_with_recording_every_rule() {
-        let mut x: u32 = 0x3c6e_f372;
-        let mut next = |m: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % m
-        };
+        let mut next = xorshift(0x3c6e_f372);
         let mut requests = Vec::new();
         while requests.len() < 600 {
             let scope = match next(4) {
@@ -528,13 +534,7 @@ mod tests {
     /// each other, with and without a class.
     #[test]
     fn layers_agree_with_comparing_every_pair() {
-        let mut x: u32 = 0x6a09_e667;
-        let mut next = |m: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % m
-        };
+        let mut next = xorshift(0x6a09_e667);
         let requests: Vec<Request> = (0..500)
             .map(|_| {
                 let len = [8, 16, 22, 24, 30, 32][next(6) as usize];
@@ -646,13 +646,7 @@ mod tests {
 
     #[test]
     fn the_free_list_agrees_with_probing_number_by_number() {
-        let mut x: u32 = 0x2545_f491;
-        let mut next = |m: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % m
-        };
+        let mut next = xorshift(0x2545_f491);
         let (first, last) = (10, 300);
         let mut free = Free::with_capacity(0);
         let mut taken = std::collections::HashSet::new();
@@ -685,13 +679,7 @@ mod tests {
 
     #[test]
     fn first_nesting_agrees_with_scanning_every_earlier_prefix() {
-        let mut x: u32 = 0x1234_5677;
-        let mut next = |m: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % m
-        };
+        let mut next = xorshift(0x1234_5677);
         // Prefixes of 10.0.0.0/16 of every length, so that many nest; some match everything.
         let mut index = FirstNesting::default();
         let mut seen: Vec<Option<Ipv4Net>> = Vec::new();

@@ -111,13 +111,7 @@ mod tests {
     #[test]
     fn the_port_index_agrees_with_comparing_every_pair() {
         // A fixed pseudo-random sequence (xorshift), checked against the quadratic answer.
-        let mut x: u32 = 0x9e37_79b9;
-        let mut next = |m: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % m
-        };
+        let mut next = super::super::tests::xorshift(0x9e37_79b9);
         let mut index = PortIndex::default();
         let mut seen: Vec<(Vec<PortRange>, u32)> = Vec::new();
         for n in 0..400 {
