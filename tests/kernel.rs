@@ -377,13 +377,14 @@ fn a_generated_10k_mapping_intent_loads_as_a_tree() {
     }
 }
 
-/// firewalld's direct rules as lookup trees: 300 generated mappings (past the threshold)
-/// go through the script's own preflight (every rule restored into a throwaway namespace)
-/// and, by the stand-in firewall-cmd, into the kernel: every chain and rule is there.
+/// firewalld's direct rules as lookup trees: the 10,000 generated mappings of the iptables
+/// test above go through the script's own preflight (every rule restored into a throwaway
+/// namespace) and, by the stand-in firewall-cmd, into the kernel: every chain and rule is
+/// there, the first, a middle and the last mapping's among them.
 #[test]
 fn firewalld_direct_rules_load_as_a_tree() {
     require_kernel_tools();
-    let text = common::mappings_intent(300, &[]);
+    let text = common::mappings_intent(10_000, &[]);
     let compiled = natc::compile(&text).expect("the generated intent compiles");
     let artifacts = common::build_text(&text, "firewalld").expect("the generated intent builds");
     let artifact = &artifacts[0];
@@ -401,7 +402,7 @@ fn firewalld_direct_rules_load_as_a_tree() {
         .filter(|l| !l.starts_with("-A INPUT") && !l.starts_with("-A FORWARD"))
         .count();
     assert_eq!(natc_rules, rules.len(), "the kernel holds another number of natc's rules:\n{listing}");
-    for i in [0, 150, 299] {
+    for i in [0, 5_000, 9_999] {
         for item in [format!("dnat/in-{i}"), format!("snat/out-{i}"), format!("allow/to-{i}")] {
             assert!(listing.contains(&format!("\"gw {item}\"")), "the kernel lacks {item}");
         }
