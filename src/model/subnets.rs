@@ -4,6 +4,7 @@
 //! the first interface in the intent's order, the last route of the longest length.
 
 use super::{Interface, Route};
+use crate::vocab::prefix::truncate;
 use ipnet::Ipv4Net;
 use rustc_hash::FxHashMap;
 use std::net::Ipv4Addr;
@@ -73,9 +74,4 @@ impl<'a> Routes<'a> {
             .find_map(|len| self.last.get(&truncate(host, len)))
             .map(|&i| &self.routes[i])
     }
-}
-
-fn truncate(net: Ipv4Net, len: u8) -> Ipv4Net {
-    // `len` never exceeds the prefix length it came from, so this cannot fail.
-    Ipv4Net::new(net.network(), len).map(|n| n.trunc()).unwrap_or(net)
 }

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod log;
 pub mod origin;
 pub mod ports;
+pub mod prefix;
 pub mod suggest;
 pub mod targets;
 pub mod words;

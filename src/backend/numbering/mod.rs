@@ -23,6 +23,7 @@
 //! earlier rule whose ports meet these" in O(17) per port range (k ranges a rule).
 
 use crate::plan::Match;
+use crate::vocab::prefix::truncate;
 use crate::vocab::{PortRange, Protocol};
 use ipnet::Ipv4Net;
 use std::borrow::Borrow;
@@ -338,11 +339,6 @@ impl FirstNesting {
     pub fn first(&self, net: Ipv4Net) -> Option<usize> {
         self.first_around(net).into_iter().chain(self.subtree.get(&net.trunc()).copied()).min()
     }
-}
-
-fn truncate(net: Ipv4Net, len: u8) -> Ipv4Net {
-    // `len` never exceeds the prefix length it came from, so this cannot fail.
-    Ipv4Net::new(net.network(), len).map(|n| n.trunc()).unwrap_or(net)
 }
 
 /// A map keyed by prefix, hashed by [`PrefixHasher`].

@@ -3,8 +3,9 @@
 //! over the 65,536 ports), so rules of one address with disjoint ports never constrain
 //! each other.
 
-use super::{PrefixMap, truncate};
+use super::PrefixMap;
 use crate::vocab::PortRange;
+use crate::vocab::prefix::truncate;
 use ipnet::Ipv4Net;
 
 /// [`Nesting`](super::Nesting) with a port index in place of each value.
