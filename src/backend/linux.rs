@@ -267,14 +267,7 @@ pub fn host_state(gw: &GatewayPlan) -> HostState {
 /// IKE leaves through (the owner of `local_address`, when the gateway declares it). Created
 /// only when missing, then its address and MTU set, so the script stays idempotent.
 fn xfrm_links(gw: &GatewayPlan) -> Vec<SetupLine> {
-    // Each address's first owner, as a scan of the interfaces in order would find it: one
-    // look-up per tunnel instead of a scan of every interface.
-    let mut owner: rustc_hash::FxHashMap<std::net::Ipv4Addr, &str> = rustc_hash::FxHashMap::default();
-    for i in &gw.interfaces {
-        for a in &i.addresses {
-            owner.entry(a.value.addr()).or_insert(&i.name);
-        }
-    }
+    let owner = gw.interface_of_address();
     let mut lines = Vec::new();
     for t in &gw.tunnels {
         let Some(v) = t.vti() else { continue };

@@ -99,6 +99,18 @@ impl GatewayPlan {
         self.translation_logs.get(&origin.kind)?.get(&origin.name)
     }
 
+    /// Each interface address's interface, the first that declares it in the intent's
+    /// order: what scanning the interfaces for an address finds, as one look-up.
+    pub fn interface_of_address(&self) -> rustc_hash::FxHashMap<Ipv4Addr, &str> {
+        let mut owner = rustc_hash::FxHashMap::default();
+        for i in &self.interfaces {
+            for a in &i.addresses {
+                owner.entry(a.value.addr()).or_insert(i.name.as_str());
+            }
+        }
+        owner
+    }
+
     /// `spec` with this gateway's profile when it names none (`vyos` → `vyos@1.5`).
     pub fn with_profile(&self, mut spec: TargetSpec) -> TargetSpec {
         if spec.profile.is_none() {

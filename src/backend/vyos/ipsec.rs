@@ -124,12 +124,7 @@ struct Owners<'a>(FxHashMap<Ipv4Addr, &'a str>);
 impl<'a> Owners<'a> {
     fn of(gw: &'a GatewayPlan) -> Self {
         // The first interface with the address, in order; else the first owned address.
-        let mut map = FxHashMap::default();
-        for i in &gw.interfaces {
-            for a in &i.addresses {
-                map.entry(a.value.addr()).or_insert(i.name.as_str());
-            }
-        }
+        let mut map = gw.interface_of_address();
         for o in &gw.owned {
             map.entry(o.address.addr()).or_insert(o.interface.as_str());
         }
