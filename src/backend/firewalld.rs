@@ -25,6 +25,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::plan::{FilterChain, GatewayPlan, Translation};
 use crate::vocab::{FirewalldVersion, IptablesShape, Verdict};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::rc::Rc;
 
 pub struct Firewalld {
@@ -336,24 +337,18 @@ impl Tree {
                 let priorities: Vec<u32> = if keep {
                     c.sources.iter().map(|s| if let Source::Rule(i) = *s { meta[i].0 } else { 0 }).collect()
                 } else {
-                    // `numbering::layers` reads scopes and classes, never keys.
-                    let jumps: Vec<Request> = c
-                        .sources
-                        .iter()
-                        .filter_map(|s| match *s {
-                            Source::Jump(p) => {
-                                Some(Request { key: String::new(), scope: Some(p.unwrap_or_default()), class: None })
-                            }
-                            Source::Rule(_) => None,
-                        })
-                        .collect();
-                    let (any, mut jump) = (ANY, jumps.iter());
-                    let requests: Vec<&Request> = c
+                    // `numbering::layers` reads scopes and classes, never keys. A rule's
+                    // request is its translation's, borrowed.
+                    let requests: Vec<Cow<Request>> = c
                         .sources
                         .iter()
                         .map(|s| match *s {
-                            Source::Rule(i) => meta[i].1.as_deref().unwrap_or(&any),
-                            Source::Jump(_) => jump.next().expect("a request for every jump"),
+                            Source::Rule(i) => meta[i].1.as_deref().map_or(Cow::Owned(ANY), Cow::Borrowed),
+                            Source::Jump(p) => Cow::Owned(Request {
+                                key: String::new(),
+                                scope: Some(p.unwrap_or_default()),
+                                class: None,
+                            }),
                         })
                         .collect();
                     numbering::layers(&requests)
